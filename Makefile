@@ -1,0 +1,151 @@
+# apm2d -- one Makefile for GNU make and OpenBSD make.
+#
+# Only portable constructs: != shell assignment, suffix rules, -include of a
+# per-OS fragment (mk/<uname -s>.mk).  No pattern rules, no $^, no wildcard.
+
+OS !=		uname -s
+PREFIX ?=	/usr/local
+BINDIR ?=	$(PREFIX)/sbin
+CTLBINDIR ?=	$(PREFIX)/bin
+MANDIR ?=	$(PREFIX)/man
+DESTDIR ?=
+CC ?=		cc
+PYTHON ?=	python3
+
+WARNINGS =	-Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+		-Wpointer-arith -Wsign-compare
+STD =		-std=c11
+OPT =		-O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+# OS fragments add include paths and libraries (PKG_CFLAGS, PKG_LIBS, ...).
+OSCFLAGS =
+PKG_CFLAGS =
+PKG_LIBS =
+EVENT_LIBS =
+SECCOMP_LIBS =
+CMOCKA_LIBS =
+
+-include mk/$(OS).mk
+
+# WERROR=1 turns warnings into errors; SANITIZE=1 builds with ASan+UBSan.
+WERROR ?=	0
+SANITIZE ?=	0
+EXTRA_CFLAGS_0 =
+EXTRA_CFLAGS_1 =	-Werror
+SAN_CFLAGS_0 =		$(OPT)
+SAN_CFLAGS_1 =		-O1 -g -fno-omit-frame-pointer -fstack-protector-strong \
+			-fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_LDFLAGS_0 =
+SAN_LDFLAGS_1 =		-fsanitize=address,undefined
+
+CFLAGS +=	$(STD) $(WARNINGS) $(SAN_CFLAGS_$(SANITIZE)) \
+		$(EXTRA_CFLAGS_$(WERROR)) $(OSCFLAGS) $(PKG_CFLAGS) -I. -Icommon
+LDFLAGS +=	$(SAN_LDFLAGS_$(SANITIZE))
+
+COMMON_SRCS !=	ls common/*.c 2>/dev/null || true
+SUPER_SRCS !=	ls supervisor/*.c 2>/dev/null || true
+FRONT_SRCS !=	ls apm2d/*.c 2>/dev/null || true
+FRONT_LIB_SRCS != ls apm2d/*.c 2>/dev/null | grep -v '/main\.c$$' || true
+CTL_SRCS !=	ls apm2ctl/*.c 2>/dev/null || true
+UNIT_SRCS !=	ls regress/unit/test_*.c 2>/dev/null || true
+HDRS !=		ls common/*.h supervisor/*.h apm2d/*.h apm2ctl/*.h 2>/dev/null || true
+
+COMMON_OBJS =	$(COMMON_SRCS:.c=.o)
+SUPER_OBJS =	$(SUPER_SRCS:.c=.o)
+FRONT_OBJS =	$(FRONT_SRCS:.c=.o)
+FRONT_LIB_OBJS = $(FRONT_LIB_SRCS:.c=.o)
+CTL_OBJS =	$(CTL_SRCS:.c=.o)
+UNIT_PROGS =	$(UNIT_SRCS:.c=)
+
+LIBCOMMON =	common/libcommon.a
+LIBSUPER =	supervisor/libsupervisor.a
+LIBFRONT =	apm2d/libfrontend.a
+
+PROGS =		apm2d/apm2d apm2ctl/apm2ctl
+TOOLS =		regress/toml/tomldec regress/integration/fakefront \
+		regress/integration/apm2d-hooks
+
+LIBS =		$(PKG_LIBS) $(EVENT_LIBS) $(SECCOMP_LIBS)
+
+.SUFFIXES: .c .o
+
+.c.o:
+	$(CC) $(CFLAGS) -c $< -o $@
+
+all: $(PROGS) $(TOOLS)
+
+$(COMMON_OBJS) $(SUPER_OBJS) $(FRONT_OBJS) $(CTL_OBJS): $(HDRS)
+
+$(LIBCOMMON): $(COMMON_OBJS)
+	rm -f $@
+	ar rcs $@ $(COMMON_OBJS)
+
+$(LIBSUPER): $(SUPER_OBJS)
+	rm -f $@
+	ar rcs $@ $(SUPER_OBJS)
+
+$(LIBFRONT): $(FRONT_LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $(FRONT_LIB_OBJS)
+
+apm2d/apm2d: apm2d/main.o $(LIBFRONT) $(LIBSUPER) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ apm2d/main.o $(LIBFRONT) $(LIBSUPER) \
+	    $(LIBCOMMON) $(LIBS)
+
+apm2ctl/apm2ctl: $(CTL_OBJS) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(LIBCOMMON) $(LIBS)
+
+regress/toml/tomldec: regress/toml/tomldec.c $(LIBCOMMON) $(HDRS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ regress/toml/tomldec.c \
+	    $(LIBCOMMON) $(LIBS)
+
+regress/integration/fakefront: regress/integration/fakefront.c $(LIBCOMMON) $(HDRS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ regress/integration/fakefront.c \
+	    $(LIBCOMMON) $(LIBS)
+
+# The test build of the daemon: the same sources with the test-only hooks
+# (a stand-in frontend, a forbidden-syscall trigger) compiled in.  The
+# installed apm2d never contains them.
+regress/integration/apm2d-hooks: $(FRONT_SRCS) $(SUPER_SRCS) $(LIBCOMMON) $(HDRS)
+	$(CC) $(CFLAGS) -DAPM2D_TEST_HOOKS $(LDFLAGS) -o $@ $(FRONT_SRCS) \
+	    $(SUPER_SRCS) $(LIBCOMMON) $(LIBS)
+
+# Unit test programs: regress/unit/test_X.c links the production libraries.
+$(UNIT_PROGS): $(LIBFRONT) $(LIBSUPER) $(LIBCOMMON) $(HDRS)
+
+.c:
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBFRONT) $(LIBSUPER) \
+	    $(LIBCOMMON) $(LIBS) $(CMOCKA_LIBS)
+
+unit: $(UNIT_PROGS)
+
+deps:
+	@sh mk/deps.sh install
+
+# check: install what is missing, build everything, run every test.
+check:
+	@sh mk/deps.sh ensure
+	@$(MAKE) all unit WERROR=$(WERROR) SANITIZE=$(SANITIZE)
+	@sh regress/run.sh
+
+# run: the demo configuration in the foreground (see README).
+run:
+	@sh mk/deps.sh ensure
+	@$(MAKE) all WERROR=$(WERROR)
+	@sh etc/run-demo.sh
+
+fuzz:
+	@sh regress/fuzz/run.sh $(FUZZTIME)
+
+bench:
+	@sh bench/run.sh $(QUICK)
+
+install: all
+	sh mk/install.sh "$(DESTDIR)" "$(BINDIR)" "$(CTLBINDIR)" "$(MANDIR)"
+
+clean:
+	rm -f $(COMMON_OBJS) $(SUPER_OBJS) $(FRONT_OBJS) $(CTL_OBJS) \
+	    $(LIBCOMMON) $(LIBSUPER) $(LIBFRONT) $(PROGS) $(TOOLS) \
+	    $(UNIT_PROGS)
+	rm -rf regress/fuzz/bin regress/out
+
+.PHONY: all unit deps check run fuzz bench install clean

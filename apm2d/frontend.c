@@ -1,0 +1,982 @@
+/*
+ * frontend.c -- the unprivileged half of apm2d.
+ *
+ * The frontend owns the client side of the control socket: it accepts
+ * connections, decodes length-prefixed frames, parses and validates the
+ * JSON requests, forwards them as fixed-layout messages to the supervisor
+ * and renders the supervisor's typed answers back into the exact upstream
+ * JSON.  It holds no state about processes and cannot open files, fork or
+ * exec.  It exits when the supervisor goes away.
+ *
+ * Each connection has at most one request in flight: while the supervisor
+ * works on it, the connection is not read, so replies come back in order
+ * and a client that pipelines many requests is flow-controlled by its own
+ * socket buffer.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apm2d.h"
+#include "chan.h"
+#include "codec.h"
+#include "frame.h"
+#include "log.h"
+#include "proto.h"
+
+#define CONN_SLOT_BITS	10
+#define CONN_SLOTS	(1U << CONN_SLOT_BITS)
+#define READ_CHUNK	(64 * 1024)
+
+_Static_assert(FRONTEND_MAX_CONNS <= CONN_SLOTS, "connection slots");
+
+struct outbuf {
+	uint8_t		*buf;
+	size_t		 off;		/* first unsent byte */
+	size_t		 len;		/* bytes in buf */
+	size_t		 size;
+};
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	uint32_t		 id;
+	int			 fd;
+	struct event		 rev;
+	struct event		 wev;
+	struct event		 tmo;		/* partial frame deadline */
+	struct event		 wtmo;		/* write progress deadline */
+	struct frame_dec	 dec;
+	struct outbuf		 out;
+	uint8_t			*pend;		/* read but not yet decoded */
+	size_t			 pendlen;
+	int			 inflight;	/* waiting for the supervisor */
+	int			 following;	/* tail_logs follow stream */
+	int			 closing;	/* close once output is sent */
+	int			 eof;		/* client closed its side */
+	/* reply being assembled from several supervisor messages */
+	struct apm2_resp	 resp;
+	int			 building;
+	size_t			 want_args;
+	size_t			 want_inst;
+};
+
+struct frontend {
+	struct chan		 chan;
+	struct event		 chev;
+	struct event		 lev;
+	struct event		 exitev;
+	int			 listenfd;
+	int			 accepting;
+	int			 exiting;
+	int			 hello;
+	struct timespec		 start;
+	uint32_t		 sup_pid;
+	uint32_t		 max_conns;
+	uint32_t		 nconns;
+	uint32_t		 gen;
+	struct conn		*slots[CONN_SLOTS];
+	TAILQ_HEAD(, conn)	 conns;
+};
+
+static struct frontend	*fe;
+
+static void	chan_dispatch(int, short, void *);
+static void	chan_update(void);
+static void	chan_send(uint32_t, uint32_t, int, const void *, size_t);
+static void	listen_accept(int, short, void *);
+static void	conn_read(int, short, void *);
+static void	conn_write(int, short, void *);
+static void	conn_timeout(int, short, void *);
+static void	conn_close(struct conn *);
+static int	conn_process(struct conn *);
+static void	conn_flush(struct conn *);
+static void	conn_request(struct conn *, const uint8_t *, size_t);
+static void	conn_reply(struct conn *, const struct apm2_resp *);
+static void	conn_reply_error(struct conn *, enum apm2_errcode,
+		    const char *);
+static int	conn_queue(struct conn *, const void *, size_t);
+static void	conn_update(struct conn *);
+static void	conn_done(struct conn *);
+static struct conn *conn_find(uint32_t);
+static void	sup_message(struct chan_msg *);
+static void	fe_exit(int, short, void *);
+static void	fe_shutdown(void);
+static uint64_t	uptime_secs(void);
+
+static const struct proto_rule fe_rules[] = {
+	{ S_HELLO, sizeof(struct s_hello), sizeof(struct s_hello), 0, 0 },
+	{ S_STATUS, sizeof(struct s_status), sizeof(struct s_status), 0, 1 },
+	{ S_OK, sizeof(struct s_text), sizeof(struct s_text), 0, 1 },
+	{ S_ERROR, sizeof(struct s_error), sizeof(struct s_error), 0, 1 },
+	{ S_LIST_ENTRY, sizeof(struct s_summary), sizeof(struct s_summary),
+	    0, 1 },
+	{ S_LIST_END, 0, 0, 0, 1 },
+	{ S_DETAIL, sizeof(struct s_detail), sizeof(struct s_detail), 0, 1 },
+	{ S_DETAIL_ARG, sizeof(struct s_str), sizeof(struct s_str), 0, 1 },
+	{ S_DETAIL_INST, sizeof(struct s_instance), sizeof(struct s_instance),
+	    0, 1 },
+	{ S_DETAIL_END, 0, 0, 0, 1 },
+	{ S_LOG_ENTRY, sizeof(struct s_logentry),
+	    sizeof(struct s_logentry) + PROTO_LOGLINE_MAX, 0, 1 },
+	{ S_LOG_END, sizeof(struct s_logend), sizeof(struct s_logend), 0, 1 },
+	{ S_CLOSE, 0, 0, 0, 1 },
+	{ S_EXIT, 0, 0, 0, 0 },
+};
+
+void
+frontend_main(const struct frontend_opts *opts)
+{
+	struct frontend	 f;
+	int		 flags;
+
+	memset(&f, 0, sizeof(f));
+	fe = &f;
+	TAILQ_INIT(&f.conns);
+	f.listenfd = FRONTEND_LISTEN_FD;
+	f.max_conns = FRONTEND_MAX_CONNS;
+
+	log_init(opts->debug, LOG_DAEMON);
+	log_setverbose(opts->verbose);
+	log_procinit("frontend");
+	setproctitle("%s", "frontend");
+
+	if (fcntl(FRONTEND_CHAN_FD, F_GETFD) == -1 ||
+	    fcntl(FRONTEND_LISTEN_FD, F_GETFD) == -1)
+		fatalx("frontend started without its descriptors");
+	if ((flags = fcntl(FRONTEND_LISTEN_FD, F_GETFL)) == -1 ||
+	    fcntl(FRONTEND_LISTEN_FD, F_SETFL, flags | O_NONBLOCK) == -1 ||
+	    (flags = fcntl(FRONTEND_CHAN_FD, F_GETFL)) == -1 ||
+	    fcntl(FRONTEND_CHAN_FD, F_SETFL, flags | O_NONBLOCK) == -1)
+		fatal("fcntl");
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);	/* the supervisor decides */
+	signal(SIGTERM, SIG_DFL);
+
+	sandbox_frontend(opts);
+
+	event_init();
+	chan_init(&f.chan, FRONTEND_CHAN_FD, PROTO_CHAN_MAX);
+	event_set(&f.chev, FRONTEND_CHAN_FD, EV_READ | EV_PERSIST,
+	    chan_dispatch, NULL);
+	event_add(&f.chev, NULL);
+	event_set(&f.lev, f.listenfd, EV_READ | EV_PERSIST, listen_accept,
+	    NULL);
+	/* Accept only once the supervisor said hello (uptime base). */
+	chan_send(F_READY, 0, -1, NULL, 0);
+
+	event_dispatch();
+	fatalx("event loop ended");
+}
+
+static uint64_t
+uptime_secs(void)
+{
+	struct timespec	now;
+	int64_t		d;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	d = (int64_t)now.tv_sec - (int64_t)fe->start.tv_sec;
+	if (now.tv_nsec < fe->start.tv_nsec)
+		d--;
+	return (d < 0 ? 0 : (uint64_t)d);
+}
+
+/* ---- the channel to the supervisor ---- */
+
+static void
+chan_send(uint32_t type, uint32_t peerid, int fd, const void *data,
+    size_t len)
+{
+	if (chan_compose(&fe->chan, type, peerid, fd, data, len) == -1)
+		fatal("chan_compose %s", proto_type_name(type));
+	chan_update();
+}
+
+static void
+chan_update(void)
+{
+	short	ev = EV_READ | EV_PERSIST;
+
+	if (chan_pending(&fe->chan))
+		ev |= EV_WRITE;
+	event_del(&fe->chev);
+	event_set(&fe->chev, fe->chan.fd, ev, chan_dispatch, NULL);
+	event_add(&fe->chev, NULL);
+}
+
+static void
+chan_dispatch(int fd, short ev, void *arg)
+{
+	struct chan_msg	 msg;
+	ssize_t		 n;
+
+	(void)fd;
+	(void)arg;
+	if (ev & EV_WRITE) {
+		if (chan_flush(&fe->chan) == -1) {
+			if (errno == EPIPE || errno == ECONNRESET)
+				fe_shutdown();
+			fatal("chan_flush");
+		}
+	}
+	if (ev & EV_READ) {
+		n = chan_read(&fe->chan);
+		if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			if (errno != ECONNRESET)
+				log_warn("chan_read");
+			fe_shutdown();
+		}
+		for (;;) {
+			n = chan_get(&fe->chan, &msg);
+			if (n == -1)
+				fatal("bad message from supervisor");
+			if (n == 0)
+				break;
+			sup_message(&msg);
+			chan_msg_free(&msg);
+		}
+		if (fe->chan.eof) {
+			log_debug("supervisor went away");
+			fe_shutdown();
+		}
+	}
+	chan_update();
+}
+
+/* The supervisor is gone: nothing left to serve. */
+static void
+fe_shutdown(void)
+{
+	exit(0);
+}
+
+static void
+fe_exit(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	exit(0);
+}
+
+static void
+sup_message(struct chan_msg *msg)
+{
+	const struct proto_rule	*r;
+	struct conn		*c = NULL;
+	struct timeval		 tv;
+
+	r = proto_rule_find(fe_rules, sizeof(fe_rules) / sizeof(fe_rules[0]),
+	    msg->hdr.type);
+	if (r == NULL || msg->datalen < r->minsize ||
+	    msg->datalen > r->maxsize || msg->fd != -1)
+		fatalx("invalid %s message from supervisor",
+		    proto_type_name(msg->hdr.type));
+	if (r->conn) {
+		if ((c = conn_find(msg->hdr.peerid)) == NULL)
+			return;		/* connection already gone */
+		if (!c->inflight)
+			fatalx("unsolicited %s for connection %u",
+			    proto_type_name(msg->hdr.type), msg->hdr.peerid);
+	}
+
+	switch (msg->hdr.type) {
+	case S_HELLO: {
+		struct s_hello	h;
+
+		memcpy(&h, msg->data, sizeof(h));
+		fe->start.tv_sec = h.start_mono_sec;
+		fe->start.tv_nsec = h.start_mono_nsec;
+		fe->sup_pid = h.sup_pid;
+		if (h.max_conns > 0 && h.max_conns < FRONTEND_MAX_CONNS)
+			fe->max_conns = h.max_conns;
+		if (!fe->hello) {
+			fe->hello = 1;
+			fe->accepting = 1;
+			event_add(&fe->lev, NULL);
+		}
+		break;
+	}
+	case S_STATUS: {
+		struct s_status	 s;
+		struct apm2_resp resp;
+
+		memcpy(&s, msg->data, sizeof(s));
+		memset(&resp, 0, sizeof(resp));
+		resp.type = RESP_STATUS;
+		resp.version = (char *)APM2_VERSION;
+		resp.pid = s.pid;
+		resp.uptime_secs = s.uptime_secs;
+		resp.process_count = s.process_count;
+		resp.running_instances = s.running_instances;
+		conn_reply(c, &resp);
+		conn_done(c);
+		break;
+	}
+	case S_OK: {
+		struct s_text	 t;
+		struct apm2_resp resp;
+
+		memcpy(&t, msg->data, sizeof(t));
+		if (t.has_text && !proto_strfield_ok(t.text, sizeof(t.text)))
+			fatalx("unterminated S_OK text");
+		memset(&resp, 0, sizeof(resp));
+		resp.type = RESP_OK;
+		resp.message = t.has_text ? t.text : NULL;
+		conn_reply(c, &resp);
+		conn_done(c);
+		break;
+	}
+	case S_ERROR: {
+		struct s_error	e;
+
+		memcpy(&e, msg->data, sizeof(e));
+		if (!proto_strfield_ok(e.text, sizeof(e.text)) ||
+		    e.code >= ERR__COUNT)
+			fatalx("invalid S_ERROR");
+		conn_reply_error(c, e.code, e.text);
+		if (c->following)
+			c->closing = 1;
+		conn_done(c);
+		break;
+	}
+	case S_LIST_ENTRY: {
+		struct s_summary	 s;
+		struct apm2_summary	*ps, *n;
+
+		memcpy(&s, msg->data, sizeof(s));
+		if (!proto_strfield_ok(s.name, sizeof(s.name)) ||
+		    s.status.kind > ST_TERMINATED)
+			fatalx("invalid S_LIST_ENTRY");
+		if (!c->building) {
+			memset(&c->resp, 0, sizeof(c->resp));
+			c->resp.type = RESP_PROCESS_LIST;
+			c->building = 1;
+		}
+		n = reallocarray(c->resp.procs, c->resp.nprocs + 1,
+		    sizeof(*n));
+		if (n == NULL)
+			fatal("reallocarray");
+		c->resp.procs = n;
+		ps = &n[c->resp.nprocs];
+		memset(ps, 0, sizeof(*ps));
+		if ((ps->name = strdup(s.name)) == NULL)
+			fatal("strdup");
+		c->resp.nprocs++;
+		ps->instances = s.instances;
+		ps->running = s.running;
+		ps->status.kind = s.status.kind;
+		ps->status.has_code = s.status.has_code != 0;
+		ps->status.exit_code = s.status.exit_code;
+		ps->has_cpu = (s.flags & P_HAS_CPU) != 0;
+		ps->cpu_percent = s.cpu_percent;
+		ps->has_mem = (s.flags & P_HAS_MEM) != 0;
+		ps->memory_bytes = s.memory_bytes;
+		ps->has_uptime = (s.flags & P_HAS_UPTIME) != 0;
+		ps->uptime_secs = s.uptime_secs;
+		ps->restart_count = s.restart_count;
+		break;
+	}
+	case S_LIST_END:
+		if (!c->building) {
+			memset(&c->resp, 0, sizeof(c->resp));
+			c->resp.type = RESP_PROCESS_LIST;
+		}
+		conn_reply(c, &c->resp);
+		apm2_resp_free(&c->resp);
+		c->building = 0;
+		conn_done(c);
+		break;
+	case S_DETAIL: {
+		struct s_detail		 d;
+		struct apm2_procinfo	*p = &c->resp.proc;
+
+		memcpy(&d, msg->data, sizeof(d));
+		if (!proto_strfield_ok(d.name, sizeof(d.name)) ||
+		    !proto_strfield_ok(d.id, sizeof(d.id)) ||
+		    !proto_strfield_ok(d.command, sizeof(d.command)) ||
+		    !proto_strfield_ok(d.cwd, sizeof(d.cwd)) ||
+		    !proto_strfield_ok(d.credential_profile,
+		    sizeof(d.credential_profile)) || c->building ||
+		    d.nargs > 65536 || d.ninst > 65536)
+			fatalx("invalid S_DETAIL");
+		memset(&c->resp, 0, sizeof(c->resp));
+		c->resp.type = RESP_PROCESS_DETAILS;
+		c->building = 1;
+		if ((p->name = strdup(d.name)) == NULL ||
+		    (p->command = strdup(d.command)) == NULL ||
+		    (d.has_cwd && (p->cwd = strdup(d.cwd)) == NULL) ||
+		    (d.has_profile && (p->credential_profile =
+		    strdup(d.credential_profile)) == NULL))
+			fatal("strdup");
+		strlcpy(p->id, d.id, sizeof(p->id));
+		p->instances = d.instances;
+		c->want_args = d.nargs;
+		c->want_inst = d.ninst;
+		if (d.nargs > 0 && (p->args = calloc(d.nargs,
+		    sizeof(*p->args))) == NULL)
+			fatal("calloc");
+		if (d.ninst > 0 && (p->inst = calloc(d.ninst,
+		    sizeof(*p->inst))) == NULL)
+			fatal("calloc");
+		break;
+	}
+	case S_DETAIL_ARG: {
+		struct s_str		 s;
+		struct apm2_procinfo	*p = &c->resp.proc;
+
+		memcpy(&s, msg->data, sizeof(s));
+		if (!proto_strfield_ok(s.str, sizeof(s.str)) ||
+		    !c->building || c->resp.type != RESP_PROCESS_DETAILS ||
+		    p->nargs >= c->want_args)
+			fatalx("invalid S_DETAIL_ARG");
+		if ((p->args[p->nargs] = strdup(s.str)) == NULL)
+			fatal("strdup");
+		p->nargs++;
+		break;
+	}
+	case S_DETAIL_INST: {
+		struct s_instance	 s;
+		struct apm2_procinfo	*p = &c->resp.proc;
+		struct apm2_instance	*i;
+
+		memcpy(&s, msg->data, sizeof(s));
+		if (!c->building || c->resp.type != RESP_PROCESS_DETAILS ||
+		    p->ninst >= c->want_inst || s.state.kind > ST_TERMINATED)
+			fatalx("invalid S_DETAIL_INST");
+		i = &p->inst[p->ninst++];
+		i->index = s.index;
+		i->has_pid = (s.flags & P_HAS_PID) != 0;
+		i->pid = s.pid;
+		i->state.kind = s.state.kind;
+		i->state.has_code = s.state.has_code != 0;
+		i->state.exit_code = s.state.exit_code;
+		i->has_cpu = (s.flags & P_HAS_CPU) != 0;
+		i->cpu_percent = s.cpu_percent;
+		i->has_mem = (s.flags & P_HAS_MEM) != 0;
+		i->memory_bytes = s.memory_bytes;
+		i->has_uptime = (s.flags & P_HAS_UPTIME) != 0;
+		i->uptime_secs = s.uptime_secs;
+		i->restart_count = s.restart_count;
+		break;
+	}
+	case S_DETAIL_END:
+		if (!c->building || c->resp.type != RESP_PROCESS_DETAILS ||
+		    c->resp.proc.nargs != c->want_args ||
+		    c->resp.proc.ninst != c->want_inst)
+			fatalx("invalid S_DETAIL_END");
+		conn_reply(c, &c->resp);
+		apm2_resp_free(&c->resp);
+		c->building = 0;
+		conn_done(c);
+		break;
+	case S_LOG_ENTRY: {
+		struct s_logentry	 s;
+		struct apm2_logentry	*e, *n;
+
+		memcpy(&s, msg->data, sizeof(s));
+		if (!proto_strfield_ok(s.process_name,
+		    sizeof(s.process_name)) || s.stream > 1 ||
+		    s.content_len != msg->datalen - sizeof(s) ||
+		    s.ts_nsec < 0 || s.ts_nsec >= 1000000000)
+			fatalx("invalid S_LOG_ENTRY");
+		if (!c->building) {
+			memset(&c->resp, 0, sizeof(c->resp));
+			c->resp.type = RESP_LOG_LINES;
+			c->building = 1;
+		} else if (c->resp.type != RESP_LOG_LINES)
+			fatalx("S_LOG_ENTRY inside another reply");
+		n = reallocarray(c->resp.lines, c->resp.nlines + 1,
+		    sizeof(*n));
+		if (n == NULL)
+			fatal("reallocarray");
+		c->resp.lines = n;
+		e = &n[c->resp.nlines];
+		memset(e, 0, sizeof(*e));
+		c->resp.nlines++;
+		e->timestamp.sec = s.ts_sec;
+		e->timestamp.nsec = s.ts_nsec;
+		e->instance = s.instance;
+		if ((e->process_name = strdup(s.process_name)) == NULL ||
+		    (e->stream = strdup(s.stream ? "stderr" : "stdout")) ==
+		    NULL || (e->content = malloc(s.content_len + 1)) == NULL)
+			fatal("malloc");
+		memcpy(e->content, (uint8_t *)msg->data + sizeof(s),
+		    s.content_len);
+		e->content[s.content_len] = '\0';
+		e->content_len = s.content_len;
+		break;
+	}
+	case S_LOG_END: {
+		struct s_logend	s;
+
+		memcpy(&s, msg->data, sizeof(s));
+		if (!c->building) {
+			memset(&c->resp, 0, sizeof(c->resp));
+			c->resp.type = RESP_LOG_LINES;
+		}
+		conn_reply(c, &c->resp);
+		apm2_resp_free(&c->resp);
+		c->building = 0;
+		if (s.follow) {
+			/* Stay in flight: more frames will come. */
+			c->following = 1;
+			chan_send(F_LOG_ACK, c->id, -1, &(struct f_log_ack){
+			    .frames = 1 }, sizeof(struct f_log_ack));
+		} else
+			conn_done(c);
+		break;
+	}
+	case S_CLOSE:
+		c->closing = 1;
+		conn_update(c);
+		break;
+	case S_EXIT:
+		/* Flush what is queued, then go; bounded by a timer. */
+		fe->exiting = 1;
+		if (fe->accepting) {
+			event_del(&fe->lev);
+			fe->accepting = 0;
+		}
+		evtimer_set(&fe->exitev, fe_exit, NULL);
+		tv.tv_sec = FRONTEND_EXIT_GRACE;
+		tv.tv_usec = 0;
+		evtimer_add(&fe->exitev, &tv);
+		if (TAILQ_EMPTY(&fe->conns))
+			exit(0);
+		break;
+	}
+}
+
+/* ---- client connections ---- */
+
+static struct conn *
+conn_find(uint32_t id)
+{
+	struct conn	*c;
+
+	c = fe->slots[id & (CONN_SLOTS - 1)];
+	if (c == NULL || c->id != id)
+		return (NULL);
+	return (c);
+}
+
+static void
+listen_accept(int lfd, short ev, void *arg)
+{
+	struct conn	*c;
+	uint32_t	 slot;
+	int		 fd, dfd;
+
+	(void)ev;
+	(void)arg;
+	for (;;) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE)
+				log_warn("accept");
+			else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		if (fe->nconns >= fe->max_conns || fe->exiting) {
+			/* Over the limit: refuse rather than queue. */
+			close(fd);
+			continue;
+		}
+		for (slot = 0; slot < CONN_SLOTS; slot++)
+			if (fe->slots[slot] == NULL)
+				break;
+		if (slot == CONN_SLOTS ||
+		    (c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);
+			continue;
+		}
+		/* The supervisor reads the peer's credentials itself. */
+		if ((dfd = dup(fd)) == -1) {
+			log_warn("dup");
+			free(c);
+			close(fd);
+			continue;
+		}
+		fe->gen++;
+		c->id = (fe->gen << CONN_SLOT_BITS) | slot;
+		if (c->id == 0) {
+			fe->gen++;
+			c->id = (fe->gen << CONN_SLOT_BITS) | slot;
+		}
+		c->fd = fd;
+		frame_dec_init(&c->dec);
+		fe->slots[slot] = c;
+		fe->nconns++;
+		TAILQ_INSERT_TAIL(&fe->conns, c, entry);
+		chan_send(F_CONN_NEW, c->id, dfd, NULL, 0);
+		event_set(&c->rev, fd, EV_READ | EV_PERSIST, conn_read, c);
+		event_set(&c->wev, fd, EV_WRITE | EV_PERSIST, conn_write, c);
+		evtimer_set(&c->tmo, conn_timeout, c);
+		evtimer_set(&c->wtmo, conn_timeout, c);
+		event_add(&c->rev, NULL);
+	}
+}
+
+static void
+conn_close(struct conn *c)
+{
+	event_del(&c->rev);
+	event_del(&c->wev);
+	evtimer_del(&c->tmo);
+	evtimer_del(&c->wtmo);
+	close(c->fd);
+	frame_dec_free(&c->dec);
+	if (c->building)
+		apm2_resp_free(&c->resp);
+	free(c->out.buf);
+	free(c->pend);
+	fe->slots[c->id & (CONN_SLOTS - 1)] = NULL;
+	fe->nconns--;
+	TAILQ_REMOVE(&fe->conns, c, entry);
+	chan_send(F_CONN_CLOSED, c->id, -1, NULL, 0);
+	free(c);
+	if (fe->exiting && TAILQ_EMPTY(&fe->conns))
+		exit(0);
+}
+
+static void
+conn_timeout(int fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	log_debug("connection %u: timed out", c->id);
+	conn_close(c);
+}
+
+/*
+ * Arm read/write events and the deadlines to match the connection state.
+ * The partial-frame deadline runs from the first byte of a frame and is
+ * not extended by later bytes, so a slow drip cannot hold a slot forever;
+ * the write deadline restarts whenever the client takes some output.
+ */
+static void
+conn_update(struct conn *c)
+{
+	struct timeval	tv;
+	int		want_read, want_write;
+
+	want_write = c->out.len > c->out.off;
+	if (c->closing && !want_write) {
+		conn_close(c);
+		return;
+	}
+	if (c->eof && !c->inflight && !want_write && c->pendlen == 0) {
+		conn_close(c);
+		return;
+	}
+	/* Follow streams keep reading only to notice the client leaving. */
+	want_read = !c->closing && !c->eof &&
+	    (!c->inflight || c->following) && c->pendlen == 0;
+	if (want_read)
+		event_add(&c->rev, NULL);
+	else
+		event_del(&c->rev);
+	if (want_write)
+		event_add(&c->wev, NULL);
+	else {
+		event_del(&c->wev);
+		evtimer_del(&c->wtmo);
+	}
+	if (want_write && !evtimer_pending(&c->wtmo, NULL)) {
+		tv.tv_sec = FRONTEND_WRITE_TIMEOUT;
+		tv.tv_usec = 0;
+		evtimer_add(&c->wtmo, &tv);
+	}
+	if (!c->inflight && frame_dec_midframe(&c->dec)) {
+		if (!evtimer_pending(&c->tmo, NULL)) {
+			tv.tv_sec = FRONTEND_PARTIAL_TIMEOUT;
+			tv.tv_usec = 0;
+			evtimer_add(&c->tmo, &tv);
+		}
+	} else
+		evtimer_del(&c->tmo);
+}
+
+static void
+conn_read(int fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+	static uint8_t	 buf[READ_CHUNK];
+	ssize_t		 n;
+
+	(void)ev;
+	n = read(fd, buf, sizeof(buf));
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		conn_close(c);
+		return;
+	}
+	if (n == 0) {
+		/* A partial frame at EOF is an error; either way, done. */
+		if (c->inflight && !c->following) {
+			c->eof = 1;
+			conn_update(c);
+			return;
+		}
+		conn_close(c);
+		return;
+	}
+	if (c->following) {
+		/* Nothing is expected from a follower but its EOF. */
+		return;
+	}
+	if ((c->pend = malloc(n)) == NULL)
+		fatal("malloc");
+	memcpy(c->pend, buf, n);
+	c->pendlen = n;
+	if (conn_process(c) == 0)
+		conn_update(c);
+}
+
+/*
+ * Decode buffered bytes until a request goes to the supervisor.
+ * Returns -1 when the connection was closed (c is gone).
+ */
+static int
+conn_process(struct conn *c)
+{
+	uint8_t	*frame;
+	size_t	 used, len, off = 0;
+	int	 r;
+
+	while (c->pendlen > off && !c->inflight && !c->closing) {
+		r = frame_dec_feed(&c->dec, c->pend + off, c->pendlen - off,
+		    &used);
+		off += used;
+		if (r < 0) {
+			/* INV-D007: close without reading the payload. */
+			log_debug("connection %u: frame of %zu bytes refused",
+			    c->id, frame_dec_expected(&c->dec));
+			free(c->pend);
+			c->pend = NULL;
+			c->pendlen = 0;
+			conn_close(c);
+			return (-1);
+		}
+		if (r == FRAME_NEED)
+			break;
+		frame = frame_dec_take(&c->dec, &len);
+		conn_request(c, frame, len);
+		free(frame);
+	}
+	if (off >= c->pendlen) {
+		free(c->pend);
+		c->pend = NULL;
+		c->pendlen = 0;
+	} else {
+		memmove(c->pend, c->pend + off, c->pendlen - off);
+		c->pendlen -= off;
+	}
+	return (0);
+}
+
+static void
+conn_request(struct conn *c, const uint8_t *buf, size_t len)
+{
+	struct apm2_req		 req;
+	struct apm2_resp	 resp;
+	struct f_request	 f;
+	char			 err[256], msg[PROTO_MSG_MAX];
+
+	memset(&req, 0, sizeof(req));
+	if (apm2_req_parse((const char *)buf, len, &req, err,
+	    sizeof(err)) == -1) {
+		/* INV-D008: say why, then close. */
+		conn_reply_error(c, ERR_INVALID_REQUEST, err);
+		c->closing = 1;
+		apm2_req_free(&req);
+		return;
+	}
+
+	memset(&f, 0, sizeof(f));
+	f.type = req.type;
+	switch (req.type) {
+	case REQ_PING:
+		memset(&resp, 0, sizeof(resp));
+		resp.type = RESP_PONG;
+		resp.version = (char *)APM2_VERSION;
+		resp.uptime_secs = uptime_secs();
+		conn_reply(c, &resp);
+		apm2_req_free(&req);
+		return;
+	case REQ_GET_PROCESS:
+	case REQ_START_PROCESS:
+	case REQ_STOP_PROCESS:
+	case REQ_RESTART_PROCESS:
+	case REQ_RELOAD_PROCESS:
+	case REQ_TAIL_LOGS:
+		if (req.name == NULL)
+			break;
+		f.flags |= F_REQ_HAS_NAME;
+		if (strlen(req.name) >= sizeof(f.name)) {
+			/* No configured name is this long. */
+			snprintf(msg, sizeof(msg), "Process '%.*s' not found",
+			    (int)(sizeof(msg) - 32), req.name);
+			conn_reply_error(c, ERR_PROCESS_NOT_FOUND, msg);
+			apm2_req_free(&req);
+			return;
+		}
+		strlcpy(f.name, req.name, sizeof(f.name));
+		break;
+	case REQ_SWITCH_CREDENTIAL:
+		if (req.process_name != NULL) {
+			f.flags |= F_REQ_HAS_NAME;
+			strlcpy(f.name, req.process_name, sizeof(f.name));
+		}
+		break;
+	default:
+		break;
+	}
+	if (req.type == REQ_TAIL_LOGS) {
+		f.lines = req.lines;
+		if (req.follow)
+			f.flags |= F_REQ_FOLLOW;
+	}
+	if (req.profile_id != NULL)
+		strlcpy(f.profile_id, req.profile_id, sizeof(f.profile_id));
+	if (req.provider != NULL)
+		strlcpy(f.provider, req.provider, sizeof(f.provider));
+	if (req.auth_method != NULL)
+		strlcpy(f.auth_method, req.auth_method, sizeof(f.auth_method));
+	apm2_req_free(&req);
+
+	c->inflight = 1;
+	chan_send(F_REQUEST, c->id, -1, &f, sizeof(f));
+}
+
+/* The supervisor finished this connection's request. */
+static void
+conn_done(struct conn *c)
+{
+	c->inflight = 0;
+	c->following = 0;
+	if (c->pendlen > 0 && conn_process(c) == -1)
+		return;
+	conn_update(c);
+}
+
+static void
+conn_reply(struct conn *c, const struct apm2_resp *resp)
+{
+	char	*json;
+	size_t	 len;
+
+	if ((json = apm2_resp_render(resp, &len)) == NULL)
+		fatal("apm2_resp_render");
+	if (conn_queue(c, json, len) == -1)
+		c->closing = 1;
+	free(json);
+}
+
+static void
+conn_reply_error(struct conn *c, enum apm2_errcode code, const char *msg)
+{
+	struct apm2_resp	resp;
+
+	memset(&resp, 0, sizeof(resp));
+	resp.type = RESP_ERROR;
+	resp.code = code;
+	resp.message = (char *)msg;
+	conn_reply(c, &resp);
+}
+
+/* Queue one frame; a client that lets too much pile up is cut off. */
+static int
+conn_queue(struct conn *c, const void *payload, size_t len)
+{
+	struct outbuf	*o = &c->out;
+	uint8_t		*nb;
+	size_t		 need, nsize;
+
+	if (len > FRAME_MAX)
+		return (-1);
+	if (o->off > 0 && o->off == o->len)
+		o->off = o->len = 0;
+	need = o->len + 4 + len;
+	if (need - o->off > FRONTEND_OUTBUF_MAX) {
+		log_debug("connection %u: not reading its replies", c->id);
+		return (-1);
+	}
+	if (need > o->size) {
+		if (o->off > 0) {
+			memmove(o->buf, o->buf + o->off, o->len - o->off);
+			o->len -= o->off;
+			o->off = 0;
+			need = o->len + 4 + len;
+		}
+		nsize = o->size ? o->size : 4096;
+		while (nsize < need)
+			nsize *= 2;
+		if ((nb = realloc(o->buf, nsize)) == NULL)
+			fatal("realloc");
+		o->buf = nb;
+		o->size = nsize;
+	}
+	frame_put_len(o->buf + o->len, (uint32_t)len);
+	memcpy(o->buf + o->len + 4, payload, len);
+	o->len += 4 + len;
+	/* Try right away: most replies fit the socket buffer. */
+	conn_flush(c);
+	return (0);
+}
+
+static void
+conn_flush(struct conn *c)
+{
+	struct outbuf	*o = &c->out;
+	ssize_t		 n;
+	int		 progress = 0;
+
+	while (o->off < o->len) {
+		n = write(c->fd, o->buf + o->off, o->len - o->off);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			/* The client is gone; drop what it did not take. */
+			o->off = o->len;
+			c->closing = 1;
+			break;
+		}
+		o->off += n;
+		progress = 1;
+	}
+	if (o->off == o->len)
+		o->off = o->len = 0;
+	if (progress)
+		evtimer_del(&c->wtmo);
+}
+
+static void
+conn_write(int fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	conn_flush(c);
+	conn_update(c);
+}

@@ -1,0 +1,229 @@
+/*
+ * main.c -- apm2d's command line.
+ *
+ *	apm2d [-dnv] [-f file] [-s socket] [--pid-file path]
+ *	    [--state-file path]
+ *
+ * One binary, two processes: without -F this is the supervisor (it loads
+ * the configuration and forks the frontend); "apm2d -F" is the frontend,
+ * re-executed by the supervisor with its descriptors already in place.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "apm2d.h"
+#include "config.h"
+#include "log.h"
+#include "proto.h"
+#include "supervisor/supervisor.h"
+
+#define DEFAULT_CONFIG	"/etc/apm2/ecosystem.toml"
+
+extern char	**environ;
+
+static __attribute__((__noreturn__)) void	usage(int);
+static char	*abspath(const char *);
+static char	*self_path(const char *);
+static void	 override(char **, const char *);
+
+static const struct option longopts[] = {
+	{ "config",	required_argument,	NULL, 'f' },
+	{ "socket",	required_argument,	NULL, 's' },
+	{ "no-daemon",	no_argument,		NULL, 'd' },
+	{ "pid-file",	required_argument,	NULL, 'P' },
+	{ "state-file",	required_argument,	NULL, 'S' },
+	{ "version",	no_argument,		NULL, 'V' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ NULL,		0,			NULL, 0 }
+};
+
+static void
+usage(int status)
+{
+	FILE	*f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+	    "usage: apm2d [-dnv] [-f file] [-s socket] [--pid-file path] "
+	    "[--state-file path]\n"
+	    "  -d, --no-daemon      stay in the foreground, log to stderr\n"
+	    "  -f, --config FILE    configuration (default %s)\n"
+	    "  -n                   check the configuration and exit\n"
+	    "  -s, --socket PATH    control socket (overrides the config)\n"
+	    "      --pid-file PATH  pid file (overrides the config)\n"
+	    "      --state-file PATH state file (overrides the config)\n"
+	    "  -v                   more verbose (repeat for more)\n"
+	    "      --version        print the version and exit\n",
+	    DEFAULT_CONFIG);
+	exit(status);
+}
+
+/* Resolve a relative path now: the daemon will chdir("/"). */
+static char *
+abspath(const char *p)
+{
+	char	cwd[PATH_MAX], *r;
+
+	if (p[0] == '/') {
+		if ((r = strdup(p)) == NULL)
+			err(1, "strdup");
+		return (r);
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		err(1, "getcwd");
+	if (asprintf(&r, "%s/%s", cwd, p) == -1)
+		err(1, "asprintf");
+	return (r);
+}
+
+/* The binary to re-execute for the frontend. */
+static char *
+self_path(const char *argv0)
+{
+	char	buf[PATH_MAX];
+	ssize_t	n;
+
+#ifdef __linux__
+	if ((n = readlink("/proc/self/exe", buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		return (abspath(buf));
+	}
+#else
+	(void)n;
+	(void)buf;
+#endif
+	if (strchr(argv0, '/') != NULL)
+		return (abspath(argv0));
+	errx(1, "cannot find my own binary: start apm2d with a path");
+}
+
+static void
+override(char **field, const char *value)
+{
+	char	*p;
+
+	p = abspath(value);
+	free(*field);
+	*field = p;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct frontend_opts	 fopts;
+	struct sup_opts		 sopts;
+	struct config_errors	 errs;
+	struct config		*conf;
+	const char		*conffile = DEFAULT_CONFIG;
+	const char		*sockpath = NULL, *pidpath = NULL;
+	const char		*statepath = NULL;
+	int			 ch, debug = 0, noaction = 0, verbose = 0;
+	int			 frontend = 0;
+	size_t			 i;
+	const char		*argv0 = argv[0];
+
+	setproctitle_init(argc, argv, environ);
+	memset(&fopts, 0, sizeof(fopts));
+	fopts.user = CONFIG_DEFAULT_USER;
+	fopts.chroot = CONFIG_DEFAULT_CHROOT;
+
+	while ((ch = getopt_long(argc, argv, "dFf:hnR:s:U:vV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'F':
+			frontend = 1;
+			break;
+		case 'f':
+			conffile = optarg;
+			break;
+		case 'h':
+			usage(0);
+		case 'n':
+			noaction = 1;
+			break;
+		case 'P':
+			pidpath = optarg;
+			break;
+		case 'R':
+			fopts.chroot = optarg;
+			break;
+		case 'S':
+			statepath = optarg;
+			break;
+		case 's':
+			sockpath = optarg;
+			break;
+		case 'U':
+			fopts.user = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("apm2d %s (apm2 protocol %s)\n", APM2D_VERSION,
+			    APM2_VERSION);
+			exit(0);
+		default:
+			usage(2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 0)
+		usage(2);
+
+	if (frontend) {
+		fopts.debug = debug;
+		fopts.verbose = verbose;
+		frontend_main(&fopts);
+	}
+
+	/* Log to stderr until the supervisor decides otherwise. */
+	log_init(1, LOG_DAEMON);
+	log_setverbose(verbose);
+
+	conf = config_load(conffile, &errs);
+	if (conf == NULL) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		config_errors_free(&errs);
+		exit(1);
+	}
+	config_errors_free(&errs);
+	if (noaction) {
+		printf("configuration OK\n");
+		config_free(conf);
+		exit(0);
+	}
+
+	/* Relative paths in the file are taken from where we started. */
+	override(&conf->daemon.socket, conf->daemon.socket);
+	override(&conf->daemon.pid_file, conf->daemon.pid_file);
+	override(&conf->daemon.log_dir, conf->daemon.log_dir);
+	override(&conf->daemon.state_file, conf->daemon.state_file);
+	if (sockpath != NULL)
+		override(&conf->daemon.socket, sockpath);
+	if (pidpath != NULL)
+		override(&conf->daemon.pid_file, pidpath);
+	if (statepath != NULL)
+		override(&conf->daemon.state_file, statepath);
+
+	memset(&sopts, 0, sizeof(sopts));
+	sopts.debug = debug;
+	sopts.verbose = verbose;
+	sopts.config_path = abspath(conffile);
+	sopts.self = self_path(argv0);
+	supervisor_main(conf, &sopts);
+}

@@ -1,0 +1,1610 @@
+/*
+ * codec: the public JSON control protocol <-> C structs.
+ *
+ * Input goes through jv_check() first (strict syntax, UTF-8, duplicate
+ * keys, depth), then a typed walk over the validated text checks the
+ * shape: required fields, exact integer ranges taken from the literal
+ * text, known type and enum names.  Output is written with jsonw in the
+ * declared field order with every Option present, as serde_json does.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "jsonv.h"
+#include "jsonw.h"
+
+#define NSEC_PER_SEC	1000000000L
+#define COLLECT_MAX	16		/* most fields looked up in one object */
+
+enum fkind {
+	F_STR,			/* required string */
+	F_OPTSTR,		/* string or null, may be missing */
+	F_U32,
+	F_BOOL
+};
+
+struct rfield {
+	const char	*name;
+	enum fkind	 kind;
+	size_t		 off;
+};
+
+struct reqdesc {
+	const char		*name;
+	const struct rfield	*f;
+	size_t			 nf;
+};
+
+/* A field looked up in an object. */
+struct fslot {
+	const char	*name;
+	struct jv	 v;
+	int		 seen;
+};
+
+static void	seterr(char *, size_t, const char *, ...)
+		    __attribute__((__format__(__printf__, 3, 4)));
+static void	sanitize(const struct jv *, char *, size_t);
+static void	collect(const struct jv *, struct fslot *, size_t);
+static int	getstr(const struct fslot *, int, int, char **, size_t *,
+		    char *, size_t);
+static int	getu32(const struct fslot *, uint32_t *, char *, size_t);
+static int	getu64(const struct fslot *, uint64_t *, char *, size_t);
+static int	getoptu32(const struct fslot *, int *, uint32_t *, char *,
+		    size_t);
+static int	getoptu64(const struct fslot *, int *, uint64_t *, char *,
+		    size_t);
+static int	getoptf32(const struct fslot *, int *, float *, char *,
+		    size_t);
+static int	gettime(const struct fslot *, int, int *, struct apm2_time *,
+		    char *, size_t);
+static int	getstate(const struct fslot *, struct apm2_state *, char *,
+		    size_t);
+static int	missing(const struct fslot *, char *, size_t);
+static int	parse_state(const struct jv *, struct apm2_state *);
+static int	parse_summary(const struct jv *, struct apm2_summary *,
+		    char *, size_t);
+static int	parse_instance(const struct jv *, struct apm2_instance *,
+		    char *, size_t);
+static int	parse_procinfo(const struct jv *, struct apm2_procinfo *,
+		    char *, size_t);
+static int	parse_logentry(const struct jv *, struct apm2_logentry *,
+		    char *, size_t);
+static int	parse_credmeta(const struct jv *, struct apm2_credmeta *,
+		    char *, size_t);
+static int	getarray(const struct fslot *, size_t, void **, size_t *,
+		    char *, size_t);
+static void	free_procinfo(struct apm2_procinfo *);
+static void	free_credmeta(struct apm2_credmeta *);
+static void	jw_reqstr(struct jw *, const char *);
+static void	jw_optu64(struct jw *, int, uint64_t);
+static void	jw_optf32(struct jw *, int, float);
+static void	jw_opttime(struct jw *, int, const struct apm2_time *);
+static int64_t	days_from_civil(int64_t, int, int);
+static void	civil_from_days(int64_t, int64_t *, int *, int *);
+static int	digits(const char *, int, int *);
+
+static const struct rfield f_name[] = {
+	{ "name", F_STR, offsetof(struct apm2_req, name) }
+};
+static const struct rfield f_tail[] = {
+	{ "name", F_OPTSTR, offsetof(struct apm2_req, name) },
+	{ "lines", F_U32, offsetof(struct apm2_req, lines) },
+	{ "follow", F_BOOL, offsetof(struct apm2_req, follow) }
+};
+static const struct rfield f_profile[] = {
+	{ "profile_id", F_STR, offsetof(struct apm2_req, profile_id) }
+};
+static const struct rfield f_addcred[] = {
+	{ "profile_id", F_STR, offsetof(struct apm2_req, profile_id) },
+	{ "provider", F_STR, offsetof(struct apm2_req, provider) },
+	{ "auth_method", F_STR, offsetof(struct apm2_req, auth_method) }
+};
+static const struct rfield f_switch[] = {
+	{ "process_name", F_STR, offsetof(struct apm2_req, process_name) },
+	{ "profile_id", F_STR, offsetof(struct apm2_req, profile_id) }
+};
+
+#define NF(a)	(sizeof(a) / sizeof((a)[0]))
+#define REQ_MAXF	3
+
+static const struct reqdesc reqs[REQ__COUNT] = {
+	[REQ_PING] = { "ping", NULL, 0 },
+	[REQ_STATUS] = { "status", NULL, 0 },
+	[REQ_LIST_PROCESSES] = { "list_processes", NULL, 0 },
+	[REQ_GET_PROCESS] = { "get_process", f_name, NF(f_name) },
+	[REQ_START_PROCESS] = { "start_process", f_name, NF(f_name) },
+	[REQ_STOP_PROCESS] = { "stop_process", f_name, NF(f_name) },
+	[REQ_RESTART_PROCESS] = { "restart_process", f_name, NF(f_name) },
+	[REQ_RELOAD_PROCESS] = { "reload_process", f_name, NF(f_name) },
+	[REQ_TAIL_LOGS] = { "tail_logs", f_tail, NF(f_tail) },
+	[REQ_LIST_CREDENTIALS] = { "list_credentials", NULL, 0 },
+	[REQ_GET_CREDENTIAL] = { "get_credential", f_profile, NF(f_profile) },
+	[REQ_ADD_CREDENTIAL] = { "add_credential", f_addcred, NF(f_addcred) },
+	[REQ_REMOVE_CREDENTIAL] = { "remove_credential", f_profile,
+	    NF(f_profile) },
+	[REQ_REFRESH_CREDENTIAL] = { "refresh_credential", f_profile,
+	    NF(f_profile) },
+	[REQ_SWITCH_CREDENTIAL] = { "switch_credential", f_switch,
+	    NF(f_switch) },
+	[REQ_SHUTDOWN] = { "shutdown", NULL, 0 }
+};
+
+static const char *const resp_names[RESP__COUNT] = {
+	[RESP_PONG] = "pong",
+	[RESP_STATUS] = "status",
+	[RESP_PROCESS_LIST] = "process_list",
+	[RESP_PROCESS_DETAILS] = "process_details",
+	[RESP_OK] = "ok",
+	[RESP_ERROR] = "error",
+	[RESP_LOG_LINES] = "log_lines",
+	[RESP_CREDENTIAL_LIST] = "credential_list",
+	[RESP_CREDENTIAL_DETAILS] = "credential_details"
+};
+
+static const char *const err_names[ERR__COUNT] = {
+	[ERR_PROCESS_NOT_FOUND] = "process_not_found",
+	[ERR_PROCESS_ALREADY_RUNNING] = "process_already_running",
+	[ERR_PROCESS_NOT_RUNNING] = "process_not_running",
+	[ERR_CREDENTIAL_NOT_FOUND] = "credential_not_found",
+	[ERR_CREDENTIAL_EXISTS] = "credential_exists",
+	[ERR_INVALID_REQUEST] = "invalid_request",
+	[ERR_INTERNAL_ERROR] = "internal_error",
+	[ERR_NOT_SUPPORTED] = "not_supported",
+	[ERR_PERMISSION_DENIED] = "permission_denied"
+};
+
+static const char *const err_debug[ERR__COUNT] = {
+	[ERR_PROCESS_NOT_FOUND] = "ProcessNotFound",
+	[ERR_PROCESS_ALREADY_RUNNING] = "ProcessAlreadyRunning",
+	[ERR_PROCESS_NOT_RUNNING] = "ProcessNotRunning",
+	[ERR_CREDENTIAL_NOT_FOUND] = "CredentialNotFound",
+	[ERR_CREDENTIAL_EXISTS] = "CredentialExists",
+	[ERR_INVALID_REQUEST] = "InvalidRequest",
+	[ERR_INTERNAL_ERROR] = "InternalError",
+	[ERR_NOT_SUPPORTED] = "NotSupported",
+	[ERR_PERMISSION_DENIED] = "PermissionDenied"
+};
+
+#define ST__COUNT	(ST_TERMINATED + 1)
+static const char *const st_names[ST__COUNT] = {
+	[ST_STARTING] = "Starting",
+	[ST_RUNNING] = "Running",
+	[ST_UNHEALTHY] = "Unhealthy",
+	[ST_STOPPING] = "Stopping",
+	[ST_STOPPED] = "Stopped",
+	[ST_CRASHED] = "Crashed",
+	[ST_TERMINATED] = "Terminated"
+};
+static const char *const st_human[ST__COUNT] = {
+	[ST_STARTING] = "starting",
+	[ST_RUNNING] = "running",
+	[ST_UNHEALTHY] = "unhealthy",
+	[ST_STOPPING] = "stopping",
+	[ST_STOPPED] = "stopped",
+	[ST_CRASHED] = "crashed",
+	[ST_TERMINATED] = "terminated"
+};
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* A string value as printable ASCII for an error message, or "". */
+static void
+sanitize(const struct jv *v, char *out, size_t outlen)
+{
+	char	 tmp[64];
+	size_t	 n, i;
+
+	out[0] = '\0';
+	if (v->type != JV_STRING || v->len > sizeof(tmp))
+		return;
+	n = jv_strdec(v, tmp);
+	for (i = 0; i < n; i++)
+		if (tmp[i] < 0x20 || tmp[i] > 0x7e || tmp[i] == '"' ||
+		    tmp[i] == '\\')
+			return;
+	if (n + 3 > outlen)
+		return;
+	out[0] = ' ';
+	out[1] = '"';
+	memcpy(out + 2, tmp, n);
+	out[n + 2] = '"';
+	out[n + 3] = '\0';
+}
+
+/* One pass over obj's members filling the named slots. */
+static void
+collect(const struct jv *obj, struct fslot *s, size_t n)
+{
+	struct jv_iter	 it;
+	struct jv	 k, v;
+	size_t		 i, len[COLLECT_MAX];
+
+	for (i = 0; i < n && i < COLLECT_MAX; i++) {
+		s[i].seen = 0;
+		len[i] = strlen(s[i].name);
+	}
+	n = i;
+	jv_iter(obj, &it);
+	while (jv_next(&it, &k, &v)) {
+		for (i = 0; i < n; i++) {
+			/* jv_check() ruled out duplicate keys. */
+			if (!s[i].seen && jv_streq(&k, s[i].name, len[i])) {
+				s[i].v = v;
+				s[i].seen = 1;
+				break;
+			}
+		}
+	}
+}
+
+static int
+missing(const struct fslot *s, char *err, size_t errlen)
+{
+	seterr(err, errlen, "missing field \"%s\"", s->name);
+	return (-1);
+}
+
+/*
+ * A string field.  opt: may be null or missing (*out stays NULL).
+ * With lenp, NUL bytes are allowed and the length is returned.
+ */
+static int
+getstr(const struct fslot *s, int opt, int allownul, char **out,
+    size_t *lenp, char *err, size_t errlen)
+{
+	size_t	 n;
+
+	*out = NULL;
+	if (!s->seen || s->v.type == JV_NULL) {
+		if (opt)
+			return (0);
+		if (!s->seen)
+			return (missing(s, err, errlen));
+	}
+	if (s->v.type != JV_STRING) {
+		seterr(err, errlen, "field \"%s\": expected a string, got %s",
+		    s->name, jv_typename(&s->v));
+		return (-1);
+	}
+	if ((*out = jv_strdup(&s->v, &n)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		return (-1);
+	}
+	if (!allownul && memchr(*out, '\0', n) != NULL) {
+		free(*out);
+		*out = NULL;
+		seterr(err, errlen, "field \"%s\": contains a NUL character",
+		    s->name);
+		return (-1);
+	}
+	if (lenp != NULL)
+		*lenp = n;
+	return (0);
+}
+
+static int
+getu64(const struct fslot *s, uint64_t *out, char *err, size_t errlen)
+{
+	if (!s->seen)
+		return (missing(s, err, errlen));
+	if (jv_uint(&s->v, UINT64_MAX, out) == -1) {
+		seterr(err, errlen, "field \"%s\": expected an unsigned "
+		    "64-bit integer", s->name);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+getu32(const struct fslot *s, uint32_t *out, char *err, size_t errlen)
+{
+	uint64_t	 v;
+
+	if (!s->seen)
+		return (missing(s, err, errlen));
+	if (jv_uint(&s->v, UINT32_MAX, &v) == -1) {
+		seterr(err, errlen, "field \"%s\": expected an unsigned "
+		    "32-bit integer", s->name);
+		return (-1);
+	}
+	*out = (uint32_t)v;
+	return (0);
+}
+
+static int
+getoptu64(const struct fslot *s, int *has, uint64_t *out, char *err,
+    size_t errlen)
+{
+	*has = 0;
+	if (!s->seen || s->v.type == JV_NULL)
+		return (0);
+	if (getu64(s, out, err, errlen) == -1)
+		return (-1);
+	*has = 1;
+	return (0);
+}
+
+static int
+getoptu32(const struct fslot *s, int *has, uint32_t *out, char *err,
+    size_t errlen)
+{
+	*has = 0;
+	if (!s->seen || s->v.type == JV_NULL)
+		return (0);
+	if (getu32(s, out, err, errlen) == -1)
+		return (-1);
+	*has = 1;
+	return (0);
+}
+
+static int
+getoptf32(const struct fslot *s, int *has, float *out, char *err,
+    size_t errlen)
+{
+	*has = 0;
+	if (!s->seen || s->v.type == JV_NULL)
+		return (0);
+	if (jv_f32(&s->v, out) == -1) {
+		seterr(err, errlen, "field \"%s\": expected a 32-bit float",
+		    s->name);
+		return (-1);
+	}
+	*has = 1;
+	return (0);
+}
+
+static int
+gettime(const struct fslot *s, int opt, int *has, struct apm2_time *t,
+    char *err, size_t errlen)
+{
+	char	*str;
+
+	if (has != NULL)
+		*has = 0;
+	if (getstr(s, opt, 0, &str, NULL, err, errlen) == -1)
+		return (-1);
+	if (str == NULL)
+		return (0);
+	if (apm2_time_parse_rfc3339(str, t) == -1) {
+		free(str);
+		seterr(err, errlen, "field \"%s\": invalid RFC 3339 timestamp",
+		    s->name);
+		return (-1);
+	}
+	free(str);
+	if (has != NULL)
+		*has = 1;
+	return (0);
+}
+
+static int
+getstate(const struct fslot *s, struct apm2_state *st, char *err,
+    size_t errlen)
+{
+	if (!s->seen)
+		return (missing(s, err, errlen));
+	if (parse_state(&s->v, st) == -1) {
+		seterr(err, errlen, "field \"%s\": invalid process state",
+		    s->name);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * An array field of objects: allocates *arr with one zeroed element per
+ * entry and sets *np before the elements are parsed, so a failure part
+ * way leaves something the free functions handle.
+ */
+static int
+getarray(const struct fslot *s, size_t elsize, void **arr, size_t *np,
+    char *err, size_t errlen)
+{
+	size_t	 n;
+
+	*arr = NULL;
+	*np = 0;
+	if (!s->seen)
+		return (missing(s, err, errlen));
+	if (s->v.type != JV_ARRAY) {
+		seterr(err, errlen, "field \"%s\": expected an array, got %s",
+		    s->name, jv_typename(&s->v));
+		return (-1);
+	}
+	if ((n = jv_count(&s->v)) == 0)
+		return (0);
+	if ((*arr = calloc(n, elsize)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		return (-1);
+	}
+	*np = n;
+	return (0);
+}
+
+const char *
+apm2_req_type_name(enum apm2_req_type t)
+{
+	if ((unsigned int)t >= REQ__COUNT)
+		return ("unknown");
+	return (reqs[t].name);
+}
+
+int
+apm2_req_type_from_name(const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < REQ__COUNT; i++)
+		if (strcmp(reqs[i].name, name) == 0)
+			return (i);
+	return (-1);
+}
+
+const char *
+apm2_resp_type_name(enum apm2_resp_type t)
+{
+	if ((unsigned int)t >= RESP__COUNT)
+		return ("unknown");
+	return (resp_names[t]);
+}
+
+const char *
+apm2_errcode_name(enum apm2_errcode c)
+{
+	if ((unsigned int)c >= ERR__COUNT)
+		return ("internal_error");
+	return (err_names[c]);
+}
+
+const char *
+apm2_errcode_debug(enum apm2_errcode c)
+{
+	if ((unsigned int)c >= ERR__COUNT)
+		return ("InternalError");
+	return (err_debug[c]);
+}
+
+const char *
+apm2_state_name(enum apm2_state_kind k)
+{
+	if ((unsigned int)k >= ST__COUNT)
+		return ("Unknown");
+	return (st_names[k]);
+}
+
+const char *
+apm2_state_human(const struct apm2_state *st, char *buf, size_t len)
+{
+	const char	*h;
+
+	if (len == 0)
+		return (buf);
+	h = (unsigned int)st->kind < ST__COUNT ? st_human[st->kind] :
+	    "unknown";
+	if ((st->kind == ST_STOPPED || st->kind == ST_CRASHED) &&
+	    st->has_code)
+		(void)snprintf(buf, len, "%s (exit code: %d)", h,
+		    (int)st->exit_code);
+	else
+		(void)strlcpy(buf, h, len);
+	return (buf);
+}
+
+int
+apm2_req_parse(const char *buf, size_t len, struct apm2_req *req, char *err,
+    size_t errlen)
+{
+	struct fslot		 ts[1] = { { "type", { JV_NULL, NULL, 0 }, 0 } };
+	struct fslot		 fs[REQ_MAXF];
+	const struct reqdesc	*d;
+	struct jv		 root;
+	char			 what[80];
+	char			**sp;
+	uint32_t		*up;
+	size_t			 i;
+	int			 t;
+
+	memset(req, 0, sizeof(*req));
+	seterr(err, errlen, "%s", "");
+	if (jv_check(buf, len, APM2_JSON_MAXDEPTH, err, errlen) == -1)
+		return (-1);
+	jv_root(buf, len, &root);
+	if (root.type != JV_OBJECT) {
+		seterr(err, errlen, "request must be a JSON object, got %s",
+		    jv_typename(&root));
+		return (-1);
+	}
+	collect(&root, ts, 1);
+	if (!ts[0].seen)
+		return (missing(&ts[0], err, errlen));
+	if (ts[0].v.type != JV_STRING) {
+		seterr(err, errlen, "field \"type\": expected a string, got %s",
+		    jv_typename(&ts[0].v));
+		return (-1);
+	}
+	for (t = 0; t < REQ__COUNT; t++)
+		if (jv_streq(&ts[0].v, reqs[t].name, strlen(reqs[t].name)))
+			break;
+	if (t == REQ__COUNT) {
+		sanitize(&ts[0].v, what, sizeof(what));
+		seterr(err, errlen, "unknown request type%s", what);
+		return (-1);
+	}
+	req->type = (enum apm2_req_type)t;
+	d = &reqs[t];
+	for (i = 0; i < d->nf; i++)
+		fs[i].name = d->f[i].name;
+	if (d->nf > 0)
+		collect(&root, fs, d->nf);
+	for (i = 0; i < d->nf; i++) {
+		switch (d->f[i].kind) {
+		case F_STR:
+		case F_OPTSTR:
+			sp = (char **)(void *)((char *)req + d->f[i].off);
+			if (getstr(&fs[i], d->f[i].kind == F_OPTSTR, 0, sp,
+			    NULL, err, errlen) == -1)
+				goto fail;
+			break;
+		case F_U32:
+			up = (uint32_t *)(void *)((char *)req + d->f[i].off);
+			if (getu32(&fs[i], up, err, errlen) == -1)
+				goto fail;
+			break;
+		case F_BOOL:
+			if (!fs[i].seen) {
+				(void)missing(&fs[i], err, errlen);
+				goto fail;
+			}
+			if (fs[i].v.type != JV_TRUE &&
+			    fs[i].v.type != JV_FALSE) {
+				seterr(err, errlen, "field \"%s\": expected a "
+				    "boolean, got %s", fs[i].name,
+				    jv_typename(&fs[i].v));
+				goto fail;
+			}
+			*(int *)(void *)((char *)req + d->f[i].off) =
+			    fs[i].v.type == JV_TRUE;
+			break;
+		}
+	}
+	return (0);
+ fail:
+	apm2_req_free(req);
+	req->type = (enum apm2_req_type)t;
+	return (-1);
+}
+
+char *
+apm2_req_render(const struct apm2_req *req, size_t *lenp)
+{
+	const struct reqdesc	*d;
+	const void		*fp;
+	struct jw		 w;
+	size_t			 i;
+
+	if ((unsigned int)req->type >= REQ__COUNT)
+		return (NULL);
+	d = &reqs[req->type];
+	jw_init(&w);
+	jw_raw(&w, "{\"type\":\"", 9);
+	jw_rawz(&w, d->name);
+	jw_char(&w, '"');
+	for (i = 0; i < d->nf; i++) {
+		fp = (const char *)req + d->f[i].off;
+		jw_raw(&w, ",\"", 2);
+		jw_rawz(&w, d->f[i].name);
+		jw_raw(&w, "\":", 2);
+		switch (d->f[i].kind) {
+		case F_STR:
+			jw_reqstr(&w, *(char *const *)fp);
+			break;
+		case F_OPTSTR:
+			jw_strz(&w, *(char *const *)fp);
+			break;
+		case F_U32:
+			jw_u64(&w, *(const uint32_t *)fp);
+			break;
+		case F_BOOL:
+			jw_bool(&w, *(const int *)fp);
+			break;
+		}
+	}
+	jw_char(&w, '}');
+	return (jw_detach(&w, lenp));
+}
+
+void
+apm2_req_free(struct apm2_req *req)
+{
+	free(req->name);
+	free(req->profile_id);
+	free(req->provider);
+	free(req->auth_method);
+	free(req->process_name);
+	memset(req, 0, sizeof(*req));
+}
+
+/*
+ * ProcessState, externally tagged: "Running", {"Running":null},
+ * {"Stopped":{"exit_code":N|null}} (exit_code may be missing: null).
+ */
+static int
+parse_state(const struct jv *v, struct apm2_state *st)
+{
+	struct fslot	 fs[1] = { { "exit_code", { JV_NULL, NULL, 0 }, 0 } };
+	struct jv_iter	 it;
+	struct jv	 k, val;
+	int64_t		 code;
+	int		 i;
+
+	memset(st, 0, sizeof(*st));
+	if (v->type == JV_STRING) {
+		for (i = 0; i < ST__COUNT; i++)
+			if (jv_streq(v, st_names[i], strlen(st_names[i])))
+				break;
+		/* Stopped and Crashed carry data: not unit variants. */
+		if (i == ST__COUNT || i == ST_STOPPED || i == ST_CRASHED)
+			return (-1);
+		st->kind = (enum apm2_state_kind)i;
+		return (0);
+	}
+	if (v->type != JV_OBJECT || jv_count(v) != 1)
+		return (-1);
+	jv_iter(v, &it);
+	(void)jv_next(&it, &k, &val);
+	for (i = 0; i < ST__COUNT; i++)
+		if (jv_streq(&k, st_names[i], strlen(st_names[i])))
+			break;
+	if (i == ST__COUNT)
+		return (-1);
+	st->kind = (enum apm2_state_kind)i;
+	if (i != ST_STOPPED && i != ST_CRASHED)
+		return (val.type == JV_NULL ? 0 : -1);
+	if (val.type != JV_OBJECT)
+		return (-1);
+	collect(&val, fs, 1);
+	if (!fs[0].seen || fs[0].v.type == JV_NULL)
+		return (0);
+	if (jv_int(&fs[0].v, INT32_MIN, INT32_MAX, &code) == -1)
+		return (-1);
+	st->has_code = 1;
+	st->exit_code = (int32_t)code;
+	return (0);
+}
+
+static int
+parse_summary(const struct jv *o, struct apm2_summary *s, char *err,
+    size_t errlen)
+{
+	struct fslot	 fs[] = {
+		{ "name", { 0, 0, 0 }, 0 },
+		{ "instances", { 0, 0, 0 }, 0 },
+		{ "running", { 0, 0, 0 }, 0 },
+		{ "status", { 0, 0, 0 }, 0 },
+		{ "cpu_percent", { 0, 0, 0 }, 0 },
+		{ "memory_bytes", { 0, 0, 0 }, 0 },
+		{ "uptime_secs", { 0, 0, 0 }, 0 },
+		{ "restart_count", { 0, 0, 0 }, 0 }
+	};
+
+	if (o->type != JV_OBJECT) {
+		seterr(err, errlen, "process summary must be an object");
+		return (-1);
+	}
+	collect(o, fs, NF(fs));
+	if (getstr(&fs[0], 0, 0, &s->name, NULL, err, errlen) == -1 ||
+	    getu32(&fs[1], &s->instances, err, errlen) == -1 ||
+	    getu32(&fs[2], &s->running, err, errlen) == -1 ||
+	    getstate(&fs[3], &s->status, err, errlen) == -1 ||
+	    getoptf32(&fs[4], &s->has_cpu, &s->cpu_percent, err,
+	    errlen) == -1 ||
+	    getoptu64(&fs[5], &s->has_mem, &s->memory_bytes, err,
+	    errlen) == -1 ||
+	    getoptu64(&fs[6], &s->has_uptime, &s->uptime_secs, err,
+	    errlen) == -1 ||
+	    getu32(&fs[7], &s->restart_count, err, errlen) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+parse_instance(const struct jv *o, struct apm2_instance *in, char *err,
+    size_t errlen)
+{
+	struct fslot	 fs[] = {
+		{ "index", { 0, 0, 0 }, 0 },
+		{ "pid", { 0, 0, 0 }, 0 },
+		{ "state", { 0, 0, 0 }, 0 },
+		{ "cpu_percent", { 0, 0, 0 }, 0 },
+		{ "memory_bytes", { 0, 0, 0 }, 0 },
+		{ "uptime_secs", { 0, 0, 0 }, 0 },
+		{ "restart_count", { 0, 0, 0 }, 0 }
+	};
+
+	if (o->type != JV_OBJECT) {
+		seterr(err, errlen, "instance info must be an object");
+		return (-1);
+	}
+	collect(o, fs, NF(fs));
+	if (getu32(&fs[0], &in->index, err, errlen) == -1 ||
+	    getoptu32(&fs[1], &in->has_pid, &in->pid, err, errlen) == -1 ||
+	    getstate(&fs[2], &in->state, err, errlen) == -1 ||
+	    getoptf32(&fs[3], &in->has_cpu, &in->cpu_percent, err,
+	    errlen) == -1 ||
+	    getoptu64(&fs[4], &in->has_mem, &in->memory_bytes, err,
+	    errlen) == -1 ||
+	    getoptu64(&fs[5], &in->has_uptime, &in->uptime_secs, err,
+	    errlen) == -1 ||
+	    getu32(&fs[6], &in->restart_count, err, errlen) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+parse_procinfo(const struct jv *o, struct apm2_procinfo *p, char *err,
+    size_t errlen)
+{
+	struct fslot	 fs[] = {
+		{ "name", { 0, 0, 0 }, 0 },
+		{ "id", { 0, 0, 0 }, 0 },
+		{ "command", { 0, 0, 0 }, 0 },
+		{ "args", { 0, 0, 0 }, 0 },
+		{ "cwd", { 0, 0, 0 }, 0 },
+		{ "instances", { 0, 0, 0 }, 0 },
+		{ "instance_details", { 0, 0, 0 }, 0 },
+		{ "credential_profile", { 0, 0, 0 }, 0 }
+	};
+	struct fslot	 el = { "args", { 0, 0, 0 }, 1 };
+	struct jv_iter	 it;
+	void		*arr;
+	size_t		 i, n;
+	char		 tmp[64];
+
+	if (o->type != JV_OBJECT) {
+		seterr(err, errlen, "field \"process\": expected an object");
+		return (-1);
+	}
+	collect(o, fs, NF(fs));
+	if (getstr(&fs[0], 0, 0, &p->name, NULL, err, errlen) == -1)
+		return (-1);
+	if (!fs[1].seen)
+		return (missing(&fs[1], err, errlen));
+	/* Any UUID form fits in 64 bytes; decoding never grows text. */
+	if (fs[1].v.type != JV_STRING || fs[1].v.len > sizeof(tmp)) {
+		seterr(err, errlen, "field \"id\": expected a UUID string");
+		return (-1);
+	}
+	n = jv_strdec(&fs[1].v, tmp);
+	if (apm2_uuid_parse(tmp, n, p->id) == -1) {
+		seterr(err, errlen, "field \"id\": invalid UUID");
+		return (-1);
+	}
+	if (getstr(&fs[2], 0, 0, &p->command, NULL, err, errlen) == -1)
+		return (-1);
+	if (!fs[3].seen)
+		return (missing(&fs[3], err, errlen));
+	if (fs[3].v.type != JV_ARRAY) {
+		seterr(err, errlen, "field \"args\": expected an array");
+		return (-1);
+	}
+	if ((p->nargs = jv_count(&fs[3].v)) > 0) {
+		if ((p->args = calloc(p->nargs, sizeof(*p->args))) == NULL) {
+			p->nargs = 0;
+			seterr(err, errlen, "out of memory");
+			return (-1);
+		}
+		jv_iter(&fs[3].v, &it);
+		for (i = 0; i < p->nargs && jv_next(&it, NULL, &el.v); i++)
+			if (getstr(&el, 0, 0, &p->args[i], NULL, err,
+			    errlen) == -1)
+				return (-1);
+	}
+	if (getstr(&fs[4], 1, 0, &p->cwd, NULL, err, errlen) == -1 ||
+	    getu32(&fs[5], &p->instances, err, errlen) == -1)
+		return (-1);
+	if (getarray(&fs[6], sizeof(*p->inst), &arr, &p->ninst, err,
+	    errlen) == -1)
+		return (-1);
+	p->inst = arr;
+	jv_iter(&fs[6].v, &it);
+	for (i = 0; i < p->ninst && jv_next(&it, NULL, &el.v); i++)
+		if (parse_instance(&el.v, &p->inst[i], err, errlen) == -1)
+			return (-1);
+	if (getstr(&fs[7], 1, 0, &p->credential_profile, NULL, err,
+	    errlen) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+parse_logentry(const struct jv *o, struct apm2_logentry *l, char *err,
+    size_t errlen)
+{
+	struct fslot	 fs[] = {
+		{ "timestamp", { 0, 0, 0 }, 0 },
+		{ "process_name", { 0, 0, 0 }, 0 },
+		{ "instance", { 0, 0, 0 }, 0 },
+		{ "stream", { 0, 0, 0 }, 0 },
+		{ "content", { 0, 0, 0 }, 0 }
+	};
+
+	if (o->type != JV_OBJECT) {
+		seterr(err, errlen, "log entry must be an object");
+		return (-1);
+	}
+	collect(o, fs, NF(fs));
+	if (gettime(&fs[0], 0, NULL, &l->timestamp, err, errlen) == -1 ||
+	    getstr(&fs[1], 0, 0, &l->process_name, NULL, err, errlen) == -1 ||
+	    getu32(&fs[2], &l->instance, err, errlen) == -1 ||
+	    getstr(&fs[3], 0, 0, &l->stream, NULL, err, errlen) == -1 ||
+	    getstr(&fs[4], 0, 1, &l->content, &l->content_len, err,
+	    errlen) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+parse_credmeta(const struct jv *o, struct apm2_credmeta *c, char *err,
+    size_t errlen)
+{
+	struct fslot	 fs[] = {
+		{ "id", { 0, 0, 0 }, 0 },
+		{ "provider", { 0, 0, 0 }, 0 },
+		{ "label", { 0, 0, 0 }, 0 },
+		{ "auth_method", { 0, 0, 0 }, 0 },
+		{ "expires_at", { 0, 0, 0 }, 0 },
+		{ "created_at", { 0, 0, 0 }, 0 },
+		{ "last_used_at", { 0, 0, 0 }, 0 }
+	};
+
+	if (o->type != JV_OBJECT) {
+		seterr(err, errlen, "credential profile must be an object");
+		return (-1);
+	}
+	collect(o, fs, NF(fs));
+	if (getstr(&fs[0], 0, 0, &c->id, NULL, err, errlen) == -1 ||
+	    getstr(&fs[1], 0, 0, &c->provider, NULL, err, errlen) == -1 ||
+	    getstr(&fs[2], 1, 0, &c->label, NULL, err, errlen) == -1 ||
+	    getstr(&fs[3], 0, 0, &c->auth_method, NULL, err, errlen) == -1 ||
+	    gettime(&fs[4], 1, &c->has_expires, &c->expires_at, err,
+	    errlen) == -1 ||
+	    gettime(&fs[5], 0, NULL, &c->created_at, err, errlen) == -1 ||
+	    gettime(&fs[6], 1, &c->has_last_used, &c->last_used_at, err,
+	    errlen) == -1)
+		return (-1);
+	return (0);
+}
+
+int
+apm2_resp_parse(const char *buf, size_t len, struct apm2_resp *r, char *err,
+    size_t errlen)
+{
+	struct fslot	 fs[] = {
+		{ "type", { 0, 0, 0 }, 0 },		/* 0 */
+		{ "version", { 0, 0, 0 }, 0 },		/* 1 */
+		{ "uptime_secs", { 0, 0, 0 }, 0 },	/* 2 */
+		{ "pid", { 0, 0, 0 }, 0 },		/* 3 */
+		{ "process_count", { 0, 0, 0 }, 0 },	/* 4 */
+		{ "running_instances", { 0, 0, 0 }, 0 },	/* 5 */
+		{ "processes", { 0, 0, 0 }, 0 },	/* 6 */
+		{ "process", { 0, 0, 0 }, 0 },		/* 7 */
+		{ "message", { 0, 0, 0 }, 0 },		/* 8 */
+		{ "code", { 0, 0, 0 }, 0 },		/* 9 */
+		{ "lines", { 0, 0, 0 }, 0 },		/* 10 */
+		{ "profiles", { 0, 0, 0 }, 0 },		/* 11 */
+		{ "profile", { 0, 0, 0 }, 0 }		/* 12 */
+	};
+	struct fslot	 el = { "element", { 0, 0, 0 }, 1 };
+	struct jv	 root;
+	struct jv_iter	 it;
+	char		 what[80];
+	void		*arr;
+	size_t		 i;
+	int		 t;
+
+	memset(r, 0, sizeof(*r));
+	seterr(err, errlen, "%s", "");
+	if (jv_check(buf, len, APM2_JSON_MAXDEPTH, err, errlen) == -1)
+		return (-1);
+	jv_root(buf, len, &root);
+	if (root.type != JV_OBJECT) {
+		seterr(err, errlen, "response must be a JSON object, got %s",
+		    jv_typename(&root));
+		return (-1);
+	}
+	collect(&root, fs, NF(fs));
+	if (!fs[0].seen)
+		return (missing(&fs[0], err, errlen));
+	if (fs[0].v.type != JV_STRING) {
+		seterr(err, errlen, "field \"type\": expected a string, got %s",
+		    jv_typename(&fs[0].v));
+		return (-1);
+	}
+	for (t = 0; t < RESP__COUNT; t++)
+		if (jv_streq(&fs[0].v, resp_names[t], strlen(resp_names[t])))
+			break;
+	if (t == RESP__COUNT) {
+		sanitize(&fs[0].v, what, sizeof(what));
+		seterr(err, errlen, "unknown response type%s", what);
+		return (-1);
+	}
+	r->type = (enum apm2_resp_type)t;
+	switch (r->type) {
+	case RESP_PONG:
+		if (getstr(&fs[1], 0, 0, &r->version, NULL, err, errlen) == -1 ||
+		    getu64(&fs[2], &r->uptime_secs, err, errlen) == -1)
+			goto fail;
+		break;
+	case RESP_STATUS:
+		if (getstr(&fs[1], 0, 0, &r->version, NULL, err, errlen) == -1 ||
+		    getu32(&fs[3], &r->pid, err, errlen) == -1 ||
+		    getu64(&fs[2], &r->uptime_secs, err, errlen) == -1 ||
+		    getu32(&fs[4], &r->process_count, err, errlen) == -1 ||
+		    getu32(&fs[5], &r->running_instances, err, errlen) == -1)
+			goto fail;
+		break;
+	case RESP_PROCESS_LIST:
+		if (getarray(&fs[6], sizeof(*r->procs), &arr, &r->nprocs, err,
+		    errlen) == -1)
+			goto fail;
+		r->procs = arr;
+		jv_iter(&fs[6].v, &it);
+		for (i = 0; i < r->nprocs && jv_next(&it, NULL, &el.v); i++)
+			if (parse_summary(&el.v, &r->procs[i], err,
+			    errlen) == -1)
+				goto fail;
+		break;
+	case RESP_PROCESS_DETAILS:
+		if (!fs[7].seen) {
+			(void)missing(&fs[7], err, errlen);
+			goto fail;
+		}
+		if (parse_procinfo(&fs[7].v, &r->proc, err, errlen) == -1)
+			goto fail;
+		break;
+	case RESP_OK:
+		if (getstr(&fs[8], 1, 0, &r->message, NULL, err, errlen) == -1)
+			goto fail;
+		break;
+	case RESP_ERROR:
+		if (!fs[9].seen) {
+			(void)missing(&fs[9], err, errlen);
+			goto fail;
+		}
+		for (i = 0; i < ERR__COUNT; i++)
+			if (jv_streq(&fs[9].v, err_names[i],
+			    strlen(err_names[i])))
+				break;
+		if (i == ERR__COUNT) {
+			sanitize(&fs[9].v, what, sizeof(what));
+			seterr(err, errlen, "unknown error code%s", what);
+			goto fail;
+		}
+		r->code = (enum apm2_errcode)i;
+		if (getstr(&fs[8], 0, 0, &r->message, NULL, err, errlen) == -1)
+			goto fail;
+		break;
+	case RESP_LOG_LINES:
+		if (getarray(&fs[10], sizeof(*r->lines), &arr, &r->nlines, err,
+		    errlen) == -1)
+			goto fail;
+		r->lines = arr;
+		jv_iter(&fs[10].v, &it);
+		for (i = 0; i < r->nlines && jv_next(&it, NULL, &el.v); i++)
+			if (parse_logentry(&el.v, &r->lines[i], err,
+			    errlen) == -1)
+				goto fail;
+		break;
+	case RESP_CREDENTIAL_LIST:
+		if (getarray(&fs[11], sizeof(*r->profiles), &arr,
+		    &r->nprofiles, err, errlen) == -1)
+			goto fail;
+		r->profiles = arr;
+		jv_iter(&fs[11].v, &it);
+		for (i = 0; i < r->nprofiles && jv_next(&it, NULL, &el.v); i++)
+			if (parse_credmeta(&el.v, &r->profiles[i], err,
+			    errlen) == -1)
+				goto fail;
+		break;
+	case RESP_CREDENTIAL_DETAILS:
+		if (!fs[12].seen) {
+			(void)missing(&fs[12], err, errlen);
+			goto fail;
+		}
+		if (parse_credmeta(&fs[12].v, &r->profile, err, errlen) == -1)
+			goto fail;
+		break;
+	case RESP__COUNT:
+		break;
+	}
+	return (0);
+ fail:
+	apm2_resp_free(r);
+	r->type = (enum apm2_resp_type)t;
+	return (-1);
+}
+
+static void
+free_procinfo(struct apm2_procinfo *p)
+{
+	size_t	 i;
+
+	free(p->name);
+	free(p->command);
+	if (p->args != NULL)
+		for (i = 0; i < p->nargs; i++)
+			free(p->args[i]);
+	free(p->args);
+	free(p->cwd);
+	free(p->inst);
+	free(p->credential_profile);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+free_credmeta(struct apm2_credmeta *c)
+{
+	free(c->id);
+	free(c->provider);
+	free(c->label);
+	free(c->auth_method);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+apm2_resp_free(struct apm2_resp *r)
+{
+	size_t	 i;
+
+	free(r->version);
+	if (r->procs != NULL)
+		for (i = 0; i < r->nprocs; i++)
+			free(r->procs[i].name);
+	free(r->procs);
+	free_procinfo(&r->proc);
+	free(r->message);
+	if (r->lines != NULL)
+		for (i = 0; i < r->nlines; i++) {
+			free(r->lines[i].process_name);
+			free(r->lines[i].stream);
+			free(r->lines[i].content);
+		}
+	free(r->lines);
+	if (r->profiles != NULL)
+		for (i = 0; i < r->nprofiles; i++)
+			free_credmeta(&r->profiles[i]);
+	free(r->profiles);
+	free_credmeta(&r->profile);
+	memset(r, 0, sizeof(*r));
+}
+
+/* A required string: NULL is a caller bug, so the output is refused. */
+static void
+jw_reqstr(struct jw *w, const char *s)
+{
+	if (s == NULL)
+		w->failed = 1;
+	else
+		jw_str(w, s, strlen(s));
+}
+
+static void
+jw_optu64(struct jw *w, int has, uint64_t v)
+{
+	if (has)
+		jw_u64(w, v);
+	else
+		jw_null(w);
+}
+
+static void
+jw_optf32(struct jw *w, int has, float v)
+{
+	if (has)
+		jw_f32(w, v);
+	else
+		jw_null(w);
+}
+
+static void
+jw_opttime(struct jw *w, int has, const struct apm2_time *t)
+{
+	if (has)
+		apm2_jw_time(w, t);
+	else
+		jw_null(w);
+}
+
+void
+apm2_jw_state(struct jw *w, const struct apm2_state *st)
+{
+	switch (st->kind) {
+	case ST_STOPPED:
+	case ST_CRASHED:
+		jw_raw(w, "{\"", 2);
+		jw_rawz(w, st_names[st->kind]);
+		jw_raw(w, "\":{\"exit_code\":", 15);
+		if (st->has_code)
+			jw_i64(w, st->exit_code);
+		else
+			jw_null(w);
+		jw_raw(w, "}}", 2);
+		break;
+	case ST_STARTING:
+	case ST_RUNNING:
+	case ST_UNHEALTHY:
+	case ST_STOPPING:
+	case ST_TERMINATED:
+		jw_char(w, '"');
+		jw_rawz(w, st_names[st->kind]);
+		jw_char(w, '"');
+		break;
+	default:
+		w->failed = 1;
+		break;
+	}
+}
+
+void
+apm2_jw_time(struct jw *w, const struct apm2_time *t)
+{
+	char	 b[APM2_TIME_MAX];
+
+	apm2_time_rfc3339(t, b, sizeof(b));
+	jw_char(w, '"');
+	jw_rawz(w, b);
+	jw_char(w, '"');
+}
+
+void
+apm2_jw_summary(struct jw *w, const struct apm2_summary *s)
+{
+	jw_raw(w, "{\"name\":", 8);
+	jw_reqstr(w, s->name);
+	jw_raw(w, ",\"instances\":", 13);
+	jw_u64(w, s->instances);
+	jw_raw(w, ",\"running\":", 11);
+	jw_u64(w, s->running);
+	jw_raw(w, ",\"status\":", 10);
+	apm2_jw_state(w, &s->status);
+	jw_raw(w, ",\"cpu_percent\":", 15);
+	jw_optf32(w, s->has_cpu, s->cpu_percent);
+	jw_raw(w, ",\"memory_bytes\":", 16);
+	jw_optu64(w, s->has_mem, s->memory_bytes);
+	jw_raw(w, ",\"uptime_secs\":", 15);
+	jw_optu64(w, s->has_uptime, s->uptime_secs);
+	jw_raw(w, ",\"restart_count\":", 17);
+	jw_u64(w, s->restart_count);
+	jw_char(w, '}');
+}
+
+void
+apm2_jw_procinfo(struct jw *w, const struct apm2_procinfo *p)
+{
+	const struct apm2_instance	*in;
+	size_t				 i;
+
+	jw_raw(w, "{\"name\":", 8);
+	jw_reqstr(w, p->name);
+	jw_raw(w, ",\"id\":", 6);
+	jw_str(w, p->id, strnlen(p->id, sizeof(p->id)));
+	jw_raw(w, ",\"command\":", 11);
+	jw_reqstr(w, p->command);
+	jw_raw(w, ",\"args\":[", 9);
+	for (i = 0; i < p->nargs; i++) {
+		if (i > 0)
+			jw_char(w, ',');
+		jw_reqstr(w, p->args[i]);
+	}
+	jw_raw(w, "],\"cwd\":", 8);
+	jw_strz(w, p->cwd);
+	jw_raw(w, ",\"instances\":", 13);
+	jw_u64(w, p->instances);
+	jw_raw(w, ",\"instance_details\":[", 21);
+	for (i = 0; i < p->ninst; i++) {
+		in = &p->inst[i];
+		jw_raw(w, i > 0 ? ",{\"index\":" : "{\"index\":", i > 0 ? 10 : 9);
+		jw_u64(w, in->index);
+		jw_raw(w, ",\"pid\":", 7);
+		jw_optu64(w, in->has_pid, in->pid);
+		jw_raw(w, ",\"state\":", 9);
+		apm2_jw_state(w, &in->state);
+		jw_raw(w, ",\"cpu_percent\":", 15);
+		jw_optf32(w, in->has_cpu, in->cpu_percent);
+		jw_raw(w, ",\"memory_bytes\":", 16);
+		jw_optu64(w, in->has_mem, in->memory_bytes);
+		jw_raw(w, ",\"uptime_secs\":", 15);
+		jw_optu64(w, in->has_uptime, in->uptime_secs);
+		jw_raw(w, ",\"restart_count\":", 17);
+		jw_u64(w, in->restart_count);
+		jw_char(w, '}');
+	}
+	jw_raw(w, "],\"credential_profile\":", 23);
+	jw_strz(w, p->credential_profile);
+	jw_char(w, '}');
+}
+
+void
+apm2_jw_logentry(struct jw *w, const struct apm2_logentry *l)
+{
+	jw_raw(w, "{\"timestamp\":", 13);
+	apm2_jw_time(w, &l->timestamp);
+	jw_raw(w, ",\"process_name\":", 16);
+	jw_reqstr(w, l->process_name);
+	jw_raw(w, ",\"instance\":", 12);
+	jw_u64(w, l->instance);
+	jw_raw(w, ",\"stream\":", 10);
+	jw_reqstr(w, l->stream);
+	jw_raw(w, ",\"content\":", 11);
+	if (l->content == NULL && l->content_len == 0)
+		jw_str(w, "", 0);
+	else if (l->content == NULL)
+		w->failed = 1;
+	else
+		jw_str(w, l->content, l->content_len);
+	jw_char(w, '}');
+}
+
+void
+apm2_jw_credmeta(struct jw *w, const struct apm2_credmeta *c)
+{
+	jw_raw(w, "{\"id\":", 6);
+	jw_reqstr(w, c->id);
+	jw_raw(w, ",\"provider\":", 12);
+	jw_reqstr(w, c->provider);
+	jw_raw(w, ",\"label\":", 9);
+	jw_strz(w, c->label);
+	jw_raw(w, ",\"auth_method\":", 15);
+	jw_reqstr(w, c->auth_method);
+	jw_raw(w, ",\"expires_at\":", 14);
+	jw_opttime(w, c->has_expires, &c->expires_at);
+	jw_raw(w, ",\"created_at\":", 14);
+	apm2_jw_time(w, &c->created_at);
+	jw_raw(w, ",\"last_used_at\":", 16);
+	jw_opttime(w, c->has_last_used, &c->last_used_at);
+	jw_char(w, '}');
+}
+
+char *
+apm2_resp_render(const struct apm2_resp *r, size_t *lenp)
+{
+	struct jw	 w;
+	size_t		 i, est;
+
+	if ((unsigned int)r->type >= RESP__COUNT)
+		return (NULL);
+	jw_init(&w);
+	/* One allocation for the usual sizes; larger output still grows. */
+	est = 256;
+	if (r->type == RESP_PROCESS_LIST && r->nprocs < 4096)
+		est += r->nprocs * 192;
+	else if (r->type == RESP_PROCESS_DETAILS && r->proc.ninst < 4096)
+		est += r->proc.ninst * 160;
+	else if (r->type == RESP_LOG_LINES && r->nlines < 4096)
+		est += r->nlines * 160;
+	(void)jw_reserve(&w, est);
+	jw_raw(&w, "{\"type\":\"", 9);
+	jw_rawz(&w, resp_names[r->type]);
+	jw_char(&w, '"');
+	switch (r->type) {
+	case RESP_PONG:
+		jw_raw(&w, ",\"version\":", 11);
+		jw_reqstr(&w, r->version);
+		jw_raw(&w, ",\"uptime_secs\":", 15);
+		jw_u64(&w, r->uptime_secs);
+		break;
+	case RESP_STATUS:
+		jw_raw(&w, ",\"version\":", 11);
+		jw_reqstr(&w, r->version);
+		jw_raw(&w, ",\"pid\":", 7);
+		jw_u64(&w, r->pid);
+		jw_raw(&w, ",\"uptime_secs\":", 15);
+		jw_u64(&w, r->uptime_secs);
+		jw_raw(&w, ",\"process_count\":", 17);
+		jw_u64(&w, r->process_count);
+		jw_raw(&w, ",\"running_instances\":", 21);
+		jw_u64(&w, r->running_instances);
+		break;
+	case RESP_PROCESS_LIST:
+		jw_raw(&w, ",\"processes\":[", 14);
+		for (i = 0; i < r->nprocs; i++) {
+			if (i > 0)
+				jw_char(&w, ',');
+			apm2_jw_summary(&w, &r->procs[i]);
+		}
+		jw_char(&w, ']');
+		break;
+	case RESP_PROCESS_DETAILS:
+		jw_raw(&w, ",\"process\":", 11);
+		apm2_jw_procinfo(&w, &r->proc);
+		break;
+	case RESP_OK:
+		jw_raw(&w, ",\"message\":", 11);
+		jw_strz(&w, r->message);
+		break;
+	case RESP_ERROR:
+		if ((unsigned int)r->code >= ERR__COUNT) {
+			w.failed = 1;
+			break;
+		}
+		jw_raw(&w, ",\"code\":\"", 9);
+		jw_rawz(&w, err_names[r->code]);
+		jw_raw(&w, "\",\"message\":", 12);
+		jw_reqstr(&w, r->message);
+		break;
+	case RESP_LOG_LINES:
+		jw_raw(&w, ",\"lines\":[", 10);
+		for (i = 0; i < r->nlines; i++) {
+			if (i > 0)
+				jw_char(&w, ',');
+			apm2_jw_logentry(&w, &r->lines[i]);
+		}
+		jw_char(&w, ']');
+		break;
+	case RESP_CREDENTIAL_LIST:
+		jw_raw(&w, ",\"profiles\":[", 13);
+		for (i = 0; i < r->nprofiles; i++) {
+			if (i > 0)
+				jw_char(&w, ',');
+			apm2_jw_credmeta(&w, &r->profiles[i]);
+		}
+		jw_char(&w, ']');
+		break;
+	case RESP_CREDENTIAL_DETAILS:
+		jw_raw(&w, ",\"profile\":", 11);
+		apm2_jw_credmeta(&w, &r->profile);
+		break;
+	case RESP__COUNT:
+		break;
+	}
+	jw_char(&w, '}');
+	return (jw_detach(&w, lenp));
+}
+
+char *
+apm2_render_error(enum apm2_errcode code, const char *message, size_t *lenp)
+{
+	struct apm2_resp	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = RESP_ERROR;
+	r.code = code;
+	r.message = (char *)(uintptr_t)(message != NULL ? message : "");
+	return (apm2_resp_render(&r, lenp));
+}
+
+/*
+ * Civil calendar <-> days since 1970-01-01 (proleptic Gregorian), by
+ * counting 400-year eras from 0000-03-01 so leap days fall at era ends.
+ */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t	 era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (era * 146097 + doe - 719468);
+}
+
+static void
+civil_from_days(int64_t z, int64_t *yp, int *mp, int *dp)
+{
+	int64_t	 era, doe, yoe, doy, mm, y;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mm = (5 * doy + 2) / 153;
+	*dp = (int)(doy - (153 * mm + 2) / 5 + 1);
+	*mp = (int)(mm < 10 ? mm + 3 : mm - 9);
+	*yp = y + (*mp <= 2);
+}
+
+void
+apm2_time_rfc3339(const struct apm2_time *t, char *buf, size_t len)
+{
+	int64_t	 sec = t->sec, days, rem, y, carry;
+	long	 ns = t->nsec;
+	int	 m, d, leap = 0;
+	char	 yb[24], fb[12];
+
+	if (len == 0)
+		return;
+	/* Out-of-range nanoseconds carry into seconds; 1e9.. is a leap. */
+	if (ns < 0 || ns >= 2 * NSEC_PER_SEC) {
+		carry = ns / NSEC_PER_SEC;
+		ns %= NSEC_PER_SEC;
+		if (ns < 0) {
+			ns += NSEC_PER_SEC;
+			carry--;
+		}
+		if ((carry > 0 && sec > INT64_MAX - carry) ||
+		    (carry < 0 && sec < INT64_MIN - carry))
+			ns = 0;		/* at the very ends: drop it */
+		else
+			sec += carry;
+	}
+	if (ns >= NSEC_PER_SEC) {
+		leap = 1;
+		ns -= NSEC_PER_SEC;
+	}
+	days = sec / 86400;
+	rem = sec % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	/* chrono: four digits, else a sign and at least four digits. */
+	if (y >= 0 && y <= 9999)
+		(void)snprintf(yb, sizeof(yb), "%04lld", (long long)y);
+	else if (y > 9999)
+		(void)snprintf(yb, sizeof(yb), "+%lld", (long long)y);
+	else
+		(void)snprintf(yb, sizeof(yb), "-%04llu",
+		    (unsigned long long)0 - (unsigned long long)y);
+	if (ns == 0)
+		fb[0] = '\0';
+	else if (ns % 1000000 == 0)
+		(void)snprintf(fb, sizeof(fb), ".%03ld", ns / 1000000);
+	else if (ns % 1000 == 0)
+		(void)snprintf(fb, sizeof(fb), ".%06ld", ns / 1000);
+	else
+		(void)snprintf(fb, sizeof(fb), ".%09ld", ns);
+	(void)snprintf(buf, len, "%s-%02d-%02dT%02d:%02d:%02d%sZ", yb, m, d,
+	    (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60) + leap,
+	    fb);
+}
+
+/* n decimal digits at s, or -1. */
+static int
+digits(const char *s, int n, int *out)
+{
+	int	 i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return (-1);
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return (0);
+}
+
+int
+apm2_time_parse_rfc3339(const char *s, struct apm2_time *t)
+{
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int	 y, mo, d, h, mi, sec, oh, om, md, i, leap;
+	long	 ns = 0, scale = 100000000;
+	int64_t	 off = 0;
+	size_t	 n = strnlen(s, 64);
+
+	if (n < 20)
+		return (-1);
+	if (digits(s, 4, &y) == -1 || s[4] != '-' ||
+	    digits(s + 5, 2, &mo) == -1 || s[7] != '-' ||
+	    digits(s + 8, 2, &d) == -1 ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    digits(s + 11, 2, &h) == -1 || s[13] != ':' ||
+	    digits(s + 14, 2, &mi) == -1 || s[16] != ':' ||
+	    digits(s + 17, 2, &sec) == -1)
+		return (-1);
+	if (mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 60)
+		return (-1);
+	md = mdays[mo - 1];
+	if (mo == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		md = 29;
+	if (d < 1 || d > md)
+		return (-1);
+	s += 19;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return (-1);
+		/* Nanosecond precision; further digits are dropped. */
+		for (i = 0; *s >= '0' && *s <= '9'; s++, i++) {
+			if (i < 9) {
+				ns += (*s - '0') * scale;
+				scale /= 10;
+			}
+		}
+	}
+	if (*s == 'Z' || *s == 'z')
+		s++;
+	else if (*s == '+' || *s == '-') {
+		if (digits(s + 1, 2, &oh) == -1 || s[3] != ':' ||
+		    digits(s + 4, 2, &om) == -1 || oh > 23 || om > 59)
+			return (-1);
+		off = (int64_t)oh * 3600 + om * 60;
+		if (*s == '-')
+			off = -off;
+		s += 6;
+	} else
+		return (-1);
+	if (*s != '\0')
+		return (-1);
+	/* A leap second is the 59th second plus a whole extra second. */
+	leap = sec == 60;
+	if (leap)
+		sec = 59;
+	t->sec = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
+	    mi * 60 + sec - off;
+	t->nsec = ns + (leap ? NSEC_PER_SEC : 0);
+	return (0);
+}
+
+int
+apm2_uuid_parse(const char *s, size_t n, char out[37])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 b[16];
+	size_t			 i, j, o;
+	int			 hyph, hi, lo;
+
+	/* Forms: hyphenated, simple (32 hex), {braced}, urn:uuid:. */
+	if (n == 45 && memcmp(s, "urn:uuid:", 9) == 0) {
+		s += 9;
+		n -= 9;
+	} else if (n == 38 && s[0] == '{' && s[37] == '}') {
+		s++;
+		n -= 2;
+	}
+	if (n == 36)
+		hyph = 1;
+	else if (n == 32)
+		hyph = 0;
+	else
+		return (-1);
+	for (i = 0, j = 0; j < 16; j++) {
+		if (hyph && (i == 8 || i == 13 || i == 18 || i == 23)) {
+			if (s[i] != '-')
+				return (-1);
+			i++;
+		}
+		hi = s[i] >= '0' && s[i] <= '9' ? s[i] - '0' :
+		    s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10 :
+		    s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 10 : -1;
+		lo = s[i + 1] >= '0' && s[i + 1] <= '9' ? s[i + 1] - '0' :
+		    s[i + 1] >= 'a' && s[i + 1] <= 'f' ? s[i + 1] - 'a' + 10 :
+		    s[i + 1] >= 'A' && s[i + 1] <= 'F' ? s[i + 1] - 'A' + 10 :
+		    -1;
+		if (hi == -1 || lo == -1)
+			return (-1);
+		b[j] = (unsigned char)(hi << 4 | lo);
+		i += 2;
+	}
+	for (o = 0, j = 0; j < 16; j++) {
+		if (j == 4 || j == 6 || j == 8 || j == 10)
+			out[o++] = '-';
+		out[o++] = hex[b[j] >> 4];
+		out[o++] = hex[b[j] & 0xf];
+	}
+	out[o] = '\0';
+	return (0);
+}

@@ -1,0 +1,234 @@
+/*
+ * codec: the public control protocol (apm2-upstream.md section 1) between
+ * wire JSON and C structs, for all 16 requests and 9 responses.
+ *
+ * Parsing is strict (see jsonv.h) and safe on hostile bytes; rendering is
+ * byte-identical to what the Rust original's serde_json produces.
+ */
+#ifndef APM2_CODEC_H
+#define APM2_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jsonw.h"
+
+/* Arrays and objects nested deeper than this are rejected. */
+#define APM2_JSON_MAXDEPTH	64
+/* Room for any apm2_time_rfc3339() output, NUL included. */
+#define APM2_TIME_MAX		48
+/* Room for any apm2_state_human() output, NUL included. */
+#define APM2_STATE_HUMAN_MAX	40
+
+enum apm2_req_type {
+	REQ_PING,
+	REQ_STATUS,
+	REQ_LIST_PROCESSES,
+	REQ_GET_PROCESS,
+	REQ_START_PROCESS,
+	REQ_STOP_PROCESS,
+	REQ_RESTART_PROCESS,
+	REQ_RELOAD_PROCESS,
+	REQ_TAIL_LOGS,
+	REQ_LIST_CREDENTIALS,
+	REQ_GET_CREDENTIAL,
+	REQ_ADD_CREDENTIAL,
+	REQ_REMOVE_CREDENTIAL,
+	REQ_REFRESH_CREDENTIAL,
+	REQ_SWITCH_CREDENTIAL,
+	REQ_SHUTDOWN,
+	REQ__COUNT
+};
+
+/*
+ * Only the fields of the request's type are used.  Parsed strings are
+ * malloc'd, valid UTF-8 and contain no NUL.
+ */
+struct apm2_req {
+	enum apm2_req_type	 type;
+	char			*name;		/* *_process; tail_logs: NULL = all */
+	uint32_t		 lines;		/* tail_logs */
+	int			 follow;	/* tail_logs */
+	char			*profile_id;	/* credential requests */
+	char			*provider;	/* add_credential */
+	char			*auth_method;	/* add_credential */
+	char			*process_name;	/* switch_credential */
+};
+
+/* 0 ok; -1 with a short message in errbuf (req is then still freeable). */
+int	 apm2_req_parse(const char *, size_t, struct apm2_req *, char *,
+	    size_t);
+/* malloc'd, NUL-terminated; NULL if a required string is NULL or ENOMEM. */
+char	*apm2_req_render(const struct apm2_req *, size_t *);
+void	 apm2_req_free(struct apm2_req *);
+const char *apm2_req_type_name(enum apm2_req_type);	/* "ping", ... */
+int	 apm2_req_type_from_name(const char *);		/* -1 if unknown */
+
+enum apm2_errcode {
+	ERR_PROCESS_NOT_FOUND,
+	ERR_PROCESS_ALREADY_RUNNING,
+	ERR_PROCESS_NOT_RUNNING,
+	ERR_CREDENTIAL_NOT_FOUND,
+	ERR_CREDENTIAL_EXISTS,
+	ERR_INVALID_REQUEST,
+	ERR_INTERNAL_ERROR,
+	ERR_NOT_SUPPORTED,
+	ERR_PERMISSION_DENIED,		/* ours, not upstream's */
+	ERR__COUNT
+};
+
+const char *apm2_errcode_name(enum apm2_errcode);	/* snake_case */
+const char *apm2_errcode_debug(enum apm2_errcode);	/* "ProcessNotFound" */
+
+enum apm2_state_kind {
+	ST_STARTING,
+	ST_RUNNING,
+	ST_UNHEALTHY,
+	ST_STOPPING,
+	ST_STOPPED,
+	ST_CRASHED,
+	ST_TERMINATED
+};
+
+struct apm2_state {
+	enum apm2_state_kind	 kind;
+	int			 has_code;	/* STOPPED/CRASHED only */
+	int32_t			 exit_code;
+};
+
+/* "running", "stopped (exit code: 0)", "crashed", ... (upstream 3.3) */
+const char *apm2_state_human(const struct apm2_state *, char *, size_t);
+const char *apm2_state_name(enum apm2_state_kind);	/* "Running", ... */
+
+struct apm2_summary {
+	char			*name;
+	uint32_t		 instances;
+	uint32_t		 running;
+	struct apm2_state	 status;
+	int			 has_cpu;
+	float			 cpu_percent;
+	int			 has_mem;
+	uint64_t		 memory_bytes;
+	int			 has_uptime;
+	uint64_t		 uptime_secs;
+	uint32_t		 restart_count;
+};
+
+struct apm2_instance {
+	uint32_t		 index;
+	int			 has_pid;
+	uint32_t		 pid;
+	struct apm2_state	 state;
+	int			 has_cpu;
+	float			 cpu_percent;
+	int			 has_mem;
+	uint64_t		 memory_bytes;
+	int			 has_uptime;
+	uint64_t		 uptime_secs;
+	uint32_t		 restart_count;
+};
+
+struct apm2_procinfo {
+	char			*name;
+	char			 id[37];	/* lowercase hyphenated UUID */
+	char			*command;
+	char			**args;
+	size_t			 nargs;
+	char			*cwd;		/* NULL = null */
+	uint32_t		 instances;
+	struct apm2_instance	*inst;		/* "instance_details" */
+	size_t			 ninst;
+	char			*credential_profile;	/* NULL = null */
+};
+
+/* A UTC instant; nsec may reach 1999999999 for a leap second (":60"). */
+struct apm2_time {
+	int64_t			 sec;
+	long			 nsec;
+};
+
+struct apm2_logentry {
+	struct apm2_time	 timestamp;
+	char			*process_name;
+	uint32_t		 instance;
+	char			*stream;	/* "stdout" or "stderr" */
+	char			*content;	/* any bytes; rendered lossily */
+	size_t			 content_len;
+};
+
+struct apm2_credmeta {
+	char			*id;
+	char			*provider;
+	char			*label;		/* NULL = null */
+	char			*auth_method;
+	int			 has_expires;
+	struct apm2_time	 expires_at;
+	struct apm2_time	 created_at;
+	int			 has_last_used;
+	struct apm2_time	 last_used_at;
+};
+
+enum apm2_resp_type {
+	RESP_PONG,
+	RESP_STATUS,
+	RESP_PROCESS_LIST,
+	RESP_PROCESS_DETAILS,
+	RESP_OK,
+	RESP_ERROR,
+	RESP_LOG_LINES,
+	RESP_CREDENTIAL_LIST,
+	RESP_CREDENTIAL_DETAILS,
+	RESP__COUNT
+};
+
+struct apm2_resp {
+	enum apm2_resp_type	 type;
+	char			*version;	/* pong, status */
+	uint64_t		 uptime_secs;	/* pong, status */
+	uint32_t		 pid;		/* status */
+	uint32_t		 process_count;	/* status */
+	uint32_t		 running_instances; /* status */
+	struct apm2_summary	*procs;		/* process_list */
+	size_t			 nprocs;
+	struct apm2_procinfo	 proc;		/* process_details */
+	char			*message;	/* ok (NULL = null), error */
+	enum apm2_errcode	 code;		/* error */
+	struct apm2_logentry	*lines;		/* log_lines */
+	size_t			 nlines;
+	struct apm2_credmeta	*profiles;	/* credential_list */
+	size_t			 nprofiles;
+	struct apm2_credmeta	 profile;	/* credential_details */
+};
+
+/*
+ * Render: malloc'd, NUL-terminated, NULL on ENOMEM or when a required
+ * string is NULL.  Parse: 0 ok; -1 with errbuf set, resp still freeable.
+ * apm2_resp_free() frees every pointer member, so a struct to be freed
+ * must have zeroed (or owned) pointers in all of them.
+ */
+char	*apm2_resp_render(const struct apm2_resp *, size_t *);
+int	 apm2_resp_parse(const char *, size_t, struct apm2_resp *, char *,
+	    size_t);
+void	 apm2_resp_free(struct apm2_resp *);
+const char *apm2_resp_type_name(enum apm2_resp_type);	/* "pong", ... */
+char	*apm2_render_error(enum apm2_errcode, const char *, size_t *);
+
+/*
+ * Building blocks for incremental rendering (e.g. streamed log_lines).
+ * A NULL required string marks the writer failed (jw_detach gives NULL).
+ */
+void	 apm2_jw_state(struct jw *, const struct apm2_state *);
+void	 apm2_jw_time(struct jw *, const struct apm2_time *);
+void	 apm2_jw_logentry(struct jw *, const struct apm2_logentry *);
+void	 apm2_jw_summary(struct jw *, const struct apm2_summary *);
+void	 apm2_jw_procinfo(struct jw *, const struct apm2_procinfo *);
+void	 apm2_jw_credmeta(struct jw *, const struct apm2_credmeta *);
+
+/* Timestamps: RFC 3339, UTC "Z", fraction of 0, 3, 6 or 9 digits. */
+void	 apm2_time_rfc3339(const struct apm2_time *, char *, size_t);
+int	 apm2_time_parse_rfc3339(const char *, struct apm2_time *);
+
+/* UUID text in any form the Rust uuid crate parses -> lowercase hyphenated. */
+int	 apm2_uuid_parse(const char *, size_t, char [37]);
+
+#endif /* APM2_CODEC_H */

@@ -1,0 +1,323 @@
+/*
+ * fmt.c -- apm2ctl's table and detail renderers, the byte and uptime
+ * formatters they use, and small UTF-8 helpers.
+ *
+ * The layouts are upstream's format! strings (apm2-cli commands/process.rs)
+ * translated to stdio.  Rust pads "{:<20}" by characters, so the padding
+ * here counts UTF-8 characters instead of letting printf count bytes.
+ */
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fmt.h"
+
+#define KIB	1024ULL
+#define MIB	(KIB * 1024)
+#define GIB	(MIB * 1024)
+
+static void	 put_padded(FILE *, const char *, size_t, int);
+
+size_t
+fmt_utf8_decode(const char *str, size_t len, uint32_t *cpp)
+{
+	const unsigned char	*s = (const unsigned char *)str;
+	uint32_t		 cp, min;
+	size_t			 n, i;
+
+	if (len == 0) {
+		*cpp = FMT_UTF8_INVALID;
+		return (0);
+	}
+	if (s[0] < 0x80) {
+		*cpp = s[0];
+		return (1);
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		cp = s[0] & 0x1f;
+		min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		cp = s[0] & 0x0f;
+		min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		cp = s[0] & 0x07;
+		min = 0x10000;
+	} else
+		goto bad;
+	if (n > len)
+		goto bad;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			goto bad;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		goto bad;
+	*cpp = cp;
+	return (n);
+bad:
+	*cpp = FMT_UTF8_INVALID;
+	return (1);
+}
+
+/* Length of the longest prefix of s[0..len) of whole characters <= max. */
+size_t
+fmt_utf8_prefix(const char *s, size_t len, size_t max)
+{
+	size_t		 off = 0, n;
+	uint32_t	 cp;
+
+	while (off < len) {
+		n = fmt_utf8_decode(s + off, len - off, &cp);
+		if (off + n > max)
+			break;
+		off += n;
+	}
+	return (off);
+}
+
+size_t
+fmt_utf8_count(const char *s, size_t len)
+{
+	size_t		 off = 0, count = 0;
+	uint32_t	 cp;
+
+	while (off < len) {
+		off += fmt_utf8_decode(s + off, len - off, &cp);
+		count++;
+	}
+	return (count);
+}
+
+/*
+ * Drop a multi-byte character that snprintf/strlcpy truncation cut in
+ * half at the end of buf, so error messages stay valid UTF-8.
+ */
+void
+fmt_utf8_clip(char *buf)
+{
+	size_t		 len, start, want;
+	unsigned char	 lead;
+
+	len = strlen(buf);
+	/* Step back over at most 3 continuation bytes to a lead byte. */
+	start = len;
+	while (start > 0 && len - start < 3 &&
+	    ((unsigned char)buf[start - 1] & 0xc0) == 0x80)
+		start--;
+	if (start == 0)
+		return;
+	lead = (unsigned char)buf[start - 1];
+	if (lead < 0xc0)
+		return;
+	want = (lead & 0xe0) == 0xc0 ? 2 : (lead & 0xf0) == 0xe0 ? 3 :
+	    (lead & 0xf8) == 0xf0 ? 4 : 1;
+	if (want > len - (start - 1))
+		buf[start - 1] = '\0';
+}
+
+void
+fmt_bytes(uint64_t n, char *buf, size_t len)
+{
+	if (n >= GIB)
+		(void)snprintf(buf, len, "%.1fG", (double)n / (double)GIB);
+	else if (n >= MIB)
+		(void)snprintf(buf, len, "%.1fM", (double)n / (double)MIB);
+	else if (n >= KIB)
+		(void)snprintf(buf, len, "%.1fK", (double)n / (double)KIB);
+	else
+		(void)snprintf(buf, len, "%lluB", (unsigned long long)n);
+}
+
+void
+fmt_duration(uint64_t secs, char *buf, size_t len)
+{
+	if (secs < 60)
+		(void)snprintf(buf, len, "%llus", (unsigned long long)secs);
+	else if (secs < 3600)
+		(void)snprintf(buf, len, "%llum %llus",
+		    (unsigned long long)(secs / 60),
+		    (unsigned long long)(secs % 60));
+	else if (secs < 86400)
+		(void)snprintf(buf, len, "%lluh %llum",
+		    (unsigned long long)(secs / 3600),
+		    (unsigned long long)((secs % 3600) / 60));
+	else
+		(void)snprintf(buf, len, "%llud %lluh",
+		    (unsigned long long)(secs / 86400),
+		    (unsigned long long)((secs % 86400) / 3600));
+}
+
+void
+fmt_truncate(const char *s, size_t maxbytes, char *buf, size_t len)
+{
+	size_t	 slen, keep;
+
+	if (len == 0)
+		return;
+	slen = strlen(s);
+	if (slen <= maxbytes) {
+		keep = slen;
+		if (keep > len - 1)
+			keep = fmt_utf8_prefix(s, slen, len - 1);
+		memcpy(buf, s, keep);
+		buf[keep] = '\0';
+		return;
+	}
+	/* Below 3 bytes there is no room for the dots: just cut. */
+	if (maxbytes < 3) {
+		keep = fmt_utf8_prefix(s, slen, maxbytes);
+		if (keep > len - 1)
+			keep = fmt_utf8_prefix(s, slen, len - 1);
+		memcpy(buf, s, keep);
+		buf[keep] = '\0';
+		return;
+	}
+	keep = fmt_utf8_prefix(s, slen, maxbytes - 3);
+	if (keep + 3 > len - 1) {
+		/* Caller's buffer too small: keep what fits, dots included. */
+		keep = len - 1 >= 3 ? fmt_utf8_prefix(s, slen, len - 1 - 3) :
+		    0;
+	}
+	memcpy(buf, s, keep);
+	(void)strlcpy(buf + keep, "...", len - keep);
+}
+
+void
+fmt_float1(float f, char *buf, size_t len)
+{
+	/* Rust spells these NaN, inf, -inf; C's printf would say nan. */
+	if (isnan(f))
+		(void)strlcpy(buf, "NaN", len);
+	else if (isinf(f))
+		(void)strlcpy(buf, f < 0 ? "-inf" : "inf", len);
+	else
+		(void)snprintf(buf, len, "%.1f", (double)f);
+}
+
+int
+fmt_state(const char *variant, int has_code, int32_t code, char *buf,
+    size_t len)
+{
+	static const char *const states[] = {
+		"Starting", "Running", "Unhealthy", "Stopping", "Stopped",
+		"Crashed", "Terminated"
+	};
+	size_t	 i, j;
+	char	 lower[16];
+
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (variant != NULL && strcmp(variant, states[i]) == 0)
+			break;
+	if (i == sizeof(states) / sizeof(states[0])) {
+		(void)strlcpy(buf, "unknown", len);
+		return (-1);
+	}
+	for (j = 0; states[i][j] != '\0'; j++)
+		lower[j] = (char)(states[i][j] | 0x20);	/* ASCII letters */
+	lower[j] = '\0';
+	/* Only the two exit states carry a code. */
+	if (has_code && (strcmp(variant, "Stopped") == 0 ||
+	    strcmp(variant, "Crashed") == 0))
+		(void)snprintf(buf, len, "%s (exit code: %d)", lower, code);
+	else
+		(void)strlcpy(buf, lower, len);
+	return (0);
+}
+
+/* s padded with spaces to width characters, on the right or the left. */
+static void
+put_padded(FILE *fp, const char *s, size_t width, int left)
+{
+	size_t	 len, chars;
+
+	len = strlen(s);
+	chars = fmt_utf8_count(s, len);
+	if (!left)
+		for (; chars < width; chars++)
+			(void)putc(' ', fp);
+	(void)fwrite(s, 1, len, fp);
+	if (left)
+		for (; chars < width; chars++)
+			(void)putc(' ', fp);
+}
+
+void
+fmt_list_table(FILE *fp, const struct fmt_row *rows, size_t n)
+{
+	char	 name[FMT_NAME_WIDTH + 1], cpu[64];
+	char	 mem[FMT_BYTES_MAX], up[FMT_DURATION_MAX];
+	size_t	 i;
+	int	 dash;
+
+	if (n == 0) {
+		(void)fputs("No processes configured\n", fp);
+		return;
+	}
+	(void)fprintf(fp, "%-20s %8s %8s %-12s %8s %10s %10s\n",
+	    "NAME", "RUNNING", "TOTAL", "STATUS", "CPU", "MEM", "UPTIME");
+	for (dash = 0; dash < 78; dash++)
+		(void)putc('-', fp);
+	(void)putc('\n', fp);
+
+	for (i = 0; i < n; i++) {
+		const struct fmt_row	*r = &rows[i];
+
+		fmt_truncate(r->name != NULL ? r->name : "", FMT_NAME_WIDTH,
+		    name, sizeof(name));
+		fmt_float1(r->has_cpu ? r->cpu : 0.0f, cpu, sizeof(cpu));
+		fmt_bytes(r->has_mem ? r->mem : 0, mem, sizeof(mem));
+		fmt_duration(r->has_uptime ? r->uptime : 0, up, sizeof(up));
+
+		put_padded(fp, name, 20, 1);
+		(void)fprintf(fp, " %8u %8u ", r->running, r->instances);
+		put_padded(fp, r->status != NULL ? r->status : "", 12, 1);
+		(void)putc(' ', fp);
+		put_padded(fp, cpu, 7, 0);
+		(void)fprintf(fp, "%% %10s %10s\n", mem, up);
+	}
+}
+
+void
+fmt_status_detail(FILE *fp, const struct fmt_detail *d)
+{
+	char	 pid[16], cpu[64], mem[FMT_BYTES_MAX], up[FMT_DURATION_MAX];
+	size_t	 i;
+
+	(void)fprintf(fp, "Name:        %s\n", d->name);
+	(void)fprintf(fp, "ID:          %s\n", d->id);
+	/* Upstream prints "<command> <args joined>", so no args leaves a space. */
+	(void)fprintf(fp, "Command:     %s ", d->command);
+	for (i = 0; i < d->nargs; i++)
+		(void)fprintf(fp, "%s%s", i > 0 ? " " : "", d->args[i]);
+	(void)putc('\n', fp);
+	if (d->cwd != NULL)
+		(void)fprintf(fp, "Working Dir: %s\n", d->cwd);
+	(void)fprintf(fp, "Instances:   %u\n", d->instances);
+	if (d->credential_profile != NULL)
+		(void)fprintf(fp, "Credentials: %s\n", d->credential_profile);
+	(void)fputs("\nInstance Details:\n", fp);
+
+	for (i = 0; i < d->ninst; i++) {
+		const struct fmt_instance	*in = &d->inst[i];
+
+		if (in->has_pid)
+			(void)snprintf(pid, sizeof(pid), "%u", in->pid);
+		else
+			(void)strlcpy(pid, "-", sizeof(pid));
+		fmt_float1(in->has_cpu ? in->cpu : 0.0f, cpu, sizeof(cpu));
+		fmt_bytes(in->has_mem ? in->mem : 0, mem, sizeof(mem));
+		fmt_duration(in->has_uptime ? in->uptime : 0, up, sizeof(up));
+
+		(void)fprintf(fp, "  [%u] PID: %6s  State: ", in->index, pid);
+		put_padded(fp, in->state != NULL ? in->state : "", 12, 1);
+		(void)fputs("  CPU: ", fp);
+		put_padded(fp, cpu, 5, 0);
+		(void)fprintf(fp, "%%  Mem: %8s  Uptime: %8s  Restarts: %u\n",
+		    mem, up, in->restarts);
+	}
+}

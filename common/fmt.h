@@ -1,0 +1,98 @@
+/*
+ * fmt.h -- text helpers for apm2ctl's output (upstream §8.3, §8.4) and
+ * UTF-8 utilities shared by the parsers in common/.
+ *
+ * Everything here reproduces the upstream CLI byte for byte, except that
+ * name truncation never cuts a multi-byte character (upstream panics).
+ * Column padding counts characters, not bytes, as Rust's format! does.
+ */
+#ifndef APM2_FMT_H
+#define APM2_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define FMT_BYTES_MAX		32	/* "17179869184.0G" + NUL fits */
+#define FMT_DURATION_MAX	48	/* "213503982334601d 7h" + NUL fits */
+#define FMT_NAME_WIDTH		20	/* list table: name column */
+
+/*
+ * UTF-8.  An "invalid" unit is one byte that does not start a well-formed
+ * sequence (overlong forms, surrogates and values past U+10FFFF are
+ * invalid); it counts as one character of one byte.
+ */
+#define FMT_UTF8_INVALID	0xffffffffU
+size_t		 fmt_utf8_decode(const char *, size_t, uint32_t *);
+size_t		 fmt_utf8_prefix(const char *, size_t, size_t);
+size_t		 fmt_utf8_count(const char *, size_t);
+void		 fmt_utf8_clip(char *);
+
+/* format_bytes: "512B", "1.5K", "1.0M", "2.0G" (1024-based). */
+void		 fmt_bytes(uint64_t, char *, size_t);
+/* format_duration: "59s", "1m 0s", "1h 0m", "1d 0h". */
+void		 fmt_duration(uint64_t, char *, size_t);
+/*
+ * Longer than maxbytes: the longest whole-character prefix of at most
+ * maxbytes - 3 bytes, then "...".  Never longer than maxbytes.
+ */
+void		 fmt_truncate(const char *, size_t, char *, size_t);
+/* Rust's "{:.1}" of an f32: "12.5", "NaN", "inf", "-inf". */
+void		 fmt_float1(float, char *, size_t);
+/*
+ * ProcessState's human string (§3.3) from the wire's PascalCase variant:
+ * "Running" -> "running"; "Stopped" with a code -> "stopped (exit code:
+ * 0)", without -> "stopped".  -1 (buf "unknown") for any other variant.
+ */
+#define FMT_STATE_MAX		40
+int		 fmt_state(const char *, int, int32_t, char *, size_t);
+
+/* One row of `apm2ctl list`; has_* = 0 is the wire's null. */
+struct fmt_row {
+	const char	*name;
+	uint32_t	 running;
+	uint32_t	 instances;
+	const char	*status;	/* human string, e.g. "stopped (exit code: 0)" */
+	int		 has_cpu;
+	float		 cpu;		/* percent */
+	int		 has_mem;
+	uint64_t	 mem;		/* bytes */
+	int		 has_uptime;
+	uint64_t	 uptime;	/* seconds */
+	uint32_t	 restarts;	/* carried, not printed: upstream has no column */
+};
+
+/* One instance line of `apm2ctl status NAME`. */
+struct fmt_instance {
+	uint32_t	 index;
+	int		 has_pid;
+	uint32_t	 pid;
+	const char	*state;		/* human string, e.g. "running" */
+	int		 has_cpu;
+	float		 cpu;
+	int		 has_mem;
+	uint64_t	 mem;
+	int		 has_uptime;
+	uint64_t	 uptime;
+	uint32_t	 restarts;
+};
+
+/* Input of `apm2ctl status NAME`. */
+struct fmt_detail {
+	const char		 *name;
+	const char		 *id;		/* UUID text */
+	const char		 *command;
+	const char *const	 *args;
+	size_t			  nargs;
+	const char		 *cwd;		/* NULL: line left out */
+	uint32_t		  instances;
+	const char		 *credential_profile;	/* NULL: line left out */
+	const struct fmt_instance *inst;
+	size_t			  ninst;
+};
+
+/* Both write with stdio; the caller checks ferror(). */
+void		 fmt_list_table(FILE *, const struct fmt_row *, size_t);
+void		 fmt_status_detail(FILE *, const struct fmt_detail *);
+
+#endif /* APM2_FMT_H */

@@ -1,0 +1,57 @@
+/*
+ * proto.c -- helpers for validating frontend/supervisor messages.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "proto.h"
+
+static const char *const proto_names[PROTO_TYPE_MAX] = {
+	[S_HELLO] = "S_HELLO",
+	[S_PONG] = "S_PONG",
+	[S_STATUS] = "S_STATUS",
+	[S_OK] = "S_OK",
+	[S_ERROR] = "S_ERROR",
+	[S_LIST_ENTRY] = "S_LIST_ENTRY",
+	[S_LIST_END] = "S_LIST_END",
+	[S_DETAIL] = "S_DETAIL",
+	[S_DETAIL_ARG] = "S_DETAIL_ARG",
+	[S_DETAIL_INST] = "S_DETAIL_INST",
+	[S_DETAIL_END] = "S_DETAIL_END",
+	[S_LOG_ENTRY] = "S_LOG_ENTRY",
+	[S_LOG_END] = "S_LOG_END",
+	[S_CLOSE] = "S_CLOSE",
+	[S_EXIT] = "S_EXIT",
+	[F_READY] = "F_READY",
+	[F_CONN_NEW] = "F_CONN_NEW",
+	[F_CONN_CLOSED] = "F_CONN_CLOSED",
+	[F_REQUEST] = "F_REQUEST",
+	[F_LOG_ACK] = "F_LOG_ACK",
+};
+
+const struct proto_rule *
+proto_rule_find(const struct proto_rule *tab, size_t n, uint32_t type)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (tab[i].type == type)
+			return (&tab[i]);
+	return (NULL);
+}
+
+/* A string field is valid when it is NUL-terminated inside the field. */
+int
+proto_strfield_ok(const char *field, size_t size)
+{
+	return (size > 0 && memchr(field, '\0', size) != NULL);
+}
+
+const char *
+proto_type_name(uint32_t type)
+{
+	if (type < PROTO_TYPE_MAX && proto_names[type] != NULL)
+		return (proto_names[type]);
+	return ("unknown");
+}

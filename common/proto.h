@@ -1,0 +1,210 @@
+/*
+ * proto.h -- the one contract between the frontend and the supervisor.
+ *
+ * Every message on the socketpair is a chan(3)-style message: a 16-byte
+ * header (type, total length, peer id, flags) and a fixed-layout payload
+ * from this file.  The peer id is the frontend's connection id for
+ * messages about a client connection, 0 otherwise.  The supervisor checks
+ * every message from the frontend against sup_msgtab (type allowed, exact
+ * size, NUL-terminated strings, enums in range, descriptor only where
+ * expected); the frontend checks the supervisor's replies the same way.
+ *
+ * Fixed-size fields keep validation trivial.  A layout change must be
+ * deliberate: the _Static_asserts below pin every size.
+ */
+#ifndef APM2_PROTO_H
+#define APM2_PROTO_H
+
+#include <stdint.h>
+
+#define APM2_VERSION		"0.3.0"	/* what pong/status report (upstream's) */
+#define APM2D_VERSION		"1.0.0"	/* apm2d's own release */
+
+#define PROTO_NAME_MAX		64	/* process names: 63 bytes + NUL */
+#define PROTO_ID_MAX		128	/* credential ids etc. */
+#define PROTO_MSG_MAX		512	/* ok/error message text */
+#define PROTO_STR_MAX		4096	/* command, cwd, one argument */
+#define PROTO_LOGLINE_MAX	65536	/* one captured line */
+#define PROTO_CHAN_MAX		(PROTO_LOGLINE_MAX + 1024)	/* max payload */
+
+/* Descriptors the frontend is started with (apm2d -F). */
+#define FRONTEND_CHAN_FD	3	/* socketpair end to the supervisor */
+#define FRONTEND_LISTEN_FD	4	/* the listening control socket */
+
+#define FRONTEND_MAX_CONNS	512	/* concurrent client connections */
+
+enum proto_type {
+	/* supervisor -> frontend */
+	S_HELLO = 1,		/* struct s_hello: daemon identity, first message */
+	S_PONG,			/* unused: the frontend answers ping itself */
+	S_STATUS,		/* struct s_status */
+	S_OK,			/* struct s_text (has_text = 0: message null) */
+	S_ERROR,		/* struct s_error */
+	S_LIST_ENTRY,		/* struct s_summary, one per process */
+	S_LIST_END,		/* no payload: process_list complete */
+	S_DETAIL,		/* struct s_detail: start of process_details */
+	S_DETAIL_ARG,		/* struct s_str: one argument, in order */
+	S_DETAIL_INST,		/* struct s_instance */
+	S_DETAIL_END,		/* no payload */
+	S_LOG_ENTRY,		/* struct s_logentry + content bytes */
+	S_LOG_END,		/* struct s_logend: one log_lines frame done */
+	S_CLOSE,		/* no payload: close this connection */
+	S_EXIT,			/* no payload: flush replies and exit */
+
+	/* frontend -> supervisor */
+	F_READY = 64,		/* no payload: frontend set up, serving */
+	F_CONN_NEW,		/* no payload, the client's descriptor */
+	F_CONN_CLOSED,		/* no payload */
+	F_REQUEST,		/* struct f_request */
+	F_LOG_ACK,		/* struct f_log_ack: follower drained a frame */
+
+	PROTO_TYPE_MAX
+};
+
+/* S_HELLO: sent once to every new frontend. */
+struct s_hello {
+	int64_t		start_mono_sec;	/* CLOCK_MONOTONIC at daemon start */
+	int64_t		start_mono_nsec;
+	uint32_t	sup_pid;
+	uint32_t	max_conns;
+};
+
+struct s_status {
+	uint64_t	uptime_secs;
+	uint32_t	pid;
+	uint32_t	process_count;
+	uint32_t	running_instances;
+	uint32_t	pad;
+};
+
+struct s_text {
+	uint32_t	has_text;
+	char		text[PROTO_MSG_MAX];
+};
+
+struct s_error {
+	uint32_t	code;		/* enum apm2_errcode */
+	char		text[PROTO_MSG_MAX];
+};
+
+/* ProcessState on the wire between the processes. */
+struct p_state {
+	uint32_t	kind;		/* enum apm2_state_kind */
+	uint32_t	has_code;
+	int32_t		exit_code;
+	uint32_t	pad;
+};
+
+#define P_HAS_CPU	0x1
+#define P_HAS_MEM	0x2
+#define P_HAS_UPTIME	0x4
+#define P_HAS_PID	0x8
+
+struct s_summary {
+	char		name[PROTO_NAME_MAX];
+	struct p_state	status;
+	uint32_t	instances;
+	uint32_t	running;
+	uint32_t	flags;		/* P_HAS_* */
+	float		cpu_percent;
+	uint64_t	memory_bytes;
+	uint64_t	uptime_secs;
+	uint32_t	restart_count;
+	uint32_t	pad;
+};
+
+struct s_detail {
+	char		name[PROTO_NAME_MAX];
+	char		id[40];		/* UUID, 36 chars + NUL */
+	char		command[PROTO_STR_MAX];
+	char		cwd[PROTO_STR_MAX];
+	char		credential_profile[PROTO_ID_MAX];
+	uint32_t	has_cwd;
+	uint32_t	has_profile;
+	uint32_t	instances;
+	uint32_t	nargs;		/* S_DETAIL_ARG messages that follow */
+	uint32_t	ninst;		/* S_DETAIL_INST messages that follow */
+	uint32_t	pad;
+};
+
+struct s_str {
+	char		str[PROTO_STR_MAX];
+};
+
+struct s_instance {
+	struct p_state	state;
+	uint32_t	index;
+	uint32_t	pid;
+	uint32_t	flags;		/* P_HAS_* */
+	float		cpu_percent;
+	uint64_t	memory_bytes;
+	uint64_t	uptime_secs;
+	uint32_t	restart_count;
+	uint32_t	pad;
+};
+
+/* S_LOG_ENTRY: this header, then content_len bytes of content. */
+struct s_logentry {
+	int64_t		ts_sec;		/* UTC */
+	int64_t		ts_nsec;
+	char		process_name[PROTO_NAME_MAX];
+	uint32_t	instance;
+	uint32_t	stream;		/* 0 stdout, 1 stderr */
+	uint32_t	content_len;
+	uint32_t	pad;
+};
+
+struct s_logend {
+	uint32_t	follow;		/* 1: more frames may follow */
+	uint32_t	pad;
+};
+
+/* F_REQUEST: one parsed client request. */
+#define F_REQ_HAS_NAME	0x1	/* name present (tail_logs: not null) */
+#define F_REQ_FOLLOW	0x2
+
+struct f_request {
+	uint32_t	type;		/* enum apm2_req_type */
+	uint32_t	flags;		/* F_REQ_* */
+	uint32_t	lines;
+	uint32_t	pad;
+	char		name[PROTO_NAME_MAX];	/* process name */
+	char		profile_id[PROTO_ID_MAX];
+	char		provider[PROTO_ID_MAX];
+	char		auth_method[PROTO_ID_MAX];
+};
+
+struct f_log_ack {
+	uint32_t	frames;
+	uint32_t	pad;
+};
+
+_Static_assert(sizeof(struct s_hello) == 24, "s_hello layout");
+_Static_assert(sizeof(struct s_status) == 24, "s_status layout");
+_Static_assert(sizeof(struct s_text) == 4 + PROTO_MSG_MAX, "s_text layout");
+_Static_assert(sizeof(struct s_error) == 4 + PROTO_MSG_MAX, "s_error layout");
+_Static_assert(sizeof(struct p_state) == 16, "p_state layout");
+_Static_assert(sizeof(struct s_summary) == 120, "s_summary layout");
+_Static_assert(sizeof(struct s_detail) == 8448, "s_detail layout");
+_Static_assert(sizeof(struct s_instance) == 56, "s_instance layout");
+_Static_assert(sizeof(struct s_logentry) == 96, "s_logentry layout");
+_Static_assert(sizeof(struct s_logend) == 8, "s_logend layout");
+_Static_assert(sizeof(struct f_request) == 464, "f_request layout");
+_Static_assert(sizeof(struct f_log_ack) == 8, "f_log_ack layout");
+_Static_assert(sizeof(struct s_detail) <= PROTO_CHAN_MAX, "fits a message");
+
+/* Validation table entry: what a message of one type must look like. */
+struct proto_rule {
+	uint32_t	type;
+	uint32_t	minsize;	/* exact size when minsize == maxsize */
+	uint32_t	maxsize;
+	int		fd;		/* 1: exactly one descriptor, 0: none */
+	int		conn;		/* 1: peer id names a connection */
+};
+
+const struct proto_rule	*proto_rule_find(const struct proto_rule *, size_t,
+			    uint32_t);
+int			 proto_strfield_ok(const char *, size_t);
+const char		*proto_type_name(uint32_t);
+
+#endif /* APM2_PROTO_H */

@@ -1,0 +1,393 @@
+"""Integration-test harness: run the real apm2d, talk to it, report TAP.
+
+Everything here is bounded in time, works on Unix sockets only, and kills
+only the processes it started (by pid).  Python 3 standard library only.
+
+    from harness import Daemon, test, run, wait_until, ctl
+
+    @test
+    def ping_answers():
+        with Daemon(CONFIG) as d:
+            assert d.request({"type": "ping"})["type"] == "pong"
+
+    run()
+"""
+import json
+import os
+import pwd
+import grp
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+APM2D = os.environ.get("APM2D", os.path.join(TOP, "apm2d", "apm2d"))
+APM2CTL = os.environ.get("APM2CTL", os.path.join(TOP, "apm2ctl", "apm2ctl"))
+IS_ROOT = os.geteuid() == 0
+TEST_USERS = ("apm2t1", "apm2t2", "apm2t3")
+TEST_ADMIN_GROUP = "apm2tadm"
+
+
+class Skip(Exception):
+    """Raise to report a test as skipped (TAP '# SKIP reason')."""
+
+
+# ---------------------------------------------------------------- users
+
+def ensure_user(name, groups=()):
+    """Create a system test user (root only); return its pwd entry."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pass
+    if not IS_ROOT:
+        raise Skip("needs root to create user %s" % name)
+    subprocess.run(["useradd", "--system", "--no-create-home",
+                    "--shell", "/usr/sbin/nologin", name],
+                   check=True, timeout=30)
+    return pwd.getpwnam(name)
+
+
+def ensure_group(name):
+    try:
+        return grp.getgrnam(name)
+    except KeyError:
+        pass
+    if not IS_ROOT:
+        raise Skip("needs root to create group %s" % name)
+    subprocess.run(["groupadd", "--system", name], check=True, timeout=30)
+    return grp.getgrnam(name)
+
+
+def add_to_group(user, group):
+    subprocess.run(["usermod", "-a", "-G", group, user], check=True,
+                   timeout=30)
+
+
+def ensure_frontend_user():
+    """The default frontend user and chroot, as `make install` makes them."""
+    if not IS_ROOT:
+        return
+    ensure_user("_apm2d")
+    os.makedirs("/var/empty", mode=0o755, exist_ok=True)
+
+
+# ---------------------------------------------------------------- framing
+
+def frame(payload):
+    if isinstance(payload, (dict, list)):
+        payload = json.dumps(payload, separators=(",", ":")).encode()
+    elif isinstance(payload, str):
+        payload = payload.encode()
+    return struct.pack(">I", len(payload)) + payload
+
+
+class Client:
+    """A kept connection to the control socket."""
+
+    def __init__(self, path, timeout=10.0):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+
+    def send(self, obj):
+        self.sock.sendall(frame(obj))
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def _recvn(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise EOFError("connection closed after %d of %d bytes"
+                               % (len(buf), n))
+            buf += chunk
+        return buf
+
+    def recv_bytes(self):
+        (n,) = struct.unpack(">I", self._recvn(4))
+        return self._recvn(n)
+
+    def recv(self):
+        return json.loads(self.recv_bytes())
+
+    def call(self, obj):
+        self.send(obj)
+        return self.recv()
+
+    def is_closed(self, timeout=5.0):
+        """True if the daemon closed the connection (EOF) within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(1)
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+        return data == b""
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# ---------------------------------------------------------------- daemon
+
+def wait_until(fn, timeout=10.0, interval=0.02, what="condition"):
+    """Poll fn() until it returns a true value; return it or raise."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while True:
+        try:
+            v = fn()
+            if v:
+                return v
+        except Exception as e:  # noqa: BLE001 - report the last one
+            last_exc = e
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s%s"
+                                 % (timeout, what,
+                                    " (last error: %r)" % last_exc
+                                    if last_exc else ""))
+        time.sleep(interval)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is not alive for our purposes.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def proc_children(pid):
+    """Direct children of pid (Linux /proc)."""
+    out = []
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            out = [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def proc_status(pid):
+    d = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            d[k] = v.strip()
+    return d
+
+
+class Daemon:
+    """One apm2d in a private temporary directory.
+
+    config: the TOML text for [[processes]] etc.; a [daemon] table with
+    paths inside the temp dir is prepended unless daemon_table=False (then
+    use {tmp} in the text).  user: run the daemon as this user (root only).
+    """
+
+    def __init__(self, config="", user=None, daemon_table=True,
+                 extra_args=(), foreground=True, daemon_extra=""):
+        self.tmp = tempfile.mkdtemp(prefix="apm2-it-")
+        os.chmod(self.tmp, 0o755)
+        self.user = user
+        self.socket = os.path.join(self.tmp, "run", "apm2.sock")
+        self.pid_file = os.path.join(self.tmp, "run", "apm2.pid")
+        self.log_dir = os.path.join(self.tmp, "log")
+        self.state_file = os.path.join(self.tmp, "state.json")
+        self.config_path = os.path.join(self.tmp, "ecosystem.toml")
+        text = config.replace("{tmp}", self.tmp)
+        if daemon_table:
+            text = ("[daemon]\nsocket = %s\npid_file = %s\nlog_dir = %s\n"
+                    "state_file = %s\n%s\n" % (
+                        json.dumps(self.socket), json.dumps(self.pid_file),
+                        json.dumps(self.log_dir),
+                        json.dumps(self.state_file), daemon_extra)) + text
+        with open(self.config_path, "w") as f:
+            f.write(text)
+        os.chmod(self.config_path, 0o644)
+        if user is not None:
+            pw = pwd.getpwnam(user)
+            for root, dirs, files in os.walk(self.tmp):
+                for n in dirs + files:
+                    os.chown(os.path.join(root, n), pw.pw_uid, pw.pw_gid)
+            os.chown(self.tmp, pw.pw_uid, pw.pw_gid)
+        self.extra_args = list(extra_args)
+        self.foreground = foreground
+        self.proc = None
+        self.pid = None
+        self.stderr_path = os.path.join(self.tmp, "apm2d.stderr")
+
+    def argv(self):
+        a = [APM2D, "-f", self.config_path]
+        if self.foreground:
+            a.append("-d")
+        return a + self.extra_args
+
+    def _popen_kwargs(self):
+        kw = {}
+        if self.user is not None:
+            pw = pwd.getpwnam(self.user)
+            kw = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+        return kw
+
+    def start(self, wait=True):
+        ensure_frontend_user()
+        err = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
+                                     stdout=err, stderr=err,
+                                     **self._popen_kwargs())
+        err.close()
+        if not self.foreground:
+            rc = self.proc.wait(timeout=40)
+            if rc != 0:
+                raise AssertionError("apm2d exited %d: %s"
+                                     % (rc, self.stderr()))
+            self.pid = int(open(self.pid_file).read())
+        else:
+            self.pid = self.proc.pid
+        if wait:
+            wait_until(self._answers, timeout=15, what="daemon to answer")
+        return self
+
+    def _answers(self):
+        if self.foreground and self.proc.poll() is not None:
+            raise AssertionError("apm2d exited %d: %s"
+                                 % (self.proc.returncode, self.stderr()))
+        with Client(self.socket, timeout=2) as c:
+            return c.call({"type": "ping"})["type"] == "pong"
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def client(self, timeout=10.0):
+        return Client(self.socket, timeout)
+
+    def request(self, obj, timeout=10.0):
+        with Client(self.socket, timeout) as c:
+            return c.call(obj)
+
+    def frontend_pid(self):
+        """The frontend is the supervisor's child running 'apm2d -F'."""
+        for c in proc_children(self.pid):
+            try:
+                with open("/proc/%d/cmdline" % c, "rb") as f:
+                    cmd = f.read()
+            except OSError:
+                continue
+            if b"frontend" in cmd or b"\0-F" in cmd:
+                return c
+        return None
+
+    def alive(self):
+        return pid_alive(self.pid) if self.pid else False
+
+    def wait_exit(self, timeout=20):
+        if self.foreground and self.proc is not None:
+            try:
+                return self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return None
+        wait_until(lambda: not pid_alive(self.pid), timeout=timeout,
+                   what="daemon exit")
+        return 0
+
+    def stop(self):
+        """SIGTERM the daemon, wait (bounded), SIGKILL if needed, clean."""
+        if self.pid and pid_alive(self.pid):
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            if self.wait_exit(timeout=20) is None and pid_alive(self.pid):
+                os.kill(self.pid, signal.SIGKILL)
+                self.wait_exit(timeout=5)
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+def ctl(daemon, *args, timeout=30, user=None, socket_path=None):
+    """Run apm2ctl against daemon; return (rc, stdout, stderr)."""
+    argv = [APM2CTL, "-s", socket_path or daemon.socket] + list(args)
+    kw = {}
+    if user is not None:
+        pw = pwd.getpwnam(user)
+        kw = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=timeout, **kw)
+    return p.returncode, p.stdout.decode(errors="replace"), \
+        p.stderr.decode(errors="replace")
+
+
+# ---------------------------------------------------------------- TAP
+
+_TESTS = []
+
+
+def test(fn):
+    _TESTS.append(fn)
+    return fn
+
+
+def run():
+    """Run the registered tests (filter with TEST_FILTER), print TAP."""
+    filt = os.environ.get("TEST_FILTER", "")
+    tests = [t for t in _TESTS if filt in t.__name__]
+    print("1..%d" % len(tests), flush=True)
+    failed = 0
+    for i, t in enumerate(tests, 1):
+        t0 = time.monotonic()
+        try:
+            t()
+        except Skip as s:
+            print("ok %d - %s # SKIP %s" % (i, t.__name__, s), flush=True)
+            continue
+        except Exception:  # noqa: BLE001 - any failure is a test failure
+            failed += 1
+            print("not ok %d - %s" % (i, t.__name__), flush=True)
+            for line in traceback.format_exc().splitlines():
+                print("# " + line, flush=True)
+            continue
+        print("ok %d - %s (%.2fs)" % (i, t.__name__, time.monotonic() - t0),
+              flush=True)
+    sys.exit(1 if failed else 0)

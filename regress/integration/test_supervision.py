@@ -1,0 +1,962 @@
+#!/usr/bin/env python3
+"""Process supervision with the real daemon and real processes: states,
+exit codes, restart policies and backoff, spawn failures, stopping whole
+trees, child hygiene, many instances, daemon shutdown and run-as-user.
+
+Every wait is bounded; the only processes signalled directly are the
+daemon's own agents (by the pid it reports) and the daemon itself."""
+import json
+import os
+import pwd
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import APM2D, IS_ROOT, Skip, ensure_user  # noqa: E402
+from harness import Daemon as _Daemon  # noqa: E402
+from harness import pid_alive, proc_children, run, test, wait_until  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NOENT = "failed to spawn process: No such file or directory (os error 2)"
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}"
+                   r"-[0-9a-f]{12}$")
+USER = "apm2t1"
+NPROC_USER = "apm2tsv"     # ours alone: its process count must be ours
+
+_chkchild = None
+SANITIZER = re.compile(r"Sanitizer|runtime error:")
+
+
+class Daemon(_Daemon):
+    """The harness's daemon; its log must show no sanitizer report."""
+
+    def cleanup(self):
+        self.stop()
+        err = self.stderr()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        m = SANITIZER.search(err)
+        assert m is None, err[max(0, m.start() - 200):m.start() + 2000]
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self.cleanup()
+        else:
+            try:
+                self.cleanup()
+            except AssertionError:
+                pass
+
+
+def chkchild():
+    """The hygiene reporter: the built one, or compile it for this run."""
+    global _chkchild
+    if _chkchild is not None:
+        return _chkchild
+    src = os.path.join(HERE, "chkchild.c")
+    built = os.path.join(HERE, "chkchild")
+    if (os.path.exists(built)
+            and os.path.getmtime(built) >= os.path.getmtime(src)):
+        _chkchild = built
+        return built
+    d = tempfile.mkdtemp(prefix="apm2-chk-")
+    os.chmod(d, 0o755)
+    out = os.path.join(d, "chkchild")
+    subprocess.run([os.environ.get("CC", "cc"), "-std=c11", "-D_GNU_SOURCE",
+                    "-O2", "-o", out, src], check=True, timeout=60)
+    _chkchild = out
+    return out
+
+
+def toml_str(s):
+    return json.dumps(s)
+
+
+def proc(name, command, args=(), instances=1, autostart=False, extra=""):
+    """One [[processes]] table; extra is appended verbatim (sub-tables)."""
+    t = "[[processes]]\nname = %s\ncommand = %s\nargs = [%s]\n" % (
+        toml_str(name), toml_str(command),
+        ", ".join(toml_str(a) for a in args))
+    t += "instances = %d\nautostart = %s\n" % (
+        instances, "true" if autostart else "false")
+    return t + extra + "\n"
+
+
+def restart(max_restarts=5, window="60s", min_uptime="30s",
+            on_success=False, backoff=None):
+    t = ("[processes.restart]\nmax_restarts = %d\nrestart_window = %s\n"
+         "min_uptime = %s\nrestart_on_success = %s\n" % (
+             max_restarts, toml_str(window), toml_str(min_uptime),
+             "true" if on_success else "false"))
+    if backoff:
+        t += "[processes.restart.backoff]\n" + backoff + "\n"
+    return t
+
+
+def shutdown(timeout="30s", sig="SIGTERM", force_kill=True, pre=()):
+    return ("[processes.shutdown]\ntimeout = %s\nsignal = %s\n"
+            "force_kill = %s\npre_shutdown_commands = [%s]\n" % (
+                toml_str(timeout), toml_str(sig),
+                "true" if force_kill else "false",
+                ", ".join(toml_str(c) for c in pre)))
+
+
+def get(d, name):
+    r = d.request({"type": "get_process", "name": name})
+    assert r["type"] == "process_details", r
+    return r["process"]
+
+
+def inst(d, name, i=0):
+    return get(d, name)["instance_details"][i]
+
+
+def summary(d, name):
+    r = d.request({"type": "list_processes"})
+    for p in r["processes"]:
+        if p["name"] == name:
+            return p
+    raise AssertionError("%s not listed: %r" % (name, r))
+
+
+def req(d, kind, name):
+    return d.request({"type": kind, "name": name}, timeout=30)
+
+
+def ok(r, message):
+    assert r == {"type": "ok", "message": message}, r
+
+
+def error(r, code, message):
+    assert r == {"type": "error", "code": code, "message": message}, r
+
+
+def pids_with(token):
+    """Live pids running exactly "sleep TOKEN" (a unique test marker)."""
+    out = []
+    want = [b"sleep", token.encode()]
+    for e in os.listdir("/proc"):
+        if not e.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % e, "rb") as f:
+                argv = f.read().split(b"\0")[:-1]
+        except OSError:
+            continue
+        if argv == want and pid_alive(int(e)):
+            out.append(int(e))
+    return out
+
+
+def descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        for c in proc_children(todo.pop()):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def stat_fields(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def all_gone(pids):
+    return not any(pid_alive(p) for p in pids)
+
+
+def read_lines(path):
+    try:
+        with open(path) as f:
+            return [l.split() for l in f.read().splitlines() if l]
+    except OSError:
+        return []
+
+
+def stamp_cmd(path, code=1):
+    """A shell that appends a nanosecond time stamp, then exits."""
+    return ["-c", "date +%%s%%N >> %s; exit %d" % (path, code)]
+
+
+def gaps(path):
+    t = [int(l[0]) / 1e9 for l in read_lines(path)]
+    return [b - a for a, b in zip(t, t[1:])]
+
+
+# ------------------------------------------------------------ states
+
+@test
+def start_stop_and_the_states_in_between():
+    with Daemon(proc("sl", "sleep", ["1000"])) as d:
+        s = summary(d, "sl")
+        assert s["status"] == {"Stopped": {"exit_code": None}}, s
+        assert s["running"] == 0 and s["uptime_secs"] is None, s
+        i = inst(d, "sl")
+        assert i["pid"] is None and i["state"] == {
+            "Stopped": {"exit_code": None}}, i
+        ok(req(d, "start_process", "sl"), "Process 'sl' started")
+        i = inst(d, "sl")
+        # The reply comes once the exec is confirmed: Starting is over.
+        assert i["state"] == "Running", i
+        pid = i["pid"]
+        assert isinstance(pid, int) and pid_alive(pid), i
+        assert i["uptime_secs"] == 0 and i["restart_count"] == 0, i
+        assert isinstance(i["memory_bytes"], int) and i["memory_bytes"] > 0
+        assert isinstance(i["cpu_percent"], float), i
+        s = summary(d, "sl")
+        assert s["status"] == "Running" and s["running"] == 1, s
+        st = d.request({"type": "status"})
+        assert st["running_instances"] == 1 and st["process_count"] == 1
+        error(req(d, "start_process", "sl"), "process_already_running",
+              "Process 'sl' is already running")
+        ok(req(d, "stop_process", "sl"), "Stopped 1 instance(s) of 'sl'")
+        # The reply came after the exit: the pid is really gone.
+        assert not pid_alive(pid)
+        i = inst(d, "sl")
+        assert i["state"] == {"Stopped": {"exit_code": None}}, i
+        assert i["pid"] is None and i["uptime_secs"] is None, i
+        assert i["cpu_percent"] is None and i["memory_bytes"] is None, i
+        error(req(d, "stop_process", "sl"), "process_not_running",
+              "Process 'sl' is not running")
+        ok(req(d, "start_process", "sl"), "Process 'sl' started")
+        assert inst(d, "sl")["pid"] != pid
+
+
+@test
+def unknown_names_and_tail_logs():
+    with Daemon(proc("a", "sleep", ["1000"])) as d:
+        for kind in ("get_process", "start_process", "stop_process",
+                     "restart_process", "reload_process"):
+            error(req(d, kind, "nope"), "process_not_found",
+                  "Process 'nope' not found")
+        error(d.request({"type": "tail_logs", "name": "nope", "lines": 1,
+                         "follow": False}),
+              "process_not_found", "Process 'nope' not found")
+        error(d.request({"type": "tail_logs", "name": "a", "lines": 1,
+                         "follow": False}),
+              "not_supported", "Not implemented yet")
+
+
+@test
+def exit_codes_stopped_and_crashed():
+    conf = (proc("zero", "sh", ["-c", "exit 0"])
+            + proc("seven", "sh", ["-c", "exit 7"],
+                   extra=restart(max_restarts=0))
+            + proc("sig", "sh", ["-c", "kill -KILL $$"],
+                   extra=restart(max_restarts=0))
+            + proc("succ", "sh", ["-c", "exit 0"],
+                   extra=restart(max_restarts=1, on_success=True,
+                                 backoff='type = "fixed"\ndelay = "10ms"')))
+    with Daemon(conf) as d:
+        for n in ("zero", "seven", "sig", "succ"):
+            ok(req(d, "start_process", n), "Process '%s' started" % n)
+        wait_until(lambda: inst(d, "zero")["state"] != "Running", 10)
+        i = inst(d, "zero")
+        assert i["state"] == {"Stopped": {"exit_code": 0}}, i
+        assert i["pid"] is None and i["uptime_secs"] is None
+        wait_until(lambda: inst(d, "seven")["state"] != "Running", 10)
+        assert inst(d, "seven")["state"] == {"Crashed": {"exit_code": 7}}
+        wait_until(lambda: inst(d, "sig")["state"] != "Running", 10)
+        assert inst(d, "sig")["state"] == {"Crashed": {"exit_code": None}}
+        # restart_on_success: exit 0 is restarted, once, then given up.
+        wait_until(lambda: inst(d, "succ")["restart_count"] == 1 and
+                   inst(d, "succ")["pid"] is None, 10)
+        time.sleep(0.2)
+        i = inst(d, "succ")
+        assert i["restart_count"] == 1, i
+        assert i["state"] == {"Crashed": {"exit_code": 0}}, i
+        s = summary(d, "seven")
+        assert s["status"] == {"Crashed": {"exit_code": 7}}, s
+        # The exit code stays after the exit.
+        time.sleep(0.1)
+        assert inst(d, "seven")["state"] == {"Crashed": {"exit_code": 7}}
+
+
+@test
+def sigkill_is_restarted_quickly_with_zero_backoff():
+    conf = proc("k", "sleep", ["1000"], extra=restart(
+        backoff='type = "fixed"\ndelay = "0s"'))
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "k"), "Process 'k' started")
+        old = inst(d, "k")["pid"]
+        os.kill(old, signal.SIGKILL)
+        wait_until(lambda: inst(d, "k")["pid"] not in (None, old), 10)
+        i = inst(d, "k")
+        assert i["state"] == "Running" and i["restart_count"] == 1, i
+        assert summary(d, "k")["restart_count"] == 1
+
+
+# ------------------------------------------------------------ backoff
+
+@test
+def fixed_backoff_and_circuit_until_explicit_start():
+    d = Daemon(proc("c", "sh", ["-c", "date +%s%N >> {tmp}/stamps; exit 1"],
+                    extra=restart(max_restarts=3, backoff='type = "fixed"\n'
+                                  'delay = "100ms"')))
+    try:
+        d.start()
+        path = os.path.join(d.tmp, "stamps")
+        ok(req(d, "start_process", "c"), "Process 'c' started")
+        wait_until(lambda: len(read_lines(path)) == 4, 10)
+        time.sleep(0.4)
+        assert len(read_lines(path)) == 4       # the circuit is open
+        i = inst(d, "c")
+        assert i["restart_count"] == 3, i
+        assert i["state"] == {"Crashed": {"exit_code": 1}}, i
+        for g in gaps(path):
+            assert g >= 0.09, gaps(path)
+        # An explicit start resets the policy: three more restarts.
+        ok(req(d, "start_process", "c"), "Process 'c' started")
+        wait_until(lambda: len(read_lines(path)) == 8, 10)
+        time.sleep(0.4)
+        assert len(read_lines(path)) == 8
+        assert inst(d, "c")["restart_count"] == 6
+    finally:
+        d.cleanup()
+
+
+@test
+def exponential_backoff_doubles_up_to_the_cap():
+    d = Daemon(proc("e", "sh", stamp_cmd("{tmp}/stamps"), extra=restart(
+        max_restarts=5, backoff='type = "exponential"\n'
+        'initial_delay = "100ms"\nmax_delay = "400ms"\nmultiplier = 2.0')))
+    try:
+        d.start()
+        path = os.path.join(d.tmp, "stamps")
+        ok(req(d, "start_process", "e"), "Process 'e' started")
+        wait_until(lambda: len(read_lines(path)) == 6, 15)
+        g = gaps(path)
+        # 100, 200, 400, 400, 400 ms (plus spawning time).
+        for got, want in zip(g, (0.1, 0.2, 0.4, 0.4, 0.4)):
+            assert got >= want - 0.01, g
+        assert g[1] > g[0] * 1.4 and g[2] > g[1] * 1.4, g
+        assert g[3] < 0.4 * 1.8 and g[4] < 0.4 * 1.8, g    # capped
+        wait_until(lambda: inst(d, "e")["pid"] is None, 5)
+        assert inst(d, "e")["restart_count"] == 5
+    finally:
+        d.cleanup()
+
+
+@test
+def linear_backoff_grows_by_the_increment():
+    d = Daemon(proc("l", "sh", stamp_cmd("{tmp}/stamps"), extra=restart(
+        max_restarts=4, backoff='type = "linear"\ninitial_delay = "100ms"\n'
+        'increment = "150ms"\nmax_delay = "300ms"')))
+    try:
+        d.start()
+        path = os.path.join(d.tmp, "stamps")
+        ok(req(d, "start_process", "l"), "Process 'l' started")
+        wait_until(lambda: len(read_lines(path)) == 5, 15)
+        g = gaps(path)
+        # 100, 250, 300 (capped), 300 ms.
+        for got, want in zip(g, (0.1, 0.25, 0.3, 0.3)):
+            assert got >= want - 0.01, g
+        assert g[1] > g[0] + 0.1, g
+        assert g[3] < g[1] + 0.25, g
+    finally:
+        d.cleanup()
+
+
+@test
+def restart_window_slides():
+    # A delay longer than the window: no restart ever counts against the
+    # next, so the circuit never opens.  A long window stops at 2.
+    conf = (proc("slide", "sh", ["-c", "exit 1"], extra=restart(
+        max_restarts=2, window="150ms",
+        backoff='type = "fixed"\ndelay = "200ms"'))
+        + proc("fixedwin", "sh", ["-c", "exit 1"], extra=restart(
+            max_restarts=2, window="1h",
+            backoff='type = "fixed"\ndelay = "50ms"')))
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "slide"), "Process 'slide' started")
+        ok(req(d, "start_process", "fixedwin"), "Process 'fixedwin' started")
+        wait_until(lambda: inst(d, "slide")["restart_count"] >= 4, 10)
+        time.sleep(0.3)
+        assert inst(d, "fixedwin")["restart_count"] == 2
+
+
+@test
+def min_uptime_resets_the_backoff():
+    # Each run lasts 300 ms.  With min_uptime 200 ms every exit is a
+    # success, so the delay stays at 100 ms; with 30 s it grows x10.
+    back = ('type = "exponential"\ninitial_delay = "100ms"\n'
+            'max_delay = "10s"\nmultiplier = 10.0')
+    conf = (proc("reset", "sh", ["-c", "date +%s%N >> {tmp}/r; sleep 0.3; "
+                                 "exit 1"],
+                 extra=restart(max_restarts=20, min_uptime="200ms",
+                               backoff=back))
+            + proc("grow", "sh", ["-c", "date +%s%N >> {tmp}/g; sleep 0.3; "
+                                  "exit 1"],
+                   extra=restart(max_restarts=20, min_uptime="30s",
+                                 backoff=back)))
+    d = Daemon(conf)
+    try:
+        d.start()
+        ok(req(d, "start_process", "reset"), "Process 'reset' started")
+        ok(req(d, "start_process", "grow"), "Process 'grow' started")
+        r = os.path.join(d.tmp, "r")
+        g = os.path.join(d.tmp, "g")
+        wait_until(lambda: len(read_lines(r)) >= 5, 10)
+        for x in gaps(r):
+            assert 0.35 < x < 0.9, gaps(r)
+        # grow: 0.3+0.1, 0.3+1.0, then 0.3+10 s: 3 runs so far.
+        wait_until(lambda: len(read_lines(g)) >= 3, 10)
+        assert gaps(g)[1] >= 1.29, gaps(g)
+        time.sleep(0.2)
+        assert len(read_lines(g)) == 3, read_lines(g)
+    finally:
+        d.cleanup()
+
+
+@test
+def max_restarts_zero_never_restarts():
+    conf = proc("z", "sh", stamp_cmd("{tmp}/s", 2), extra=restart(
+        max_restarts=0, backoff='type = "fixed"\ndelay = "0s"'))
+    d = Daemon(conf)
+    try:
+        d.start()
+        ok(req(d, "start_process", "z"), "Process 'z' started")
+        wait_until(lambda: inst(d, "z")["pid"] is None, 10)
+        time.sleep(0.3)
+        assert len(read_lines(os.path.join(d.tmp, "s"))) == 1
+        i = inst(d, "z")
+        assert i["state"] == {"Crashed": {"exit_code": 2}}, i
+        assert i["restart_count"] == 0, i
+    finally:
+        d.cleanup()
+
+
+# ------------------------------------------------------------ spawn errors
+
+@test
+def spawn_failures_name_the_os_error():
+    d = Daemon("")
+    os.makedirs(os.path.join(d.tmp, "noexec"))
+    script = os.path.join(d.tmp, "noexec", "script")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nexit 0\n")
+    os.chmod(script, 0o644)
+    with open(d.config_path, "a") as f:
+        f.write(proc("missing", "no-such-command-apm2", instances=2)
+                + proc("abs", "/nonexistent/bin/x")
+                + proc("badcwd", "sleep", ["1"],
+                       extra="cwd = %s\n" % toml_str(d.tmp + "/nodir"))
+                + proc("notdir", "sleep", ["1"],
+                       extra="cwd = %s\n" % toml_str(script))
+                + proc("perm", script))
+    try:
+        d.start()
+        error(req(d, "start_process", "missing"), "internal_error", NOENT)
+        for i in get(d, "missing")["instance_details"]:
+            assert i["state"] == {"Crashed": {"exit_code": None}}, i
+            assert i["pid"] is None and i["uptime_secs"] is None, i
+        error(req(d, "start_process", "abs"), "internal_error", NOENT)
+        error(req(d, "start_process", "badcwd"), "internal_error", NOENT)
+        error(req(d, "start_process", "notdir"), "internal_error",
+              "failed to spawn process: Not a directory (os error 20)")
+        # Not even root may execute a file without any x bit.
+        error(req(d, "start_process", "perm"), "internal_error",
+              "failed to spawn process: Permission denied (os error 13)")
+        s = summary(d, "missing")
+        assert s["status"] == {"Crashed": {"exit_code": None}}, s
+        # A failed spawn is not restarted: it is not a crash of the agent.
+        time.sleep(0.2)
+        assert inst(d, "missing")["restart_count"] == 0
+    finally:
+        d.cleanup()
+
+
+@test
+def partial_start_and_zero_start():
+    # RLIMIT_NPROC 0 for a run-as user: the first instance's exec works,
+    # the second one's fails with EAGAIN (Linux counts the user's
+    # processes at execve after the uid change).
+    if not IS_ROOT:
+        raise Skip("needs root to run processes as another user")
+    ensure_user(NPROC_USER)
+    conf = (proc("part", "sleep", ["1000"], instances=3,
+                 extra='user = "%s"\n' % NPROC_USER)
+            + proc("none", "sleep", ["1000"], instances=2,
+                   extra='user = "%s"\n' % NPROC_USER))
+    d = Daemon(conf)
+    old = resource.getrlimit(resource.RLIMIT_NPROC)
+    try:
+        resource.setrlimit(resource.RLIMIT_NPROC, (0, old[1]))
+        try:
+            d.start()
+        finally:
+            resource.setrlimit(resource.RLIMIT_NPROC, old)
+        ok(req(d, "start_process", "part"),
+           "Started 1 of 3 instances (some failed)")
+        det = get(d, "part")["instance_details"]
+        assert det[0]["state"] == "Running", det
+        for i in det[1:]:
+            assert i["state"] == {"Crashed": {"exit_code": None}}, det
+        # Any instance running: start is refused (upstream CTR-D011).
+        error(req(d, "start_process", "part"), "process_already_running",
+              "Process 'part' is already running")
+        # With one process of the user running, no exec succeeds.
+        error(req(d, "start_process", "none"), "internal_error",
+              "failed to spawn process: Resource temporarily unavailable "
+              "(os error 11)")
+        for i in get(d, "none")["instance_details"]:
+            assert i["state"] == {"Crashed": {"exit_code": None}}, i
+        ok(req(d, "stop_process", "part"), "Stopped 1 instance(s) of 'part'")
+        ok(req(d, "start_process", "part"),
+           "Started 1 of 3 instances (some failed)")
+    finally:
+        d.cleanup()
+
+
+@test
+def unknown_user_is_a_config_error():
+    d = Daemon(proc("u", "sleep", ["1"], extra='user = "no-such-user-apm2"\n'))
+    try:
+        p = subprocess.run([APM2D, "-n", "-f", d.config_path],
+                           capture_output=True, timeout=30)
+        assert p.returncode == 1, p
+        assert b"no-such-user-apm2" in p.stderr, p.stderr
+    finally:
+        d.cleanup()
+
+
+# ------------------------------------------------------------ stopping
+
+@test
+def stop_escalates_to_sigkill_and_terminated():
+    tok = "1000.%d1" % os.getpid()
+    conf = proc("stub", "sh", ["-c", 'trap "" TERM; sleep %s' % tok],
+                extra=shutdown(timeout="300ms"))
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "stub"), "Process 'stub' started")
+        pid = inst(d, "stub")["pid"]
+        wait_until(lambda: pids_with(tok), 5)
+        tree = [pid] + pids_with(tok)
+        t0 = time.monotonic()
+        ok(req(d, "stop_process", "stub"), "Stopped 1 instance(s) of 'stub'")
+        assert time.monotonic() - t0 >= 0.28
+        i = inst(d, "stub")
+        assert i["state"] == "Terminated" and i["pid"] is None, i
+        wait_until(lambda: all_gone(tree), 5, what="tree gone")
+
+
+@test
+def stop_without_force_kill_leaves_it_running():
+    conf = proc("soft", "sh", ["-c", 'trap "" TERM; while :; do sleep 1; '
+                               'done'],
+                extra=shutdown(timeout="200ms", force_kill=False))
+    with Daemon(conf, daemon_extra='shutdown_timeout = "500ms"') as d:
+        ok(req(d, "start_process", "soft"), "Process 'soft' started")
+        pid = inst(d, "soft")["pid"]
+        ok(req(d, "stop_process", "soft"), "Stopped 0 instance(s) of 'soft'")
+        i = inst(d, "soft")
+        assert i["state"] == "Running" and i["pid"] == pid, i
+        assert pid_alive(pid)
+        # Daemon shutdown still kills it, within its deadline.
+        os.kill(d.pid, signal.SIGTERM)
+        assert d.wait_exit(10) == 0
+        wait_until(lambda: not pid_alive(pid), 5)
+
+
+@test
+def stop_kills_the_whole_process_group():
+    tok = "1000.%d2" % os.getpid()
+    conf = proc("tree", "sh", ["-c", "sleep %s & sleep %s & wait" %
+                               (tok, tok)])
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "tree"), "Process 'tree' started")
+        pid = inst(d, "tree")["pid"]
+        wait_until(lambda: len(pids_with(tok)) == 2, 5)
+        kids = pids_with(tok)
+        for k in kids:
+            assert int(stat_fields(k)[2]) == pid     # same group
+        ok(req(d, "stop_process", "tree"), "Stopped 1 instance(s) of 'tree'")
+        wait_until(lambda: all_gone(kids + [pid]), 5, what="tree gone")
+        assert inst(d, "tree")["state"] == {"Stopped": {"exit_code": None}}
+
+
+@test
+def stop_finds_grandchildren_that_left_the_session():
+    tok1 = "1000.%d3" % os.getpid()
+    tok2 = "1000.%d4" % os.getpid()
+    # One setsid'd grandchild keeps its parent; the other is orphaned
+    # (double fork) and adopted by the supervisor as subreaper.
+    conf = proc("esc", "sh", ["-c", "(setsid sleep %s &); setsid sleep %s & "
+                              "wait" % (tok1, tok2)])
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "esc"), "Process 'esc' started")
+        pid = inst(d, "esc")["pid"]
+        wait_until(lambda: pids_with(tok1) and pids_with(tok2), 5)
+        g1, g2 = pids_with(tok1)[0], pids_with(tok2)[0]
+        for g in (g1, g2):
+            f = stat_fields(g)
+            assert int(f[3]) == g and int(f[2]) == g, f    # own session
+        assert int(stat_fields(g1)[1]) == d.pid      # adopted by us
+        ok(req(d, "stop_process", "esc"), "Stopped 1 instance(s) of 'esc'")
+        wait_until(lambda: all_gone([pid, g1, g2]), 5, what="tree gone")
+
+
+@test
+def leftovers_die_with_a_crashed_instance():
+    tok1 = "1000.%d5" % os.getpid()
+    tok2 = "1000.%d6" % os.getpid()
+    conf = proc("left", "sh", ["-c", "sleep %s & (setsid sleep %s &); "
+                               "sleep 0.3; exit 3" % (tok1, tok2)],
+                extra=restart(max_restarts=0))
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "left"), "Process 'left' started")
+        wait_until(lambda: pids_with(tok1) and pids_with(tok2), 5)
+        left = pids_with(tok1) + pids_with(tok2)
+        wait_until(lambda: inst(d, "left")["pid"] is None, 5)
+        assert inst(d, "left")["state"] == {"Crashed": {"exit_code": 3}}
+        wait_until(lambda: all_gone(left), 5, what="leftovers gone")
+
+
+@test
+def pre_shutdown_commands_run_first_as_the_process():
+    out = "{tmp}/pre"
+    conf = proc("pre", "sleep", ["1000"], instances=2, extra=(
+        'cwd = "{tmp}"\n' + shutdown(timeout="2s", pre=[
+            "echo pre $APM2_INSTANCE $(pwd) $(id -u) >> %s" % out])))
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "pre"), "Process 'pre' started")
+        pids = [i["pid"] for i in get(d, "pre")["instance_details"]]
+        ok(req(d, "stop_process", "pre"), "Stopped 2 instance(s) of 'pre'")
+        lines = sorted(read_lines(os.path.join(d.tmp, "pre")))
+        assert lines == [["pre", "0", d.tmp, str(os.getuid())],
+                         ["pre", "1", d.tmp, str(os.getuid())]], lines
+        assert all_gone(pids)
+
+
+@test
+def slow_pre_shutdown_command_is_bounded():
+    tok = "1000.%d7" % os.getpid()
+    conf = proc("slowpre", "sleep", ["1000"], extra=shutdown(
+        timeout="300ms", pre=["sleep %s" % tok]))
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "slowpre"), "Process 'slowpre' started")
+        t0 = time.monotonic()
+        ok(req(d, "stop_process", "slowpre"),
+           "Stopped 1 instance(s) of 'slowpre'")
+        assert 0.28 <= time.monotonic() - t0 < 5
+        assert inst(d, "slowpre")["state"] == {"Stopped": {"exit_code": None}}
+        wait_until(lambda: not pids_with(tok), 5, what="pre command gone")
+
+
+@test
+def requests_are_not_blocked_by_a_slow_stop():
+    conf = (proc("slow", "sh", ["-c", 'trap "" TERM; sleep 1000'],
+                 extra=shutdown(timeout="1s"))
+            + proc("other", "sleep", ["1000"]))
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "slow"), "Process 'slow' started")
+        res = {}
+
+        def stopper():
+            res["stop"] = req(d, "stop_process", "slow")
+            res["t"] = time.monotonic()
+
+        th = threading.Thread(target=stopper)
+        t0 = time.monotonic()
+        th.start()
+        wait_until(lambda: inst(d, "slow")["state"] == "Stopping", 5)
+        # Meanwhile: others are answered, and a start of the same process
+        # waits for the stop instead of racing it.
+        assert summary(d, "slow")["status"] == "Stopping"
+        ok(req(d, "start_process", "other"), "Process 'other' started")
+        assert time.monotonic() - t0 < 0.9
+        ok(req(d, "start_process", "slow"), "Process 'slow' started")
+        assert time.monotonic() - t0 >= 0.95     # after the stop's 1 s
+        th.join(10)
+        ok(res["stop"], "Stopped 1 instance(s) of 'slow'")
+        assert inst(d, "slow")["state"] == "Running"
+
+
+@test
+def restart_process_counts_as_a_restart():
+    with Daemon(proc("r", "sleep", ["1000"], instances=2)) as d:
+        ok(req(d, "restart_process", "r"), "Process 'r' started")  # stopped
+        before = [i["pid"] for i in get(d, "r")["instance_details"]]
+        ok(req(d, "restart_process", "r"), "Process 'r' started")
+        det = get(d, "r")["instance_details"]
+        assert all(i["state"] == "Running" for i in det), det
+        assert all(i["pid"] not in before for i in det), (before, det)
+        assert all_gone(before)
+        assert [i["restart_count"] for i in det] == [2, 2], det
+        assert summary(d, "r")["restart_count"] == 4
+
+
+@test
+def reload_is_a_rolling_restart():
+    n = 3
+    conf = proc("roll", "sleep", ["1000"], instances=n, extra=shutdown(
+        timeout="5s", pre=["sleep 0.25"]))
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "roll"), "Process 'roll' started")
+        before = [i["pid"] for i in get(d, "roll")["instance_details"]]
+        res = {}
+
+        def reloader():
+            res["r"] = req(d, "reload_process", "roll")
+
+        th = threading.Thread(target=reloader)
+        t0 = time.monotonic()
+        th.start()
+        seen = []
+        while th.is_alive() and time.monotonic() - t0 < 10:
+            seen.append(summary(d, "roll")["running"])
+            time.sleep(0.02)
+        th.join(10)
+        ok(res["r"], "Process 'roll' reloaded")
+        # One at a time: never fewer than n - 1 running, ~0.25 s each.
+        assert min(seen) == n - 1, seen
+        assert time.monotonic() - t0 >= 3 * 0.25
+        det = get(d, "roll")["instance_details"]
+        assert all(i["state"] == "Running" for i in det), det
+        assert all(i["pid"] not in before for i in det)
+        assert [i["restart_count"] for i in det] == [1] * n
+
+
+# ------------------------------------------------------------ hygiene
+
+def hygiene_conf(tmp, name, extra="", instances=1):
+    return proc(name, chkchild(), ["%s/%s-report" % (tmp, name)],
+                instances=instances, extra=extra)
+
+
+@test
+def child_hygiene_clean_environment():
+    saved = dict(os.environ)
+    os.environ["APM2_TEST_LEAK"] = "must-not-pass"
+    os.environ["LANG"] = "C.UTF-8"
+    os.environ["LC_TIME"] = "C"
+    os.environ["TZ"] = "UTC"
+    try:
+        d = Daemon(hygiene_conf("{tmp}", "hyg", instances=2, extra=(
+            'umask = "027"\ncwd = "/"\n[processes.env]\nFOO = "bar"\n'
+            'PATH = "/bin:/usr/bin"\nAPM2_INSTANCE = "spoof"\n')))
+        d.start()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    try:
+        ok(req(d, "start_process", "hyg"), "Process 'hyg' started")
+        pids = [i["pid"] for i in get(d, "hyg")["instance_details"]]
+        path = os.path.join(d.tmp, "hyg-report")
+        wait_until(lambda: os.path.exists(path), 5)
+        rep = json.load(open(path))
+        assert rep["pid"] in pids, (rep["pid"], pids)
+        assert rep["fds"] == [0, 1, 2], rep["fds"]
+        assert rep["stdin_devnull"], rep
+        assert rep["stdout"] == "fifo" and rep["stderr"] == "fifo", rep
+        assert rep["blocked"] == [] and rep["ignored"] == [], rep
+        assert rep["sid"] == rep["pid"] == rep["pgid"], rep
+        assert rep["ppid"] == d.pid, rep
+        assert rep["pdeathsig"] == signal.SIGKILL, rep
+        assert rep["umask"] == 0o027 and rep["cwd"] == "/", rep
+        assert rep["nofile"] == resource.getrlimit(
+            resource.RLIMIT_NOFILE)[0], rep
+        env = rep["env"]
+        pw = pwd.getpwuid(os.geteuid())
+        idx = env.pop("APM2_INSTANCE")
+        assert idx in ("0", "1") and str(pids.index(rep["pid"])) == idx
+        assert env == {
+            "PATH": "/bin:/usr/bin", "HOME": pw.pw_dir,
+            "USER": pw.pw_name, "LOGNAME": pw.pw_name,
+            "SHELL": pw.pw_shell, "LANG": "C.UTF-8", "LC_TIME": "C",
+            "TZ": "UTC", "FOO": "bar", "APM2_PROCESS_NAME": "hyg",
+            "APM2_INSTANCES": "2"}, env
+    finally:
+        d.cleanup()
+
+
+@test
+def inherit_env_passes_the_daemon_environment():
+    os.environ["APM2_TEST_PASS"] = "passed"
+    try:
+        d = Daemon(hygiene_conf("{tmp}", "inh", extra=(
+            'inherit_env = true\n[processes.env]\nAPM2_TEST_PASS = '
+            '"overridden"\nEXTRA = "1"\n')))
+        d.start()
+    finally:
+        del os.environ["APM2_TEST_PASS"]
+    try:
+        ok(req(d, "start_process", "inh"), "Process 'inh' started")
+        path = os.path.join(d.tmp, "inh-report")
+        wait_until(lambda: os.path.exists(path), 5)
+        env = json.load(open(path))["env"]
+        assert env["APM2_TEST_PASS"] == "overridden", env
+        assert env["EXTRA"] == "1" and env["APM2_INSTANCE"] == "0", env
+        assert env.get("PATH") == os.environ.get("PATH"), env
+    finally:
+        d.cleanup()
+
+
+@test
+def run_as_user_with_its_groups_only():
+    if not IS_ROOT:
+        raise Skip("needs root")
+    pw = ensure_user(USER)
+    d = Daemon(hygiene_conf("{tmp}/out", "usr", extra=(
+        'user = "%s"\numask = "077"\n' % USER)))
+    os.makedirs(os.path.join(d.tmp, "out"))
+    os.chmod(os.path.join(d.tmp, "out"), 0o777)
+    try:
+        d.start()
+        ok(req(d, "start_process", "usr"), "Process 'usr' started")
+        path = os.path.join(d.tmp, "out", "usr-report")
+        wait_until(lambda: os.path.exists(path), 5)
+        rep = json.load(open(path))
+        assert rep["uid"] == rep["euid"] == pw.pw_uid, rep
+        assert rep["gid"] == rep["egid"] == pw.pw_gid, rep
+        want = sorted(os.getgrouplist(USER, pw.pw_gid))
+        assert sorted(rep["groups"]) == want, (rep["groups"], want)
+        assert 0 not in rep["groups"]
+        env = rep["env"]
+        assert env["USER"] == env["LOGNAME"] == USER, env
+        assert env["HOME"] == pw.pw_dir and env["SHELL"] == pw.pw_shell
+        assert env["PATH"] == "/usr/local/bin:/usr/bin:/bin", env
+        assert rep["umask"] == 0o077 and rep["fds"] == [0, 1, 2], rep
+        assert os.stat(path).st_uid == pw.pw_uid
+    finally:
+        d.cleanup()
+
+
+@test
+def run_as_user_cwd_checked_as_that_user():
+    if not IS_ROOT:
+        raise Skip("needs root")
+    ensure_user(USER)
+    d = Daemon(proc("cw", "sleep", ["1000"], extra=(
+        'user = "%s"\ncwd = "{tmp}/closed"\n' % USER)))
+    os.makedirs(os.path.join(d.tmp, "closed"))
+    os.chmod(os.path.join(d.tmp, "closed"), 0o700)
+    try:
+        d.start()
+        error(req(d, "start_process", "cw"), "internal_error",
+              "failed to spawn process: Permission denied (os error 13)")
+    finally:
+        d.cleanup()
+
+
+@test
+def chatty_child_never_blocks():
+    conf = proc("chat", "sh", ["-c", "head -c 3000000 /dev/zero; "
+                               "head -c 3000000 /dev/zero >&2; "
+                               "echo done > {tmp}/done; sleep 1000"])
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "chat"), "Process 'chat' started")
+        wait_until(lambda: os.path.exists(os.path.join(d.tmp, "done")), 10,
+                   what="6 MB written through the pipes")
+        assert inst(d, "chat")["state"] == "Running"
+
+
+@test
+def metrics_and_ids():
+    conf = (proc("busy", "sh", ["-c", "while :; do :; done"])
+            + proc("idle", "sleep", ["1000"], instances=2))
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "busy"), "Process 'busy' started")
+        ok(req(d, "start_process", "idle"), "Process 'idle' started")
+        time.sleep(1.1)
+        b = inst(d, "busy")
+        assert b["cpu_percent"] > 30.0, b
+        assert b["memory_bytes"] > 0 and b["uptime_secs"] >= 1, b
+        time.sleep(1.05)
+        b = inst(d, "busy")
+        assert b["cpu_percent"] > 30.0, b
+        s = summary(d, "idle")
+        det = get(d, "idle")["instance_details"]
+        assert s["running"] == 2 and s["status"] == "Running", s
+        assert s["memory_bytes"] == sum(i["memory_bytes"] for i in det)
+        assert s["cpu_percent"] < 5.0, s
+        assert [i["index"] for i in det] == [0, 1]
+        ids = [get(d, n)["id"] for n in ("busy", "idle", "busy")]
+        assert UUID4.match(ids[0]) and UUID4.match(ids[1]), ids
+        assert ids[0] == ids[2] and ids[0] != ids[1], ids
+        # Config order in the list.
+        names = [p["name"] for p in
+                 d.request({"type": "list_processes"})["processes"]]
+        assert names == ["busy", "idle"], names
+
+
+@test
+def autostart_starts_at_boot():
+    conf = (proc("auto", "sleep", ["1000"], autostart=True, instances=2)
+            + proc("manual", "sleep", ["1000"]))
+    with Daemon(conf) as d:
+        wait_until(lambda: summary(d, "auto")["running"] == 2, 5)
+        assert summary(d, "manual")["running"] == 0
+
+
+# ------------------------------------------------------------ scale
+
+@test
+def hundred_instances_start_and_stop():
+    with Daemon(proc("h", "sleep", ["1000"], instances=100)) as d:
+        ok(req(d, "start_process", "h"), "Process 'h' started")
+        det = get(d, "h")["instance_details"]
+        pids = [i["pid"] for i in det]
+        assert len(set(pids)) == 100 and all(pid_alive(p) for p in pids)
+        assert d.request({"type": "status"})["running_instances"] == 100
+        assert summary(d, "h")["running"] == 100
+        ok(req(d, "stop_process", "h"), "Stopped 100 instance(s) of 'h'")
+        assert all_gone(pids)
+        assert summary(d, "h")["running"] == 0
+
+
+# ------------------------------------------------------------ shutdown
+
+@test
+def daemon_shutdown_kills_stubborn_children_by_the_deadline():
+    tok = "1000.%d8" % os.getpid()
+    conf = (proc("stub", "sh", ["-c", 'trap "" TERM; sleep %s' % tok],
+                 instances=3, autostart=True,
+                 extra=shutdown(timeout="1h"))
+            + proc("nice", "sleep", ["1000"], autostart=True))
+    d = Daemon(conf, daemon_extra='shutdown_timeout = "700ms"')
+    try:
+        d.start()
+        wait_until(lambda: d.request({"type": "status"})[
+            "running_instances"] == 4, 5)
+        wait_until(lambda: len(pids_with(tok)) == 3, 5)
+        pids = descendants(d.pid)
+        t0 = time.monotonic()
+        os.kill(d.pid, signal.SIGTERM)
+        assert d.wait_exit(15) == 0
+        el = time.monotonic() - t0
+        assert 0.6 <= el < 5, el
+        wait_until(lambda: all_gone([p for p in pids]), 5,
+                   what="every agent gone")
+    finally:
+        d.cleanup()
+
+
+@test
+def second_sigterm_kills_at_once():
+    conf = proc("stub", "sh", ["-c", 'trap "" TERM; sleep 1000'],
+                autostart=True, extra=shutdown(timeout="1h"))
+    d = Daemon(conf, daemon_extra='shutdown_timeout = "1h"')
+    try:
+        d.start()
+        wait_until(lambda: summary(d, "stub")["running"] == 1, 5)
+        pid = inst(d, "stub")["pid"]
+        os.kill(d.pid, signal.SIGTERM)
+        time.sleep(0.3)
+        assert d.alive()
+        os.kill(d.pid, signal.SIGTERM)
+        assert d.wait_exit(10) == 0
+        wait_until(lambda: not pid_alive(pid), 5)
+    finally:
+        d.cleanup()
+
+
+if __name__ == "__main__":
+    run()

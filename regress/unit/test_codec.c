@@ -1,0 +1,1901 @@
+/*
+ * Unit tests for the protocol codec (common/codec.c) and its JSON reader
+ * and writer (common/jsonv.c, common/jsonw.c).
+ *
+ * Every parse goes through an exactly-sized heap copy of the input with
+ * no terminating NUL, so an over-read shows up under ASan.
+ */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "codec.h"
+#include "jsonv.h"
+#include "jsonw.h"
+
+#define T2026	1769346764LL	/* 2026-01-25T13:12:44Z */
+
+static int	 req_parse_n(const char *, size_t, struct apm2_req *, char *,
+		    size_t);
+static int	 req_parse(const char *, struct apm2_req *);
+static int	 resp_parse_n(const char *, size_t, struct apm2_resp *,
+		    char *, size_t);
+static int	 resp_parse_s(const char *, struct apm2_resp *);
+static void	 req_ok(const char *);
+static void	 req_bad(const char *);
+static void	 req_bad_n(const char *, size_t);
+static void	 req_golden(const char *);
+static void	 resp_golden(const struct apm2_resp *, const char *);
+static void	 resp_bad(const char *);
+static char	*f32s(float);
+static char	*strrender(const char *, size_t);
+static uint32_t	 rnd(uint32_t *);
+static void	 roundtrip_any(const char *, size_t);
+static int	 brute_f32(float, char *);
+
+/* Every request example of upstream section 1.4, as the Rust client. */
+static const char *const req_lines[] = {
+	"{\"type\":\"ping\"}",
+	"{\"type\":\"status\"}",
+	"{\"type\":\"list_processes\"}",
+	"{\"type\":\"get_process\",\"name\":\"web\"}",
+	"{\"type\":\"start_process\",\"name\":\"web\"}",
+	"{\"type\":\"stop_process\",\"name\":\"web\"}",
+	"{\"type\":\"restart_process\",\"name\":\"web\"}",
+	"{\"type\":\"reload_process\",\"name\":\"web\"}",
+	"{\"type\":\"tail_logs\",\"name\":\"web\",\"lines\":20,\"follow\":false}",
+	"{\"type\":\"tail_logs\",\"name\":null,\"lines\":100,\"follow\":true}",
+	"{\"type\":\"list_credentials\"}",
+	"{\"type\":\"get_credential\",\"profile_id\":\"claude-work\"}",
+	"{\"type\":\"add_credential\",\"profile_id\":\"claude-work\","
+	    "\"provider\":\"claude\",\"auth_method\":\"api_key\"}",
+	"{\"type\":\"remove_credential\",\"profile_id\":\"claude-work\"}",
+	"{\"type\":\"refresh_credential\",\"profile_id\":\"claude-work\"}",
+	"{\"type\":\"switch_credential\",\"process_name\":\"web\","
+	    "\"profile_id\":\"claude-work\"}",
+	"{\"type\":\"shutdown\"}"
+};
+
+/* Every response example of upstream section 1.5. */
+#define RESP_PONG_LINE \
+	"{\"type\":\"pong\",\"version\":\"0.3.0\",\"uptime_secs\":42}"
+#define RESP_STATUS_LINE \
+	"{\"type\":\"status\",\"version\":\"0.3.0\",\"pid\":1234," \
+	"\"uptime_secs\":42,\"process_count\":2,\"running_instances\":1}"
+#define RESP_LIST_LINE \
+	"{\"type\":\"process_list\",\"processes\":[{\"name\":\"web\"," \
+	"\"instances\":2,\"running\":2,\"status\":\"Running\"," \
+	"\"cpu_percent\":null,\"memory_bytes\":null,\"uptime_secs\":3725," \
+	"\"restart_count\":0},{\"name\":\"batch\",\"instances\":1," \
+	"\"running\":0,\"status\":{\"Stopped\":{\"exit_code\":null}}," \
+	"\"cpu_percent\":1.5,\"memory_bytes\":1048576,\"uptime_secs\":null," \
+	"\"restart_count\":3}]}"
+#define RESP_EMPTYLIST_LINE \
+	"{\"type\":\"process_list\",\"processes\":[]}"
+#define RESP_DETAILS_LINE \
+	"{\"type\":\"process_details\",\"process\":{\"name\":\"web\"," \
+	"\"id\":\"6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b\"," \
+	"\"command\":\"python3\",\"args\":[\"-m\",\"http.server\"]," \
+	"\"cwd\":\"/srv\",\"instances\":2,\"instance_details\":[{\"index\":0," \
+	"\"pid\":4242,\"state\":\"Running\",\"cpu_percent\":null," \
+	"\"memory_bytes\":null,\"uptime_secs\":12,\"restart_count\":0}," \
+	"{\"index\":1,\"pid\":null,\"state\":{\"Stopped\":{\"exit_code\":null}}," \
+	"\"cpu_percent\":null,\"memory_bytes\":null,\"uptime_secs\":null," \
+	"\"restart_count\":0}],\"credential_profile\":null}}"
+#define RESP_OK_LINE \
+	"{\"type\":\"ok\",\"message\":\"Process 'web' started\"}"
+#define RESP_OKNULL_LINE \
+	"{\"type\":\"ok\",\"message\":null}"
+#define RESP_ERROR_LINE \
+	"{\"type\":\"error\",\"code\":\"process_not_found\"," \
+	"\"message\":\"Process 'nope' not found\"}"
+#define RESP_LOG_LINE \
+	"{\"type\":\"log_lines\",\"lines\":[{\"timestamp\":" \
+	"\"2026-01-25T13:12:44.123Z\",\"process_name\":\"web\",\"instance\":0," \
+	"\"stream\":\"stdout\",\"content\":\"hello\"}]}"
+#define RESP_CREDLIST_LINE \
+	"{\"type\":\"credential_list\",\"profiles\":[{\"id\":\"claude-work\"," \
+	"\"provider\":\"claude\",\"label\":null,\"auth_method\":\"api_key\"," \
+	"\"expires_at\":null,\"created_at\":\"2026-01-25T13:12:44Z\"," \
+	"\"last_used_at\":\"2026-01-25T13:12:44.123Z\"}]}"
+#define RESP_CREDDET_LINE \
+	"{\"type\":\"credential_details\",\"profile\":{\"id\":\"gemini-main\"," \
+	"\"provider\":\"gemini\",\"label\":\"Main\",\"auth_method\":\"oauth\"," \
+	"\"expires_at\":\"2026-01-25T13:12:44.123456789Z\"," \
+	"\"created_at\":\"2026-01-25T13:12:44.123456Z\"," \
+	"\"last_used_at\":null}}"
+
+static int
+req_parse_n(const char *s, size_t n, struct apm2_req *r, char *err,
+    size_t errlen)
+{
+	char	*copy;
+	int	 rc;
+
+	/* Exactly n bytes: any read past the end trips ASan. */
+	copy = malloc(n > 0 ? n : 1);
+	assert_non_null(copy);
+	memcpy(copy, s, n);
+	rc = apm2_req_parse(copy, n, r, err, errlen);
+	free(copy);
+	return (rc);
+}
+
+static int
+req_parse(const char *s, struct apm2_req *r)
+{
+	char	 err[256];
+
+	return (req_parse_n(s, strlen(s), r, err, sizeof(err)));
+}
+
+static int
+resp_parse_n(const char *s, size_t n, struct apm2_resp *r, char *err,
+    size_t errlen)
+{
+	char	*copy;
+	int	 rc;
+
+	copy = malloc(n > 0 ? n : 1);
+	assert_non_null(copy);
+	memcpy(copy, s, n);
+	rc = apm2_resp_parse(copy, n, r, err, errlen);
+	free(copy);
+	return (rc);
+}
+
+static int
+resp_parse_s(const char *s, struct apm2_resp *r)
+{
+	char	 err[256];
+	int	 rc;
+
+	if ((rc = resp_parse_n(s, strlen(s), r, err, sizeof(err))) != 0)
+		print_error("%s: %s\n", s, err);
+	return (rc);
+}
+
+static void
+req_ok(const char *s)
+{
+	struct apm2_req	 r;
+	char		 err[256];
+
+	if (req_parse_n(s, strlen(s), &r, err, sizeof(err)) != 0)
+		fail_msg("rejected %s: %s", s, err);
+	apm2_req_free(&r);
+}
+
+static void
+req_bad_n(const char *s, size_t n)
+{
+	struct apm2_req	 r;
+	char		 err[256];
+
+	err[0] = '\0';
+	if (req_parse_n(s, n, &r, err, sizeof(err)) == 0) {
+		apm2_req_free(&r);
+		fail_msg("accepted %.*s", (int)n, s);
+	}
+	/* A reason is always given, and the struct stays freeable. */
+	assert_true(strlen(err) > 0);
+	apm2_req_free(&r);
+}
+
+static void
+req_bad(const char *s)
+{
+	req_bad_n(s, strlen(s));
+}
+
+static void
+req_golden(const char *line)
+{
+	struct apm2_req	 r;
+	char		*out;
+	size_t		 len;
+
+	assert_int_equal(req_parse(line, &r), 0);
+	out = apm2_req_render(&r, &len);
+	assert_non_null(out);
+	assert_string_equal(out, line);
+	assert_int_equal(len, strlen(line));
+	free(out);
+	apm2_req_free(&r);
+}
+
+static void
+resp_golden(const struct apm2_resp *built, const char *line)
+{
+	struct apm2_resp r;
+	char		*out;
+	char		 err[256];
+	size_t		 len;
+
+	out = apm2_resp_render(built, &len);
+	assert_non_null(out);
+	assert_string_equal(out, line);
+	assert_int_equal(len, strlen(line));
+	free(out);
+	if (resp_parse_n(line, strlen(line), &r, err, sizeof(err)) != 0)
+		fail_msg("rejected %s: %s", line, err);
+	out = apm2_resp_render(&r, &len);
+	assert_non_null(out);
+	assert_string_equal(out, line);
+	free(out);
+	apm2_resp_free(&r);
+}
+
+static void
+resp_bad(const char *s)
+{
+	struct apm2_resp r;
+	char		 err[256];
+
+	err[0] = '\0';
+	if (resp_parse_n(s, strlen(s), &r, err, sizeof(err)) == 0) {
+		apm2_resp_free(&r);
+		fail_msg("accepted %s", s);
+	}
+	assert_true(strlen(err) > 0);
+	apm2_resp_free(&r);
+}
+
+/* Static buffer with the rendered f32 (tests only). */
+static char *
+f32s(float f)
+{
+	static char	 b[JW_F32_MAX];
+
+	jw_fmt_f32(f, b);
+	return (b);
+}
+
+/* jw_str output as a malloc'd C string. */
+static char *
+strrender(const char *s, size_t n)
+{
+	struct jw	 w;
+	char		*out;
+
+	jw_init(&w);
+	jw_str(&w, s, n);
+	out = jw_detach(&w, NULL);
+	assert_non_null(out);
+	return (out);
+}
+
+/* xorshift32: a fixed seed keeps failures reproducible. */
+static uint32_t
+rnd(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return (*s);
+}
+
+/* Parse as request and response; whatever parses must round-trip. */
+static void
+roundtrip_any(const char *buf, size_t n)
+{
+	struct apm2_req	 q, q2;
+	struct apm2_resp r, r2;
+	char		 err[256], *a, *b;
+	size_t		 al, bl;
+
+	if (req_parse_n(buf, n, &q, err, sizeof(err)) == 0) {
+		a = apm2_req_render(&q, &al);
+		assert_non_null(a);
+		assert_int_equal(req_parse_n(a, al, &q2, err, sizeof(err)), 0);
+		b = apm2_req_render(&q2, &bl);
+		assert_non_null(b);
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+		apm2_req_free(&q2);
+	}
+	apm2_req_free(&q);
+	if (resp_parse_n(buf, n, &r, err, sizeof(err)) == 0) {
+		a = apm2_resp_render(&r, &al);
+		assert_non_null(a);
+		assert_int_equal(resp_parse_n(a, al, &r2, err, sizeof(err)),
+		    0);
+		b = apm2_resp_render(&r2, &bl);
+		assert_non_null(b);
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+		apm2_resp_free(&r2);
+	}
+	apm2_resp_free(&r);
+}
+
+/*
+ * Independent reference for f32 text: the shortest %.Ne that strtof
+ * reads back (also trying the neighbours of the correctly rounded
+ * candidate), laid out with ryu's format32 rules.
+ */
+static int
+brute_f32(float f, char *out)
+{
+	char		 b[64], t[64], dig[32];
+	long long	 m, c[3], mm;
+	int		 p, ex, e10, i, n, kk, e;
+	char		*q;
+
+	if (f < 0) {
+		*out++ = '-';
+		f = -f;
+	}
+	for (p = 1; p <= 9; p++) {
+		snprintf(b, sizeof(b), "%.*e", p - 1, (double)f);
+		m = 0;
+		for (q = b; *q != '\0' && *q != 'e'; q++)
+			if (*q >= '0' && *q <= '9')
+				m = m * 10 + (*q - '0');
+		ex = atoi(q + 1);
+		e10 = ex - (p - 1);
+		c[0] = m;
+		c[1] = m - 1;
+		c[2] = m + 1;
+		for (i = 0; i < 3; i++) {
+			if (c[i] <= 0)
+				continue;
+			snprintf(t, sizeof(t), "%llde%d", c[i], e10);
+			if (strtof(t, NULL) != f)
+				continue;
+			mm = c[i];
+			e = e10;
+			while (mm % 10 == 0) {
+				mm /= 10;
+				e++;
+			}
+			n = snprintf(dig, sizeof(dig), "%lld", mm);
+			kk = e + n;
+			if (kk >= n && kk <= 13) {
+				strcpy(out, dig);
+				for (i = n; i < kk; i++)
+					strcat(out, "0");
+				strcat(out, ".0");
+			} else if (kk > 0 && kk <= 13)
+				sprintf(out, "%.*s.%s", kk, dig, dig + kk);
+			else if (kk > -6 && kk <= 0) {
+				strcpy(out, "0.");
+				for (i = kk; i < 0; i++)
+					strcat(out, "0");
+				strcat(out, dig);
+			} else if (n == 1)
+				sprintf(out, "%se%d", dig, kk - 1);
+			else
+				sprintf(out, "%c.%se%d", dig[0], dig + 1, kk - 1);
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+/* Section 1.4: parse each example, render it back byte for byte. */
+static void
+test_req_golden(void **state)
+{
+	struct apm2_req	 r;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(req_lines) / sizeof(req_lines[0]); i++)
+		req_golden(req_lines[i]);
+
+	assert_int_equal(req_parse(req_lines[8], &r), 0);
+	assert_int_equal(r.type, REQ_TAIL_LOGS);
+	assert_string_equal(r.name, "web");
+	assert_int_equal(r.lines, 20);
+	assert_int_equal(r.follow, 0);
+	apm2_req_free(&r);
+	assert_int_equal(req_parse(req_lines[9], &r), 0);
+	assert_null(r.name);
+	assert_int_equal(r.lines, 100);
+	assert_int_equal(r.follow, 1);
+	apm2_req_free(&r);
+	assert_int_equal(req_parse(req_lines[12], &r), 0);
+	assert_int_equal(r.type, REQ_ADD_CREDENTIAL);
+	assert_string_equal(r.profile_id, "claude-work");
+	assert_string_equal(r.provider, "claude");
+	assert_string_equal(r.auth_method, "api_key");
+	apm2_req_free(&r);
+	assert_int_equal(req_parse(req_lines[15], &r), 0);
+	assert_int_equal(r.type, REQ_SWITCH_CREDENTIAL);
+	assert_string_equal(r.process_name, "web");
+	assert_string_equal(r.profile_id, "claude-work");
+	apm2_req_free(&r);
+}
+
+static void
+test_req_type_names(void **state)
+{
+	int	 t;
+
+	(void)state;
+	for (t = 0; t < REQ__COUNT; t++) {
+		assert_int_equal(apm2_req_type_from_name(
+		    apm2_req_type_name((enum apm2_req_type)t)), t);
+	}
+	assert_string_equal(apm2_req_type_name(REQ_TAIL_LOGS), "tail_logs");
+	assert_string_equal(apm2_req_type_name(REQ_SHUTDOWN), "shutdown");
+	assert_int_equal(apm2_req_type_from_name("Ping"), -1);
+	assert_string_equal(apm2_resp_type_name(RESP_LOG_LINES), "log_lines");
+}
+
+/* The accepted inputs listed in section 1.4, and their meaning. */
+static void
+test_req_accepted(void **state)
+{
+	struct apm2_req	 r;
+	char		*out;
+
+	(void)state;
+	assert_int_equal(req_parse(
+	    "{\"type\":\"tail_logs\",\"lines\":5,\"follow\":false}", &r), 0);
+	assert_null(r.name);
+	assert_int_equal(r.lines, 5);
+	out = apm2_req_render(&r, NULL);
+	assert_string_equal(out, "{\"type\":\"tail_logs\",\"name\":null,"
+	    "\"lines\":5,\"follow\":false}");
+	free(out);
+	apm2_req_free(&r);
+
+	assert_int_equal(req_parse("{\"name\":\"a\",\"type\":\"start_process\"}",
+	    &r), 0);
+	assert_int_equal(r.type, REQ_START_PROCESS);
+	assert_string_equal(r.name, "a");
+	apm2_req_free(&r);
+
+	assert_int_equal(req_parse("{\"type\":\"ping\",\"extra\":1}", &r), 0);
+	assert_int_equal(r.type, REQ_PING);
+	apm2_req_free(&r);
+
+	/* Empty strings are accepted without validation. */
+	assert_int_equal(req_parse("{\"type\":\"get_process\",\"name\":\"\"}",
+	    &r), 0);
+	assert_string_equal(r.name, "");
+	apm2_req_free(&r);
+
+	/* Whitespace anywhere between tokens, escapes in values and keys. */
+	assert_int_equal(req_parse(" \t\r\n{ \"typ\\u0065\" : \"stop_\\u0070"
+	    "rocess\" ,\n\"name\":\"a\\/b\\\"c\" } \n", &r), 0);
+	assert_int_equal(r.type, REQ_STOP_PROCESS);
+	assert_string_equal(r.name, "a/b\"c");
+	apm2_req_free(&r);
+
+	/* Unknown keys with any value are ignored, even deep ones. */
+	req_ok("{\"x\":[1,{\"y\":[null,true,false,-1.5e-3]}],\"type\":"
+	    "\"status\",\"z\":{}}");
+	/* Fields of other request types are ignored too. */
+	req_ok("{\"type\":\"ping\",\"name\":5,\"lines\":-1}");
+	/* Non-ASCII names survive unchanged. */
+	assert_int_equal(req_parse("{\"type\":\"get_process\",\"name\":"
+	    "\"w\xc3\xa9\\u00e9\\ud83d\\ude00\"}", &r), 0);
+	assert_string_equal(r.name, "w\xc3\xa9\xc3\xa9\xf0\x9f\x98\x80");
+	out = apm2_req_render(&r, NULL);
+	assert_string_equal(out, "{\"type\":\"get_process\",\"name\":"
+	    "\"w\xc3\xa9\xc3\xa9\xf0\x9f\x98\x80\"}");
+	free(out);
+	apm2_req_free(&r);
+}
+
+/* The rejected inputs of section 1.4 plus the type discriminator. */
+static void
+test_req_rejected(void **state)
+{
+	(void)state;
+	req_bad("{\"type\":\"start_process\"}");
+	req_bad("{\"type\":\"tail_logs\",\"name\":\"x\",\"lines\":5}");
+	req_bad("{}");
+	req_bad("{\"type\":\"Ping\"}");
+	req_bad("{\"type\":\"PING\"}");
+	req_bad("{\"type\":\"ping \"}");
+	req_bad("{\"type\":\"ping\\u0000\"}");
+	req_bad("{\"type\":\"pong\"}");
+	req_bad("{\"type\":\"\"}");
+	req_bad("{\"type\":1}");
+	req_bad("{\"type\":null}");
+	req_bad("{\"type\":[\"ping\"]}");
+	req_bad("{\"type\":{\"ping\":null}}");
+	req_bad("{\"type\":true}");
+	req_bad("{\"Type\":\"ping\"}");
+	/* Not an object at the top. */
+	req_bad("[{\"type\":\"ping\"}]");
+	req_bad("\"ping\"");
+	req_bad("null");
+	req_bad("1");
+	req_bad("true");
+	/* Not JSON at all. */
+	req_bad("");
+	req_bad("   ");
+	req_bad("{");
+	req_bad("{\"type\":\"ping\"");
+	req_bad("{\"type\":\"ping\",}");
+	req_bad("{\"type\" \"ping\"}");
+	req_bad("{'type':'ping'}");
+	req_bad("{type:\"ping\"}");
+	req_bad("{\"type\":\"ping\",\"x\":[1,]}");
+	req_bad("{\"type\":\"ping\",\"x\":01}");
+	req_bad("{\"type\":\"ping\",\"x\":1.}");
+	req_bad("{\"type\":\"ping\",\"x\":.5}");
+	req_bad("{\"type\":\"ping\",\"x\":+1}");
+	req_bad("{\"type\":\"ping\",\"x\":1e}");
+	req_bad("{\"type\":\"ping\",\"x\":-}");
+	req_bad("{\"type\":\"ping\",\"x\":NaN}");
+	req_bad("{\"type\":\"ping\",\"x\":tru}");
+	req_bad("{\"type\":\"ping\",\"x\":nul}");
+	req_bad("{\"type\":\"ping\",\"x\":\"\\x\"}");
+	req_bad("{\"type\":\"ping\",\"x\":\"\\u12\"}");
+	req_bad("{\"type\":\"ping\",\"x\":\"\\u12G4\"}");
+	req_bad("{\"type\":\"ping\",\"x\":\"tab\there\"}");
+	req_bad("{\"type\":\"ping\",\"x\":\"nl\nhere\"}");
+	req_bad("\xef\xbb\xbf{\"type\":\"ping\"}");	/* BOM */
+	req_bad("{\"type\":\"ping\"}\x0c");		/* not JSON ws */
+}
+
+/* Each request type: every required field missing, every wrong type. */
+static void
+test_req_fields(void **state)
+{
+	static const struct {
+		const char	*type;
+		const char	*fields[3];
+		const char	*good[3];
+	} t[] = {
+		{ "get_process", { "name" }, { "\"a\"" } },
+		{ "start_process", { "name" }, { "\"a\"" } },
+		{ "stop_process", { "name" }, { "\"a\"" } },
+		{ "restart_process", { "name" }, { "\"a\"" } },
+		{ "reload_process", { "name" }, { "\"a\"" } },
+		{ "tail_logs", { "name", "lines", "follow" },
+		    { "\"a\"", "3", "true" } },
+		{ "get_credential", { "profile_id" }, { "\"p\"" } },
+		{ "add_credential", { "profile_id", "provider", "auth_method" },
+		    { "\"p\"", "\"claude\"", "\"api_key\"" } },
+		{ "remove_credential", { "profile_id" }, { "\"p\"" } },
+		{ "refresh_credential", { "profile_id" }, { "\"p\"" } },
+		{ "switch_credential", { "process_name", "profile_id" },
+		    { "\"a\"", "\"p\"" } }
+	};
+	static const char *const wrong[] = {
+		"1", "-1", "1.5", "true", "false", "null", "[]", "{}",
+		"[\"a\"]", "{\"a\":\"b\"}", "\"x\""
+	};
+	char		 buf[512];
+	size_t		 i, j, k, w, nf, o;
+	int		 isstr, isnum, isbool, optional;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		for (nf = 0; nf < 3 && t[i].fields[nf] != NULL; nf++)
+			;
+		/* All present: accepted. */
+		o = (size_t)snprintf(buf, sizeof(buf), "{\"type\":\"%s\"",
+		    t[i].type);
+		for (k = 0; k < nf; k++)
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+			    ",\"%s\":%s", t[i].fields[k], t[i].good[k]);
+		snprintf(buf + o, sizeof(buf) - o, "}");
+		req_ok(buf);
+		for (j = 0; j < nf; j++) {
+			optional = strcmp(t[i].type, "tail_logs") == 0 &&
+			    strcmp(t[i].fields[j], "name") == 0;
+			isnum = strcmp(t[i].fields[j], "lines") == 0;
+			isbool = strcmp(t[i].fields[j], "follow") == 0;
+			isstr = !isnum && !isbool;
+			/* Field j missing. */
+			o = (size_t)snprintf(buf, sizeof(buf),
+			    "{\"type\":\"%s\"", t[i].type);
+			for (k = 0; k < nf; k++)
+				if (k != j)
+					o += (size_t)snprintf(buf + o,
+					    sizeof(buf) - o, ",\"%s\":%s",
+					    t[i].fields[k], t[i].good[k]);
+			snprintf(buf + o, sizeof(buf) - o, "}");
+			if (optional)
+				req_ok(buf);
+			else
+				req_bad(buf);
+			/* Field j with each wrong type. */
+			for (w = 0; w < sizeof(wrong) / sizeof(wrong[0]); w++) {
+				o = (size_t)snprintf(buf, sizeof(buf),
+				    "{\"type\":\"%s\"", t[i].type);
+				for (k = 0; k < nf; k++)
+					o += (size_t)snprintf(buf + o,
+					    sizeof(buf) - o, ",\"%s\":%s",
+					    t[i].fields[k], k == j ?
+					    wrong[w] : t[i].good[k]);
+				snprintf(buf + o, sizeof(buf) - o, "}");
+				if ((isstr && wrong[w][0] == '"') ||
+				    (optional && strcmp(wrong[w], "null") ==
+				    0) ||
+				    (isbool && (strcmp(wrong[w], "true") == 0 ||
+				    strcmp(wrong[w], "false") == 0)) ||
+				    (isnum && strcmp(wrong[w], "1") == 0))
+					req_ok(buf);
+				else
+					req_bad(buf);
+			}
+		}
+	}
+}
+
+static void
+test_req_lines_bounds(void **state)
+{
+	struct apm2_req	 r;
+
+	(void)state;
+	assert_int_equal(req_parse("{\"type\":\"tail_logs\",\"lines\":0,"
+	    "\"follow\":false}", &r), 0);
+	assert_int_equal(r.lines, 0);
+	apm2_req_free(&r);
+	assert_int_equal(req_parse("{\"type\":\"tail_logs\",\"lines\":"
+	    "4294967295,\"follow\":false}", &r), 0);
+	assert_int_equal(r.lines, 4294967295U);
+	apm2_req_free(&r);
+	/* serde_json reads -0 as the integer 0. */
+	assert_int_equal(req_parse("{\"type\":\"tail_logs\",\"lines\":-0,"
+	    "\"follow\":false}", &r), 0);
+	assert_int_equal(r.lines, 0);
+	apm2_req_free(&r);
+	req_bad("{\"type\":\"tail_logs\",\"lines\":4294967296,\"follow\":false}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":18446744073709551615,"
+	    "\"follow\":false}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":18446744073709551616,"
+	    "\"follow\":false}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":99999999999999999999999,"
+	    "\"follow\":false}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":-1,\"follow\":false}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":1.5,\"follow\":false}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":1.0,\"follow\":false}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":1e2,\"follow\":false}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":1E2,\"follow\":false}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":-0.0,\"follow\":false}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":\"5\",\"follow\":false}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":05,\"follow\":false}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":5,\"follow\":0}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":5,\"follow\":\"true\"}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":5,\"follow\":null}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":null,\"follow\":true}");
+}
+
+static void
+test_duplicate_keys(void **state)
+{
+	char	*buf;
+	size_t	 i, o, cap = 64 * 1024;
+
+	(void)state;
+	req_bad("{\"type\":\"ping\",\"type\":\"ping\"}");
+	req_bad("{\"type\":\"ping\",\"type\":\"status\"}");
+	req_bad("{\"type\":\"get_process\",\"name\":\"a\",\"name\":\"b\"}");
+	req_bad("{\"type\":\"ping\",\"extra\":1,\"extra\":1}");
+	/* The same key spelled with an escape is the same key. */
+	req_bad("{\"type\":\"ping\",\"a\":1,\"\\u0061\":2}");
+	req_bad("{\"type\":\"ping\",\"t\\u0079pe\":\"ping\"}");
+	/* Nested, at any level, in objects inside arrays too. */
+	req_bad("{\"type\":\"ping\",\"x\":{\"a\":1,\"a\":2}}");
+	req_bad("{\"type\":\"ping\",\"x\":[{\"a\":1},{\"b\":1,\"b\":2}]}");
+	req_bad("{\"type\":\"ping\",\"x\":{\"y\":{\"z\":{\"q\":1,\"q\":1}}}}");
+	req_bad("{\"type\":\"ping\",\"x\":{\"\":1,\"\":2}}");
+	/* Equal names in different objects are fine. */
+	req_ok("{\"type\":\"ping\",\"x\":{\"a\":1},\"y\":{\"a\":1}}");
+	req_ok("{\"a\":{\"a\":{\"a\":1}},\"type\":\"ping\",\"b\":[{\"a\":1},"
+	    "{\"a\":2}]}");
+	req_ok("{\"type\":\"ping\",\"a\":1,\"A\":1,\"a \":1,\"\":1}");
+
+	/* Many keys (the sorting path): unique ones pass, one dup fails. */
+	buf = malloc(cap);
+	assert_non_null(buf);
+	o = (size_t)snprintf(buf, cap, "{\"type\":\"ping\"");
+	for (i = 0; i < 3000; i++)
+		o += (size_t)snprintf(buf + o, cap - o, ",\"k%zu\":%zu",
+		    (i * 7919) % 3000, i);
+	snprintf(buf + o, cap - o, "}");
+	req_ok(buf);
+	snprintf(buf + o, cap - o, ",\"k1234\":0}");
+	req_bad(buf);
+	/* ... also when the duplicate is "type" itself. */
+	snprintf(buf + o, cap - o, ",\"type\":\"ping\"}");
+	req_bad(buf);
+	free(buf);
+}
+
+static void
+test_invalid_utf8(void **state)
+{
+	static const char *const bad[] = {
+		"\x80", "\xbf", "\xc0\x80", "\xc1\xbf", "\xc2", "\xc2\x20",
+		"\xe0\x80\x80", "\xe0\x9f\xbf", "\xe2\x82", "\xe2\x28\xa1",
+		"\xed\xa0\x80", "\xed\xbf\xbf", "\xf0\x80\x80\x80",
+		"\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
+		"\xf8\x88\x80\x80\x80", "\xfe", "\xff", "\xf0\x9f\x98",
+		"\\ud800", "\\udbff", "\\udc00", "\\udfff", "\\ud800x",
+		"\\ud800\\u0041", "\\ud800\\ud800", "\\udc00\\ud800",
+		"\\ud83d\\u", "\\ud83d\\"
+	};
+	static const char *const good[] = {
+		"\x7f", "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf",
+		"\xee\x80\x80", "\xef\xbf\xbf", "\xf0\x90\x80\x80",
+		"\xf4\x8f\xbf\xbf", "\\ud800\\udc00", "\\udbff\\udfff",
+		"\\uffff", "\\u0000"
+	};
+	char		 buf[256];
+	struct apm2_req	 r;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* In a name value, an ignored value and a key. */
+		snprintf(buf, sizeof(buf),
+		    "{\"type\":\"get_process\",\"name\":\"a%sb\"}", bad[i]);
+		req_bad(buf);
+		snprintf(buf, sizeof(buf), "{\"type\":\"ping\",\"x\":\"%s\"}",
+		    bad[i]);
+		req_bad(buf);
+		snprintf(buf, sizeof(buf), "{\"type\":\"ping\",\"%s\":1}",
+		    bad[i]);
+		req_bad(buf);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(buf, sizeof(buf), "{\"type\":\"ping\",\"x\":\"%s\"}",
+		    good[i]);
+		req_ok(buf);
+		snprintf(buf, sizeof(buf), "{\"type\":\"ping\",\"%s\":1}",
+		    good[i]);
+		req_ok(buf);
+	}
+	/* Outside strings any non-ASCII byte is a syntax error. */
+	req_bad("{\"type\":\"ping\"}\xc3\xa9");
+	req_bad("{\"type\":\xc3\xa9\"ping\"}");
+	/* Surrogate pair decodes to the 4-byte form. */
+	assert_int_equal(req_parse("{\"type\":\"get_process\",\"name\":"
+	    "\"\\uD83D\\uDE00\"}", &r), 0);
+	assert_string_equal(r.name, "\xf0\x9f\x98\x80");
+	apm2_req_free(&r);
+}
+
+static void
+test_trailing_data(void **state)
+{
+	(void)state;
+	req_bad("{\"type\":\"ping\"} {}");
+	req_bad("{\"type\":\"ping\"}{\"type\":\"ping\"}");
+	req_bad("{\"type\":\"ping\"}x");
+	req_bad("{\"type\":\"ping\"},");
+	req_bad("{\"type\":\"ping\"}}");
+	req_bad("{\"type\":\"ping\"} 1");
+	req_bad("{\"type\":\"ping\"}\n\n\"\"");
+	req_bad_n("{\"type\":\"ping\"}\0", 16);
+	req_ok("{\"type\":\"ping\"}  \n\t\r ");
+	req_ok("\n{\"type\":\"ping\"}");
+}
+
+static void
+test_nul_bytes(void **state)
+{
+	static const char raw1[] = "{\"type\":\"ping\",\"x\":\"a\0b\"}";
+	static const char raw2[] = "{\"type\":\0\"ping\"}";
+	static const char raw3[] = "\0{\"type\":\"ping\"}";
+	static const char raw4[] = "{\"type\":\"get_process\",\"name\":\"a\0\"}";
+	struct apm2_req	 r;
+
+	(void)state;
+	req_bad_n(raw1, sizeof(raw1) - 1);
+	req_bad_n(raw2, sizeof(raw2) - 1);
+	req_bad_n(raw3, sizeof(raw3) - 1);
+	req_bad_n(raw4, sizeof(raw4) - 1);
+	req_bad_n("", 0);
+	req_bad_n("\0", 1);
+	/* An escaped NUL is valid JSON but makes no sense in a name. */
+	req_bad("{\"type\":\"get_process\",\"name\":\"a\\u0000b\"}");
+	req_bad("{\"type\":\"tail_logs\",\"name\":\"\\u0000\",\"lines\":1,"
+	    "\"follow\":true}");
+	req_bad("{\"type\":\"add_credential\",\"profile_id\":\"p\","
+	    "\"provider\":\"c\\u0000\",\"auth_method\":\"api_key\"}");
+	req_bad("{\"type\":\"switch_credential\",\"process_name\":\"\\u0000\","
+	    "\"profile_id\":\"p\"}");
+	/* ... and is harmless in an ignored field. */
+	req_ok("{\"type\":\"ping\",\"x\":\"\\u0000\"}");
+	/* The parser stops at len, whatever follows in memory. */
+	assert_int_equal(req_parse_n("{\"type\":\"ping\"}garbage", 15, &r,
+	    NULL, 0), 0);
+	apm2_req_free(&r);
+}
+
+static void
+test_deep_nesting(void **state)
+{
+	char	*buf;
+	size_t	 n = 100000, i, o;
+	int	 d;
+
+	(void)state;
+	buf = malloc(2 * n + 64);
+	assert_non_null(buf);
+	memset(buf, '[', n);
+	req_bad_n(buf, n);
+	memset(buf + n, ']', n);
+	req_bad_n(buf, 2 * n);
+	for (i = 0; i < n; i += 5)
+		memcpy(buf + i, "{\"a\":", 5);
+	req_bad_n(buf, n);
+	for (i = 0; i < n; i += 4)
+		memcpy(buf + i, "[{}]", i + 4 <= n ? 4 : n - i);
+	req_bad_n(buf, n);
+
+	/* APM2_JSON_MAXDEPTH levels pass, one more does not. */
+	for (d = APM2_JSON_MAXDEPTH; d <= APM2_JSON_MAXDEPTH + 1; d++) {
+		o = (size_t)snprintf(buf, 64, "{\"type\":\"ping\",\"x\":");
+		for (i = 1; i < (size_t)d; i++)
+			buf[o++] = '[';
+		for (i = 1; i < (size_t)d; i++)
+			buf[o++] = ']';
+		buf[o++] = '}';
+		buf[o] = '\0';
+		if (d == APM2_JSON_MAXDEPTH)
+			req_ok(buf);
+		else
+			req_bad(buf);
+	}
+	free(buf);
+}
+
+static void
+test_random_bytes(void **state)
+{
+	static const char alphabet[] = "{}[]\":,\\ \n0123456789-+.eEtruefalsn"
+	    "ul\x80\xc3\xa9\xff\x00typeingam";
+	char		 buf[256];
+	uint32_t	 seed = 0x2545f491;
+	size_t		 n, i, j, k;
+
+	(void)state;
+	/* Uniformly random bytes. */
+	for (i = 0; i < 4000; i++) {
+		n = rnd(&seed) % sizeof(buf);
+		for (j = 0; j < n; j++)
+			buf[j] = (char)rnd(&seed);
+		roundtrip_any(buf, n);
+	}
+	/* Random strings over JSON-ish characters. */
+	for (i = 0; i < 4000; i++) {
+		n = rnd(&seed) % 64;
+		for (j = 0; j < n; j++)
+			buf[j] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+		roundtrip_any(buf, n);
+	}
+	/* Mutations of valid lines: flips, truncations, splices. */
+	for (i = 0; i < 6000; i++) {
+		const char *src = req_lines[rnd(&seed) %
+		    (sizeof(req_lines) / sizeof(req_lines[0]))];
+
+		n = strlen(src);
+		memcpy(buf, src, n);
+		switch (rnd(&seed) % 3) {
+		case 0:
+			for (k = 0; k < 1 + rnd(&seed) % 3; k++)
+				buf[rnd(&seed) % n] = alphabet[rnd(&seed) %
+				    (sizeof(alphabet) - 1)];
+			break;
+		case 1:
+			n = rnd(&seed) % n;
+			break;
+		default:
+			j = rnd(&seed) % n;
+			k = rnd(&seed) % (n - j);
+			memmove(buf + j, buf + j + k, n - j - k);
+			n -= k;
+			break;
+		}
+		roundtrip_any(buf, n);
+	}
+	/* Every valid line truncated at every length is rejected. */
+	for (i = 0; i < sizeof(req_lines) / sizeof(req_lines[0]); i++)
+		for (n = 0; n < strlen(req_lines[i]); n++)
+			req_bad_n(req_lines[i], n);
+}
+
+static void
+test_errcodes(void **state)
+{
+	static const char *const names[ERR__COUNT] = {
+		"process_not_found", "process_already_running",
+		"process_not_running", "credential_not_found",
+		"credential_exists", "invalid_request", "internal_error",
+		"not_supported", "permission_denied"
+	};
+	static const char *const dbg[ERR__COUNT] = {
+		"ProcessNotFound", "ProcessAlreadyRunning", "ProcessNotRunning",
+		"CredentialNotFound", "CredentialExists", "InvalidRequest",
+		"InternalError", "NotSupported", "PermissionDenied"
+	};
+	struct apm2_resp r;
+	char		 want[256], *out, err[128];
+	size_t		 len;
+	int		 c;
+
+	(void)state;
+	for (c = 0; c < ERR__COUNT; c++) {
+		assert_string_equal(apm2_errcode_name(c), names[c]);
+		assert_string_equal(apm2_errcode_debug(c), dbg[c]);
+		out = apm2_render_error(c, "m\n", &len);
+		snprintf(want, sizeof(want), "{\"type\":\"error\",\"code\":"
+		    "\"%s\",\"message\":\"m\\n\"}", names[c]);
+		assert_string_equal(out, want);
+		assert_int_equal(resp_parse_n(out, len, &r, err, sizeof(err)),
+		    0);
+		assert_int_equal(r.type, RESP_ERROR);
+		assert_int_equal(r.code, c);
+		assert_string_equal(r.message, "m\n");
+		apm2_resp_free(&r);
+		free(out);
+	}
+	out = apm2_render_error(ERR_NOT_SUPPORTED, "Not implemented yet",
+	    NULL);
+	assert_string_equal(out, "{\"type\":\"error\",\"code\":"
+	    "\"not_supported\",\"message\":\"Not implemented yet\"}");
+	free(out);
+	resp_bad("{\"type\":\"error\",\"code\":\"ProcessNotFound\","
+	    "\"message\":\"x\"}");
+	resp_bad("{\"type\":\"error\",\"code\":\"bogus\",\"message\":\"x\"}");
+	resp_bad("{\"type\":\"error\",\"code\":1,\"message\":\"x\"}");
+	resp_bad("{\"type\":\"error\",\"message\":\"x\"}");
+	resp_bad("{\"type\":\"error\",\"code\":\"internal_error\"}");
+	resp_bad("{\"type\":\"error\",\"code\":\"internal_error\","
+	    "\"message\":null}");
+}
+
+static void
+test_states(void **state)
+{
+	static const struct {
+		struct apm2_state	 st;
+		const char		*json;
+		const char		*human;
+	} t[] = {
+		{ { ST_STARTING, 0, 0 }, "\"Starting\"", "starting" },
+		{ { ST_RUNNING, 0, 0 }, "\"Running\"", "running" },
+		{ { ST_UNHEALTHY, 0, 0 }, "\"Unhealthy\"", "unhealthy" },
+		{ { ST_STOPPING, 0, 0 }, "\"Stopping\"", "stopping" },
+		{ { ST_STOPPED, 0, 0 }, "{\"Stopped\":{\"exit_code\":null}}",
+		    "stopped" },
+		{ { ST_STOPPED, 1, 0 }, "{\"Stopped\":{\"exit_code\":0}}",
+		    "stopped (exit code: 0)" },
+		{ { ST_CRASHED, 0, 0 }, "{\"Crashed\":{\"exit_code\":null}}",
+		    "crashed" },
+		{ { ST_CRASHED, 1, 1 }, "{\"Crashed\":{\"exit_code\":1}}",
+		    "crashed (exit code: 1)" },
+		{ { ST_CRASHED, 1, -2147483647 - 1 },
+		    "{\"Crashed\":{\"exit_code\":-2147483648}}",
+		    "crashed (exit code: -2147483648)" },
+		{ { ST_STOPPED, 1, 2147483647 },
+		    "{\"Stopped\":{\"exit_code\":2147483647}}",
+		    "stopped (exit code: 2147483647)" },
+		{ { ST_TERMINATED, 0, 0 }, "\"Terminated\"", "terminated" }
+	};
+	static const char *const badst[] = {
+		"\"running\"", "\"Stopped\"", "\"Crashed\"", "null", "1",
+		"{}", "{\"Running\":1}", "{\"Running\":{}}",
+		"{\"Running\":null,\"Stopping\":null}", "{\"Stopped\":null}",
+		"{\"Stopped\":{\"exit_code\":2147483648}}",
+		"{\"Crashed\":{\"exit_code\":-2147483649}}",
+		"{\"Crashed\":{\"exit_code\":1.0}}",
+		"{\"Crashed\":{\"exit_code\":\"1\"}}", "{\"Bogus\":null}",
+		"[\"Running\"]"
+	};
+	struct apm2_summary	 sum;
+	struct apm2_resp	 resp, r2;
+	struct jw		 w;
+	char			 buf[512], hb[APM2_STATE_HUMAN_MAX], *out;
+	char			 err[128];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		jw_init(&w);
+		apm2_jw_state(&w, &t[i].st);
+		out = jw_detach(&w, NULL);
+		assert_string_equal(out, t[i].json);
+		free(out);
+		assert_string_equal(apm2_state_human(&t[i].st, hb, sizeof(hb)),
+		    t[i].human);
+		/* Through a process_list round trip. */
+		memset(&sum, 0, sizeof(sum));
+		sum.name = (char *)(uintptr_t)"p";
+		sum.status = t[i].st;
+		memset(&resp, 0, sizeof(resp));
+		resp.type = RESP_PROCESS_LIST;
+		resp.procs = &sum;
+		resp.nprocs = 1;
+		out = apm2_resp_render(&resp, NULL);
+		assert_non_null(out);
+		assert_int_equal(resp_parse_n(out, strlen(out), &r2, err,
+		    sizeof(err)), 0);
+		assert_int_equal(r2.procs[0].status.kind, t[i].st.kind);
+		assert_int_equal(r2.procs[0].status.has_code,
+		    t[i].st.has_code);
+		assert_int_equal(r2.procs[0].status.exit_code,
+		    t[i].st.exit_code);
+		apm2_resp_free(&r2);
+		free(out);
+	}
+	assert_string_equal(apm2_state_name(ST_UNHEALTHY), "Unhealthy");
+	/* Truncation keeps the buffer a C string. */
+	assert_string_equal(apm2_state_human(&t[5].st, hb, 5), "stop");
+
+	/* Accepted alternative spellings serde also reads. */
+	snprintf(buf, sizeof(buf), "{\"type\":\"process_list\",\"processes\":"
+	    "[{\"name\":\"p\",\"instances\":1,\"running\":0,\"status\":%s,"
+	    "\"restart_count\":0}]}", "{\"Running\":null}");
+	assert_int_equal(resp_parse_n(buf, strlen(buf), &r2, err,
+	    sizeof(err)), 0);
+	assert_int_equal(r2.procs[0].status.kind, ST_RUNNING);
+	apm2_resp_free(&r2);
+	snprintf(buf, sizeof(buf), "{\"type\":\"process_list\",\"processes\":"
+	    "[{\"name\":\"p\",\"instances\":1,\"running\":0,\"status\":%s,"
+	    "\"restart_count\":0}]}", "{\"Stopped\":{}}");
+	assert_int_equal(resp_parse_n(buf, strlen(buf), &r2, err,
+	    sizeof(err)), 0);
+	assert_int_equal(r2.procs[0].status.kind, ST_STOPPED);
+	assert_int_equal(r2.procs[0].status.has_code, 0);
+	apm2_resp_free(&r2);
+	for (i = 0; i < sizeof(badst) / sizeof(badst[0]); i++) {
+		snprintf(buf, sizeof(buf), "{\"type\":\"process_list\","
+		    "\"processes\":[{\"name\":\"p\",\"instances\":1,"
+		    "\"running\":0,\"status\":%s,\"cpu_percent\":null,"
+		    "\"memory_bytes\":null,\"uptime_secs\":null,"
+		    "\"restart_count\":0}]}", badst[i]);
+		resp_bad(buf);
+	}
+}
+
+static void
+test_float_render(void **state)
+{
+	struct apm2_summary	 sum;
+	struct apm2_resp	 resp, r2;
+	char			 ref[64], *out, err[128];
+	uint32_t		 seed = 12345, bits;
+	float			 f;
+	int			 i;
+
+	(void)state;
+	assert_string_equal(f32s(0.0f), "0.0");
+	assert_string_equal(f32s(-0.0f), "-0.0");
+	assert_string_equal(f32s(1.5f), "1.5");
+	assert_string_equal(f32s(0.1f), "0.1");
+	assert_string_equal(f32s(100.0f), "100.0");
+	assert_string_equal(f32s(1.0f), "1.0");
+	assert_string_equal(f32s(-2.25f), "-2.25");
+	assert_string_equal(f32s(3.3333333f), "3.3333333");
+	assert_string_equal(f32s(10.0f / 3.0f), "3.3333333");
+	assert_string_equal(f32s(0.3f), "0.3");
+	assert_string_equal(f32s(99.9f), "99.9");
+	assert_string_equal(f32s(1e16f), "1e16");
+	assert_string_equal(f32s(1.5e16f), "1.5e16");
+	assert_string_equal(f32s(1e13f), "1e13");
+	assert_string_equal(f32s(1e12f), "1000000000000.0");
+	assert_string_equal(f32s(1234567e6f), "1234567000000.0");
+	assert_string_equal(f32s(123456789.0f), "123456790.0");
+	assert_string_equal(f32s(16777216.0f), "16777216.0");
+	assert_string_equal(f32s(1e-7f), "1e-7");
+	assert_string_equal(f32s(1.25e-7f), "1.25e-7");
+	assert_string_equal(f32s(1e-6f), "0.000001");
+	assert_string_equal(f32s(1.5e-5f), "0.000015");
+	assert_string_equal(f32s(3.4028235e38f), "3.4028235e38");
+	assert_string_equal(f32s(1.17549435e-38f), "1.1754944e-38");
+	assert_string_equal(f32s(1.4e-45f), "1e-45");
+	assert_string_equal(f32s(-1e-45f), "-1e-45");
+
+	/* Non-finite values render as null, as serde_json writes them. */
+	memset(&sum, 0, sizeof(sum));
+	sum.name = (char *)(uintptr_t)"p";
+	sum.has_cpu = 1;
+	sum.cpu_percent = strtof("nan", NULL);
+	memset(&resp, 0, sizeof(resp));
+	resp.type = RESP_PROCESS_LIST;
+	resp.procs = &sum;
+	resp.nprocs = 1;
+	out = apm2_resp_render(&resp, NULL);
+	assert_non_null(strstr(out, "\"cpu_percent\":null"));
+	free(out);
+	sum.cpu_percent = strtof("-inf", NULL);
+	out = apm2_resp_render(&resp, NULL);
+	assert_non_null(strstr(out, "\"cpu_percent\":null"));
+	free(out);
+
+	/* Against the brute-force reference, and back through the parser. */
+	for (i = 0; i < 30000; i++) {
+		bits = rnd(&seed);
+		if (i < 512)		/* powers of two: asymmetric gaps */
+			bits = (uint32_t)(i / 2) << 23 | (uint32_t)(i & 1);
+		else if (i % 2)		/* 1e-8 .. 1e12: the u64 fast path */
+			bits = (bits & 0x807fffff) |
+			    (uint32_t)(100 + rnd(&seed) % 67) << 23;
+		memcpy(&f, &bits, sizeof(f));
+		if (!(f == f) || f - f != 0.0f || f == 0.0f)
+			continue;
+		assert_int_equal(brute_f32(f, ref), 0);
+		assert_string_equal(f32s(f), ref);
+		if (i % 16 != 0)
+			continue;
+		sum.cpu_percent = f;
+		out = apm2_resp_render(&resp, NULL);
+		assert_int_equal(resp_parse_n(out, strlen(out), &r2, err,
+		    sizeof(err)), 0);
+		assert_int_equal(r2.procs[0].has_cpu, 1);
+		assert_memory_equal(&r2.procs[0].cpu_percent, &f, sizeof(f));
+		apm2_resp_free(&r2);
+		free(out);
+	}
+}
+
+static void
+test_float_parse(void **state)
+{
+	static const struct {
+		const char	*lit;
+		float		 want;
+	} t[] = {
+		{ "1.5", 1.5f }, { "0", 0.0f }, { "-0.0", -0.0f }, { "100", 100.0f },
+		{ "1e2", 100.0f }, { "1E+2", 100.0f }, { "12.5e-1", 1.25f },
+		{ "0.000001", 1e-6f }, { "0.1", 0.1f }, { "3.3333333", 3.3333333f },
+		{ "1e-50", 0.0f }, { "0.00000000000000000000000000000000000000000001",
+		    1e-44f },
+		{ "340282346638528859811704183484516925440", 3.4028235e38f },
+		{ "1.000000059604644775390625", 1.0f },	/* tie: to even */
+		{ "1.000000059604644775390626", 1.00000012f }
+	};
+	struct jv	 v;
+	float		 f;
+	size_t		 i, n;
+	char		*b;
+
+	(void)state;
+	/* Very long literals: digits past the cut still round right. */
+	b = malloc(4096);
+	assert_non_null(b);
+	n = (size_t)snprintf(b, 4096, "1");
+	for (i = 0; i < 1000; i++)
+		b[n++] = '0';
+	n += (size_t)snprintf(b + n, 4096 - n, "e-999");
+	assert_int_equal(jv_check(b, n, 8, NULL, 0), 0);
+	jv_root(b, n, &v);
+	assert_int_equal(jv_f32(&v, &f), 0);
+	assert_true(f == 10.0f);
+	n = (size_t)snprintf(b, 4096, "0.");
+	for (i = 0; i < 1000; i++)
+		b[n++] = '0';
+	n += (size_t)snprintf(b + n, 4096 - n, "25e1001");
+	jv_root(b, n, &v);
+	assert_int_equal(jv_f32(&v, &f), 0);
+	assert_true(f == 2.5f);
+	/* Exactly halfway, then a 1 far beyond the kept digits. */
+	n = (size_t)snprintf(b, 4096, "1.000000059604644775390625");
+	for (i = 0; i < 900; i++)
+		b[n++] = '0';
+	b[n++] = '1';
+	jv_root(b, n, &v);
+	assert_int_equal(jv_f32(&v, &f), 0);
+	assert_true(f == 1.00000012f);
+	b[n - 1] = '0';
+	jv_root(b, n, &v);
+	assert_int_equal(jv_f32(&v, &f), 0);
+	assert_true(f == 1.0f);
+	free(b);
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(jv_check(t[i].lit, strlen(t[i].lit), 8, NULL,
+		    0), 0);
+		jv_root(t[i].lit, strlen(t[i].lit), &v);
+		assert_int_equal(jv_f32(&v, &f), 0);
+		if (memcmp(&f, &t[i].want, sizeof(f)) != 0)
+			fail_msg("%s: got %g", t[i].lit, (double)f);
+	}
+	jv_root("1e39", 4, &v);
+	assert_int_equal(jv_f32(&v, &f), -1);
+	jv_root("-1e400", 6, &v);
+	assert_int_equal(jv_f32(&v, &f), -1);
+	jv_root("\"1\"", 3, &v);
+	assert_int_equal(jv_f32(&v, &f), -1);
+}
+
+static void
+test_time(void **state)
+{
+	static const struct {
+		int64_t		 sec;
+		long		 nsec;
+		const char	*s;
+	} t[] = {
+		{ T2026, 0, "2026-01-25T13:12:44Z" },
+		{ T2026, 123000000, "2026-01-25T13:12:44.123Z" },
+		{ T2026, 123456000, "2026-01-25T13:12:44.123456Z" },
+		{ T2026, 123456789, "2026-01-25T13:12:44.123456789Z" },
+		{ T2026, 100000000, "2026-01-25T13:12:44.100Z" },
+		{ T2026, 1000, "2026-01-25T13:12:44.000001Z" },
+		{ T2026, 1, "2026-01-25T13:12:44.000000001Z" },
+		{ T2026, 999999999, "2026-01-25T13:12:44.999999999Z" },
+		{ T2026, 120000000, "2026-01-25T13:12:44.120Z" },
+		{ 0, 0, "1970-01-01T00:00:00Z" },
+		{ -1, 0, "1969-12-31T23:59:59Z" },
+		{ -1, 500000000, "1969-12-31T23:59:59.500Z" },
+		{ 951868799, 0, "2000-02-29T23:59:59Z" },
+		{ -62135596800LL, 0, "0001-01-01T00:00:00Z" },
+		{ 253402300799LL, 0, "9999-12-31T23:59:59Z" },
+		{ 253402300800LL, 0, "+10000-01-01T00:00:00Z" },
+		{ 1483228799, 1000000000, "2016-12-31T23:59:60Z" },
+		{ 1483228799, 1500000000, "2016-12-31T23:59:60.500Z" }
+	};
+	static const struct {
+		const char	*s;
+		int64_t		 sec;
+		long		 nsec;
+	} in[] = {
+		{ "2026-01-25T14:12:44+01:00", T2026, 0 },
+		{ "2026-01-25T07:42:44.5-05:30", T2026, 500000000 },
+		{ "2026-01-25t13:12:44z", T2026, 0 },
+		{ "2026-01-25 13:12:44Z", T2026, 0 },
+		{ "2026-01-25T13:12:44.1234567891234Z", T2026, 123456789 },
+		{ "2026-01-25T13:12:44-00:00", T2026, 0 },
+		{ "2026-01-26T00:00:00+23:59", 1769299260LL, 0 }
+	};
+	static const char *const bad[] = {
+		"", "2026-01-25", "2026-01-25T13:12:44", "2026-01-25T13:12:44ZZ",
+		"2026-13-25T13:12:44Z", "2026-00-25T13:12:44Z",
+		"2026-02-29T13:12:44Z", "1900-02-29T00:00:00Z",
+		"2026-04-31T00:00:00Z", "2026-01-00T00:00:00Z",
+		"2026-01-25T24:00:00Z", "2026-01-25T13:60:00Z",
+		"2026-01-25T13:12:61Z", "2026-01-25T13:12:44.Z",
+		"2026-01-25T13:12:44+0100", "2026-01-25T13:12:44+24:00",
+		"2026-01-25T13:12:44+01:60", "2026-01-25X13:12:44Z",
+		"26-01-25T13:12:44Z", "2026-1-25T13:12:44Z",
+		"+2026-01-25T13:12:44Z", "2026-01-25T13:12:44 Z",
+		"2026-01-25T13:12:44.123"
+	};
+	struct apm2_time tm;
+	char		 b[APM2_TIME_MAX];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		tm.sec = t[i].sec;
+		tm.nsec = t[i].nsec;
+		apm2_time_rfc3339(&tm, b, sizeof(b));
+		assert_string_equal(b, t[i].s);
+		if (t[i].s[0] == '+')
+			continue;	/* outside RFC 3339's four digits */
+		assert_int_equal(apm2_time_parse_rfc3339(t[i].s, &tm), 0);
+		assert_int_equal(tm.sec, t[i].sec);
+		assert_int_equal(tm.nsec, t[i].nsec);
+	}
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		if (apm2_time_parse_rfc3339(in[i].s, &tm) != 0)
+			fail_msg("rejected %s", in[i].s);
+		assert_int_equal(tm.sec, in[i].sec);
+		assert_int_equal(tm.nsec, in[i].nsec);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (apm2_time_parse_rfc3339(bad[i], &tm) == 0)
+			fail_msg("accepted %s", bad[i]);
+	/* Years before 0 get a sign, as chrono writes them. */
+	tm.sec = -62135596800LL - 366 * 86400LL;
+	tm.nsec = 0;
+	apm2_time_rfc3339(&tm, b, sizeof(b));
+	assert_string_equal(b, "0000-01-01T00:00:00Z");
+	tm.sec -= 365 * 86400LL;
+	apm2_time_rfc3339(&tm, b, sizeof(b));
+	assert_string_equal(b, "-0001-01-01T00:00:00Z");
+	/* Out-of-range nanoseconds carry into the seconds. */
+	tm.sec = 0;
+	tm.nsec = -1;
+	apm2_time_rfc3339(&tm, b, sizeof(b));
+	assert_string_equal(b, "1969-12-31T23:59:59.999999999Z");
+	/* The extremes do not overflow. */
+	tm.sec = INT64_MAX;
+	tm.nsec = 0;
+	apm2_time_rfc3339(&tm, b, sizeof(b));
+	tm.sec = INT64_MIN;
+	apm2_time_rfc3339(&tm, b, sizeof(b));
+	tm.nsec = -1;
+	apm2_time_rfc3339(&tm, b, sizeof(b));
+	tm.sec = INT64_MAX;
+	tm.nsec = 2000000001L;
+	apm2_time_rfc3339(&tm, b, sizeof(b));
+	tm.sec = 0;
+	apm2_time_rfc3339(&tm, b, sizeof(b));
+	assert_string_equal(b, "1970-01-01T00:00:02.000000001Z");
+	/* A short buffer truncates but stays terminated. */
+	tm.sec = T2026;
+	apm2_time_rfc3339(&tm, b, 5);
+	assert_string_equal(b, "2026");
+}
+
+static void
+test_string_escaping(void **state)
+{
+	static const struct {
+		const char	*in;
+		size_t		 n;
+		const char	*out;
+	} t[] = {
+		{ "hello", 5, "\"hello\"" },
+		{ "", 0, "\"\"" },
+		{ "a\"b\\c", 5, "\"a\\\"b\\\\c\"" },
+		{ "\n\t\r\b\f", 5, "\"\\n\\t\\r\\b\\f\"" },
+		{ "\x01\x1f\x0b", 3, "\"\\u0001\\u001f\\u000b\"" },
+		{ "\0x", 2, "\"\\u0000x\"" },
+		{ "a/b", 3, "\"a/b\"" },
+		{ "\x7f", 1, "\"\x7f\"" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+		    "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"" },
+		/* Invalid UTF-8: one U+FFFD per maximal subpart. */
+		{ "a\xff" "b", 3, "\"a\xef\xbf\xbd" "b\"" },
+		{ "\xf0\x90\x80", 3, "\"\xef\xbf\xbd\"" },
+		{ "\xe0\x80", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xed\xa0\x80", 3,
+		    "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xf4\x90\x80\x80", 4, "\"\xef\xbf\xbd\xef\xbf\xbd"
+		    "\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xc0\xaf", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xe2\x82", 2, "\"\xef\xbf\xbd\"" },
+		{ "\xe2\x82x", 3, "\"\xef\xbf\xbdx\"" },
+		{ "\xf1\x80\x80\xc0", 4, "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xf5\x80", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xe2\x82\n", 3, "\"\xef\xbf\xbd\\n\"" },
+		{ "\xc3", 1, "\"\xef\xbf\xbd\"" }
+	};
+	struct apm2_logentry	 le;
+	struct apm2_resp	 resp, r2;
+	struct jw		 w;
+	char			*out, err[128];
+	size_t			 i, len;
+	unsigned int		 c;
+	char			 all[256];
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		out = strrender(t[i].in, t[i].n);
+		assert_string_equal(out, t[i].out);
+		free(out);
+	}
+	jw_init(&w);
+	jw_strz(&w, NULL);
+	jw_strz(&w, "x");
+	out = jw_detach(&w, &len);
+	assert_string_equal(out, "null\"x\"");
+	assert_int_equal(len, 7);
+	free(out);
+
+	/* Every byte value in log content renders and parses back. */
+	for (c = 0; c < 256; c++)
+		all[c] = (char)c;
+	memset(&le, 0, sizeof(le));
+	le.timestamp.sec = T2026;
+	le.process_name = (char *)(uintptr_t)"web";
+	le.stream = (char *)(uintptr_t)"stderr";
+	le.content = all;
+	le.content_len = 128;		/* ASCII, NUL included */
+	memset(&resp, 0, sizeof(resp));
+	resp.type = RESP_LOG_LINES;
+	resp.lines = &le;
+	resp.nlines = 1;
+	out = apm2_resp_render(&resp, &len);
+	assert_non_null(out);
+	assert_int_equal(resp_parse_n(out, len, &r2, err, sizeof(err)), 0);
+	assert_int_equal(r2.lines[0].content_len, 128);
+	assert_memory_equal(r2.lines[0].content, all, 128);
+	apm2_resp_free(&r2);
+	free(out);
+	le.content_len = 256;		/* 0x80-0xff: each one U+FFFD */
+	out = apm2_resp_render(&resp, &len);
+	assert_int_equal(resp_parse_n(out, len, &r2, err, sizeof(err)), 0);
+	assert_int_equal(r2.lines[0].content_len, 128 + 128 * 3);
+	assert_memory_equal(r2.lines[0].content + 128, "\xef\xbf\xbd", 3);
+	apm2_resp_free(&r2);
+	free(out);
+}
+
+/* Section 1.5: build each example in C, render; parse, render again. */
+static void
+test_resp_golden(void **state)
+{
+	struct apm2_resp	 r;
+	struct apm2_summary	 s[2];
+	struct apm2_instance	 in[2];
+	struct apm2_logentry	 le;
+	struct apm2_credmeta	 cm;
+	char			*args[2] = { (char *)(uintptr_t)"-m",
+				    (char *)(uintptr_t)"http.server" };
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.type = RESP_PONG;
+	r.version = (char *)(uintptr_t)"0.3.0";
+	r.uptime_secs = 42;
+	resp_golden(&r, RESP_PONG_LINE);
+
+	memset(&r, 0, sizeof(r));
+	r.type = RESP_STATUS;
+	r.version = (char *)(uintptr_t)"0.3.0";
+	r.pid = 1234;
+	r.uptime_secs = 42;
+	r.process_count = 2;
+	r.running_instances = 1;
+	resp_golden(&r, RESP_STATUS_LINE);
+
+	memset(&r, 0, sizeof(r));
+	memset(s, 0, sizeof(s));
+	r.type = RESP_PROCESS_LIST;
+	s[0].name = (char *)(uintptr_t)"web";
+	s[0].instances = 2;
+	s[0].running = 2;
+	s[0].status.kind = ST_RUNNING;
+	s[0].has_uptime = 1;
+	s[0].uptime_secs = 3725;
+	s[1].name = (char *)(uintptr_t)"batch";
+	s[1].instances = 1;
+	s[1].status.kind = ST_STOPPED;
+	s[1].has_cpu = 1;
+	s[1].cpu_percent = 1.5f;
+	s[1].has_mem = 1;
+	s[1].memory_bytes = 1048576;
+	s[1].restart_count = 3;
+	r.procs = s;
+	r.nprocs = 2;
+	resp_golden(&r, RESP_LIST_LINE);
+	r.nprocs = 0;
+	r.procs = NULL;
+	resp_golden(&r, RESP_EMPTYLIST_LINE);
+
+	memset(&r, 0, sizeof(r));
+	memset(in, 0, sizeof(in));
+	r.type = RESP_PROCESS_DETAILS;
+	r.proc.name = (char *)(uintptr_t)"web";
+	strlcpy(r.proc.id, "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b",
+	    sizeof(r.proc.id));
+	r.proc.command = (char *)(uintptr_t)"python3";
+	r.proc.args = args;
+	r.proc.nargs = 2;
+	r.proc.cwd = (char *)(uintptr_t)"/srv";
+	r.proc.instances = 2;
+	in[0].index = 0;
+	in[0].has_pid = 1;
+	in[0].pid = 4242;
+	in[0].state.kind = ST_RUNNING;
+	in[0].has_uptime = 1;
+	in[0].uptime_secs = 12;
+	in[1].index = 1;
+	in[1].state.kind = ST_STOPPED;
+	r.proc.inst = in;
+	r.proc.ninst = 2;
+	resp_golden(&r, RESP_DETAILS_LINE);
+
+	memset(&r, 0, sizeof(r));
+	r.type = RESP_OK;
+	r.message = (char *)(uintptr_t)"Process 'web' started";
+	resp_golden(&r, RESP_OK_LINE);
+	r.message = NULL;
+	resp_golden(&r, RESP_OKNULL_LINE);
+
+	memset(&r, 0, sizeof(r));
+	r.type = RESP_ERROR;
+	r.code = ERR_PROCESS_NOT_FOUND;
+	r.message = (char *)(uintptr_t)"Process 'nope' not found";
+	resp_golden(&r, RESP_ERROR_LINE);
+
+	memset(&r, 0, sizeof(r));
+	memset(&le, 0, sizeof(le));
+	r.type = RESP_LOG_LINES;
+	le.timestamp.sec = T2026;
+	le.timestamp.nsec = 123000000;
+	le.process_name = (char *)(uintptr_t)"web";
+	le.stream = (char *)(uintptr_t)"stdout";
+	le.content = (char *)(uintptr_t)"hello";
+	le.content_len = 5;
+	r.lines = &le;
+	r.nlines = 1;
+	resp_golden(&r, RESP_LOG_LINE);
+
+	memset(&r, 0, sizeof(r));
+	memset(&cm, 0, sizeof(cm));
+	r.type = RESP_CREDENTIAL_LIST;
+	cm.id = (char *)(uintptr_t)"claude-work";
+	cm.provider = (char *)(uintptr_t)"claude";
+	cm.auth_method = (char *)(uintptr_t)"api_key";
+	cm.created_at.sec = T2026;
+	cm.has_last_used = 1;
+	cm.last_used_at.sec = T2026;
+	cm.last_used_at.nsec = 123000000;
+	r.profiles = &cm;
+	r.nprofiles = 1;
+	resp_golden(&r, RESP_CREDLIST_LINE);
+
+	memset(&r, 0, sizeof(r));
+	r.type = RESP_CREDENTIAL_DETAILS;
+	r.profile.id = (char *)(uintptr_t)"gemini-main";
+	r.profile.provider = (char *)(uintptr_t)"gemini";
+	r.profile.label = (char *)(uintptr_t)"Main";
+	r.profile.auth_method = (char *)(uintptr_t)"oauth";
+	r.profile.has_expires = 1;
+	r.profile.expires_at.sec = T2026;
+	r.profile.expires_at.nsec = 123456789;
+	r.profile.created_at.sec = T2026;
+	r.profile.created_at.nsec = 123456000;
+	resp_golden(&r, RESP_CREDDET_LINE);
+}
+
+/* Parsed responses carry the values, not just the same text. */
+static void
+test_resp_parse_values(void **state)
+{
+	struct apm2_resp r;
+	char		 err[128];
+
+	(void)state;
+	assert_int_equal(resp_parse_n(RESP_DETAILS_LINE,
+	    strlen(RESP_DETAILS_LINE), &r, err, sizeof(err)), 0);
+	assert_int_equal(r.type, RESP_PROCESS_DETAILS);
+	assert_string_equal(r.proc.name, "web");
+	assert_string_equal(r.proc.id, "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b");
+	assert_int_equal(r.proc.nargs, 2);
+	assert_string_equal(r.proc.args[1], "http.server");
+	assert_string_equal(r.proc.cwd, "/srv");
+	assert_int_equal(r.proc.ninst, 2);
+	assert_int_equal(r.proc.inst[0].pid, 4242);
+	assert_int_equal(r.proc.inst[0].has_pid, 1);
+	assert_int_equal(r.proc.inst[1].has_pid, 0);
+	assert_int_equal(r.proc.inst[1].state.kind, ST_STOPPED);
+	assert_null(r.proc.credential_profile);
+	apm2_resp_free(&r);
+
+	assert_int_equal(resp_parse_n(RESP_CREDDET_LINE,
+	    strlen(RESP_CREDDET_LINE), &r, err, sizeof(err)), 0);
+	assert_int_equal(r.profile.expires_at.sec, T2026);
+	assert_int_equal(r.profile.expires_at.nsec, 123456789);
+	assert_int_equal(r.profile.has_last_used, 0);
+	apm2_resp_free(&r);
+
+	assert_int_equal(resp_parse_n(RESP_STATUS_LINE,
+	    strlen(RESP_STATUS_LINE), &r, err, sizeof(err)), 0);
+	assert_int_equal(r.pid, 1234);
+	assert_int_equal(r.running_instances, 1);
+	apm2_resp_free(&r);
+
+	/* Missing Option fields mean null; unknown keys are ignored. */
+	assert_int_equal(resp_parse_s("{\"type\":\"ok\",\"x\":1}", &r), 0);
+	assert_null(r.message);
+	apm2_resp_free(&r);
+
+	/* u64 extremes come from the literal, not a double. */
+	assert_int_equal(resp_parse_s("{\"type\":\"pong\",\"version\":\"v\","
+	    "\"uptime_secs\":18446744073709551615}", &r), 0);
+	assert_true(r.uptime_secs == UINT64_MAX);
+	apm2_resp_free(&r);
+	assert_int_equal(resp_parse_s("{\"type\":\"pong\",\"version\":\"v\","
+	    "\"uptime_secs\":9007199254740993}", &r), 0);
+	assert_true(r.uptime_secs == 9007199254740993ULL);
+	apm2_resp_free(&r);
+
+	/* Other UUID spellings normalise to lowercase hyphenated. */
+	assert_int_equal(resp_parse_s("{\"type\":\"process_details\","
+	    "\"process\":{\"name\":\"w\",\"id\":"
+	    "\"{6F1C2A9E-3B4D-4E5F-8A7B-1C2D3E4F5A6B}\",\"command\":\"c\","
+	    "\"args\":[],\"instances\":0,\"instance_details\":[]}}", &r), 0);
+	assert_string_equal(r.proc.id, "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b");
+	assert_null(r.proc.cwd);
+	apm2_resp_free(&r);
+}
+
+static void
+test_resp_rejected(void **state)
+{
+	(void)state;
+	resp_bad("{}");
+	resp_bad("[]");
+	resp_bad("{\"type\":\"Pong\",\"version\":\"v\",\"uptime_secs\":1}");
+	resp_bad("{\"type\":\"ping\"}");
+	resp_bad("{\"type\":\"pong\",\"version\":\"v\"}");
+	resp_bad("{\"type\":\"pong\",\"version\":\"v\",\"uptime_secs\":-1}");
+	resp_bad("{\"type\":\"pong\",\"version\":\"v\",\"uptime_secs\":1.5}");
+	resp_bad("{\"type\":\"pong\",\"version\":\"v\","
+	    "\"uptime_secs\":18446744073709551616}");
+	resp_bad("{\"type\":\"pong\",\"version\":null,\"uptime_secs\":1}");
+	resp_bad("{\"type\":\"pong\",\"version\":\"a\\u0000\",\"uptime_secs\":1}");
+	resp_bad("{\"type\":\"status\",\"version\":\"v\",\"pid\":4294967296,"
+	    "\"uptime_secs\":1,\"process_count\":0,\"running_instances\":0}");
+	resp_bad("{\"type\":\"status\",\"version\":\"v\",\"pid\":1,"
+	    "\"uptime_secs\":1,\"process_count\":0}");
+	resp_bad("{\"type\":\"process_list\"}");
+	resp_bad("{\"type\":\"process_list\",\"processes\":{}}");
+	resp_bad("{\"type\":\"process_list\",\"processes\":[1]}");
+	resp_bad("{\"type\":\"process_list\",\"processes\":[{\"name\":\"a\","
+	    "\"instances\":1,\"running\":0,\"status\":\"Running\","
+	    "\"cpu_percent\":\"x\",\"restart_count\":0}]}");
+	resp_bad("{\"type\":\"process_list\",\"processes\":[{\"name\":\"a\","
+	    "\"instances\":1,\"running\":0,\"status\":\"Running\","
+	    "\"cpu_percent\":1e39,\"restart_count\":0}]}");
+	resp_bad("{\"type\":\"process_list\",\"processes\":[{\"name\":\"a\","
+	    "\"instances\":1,\"running\":0,\"status\":\"Running\"}]}");
+	resp_bad("{\"type\":\"process_details\"}");
+	resp_bad("{\"type\":\"process_details\",\"process\":{\"name\":\"w\","
+	    "\"id\":\"not-a-uuid\",\"command\":\"c\",\"args\":[],"
+	    "\"instances\":0,\"instance_details\":[]}}");
+	resp_bad("{\"type\":\"process_details\",\"process\":{\"name\":\"w\","
+	    "\"id\":\"6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b\",\"command\":\"c\","
+	    "\"args\":[1],\"instances\":0,\"instance_details\":[]}}");
+	resp_bad("{\"type\":\"process_details\",\"process\":{\"name\":\"w\","
+	    "\"id\":\"6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b\",\"command\":\"c\","
+	    "\"args\":[\"a\",\"b\"],\"instances\":0,\"instance_details\":"
+	    "[{\"index\":0}]}}");
+	resp_bad("{\"type\":\"log_lines\",\"lines\":[{\"timestamp\":"
+	    "\"yesterday\",\"process_name\":\"web\",\"instance\":0,"
+	    "\"stream\":\"stdout\",\"content\":\"hello\"}]}");
+	resp_bad("{\"type\":\"log_lines\",\"lines\":[{\"timestamp\":"
+	    "\"2026-01-25T13:12:44Z\",\"process_name\":\"web\",\"instance\":0,"
+	    "\"stream\":\"stdout\"}]}");
+	resp_bad("{\"type\":\"credential_list\",\"profiles\":[{\"id\":\"c\","
+	    "\"provider\":\"claude\",\"label\":null,\"auth_method\":"
+	    "\"api_key\",\"expires_at\":null,\"last_used_at\":null}]}");
+	resp_bad("{\"type\":\"credential_details\",\"profile\":[]}");
+	/* A NUL inside a timestamp: rejected, and nothing leaks (LSan). */
+	resp_bad("{\"type\":\"log_lines\",\"lines\":[{\"timestamp\":"
+	    "\"2026-01-25T13:12:44Z\\u0000\",\"process_name\":\"web\","
+	    "\"instance\":0,\"stream\":\"stdout\",\"content\":\"\"}]}");
+	resp_bad("{\"type\":\"credential_details\",\"profile\":{\"id\":\"c\","
+	    "\"provider\":\"p\",\"auth_method\":\"oauth\",\"created_at\":"
+	    "\"\\u00002026-01-25T13:12:44Z\"}}");
+}
+
+static void
+test_render_required(void **state)
+{
+	struct apm2_req		 q;
+	struct apm2_resp	 r;
+	struct apm2_logentry	 le;
+
+	(void)state;
+	memset(&q, 0, sizeof(q));
+	q.type = REQ_GET_PROCESS;
+	assert_null(apm2_req_render(&q, NULL));
+	q.type = REQ_TAIL_LOGS;		/* name is optional here */
+	q.lines = 7;
+	q.follow = 1;
+	{
+		char	*s = apm2_req_render(&q, NULL);
+
+		assert_string_equal(s, "{\"type\":\"tail_logs\",\"name\":null,"
+		    "\"lines\":7,\"follow\":true}");
+		free(s);
+	}
+	q.type = REQ__COUNT;
+	assert_null(apm2_req_render(&q, NULL));
+
+	memset(&r, 0, sizeof(r));
+	r.type = RESP_PONG;
+	assert_null(apm2_resp_render(&r, NULL));
+	r.type = RESP_ERROR;
+	r.message = (char *)(uintptr_t)"m";
+	r.code = ERR__COUNT;
+	assert_null(apm2_resp_render(&r, NULL));
+	memset(&r, 0, sizeof(r));
+	memset(&le, 0, sizeof(le));
+	r.type = RESP_LOG_LINES;
+	r.lines = &le;
+	r.nlines = 1;
+	assert_null(apm2_resp_render(&r, NULL));
+	r.type = RESP__COUNT;
+	assert_null(apm2_resp_render(&r, NULL));
+}
+
+/* Frames built piece by piece, as the daemon streams log_lines. */
+static void
+test_jw_streaming(void **state)
+{
+	struct apm2_logentry	 le;
+	struct jw		 w;
+	char			*out;
+	int			 i;
+
+	(void)state;
+	memset(&le, 0, sizeof(le));
+	le.timestamp.sec = T2026;
+	le.process_name = (char *)(uintptr_t)"web";
+	le.stream = (char *)(uintptr_t)"stdout";
+	le.content = (char *)(uintptr_t)"hello";
+	le.content_len = 5;
+	jw_init(&w);
+	for (i = 0; i < 2; i++) {
+		jw_reset(&w);
+		jw_rawz(&w, "{\"type\":\"log_lines\",\"lines\":[");
+		apm2_jw_logentry(&w, &le);
+		jw_raw(&w, "]}", 2);
+		assert_int_equal(w.failed, 0);
+		assert_int_equal(w.len, strlen("{\"type\":\"log_lines\","
+		    "\"lines\":[{\"timestamp\":\"2026-01-25T13:12:44Z\","
+		    "\"process_name\":\"web\",\"instance\":0,\"stream\":"
+		    "\"stdout\",\"content\":\"hello\"}]}"));
+	}
+	out = jw_detach(&w, NULL);
+	assert_string_equal(out, "{\"type\":\"log_lines\",\"lines\":["
+	    "{\"timestamp\":\"2026-01-25T13:12:44Z\",\"process_name\":\"web\","
+	    "\"instance\":0,\"stream\":\"stdout\",\"content\":\"hello\"}]}");
+	free(out);
+
+	/* Numbers at their extremes. */
+	jw_init(&w);
+	jw_u64(&w, UINT64_MAX);
+	jw_char(&w, ' ');
+	jw_i64(&w, INT64_MIN);
+	jw_char(&w, ' ');
+	jw_u64(&w, 0);
+	jw_char(&w, ' ');
+	jw_bool(&w, 1);
+	jw_bool(&w, 0);
+	out = jw_detach(&w, NULL);
+	assert_string_equal(out, "18446744073709551615 -9223372036854775808 "
+	    "0 truefalse");
+	free(out);
+	/* Nothing written is an empty string, not NULL. */
+	jw_init(&w);
+	out = jw_detach(&w, NULL);
+	assert_string_equal(out, "");
+	free(out);
+	/* A failed writer discards everything. */
+	jw_init(&w);
+	jw_rawz(&w, "x");
+	w.failed = 1;
+	jw_rawz(&w, "y");
+	assert_null(jw_detach(&w, NULL));
+	jw_free(&w);
+}
+
+static void
+test_uuid(void **state)
+{
+	static const char *const good[] = {
+		"6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b",
+		"6F1C2A9E-3B4D-4E5F-8A7B-1C2D3E4F5A6B",
+		"6f1c2a9e3b4d4e5f8a7b1c2d3e4f5a6b",
+		"{6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b}",
+		"urn:uuid:6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b"
+	};
+	static const char *const bad[] = {
+		"",
+		"6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6",
+		"6f1c2a9e_3b4d-4e5f-8a7b-1c2d3e4f5a6b",
+		"6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6g",
+		"6f1c2a9e3b4d-4e5f-8a7b1c2d3e4f5a6bxx",
+		"{6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b",
+		"6f1c2a9e-3b4d4-e5f-8a7b-1c2d3e4f5a6b"
+	};
+	char	 out[37];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(apm2_uuid_parse(good[i], strlen(good[i]), out),
+		    0);
+		assert_string_equal(out, "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b");
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(apm2_uuid_parse(bad[i], strlen(bad[i]), out),
+		    -1);
+}
+
+/* Upstream 9 "IPC": start_process and ok-with-message round-trip. */
+static void
+test_upstream_ipc(void **state)
+{
+	struct apm2_req		 q, q2;
+	struct apm2_resp	 r, r2;
+	char			*s, err[64];
+	size_t			 n;
+
+	(void)state;
+	memset(&q, 0, sizeof(q));
+	q.type = REQ_START_PROCESS;
+	q.name = (char *)(uintptr_t)"test-process";
+	s = apm2_req_render(&q, &n);
+	assert_non_null(strstr(s, "start_process"));
+	assert_non_null(strstr(s, "test-process"));
+	assert_int_equal(req_parse_n(s, n, &q2, err, sizeof(err)), 0);
+	assert_int_equal(q2.type, REQ_START_PROCESS);
+	assert_string_equal(q2.name, "test-process");
+	apm2_req_free(&q2);
+	free(s);
+
+	memset(&r, 0, sizeof(r));
+	r.type = RESP_OK;
+	r.message = (char *)(uintptr_t)"Success";
+	s = apm2_resp_render(&r, &n);
+	assert_int_equal(resp_parse_n(s, n, &r2, err, sizeof(err)), 0);
+	assert_int_equal(r2.type, RESP_OK);
+	assert_string_equal(r2.message, "Success");
+	apm2_resp_free(&r2);
+	free(s);
+}
+
+/* Error texts are short, say what is wrong, and never echo raw bytes. */
+static void
+test_error_messages(void **state)
+{
+	struct apm2_req	 r;
+	char		 err[256];
+	const char	*s;
+
+	(void)state;
+	s = "{\"type\":\"start_process\"}";
+	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
+	assert_string_equal(err, "missing field \"name\"");
+	s = "{\"type\":\"Ping\"}";
+	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
+	assert_string_equal(err, "unknown request type \"Ping\"");
+	s = "{\"type\":\"p\\ning\"}";
+	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
+	assert_string_equal(err, "unknown request type");
+	s = "{\"type\":\"ping\",\"type\":\"ping\"}";
+	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "duplicate key \"type\""));
+	s = "{\"type\":\"ping\"} {}";
+	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "trailing characters at byte 16"));
+	s = "{\"type\":\"tail_logs\",\"lines\":-1,\"follow\":true}";
+	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "\"lines\""));
+	s = "{\"type\":\"ping\",\"x\":\"\xff\"}";
+	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "invalid UTF-8 at byte 20"));
+	/* A tiny error buffer truncates safely; NULL is allowed. */
+	assert_int_equal(req_parse_n(s, strlen(s), &r, err, 4), -1);
+	assert_int_equal(strlen(err), 3);
+	assert_int_equal(req_parse_n(s, strlen(s), &r, NULL, 0), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_req_golden),
+		cmocka_unit_test(test_req_type_names),
+		cmocka_unit_test(test_req_accepted),
+		cmocka_unit_test(test_req_rejected),
+		cmocka_unit_test(test_req_fields),
+		cmocka_unit_test(test_req_lines_bounds),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_trailing_data),
+		cmocka_unit_test(test_nul_bytes),
+		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_random_bytes),
+		cmocka_unit_test(test_errcodes),
+		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_float_render),
+		cmocka_unit_test(test_float_parse),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_string_escaping),
+		cmocka_unit_test(test_resp_golden),
+		cmocka_unit_test(test_resp_parse_values),
+		cmocka_unit_test(test_resp_rejected),
+		cmocka_unit_test(test_render_required),
+		cmocka_unit_test(test_jw_streaming),
+		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_upstream_ipc),
+		cmocka_unit_test(test_error_messages),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

@@ -1,0 +1,543 @@
+/*
+ * test_fmt.c -- apm2ctl's formatting helpers and renderers (common/fmt.c).
+ *
+ * The expected tables and detail blocks are what upstream's format!
+ * strings print for the same data (generated with rustc from the
+ * upstream code), byte for byte.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fmt.h"
+
+#define JA	"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"	/* 3 chars, 9 bytes */
+
+static void	 want_bytes(uint64_t, const char *);
+static void	 want_dur(uint64_t, const char *);
+static void	 want_trunc(const char *, size_t, const char *);
+static char	*render_list(const struct fmt_row *, size_t);
+static char	*render_detail(const struct fmt_detail *);
+
+static void
+want_bytes(uint64_t n, const char *want)
+{
+	char	 buf[FMT_BYTES_MAX];
+
+	fmt_bytes(n, buf, sizeof(buf));
+	if (strcmp(buf, want) != 0)
+		fail_msg("%llu: \"%s\", want \"%s\"", (unsigned long long)n,
+		    buf, want);
+}
+
+static void
+want_dur(uint64_t n, const char *want)
+{
+	char	 buf[FMT_DURATION_MAX];
+
+	fmt_duration(n, buf, sizeof(buf));
+	if (strcmp(buf, want) != 0)
+		fail_msg("%llu: \"%s\", want \"%s\"", (unsigned long long)n,
+		    buf, want);
+}
+
+static void
+want_trunc(const char *in, size_t max, const char *want)
+{
+	char	 buf[128];
+
+	memset(buf, 'x', sizeof(buf));
+	fmt_truncate(in, max, buf, sizeof(buf));
+	if (strcmp(buf, want) != 0)
+		fail_msg("\"%s\" (%zu): \"%s\", want \"%s\"", in, max, buf,
+		    want);
+	assert_true(strlen(buf) <= (max < strlen(in) ? max : strlen(in)));
+}
+
+static char *
+render_list(const struct fmt_row *rows, size_t n)
+{
+	FILE	*fp;
+	char	*out = NULL;
+	size_t	 len = 0;
+
+	fp = open_memstream(&out, &len);
+	assert_non_null(fp);
+	fmt_list_table(fp, rows, n);
+	assert_int_equal(ferror(fp), 0);
+	assert_int_equal(fclose(fp), 0);
+	return (out);
+}
+
+static char *
+render_detail(const struct fmt_detail *d)
+{
+	FILE	*fp;
+	char	*out = NULL;
+	size_t	 len = 0;
+
+	fp = open_memstream(&out, &len);
+	assert_non_null(fp);
+	fmt_status_detail(fp, d);
+	assert_int_equal(ferror(fp), 0);
+	assert_int_equal(fclose(fp), 0);
+	return (out);
+}
+
+static void
+t_bytes(void **state)
+{
+	(void)state;
+	want_bytes(0, "0B");
+	want_bytes(1, "1B");
+	want_bytes(512, "512B");
+	want_bytes(1023, "1023B");
+	want_bytes(1024, "1.0K");
+	want_bytes(1536, "1.5K");			/* reference example */
+	want_bytes(1280, "1.2K");			/* 1.25: ties to even */
+	want_bytes(1331, "1.3K");
+	want_bytes(1048575, "1024.0K");			/* rounds, stays K */
+	want_bytes(1048576, "1.0M");			/* reference example */
+	want_bytes(1572864, "1.5M");
+	want_bytes(52428800, "50.0M");
+	want_bytes(1073741823, "1024.0M");
+	want_bytes(1073741824, "1.0G");
+	want_bytes(1610612736, "1.5G");
+	want_bytes(1099511627776ULL, "1024.0G");	/* no T unit */
+	want_bytes(UINT64_MAX, "17179869184.0G");
+}
+
+static void
+t_duration(void **state)
+{
+	(void)state;
+	want_dur(0, "0s");
+	want_dur(30, "30s");
+	want_dur(59, "59s");
+	want_dur(60, "1m 0s");
+	want_dur(90, "1m 30s");
+	want_dur(3599, "59m 59s");
+	want_dur(3600, "1h 0m");
+	want_dur(3661, "1h 1m");
+	want_dur(3725, "1h 2m");
+	want_dur(86399, "23h 59m");
+	want_dur(86400, "1d 0h");
+	want_dur(90061, "1d 1h");
+	want_dur(UINT64_MAX, "213503982334601d 7h");
+}
+
+/* Small buffers: cut, terminated, nothing written past len. */
+static void
+t_small_buffers(void **state)
+{
+	char	 buf[8];
+
+	(void)state;
+	memset(buf, 'x', sizeof(buf));
+	fmt_bytes(1536, buf, 3);
+	assert_string_equal(buf, "1.");
+	assert_int_equal(buf[3], 'x');
+	fmt_duration(3599, buf, 4);
+	assert_string_equal(buf, "59m");
+	assert_int_equal(buf[4], 'x');
+	fmt_float1(NAN, buf, 2);
+	assert_string_equal(buf, "N");
+	buf[0] = 'Q';
+	fmt_truncate("abc", 20, buf, 0);
+	assert_int_equal(buf[0], 'Q');
+}
+
+static void
+t_float1(void **state)
+{
+	char	 buf[64];
+
+	(void)state;
+	fmt_float1(0.0f, buf, sizeof(buf));
+	assert_string_equal(buf, "0.0");
+	fmt_float1(-0.0f, buf, sizeof(buf));
+	assert_string_equal(buf, "-0.0");
+	fmt_float1(0.25f, buf, sizeof(buf));
+	assert_string_equal(buf, "0.2");	/* exact tie: to even */
+	fmt_float1(0.05f, buf, sizeof(buf));
+	assert_string_equal(buf, "0.1");	/* f32 0.05 is above the tie */
+	fmt_float1(123.45f, buf, sizeof(buf));
+	assert_string_equal(buf, "123.4");	/* f32 123.45 is below */
+	fmt_float1(99.95f, buf, sizeof(buf));
+	assert_string_equal(buf, "99.9");	/* f32 99.95 is 99.9499... */
+	fmt_float1(99.96f, buf, sizeof(buf));
+	assert_string_equal(buf, "100.0");
+	fmt_float1(-5.55f, buf, sizeof(buf));
+	assert_string_equal(buf, "-5.6");	/* f32 -5.55 is -5.5500001... */
+	fmt_float1(NAN, buf, sizeof(buf));
+	assert_string_equal(buf, "NaN");
+	fmt_float1(INFINITY, buf, sizeof(buf));
+	assert_string_equal(buf, "inf");
+	fmt_float1(-INFINITY, buf, sizeof(buf));
+	assert_string_equal(buf, "-inf");
+	fmt_float1(3.4e38f, buf, sizeof(buf));
+	assert_string_equal(buf,
+	    "339999995214436424907732413799364296704.0");
+}
+
+static void
+t_state(void **state)
+{
+	static const struct {
+		const char	*variant;
+		int		 has_code;
+		int32_t		 code;
+		int		 rc;
+		const char	*want;
+	} c[] = {
+		{ "Starting", 0, 0, 0, "starting" },
+		{ "Running", 0, 0, 0, "running" },
+		{ "Unhealthy", 0, 0, 0, "unhealthy" },
+		{ "Stopping", 0, 0, 0, "stopping" },
+		{ "Stopped", 0, 0, 0, "stopped" },
+		{ "Stopped", 1, 0, 0, "stopped (exit code: 0)" },
+		{ "Crashed", 0, 0, 0, "crashed" },
+		{ "Crashed", 1, 1, 0, "crashed (exit code: 1)" },
+		{ "Crashed", 1, INT32_MIN, 0,
+		    "crashed (exit code: -2147483648)" },
+		{ "Terminated", 0, 0, 0, "terminated" },
+		{ "Running", 1, 3, 0, "running" },	/* no code to show */
+		{ "running", 0, 0, -1, "unknown" },	/* wire is PascalCase */
+		{ "Exploded", 0, 0, -1, "unknown" },
+		{ "", 0, 0, -1, "unknown" },
+		{ NULL, 0, 0, -1, "unknown" }
+	};
+	char	 buf[FMT_STATE_MAX], tiny[5];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memset(buf, 'x', sizeof(buf));
+		assert_int_equal(fmt_state(c[i].variant, c[i].has_code,
+		    c[i].code, buf, sizeof(buf)), c[i].rc);
+		assert_string_equal(buf, c[i].want);
+	}
+	assert_int_equal(fmt_state("Stopped", 1, 0, tiny, sizeof(tiny)), 0);
+	assert_string_equal(tiny, "stop");
+}
+
+static void
+t_utf8_decode(void **state)
+{
+	static const struct {
+		const char	*s;
+		size_t		 len;
+		size_t		 n;
+		uint32_t	 cp;
+	} c[] = {
+		{ "A", 1, 1, 'A' },
+		{ "\x7f", 1, 1, 0x7f },
+		{ "\xc3\xa9", 2, 2, 0xe9 },
+		{ "\xe6\x97\xa5", 3, 3, 0x65e5 },
+		{ "\xf0\x9f\x98\x80", 4, 4, 0x1f600 },
+		{ "\xf4\x8f\xbf\xbf", 4, 4, 0x10ffff },
+		{ "\xc0\x80", 2, 1, FMT_UTF8_INVALID },		/* overlong */
+		{ "\xe0\x80\x80", 3, 1, FMT_UTF8_INVALID },	/* overlong */
+		{ "\xf0\x80\x80\x80", 4, 1, FMT_UTF8_INVALID },	/* overlong */
+		{ "\xed\xa0\x80", 3, 1, FMT_UTF8_INVALID },	/* surrogate */
+		{ "\xf4\x90\x80\x80", 4, 1, FMT_UTF8_INVALID },	/* > U+10FFFF */
+		{ "\xe6\x97", 2, 1, FMT_UTF8_INVALID },		/* cut short */
+		{ "\xe6\x97\xa5", 2, 1, FMT_UTF8_INVALID },	/* len stops it */
+		{ "\xe6" "A\xa5", 3, 1, FMT_UTF8_INVALID },	/* bad trail */
+		{ "\x80", 1, 1, FMT_UTF8_INVALID },		/* stray trail */
+		{ "\xf8\x88\x80\x80\x80", 5, 1, FMT_UTF8_INVALID },
+		{ "\xff", 1, 1, FMT_UTF8_INVALID },
+		{ "", 0, 0, FMT_UTF8_INVALID }
+	};
+	size_t		 i, n;
+	uint32_t	 cp;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		n = fmt_utf8_decode(c[i].s, c[i].len, &cp);
+		if (n != c[i].n || cp != c[i].cp)
+			fail_msg("case %zu: %zu bytes U+%04X, want %zu U+%04X",
+			    i, n, cp, c[i].n, c[i].cp);
+	}
+	assert_int_equal(fmt_utf8_count("a\xc3\xa9" JA "\xf0\x9f\x98\x80",
+	    1 + 2 + 9 + 4), 6);
+	assert_int_equal(fmt_utf8_count("\xff\xfe\xc3", 3), 3);
+	assert_int_equal(fmt_utf8_count("", 0), 0);
+	assert_int_equal(fmt_utf8_prefix(JA, 9, 8), 6);
+	assert_int_equal(fmt_utf8_prefix(JA, 9, 9), 9);
+	assert_int_equal(fmt_utf8_prefix(JA, 9, 2), 0);
+	assert_int_equal(fmt_utf8_prefix("abc", 3, 100), 3);
+}
+
+static void
+t_utf8_clip(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} c[] = {
+		{ "", "" }, { "abc", "abc" },
+		{ "ab\xc3", "ab" }, { "ab\xc3\xa9", "ab\xc3\xa9" },
+		{ "ab\xe6", "ab" }, { "ab\xe6\x97", "ab" },
+		{ "ab\xe6\x97\xa5", "ab\xe6\x97\xa5" },
+		{ "ab\xf0", "ab" }, { "ab\xf0\x9f", "ab" },
+		{ "ab\xf0\x9f\x98", "ab" },
+		{ "ab\xf0\x9f\x98\x80", "ab\xf0\x9f\x98\x80" },
+		/* stray bytes are not a cut character: left alone */
+		{ "ab\x80", "ab\x80" }, { "ab\x80\x80\x80\x80", "ab\x80\x80\x80\x80" },
+		{ "\xff", "\xff" }
+	};
+	char	 buf[32];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		(void)strlcpy(buf, c[i].in, sizeof(buf));
+		fmt_utf8_clip(buf);
+		if (strcmp(buf, c[i].out) != 0)
+			fail_msg("case %zu", i);
+	}
+}
+
+static void
+t_truncate(void **state)
+{
+	char	 buf[8];
+
+	(void)state;
+	want_trunc("", 20, "");
+	want_trunc("web", 20, "web");
+	want_trunc("exactly-twenty-bytes", 20, "exactly-twenty-bytes");
+	want_trunc("twenty-one-bytes-long", 20, "twenty-one-bytes-...");
+	want_trunc("a-very-long-process-name-here", 20, "a-very-long-proce...");
+
+	/* 2-byte character across the 17-byte cut, and ending on it. */
+	want_trunc("aaaaaaaaaaaaaaaa\xc3\xa9" "bbbb", 20,
+	    "aaaaaaaaaaaaaaaa...");
+	want_trunc("aaaaaaaaaaaaaaa\xc3\xa9" "bbbb", 20,
+	    "aaaaaaaaaaaaaaa\xc3\xa9...");
+	/* 3-byte: cut after its first, its second byte, or after it. */
+	want_trunc("aaaaaaaaaaaaaaaa" JA, 20, "aaaaaaaaaaaaaaaa...");
+	want_trunc("aaaaaaaaaaaaaaa" JA, 20, "aaaaaaaaaaaaaaa...");
+	want_trunc("aaaaaaaaaaaaaa" JA, 20,
+	    "aaaaaaaaaaaaaa\xe6\x97\xa5...");
+	/* 4-byte: cut inside, and right after. */
+	want_trunc("aaaaaaaaaaaaaa\xf0\x9f\x98\x80" "bbb", 20,
+	    "aaaaaaaaaaaaaa...");
+	want_trunc("aaaaaaaaaaaaaaa\xf0\x9f\x98\x80" "bb", 20,
+	    "aaaaaaaaaaaaaaa...");
+	want_trunc("aaaaaaaaaaaaaaaa\xf0\x9f\x98\x80" "b", 20,
+	    "aaaaaaaaaaaaaaaa...");
+	want_trunc("aaaaaaaaaaaaaaaa\xf0\x9f\x98\x80", 20,
+	    "aaaaaaaaaaaaaaaa\xf0\x9f\x98\x80");	/* 20 bytes: kept */
+	want_trunc("aaaaaaaaaaaaa\xf0\x9f\x98\x80" "bbbb", 20,
+	    "aaaaaaaaaaaaa\xf0\x9f\x98\x80...");
+	/* All multi-byte: 5 whole characters of 3 bytes fit in 17. */
+	want_trunc(JA JA JA JA, 20,
+	    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe6\x97\xa5\xe6\x9c\xac...");
+	/* 21 bytes of 2-byte characters. */
+	want_trunc("a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9", 20,
+	    "a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9...");
+	/* Invalid bytes count as one-byte characters. */
+	want_trunc("aaaaaaaaaaaaaaaa\xff\xff\xff\xff\xff", 20,
+	    "aaaaaaaaaaaaaaaa\xff...");
+	/* Other limits, and limits too small for the dots. */
+	want_trunc("abcdefgh", 5, "ab...");
+	want_trunc("abcd", 3, "...");
+	want_trunc("abc", 3, "abc");
+	want_trunc("abcdef", 2, "ab");
+	want_trunc("\xc3\xa9\xc3\xa9", 1, "");
+	want_trunc("abc", 0, "");
+
+	/* The output buffer is smaller than the result. */
+	fmt_truncate("abcdef", 20, buf, 4);
+	assert_string_equal(buf, "abc");
+	fmt_truncate("\xc3\xa9\xc3\xa9\xc3\xa9", 20, buf, 4);
+	assert_string_equal(buf, "\xc3\xa9");
+	fmt_truncate("a very long name indeed", 20, buf, sizeof(buf));
+	assert_string_equal(buf, "a ve...");
+	fmt_truncate("a very long name indeed", 20, buf, 3);
+	assert_string_equal(buf, "..");
+	fmt_truncate("a very long name indeed", 1, buf, 1);
+	assert_string_equal(buf, "");
+}
+
+static void
+t_list_empty(void **state)
+{
+	char	*out;
+
+	(void)state;
+	out = render_list(NULL, 0);
+	assert_string_equal(out, "No processes configured\n");
+	free(out);
+}
+
+static void
+t_list_table(void **state)
+{
+	static const struct fmt_row rows[] = {
+		{ "web", 2, 2, "running", 0, 0, 0, 0, 1, 3725, 0 },
+		{ "batch", 0, 1, "stopped (exit code: 0)", 1, 1.5f, 1, 1048576,
+		    0, 0, 3 },
+		{ "a-very-long-process-name-here", 12345678, 123456789,
+		    "crashed", 1, 123.45f, 1, 5368709120ULL, 1, 90061, 0 },
+		{ "\xc3\xa9lan-vital", 1, 1, "unhealthy", 1, 0.05f, 1, 1023,
+		    1, 59, 0 },
+		{ "exactly-twenty-bytes", 0, 0, "", 1, -0.0f, 1, UINT64_MAX,
+		    1, UINT64_MAX, 0 },
+	};
+	static const char want[] =
+	    "NAME                  RUNNING    TOTAL STATUS            CPU        MEM     UPTIME\n"
+	    "------------------------------------------------------------------------------\n"
+	    "web                         2        2 running          0.0%         0B      1h 2m\n"
+	    "batch                       0        1 stopped (exit code: 0)     1.5%       1.0M         0s\n"
+	    "a-very-long-proce... 12345678 123456789 crashed        123.4%       5.0G      1d 1h\n"
+	    "\xc3\xa9lan-vital                  1        1 unhealthy        0.1%      1023B        59s\n"
+	    "exactly-twenty-bytes        0        0                 -0.0% 17179869184.0G 213503982334601d 7h\n";
+	char	*out;
+
+	(void)state;
+	out = render_list(rows, sizeof(rows) / sizeof(rows[0]));
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* Multi-byte names: cut on a character, padded by characters. */
+static void
+t_list_utf8(void **state)
+{
+	static const struct fmt_row rows[] = {
+		{ JA JA JA JA, 1, 2, "running", 1, 7.25f, 1, 2048, 1, 61, 0 },
+		{ NULL, 0, 1, NULL, 0, 0, 0, 0, 0, 0, 0 },
+		{ "x", 0, 1, "st\xc3\xb6pped", 0, 0, 0, 0, 0, 0, 0 },
+	};
+	static const char want[] =
+	    "NAME                  RUNNING    TOTAL STATUS            CPU        MEM     UPTIME\n"
+	    "------------------------------------------------------------------------------\n"
+	    JA "\xe6\x97\xa5\xe6\x9c\xac..."
+	    "                    1        2 running          7.2%       2.0K      1m 1s\n"
+	    "                            0        1                  0.0%         0B         0s\n"
+	    "x                           0        1 st\xc3\xb6pped          0.0%         0B         0s\n";
+	char	*out;
+
+	(void)state;
+	out = render_list(rows, sizeof(rows) / sizeof(rows[0]));
+	assert_string_equal(out, want);
+	free(out);
+}
+
+static void
+t_detail(void **state)
+{
+	static const char *const args[] = { "server.js", "--port", "8080" };
+	static const struct fmt_instance inst[] = {
+		{ 0, 1, 1234, "running", 1, 0.5f, 1, 52428800, 1, 3725, 0 },
+		{ 1, 0, 0, "stopped (exit code: 1)", 0, 0, 0, 0, 0, 0, 3 },
+		{ 10, 1, 4294967295U, "stopping", 1, 100.0f, 1, 1536, 1, 86400,
+		    4294967295U },
+	};
+	struct fmt_detail d = {
+		"web", "3f2b8c1e-9a7d-4e5f-8b6a-1c2d3e4f5a6b", "/usr/bin/node",
+		args, 3, "/srv/web", 3, "claude-work", inst, 3
+	};
+	static const char want[] =
+	    "Name:        web\n"
+	    "ID:          3f2b8c1e-9a7d-4e5f-8b6a-1c2d3e4f5a6b\n"
+	    "Command:     /usr/bin/node server.js --port 8080\n"
+	    "Working Dir: /srv/web\n"
+	    "Instances:   3\n"
+	    "Credentials: claude-work\n"
+	    "\n"
+	    "Instance Details:\n"
+	    "  [0] PID:   1234  State: running       CPU:   0.5%  Mem:    50.0M  Uptime:    1h 2m  Restarts: 0\n"
+	    "  [1] PID:      -  State: stopped (exit code: 1)  CPU:   0.0%  Mem:       0B  Uptime:       0s  Restarts: 3\n"
+	    "  [10] PID: 4294967295  State: stopping      CPU: 100.0%  Mem:     1.5K  Uptime:    1d 0h  Restarts: 4294967295\n";
+	char	*out;
+
+	(void)state;
+	out = render_detail(&d);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* No args leaves upstream's trailing space; optional lines left out. */
+static void
+t_detail_minimal(void **state)
+{
+	struct fmt_detail d = {
+		"solo", "00000000-0000-0000-0000-000000000000", "sleep",
+		NULL, 0, NULL, 1, NULL, NULL, 0
+	};
+	static const char want[] =
+	    "Name:        solo\n"
+	    "ID:          00000000-0000-0000-0000-000000000000\n"
+	    "Command:     sleep \n"
+	    "Instances:   1\n"
+	    "\n"
+	    "Instance Details:\n";
+	char	*out;
+
+	(void)state;
+	out = render_detail(&d);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* A state with multi-byte characters is padded by characters. */
+static void
+t_detail_utf8_state(void **state)
+{
+	static const struct fmt_instance inst[] = {
+		{ 2, 1, 7, "\xc3\xa9tat", 1, NAN, 0, 0, 0, 0, 1 },
+	};
+	struct fmt_detail d = {
+		"n", "i", "c", NULL, 0, NULL, 1, NULL, inst, 1
+	};
+	static const char want[] =
+	    "Name:        n\n"
+	    "ID:          i\n"
+	    "Command:     c \n"
+	    "Instances:   1\n"
+	    "\n"
+	    "Instance Details:\n"
+	    "  [2] PID:      7  State: \xc3\xa9tat          CPU:   NaN%  Mem:       0B  Uptime:       0s  Restarts: 1\n";
+	char	*out;
+
+	(void)state;
+	out = render_detail(&d);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_bytes),
+		cmocka_unit_test(t_duration),
+		cmocka_unit_test(t_small_buffers),
+		cmocka_unit_test(t_float1),
+		cmocka_unit_test(t_state),
+		cmocka_unit_test(t_utf8_decode),
+		cmocka_unit_test(t_utf8_clip),
+		cmocka_unit_test(t_truncate),
+		cmocka_unit_test(t_list_empty),
+		cmocka_unit_test(t_list_table),
+		cmocka_unit_test(t_list_utf8),
+		cmocka_unit_test(t_detail),
+		cmocka_unit_test(t_detail_minimal),
+		cmocka_unit_test(t_detail_utf8_state),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

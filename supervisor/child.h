@@ -1,0 +1,102 @@
+/*
+ * child.h -- what the runner uses to deal with child processes:
+ * spawning (spawn.c), reading their output (output.c) and looking at
+ * them through the kernel (procstat.c).
+ */
+#ifndef APM2_CHILD_H
+#define APM2_CHILD_H
+
+#include <sys/types.h>
+#include <sys/resource.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- spawn.c ---- */
+
+/*
+ * Everything the child needs, built before the fork: between vfork and
+ * exec the child only makes system calls on this data.
+ */
+struct spawn_req {
+	char *const	*argv;		/* argv[0]: the command */
+	char *const	*envp;
+	const char	*path;		/* the child's PATH; NULL: default */
+	const char	*cwd;		/* NULL: stay in ours */
+	int		 setid;		/* switch to uid/gid/groups */
+	uid_t		 uid;
+	gid_t		 gid;
+	const gid_t	*groups;
+	int		 ngroups;
+	int		 has_umask;
+	mode_t		 umask;
+	int		 fd_in;		/* becomes 0 */
+	int		 fd_out;	/* becomes 1 */
+	int		 fd_err;	/* becomes 2 */
+	struct rlimit	 nofile;	/* RLIMIT_NOFILE to restore */
+};
+
+/*
+ * Start a child: new session, credentials, umask, descriptors, signal
+ * state, cwd, then exec (PATH search with the child's PATH).  Returns
+ * the pid and, in *statusfd, the non-blocking read end of a close-on-
+ * exec pipe: EOF when the exec succeeded, else the child's errno.
+ * -1 with errno when no child could be made.
+ */
+pid_t	spawn_process(const struct spawn_req *, int *statusfd);
+/* 0: exec succeeded; > 0: the child's errno; -1: not known yet. */
+int	spawn_status(int);
+
+/* ---- output.c ---- */
+
+#define OUTPUT_STDOUT	0
+#define OUTPUT_STDERR	1
+
+/*
+ * Called for each chunk read, in order; len 0 once at EOF.  A NULL
+ * callback discards the data (the pipe is still read, so the child
+ * never blocks on a full pipe).
+ */
+typedef void	(*output_cb)(void *, int, const char *, size_t);
+
+struct output;
+
+/* Watch a non-blocking read end; the output owns fd from now on. */
+struct output	*output_attach(int, int, output_cb, void *);
+/* Read what is in the pipe now; 1 when EOF was reached. */
+int		 output_drain(struct output *);
+/* The caller is done with it: read on until EOF, then free. */
+void		 output_release(struct output *);
+/* Read what every pipe holds right now (before exit). */
+void		 output_flush_all(void);
+
+/* ---- procstat.c ---- */
+
+struct pstat {
+	pid_t		pid;
+	pid_t		ppid;
+	pid_t		pgid;
+	pid_t		sid;
+	int		zombie;
+	uint64_t	cpu_ns;		/* user + system time */
+	uint64_t	rss;		/* resident bytes */
+};
+
+/* Every process of the system at one moment. */
+struct ptable {
+	struct pstat	*p;
+	size_t		 n;
+};
+
+int	procstat_get(pid_t, struct pstat *);
+int	ptable_load(struct ptable *);
+void	ptable_free(struct ptable *);
+/*
+ * Our own children, as the kernel lists them: the count (at most max
+ * stored), or -1 when the system cannot tell cheaply.
+ */
+int	procstat_children(pid_t, pid_t *, size_t);
+/* 1 if pid's initial environment holds both "k1" and "k2" entries. */
+int	procstat_env_has(pid_t, const char *, const char *);
+
+#endif /* APM2_CHILD_H */

@@ -1,0 +1,335 @@
+/*
+ * daemon.c -- what happens before the event loop exists: the pid file,
+ * the control socket and daemonizing.
+ *
+ * Every step that can fail does so while the launching command still has
+ * its terminal, with the reason in a buffer the caller prints.  After the
+ * double fork the launcher waits on a pipe until the daemon says it is
+ * ready to answer (or why it is not), so its exit status means something.
+ */
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "supervisor.h"
+
+/*
+ * Create the missing parents of path.  Directories we create get mode
+ * `mode`; when root_owned, also owner root:root (the socket directory,
+ * CTR-D006).  Existing directories are left alone.
+ */
+int
+mkdir_parents(const char *path, mode_t mode, int root_owned)
+{
+	char	 buf[PATH_MAX];
+	char	*p;
+	int	 last;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((p = strrchr(buf, '/')) == NULL || p == buf)
+		return (0);
+	*p = '\0';
+	for (p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		last = (*p == '\0');
+		*p = '\0';
+		if (mkdir(buf, mode) == 0) {
+			if (root_owned && geteuid() == 0 &&
+			    chown(buf, 0, 0) == -1)
+				return (-1);
+			/* mkdir's mode is filtered by the umask. */
+			if (chmod(buf, mode) == -1)
+				return (-1);
+		} else if (errno != EEXIST)
+			return (-1);
+		if (last)
+			break;
+		*p = '/';
+	}
+	return (0);
+}
+
+/*
+ * Open and lock the pid file.  The lock lives as long as the descriptor,
+ * which survives the forks, so a second daemon cannot take it over.
+ */
+int
+pid_lock(const char *path, char *err, size_t errlen)
+{
+	char	buf[32];
+	ssize_t	n;
+	int	fd;
+
+	if (mkdir_parents(path, 0755, 0) == -1) {
+		snprintf(err, errlen, "cannot create the directory of %s: %s",
+		    path, strerror(errno));
+		return (-1);
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1) {
+		snprintf(err, errlen, "pid file %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK) {
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			snprintf(err, errlen, "pid file %s is locked: another "
+			    "apm2d is running%s%s%s", path,
+			    buf[0] ? " (pid " : "", buf, buf[0] ? ")" : "");
+		} else
+			snprintf(err, errlen, "pid file %s: lock: %s", path,
+			    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/* The final pid and a newline, written after daemonizing (CTR-D014). */
+int
+pid_write(int fd)
+{
+	char	buf[32];
+	int	len;
+
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, len, 0) != len)
+		return (-1);
+	return (0);
+}
+
+/*
+ * Is somebody answering on this socket path?  1 yes, 0 no (stale),
+ * -1 cannot tell.
+ */
+static int
+socket_alive(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd, r;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (r == 0)
+		return (1);
+	if (errno == ECONNREFUSED || errno == ENOENT)
+		return (0);
+	return (-1);
+}
+
+/*
+ * Bind and listen on the control socket.  A file left by a dead daemon is
+ * removed, but only after connect() shows nobody answers on it: upstream
+ * deleted a live daemon's socket (CTR-D005 done right).
+ */
+int
+control_listen(const struct daemon_config *dc, char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	mode_t			 old;
+	int			 fd, alive;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, dc->socket, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", dc->socket);
+		return (-1);
+	}
+	if (mkdir_parents(dc->socket, 0755, 1) == -1) {
+		snprintf(err, errlen, "cannot create the directory of %s: %s",
+		    dc->socket, strerror(errno));
+		return (-1);
+	}
+	if (lstat(dc->socket, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket",
+			    dc->socket);
+			return (-1);
+		}
+		alive = socket_alive(dc->socket);
+		if (alive == 1) {
+			snprintf(err, errlen, "socket %s is in use: another "
+			    "daemon is answering on it", dc->socket);
+			return (-1);
+		}
+		if (alive == -1) {
+			snprintf(err, errlen, "socket %s: cannot tell whether "
+			    "it is in use: %s", dc->socket, strerror(errno));
+			return (-1);
+		}
+		if (unlink(dc->socket) == -1 && errno != ENOENT) {
+			snprintf(err, errlen, "cannot remove stale socket %s: "
+			    "%s", dc->socket, strerror(errno));
+			return (-1);
+		}
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return (-1);
+	}
+	/* Never let the socket be reachable with a wider mode. */
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		snprintf(err, errlen, "bind %s: %s", dc->socket,
+		    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	umask(old);
+	if ((dc->socket_group != NULL &&
+	    chown(dc->socket, (uid_t)-1, dc->socket_gid) == -1) ||
+	    chmod(dc->socket, dc->socket_mode) == -1) {
+		snprintf(err, errlen, "%s: %s", dc->socket, strerror(errno));
+		unlink(dc->socket);
+		close(fd);
+		return (-1);
+	}
+	if (listen(fd, 128) == -1) {
+		snprintf(err, errlen, "listen %s: %s", dc->socket,
+		    strerror(errno));
+		unlink(dc->socket);
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/*
+ * Double fork, new session, cwd "/", stdio on /dev/null, umask 022.  The
+ * launcher (the original process) waits on a pipe for the daemon's word:
+ * "OK" and exit 0, or a reason printed and exit 1.  Returns the write end
+ * of that pipe in the daemon.
+ */
+int
+daemonize(char *err, size_t errlen)
+{
+	char		 buf[1024];
+	struct pollfd	 pfd;
+	size_t		 off = 0;
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 p[2], fd, r;
+	time_t		 deadline;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return (-1);
+	}
+	switch ((pid = fork())) {
+	case -1:
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return (-1);
+	case 0:
+		break;
+	default:
+		/* The launcher: wait for the daemon's verdict. */
+		close(p[1]);
+		deadline = time(NULL) + LAUNCH_READY_TIMEOUT;
+		for (;;) {
+			pfd.fd = p[0];
+			pfd.events = POLLIN;
+			r = poll(&pfd, 1, 1000);
+			if (r == -1 && errno != EINTR)
+				break;
+			if (r > 0) {
+				n = read(p[0], buf + off,
+				    sizeof(buf) - 1 - off);
+				if (n <= 0)
+					break;
+				off += n;
+				if (off == sizeof(buf) - 1)
+					break;
+			}
+			if (time(NULL) >= deadline) {
+				fprintf(stderr, "apm2d: the daemon did not "
+				    "report ready within %d s\n",
+				    LAUNCH_READY_TIMEOUT);
+				_exit(1);
+			}
+		}
+		buf[off] = '\0';
+		if (strcmp(buf, "OK\n") == 0)
+			_exit(0);
+		if (off == 0)
+			fprintf(stderr, "apm2d: the daemon exited during "
+			    "start-up\n");
+		else
+			fprintf(stderr, "apm2d: %s", buf);
+		_exit(1);
+	}
+
+	close(p[0]);
+	if (setsid() == -1)
+		_exit(1);
+	switch (fork()) {
+	case -1:
+		n = snprintf(buf, sizeof(buf), "fork: %s\n", strerror(errno));
+		if (write(p[1], buf, n) == -1)
+			_exit(1);
+		_exit(1);
+	case 0:
+		break;
+	default:
+		_exit(0);
+	}
+	if (chdir("/") == -1)
+		_exit(1);
+	umask(022);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return (p[1]);
+}
+
+/* Tell the launcher how start-up went; NULL means ready. */
+void
+daemon_ready(int fd, const char *why)
+{
+	char	buf[1024];
+	int	len;
+
+	if (fd == -1)
+		return;
+	if (why == NULL)
+		len = snprintf(buf, sizeof(buf), "OK\n");
+	else
+		len = snprintf(buf, sizeof(buf), "%s\n", why);
+	if (len > (int)sizeof(buf) - 1)
+		len = sizeof(buf) - 1;
+	if (len > 0 && write(fd, buf, len) == -1)
+		log_warn("cannot report to the launcher");
+	close(fd);
+}

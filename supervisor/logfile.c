@@ -1,0 +1,1094 @@
+/*
+ * logfile.c -- log destination files: buffering, timestamps, rotation,
+ * compression and error accounting (see logfile.h).
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "logfile.h"
+
+#define GEN_SUFFIX_MAX	16	/* ".4294967295.gz" + NUL */
+#define TMP_SUFFIX	".gz.tmp"
+
+enum seg_kind {
+	SEG_STRF,		/* strftime(3) of the UTC time */
+	SEG_EPOCH,		/* %s */
+	SEG_FRAC		/* fractional seconds */
+};
+
+struct tsseg {
+	enum seg_kind	 kind;
+	char		*fmt;		/* SEG_STRF, with a sentinel 'x' */
+	int		 digits;	/* SEG_FRAC: 3, 6, 9; 0 = %.f */
+	int		 dot;
+	size_t		 off, len;	/* rendered text in cache */
+};
+
+struct tsfmt {
+	struct tsseg	*segs;
+	size_t		 nsegs;
+	int		 valid;		/* cache holds cached_sec */
+	int		 broken;	/* cached_sec could not be rendered */
+	time_t		 cached_sec;
+	char		 cache[LOGFILE_TS_MAX];
+};
+
+struct lf_job {
+	LIST_ENTRY(lf_job)	 entry;
+	pid_t			 pid;
+	struct logfile		*lf;	/* NULL once the file was closed */
+	uint32_t		 gen;	/* generation compressed, 0 dropped */
+};
+
+struct logfile {
+	char			*path;
+	char			*tmp;		/* compression output */
+	int			 fd;
+	int			 regular;
+	uid_t			 uid;
+	gid_t			 gid;
+	int			 timestamp;
+	struct tsfmt		 ts;
+	enum rotation_mode	 mode;
+	uint64_t		 max_size;
+	uint32_t		 max_files;
+	int			 compress;
+	int			 compress_failed;
+	struct lf_job		*job;
+	uint64_t		 size;		/* file + buffer */
+	uint64_t		 base;		/* size counts from here */
+	int			 have_period;
+	int64_t			 period;
+	char			*buf;
+	size_t			 blen;
+	int			 ev;
+	int			 in_episode;
+	int			 err;
+	uint64_t		 lost;
+	uint64_t		 episode_lost;
+	char			 errmsg[PATH_MAX + 128];
+};
+
+static LIST_HEAD(, lf_job)	jobs = LIST_HEAD_INITIALIZER(jobs);
+static char			gzip_path[PATH_MAX];
+
+static int	 seg_add(struct tsfmt *, enum seg_kind, const char *, size_t,
+		    int, int);
+static int	 ts_compile(struct tsfmt *, const char *, char *, size_t);
+static void	 ts_free(struct tsfmt *);
+static int	 ts_render_sec(struct tsfmt *, time_t);
+static int	 ts_render(struct tsfmt *, const struct timespec *, char *,
+		    size_t);
+static int	 open_fd(struct logfile *, int *, uint64_t *, time_t *, char *,
+		    size_t);
+static void	 gen_name(const struct logfile *, uint32_t, int, char *,
+		    size_t);
+static int	 gen_exists(const struct logfile *, uint32_t, int);
+static int64_t	 period_of(const struct logfile *, time_t);
+static void	 lf_emit(struct logfile *, const char *, size_t);
+static void	 lf_put(struct logfile *, const char *, size_t);
+static void	 lf_flush(struct logfile *);
+static void	 lf_rotate(struct logfile *);
+static void	 lf_time_check(struct logfile *, const struct timespec *);
+static void	 lf_size_check(struct logfile *, uint64_t);
+static void	 lf_compress_next(struct logfile *);
+static int	 lf_compress_start(struct logfile *, uint32_t);
+static const char *gzip_find(void);
+static int	 take_ev(struct logfile *);
+static void	 now_if_null(const struct timespec **, struct timespec *);
+
+/* Timestamp formats. */
+
+static int
+seg_add(struct tsfmt *t, enum seg_kind kind, const char *fmt, size_t flen,
+    int digits, int dot)
+{
+	struct tsseg	*s;
+
+	if (kind == SEG_STRF && flen == 0)
+		return (0);
+	if ((s = reallocarray(t->segs, t->nsegs + 1, sizeof(*s))) == NULL)
+		return (-1);
+	t->segs = s;
+	s = &t->segs[t->nsegs];
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	s->digits = digits;
+	s->dot = dot;
+	if (kind == SEG_STRF) {
+		/* The sentinel tells an empty result from a failure. */
+		if ((s->fmt = malloc(flen + 2)) == NULL)
+			return (-1);
+		memcpy(s->fmt, fmt, flen);
+		s->fmt[flen] = 'x';
+		s->fmt[flen + 1] = '\0';
+	}
+	t->nsegs++;
+	return (0);
+}
+
+/*
+ * Split a chrono-style format into strftime(3) pieces and the parts we
+ * render ourselves.  The render check is done by the callers.
+ */
+static int
+ts_compile(struct tsfmt *t, const char *fmt, char *err, size_t errlen)
+{
+	char		*cur;
+	size_t		 n = 0, cap, k;
+	const char	*p, *q, *lit;
+	int		 rv = -1, d;
+
+	memset(t, 0, sizeof(*t));
+	/* Worst growth: "%+" becomes 23 bytes of strftime format. */
+	cap = strlen(fmt) * 12 + 1;
+	if ((cur = malloc(cap)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (-1);
+	}
+	for (p = fmt; *p != '\0'; ) {
+		if (*p != '%') {
+			cur[n++] = *p++;
+			continue;
+		}
+		q = p + 1;
+		lit = NULL;
+		d = -1;
+		if (*q == '\0' || *q == '%') {
+			lit = "%%";
+			p = *q == '\0' ? q : q + 1;
+		} else if (q[0] == '.' && (q[1] == '3' || q[1] == '6' ||
+		    q[1] == '9') && q[2] == 'f') {
+			d = q[1] - '0';
+			if (seg_add(t, SEG_STRF, cur, n, 0, 0) == -1 ||
+			    seg_add(t, SEG_FRAC, NULL, 0, d, 1) == -1)
+				goto nomem;
+			n = 0;
+			p = q + 3;
+		} else if (q[0] == '.' && q[1] == 'f') {
+			if (seg_add(t, SEG_STRF, cur, n, 0, 0) == -1 ||
+			    seg_add(t, SEG_FRAC, NULL, 0, 0, 1) == -1)
+				goto nomem;
+			n = 0;
+			p = q + 2;
+		} else if ((q[0] == '3' || q[0] == '6' || q[0] == '9') &&
+		    q[1] == 'f') {
+			if (seg_add(t, SEG_STRF, cur, n, 0, 0) == -1 ||
+			    seg_add(t, SEG_FRAC, NULL, 0, q[0] - '0', 0) == -1)
+				goto nomem;
+			n = 0;
+			p = q + 2;
+		} else if (q[0] == 'f' || q[0] == 's') {
+			if (seg_add(t, SEG_STRF, cur, n, 0, 0) == -1 ||
+			    (q[0] == 'f' ? seg_add(t, SEG_FRAC, NULL, 0, 9, 0) :
+			    seg_add(t, SEG_EPOCH, NULL, 0, 0, 0)) == -1)
+				goto nomem;
+			n = 0;
+			p = q + 1;
+		} else if (q[0] == 'Z') {
+			lit = "UTC";
+			p = q + 1;
+		} else if (q[0] == 'z') {
+			lit = "+0000";
+			p = q + 1;
+		} else if (q[0] == ':' && q[1] == 'z') {
+			lit = "+00:00";
+			p = q + 2;
+		} else if (q[0] == ':' && q[1] == ':' && q[2] == 'z') {
+			lit = "+00:00:00";
+			p = q + 3;
+		} else if (q[0] == ':' && q[1] == ':' && q[2] == ':' &&
+		    q[3] == 'z') {
+			lit = "+00";
+			p = q + 4;
+		} else if (q[0] == '+') {
+			k = strlen("%Y-%m-%dT%H:%M:%S");
+			memcpy(cur + n, "%Y-%m-%dT%H:%M:%S", k);
+			n += k;
+			if (seg_add(t, SEG_STRF, cur, n, 0, 0) == -1 ||
+			    seg_add(t, SEG_FRAC, NULL, 0, 0, 1) == -1)
+				goto nomem;
+			n = 0;
+			lit = "+00:00";
+			p = q + 1;
+		} else {
+			/* strftime's own conversion: copied through. */
+			cur[n++] = *p++;
+			continue;
+		}
+		if (lit != NULL) {
+			k = strlen(lit);
+			memcpy(cur + n, lit, k);
+			n += k;
+		}
+	}
+	if (seg_add(t, SEG_STRF, cur, n, 0, 0) == -1)
+		goto nomem;
+	rv = 0;
+	goto out;
+ nomem:
+	snprintf(err, errlen, "out of memory");
+	ts_free(t);
+ out:
+	free(cur);
+	return (rv);
+}
+
+static void
+ts_free(struct tsfmt *t)
+{
+	size_t	i;
+
+	for (i = 0; i < t->nsegs; i++)
+		free(t->segs[i].fmt);
+	free(t->segs);
+	t->segs = NULL;
+	t->nsegs = 0;
+}
+
+/*
+ * Render the per-second parts into the cache.  Room is kept for every
+ * fraction (10 bytes each) so a whole timestamp fits LOGFILE_TS_MAX.
+ */
+static int
+ts_render_sec(struct tsfmt *t, time_t sec)
+{
+	struct tm	 tm;
+	struct tsseg	*s;
+	size_t		 i, used = 0, room, r;
+	int		 w;
+
+	t->valid = 1;
+	t->cached_sec = sec;
+	t->broken = 1;
+	for (i = 0; i < t->nsegs; i++)
+		if (t->segs[i].kind == SEG_FRAC)
+			used += 10;
+	if (used > sizeof(t->cache) || gmtime_r(&sec, &tm) == NULL)
+		return (-1);
+	room = sizeof(t->cache) - used;
+	used = 0;
+	for (i = 0; i < t->nsegs; i++) {
+		s = &t->segs[i];
+		s->off = used;
+		s->len = 0;
+		if (s->kind == SEG_STRF) {
+			if (room - used < 2)
+				return (-1);
+			r = strftime(t->cache + used, room - used, s->fmt, &tm);
+			if (r == 0)
+				return (-1);
+			s->len = r - 1;		/* the sentinel */
+		} else if (s->kind == SEG_EPOCH) {
+			w = snprintf(t->cache + used, room - used, "%lld",
+			    (long long)sec);
+			if (w < 0 || (size_t)w >= room - used)
+				return (-1);
+			s->len = (size_t)w;
+		}
+		used += s->len;
+	}
+	t->broken = 0;
+	return (0);
+}
+
+/* The timestamp for ts into out (at least LOGFILE_TS_MAX bytes). */
+static int
+ts_render(struct tsfmt *t, const struct timespec *ts, char *out, size_t len)
+{
+	struct tsseg	*s;
+	size_t		 i, n = 0;
+	long		 ns, div;
+	int		 d, k;
+
+	if (!t->valid || t->cached_sec != ts->tv_sec)
+		(void)ts_render_sec(t, ts->tv_sec);
+	if (t->broken)
+		return (-1);
+	ns = ts->tv_nsec;
+	if (ns < 0 || ns > 999999999)
+		ns = 0;
+	for (i = 0; i < t->nsegs; i++) {
+		s = &t->segs[i];
+		if (s->kind != SEG_FRAC) {
+			if (len - n < s->len)
+				return (-1);
+			memcpy(out + n, t->cache + s->off, s->len);
+			n += s->len;
+			continue;
+		}
+		d = s->digits;
+		if (d == 0) {		/* %.f: as many digits as needed */
+			if (ns == 0)
+				continue;
+			d = ns % 1000000 == 0 ? 3 : ns % 1000 == 0 ? 6 : 9;
+		}
+		if (len - n < (size_t)d + 1)
+			return (-1);
+		if (s->dot)
+			out[n++] = '.';
+		for (div = 1, k = d; k < 9; k++)
+			div *= 10;
+		for (k = d - 1; k >= 0; k--) {
+			out[n + k] = (char)('0' + (ns / div) % 10);
+			div *= 10;
+		}
+		n += d;
+	}
+	return ((int)n);
+}
+
+int
+logfile_format_check(const char *fmt, char *err, size_t errlen)
+{
+	/* A long weekday and month, and the turn of the epoch. */
+	static const time_t	 samples[] = { 1632959999, 0 };
+	struct tsfmt		 t;
+	char			 buf[LOGFILE_TS_MAX];
+	struct timespec		 ts;
+	size_t			 i;
+
+	if (ts_compile(&t, fmt, err, errlen) == -1)
+		return (-1);
+	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		ts.tv_sec = samples[i];
+		ts.tv_nsec = 123456789;
+		if (ts_render(&t, &ts, buf, sizeof(buf)) == -1) {
+			snprintf(err, errlen, "timestamp_format \"%s\" renders "
+			    "longer than %d bytes", fmt, LOGFILE_TS_MAX);
+			ts_free(&t);
+			return (-1);
+		}
+	}
+	ts_free(&t);
+	return (0);
+}
+
+int
+logfile_strftime(const char *fmt, const struct timespec *ts, char *buf,
+    size_t len)
+{
+	struct tsfmt	 t;
+	char		 tmp[LOGFILE_TS_MAX], err[64];
+	int		 n;
+
+	if (ts_compile(&t, fmt, err, sizeof(err)) == -1)
+		return (-1);
+	n = ts_render(&t, ts, tmp, sizeof(tmp));
+	ts_free(&t);
+	if (n == -1 || (size_t)n >= len)
+		return (-1);
+	memcpy(buf, tmp, (size_t)n);
+	buf[n] = '\0';
+	return (n);
+}
+
+/* Files and directories. */
+
+int
+logfile_mkdirs(const char *path, uid_t uid, gid_t gid)
+{
+	char		 dir[PATH_MAX];
+	struct stat	 st;
+	char		*p;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	/* Each prefix ending before a '/', the last component excluded. */
+	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		if (p[-1] == '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, LOGFILE_DIR_MODE) == 0) {
+			/* mkdir's mode went through the umask. */
+			if (chmod(dir, LOGFILE_DIR_MODE) == -1 ||
+			    (uid != (uid_t)-1 && chown(dir, uid, gid) == -1))
+				return (-1);
+		} else if (errno != EEXIST)
+			return (-1);
+		else if (stat(dir, &st) == -1)
+			return (-1);
+		else if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			return (-1);
+		}
+		*p = '/';
+	}
+	return (0);
+}
+
+/*
+ * Open lf->path for appending (see logfile.h for modes and owners).
+ * The size of the file, and its mtime when it is not empty.
+ */
+static int
+open_fd(struct logfile *lf, int *fdp, uint64_t *sizep, time_t *mtimep,
+    char *err, size_t errlen)
+{
+	const int	 fl = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
+			    O_CLOEXEC;
+	struct stat	 st;
+	int		 fd = -1, created = 0, tries;
+
+	for (tries = 0; tries < 3 && fd == -1; tries++) {
+		if ((fd = open(lf->path, fl | O_CREAT | O_EXCL,
+		    LOGFILE_FILE_MODE)) != -1)
+			created = 1;
+		else if (errno == EEXIST)
+			fd = open(lf->path, fl);
+		if (fd == -1 && errno != ENOENT && errno != EEXIST)
+			break;
+	}
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: %s", lf->path, strerror(errno));
+		return (-1);
+	}
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	lf->regular = S_ISREG(st.st_mode);
+	if (lf->regular) {
+		if (created) {
+			if (fchmod(fd, LOGFILE_FILE_MODE) == -1)
+				goto fail;
+		} else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+		    fchmod(fd, st.st_mode & 07755) == -1)
+			goto fail;
+		if (lf->uid != (uid_t)-1 && (st.st_uid != lf->uid ||
+		    st.st_gid != lf->gid) && fchown(fd, lf->uid, lf->gid) == -1)
+			goto fail;
+	}
+	*fdp = fd;
+	*sizep = lf->regular ? (uint64_t)st.st_size : 0;
+	*mtimep = st.st_mtime;
+	return (0);
+ fail:
+	snprintf(err, errlen, "%s: %s", lf->path, strerror(errno));
+	close(fd);
+	return (-1);
+}
+
+struct logfile *
+logfile_open(const char *path, const struct log_config *lc, uid_t uid,
+    gid_t gid, char *err, size_t errlen)
+{
+	struct logfile	*lf;
+	time_t		 mtime;
+
+	if (strlen(path) + GEN_SUFFIX_MAX + sizeof(TMP_SUFFIX) >= PATH_MAX) {
+		snprintf(err, errlen, "%s: file name too long", path);
+		return (NULL);
+	}
+	if ((lf = calloc(1, sizeof(*lf))) == NULL ||
+	    (lf->path = strdup(path)) == NULL ||
+	    asprintf(&lf->tmp, "%s%s", path, TMP_SUFFIX) == -1 ||
+	    (lf->buf = malloc(LOGFILE_BUFSZ)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		if (lf != NULL) {
+			free(lf->path);
+			free(lf);
+		}
+		return (NULL);
+	}
+	lf->fd = -1;
+	lf->uid = uid;
+	lf->gid = gid;
+	lf->mode = ROTATE_SIZE;
+	lf->max_size = LOGFILE_DEFAULT_MAX_SIZE;
+	lf->max_files = LOGFILE_DEFAULT_MAX_FILES;
+	if (lc != NULL) {
+		lf->timestamp = lc->timestamp;
+		lf->mode = lc->rotation.mode;
+		lf->max_size = lc->rotation.max_size;
+		lf->max_files = lc->rotation.max_files;
+		lf->compress = lc->rotation.compress;
+	}
+	if (lf->max_size == 0)
+		lf->max_size = 1;
+	if (lf->max_files == 0)
+		lf->max_files = 1;
+	if (lf->timestamp && (logfile_format_check(lc->timestamp_format !=
+	    NULL ? lc->timestamp_format : CONFIG_DEFAULT_TIMESTAMP_FORMAT,
+	    err, errlen) == -1 || ts_compile(&lf->ts, lc->timestamp_format !=
+	    NULL ? lc->timestamp_format : CONFIG_DEFAULT_TIMESTAMP_FORMAT,
+	    err, errlen) == -1))
+		goto fail;
+	if (open_fd(lf, &lf->fd, &lf->size, &mtime, err, errlen) == -1)
+		goto fail;
+	if (lf->regular && lf->size > 0) {
+		lf->have_period = 1;
+		lf->period = period_of(lf, mtime);
+	}
+	/* A leftover of a compression that never finished. */
+	if (lf->regular)
+		(void)unlink(lf->tmp);
+	lf_compress_next(lf);
+	return (lf);
+ fail:
+	ts_free(&lf->ts);
+	free(lf->buf);
+	free(lf->tmp);
+	free(lf->path);
+	free(lf);
+	return (NULL);
+}
+
+void
+logfile_close(struct logfile *lf)
+{
+	if (lf == NULL)
+		return;
+	lf_flush(lf);
+	if (lf->fd != -1)
+		close(lf->fd);
+	if (lf->job != NULL) {
+		/* logfile_reap() forgets it; the next open compresses. */
+		(void)kill(lf->job->pid, SIGTERM);
+		(void)unlink(lf->tmp);
+		lf->job->lf = NULL;
+	}
+	ts_free(&lf->ts);
+	free(lf->buf);
+	free(lf->tmp);
+	free(lf->path);
+	free(lf);
+}
+
+int
+logfile_reopen(struct logfile *lf, char *err, size_t errlen)
+{
+	int		 fd, regular = lf->regular;
+	uint64_t	 size;
+	time_t		 mtime;
+
+	lf_flush(lf);
+	if (open_fd(lf, &fd, &size, &mtime, err, errlen) == -1) {
+		lf->regular = regular;
+		return (-1);
+	}
+	close(lf->fd);
+	lf->fd = fd;
+	lf->size = size;
+	lf->base = 0;
+	lf->have_period = lf->regular && size > 0;
+	if (lf->have_period)
+		lf->period = period_of(lf, mtime);
+	return (take_ev(lf));
+}
+
+static void
+gen_name(const struct logfile *lf, uint32_t i, int gz, char *buf, size_t len)
+{
+	(void)snprintf(buf, len, "%s.%u%s", lf->path, i, gz ? ".gz" : "");
+}
+
+/* Does generation i exist: 1 plain, 2 gzipped, 3 both, 0 neither. */
+static int
+gen_exists(const struct logfile *lf, uint32_t i, int which)
+{
+	char		name[PATH_MAX];
+	struct stat	st;
+	int		r = 0;
+
+	gen_name(lf, i, 0, name, sizeof(name));
+	if ((which & 1) != 0 && lstat(name, &st) == 0)
+		r |= 1;
+	gen_name(lf, i, 1, name, sizeof(name));
+	if ((which & 2) != 0 && lstat(name, &st) == 0)
+		r |= 2;
+	return (r);
+}
+
+static int64_t
+period_of(const struct logfile *lf, time_t t)
+{
+	int64_t	d = lf->mode == ROTATE_HOURLY ? 3600 : 86400;
+	int64_t	q = (int64_t)t / d;
+
+	if ((int64_t)t % d < 0)
+		q--;
+	return (q);
+}
+
+/* Writing. */
+
+static int
+take_ev(struct logfile *lf)
+{
+	int	ev = lf->ev;
+
+	lf->ev = 0;
+	return (ev);
+}
+
+static void
+now_if_null(const struct timespec **now, struct timespec *buf)
+{
+	if (*now == NULL) {
+		clock_gettime(CLOCK_REALTIME, buf);
+		*now = buf;
+	}
+}
+
+/* write(2) it all or count what could not be written. */
+static void
+lf_emit(struct logfile *lf, const char *p, size_t n)
+{
+	ssize_t	w;
+
+	while (n > 0) {
+		if ((w = write(lf->fd, p, n)) == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			lf->err = w == 0 ? EIO : errno;
+			lf->lost += n;
+			lf->size = lf->size > n ? lf->size - n : 0;
+			if (lf->base > lf->size)
+				lf->base = lf->size;
+			if (!lf->in_episode) {
+				lf->in_episode = 1;
+				lf->episode_lost = 0;
+				lf->ev |= LOGFILE_EV_FAIL;
+			}
+			lf->episode_lost += n;
+			return;
+		}
+		if (lf->in_episode) {
+			lf->in_episode = 0;
+			lf->ev |= LOGFILE_EV_RECOVER;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+lf_flush(struct logfile *lf)
+{
+	if (lf->blen == 0)
+		return;
+	lf_emit(lf, lf->buf, lf->blen);
+	lf->blen = 0;
+}
+
+static void
+lf_put(struct logfile *lf, const char *p, size_t n)
+{
+	lf->size += n;
+	if (LOGFILE_BUFSZ - lf->blen >= n) {
+		memcpy(lf->buf + lf->blen, p, n);
+		lf->blen += n;
+		return;
+	}
+	lf_flush(lf);
+	if (n >= LOGFILE_BUFSZ) {
+		lf_emit(lf, p, n);
+		return;
+	}
+	memcpy(lf->buf, p, n);
+	lf->blen = n;
+}
+
+/* A new UTC day or hour rotates a non-empty file. */
+static void
+lf_time_check(struct logfile *lf, const struct timespec *now)
+{
+	int64_t	p;
+
+	if (lf->mode == ROTATE_SIZE || !lf->regular)
+		return;
+	p = period_of(lf, now->tv_sec);
+	if (!lf->have_period) {
+		lf->have_period = 1;
+		lf->period = p;
+		return;
+	}
+	if (p == lf->period)
+		return;
+	lf->period = p;
+	if (lf->size > 0)
+		lf_rotate(lf);
+}
+
+/* Rotate first if adding n bytes would take a non-empty file past max. */
+static void
+lf_size_check(struct logfile *lf, uint64_t n)
+{
+	uint64_t	used;
+
+	if (!lf->regular)
+		return;
+	used = lf->size - lf->base;
+	if (used > 0 && (used > lf->max_size || n > lf->max_size - used))
+		lf_rotate(lf);
+}
+
+static void
+lf_rotate(struct logfile *lf)
+{
+	char		 from[PATH_MAX], to[PATH_MAX], err[PATH_MAX + 64];
+	uint32_t	 g, i;
+	uint64_t	 size;
+	time_t		 mtime;
+	int		 fd, k;
+
+	lf_flush(lf);
+	if (!lf->regular)
+		return;
+	/* The contiguous run X.1 .. X.g; the oldest beyond max_files goes. */
+	for (g = 0; g < lf->max_files && gen_exists(lf, g + 1, 3) != 0; g++)
+		;
+	if (g == lf->max_files) {
+		for (k = 0; k < 2; k++) {
+			gen_name(lf, g, k, from, sizeof(from));
+			if (unlink(from) == -1 && errno != ENOENT)
+				goto fail_errno;
+		}
+		if (lf->job != NULL && lf->job->gen == g)
+			lf->job->gen = 0;
+		g--;
+	}
+	for (i = g; i >= 1; i--) {
+		for (k = 0; k < 2; k++) {
+			gen_name(lf, i, k, from, sizeof(from));
+			gen_name(lf, i + 1, k, to, sizeof(to));
+			if (rename(from, to) == -1 && errno != ENOENT)
+				goto fail_errno;
+		}
+		if (lf->job != NULL && lf->job->gen == i)
+			lf->job->gen = i + 1;
+	}
+	gen_name(lf, 1, 0, to, sizeof(to));
+	if (rename(lf->path, to) == -1)
+		goto fail_errno;
+	if (open_fd(lf, &fd, &size, &mtime, err, sizeof(err)) == -1) {
+		/* Put the file back and keep writing to it. */
+		(void)rename(to, lf->path);
+		lf->regular = 1;
+		snprintf(lf->errmsg, sizeof(lf->errmsg), "rotate %s", err);
+		goto fail;
+	}
+	close(lf->fd);
+	lf->fd = fd;
+	lf->size = size;
+	lf->base = 0;
+	lf->ev |= LOGFILE_EV_ROTATED;
+	lf->compress_failed = 0;
+	lf_compress_next(lf);
+	return;
+ fail_errno:
+	snprintf(lf->errmsg, sizeof(lf->errmsg), "rotate %s: %s", lf->path,
+	    strerror(errno));
+ fail:
+	/* Retry after another max_size bytes, or at the next period. */
+	lf->base = lf->size;
+	lf->ev |= LOGFILE_EV_ROTATE_FAIL;
+}
+
+int
+logfile_write_line(struct logfile *lf, int stream, const struct timespec *now,
+    const char *line, size_t len, int newline)
+{
+	char		 pre[LOGFILE_TS_MAX + 16];
+	struct timespec	 tsbuf;
+	size_t		 plen = 0;
+	int		 n;
+
+	now_if_null(&now, &tsbuf);
+	lf_time_check(lf, now);
+	if (lf->timestamp) {
+		pre[plen++] = '[';
+		if ((n = ts_render(&lf->ts, now, pre + 1, LOGFILE_TS_MAX)) > 0)
+			plen += (size_t)n;
+		memcpy(pre + plen, stream == LOGFILE_STDERR ? "] [stderr] " :
+		    "] [stdout] ", 11);
+		plen += 11;
+		newline = 1;
+	}
+	lf_size_check(lf, plen + len + (newline ? 1 : 0));
+	if (plen > 0)
+		lf_put(lf, pre, plen);
+	lf_put(lf, line, len);
+	if (newline)
+		lf_put(lf, "\n", 1);
+	return (take_ev(lf));
+}
+
+int
+logfile_write_raw(struct logfile *lf, const struct timespec *now,
+    const char *buf, size_t len)
+{
+	struct timespec	 tsbuf;
+	const char	*nl;
+	uint64_t	 used, room;
+	size_t		 k;
+
+	now_if_null(&now, &tsbuf);
+	lf_time_check(lf, now);
+	while (len > 0) {
+		used = lf->size - lf->base;
+		room = used < lf->max_size ? lf->max_size - used : 0;
+		if (!lf->regular || len <= room) {
+			if (lf->blen == 0 && len >= LOGFILE_DIRECT_MIN) {
+				lf->size += len;
+				lf_emit(lf, buf, len);
+			} else
+				lf_put(lf, buf, len);
+			break;
+		}
+		/* End this file at the last newline that fits. */
+		nl = room > 0 ? memrchr(buf, '\n', (size_t)room) : NULL;
+		if (nl != NULL)
+			k = (size_t)(nl - buf) + 1;
+		else if (used == 0)
+			k = (size_t)room;	/* no newline in a whole file */
+		else
+			k = 0;
+		lf_put(lf, buf, k);
+		buf += k;
+		len -= k;
+		lf_rotate(lf);
+	}
+	return (take_ev(lf));
+}
+
+int
+logfile_flush(struct logfile *lf)
+{
+	lf_flush(lf);
+	return (take_ev(lf));
+}
+
+int
+logfile_rotate(struct logfile *lf)
+{
+	if (lf->size > 0)
+		lf_rotate(lf);
+	return (take_ev(lf));
+}
+
+/* Compression. */
+
+void
+logfile_set_gzip(const char *path)
+{
+	if (path == NULL)
+		gzip_path[0] = '\0';
+	else
+		(void)strlcpy(gzip_path, path, sizeof(gzip_path));
+}
+
+static const char *
+gzip_find(void)
+{
+	static const char *const cand[] = { "/usr/bin/gzip", "/bin/gzip",
+	    NULL };
+	size_t	i;
+
+	if (gzip_path[0] != '\0')
+		return (access(gzip_path, X_OK) == 0 ? gzip_path : NULL);
+	for (i = 0; cand[i] != NULL; i++)
+		if (access(cand[i], X_OK) == 0)
+			return (cand[i]);
+	return (NULL);
+}
+
+/* Start on the newest generation still uncompressed, if any. */
+static void
+lf_compress_next(struct logfile *lf)
+{
+	char		name[PATH_MAX];
+	uint32_t	i;
+	int		e;
+
+	if (!lf->compress || !lf->regular || lf->job != NULL ||
+	    lf->compress_failed)
+		return;
+	for (i = 1; i <= lf->max_files; i++) {
+		if ((e = gen_exists(lf, i, 3)) == 0)
+			break;
+		if (e == 3) {
+			/* Compressed before a crash left the original. */
+			gen_name(lf, i, 0, name, sizeof(name));
+			(void)unlink(name);
+		} else if (e == 1) {
+			if (lf_compress_start(lf, i) == -1) {
+				lf->compress_failed = 1;
+				lf->ev |= LOGFILE_EV_COMPRESS_FAIL;
+			}
+			return;
+		}
+	}
+}
+
+static int
+lf_compress_start(struct logfile *lf, uint32_t gen)
+{
+	char		 name[PATH_MAX];
+	char *const	 argv[] = { "gzip", "-c", NULL };
+	const char	*gz;
+	struct lf_job	*job;
+	sigset_t	 none;
+	int		 in = -1, out = -1;
+
+	if ((gz = gzip_find()) == NULL) {
+		snprintf(lf->errmsg, sizeof(lf->errmsg), "%s: cannot "
+		    "compress: no gzip found", lf->path);
+		return (-1);
+	}
+	gen_name(lf, gen, 0, name, sizeof(name));
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		goto fail;
+	if ((in = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    (out = open(lf->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, LOGFILE_FILE_MODE)) == -1 ||
+	    fchmod(out, LOGFILE_FILE_MODE) == -1 ||
+	    (lf->uid != (uid_t)-1 && fchown(out, lf->uid, lf->gid) == -1))
+		goto fail;
+	switch (job->pid = fork()) {
+	case -1:
+		goto fail;
+	case 0:
+		/* Only async-signal-safe calls until exec. */
+		if (dup2(in, STDIN_FILENO) == -1 ||
+		    dup2(out, STDOUT_FILENO) == -1)
+			_exit(127);
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		(void)signal(SIGPIPE, SIG_DFL);
+		(void)signal(SIGTERM, SIG_DFL);
+		(void)setpriority(PRIO_PROCESS, 0, 10);
+		execv(gz, argv);
+		_exit(127);
+	}
+	close(in);
+	close(out);
+	job->lf = lf;
+	job->gen = gen;
+	LIST_INSERT_HEAD(&jobs, job, entry);
+	lf->job = job;
+	return (0);
+ fail:
+	snprintf(lf->errmsg, sizeof(lf->errmsg), "compress %s: %s", name,
+	    strerror(errno));
+	if (in != -1)
+		close(in);
+	if (out != -1) {
+		close(out);
+		(void)unlink(lf->tmp);
+	}
+	free(job);
+	return (-1);
+}
+
+int
+logfile_reap(pid_t pid, int status)
+{
+	char		 name[PATH_MAX];
+	struct lf_job	*job;
+	struct logfile	*lf;
+
+	LIST_FOREACH(job, &jobs, entry)
+		if (job->pid == pid)
+			break;
+	if (job == NULL)
+		return (0);
+	LIST_REMOVE(job, entry);
+	if ((lf = job->lf) == NULL) {
+		free(job);
+		return (1);
+	}
+	lf->job = NULL;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		(void)unlink(lf->tmp);
+		lf->compress_failed = 1;
+		lf->ev |= LOGFILE_EV_COMPRESS_FAIL;
+		if (WIFEXITED(status))
+			snprintf(lf->errmsg, sizeof(lf->errmsg), "compress "
+			    "%s.%u: gzip exited with status %d", lf->path,
+			    job->gen, WEXITSTATUS(status));
+		else
+			snprintf(lf->errmsg, sizeof(lf->errmsg), "compress "
+			    "%s.%u: gzip killed by signal %d", lf->path,
+			    job->gen, WIFSIGNALED(status) ? WTERMSIG(status) :
+			    0);
+	} else if (job->gen == 0) {
+		/* The generation was dropped while it was compressed. */
+		(void)unlink(lf->tmp);
+	} else {
+		gen_name(lf, job->gen, 1, name, sizeof(name));
+		if (rename(lf->tmp, name) == -1) {
+			snprintf(lf->errmsg, sizeof(lf->errmsg), "rename %s: "
+			    "%s", lf->tmp, strerror(errno));
+			(void)unlink(lf->tmp);
+			lf->compress_failed = 1;
+			lf->ev |= LOGFILE_EV_COMPRESS_FAIL;
+		} else {
+			gen_name(lf, job->gen, 0, name, sizeof(name));
+			(void)unlink(name);
+		}
+	}
+	free(job);
+	lf_compress_next(lf);
+	return (1);
+}
+
+pid_t
+logfile_compress_pid(const struct logfile *lf)
+{
+	return (lf->job != NULL ? lf->job->pid : -1);
+}
+
+/* Accessors. */
+
+uint64_t
+logfile_lost_bytes(const struct logfile *lf)
+{
+	return (lf->lost);
+}
+
+uint64_t
+logfile_episode_lost(const struct logfile *lf)
+{
+	return (lf->episode_lost);
+}
+
+int
+logfile_errno(const struct logfile *lf)
+{
+	return (lf->err);
+}
+
+const char *
+logfile_error(const struct logfile *lf)
+{
+	return (lf->errmsg);
+}
+
+const char *
+logfile_path(const struct logfile *lf)
+{
+	return (lf->path);
+}
+
+uint64_t
+logfile_size(const struct logfile *lf)
+{
+	return (lf->size);
+}

@@ -1,0 +1,1841 @@
+/*
+ * runner.c -- the runner table: every instance of every configured
+ * process, its state, restart policy, timers and output, and the process
+ * requests.
+ *
+ * Nothing here blocks.  A child's life is driven by events: the exec
+ * status pipe (Starting -> Running, or the spawn error), SIGCHLD (the
+ * supervisor reaps and calls runner_reaped), output pipes, and timers
+ * (restart delay, stop timeout, daemon shutdown deadline).
+ *
+ * Requests that change a process (start, stop, restart, reload) become
+ * operations queued per process and run one after another, so a start
+ * never races a stop of the same process; different processes and
+ * read-only requests never wait.  An operation replies once its work is
+ * really done: a stop when every instance has exited, a start when every
+ * exec has succeeded or failed.
+ *
+ * An instance owns a whole process tree: its process group (each child
+ * starts a new session), descendants that left the group, and orphans
+ * that the supervisor adopted as child subreaper and that still carry
+ * the instance's marks (its group or session, or its APM2_* environment).
+ * A stop signals the whole tree; when the instance's main process exits,
+ * whatever is left of its tree is killed.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "signame.h"
+#include "child.h"
+#include "restart.h"
+#include "runner.h"
+
+#define NSEC			1000000000ULL
+#define METRICS_MIN_NS		NSEC	/* cpu/memory sampled at most 1/s */
+#define KIDS_MAX		4096	/* children listed for the fast check */
+#define SHUTDOWN_MSG		"Daemon shutting down"
+#ifdef __OpenBSD__
+#define PATH_USER	"/usr/bin:/bin:/usr/sbin:/sbin:/usr/X11R6/bin:" \
+			"/usr/local/bin:/usr/local/sbin"
+#define PATH_ROOT	PATH_USER
+#else
+#define PATH_USER	"/usr/local/bin:/usr/bin:/bin"
+#define PATH_ROOT	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
+			"/sbin:/bin"
+#endif
+
+extern char	**environ;
+
+enum stop_phase {
+	STOP_NONE,
+	STOP_PRE,		/* pre_shutdown_commands running */
+	STOP_SIGNALED,		/* shutdown.signal sent, timer running */
+	STOP_KILLED		/* SIGKILL sent: Terminated when reaped */
+};
+
+enum op_kind { OP_START, OP_STOP, OP_RESTART, OP_RELOAD };
+enum op_wait { W_NONE, W_EXEC, W_STOP };
+
+struct instance;
+struct proc;
+
+/* A child of ours: an instance's main process or a pre-shutdown command. */
+struct pidnode {
+	LIST_ENTRY(pidnode)	 entry;
+	pid_t			 pid;
+	struct instance		*inst;
+	int			 pre;
+};
+
+struct instance {
+	struct proc		*p;
+	uint32_t		 idx;
+	char			 display[CONFIG_DISPLAY_MAX];
+	char			 env_inst[32];	/* APM2_INSTANCE=<idx> */
+	struct apm2_state	 state;
+	pid_t			 pid;		/* 0: none (until reaped) */
+	struct pidnode		 node;
+	uint64_t		 start_ns;	/* monotonic */
+	int			 exec_pending;	/* status pipe not read yet */
+	int			 statusfd;
+	struct event		 status_ev;
+	int			 spawn_err;	/* errno of a failed exec */
+	int			 automatic;	/* spawned by the policy */
+	struct output		*out[2];
+	uint32_t		 restart_count;
+	struct restart_state	 rs;
+	struct event		 restart_ev;
+	enum stop_phase		 stop_phase;
+	struct event		 stop_ev;
+	size_t			 pre_next;
+	pid_t			 pre_pid;
+	struct pidnode		 pre_node;
+	int			 op_wait;	/* the head op waits on us */
+	int			 sampled;
+	uint64_t		 sample_ns;
+	uint64_t		 cpu_last;
+	float			 cpu;
+	uint64_t		 rss;
+};
+
+struct op {
+	TAILQ_ENTRY(op)		 entry;
+	enum op_kind		 kind;
+	struct conn_ref		 ref;
+	int			 phase;
+	enum op_wait		 wait;
+	uint32_t		 waiting;
+	uint32_t		 cur;		/* reload: instance rolled */
+	uint32_t		 ok;		/* started or stopped */
+	uint32_t		 fail;
+	int			 err;		/* last spawn errno */
+};
+
+struct proc {
+	const struct proc_config *pc;
+	char			 id[37];
+	struct instance		*inst;
+	uint32_t		 n;
+	char			**argv;		/* command, args, NULL */
+	char			**envbase;	/* all but APM2_*, no NULL */
+	size_t			 nenvbase;
+	const char		*path;		/* the child's PATH value */
+	char			*env_name;	/* APM2_PROCESS_NAME=... */
+	char			*env_count;	/* APM2_INSTANCES=... */
+	int			 setid;
+	uid_t			 uid;
+	gid_t			 gid;
+	gid_t			*groups;
+	int			 ngroups;
+	TAILQ_HEAD(, op)	 ops;
+	int			 in_op;
+};
+
+/* A tree to signal once the event loop comes round (one /proc scan). */
+struct treekill {
+	struct instance		*inst;
+	pid_t			 leader;	/* the group, old or current */
+	pid_t			 root;		/* main process if alive, or 0 */
+	int			 sig;
+};
+
+LIST_HEAD(pidbucket, pidnode);
+
+static struct config	*rconf;
+static struct proc	*procs;
+static size_t		 nprocs;
+static struct pidbucket	*pids;		/* hash of our children */
+static size_t		 npidb;		/* a power of two */
+static int		 shutting;
+static uint64_t		 deadline_ns;
+static struct event	 deadline_ev;
+static int		 devnull = -1;
+static struct rlimit	 orig_nofile;
+static pid_t		 self;
+static struct treekill	*tks;
+static size_t		 ntks, tkcap;
+static struct event	 tk_ev;
+
+static void	pid_add(struct pidnode *, pid_t);
+static struct pidnode *pid_find(pid_t);
+static uint64_t	now_ns(void);
+static void	ns_to_tv(uint64_t, struct timeval *);
+static int	st_running(enum apm2_state_kind);
+static int	st_exited(enum apm2_state_kind);
+static int	inst_alive(const struct instance *);
+static void	set_state(struct instance *, enum apm2_state_kind, int, int);
+static struct proc *proc_find(const char *);
+static int	proc_any_running(const struct proc *);
+static void	proc_setup(struct proc *, const struct proc_config *);
+static int	proc_prepare(struct proc *);
+static void	proc_env_free(struct proc *);
+static int	env_set(char ***, size_t *, const char *, size_t,
+		    const char *);
+static int	env_reserved(const char *, size_t);
+static void	make_uuid(char *, size_t);
+static char	**inst_envp(const struct instance *);
+static int	make_pipe(int *);
+static pid_t	run_child(struct proc *, char *const *, char **, int *,
+		    int *, int *);
+static int	inst_spawn(struct instance *, int);
+static void	inst_status_ev(int, short, void *);
+static void	status_close(struct instance *);
+static void	inst_reaped(struct instance *, int);
+static void	inst_policy(struct instance *, int, int, uint64_t);
+static void	inst_restart_ev(int, short, void *);
+static void	inst_stop(struct instance *);
+static void	stop_arm(struct instance *);
+static void	stop_signal(struct instance *);
+static void	stop_timeout(int, short, void *);
+static void	pre_next(struct instance *);
+static int	pre_spawn(struct instance *, const char *);
+static void	pre_kill(struct instance *);
+static void	pre_reaped(struct instance *, int);
+static void	tree_signal(struct instance *, int);
+static void	tree_defer(struct instance *, pid_t, pid_t, int);
+static void	tree_run(int, short, void *);
+static int	known_pid(pid_t);
+static int	pstat_cmp(const void *, const void *);
+static ssize_t	ptable_find(const struct ptable *, pid_t);
+static void	mark_descendants(const struct ptable *, uint8_t *);
+static void	kill_marked(const struct ptable *, uint8_t *, int);
+static void	deadline_cb(int, short, void *);
+static void	op_submit(struct proc *, enum op_kind, struct conn_ref);
+static void	op_kick(struct proc *);
+static int	op_step(struct proc *, struct op *);
+static void	op_start_all(struct proc *, struct op *, int);
+static void	op_stop_all(struct proc *, struct op *);
+static void	op_reply_start(struct proc *, struct op *);
+static void	op_note(struct instance *, enum op_wait, int, int);
+static void	inst_sample(struct instance *, uint64_t);
+static void	fill_state(struct p_state *, const struct apm2_state *);
+static void	fill_summary(struct proc *, struct s_summary *, uint64_t);
+static void	fill_instance(struct instance *, struct s_instance *,
+		    uint64_t);
+static int	refuse(struct conn_ref, const char *, struct proc **);
+
+static void
+pid_add(struct pidnode *n, pid_t pid)
+{
+	n->pid = pid;
+	LIST_INSERT_HEAD(&pids[(size_t)pid & (npidb - 1)], n, entry);
+}
+
+static struct pidnode *
+pid_find(pid_t pid)
+{
+	struct pidnode	*n;
+
+	LIST_FOREACH(n, &pids[(size_t)pid & (npidb - 1)], entry)
+		if (n->pid == pid)
+			return (n);
+	return (NULL);
+}
+
+/* ---- small helpers ---- */
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec);
+}
+
+static void
+ns_to_tv(uint64_t ns, struct timeval *tv)
+{
+	uint64_t	sec = ns / NSEC;
+
+	/* Far beyond any uptime: a year is as good as forever. */
+	if (sec > 365ULL * 86400)
+		sec = 365ULL * 86400;
+	tv->tv_sec = (time_t)sec;
+	tv->tv_usec = (suseconds_t)((ns % NSEC) / 1000);
+}
+
+/* Upstream's is_running: Starting, Running and Unhealthy. */
+static int
+st_running(enum apm2_state_kind k)
+{
+	return (k == ST_STARTING || k == ST_RUNNING || k == ST_UNHEALTHY);
+}
+
+static int
+st_exited(enum apm2_state_kind k)
+{
+	return (k == ST_STOPPED || k == ST_CRASHED || k == ST_TERMINATED);
+}
+
+static int
+inst_alive(const struct instance *in)
+{
+	return (in->pid != 0 && !st_exited(in->state.kind));
+}
+
+static void
+set_state(struct instance *in, enum apm2_state_kind k, int has_code,
+    int code)
+{
+	in->state.kind = k;
+	in->state.has_code = has_code;
+	in->state.exit_code = has_code ? code : 0;
+}
+
+static struct proc *
+proc_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nprocs; i++)
+		if (strcmp(procs[i].pc->name, name) == 0)
+			return (&procs[i]);
+	return (NULL);
+}
+
+static int
+proc_any_running(const struct proc *p)
+{
+	uint32_t	i;
+
+	for (i = 0; i < p->n; i++)
+		if (st_running(p->inst[i].state.kind))
+			return (1);
+	return (0);
+}
+
+static void
+make_uuid(char *buf, size_t len)
+{
+	uint8_t	u[16];
+
+	arc4random_buf(u, sizeof(u));
+	u[6] = (u[6] & 0x0f) | 0x40;	/* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+	snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
+	    u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+/* ---- set-up ---- */
+
+void
+runner_init(struct config *conf)
+{
+	struct rlimit	rl;
+	size_t		i, total;
+	int		fd;
+
+	rconf = conf;
+	self = getpid();
+	/* Keep 0-2 taken so that no pipe of ours lands there. */
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) == -1 &&
+		    open("/dev/null", O_RDWR) == -1)
+			fatal("/dev/null");
+	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("/dev/null");
+	/* Two pipes per instance: raise our own limit, not the children's. */
+	if (getrlimit(RLIMIT_NOFILE, &orig_nofile) == -1)
+		fatal("getrlimit");
+	rl = orig_nofile;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE");
+	}
+	evtimer_set(&tk_ev, tree_run, NULL);
+	evtimer_set(&deadline_ev, deadline_cb, NULL);
+
+	nprocs = conf->nprocs;
+	if (nprocs > 0 && (procs = calloc(nprocs, sizeof(*procs))) == NULL)
+		fatal("calloc");
+	/* Two children per instance at most: keep the chains short. */
+	for (i = 0, total = 0; i < nprocs; i++)
+		total += conf->procs[i].instances;
+	for (npidb = 64; npidb < total * 2; npidb *= 2)
+		;
+	if ((pids = calloc(npidb, sizeof(*pids))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < npidb; i++)
+		LIST_INIT(&pids[i]);
+	for (i = 0; i < nprocs; i++)
+		proc_setup(&procs[i], &conf->procs[i]);
+}
+
+static void
+proc_setup(struct proc *p, const struct proc_config *pc)
+{
+	struct instance	*in;
+	size_t		 i;
+	uint32_t	 k;
+
+	p->pc = pc;
+	TAILQ_INIT(&p->ops);
+	make_uuid(p->id, sizeof(p->id));
+	if ((p->argv = calloc(pc->nargs + 2, sizeof(*p->argv))) == NULL)
+		fatal("calloc");
+	p->argv[0] = pc->command;
+	for (i = 0; i < pc->nargs; i++)
+		p->argv[i + 1] = pc->args[i];
+	if (asprintf(&p->env_name, "APM2_PROCESS_NAME=%s", pc->name) == -1 ||
+	    asprintf(&p->env_count, "APM2_INSTANCES=%u", pc->instances) == -1)
+		fatal("asprintf");
+	p->n = pc->instances;
+	if ((p->inst = calloc(p->n, sizeof(*p->inst))) == NULL)
+		fatal("calloc");
+	for (k = 0; k < p->n; k++) {
+		in = &p->inst[k];
+		in->p = p;
+		in->idx = k;
+		config_display_name(pc, k, in->display, sizeof(in->display));
+		snprintf(in->env_inst, sizeof(in->env_inst),
+		    "APM2_INSTANCE=%u", k);
+		set_state(in, ST_STOPPED, 0, 0);
+		in->statusfd = -1;
+		in->node.inst = in;
+		in->pre_node.inst = in;
+		in->pre_node.pre = 1;
+		evtimer_set(&in->restart_ev, inst_restart_ev, in);
+		evtimer_set(&in->stop_ev, stop_timeout, in);
+	}
+	if (proc_prepare(p) == -1)
+		fatal("%s: cannot prepare the environment", pc->name);
+}
+
+/* Keys the runner sets itself, last, whatever env or the daemon say. */
+static int
+env_reserved(const char *k, size_t len)
+{
+	return ((len == 17 && memcmp(k, "APM2_PROCESS_NAME", 17) == 0) ||
+	    (len == 13 && memcmp(k, "APM2_INSTANCE", 13) == 0) ||
+	    (len == 14 && memcmp(k, "APM2_INSTANCES", 14) == 0));
+}
+
+/* Set key=value in a list, replacing an earlier value of the key. */
+static int
+env_set(char ***list, size_t *n, const char *k, size_t klen, const char *v)
+{
+	char	*s, **nl;
+	size_t	 i;
+
+	if (env_reserved(k, klen))
+		return (0);
+	if (asprintf(&s, "%.*s=%s", (int)klen, k, v) == -1)
+		return (-1);
+	for (i = 0; i < *n; i++) {
+		if (strncmp((*list)[i], k, klen) == 0 &&
+		    (*list)[i][klen] == '=') {
+			free((*list)[i]);
+			(*list)[i] = s;
+			return (0);
+		}
+	}
+	if ((nl = reallocarray(*list, *n + 1, sizeof(*nl))) == NULL) {
+		free(s);
+		return (-1);
+	}
+	nl[(*n)++] = s;
+	*list = nl;
+	return (0);
+}
+
+static void
+proc_env_free(struct proc *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nenvbase; i++)
+		free(p->envbase[i]);
+	free(p->envbase);
+	p->envbase = NULL;
+	p->nenvbase = 0;
+	p->path = NULL;
+}
+
+/*
+ * Credentials and base environment, from the user database as it is now:
+ * at start-up and again at every explicit start.  On failure the previous
+ * ones stay.
+ */
+static int
+proc_prepare(struct proc *p)
+{
+	const struct proc_config *pc = p->pc;
+	struct passwd	*pw;
+	char		**env = NULL, uidbuf[32], *eq;
+	const char	*home, *shell, *uname;
+	gid_t		*groups = NULL, *ng;
+	size_t		 nenv = 0, i;
+	uid_t		 uid;
+	int		 ngroups = 0, want;
+
+	uid = pc->user != NULL ? pc->uid : geteuid();
+	pw = pc->user != NULL ? getpwnam(pc->user) : getpwuid(uid);
+	snprintf(uidbuf, sizeof(uidbuf), "%lu", (unsigned long)uid);
+	home = pw != NULL ? pw->pw_dir : "/";
+	shell = pw != NULL && pw->pw_shell[0] != '\0' ? pw->pw_shell :
+	    "/bin/sh";
+	uname = pw != NULL ? pw->pw_name : pc->user != NULL ? pc->user :
+	    uidbuf;
+
+	if (geteuid() == 0 && (pc->user != NULL || pc->group != NULL)) {
+		/* The run-as user's groups only (or the one group). */
+		want = 16;
+		for (;;) {
+			if ((ng = reallocarray(groups, want,
+			    sizeof(*groups))) == NULL)
+				goto fail;
+			groups = ng;
+			ngroups = want;
+			if (pc->user == NULL) {
+				groups[0] = pc->gid;
+				ngroups = 1;
+				break;
+			}
+			if (getgrouplist(pc->user, pc->gid, groups,
+			    &ngroups) != -1)
+				break;
+			if (ngroups <= want)
+				want *= 2;
+			else
+				want = ngroups;
+			if (want > 65536)
+				goto fail;
+		}
+	}
+
+	if (pc->inherit_env) {
+		for (i = 0; environ[i] != NULL; i++) {
+			if ((eq = strchr(environ[i], '=')) == NULL)
+				continue;
+			if (env_set(&env, &nenv, environ[i],
+			    (size_t)(eq - environ[i]), eq + 1) == -1)
+				goto fail;
+		}
+	} else {
+		if (env_set(&env, &nenv, "PATH", 4,
+		    uid == 0 ? PATH_ROOT : PATH_USER) == -1 ||
+		    env_set(&env, &nenv, "HOME", 4, home) == -1 ||
+		    env_set(&env, &nenv, "USER", 4, uname) == -1 ||
+		    env_set(&env, &nenv, "LOGNAME", 7, uname) == -1 ||
+		    env_set(&env, &nenv, "SHELL", 5, shell) == -1)
+			goto fail;
+		for (i = 0; environ[i] != NULL; i++) {
+			if (strncmp(environ[i], "LANG=", 5) != 0 &&
+			    strncmp(environ[i], "LC_", 3) != 0 &&
+			    strncmp(environ[i], "TZ=", 3) != 0)
+				continue;
+			if ((eq = strchr(environ[i], '=')) == NULL)
+				continue;
+			if (env_set(&env, &nenv, environ[i],
+			    (size_t)(eq - environ[i]), eq + 1) == -1)
+				goto fail;
+		}
+	}
+	for (i = 0; i < pc->nenv; i++)
+		if (env_set(&env, &nenv, pc->env[i].key,
+		    strlen(pc->env[i].key), pc->env[i].value) == -1)
+			goto fail;
+
+	proc_env_free(p);
+	free(p->groups);
+	p->envbase = env;
+	p->nenvbase = nenv;
+	for (i = 0; i < nenv; i++)
+		if (strncmp(env[i], "PATH=", 5) == 0)
+			p->path = env[i] + 5;
+	p->groups = groups;
+	p->ngroups = groups != NULL ? ngroups : 0;
+	p->setid = groups != NULL;
+	p->uid = uid;
+	p->gid = pc->gid;
+	return (0);
+fail:
+	log_warnx("%s: cannot prepare credentials and environment",
+	    pc->name);
+	for (i = 0; i < nenv; i++)
+		free(env[i]);
+	free(env);
+	free(groups);
+	return (-1);
+}
+
+void
+runner_autostart(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nprocs; i++)
+		if (procs[i].pc->autostart)
+			op_submit(&procs[i], OP_START,
+			    (struct conn_ref){ 0, 0 });
+}
+
+/* ---- spawning ---- */
+
+static char **
+inst_envp(const struct instance *in)
+{
+	const struct proc	*p = in->p;
+	char			**e;
+
+	if ((e = reallocarray(NULL, p->nenvbase + 4, sizeof(*e))) == NULL)
+		return (NULL);
+	if (p->nenvbase > 0)
+		memcpy(e, p->envbase, p->nenvbase * sizeof(*e));
+	e[p->nenvbase] = p->env_name;
+	e[p->nenvbase + 1] = p->env_count;
+	e[p->nenvbase + 2] = (char *)in->env_inst;
+	e[p->nenvbase + 3] = NULL;
+	return (e);
+}
+
+/* A pipe whose read end (ours) alone is non-blocking. */
+static int
+make_pipe(int *fds)
+{
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return (-1);
+	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Fork/exec argv as the process's user with the given environment; the
+ * read ends of stdout and stderr in out[0], out[1].  The pid, or -1.
+ */
+static pid_t
+run_child(struct proc *p, char *const *argv, char **envp, int *out,
+    int *statusfd, int *err)
+{
+	struct spawn_req	r;
+	int			po[2], pe[2];
+	pid_t			pid;
+
+	if (make_pipe(po) == -1) {
+		*err = errno;
+		return (-1);
+	}
+	if (make_pipe(pe) == -1) {
+		*err = errno;
+		close(po[0]);
+		close(po[1]);
+		return (-1);
+	}
+	memset(&r, 0, sizeof(r));
+	r.argv = argv;
+	r.envp = envp;
+	r.path = p->path;
+	r.cwd = p->pc->cwd;
+	r.setid = p->setid;
+	r.uid = p->uid;
+	r.gid = p->gid;
+	r.groups = p->groups;
+	r.ngroups = p->ngroups;
+	r.has_umask = p->pc->has_umask;
+	r.umask = p->pc->umask;
+	r.fd_in = devnull;
+	r.fd_out = po[1];
+	r.fd_err = pe[1];
+	r.nofile = orig_nofile;
+	pid = spawn_process(&r, statusfd);
+	*err = errno;
+	close(po[1]);
+	close(pe[1]);
+	if (pid == -1) {
+		close(po[0]);
+		close(pe[0]);
+		return (-1);
+	}
+	out[0] = po[0];
+	out[1] = pe[0];
+	return (pid);
+}
+
+/*
+ * Start one instance.  The exec's outcome arrives later (status pipe or
+ * reaping); a failure to even fork is final now: Crashed{null}.
+ */
+static int
+inst_spawn(struct instance *in, int automatic)
+{
+	char	**envp;
+	int	  fds[2], sfd, err = 0;
+	pid_t	  pid = -1;
+
+	if (in->pid != 0) {
+		/* The previous process has not been reaped yet. */
+		log_warnx("%s: cannot start: pid %ld is still there",
+		    in->display, (long)in->pid);
+		op_note(in, W_EXEC, 0, EBUSY);
+		return (-1);
+	}
+	in->automatic = automatic;
+	in->spawn_err = 0;
+	in->stop_phase = STOP_NONE;
+	if ((envp = inst_envp(in)) == NULL)
+		err = errno;
+	else {
+		pid = run_child(in->p, in->p->argv, envp, fds, &sfd, &err);
+		free(envp);
+	}
+	if (pid == -1) {
+		log_warnx("%s: failed to spawn process: %s", in->display,
+		    strerror(err));
+		in->spawn_err = err;
+		set_state(in, ST_CRASHED, 0, 0);
+		op_note(in, W_EXEC, 0, err);
+		return (-1);
+	}
+	in->pid = pid;
+	pid_add(&in->node, pid);
+	in->start_ns = now_ns();
+	in->sampled = 0;
+	in->exec_pending = 1;
+	in->statusfd = sfd;
+	set_state(in, ST_STARTING, 0, 0);
+	event_set(&in->status_ev, sfd, EV_READ, inst_status_ev, in);
+	event_add(&in->status_ev, NULL);
+	in->out[0] = output_attach(fds[0], OUTPUT_STDOUT, NULL, in);
+	in->out[1] = output_attach(fds[1], OUTPUT_STDERR, NULL, in);
+	if (in->out[0] == NULL || in->out[1] == NULL)
+		log_warnx("%s: cannot watch its output", in->display);
+	log_debug("%s: spawned pid %ld", in->display, (long)pid);
+	return (0);
+}
+
+static void
+status_close(struct instance *in)
+{
+	if (in->statusfd == -1)
+		return;
+	event_del(&in->status_ev);
+	close(in->statusfd);
+	in->statusfd = -1;
+	in->exec_pending = 0;
+}
+
+/* The exec status pipe: EOF means the exec succeeded. */
+static void
+inst_status_ev(int fd, short ev, void *arg)
+{
+	struct instance	*in = arg;
+	int		 r;
+
+	(void)ev;
+	if ((r = spawn_status(fd)) == -1) {
+		event_add(&in->status_ev, NULL);
+		return;
+	}
+	status_close(in);
+	if (r != 0) {
+		/* It _exits right away; the failure is final once reaped. */
+		in->spawn_err = r;
+		return;
+	}
+	if (in->state.kind == ST_STARTING)
+		set_state(in, ST_RUNNING, 0, 0);
+	log_debug("%s: running, pid %ld", in->display, (long)in->pid);
+	op_note(in, W_EXEC, 1, 0);
+}
+
+/* ---- exits ---- */
+
+void
+runner_reaped(pid_t pid, int status)
+{
+	struct pidnode	*n;
+
+	if ((n = pid_find(pid)) == NULL) {
+		log_debug("reaped adopted orphan %ld", (long)pid);
+		return;
+	}
+	LIST_REMOVE(n, entry);
+	if (n->pre)
+		pre_reaped(n->inst, status);
+	else
+		inst_reaped(n->inst, status);
+}
+
+static void
+inst_reaped(struct instance *in, int status)
+{
+	const struct proc_config *pc = in->p->pc;
+	uint64_t	 now = now_ns(), uptime = now - in->start_ns;
+	pid_t		 leader = in->pid;
+	int		 has_code, code, k, r, exec_note = 0;
+	int		 stopped = 0;
+	const char	*sname;
+
+	has_code = WIFEXITED(status);
+	code = has_code ? WEXITSTATUS(status) : 0;
+	in->pid = 0;
+	/* Whatever is left of its tree goes with it. */
+	tree_defer(in, leader, 0, SIGKILL);
+	if (kill(-leader, SIGKILL) == 0)
+		log_debug("%s: killed what was left of group %ld",
+		    in->display, (long)leader);
+	/* All it wrote is in the pipes now: read it before moving on. */
+	for (k = 0; k < 2; k++) {
+		if (in->out[k] != NULL) {
+			output_drain(in->out[k]);
+			output_release(in->out[k]);
+			in->out[k] = NULL;
+		}
+	}
+	if (in->exec_pending) {
+		if ((r = spawn_status(in->statusfd)) > 0)
+			in->spawn_err = r;
+		status_close(in);
+		exec_note = 1;
+	}
+	evtimer_del(&in->stop_ev);
+	if (in->pre_pid != 0)
+		pre_kill(in);
+
+	if (in->spawn_err != 0) {
+		log_warnx("%s: failed to spawn process: %s (os error %d)",
+		    in->display, strerror(in->spawn_err), in->spawn_err);
+		set_state(in, ST_CRASHED, 0, 0);
+		exec_note = 1;
+	} else if (in->stop_phase != STOP_NONE) {
+		if (in->stop_phase == STOP_KILLED)
+			set_state(in, ST_TERMINATED, 0, 0);
+		else
+			set_state(in, ST_STOPPED, has_code, code);
+	} else if (has_code && code == 0 && !pc->restart.restart_on_success)
+		set_state(in, ST_STOPPED, 1, 0);
+	else
+		set_state(in, ST_CRASHED, has_code, code);
+
+	if (in->spawn_err != 0)
+		;	/* said above */
+	else if (WIFSIGNALED(status)) {
+		sname = signame_name(WTERMSIG(status));
+		log_info("%s: pid %ld killed by signal %d%s%s", in->display,
+		    (long)leader, WTERMSIG(status), sname != NULL ? " " : "",
+		    sname != NULL ? sname : "");
+	} else
+		log_info("%s: pid %ld exited with code %d", in->display,
+		    (long)leader, code);
+
+	if (in->stop_phase != STOP_NONE) {
+		in->stop_phase = STOP_NONE;
+		stopped = 1;
+	} else if (!shutting && (in->spawn_err == 0 || in->automatic))
+		inst_policy(in, in->spawn_err == 0 && has_code, code, uptime);
+
+	if (exec_note)
+		op_note(in, W_EXEC, in->spawn_err == 0, in->spawn_err);
+	if (stopped)
+		op_note(in, W_STOP, 1, 0);
+}
+
+static void
+inst_policy(struct instance *in, int has_code, int code, uint64_t uptime)
+{
+	const struct restart_config *rc = &in->p->pc->restart;
+	struct timeval	tv;
+	uint64_t	delay;
+	char		buf[DURATION_FMT_MAX];
+	struct duration	d;
+
+	switch (restart_on_exit(rc, &in->rs, has_code, code, uptime,
+	    now_ns(), &delay)) {
+	case RESTART_YES:
+		d.sec = delay / NSEC;
+		d.nsec = (uint32_t)(delay % NSEC);
+		duration_format(&d, buf, sizeof(buf));
+		log_info("%s: restarting in %s (attempt %u)", in->display,
+		    buf, in->rs.attempt);
+		ns_to_tv(delay, &tv);
+		evtimer_add(&in->restart_ev, &tv);
+		break;
+	case RESTART_NO_CIRCUIT:
+		duration_format(&rc->restart_window, buf, sizeof(buf));
+		log_warnx("%s: circuit open after %u restarts within %s: not "
+		    "restarting until it is started again", in->display,
+		    rc->max_restarts, buf);
+		break;
+	case RESTART_NO_LIMIT:
+		log_warnx("%s: restart limit (%u) reached: not restarting",
+		    in->display, rc->max_restarts);
+		break;
+	case RESTART_NO_MEMORY:
+		log_warnx("%s: out of memory: not restarting", in->display);
+		break;
+	case RESTART_NO_SUCCESS:
+		break;
+	}
+}
+
+static void
+inst_restart_ev(int fd, short ev, void *arg)
+{
+	struct instance	*in = arg;
+
+	(void)fd;
+	(void)ev;
+	if (shutting)
+		return;
+	in->restart_count++;
+	if (inst_spawn(in, 1) == -1)
+		inst_policy(in, 0, 0, 0);
+}
+
+/* ---- stopping ---- */
+
+static void
+inst_stop(struct instance *in)
+{
+	const struct shutdown_config *sc = &in->p->pc->shutdown;
+
+	evtimer_del(&in->restart_ev);
+	if (!inst_alive(in) || in->stop_phase != STOP_NONE)
+		return;
+	set_state(in, ST_STOPPING, 0, 0);
+	if (sc->n_pre_shutdown_commands > 0) {
+		in->stop_phase = STOP_PRE;
+		in->pre_next = 0;
+		stop_arm(in);
+		pre_next(in);
+	} else
+		stop_signal(in);
+}
+
+/* shutdown.timeout from now, never past the daemon's deadline. */
+static void
+stop_arm(struct instance *in)
+{
+	struct timeval	tv;
+	uint64_t	t, now;
+
+	t = duration_to_ns(&in->p->pc->shutdown.timeout);
+	if (shutting) {
+		now = now_ns();
+		if (deadline_ns <= now)
+			t = 0;
+		else if (deadline_ns - now < t)
+			t = deadline_ns - now;
+	}
+	ns_to_tv(t, &tv);
+	evtimer_add(&in->stop_ev, &tv);
+}
+
+static void
+stop_signal(struct instance *in)
+{
+	in->stop_phase = STOP_SIGNALED;
+	tree_signal(in, in->p->pc->shutdown.signo);
+	stop_arm(in);
+}
+
+static void
+stop_timeout(int fd, short ev, void *arg)
+{
+	struct instance	*in = arg;
+	const struct shutdown_config *sc = &in->p->pc->shutdown;
+	char		 buf[DURATION_FMT_MAX];
+
+	(void)fd;
+	(void)ev;
+	duration_format(&sc->timeout, buf, sizeof(buf));
+	switch (in->stop_phase) {
+	case STOP_PRE:
+		log_warnx("%s: pre-shutdown commands still running after %s",
+		    in->display, buf);
+		pre_kill(in);
+		stop_signal(in);
+		break;
+	case STOP_SIGNALED:
+		if (sc->force_kill || shutting) {
+			log_warnx("%s: still running %s after %s: killing it",
+			    in->display, buf, signame_name(sc->signo) ?
+			    signame_name(sc->signo) : "the signal");
+			in->stop_phase = STOP_KILLED;
+			tree_signal(in, SIGKILL);
+		} else {
+			log_warnx("%s: still running %s after the stop signal "
+			    "and force_kill is off: leaving it running",
+			    in->display, buf);
+			in->stop_phase = STOP_NONE;
+			set_state(in, ST_RUNNING, 0, 0);
+			op_note(in, W_STOP, 0, 0);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Run the next pre-shutdown command, or send the signal after the last. */
+static void
+pre_next(struct instance *in)
+{
+	const struct shutdown_config *sc = &in->p->pc->shutdown;
+
+	while (in->pre_next < sc->n_pre_shutdown_commands)
+		if (pre_spawn(in,
+		    sc->pre_shutdown_commands[in->pre_next++]) == 0)
+			return;
+	stop_signal(in);
+}
+
+/* /bin/sh -c CMD as the process's user, in its cwd, with its env. */
+static int
+pre_spawn(struct instance *in, const char *cmd)
+{
+	char	*argv[4], **envp;
+	int	 fds[2], sfd, err;
+	pid_t	 pid;
+
+	argv[0] = (char *)"/bin/sh";
+	argv[1] = (char *)"-c";
+	argv[2] = (char *)cmd;
+	argv[3] = NULL;
+	if ((envp = inst_envp(in)) == NULL) {
+		log_warn("%s: pre-shutdown command", in->display);
+		return (-1);
+	}
+	pid = run_child(in->p, argv, envp, fds, &sfd, &err);
+	free(envp);
+	if (pid == -1) {
+		log_warnx("%s: pre-shutdown command: %s", in->display,
+		    strerror(err));
+		return (-1);
+	}
+	close(sfd);	/* its exit status says it all */
+	output_release(output_attach(fds[0], OUTPUT_STDOUT, NULL, in));
+	output_release(output_attach(fds[1], OUTPUT_STDERR, NULL, in));
+	in->pre_pid = pid;
+	pid_add(&in->pre_node, pid);
+	log_debug("%s: pre-shutdown command pid %ld: %s", in->display,
+	    (long)pid, cmd);
+	return (0);
+}
+
+static void
+pre_kill(struct instance *in)
+{
+	if (in->pre_pid != 0)
+		kill(-in->pre_pid, SIGKILL);
+}
+
+static void
+pre_reaped(struct instance *in, int status)
+{
+	pid_t	pid = in->pre_pid;
+
+	in->pre_pid = 0;
+	kill(-pid, SIGKILL);	/* its own leftovers */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		log_warnx("%s: pre-shutdown command %ld failed (%s %d)",
+		    in->display, (long)pid, WIFEXITED(status) ? "exit code" :
+		    "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
+		    WTERMSIG(status));
+	if (in->stop_phase == STOP_PRE)
+		pre_next(in);
+}
+
+/* ---- process trees ---- */
+
+/* Signal an instance's group now, and the rest of its tree very soon. */
+static void
+tree_signal(struct instance *in, int sig)
+{
+	if (in->pid <= 1)
+		return;
+	kill(-in->pid, sig);
+	tree_defer(in, in->pid, in->pid, sig);
+}
+
+static void
+tree_defer(struct instance *in, pid_t leader, pid_t root, int sig)
+{
+	struct timeval	 tv = { 0, 0 };
+	struct treekill	*n;
+	size_t		 ncap;
+
+	if (ntks == tkcap) {
+		ncap = tkcap == 0 ? 16 : tkcap * 2;
+		if ((n = reallocarray(tks, ncap, sizeof(*n))) == NULL) {
+			log_warn("tree kill");
+			return;
+		}
+		tks = n;
+		tkcap = ncap;
+	}
+	tks[ntks].inst = in;
+	tks[ntks].leader = leader;
+	tks[ntks].root = root;
+	tks[ntks].sig = sig;
+	ntks++;
+	if (!evtimer_pending(&tk_ev, NULL))
+		evtimer_add(&tk_ev, &tv);
+}
+
+static int
+known_pid(pid_t pid)
+{
+	return (pid_find(pid) != NULL ||
+	    (sup != NULL && pid == sup->fe_pid));
+}
+
+static int
+pstat_cmp(const void *a, const void *b)
+{
+	pid_t	x = ((const struct pstat *)a)->pid;
+	pid_t	y = ((const struct pstat *)b)->pid;
+
+	return (x < y ? -1 : x > y);
+}
+
+static ssize_t
+ptable_find(const struct ptable *t, pid_t pid)
+{
+	size_t	lo = 0, hi = t->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (t->p[mid].pid == pid)
+			return ((ssize_t)mid);
+		if (t->p[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (-1);
+}
+
+static void
+mark_descendants(const struct ptable *t, uint8_t *mark)
+{
+	ssize_t	j;
+	size_t	i;
+	int	changed;
+
+	do {
+		changed = 0;
+		for (i = 0; i < t->n; i++) {
+			if (mark[i])
+				continue;
+			j = ptable_find(t, t->p[i].ppid);
+			if (j >= 0 && mark[j]) {
+				mark[i] = 1;
+				changed = 1;
+			}
+		}
+	} while (changed);
+}
+
+static void
+kill_marked(const struct ptable *t, uint8_t *mark, int sig)
+{
+	size_t	i;
+
+	for (i = 0; i < t->n; i++) {
+		if (!mark[i])
+			continue;
+		mark[i] = 0;
+		if (t->p[i].pid <= 1 || t->p[i].pid == self ||
+		    t->p[i].zombie || (sup != NULL && t->p[i].pid == sup->fe_pid))
+			continue;
+		kill(t->p[i].pid, sig);
+	}
+}
+
+/*
+ * The deferred part of tree signals, batched: descendants of a live main
+ * process, and adopted orphans with the instance's marks plus theirs.
+ */
+static void
+tree_run(int fd, short ev, void *arg)
+{
+	static pid_t	 kids[KIDS_MAX];
+	struct ptable	 t;
+	struct treekill	*e;
+	struct instance	*in;
+	const struct pstat *ps;
+	uint8_t		*mark;
+	size_t		 i, k;
+	int		 n, need = 0;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (ntks == 0)
+		return;
+	for (k = 0; k < ntks; k++)
+		if (tks[k].root != 0)
+			need = 1;
+	if (!need) {
+		/* Without a live root only adopted orphans matter. */
+		n = procstat_children(self, kids, KIDS_MAX);
+		need = n < 0 || n > KIDS_MAX;
+		for (i = 0; !need && i < (size_t)n; i++)
+			if (!known_pid(kids[i]))
+				need = 1;
+	}
+	if (need && ptable_load(&t) == 0) {
+		qsort(t.p, t.n, sizeof(*t.p), pstat_cmp);
+		if ((mark = calloc(t.n + 1, 1)) != NULL) {
+			for (k = 0; k < ntks; k++) {
+				e = &tks[k];
+				in = e->inst;
+				for (i = 0; i < t.n; i++) {
+					ps = &t.p[i];
+					if (e->root != 0 && ps->pid == e->root)
+						mark[i] = 1;
+					else if (ps->ppid == self &&
+					    !known_pid(ps->pid) &&
+					    (ps->pgid == e->leader ||
+					    ps->sid == e->leader ||
+					    procstat_env_has(ps->pid,
+					    in->p->env_name, in->env_inst)))
+						mark[i] = 1;
+				}
+				mark_descendants(&t, mark);
+				kill_marked(&t, mark, e->sig);
+			}
+			free(mark);
+		}
+		ptable_free(&t);
+	}
+	ntks = 0;
+}
+
+/* ---- daemon shutdown ---- */
+
+int
+runner_all_stopped(void)
+{
+	size_t		i;
+	uint32_t	k;
+
+	for (i = 0; i < nprocs; i++)
+		for (k = 0; k < procs[i].n; k++)
+			if (procs[i].inst[k].pid != 0 ||
+			    procs[i].inst[k].pre_pid != 0)
+				return (0);
+	return (1);
+}
+
+void
+runner_shutdown(const struct duration *d)
+{
+	struct timeval	 tv;
+	struct proc	*p;
+	struct op	*op, *next;
+	size_t		 i;
+	uint32_t	 k;
+
+	if (shutting)
+		return;
+	shutting = 1;
+	deadline_ns = now_ns() + duration_to_ns(d);
+	for (i = 0; i < nprocs; i++) {
+		p = &procs[i];
+		/* The operation under way finishes; the queued ones fail. */
+		if ((op = TAILQ_FIRST(&p->ops)) != NULL) {
+			for (op = TAILQ_NEXT(op, entry); op != NULL;
+			    op = next) {
+				next = TAILQ_NEXT(op, entry);
+				TAILQ_REMOVE(&p->ops, op, entry);
+				reply_error(op->ref, ERR_INTERNAL_ERROR,
+				    SHUTDOWN_MSG);
+				free(op);
+			}
+		}
+		for (k = 0; k < p->n; k++)
+			inst_stop(&p->inst[k]);
+	}
+	ns_to_tv(duration_to_ns(d), &tv);
+	evtimer_add(&deadline_ev, &tv);
+}
+
+static void
+deadline_cb(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (!runner_all_stopped())
+		log_warnx("shutdown deadline reached: killing what is left");
+	runner_kill_all();
+}
+
+/* SIGKILL every tree now, synchronously: the caller may exit next. */
+void
+runner_kill_all(void)
+{
+	struct ptable	 t;
+	struct instance	*in;
+	uint8_t		*mark;
+	size_t		 i;
+	uint32_t	 k;
+
+	for (i = 0; i < nprocs; i++) {
+		for (k = 0; k < procs[i].n; k++) {
+			in = &procs[i].inst[k];
+			evtimer_del(&in->restart_ev);
+			pre_kill(in);
+			if (in->pid == 0)
+				continue;
+			evtimer_del(&in->stop_ev);
+			if (inst_alive(in))
+				set_state(in, ST_STOPPING, 0, 0);
+			in->stop_phase = STOP_KILLED;
+			kill(-in->pid, SIGKILL);
+		}
+	}
+	/* Everything below us but the frontend: ours and adopted. */
+	if (ptable_load(&t) == -1) {
+		log_warn("kill all: process table");
+		return;
+	}
+	qsort(t.p, t.n, sizeof(*t.p), pstat_cmp);
+	if ((mark = calloc(t.n + 1, 1)) != NULL) {
+		for (i = 0; i < t.n; i++)
+			if (t.p[i].ppid == self && (sup == NULL ||
+			    t.p[i].pid != sup->fe_pid))
+				mark[i] = 1;
+		mark_descendants(&t, mark);
+		kill_marked(&t, mark, SIGKILL);
+		free(mark);
+	}
+	ptable_free(&t);
+	ntks = 0;
+}
+
+void
+runner_flush_logs(void)
+{
+	output_flush_all();
+}
+
+uint32_t
+runner_running_count(void)
+{
+	size_t		i;
+	uint32_t	k, n = 0;
+
+	for (i = 0; i < nprocs; i++)
+		for (k = 0; k < procs[i].n; k++)
+			if (st_running(procs[i].inst[k].state.kind))
+				n++;
+	return (n);
+}
+
+int
+runner_proc_owner(const char *name, uid_t *uid)
+{
+	struct proc	*p;
+
+	if ((p = proc_find(name)) == NULL || p->pc->user == NULL)
+		return (-1);
+	*uid = p->pc->uid;
+	return (0);
+}
+
+/* ---- operations: start, stop, restart, reload ---- */
+
+static void
+op_submit(struct proc *p, enum op_kind kind, struct conn_ref ref)
+{
+	struct op	*op;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		log_warn("calloc");
+		reply_error(ref, ERR_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	op->kind = kind;
+	op->ref = ref;
+	TAILQ_INSERT_TAIL(&p->ops, op, entry);
+	op_kick(p);
+}
+
+/* Run the head operation as far as it goes; then the next ones. */
+static void
+op_kick(struct proc *p)
+{
+	struct op	*op;
+	uint32_t	 k;
+
+	if (p->in_op)
+		return;
+	p->in_op = 1;
+	while ((op = TAILQ_FIRST(&p->ops)) != NULL && op->waiting == 0) {
+		if (!op_step(p, op))
+			break;
+		TAILQ_REMOVE(&p->ops, op, entry);
+		free(op);
+		for (k = 0; k < p->n; k++)
+			p->inst[k].op_wait = 0;
+	}
+	p->in_op = 0;
+}
+
+/* An instance did what the head operation waits for (or failed to). */
+static void
+op_note(struct instance *in, enum op_wait w, int ok, int err)
+{
+	struct proc	*p = in->p;
+	struct op	*op = TAILQ_FIRST(&p->ops);
+
+	if (!in->op_wait || op == NULL || op->wait != w || op->waiting == 0)
+		return;
+	in->op_wait = 0;
+	if (ok)
+		op->ok++;
+	else {
+		op->fail++;
+		if (err != 0)
+			op->err = err;
+	}
+	if (--op->waiting == 0)
+		op_kick(p);
+}
+
+static void
+op_start_all(struct proc *p, struct op *op, int count_restart)
+{
+	struct instance	*in;
+	uint32_t	 k;
+
+	proc_prepare(p);
+	op->wait = W_EXEC;
+	op->ok = op->fail = 0;
+	op->err = 0;
+	for (k = 0; k < p->n; k++) {
+		in = &p->inst[k];
+		evtimer_del(&in->restart_ev);
+		restart_reset(&in->rs);	/* an explicit start closes it */
+		if (count_restart)
+			in->restart_count++;
+		in->op_wait = 1;
+		op->waiting++;
+		inst_spawn(in, 0);
+	}
+}
+
+static void
+op_stop_all(struct proc *p, struct op *op)
+{
+	struct instance	*in;
+	uint32_t	 k;
+
+	op->wait = W_STOP;
+	op->ok = op->fail = 0;
+	for (k = 0; k < p->n; k++) {
+		in = &p->inst[k];
+		evtimer_del(&in->restart_ev);
+		if (!inst_alive(in) || !st_running(in->state.kind))
+			continue;
+		in->op_wait = 1;
+		op->waiting++;
+		inst_stop(in);
+	}
+}
+
+static void
+op_reply_start(struct proc *p, struct op *op)
+{
+	if (op->ok == p->n)
+		reply_ok(op->ref, "Process '%s' started", p->pc->name);
+	else if (op->ok > 0)
+		reply_ok(op->ref, "Started %u of %u instances (some failed)",
+		    op->ok, p->n);
+	else
+		reply_error(op->ref, ERR_INTERNAL_ERROR,
+		    "failed to spawn process: %s (os error %d)",
+		    strerror(op->err), op->err);
+}
+
+/*
+ * Advance op from its current phase.  1 when it is finished (it has
+ * replied), 0 when it waits for instances.
+ */
+static int
+op_step(struct proc *p, struct op *op)
+{
+	const char	*name = p->pc->name;
+	struct instance	*in;
+
+	for (;;) {
+		if (op->phase == 0 && shutting) {
+			reply_error(op->ref, ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
+			return (1);
+		}
+		switch (op->kind) {
+		case OP_START:
+			if (op->phase == 0) {
+				if (proc_any_running(p)) {
+					reply_error(op->ref,
+					    ERR_PROCESS_ALREADY_RUNNING,
+					    "Process '%s' is already running",
+					    name);
+					return (1);
+				}
+				op->phase = 1;
+				op_start_all(p, op, 0);
+				break;
+			}
+			op_reply_start(p, op);
+			return (1);
+		case OP_STOP:
+			if (op->phase == 0) {
+				if (!proc_any_running(p)) {
+					for (in = p->inst; in < p->inst + p->n;
+					    in++)
+						evtimer_del(&in->restart_ev);
+					reply_error(op->ref,
+					    ERR_PROCESS_NOT_RUNNING,
+					    "Process '%s' is not running",
+					    name);
+					return (1);
+				}
+				op->phase = 1;
+				op_stop_all(p, op);
+				break;
+			}
+			reply_ok(op->ref, "Stopped %u instance(s) of '%s'",
+			    op->ok, name);
+			return (1);
+		case OP_RESTART:
+			/* Upstream: stop (not running is fine), start. */
+			if (op->phase == 0) {
+				op->phase = 1;
+				op_stop_all(p, op);
+				break;
+			}
+			if (op->phase == 1) {
+				if (shutting) {
+					reply_error(op->ref,
+					    ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
+					return (1);
+				}
+				if (proc_any_running(p)) {
+					reply_error(op->ref,
+					    ERR_PROCESS_ALREADY_RUNNING,
+					    "Process '%s' is already running",
+					    name);
+					return (1);
+				}
+				op->phase = 2;
+				op_start_all(p, op, 1);
+				break;
+			}
+			op_reply_start(p, op);
+			return (1);
+		case OP_RELOAD:
+			/* One instance at a time, each Running again first. */
+			if (op->phase == 0) {
+				proc_prepare(p);
+				op->cur = 0;
+				op->phase = 1;
+			}
+			if (op->phase == 1) {
+				if (op->cur == p->n) {
+					reply_ok(op->ref,
+					    "Process '%s' reloaded", name);
+					return (1);
+				}
+				in = &p->inst[op->cur];
+				evtimer_del(&in->restart_ev);
+				op->phase = 2;
+				op->wait = W_STOP;
+				if (inst_alive(in)) {
+					in->op_wait = 1;
+					op->waiting++;
+					inst_stop(in);
+				}
+				break;
+			}
+			in = &p->inst[op->cur];
+			if (op->phase == 2) {
+				if (shutting) {
+					reply_error(op->ref,
+					    ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
+					return (1);
+				}
+				if (inst_alive(in)) {
+					reply_error(op->ref,
+					    ERR_INTERNAL_ERROR,
+					    "Process '%s' did not stop", name);
+					return (1);
+				}
+				op->phase = 3;
+				op->wait = W_EXEC;
+				op->fail = 0;
+				restart_reset(&in->rs);
+				in->restart_count++;
+				in->op_wait = 1;
+				op->waiting++;
+				inst_spawn(in, 0);
+				break;
+			}
+			if (op->fail > 0) {
+				reply_error(op->ref, ERR_INTERNAL_ERROR,
+				    "failed to spawn process: %s (os error %d)",
+				    strerror(op->err), op->err);
+				return (1);
+			}
+			op->cur++;
+			op->phase = 1;
+			break;
+		}
+		if (op->waiting > 0)
+			return (0);
+	}
+}
+
+/* ---- requests ---- */
+
+static int
+refuse(struct conn_ref ref, const char *name, struct proc **pp)
+{
+	if ((*pp = proc_find(name)) == NULL) {
+		reply_error(ref, ERR_PROCESS_NOT_FOUND,
+		    "Process '%s' not found", name);
+		return (1);
+	}
+	if (shutting) {
+		reply_error(ref, ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
+		return (1);
+	}
+	return (0);
+}
+
+void
+runner_req_start(struct conn_ref ref, const char *name)
+{
+	struct proc	*p;
+
+	if (!refuse(ref, name, &p))
+		op_submit(p, OP_START, ref);
+}
+
+void
+runner_req_stop(struct conn_ref ref, const char *name)
+{
+	struct proc	*p;
+
+	if (!refuse(ref, name, &p))
+		op_submit(p, OP_STOP, ref);
+}
+
+void
+runner_req_restart(struct conn_ref ref, const char *name)
+{
+	struct proc	*p;
+
+	if (!refuse(ref, name, &p))
+		op_submit(p, OP_RESTART, ref);
+}
+
+void
+runner_req_reload(struct conn_ref ref, const char *name)
+{
+	struct proc	*p;
+
+	if (!refuse(ref, name, &p))
+		op_submit(p, OP_RELOAD, ref);
+}
+
+void
+runner_req_tail(struct conn_ref ref, const char *name, uint32_t lines,
+    int follow)
+{
+	(void)lines;
+	(void)follow;
+	if (name != NULL && proc_find(name) == NULL) {
+		reply_error(ref, ERR_PROCESS_NOT_FOUND,
+		    "Process '%s' not found", name);
+		return;
+	}
+	/* Output is read and discarded until log capture exists. */
+	reply_error(ref, ERR_NOT_SUPPORTED, "Not implemented yet");
+}
+
+/* No follow stream is ever started (see runner_req_tail). */
+void
+runner_log_ack(struct conn_ref ref)
+{
+	(void)ref;
+}
+
+void
+runner_conn_closed(struct conn_ref ref)
+{
+	(void)ref;
+}
+
+/* cpu since the previous sample (or the start), resident memory. */
+static void
+inst_sample(struct instance *in, uint64_t now)
+{
+	struct pstat	ps;
+	uint64_t	dt, dcpu;
+
+	if (!inst_alive(in))
+		return;
+	if (in->sampled && now - in->sample_ns < METRICS_MIN_NS)
+		return;
+	if (procstat_get(in->pid, &ps) == -1)
+		return;
+	dt = now - (in->sampled ? in->sample_ns : in->start_ns);
+	dcpu = ps.cpu_ns - (in->sampled ? in->cpu_last : 0);
+	if (in->sampled && ps.cpu_ns < in->cpu_last)
+		dcpu = 0;
+	in->cpu = dt > 0 ? (float)((double)dcpu * 100.0 / (double)dt) : 0;
+	in->rss = ps.rss;
+	in->cpu_last = ps.cpu_ns;
+	in->sample_ns = now;
+	in->sampled = 1;
+}
+
+static void
+fill_state(struct p_state *ps, const struct apm2_state *st)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->kind = st->kind;
+	ps->has_code = st->has_code;
+	ps->exit_code = st->exit_code;
+}
+
+static void
+fill_instance(struct instance *in, struct s_instance *si, uint64_t now)
+{
+	memset(si, 0, sizeof(*si));
+	fill_state(&si->state, &in->state);
+	si->index = in->idx;
+	si->restart_count = in->restart_count;
+	if (!inst_alive(in))
+		return;
+	si->pid = (uint32_t)in->pid;
+	si->flags |= P_HAS_PID;
+	inst_sample(in, now);
+	if (in->sampled) {
+		si->cpu_percent = in->cpu;
+		si->memory_bytes = in->rss;
+		si->flags |= P_HAS_CPU | P_HAS_MEM;
+	}
+	if (st_running(in->state.kind)) {
+		si->uptime_secs = (now - in->start_ns) / NSEC;
+		si->flags |= P_HAS_UPTIME;
+	}
+}
+
+static void
+fill_summary(struct proc *p, struct s_summary *s, uint64_t now)
+{
+	struct s_instance	si;
+	uint32_t		k;
+
+	memset(s, 0, sizeof(*s));
+	strlcpy(s->name, p->pc->name, sizeof(s->name));
+	s->instances = p->n;
+	for (k = 0; k < p->n; k++) {
+		fill_instance(&p->inst[k], &si, now);
+		if (st_running(si.state.kind))
+			s->running++;
+		if (si.flags & P_HAS_CPU)
+			s->cpu_percent += si.cpu_percent;
+		if (si.flags & P_HAS_MEM)
+			s->memory_bytes += si.memory_bytes;
+		if ((si.flags & P_HAS_UPTIME) && (!(s->flags & P_HAS_UPTIME) ||
+		    si.uptime_secs > s->uptime_secs))
+			s->uptime_secs = si.uptime_secs;
+		s->flags |= si.flags & (P_HAS_CPU | P_HAS_MEM | P_HAS_UPTIME);
+		s->restart_count += si.restart_count;
+	}
+	/* Running if any instance runs, else instance 0's state. */
+	if (s->running > 0) {
+		s->status.kind = ST_RUNNING;
+	} else
+		fill_state(&s->status, &p->inst[0].state);
+}
+
+void
+runner_req_list(struct conn_ref ref)
+{
+	struct s_summary	s;
+	uint64_t		now = now_ns();
+	size_t			i;
+
+	for (i = 0; i < nprocs; i++) {
+		fill_summary(&procs[i], &s, now);
+		reply_send(ref, S_LIST_ENTRY, &s, sizeof(s));
+	}
+	reply_send(ref, S_LIST_END, NULL, 0);
+}
+
+void
+runner_req_get(struct conn_ref ref, const char *name)
+{
+	static struct s_detail	 d;
+	static struct s_str	 a;
+	struct s_instance	 si;
+	struct proc		*p;
+	const struct proc_config *pc;
+	uint64_t		 now = now_ns();
+	size_t			 i;
+	uint32_t		 k;
+
+	if ((p = proc_find(name)) == NULL) {
+		reply_error(ref, ERR_PROCESS_NOT_FOUND,
+		    "Process '%s' not found", name);
+		return;
+	}
+	pc = p->pc;
+	memset(&d, 0, sizeof(d));
+	strlcpy(d.name, pc->name, sizeof(d.name));
+	strlcpy(d.id, p->id, sizeof(d.id));
+	strlcpy(d.command, pc->command, sizeof(d.command));
+	if (pc->cwd != NULL) {
+		strlcpy(d.cwd, pc->cwd, sizeof(d.cwd));
+		d.has_cwd = 1;
+	}
+	if (pc->creds_present) {
+		strlcpy(d.credential_profile, pc->creds.profile,
+		    sizeof(d.credential_profile));
+		d.has_profile = 1;
+	}
+	d.instances = p->n;
+	d.nargs = (uint32_t)pc->nargs;
+	d.ninst = p->n;
+	reply_send(ref, S_DETAIL, &d, sizeof(d));
+	for (i = 0; i < pc->nargs; i++) {
+		memset(&a, 0, sizeof(a));
+		strlcpy(a.str, pc->args[i], sizeof(a.str));
+		reply_send(ref, S_DETAIL_ARG, &a, sizeof(a));
+	}
+	for (k = 0; k < p->n; k++) {
+		fill_instance(&p->inst[k], &si, now);
+		reply_send(ref, S_DETAIL_INST, &si, sizeof(si));
+	}
+	reply_send(ref, S_DETAIL_END, NULL, 0);
+}

@@ -1,0 +1,286 @@
+/*
+ * spawn.c -- fork/exec of agents, with vfork.
+ *
+ * vfork does not copy the supervisor's page tables, so spawning costs the
+ * same however large the supervisor grows.  The price: until exec the
+ * child shares our memory and stack.  So everything it needs (argv, envp,
+ * groups, paths) is built before, and the child only makes system calls
+ * on that data (raw ones where libc might touch shared state), then
+ * reports a failure through a close-on-exec pipe and _exits.  All signals
+ * are blocked across vfork so that none of our handlers can run in the
+ * child; the child resets every disposition, then empties its mask.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child.h"
+
+#define SHELL_PATH	"/bin/sh"
+#ifdef __OpenBSD__
+#define DEFAULT_PATH	"/usr/bin:/bin:/usr/sbin:/sbin:/usr/local/bin"
+#else
+#define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
+#endif
+
+static pid_t	spawn_vfork(const struct spawn_req *, char **, int, pid_t);
+static void	spawn_child(const struct spawn_req *, char **, int, pid_t)
+		    __attribute__((__noreturn__, __noinline__));
+static int	child_creds(const struct spawn_req *);
+static void	child_closefds(int);
+static void	child_exec(const struct spawn_req *, char **);
+static void	child_try(const char *, const struct spawn_req *, char **);
+
+pid_t
+spawn_process(const struct spawn_req *r, int *statusfd)
+{
+	sigset_t	 all, old;
+	char		**sharg;
+	size_t		 argc, i;
+	pid_t		 pid;
+	int		 sp[2], e;
+
+	for (argc = 0; r->argv[argc] != NULL; argc++)
+		;
+	/* For a script without "#!": sh, the file found, then the args. */
+	if ((sharg = reallocarray(NULL, argc + 2, sizeof(*sharg))) == NULL)
+		return (-1);
+	sharg[0] = (char *)SHELL_PATH;
+	sharg[1] = NULL;
+	for (i = 1; i <= argc; i++)
+		sharg[i + 1] = r->argv[i];
+	if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) == -1) {
+		e = errno;
+		free(sharg);
+		errno = e;
+		return (-1);
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = spawn_vfork(r, sharg, sp[1], getpid());
+	e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(sp[1]);
+	free(sharg);
+	if (pid == -1) {
+		close(sp[0]);
+		errno = e;
+		return (-1);
+	}
+	*statusfd = sp[0];
+	return (pid);
+}
+
+/* Nothing but the vfork here: the child never returns into this frame. */
+static pid_t
+spawn_vfork(const struct spawn_req *r, char **sharg, int wfd, pid_t parent)
+{
+	pid_t	pid;
+
+	if ((pid = vfork()) == 0)
+		spawn_child(r, sharg, wfd, parent);
+	return (pid);
+}
+
+int
+spawn_status(int fd)
+{
+	ssize_t	n;
+	int	e;
+
+	do {
+		n = read(fd, &e, sizeof(e));
+	} while (n == -1 && errno == EINTR);
+	if (n == 0)
+		return (0);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return (-1);
+	if (n != (ssize_t)sizeof(e) || e <= 0)
+		return (EIO);
+	return (e);
+}
+
+/* ---- in the child, between vfork and exec ---- */
+
+static void
+spawn_child(const struct spawn_req *r, char **sharg, int wfd, pid_t parent)
+{
+	struct sigaction	sa;
+	sigset_t		none;
+	int			sig, e;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL);
+
+	if (setsid() == -1)
+		goto fail;
+#ifdef __linux__
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+		goto fail;
+	if (getppid() != parent) {	/* we died before the line above */
+		errno = ESRCH;
+		goto fail;
+	}
+#else
+	(void)parent;
+#endif
+	if (dup2(r->fd_in, 0) == -1 || dup2(r->fd_out, 1) == -1 ||
+	    dup2(r->fd_err, 2) == -1)
+		goto fail;
+	child_closefds(wfd);
+	if (setrlimit(RLIMIT_NOFILE, &r->nofile) == -1)
+		goto fail;
+	if (r->has_umask)
+		umask(r->umask);
+	if (r->setid && child_creds(r) == -1)
+		goto fail;
+	if (r->cwd != NULL && chdir(r->cwd) == -1)
+		goto fail;
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+		goto fail;
+	child_exec(r, sharg);
+fail:
+	e = errno;
+	if (write(wfd, &e, sizeof(e)) == -1)
+		_exit(126);
+	_exit(127);
+}
+
+/*
+ * Raw system calls on Linux: glibc's set*id wrappers synchronise threads
+ * through shared state when it thinks the process has several.
+ */
+static int
+child_creds(const struct spawn_req *r)
+{
+#ifdef __linux__
+#ifdef SYS_setresuid32
+	if (syscall(SYS_setgroups32, r->ngroups, r->groups) == -1 ||
+	    syscall(SYS_setresgid32, r->gid, r->gid, r->gid) == -1 ||
+	    syscall(SYS_setresuid32, r->uid, r->uid, r->uid) == -1)
+		return (-1);
+#else
+	if (syscall(SYS_setgroups, r->ngroups, r->groups) == -1 ||
+	    syscall(SYS_setresgid, r->gid, r->gid, r->gid) == -1 ||
+	    syscall(SYS_setresuid, r->uid, r->uid, r->uid) == -1)
+		return (-1);
+#endif
+#else
+	if (setgroups(r->ngroups, r->groups) == -1 ||
+	    setresgid(r->gid, r->gid, r->gid) == -1 ||
+	    setresuid(r->uid, r->uid, r->uid) == -1)
+		return (-1);
+#endif
+	return (0);
+}
+
+/* Close every descriptor above 2 but the status pipe. */
+static void
+child_closefds(int keep)
+{
+	struct rlimit	rl;
+	int		fd, max = 1024;
+
+#if defined(__linux__) && defined(SYS_close_range)
+	if ((keep <= 3 || syscall(SYS_close_range, 3, keep - 1, 0) == 0) &&
+	    syscall(SYS_close_range, keep + 1, ~0U, 0) == 0)
+		return;
+#elif defined(__OpenBSD__)
+	for (fd = 3; fd < keep; fd++)
+		(void)close(fd);
+	(void)closefrom(keep + 1);
+	return;
+#endif
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < INT_MAX)
+		max = (int)rl.rlim_cur;
+	for (fd = 3; fd < max; fd++)
+		if (fd != keep)
+			(void)close(fd);
+}
+
+/* execvp with the child's PATH; returns only on failure, with errno. */
+static void
+child_exec(const struct spawn_req *r, char **sharg)
+{
+	const char	*file = r->argv[0], *p, *end;
+	char		 buf[PATH_MAX];
+	size_t		 flen, dlen;
+	int		 eacces = 0;
+
+	if (strchr(file, '/') != NULL) {
+		child_try(file, r, sharg);
+		return;
+	}
+	if (*file == '\0') {
+		errno = ENOENT;
+		return;
+	}
+	flen = strlen(file);
+	for (p = r->path != NULL ? r->path : DEFAULT_PATH; ; p = end + 1) {
+		if ((end = strchr(p, ':')) == NULL)
+			end = p + strlen(p);
+		dlen = (size_t)(end - p);
+		if (dlen == 0) {		/* empty element: "." */
+			buf[0] = '.';
+			dlen = 1;
+		} else if (dlen < sizeof(buf))
+			memcpy(buf, p, dlen);
+		if (dlen + 1 + flen < sizeof(buf)) {
+			buf[dlen] = '/';
+			memcpy(buf + dlen + 1, file, flen + 1);
+			child_try(buf, r, sharg);
+			switch (errno) {
+			case EACCES:
+				eacces = 1;
+				break;
+			case ENOENT:
+			case ENOTDIR:
+			case ENAMETOOLONG:
+			case ELOOP:
+#ifdef ESTALE
+			case ESTALE:
+#endif
+			case ENODEV:
+			case ETIMEDOUT:
+				break;
+			default:
+				return;
+			}
+		}
+		if (*end == '\0')
+			break;
+	}
+	errno = eacces ? EACCES : ENOENT;
+}
+
+static void
+child_try(const char *path, const struct spawn_req *r, char **sharg)
+{
+	execve(path, r->argv, r->envp);
+	if (errno == ENOEXEC) {
+		/* sharg was made for this child alone: the parent never reads
+		 * slot 1 back. */
+		sharg[1] = (char *)path;
+		execve(SHELL_PATH, sharg, r->envp);
+		errno = ENOEXEC;
+	}
+}

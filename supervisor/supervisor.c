@@ -1,0 +1,542 @@
+/*
+ * supervisor.c -- the supervisor's life: start-up, the event loop,
+ * signals, the frontend's spawn/respawn, and shutdown.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <err.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runner.h"
+#include "supervisor.h"
+
+struct supervisor	*sup;
+
+static void	sup_signal(int, short, void *);
+static void	sup_sigchld(void);
+static void	fe_spawn(void);
+static void	fe_respawn(int, short, void *);
+static void	fe_event(int, short, void *);
+static void	fe_update(void);
+static void	fe_reaped(int);
+static void	sup_finish(void);
+static void	sup_finish_ev(int, short, void *);
+static void	sup_stopped_all(void);
+static void	sup_reload(void);
+static time_t	mono_secs(void);
+static __attribute__((__noreturn__)) void
+		startup_fail(const char *, ...)
+		__attribute__((__format__(printf, 1, 2)));
+
+static time_t
+mono_secs(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec);
+}
+
+uint64_t
+sup_uptime_secs(void)
+{
+	struct timespec	now;
+	int64_t		d;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	d = (int64_t)now.tv_sec - (int64_t)sup->start_mono.tv_sec;
+	if (now.tv_nsec < sup->start_mono.tv_nsec)
+		d--;
+	return (d < 0 ? 0 : (uint64_t)d);	/* never negative */
+}
+
+/* Start-up failed after daemonizing: tell the launcher, clean up, exit. */
+static void
+startup_fail(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", buf);
+	daemon_ready(sup->readyfd, buf);
+	sup->readyfd = -1;
+	if (sup->listenfd != -1)
+		unlink(sup->conf->daemon.socket);
+	if (sup->pidfd != -1)
+		unlink(sup->conf->daemon.pid_file);
+	exit(1);
+}
+
+void
+supervisor_main(struct config *conf, const struct sup_opts *opts)
+{
+	static struct supervisor	 s;
+	struct daemon_config		*dc = &conf->daemon;
+	struct stat			 st;
+	char				 err[1024];
+
+	memset(&s, 0, sizeof(s));
+	sup = &s;
+	s.conf = conf;
+	s.opts = *opts;
+	s.listenfd = s.pidfd = s.readyfd = -1;
+
+	/* Checks that need no side effects come first. */
+	if (geteuid() == 0) {
+		if (config_check_file_owner(opts->config_path, err,
+		    sizeof(err)) == -1)
+			errx(1, "%s", err);
+		if (!dc->user_found)
+			errx(1, "user %s does not exist: create it (make "
+			    "install does) or set [daemon] user", dc->user);
+		if (stat(dc->chroot, &st) == -1 || !S_ISDIR(st.st_mode))
+			errx(1, "chroot directory %s: %s", dc->chroot,
+			    errno ? strerror(errno) : "not a directory");
+	}
+
+	if ((s.pidfd = pid_lock(dc->pid_file, err, sizeof(err))) == -1)
+		errx(1, "%s", err);
+	if ((s.listenfd = control_listen(dc, err, sizeof(err))) == -1)
+		errx(1, "%s", err);
+
+	if (!opts->debug) {
+		if ((s.readyfd = daemonize(err, sizeof(err))) == -1) {
+			unlink(dc->socket);
+			unlink(dc->pid_file);
+			errx(1, "%s", err);
+		}
+	}
+	log_init(opts->debug, LOG_DAEMON);
+	log_setverbose(opts->verbose);
+	log_procinit("supervisor");
+	setproctitle("%s", "supervisor");
+
+	if (pid_write(s.pidfd) == -1)
+		startup_fail("cannot write pid file %s: %s", dc->pid_file,
+		    strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &s.start_mono);
+#ifdef __linux__
+	/* Orphaned grandchildren of agents come to us to be reaped. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
+#endif
+	signal(SIGPIPE, SIG_IGN);
+
+	event_init();
+	signal_set(&s.ev_sigterm, SIGTERM, sup_signal, NULL);
+	signal_set(&s.ev_sigint, SIGINT, sup_signal, NULL);
+	signal_set(&s.ev_sighup, SIGHUP, sup_signal, NULL);
+	signal_set(&s.ev_sigchld, SIGCHLD, sup_signal, NULL);
+	signal_add(&s.ev_sigterm, NULL);
+	signal_add(&s.ev_sigint, NULL);
+	signal_add(&s.ev_sighup, NULL);
+	signal_add(&s.ev_sigchld, NULL);
+	evtimer_set(&s.fe_respawn_ev, fe_respawn, NULL);
+	evtimer_set(&s.fe_exit_ev, sup_finish_ev, NULL);
+	evtimer_set(&s.shutdown_ev, sup_finish_ev, NULL);
+
+	runner_init(conf);
+	fe_spawn();
+	if (s.fe_pid == -1)
+		startup_fail("cannot start the frontend: %s",
+		    strerror(errno));
+	log_info("started, pid %ld, %zu process%s configured",
+	    (long)getpid(), conf->nprocs, conf->nprocs == 1 ? "" : "es");
+	runner_autostart();
+
+	event_dispatch();
+	fatalx("event loop ended");
+}
+
+static void
+sup_signal(int sig, short ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		if (sup->shutting_down) {
+			/* A second signal: stop waiting for anybody. */
+			if (!sup->escalated) {
+				log_warnx("%s during shutdown: killing what "
+				    "is left", strsignal(sig));
+				sup->escalated = 1;
+				runner_kill_all();
+			}
+			break;
+		}
+		sup_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
+	case SIGHUP:
+		sup_reload();
+		break;
+	case SIGCHLD:
+		sup_sigchld();
+		break;
+	}
+}
+
+/* Reap everything: ours, the frontend, and adopted orphans. */
+static void
+sup_sigchld(void)
+{
+	pid_t	pid;
+	int	status;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid == -1 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			break;
+		if (pid == sup->fe_pid)
+			fe_reaped(status);
+		else
+			runner_reaped(pid, status);
+	}
+	/* The last agent may go while the frontend is still up. */
+	if (sup->shutting_down && runner_all_stopped())
+		sup_stopped_all();
+}
+
+/* SIGHUP: re-read and validate the configuration. */
+static void
+sup_reload(void)
+{
+	struct config_errors	 errs;
+	struct config		*nc;
+	size_t			 i;
+
+	nc = config_load(sup->opts.config_path, &errs);
+	if (nc == NULL) {
+		log_warnx("reload: %s has errors, keeping the running "
+		    "configuration:", sup->opts.config_path);
+		for (i = 0; i < errs.n; i++)
+			log_warnx("%s", errs.msgs[i]);
+		config_errors_free(&errs);
+		return;
+	}
+	config_errors_free(&errs);
+	log_info("reload: %s is valid; a running configuration is not "
+	    "replaced on SIGHUP yet", sup->opts.config_path);
+	config_free(nc);
+}
+
+/* Begin a graceful shutdown: stop every process, then exit. */
+void
+sup_shutdown(const char *why)
+{
+	struct timeval	tv;
+
+	if (sup->shutting_down)
+		return;
+	sup->shutting_down = 1;		/* never cleared (INV-D001) */
+	log_info("shutting down (%s)", why);
+	/* Bound everything by the daemon-wide deadline (CTR-D018). */
+	tv.tv_sec = duration_to_ms(&sup->conf->daemon.shutdown_timeout) /
+	    1000 + FRONTEND_EXIT_WAIT;
+	tv.tv_usec = 0;
+	evtimer_add(&sup->shutdown_ev, &tv);
+	runner_shutdown(&sup->conf->daemon.shutdown_timeout);
+	if (runner_all_stopped())
+		sup_stopped_all();
+}
+
+/* Every process is gone: let the frontend flush, then leave. */
+static void
+sup_stopped_all(void)
+{
+	struct timeval	tv;
+
+	if (sup->fe_up) {
+		/* Once: later reaps land here again. */
+		if (!evtimer_pending(&sup->fe_exit_ev, NULL)) {
+			frontend_send(S_EXIT, 0, NULL, 0);
+			tv.tv_sec = FRONTEND_EXIT_WAIT;
+			tv.tv_usec = 0;
+			evtimer_add(&sup->fe_exit_ev, &tv);
+		}
+		return;
+	}
+	if (sup->fe_pid > 0) {
+		kill(sup->fe_pid, SIGKILL);
+		return;		/* finish once it is reaped */
+	}
+	sup_finish();
+}
+
+static void
+sup_finish_ev(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	/* Out of time: kill what is left and go. */
+	runner_kill_all();
+	if (sup->fe_pid > 0) {
+		kill(sup->fe_pid, SIGKILL);
+		waitpid(sup->fe_pid, NULL, 0);
+		sup->fe_pid = 0;
+	}
+	sup_finish();
+}
+
+/* Remove the socket and pid file (CTR-D019) and exit. */
+static void
+sup_finish(void)
+{
+	runner_flush_logs();
+	unlink(sup->conf->daemon.socket);
+	unlink(sup->conf->daemon.pid_file);
+	log_info("exiting");
+	exit(0);
+}
+
+/* ---- the frontend ---- */
+
+/*
+ * Fork and re-execute ourselves as "apm2d -F" with the channel and the
+ * listening socket on fixed descriptors: fresh ASLR, no inherited heap.
+ */
+static void
+fe_spawn(void)
+{
+	struct s_hello	 h;
+	char		*argv[12];
+	int		 sp[2], argc = 0, fd;
+	pid_t		 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("socketpair");
+		sup->fe_pid = -1;
+		return;
+	}
+	argv[argc++] = (char *)"apm2d";
+	argv[argc++] = (char *)"-F";
+	if (sup->opts.debug)
+		argv[argc++] = (char *)"-d";
+	if (sup->opts.verbose > 0)
+		argv[argc++] = (char *)"-v";
+	if (sup->opts.verbose > 1)
+		argv[argc++] = (char *)"-v";
+	argv[argc++] = (char *)"-U";
+	argv[argc++] = sup->conf->daemon.user;
+	argv[argc++] = (char *)"-R";
+	argv[argc++] = sup->conf->daemon.chroot;
+	argv[argc] = NULL;
+
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("fork");
+		close(sp[0]);
+		close(sp[1]);
+		sup->fe_pid = -1;
+		return;
+	case 0:
+		if (dup2(sp[1], FRONTEND_CHAN_FD) == -1 ||
+		    dup2(sup->listenfd, FRONTEND_LISTEN_FD) == -1)
+			_exit(127);
+		for (fd = FRONTEND_LISTEN_FD + 1; fd < 1024; fd++)
+			close(fd);
+		signal(SIGPIPE, SIG_DFL);
+#ifdef APM2D_TEST_HOOKS
+		/* Test build only: a stand-in frontend that misbehaves. */
+		if (getenv("APM2D_TEST_FRONTEND") != NULL)
+			execv(getenv("APM2D_TEST_FRONTEND"), argv);
+#endif
+		execv(sup->opts.self, argv);
+		_exit(127);
+	}
+	close(sp[1]);
+	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	sup->fe_pid = pid;
+	sup->fe_up = 1;
+	sup->fe_ready = 0;
+	sup->fe_started = mono_secs();
+	sup->fe_spawns++;
+	chan_init(&sup->fe_chan, sp[0], PROTO_CHAN_MAX);
+	event_set(&sup->fe_ev, sp[0], EV_READ | EV_PERSIST, fe_event, NULL);
+	event_add(&sup->fe_ev, NULL);
+
+	memset(&h, 0, sizeof(h));
+	h.start_mono_sec = sup->start_mono.tv_sec;
+	h.start_mono_nsec = sup->start_mono.tv_nsec;
+	h.sup_pid = getpid();
+	h.max_conns = FRONTEND_MAX_CONNS;
+	frontend_send(S_HELLO, 0, &h, sizeof(h));
+	log_debug("frontend started, pid %ld", (long)pid);
+}
+
+static void
+fe_respawn(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (sup->shutting_down || sup->fe_pid != 0)
+		return;
+	fe_spawn();
+	if (sup->fe_pid == -1) {
+		sup->fe_pid = 0;
+		fe_reaped(0);	/* try again later */
+	}
+}
+
+void
+frontend_send(uint32_t type, uint32_t peerid, const void *data, size_t len)
+{
+	if (!sup->fe_up)
+		return;
+	if (chan_compose(&sup->fe_chan, type, peerid, -1, data, len) == -1) {
+		frontend_lost("cannot queue %s: %s", proto_type_name(type),
+		    strerror(errno));
+		return;
+	}
+	fe_update();
+}
+
+static void
+fe_update(void)
+{
+	short	ev = EV_READ | EV_PERSIST;
+
+	if (!sup->fe_up)
+		return;
+	if (chan_pending(&sup->fe_chan))
+		ev |= EV_WRITE;
+	event_del(&sup->fe_ev);
+	event_set(&sup->fe_ev, sup->fe_chan.fd, ev, fe_event, NULL);
+	event_add(&sup->fe_ev, NULL);
+}
+
+static void
+fe_event(int fd, short ev, void *arg)
+{
+	struct chan_msg	msg;
+	ssize_t		n;
+
+	(void)fd;
+	(void)arg;
+	if (ev & EV_WRITE) {
+		if (chan_flush(&sup->fe_chan) == -1) {
+			frontend_lost("write to frontend: %s",
+			    strerror(errno));
+			return;
+		}
+	}
+	if (ev & EV_READ) {
+		n = chan_read(&sup->fe_chan);
+		if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			frontend_lost("read from frontend: %s",
+			    strerror(errno));
+			return;
+		}
+		for (;;) {
+			n = chan_get(&sup->fe_chan, &msg);
+			if (n == -1) {
+				frontend_lost("malformed message from the "
+				    "frontend");
+				return;
+			}
+			if (n == 0)
+				break;
+			dispatch_frontend(&msg);
+			chan_msg_free(&msg);
+			if (!sup->fe_up)
+				return;	/* it misbehaved and is gone */
+		}
+		if (sup->fe_chan.eof) {
+			frontend_lost("frontend closed its channel");
+			return;
+		}
+	}
+	fe_update();
+}
+
+/*
+ * The frontend exited, crashed, closed the channel or broke the protocol.
+ * Agents are untouched; connections are forgotten; the listening socket
+ * stays with us, so clients only see a delay until the next frontend.
+ */
+void
+frontend_lost(const char *fmt, ...)
+{
+	char	buf[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (sup->fe_up) {
+		if (!sup->shutting_down)
+			log_warnx("frontend lost: %s", buf);
+		event_del(&sup->fe_ev);
+		chan_clear(&sup->fe_chan);
+		close(sup->fe_chan.fd);
+		sup->fe_up = 0;
+		conn_drop_all();
+	}
+	if (sup->fe_pid > 0)
+		kill(sup->fe_pid, SIGKILL);
+}
+
+static void
+fe_reaped(int status)
+{
+	struct timeval	tv;
+
+	if (sup->fe_pid > 0) {
+		if (WIFSIGNALED(status))
+			log_debug("frontend %ld killed by signal %d",
+			    (long)sup->fe_pid, WTERMSIG(status));
+		else
+			log_debug("frontend %ld exited with %d",
+			    (long)sup->fe_pid, WEXITSTATUS(status));
+	}
+	sup->fe_pid = 0;
+	if (sup->fe_up)
+		frontend_lost("frontend exited");
+	if (!sup->fe_ready && sup->readyfd != -1)
+		startup_fail("the frontend exited during start-up (run "
+		    "apm2d -d to see why)");
+	if (sup->shutting_down) {
+		if (runner_all_stopped())
+			sup_finish();
+		return;
+	}
+	/* 1 s doubling to 60 s; reset after a minute of good health. */
+	if (mono_secs() - sup->fe_started >= FRONTEND_HEALTHY ||
+	    sup->fe_backoff == 0)
+		sup->fe_backoff = FRONTEND_RESPAWN_MIN;
+	else if (sup->fe_backoff < FRONTEND_RESPAWN_MAX) {
+		sup->fe_backoff *= 2;
+		if (sup->fe_backoff > FRONTEND_RESPAWN_MAX)
+			sup->fe_backoff = FRONTEND_RESPAWN_MAX;
+	}
+	log_warnx("respawning the frontend in %u s", sup->fe_backoff);
+	tv.tv_sec = sup->fe_backoff;
+	tv.tv_usec = 0;
+	evtimer_add(&sup->fe_respawn_ev, &tv);
+}
