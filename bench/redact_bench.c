@@ -12,6 +12,10 @@
  * The redactor holds 3 injected values, as an agent with credentials would.
  *
  * Usage: redact_bench [GiB]	(default 1; fractions allowed, e.g. 0.25)
+ * Build (after make): cc -O2 -I. -Icommon $(pkg-config --cflags
+ *   libbsd-overlay) -o bench/redact_bench bench/redact_bench.c
+ *   supervisor/libsupervisor.a common/libcommon.a $(pkg-config --libs
+ *   libbsd-overlay)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "redact.h"
+#include "supervisor/redact.h"
 
 #define LINE		64		/* bytes per line, newline included */
 #define POOL		(64UL << 20)	/* distinct data */
@@ -56,11 +60,14 @@ static void
 fill_line(char *p)
 {
 	static const char *const plain[] = {
-		"2026-01-25T13:12:44.%03uZ INFO request id=%u path=/api/v1/items ok",
+		"2026-01-25T13:12:44.%03uZ INFO request id=%u "
+		    "path=/api/v1/items ok",
 		"DEBUG cache key=user:%u hit=true ttl=300 size=%u bytes",
 		"[worker-%u] processed job %u in 12ms, queue depth: 3",
-		"Thinking about the next step: read the file and update tests %u %u",
-		"{\"level\":\"info\",\"msg\":\"tool call\",\"tool\":\"bash\",\"ms\":%u%u}",
+		"Thinking about the next step: read the file and update "
+		    "tests %u %u",
+		"{\"level\":\"info\",\"msg\":\"tool call\",\"tool\":"
+		    "\"bash\",\"ms\":%u%u}",
 		"  at Object.<anonymous> (/home/agent/src/index.js:%u:%u)",
 		"Reading src/main.c (%u lines), then running make -j%u check",
 		"GET /v1/messages HTTP/1.1 200 %u bytes in %ums from 10.0.0.7",
@@ -68,9 +75,12 @@ fill_line(char *p)
 		"the bearer of bad news is the build log, line %u of %u"
 	};
 	static const char *const secret[] = {
-		"export OPENAI_API_KEY=sk-proj-abcdefghij0123456789ABCDEFGHij%u%u",
-		"Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.%u%u",
-		"using key sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789 %u%u",
+		"export OPENAI_API_KEY=sk-proj-abcdefghij0123456789"
+		    "ABCDEFGHij%u%u",
+		"Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+		    "%u%u",
+		"using key sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789 "
+		    "%u%u",
 		"password=hunter2hunter2 login ok for user %u from host %u"
 	};
 	char		 tmp[256];

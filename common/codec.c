@@ -20,7 +20,7 @@
 #include "jsonw.h"
 
 #define NSEC_PER_SEC	1000000000L
-#define COLLECT_MAX	16		/* most fields looked up in one object */
+#define COLLECT_MAX	16		/* most fields sought in one object */
 
 enum fkind {
 	F_STR,			/* required string */
@@ -511,7 +511,7 @@ int
 apm2_req_parse(const char *buf, size_t len, struct apm2_req *req, char *err,
     size_t errlen)
 {
-	struct fslot		 ts[1] = { { "type", { JV_NULL, NULL, 0 }, 0 } };
+	struct fslot		 ts[1] = { { "type", { 0, 0, 0 }, 0 } };
 	struct fslot		 fs[REQ_MAXF];
 	const struct reqdesc	*d;
 	struct jv		 root;
@@ -948,12 +948,14 @@ apm2_resp_parse(const char *buf, size_t len, struct apm2_resp *r, char *err,
 	r->type = (enum apm2_resp_type)t;
 	switch (r->type) {
 	case RESP_PONG:
-		if (getstr(&fs[1], 0, 0, &r->version, NULL, err, errlen) == -1 ||
+		if (getstr(&fs[1], 0, 0, &r->version, NULL, err,
+		    errlen) == -1 ||
 		    getu64(&fs[2], &r->uptime_secs, err, errlen) == -1)
 			goto fail;
 		break;
 	case RESP_STATUS:
-		if (getstr(&fs[1], 0, 0, &r->version, NULL, err, errlen) == -1 ||
+		if (getstr(&fs[1], 0, 0, &r->version, NULL, err,
+		    errlen) == -1 ||
 		    getu32(&fs[3], &r->pid, err, errlen) == -1 ||
 		    getu64(&fs[2], &r->uptime_secs, err, errlen) == -1 ||
 		    getu32(&fs[4], &r->process_count, err, errlen) == -1 ||
@@ -1220,7 +1222,9 @@ apm2_jw_procinfo(struct jw *w, const struct apm2_procinfo *p)
 	jw_raw(w, ",\"instance_details\":[", 21);
 	for (i = 0; i < p->ninst; i++) {
 		in = &p->inst[i];
-		jw_raw(w, i > 0 ? ",{\"index\":" : "{\"index\":", i > 0 ? 10 : 9);
+		if (i > 0)
+			jw_char(w, ',');
+		jw_raw(w, "{\"index\":", 9);
 		jw_u64(w, in->index);
 		jw_raw(w, ",\"pid\":", 7);
 		jw_optu64(w, in->has_pid, in->pid);

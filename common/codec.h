@@ -46,7 +46,7 @@ enum apm2_req_type {
  */
 struct apm2_req {
 	enum apm2_req_type	 type;
-	char			*name;		/* *_process; tail_logs: NULL = all */
+	char			*name;		/* tail_logs: NULL means all */
 	uint32_t		 lines;		/* tail_logs */
 	int			 follow;	/* tail_logs */
 	char			*profile_id;	/* credential requests */
@@ -152,7 +152,7 @@ struct apm2_logentry {
 	char			*process_name;
 	uint32_t		 instance;
 	char			*stream;	/* "stdout" or "stderr" */
-	char			*content;	/* any bytes; rendered lossily */
+	char			*content;	/* any bytes; output is lossy */
 	size_t			 content_len;
 };
 

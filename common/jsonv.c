@@ -39,7 +39,7 @@ struct vst {
 	size_t			 kcap;
 	const char		*msg;
 	size_t			 erroff;
-	size_t			 dupoff;	/* a duplicate key, or SIZE_MAX */
+	size_t			 dupoff;	/* duplicate key or SIZE_MAX */
 };
 
 /* Byte-at-a-time reader of a validated string's decoded content. */
@@ -543,13 +543,14 @@ jv_check(const char *buf, size_t len, int maxdepth, char *err, size_t errlen)
 	if (rc == -1 && err != NULL && errlen > 0) {
 		kname[0] = '\0';
 		if (v.dupoff != SIZE_MAX) {
-			/* Name the key only when it is short printable ASCII. */
+			/* Name the key only if it is short printable ASCII. */
 			kname[0] = ' ';
 			kname[1] = '"';
 			i = 2;
 			dcur_init(&c, v.s + v.dupoff);
-			while ((b = dcur_byte(&c)) != -1 && i < sizeof(kname) - 2 &&
-			    b >= 0x20 && b <= 0x7e && b != '"' && b != '\\')
+			while ((b = dcur_byte(&c)) != -1 &&
+			    i < sizeof(kname) - 2 && b >= 0x20 && b <= 0x7e &&
+			    b != '"' && b != '\\')
 				kname[i++] = (char)b;
 			kname[i++] = '"';
 			kname[i] = '\0';

@@ -45,7 +45,7 @@ int	 jv_check(const char *, size_t, int, char *, size_t);
 
 void	 jv_root(const char *, size_t, struct jv *);
 void	 jv_iter(const struct jv *, struct jv_iter *);	/* array or object */
-int	 jv_next(struct jv_iter *, struct jv *, struct jv *);	/* 1, 0 at end */
+int	 jv_next(struct jv_iter *, struct jv *, struct jv *); /* 0: end */
 size_t	 jv_count(const struct jv *);
 const char *jv_typename(const struct jv *);		/* "string", ... */
 

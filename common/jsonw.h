@@ -26,7 +26,7 @@ void	 jw_init(struct jw *);
 void	 jw_free(struct jw *);
 void	 jw_reset(struct jw *);		/* empty it, keep the buffer */
 int	 jw_reserve(struct jw *, size_t);	/* room for n more bytes; -1 */
-char	*jw_detach(struct jw *, size_t *);	/* NUL-terminated, caller frees */
+char	*jw_detach(struct jw *, size_t *);	/* NUL-terminated; free() it */
 
 void	 jw_raw_grow(struct jw *, const char *, size_t);
 void	 jw_rawz(struct jw *, const char *);

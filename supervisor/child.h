@@ -15,7 +15,7 @@
 /* ---- spawn.c ---- */
 
 /*
- * Everything the child needs, built before the fork: between vfork and
+ * Everything the child needs, built before the fork: between fork and
  * exec the child only makes system calls on this data.
  */
 struct spawn_req {

@@ -213,7 +213,7 @@ control_listen(const struct daemon_config *dc, char *err, size_t errlen)
 		close(fd);
 		return (-1);
 	}
-	if (listen(fd, 128) == -1) {
+	if (listen(fd, CONTROL_BACKLOG) == -1) {
 		snprintf(err, errlen, "listen %s: %s", dc->socket,
 		    strerror(errno));
 		unlink(dc->socket);

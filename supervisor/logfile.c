@@ -311,9 +311,11 @@ ts_render_sec(struct tsfmt *t, time_t sec)
 static int
 ts_render(struct tsfmt *t, const struct timespec *ts, char *out, size_t len)
 {
+	static const long pow10[] = { 1, 10, 100, 1000, 10000, 100000,
+	    1000000, 10000000, 100000000 };
 	struct tsseg	*s;
 	size_t		 i, n = 0;
-	long		 ns, div;
+	long		 ns, v;
 	int		 d, k;
 
 	if (!t->valid || t->cached_sec != ts->tv_sec)
@@ -342,11 +344,10 @@ ts_render(struct tsfmt *t, const struct timespec *ts, char *out, size_t len)
 			return (-1);
 		if (s->dot)
 			out[n++] = '.';
-		for (div = 1, k = d; k < 9; k++)
-			div *= 10;
+		v = ns / pow10[9 - d];	/* truncated, as chrono does */
 		for (k = d - 1; k >= 0; k--) {
-			out[n + k] = (char)('0' + (ns / div) % 10);
-			div *= 10;
+			out[n + k] = (char)('0' + v % 10);
+			v /= 10;
 		}
 		n += d;
 	}
@@ -489,23 +490,26 @@ logfile_open(const char *path, const struct log_config *lc, uid_t uid,
     gid_t gid, char *err, size_t errlen)
 {
 	struct logfile	*lf;
+	const char	*fmt;
 	time_t		 mtime;
+	size_t		 plen = strlen(path);
 
-	if (strlen(path) + GEN_SUFFIX_MAX + sizeof(TMP_SUFFIX) >= PATH_MAX) {
+	if (plen + GEN_SUFFIX_MAX + sizeof(TMP_SUFFIX) >= PATH_MAX) {
 		snprintf(err, errlen, "%s: file name too long", path);
 		return (NULL);
 	}
-	if ((lf = calloc(1, sizeof(*lf))) == NULL ||
-	    (lf->path = strdup(path)) == NULL ||
-	    asprintf(&lf->tmp, "%s%s", path, TMP_SUFFIX) == -1 ||
-	    (lf->buf = malloc(LOGFILE_BUFSZ)) == NULL) {
+	if ((lf = calloc(1, sizeof(*lf))) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		if (lf != NULL) {
-			free(lf->path);
-			free(lf);
-		}
 		return (NULL);
 	}
+	if ((lf->path = strdup(path)) == NULL ||
+	    (lf->tmp = malloc(plen + sizeof(TMP_SUFFIX))) == NULL ||
+	    (lf->buf = malloc(LOGFILE_BUFSZ)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	memcpy(lf->tmp, path, plen);
+	memcpy(lf->tmp + plen, TMP_SUFFIX, sizeof(TMP_SUFFIX));
 	lf->fd = -1;
 	lf->uid = uid;
 	lf->gid = gid;
@@ -523,12 +527,13 @@ logfile_open(const char *path, const struct log_config *lc, uid_t uid,
 		lf->max_size = 1;
 	if (lf->max_files == 0)
 		lf->max_files = 1;
-	if (lf->timestamp && (logfile_format_check(lc->timestamp_format !=
-	    NULL ? lc->timestamp_format : CONFIG_DEFAULT_TIMESTAMP_FORMAT,
-	    err, errlen) == -1 || ts_compile(&lf->ts, lc->timestamp_format !=
-	    NULL ? lc->timestamp_format : CONFIG_DEFAULT_TIMESTAMP_FORMAT,
-	    err, errlen) == -1))
-		goto fail;
+	if (lf->timestamp) {
+		fmt = lc->timestamp_format != NULL ? lc->timestamp_format :
+		    CONFIG_DEFAULT_TIMESTAMP_FORMAT;
+		if (logfile_format_check(fmt, err, errlen) == -1 ||
+		    ts_compile(&lf->ts, fmt, err, errlen) == -1)
+			goto fail;
+	}
 	if (open_fd(lf, &lf->fd, &lf->size, &mtime, err, errlen) == -1)
 		goto fail;
 	if (lf->regular && lf->size > 0) {

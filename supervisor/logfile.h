@@ -37,9 +37,10 @@
  *  - Size: a write that would take a non-empty file past max_size first
  *    rotates it, so files stay within max_size and end at line
  *    boundaries.  One line longer than max_size goes whole into a fresh
- *    file.  logfile_write_raw() ends a full file at the last newline that
- *    fits; data with no newline in a whole file's worth is cut at exactly
- *    max_size.
+ *    file.  logfile_write_raw() ends a file that a chunk would overfill
+ *    at the chunk's last newline that still fits, or just before the
+ *    chunk when none does; a chunk with no newline in a whole file's
+ *    worth is cut at exactly max_size.
  *  - daily / hourly: the first write in a new UTC day or hour rotates a
  *    non-empty file (a file left from before a restart counts from its
  *    mtime).  max_size still caps each file in these modes; set it high
@@ -143,6 +144,8 @@ int		 logfile_rotate(struct logfile *);
 /*
  * The caller reaped pid with status: if it was a compression child of
  * a log file (open or closed), finish its work and return 1; else 0.
+ * A failure shows as LOGFILE_EV_COMPRESS_FAIL from the next call on
+ * that file.
  */
 int		 logfile_reap(pid_t pid, int status);
 /* The running compression child, or -1. */

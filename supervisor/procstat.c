@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #ifdef __OpenBSD__
 #include <sys/param.h>
+#include <sys/proc.h>
 #include <sys/sysctl.h>
 #endif
 
@@ -82,7 +83,7 @@ parse_stat(const char *buf, struct pstat *ps)
 	for (i = 0; i < 21; i++) {
 		while (*p == ' ')
 			p++;
-		if (*p == '-') {		/* tty, tpgid, nice may be < 0 */
+		if (*p == '-') {	/* tty, tpgid, nice may be < 0 */
 			while (*p != ' ' && *p != '\0')
 				p++;
 			v[i] = 0;
@@ -257,8 +258,9 @@ ptable_load(struct ptable *t)
 {
 	struct kinfo_proc	*kp = NULL, *nk;
 	size_t			 len, i, cnt;
-	int			 mib[6] = { CTL_KERN, KERN_PROC, KERN_PROC_ALL, 0,
-				    sizeof(struct kinfo_proc), 0 };
+	int			 mib[6] = { CTL_KERN, KERN_PROC,
+				    KERN_PROC_ALL, 0, sizeof(struct kinfo_proc),
+				    0 };
 
 	t->p = NULL;
 	t->n = 0;

@@ -129,6 +129,7 @@ static size_t	 ws_len(const uint8_t *, size_t, size_t);
 static size_t	 ws_back(const uint8_t *, size_t);
 static size_t	 skip_ws(const uint8_t *, size_t, size_t);
 static size_t	 run_of(const uint8_t *, size_t, size_t, uint16_t);
+static int	 run_min(const uint8_t *, size_t, size_t, uint16_t, size_t);
 static int	 ci_at(const uint8_t *, size_t, size_t, const char *, size_t);
 static size_t	 opt_sep(const uint8_t *, size_t, size_t);
 static size_t	 kw_chain(const uint8_t *, size_t, size_t, const char *const *);
@@ -335,6 +336,23 @@ run_of(const uint8_t *s, size_t n, size_t i, uint16_t mask)
 	return (j - i);
 }
 
+/*
+ * At least k class bytes at s[i]?  For the fixed-count patterns: looking
+ * no further keeps "AKIAAKIA..." linear.
+ */
+static int
+run_min(const uint8_t *s, size_t n, size_t i, uint16_t mask, size_t k)
+{
+	size_t	j;
+
+	if (i > n || n - i < k)
+		return (0);
+	for (j = i; j < i + k; j++)
+		if ((cls[s[j]] & mask) == 0)
+			return (0);
+	return (1);
+}
+
 /* Does the lowercase-letter word w occur at s[i], ASCII case ignored? */
 static int
 ci_at(const uint8_t *s, size_t n, size_t i, const char *w, size_t wl)
@@ -454,7 +472,7 @@ m_google(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
 	size_t	i;
 
 	while (find_lit(s, n, from, "AIza", 4, &i)) {
-		if (run_of(s, n, i + 4, C_KEYCH) >= 35) {
+		if (run_min(s, n, i + 4, C_KEYCH, 35)) {
 			*ms = i;
 			*me = i + 4 + 35;
 			return (1);
@@ -471,7 +489,7 @@ m_akia(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
 	size_t	i;
 
 	while (find_lit(s, n, from, "AKIA", 4, &i)) {
-		if (run_of(s, n, i + 4, C_UPDIG) >= 16) {
+		if (run_min(s, n, i + 4, C_UPDIG, 16)) {
 			*ms = i;
 			*me = i + 4 + 16;
 			return (1);
@@ -499,7 +517,7 @@ m_aws_secret(const uint8_t *s, size_t n, size_t from, size_t *ms,
 		if ((j = kw_chain(s, n, i, kw)) == NOPE ||
 		    (j = kv_sep(s, n, j)) == NOPE)
 			continue;
-		if (run_of(s, n, j, C_AWS) >= 40) {
+		if (run_min(s, n, j, C_AWS, 40)) {
 			*ms = i;
 			*me = j + 40;
 			return (1);
@@ -727,7 +745,8 @@ m_pem_header(const uint8_t *s, size_t n, size_t from, size_t *ms,
 		if (j + 7 > n || memcmp(s + j, "PRIVATE", 7) != 0)
 			continue;
 		k = skip_ws(s, n, j + 7);
-		if (k == j + 7 || k + 8 > n || memcmp(s + k, "KEY-----", 8) != 0)
+		if (k == j + 7 || k + 8 > n ||
+		    memcmp(s + k, "KEY-----", 8) != 0)
 			continue;
 		*ms = i;
 		*me = k + 8;
@@ -935,7 +954,8 @@ prefilter(const uint8_t *s, size_t n)
 				m |= trig_sep(s, n, i);
 				break;
 			case T_DASH:
-				if (i >= 2 && s[i - 1] == 'k' && s[i - 2] == 's')
+				if (i >= 2 && s[i - 1] == 'k' &&
+				    s[i - 2] == 's')
 					m |= M_SK;
 				if (i >= 4 && s[i - 2] == 'x' &&
 				    s[i - 3] == 'o' && s[i - 4] == 'x')
@@ -945,7 +965,8 @@ prefilter(const uint8_t *s, size_t n)
 					m |= M_PEM;
 				break;
 			case T_UNDER:
-				if (i >= 3 && s[i - 3] == 'g' && s[i - 2] == 'h')
+				if (i >= 3 && s[i - 3] == 'g' &&
+				    s[i - 2] == 'h')
 					m |= M_P12;
 				break;
 			case T_A:
@@ -959,7 +980,8 @@ prefilter(const uint8_t *s, size_t n)
 					m |= M_P3;
 				break;
 			case T_B:
-				if (n - i >= 6 && ci_at(s, n, i + 1, "earer", 5))
+				if (n - i >= 6 &&
+				    ci_at(s, n, i + 1, "earer", 5))
 					m |= M_P9;
 				break;
 			}
@@ -1149,7 +1171,8 @@ values_stage(struct redactor *r, const uint8_t **curp, size_t *np,
 				continue;
 			v = &r->vals[gr->vi];
 			st = i - gr->off;
-			if (n - st < v->len || memcmp(s + st, v->v, v->len) != 0)
+			if (n - st < v->len ||
+			    memcmp(s + st, v->v, v->len) != 0)
 				continue;
 			if (add_span(r, st, st + v->len) == -1)
 				return;

@@ -70,7 +70,7 @@
 
 #define REDACT_TEXT		"[REDACTED]"
 #define REDACT_TEXT_LEN		10
-#define REDACT_VALUE_MIN	6	/* shorter injected values are ignored */
+#define REDACT_VALUE_MIN	6	/* shorter injected values: ignored */
 #define REDACT_VALUES_MAX	1024	/* values per redactor */
 #define REDACT_PEM_MAX_LINES	1000	/* a PEM block without END */
 #define REDACT_LINE_MAX		65536	/* redact_feed: longest line piece */

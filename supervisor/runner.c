@@ -105,6 +105,7 @@ struct instance {
 	struct event		 stop_ev;
 	size_t			 pre_next;
 	pid_t			 pre_pid;
+	int			 pre_statusfd;
 	struct pidnode		 pre_node;
 	int			 op_wait;	/* the head op waits on us */
 	int			 sampled;
@@ -151,7 +152,7 @@ struct proc {
 struct treekill {
 	struct instance		*inst;
 	pid_t			 leader;	/* the group, old or current */
-	pid_t			 root;		/* main process if alive, or 0 */
+	pid_t			 root;		/* live main process, or 0 */
 	int			 sig;
 };
 
@@ -410,6 +411,7 @@ proc_setup(struct proc *p, const struct proc_config *pc)
 		    "APM2_INSTANCE=%u", k);
 		set_state(in, ST_STOPPED, 0, 0);
 		in->statusfd = -1;
+		in->pre_statusfd = -1;
 		in->node.inst = in;
 		in->pre_node.inst = in;
 		in->pre_node.pre = 1;
@@ -1026,7 +1028,7 @@ pre_spawn(struct instance *in, const char *cmd)
 		    strerror(err));
 		return (-1);
 	}
-	close(sfd);	/* its exit status says it all */
+	in->pre_statusfd = sfd;
 	output_release(output_attach(fds[0], OUTPUT_STDOUT, NULL, in));
 	output_release(output_attach(fds[1], OUTPUT_STDERR, NULL, in));
 	in->pre_pid = pid;
@@ -1047,10 +1049,18 @@ static void
 pre_reaped(struct instance *in, int status)
 {
 	pid_t	pid = in->pre_pid;
+	int	r;
 
 	in->pre_pid = 0;
 	kill(-pid, SIGKILL);	/* its own leftovers */
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if ((r = spawn_status(in->pre_statusfd)) > 0)
+		log_warnx("%s: pre-shutdown command: failed to spawn process: "
+		    "%s", in->display, strerror(r));
+	close(in->pre_statusfd);
+	in->pre_statusfd = -1;
+	if (r > 0)
+		;
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		log_warnx("%s: pre-shutdown command %ld failed (%s %d)",
 		    in->display, (long)pid, WIFEXITED(status) ? "exit code" :
 		    "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
@@ -1160,7 +1170,8 @@ kill_marked(const struct ptable *t, uint8_t *mark, int sig)
 			continue;
 		mark[i] = 0;
 		if (t->p[i].pid <= 1 || t->p[i].pid == self ||
-		    t->p[i].zombie || (sup != NULL && t->p[i].pid == sup->fe_pid))
+		    t->p[i].zombie ||
+		    (sup != NULL && t->p[i].pid == sup->fe_pid))
 			continue;
 		kill(t->p[i].pid, sig);
 	}

@@ -116,8 +116,10 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 
 	if ((s.pidfd = pid_lock(dc->pid_file, err, sizeof(err))) == -1)
 		errx(1, "%s", err);
-	if ((s.listenfd = control_listen(dc, err, sizeof(err))) == -1)
+	if ((s.listenfd = control_listen(dc, err, sizeof(err))) == -1) {
+		unlink(dc->pid_file);	/* ours: we hold its lock */
 		errx(1, "%s", err);
+	}
 
 	if (!opts->debug) {
 		if ((s.readyfd = daemonize(err, sizeof(err))) == -1) {
@@ -324,7 +326,7 @@ fe_spawn(void)
 {
 	struct s_hello	 h;
 	char		*argv[12];
-	int		 sp[2], argc = 0, fd;
+	int		 sp[2], argc = 0, fd, cfd, lfd;
 	pid_t		 pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
@@ -354,8 +356,11 @@ fe_spawn(void)
 		sup->fe_pid = -1;
 		return;
 	case 0:
-		if (dup2(sp[1], FRONTEND_CHAN_FD) == -1 ||
-		    dup2(sup->listenfd, FRONTEND_LISTEN_FD) == -1)
+		/* Move both out of the way first: either may sit on 3 or 4. */
+		if ((cfd = fcntl(sp[1], F_DUPFD, 10)) == -1 ||
+		    (lfd = fcntl(sup->listenfd, F_DUPFD, 10)) == -1 ||
+		    dup2(cfd, FRONTEND_CHAN_FD) == -1 ||
+		    dup2(lfd, FRONTEND_LISTEN_FD) == -1)
 			_exit(127);
 		for (fd = FRONTEND_LISTEN_FD + 1; fd < 1024; fd++)
 			close(fd);

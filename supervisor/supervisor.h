@@ -26,6 +26,7 @@
 #define FRONTEND_EXIT_WAIT	3	/* s for the frontend to exit */
 #define LAUNCH_READY_TIMEOUT	30	/* s the launcher waits */
 #define CONN_BUCKETS		256	/* connection hash buckets */
+#define CONTROL_BACKLOG		1024	/* listen(2) queue: bursts of clients */
 
 /* Command-line settings that override or complement the config. */
 struct sup_opts {

@@ -50,7 +50,8 @@ static const char *const req_lines[] = {
 	"{\"type\":\"stop_process\",\"name\":\"web\"}",
 	"{\"type\":\"restart_process\",\"name\":\"web\"}",
 	"{\"type\":\"reload_process\",\"name\":\"web\"}",
-	"{\"type\":\"tail_logs\",\"name\":\"web\",\"lines\":20,\"follow\":false}",
+	"{\"type\":\"tail_logs\",\"name\":\"web\",\"lines\":20,"
+	    "\"follow\":false}",
 	"{\"type\":\"tail_logs\",\"name\":null,\"lines\":100,\"follow\":true}",
 	"{\"type\":\"list_credentials\"}",
 	"{\"type\":\"get_credential\",\"profile_id\":\"claude-work\"}",
@@ -86,7 +87,8 @@ static const char *const req_lines[] = {
 	"\"cwd\":\"/srv\",\"instances\":2,\"instance_details\":[{\"index\":0," \
 	"\"pid\":4242,\"state\":\"Running\",\"cpu_percent\":null," \
 	"\"memory_bytes\":null,\"uptime_secs\":12,\"restart_count\":0}," \
-	"{\"index\":1,\"pid\":null,\"state\":{\"Stopped\":{\"exit_code\":null}}," \
+	"{\"index\":1,\"pid\":null," \
+	"\"state\":{\"Stopped\":{\"exit_code\":null}}," \
 	"\"cpu_percent\":null,\"memory_bytes\":null,\"uptime_secs\":null," \
 	"\"restart_count\":0}],\"credential_profile\":null}}"
 #define RESP_OK_LINE \
@@ -98,7 +100,8 @@ static const char *const req_lines[] = {
 	"\"message\":\"Process 'nope' not found\"}"
 #define RESP_LOG_LINE \
 	"{\"type\":\"log_lines\",\"lines\":[{\"timestamp\":" \
-	"\"2026-01-25T13:12:44.123Z\",\"process_name\":\"web\",\"instance\":0," \
+	"\"2026-01-25T13:12:44.123Z\",\"process_name\":\"web\"," \
+	"\"instance\":0," \
 	"\"stream\":\"stdout\",\"content\":\"hello\"}]}"
 #define RESP_CREDLIST_LINE \
 	"{\"type\":\"credential_list\",\"profiles\":[{\"id\":\"claude-work\"," \
@@ -106,8 +109,9 @@ static const char *const req_lines[] = {
 	"\"expires_at\":null,\"created_at\":\"2026-01-25T13:12:44Z\"," \
 	"\"last_used_at\":\"2026-01-25T13:12:44.123Z\"}]}"
 #define RESP_CREDDET_LINE \
-	"{\"type\":\"credential_details\",\"profile\":{\"id\":\"gemini-main\"," \
-	"\"provider\":\"gemini\",\"label\":\"Main\",\"auth_method\":\"oauth\"," \
+	"{\"type\":\"credential_details\",\"profile\":" \
+	"{\"id\":\"gemini-main\",\"provider\":\"gemini\"," \
+	"\"label\":\"Main\",\"auth_method\":\"oauth\"," \
 	"\"expires_at\":\"2026-01-25T13:12:44.123456789Z\"," \
 	"\"created_at\":\"2026-01-25T13:12:44.123456Z\"," \
 	"\"last_used_at\":null}}"
@@ -375,7 +379,8 @@ brute_f32(float f, char *out)
 			} else if (n == 1)
 				sprintf(out, "%se%d", dig, kk - 1);
 			else
-				sprintf(out, "%c.%se%d", dig[0], dig + 1, kk - 1);
+				sprintf(out, "%c.%se%d", dig[0], dig + 1,
+				    kk - 1);
 			return (0);
 		}
 	}
@@ -451,8 +456,8 @@ test_req_accepted(void **state)
 	free(out);
 	apm2_req_free(&r);
 
-	assert_int_equal(req_parse("{\"name\":\"a\",\"type\":\"start_process\"}",
-	    &r), 0);
+	assert_int_equal(req_parse("{\"name\":\"a\","
+	    "\"type\":\"start_process\"}", &r), 0);
 	assert_int_equal(r.type, REQ_START_PROCESS);
 	assert_string_equal(r.name, "a");
 	apm2_req_free(&r);
@@ -650,7 +655,8 @@ test_req_lines_bounds(void **state)
 	    "\"follow\":false}", &r), 0);
 	assert_int_equal(r.lines, 0);
 	apm2_req_free(&r);
-	req_bad("{\"type\":\"tail_logs\",\"lines\":4294967296,\"follow\":false}");
+	req_bad("{\"type\":\"tail_logs\",\"lines\":4294967296,"
+	    "\"follow\":false}");
 	req_bad("{\"type\":\"tail_logs\",\"lines\":18446744073709551615,"
 	    "\"follow\":false}");
 	req_bad("{\"type\":\"tail_logs\",\"lines\":18446744073709551616,"
@@ -789,7 +795,8 @@ test_nul_bytes(void **state)
 	static const char raw1[] = "{\"type\":\"ping\",\"x\":\"a\0b\"}";
 	static const char raw2[] = "{\"type\":\0\"ping\"}";
 	static const char raw3[] = "\0{\"type\":\"ping\"}";
-	static const char raw4[] = "{\"type\":\"get_process\",\"name\":\"a\0\"}";
+	static const char raw4[] =
+	    "{\"type\":\"get_process\",\"name\":\"a\0\"}";
 	struct apm2_req	 r;
 
 	(void)state;
@@ -1150,11 +1157,13 @@ test_float_parse(void **state)
 		const char	*lit;
 		float		 want;
 	} t[] = {
-		{ "1.5", 1.5f }, { "0", 0.0f }, { "-0.0", -0.0f }, { "100", 100.0f },
+		{ "1.5", 1.5f }, { "0", 0.0f }, { "-0.0", -0.0f },
+		{ "100", 100.0f },
 		{ "1e2", 100.0f }, { "1E+2", 100.0f }, { "12.5e-1", 1.25f },
-		{ "0.000001", 1e-6f }, { "0.1", 0.1f }, { "3.3333333", 3.3333333f },
-		{ "1e-50", 0.0f }, { "0.00000000000000000000000000000000000000000001",
-		    1e-44f },
+		{ "0.000001", 1e-6f }, { "0.1", 0.1f },
+		{ "3.3333333", 3.3333333f }, { "1e-50", 0.0f },
+		{ "0.0000000000000000000000000000000000000000000"
+		    "1", 1e-44f },
 		{ "340282346638528859811704183484516925440", 3.4028235e38f },
 		{ "1.000000059604644775390625", 1.0f },	/* tie: to even */
 		{ "1.000000059604644775390626", 1.00000012f }
@@ -1254,7 +1263,8 @@ test_time(void **state)
 		{ "2026-01-26T00:00:00+23:59", 1769299260LL, 0 }
 	};
 	static const char *const bad[] = {
-		"", "2026-01-25", "2026-01-25T13:12:44", "2026-01-25T13:12:44ZZ",
+		"", "2026-01-25", "2026-01-25T13:12:44",
+		"2026-01-25T13:12:44ZZ",
 		"2026-13-25T13:12:44Z", "2026-00-25T13:12:44Z",
 		"2026-02-29T13:12:44Z", "1900-02-29T00:00:00Z",
 		"2026-04-31T00:00:00Z", "2026-01-00T00:00:00Z",
@@ -1614,7 +1624,8 @@ test_resp_rejected(void **state)
 	resp_bad("{\"type\":\"pong\",\"version\":\"v\","
 	    "\"uptime_secs\":18446744073709551616}");
 	resp_bad("{\"type\":\"pong\",\"version\":null,\"uptime_secs\":1}");
-	resp_bad("{\"type\":\"pong\",\"version\":\"a\\u0000\",\"uptime_secs\":1}");
+	resp_bad("{\"type\":\"pong\",\"version\":\"a\\u0000\","
+	    "\"uptime_secs\":1}");
 	resp_bad("{\"type\":\"status\",\"version\":\"v\",\"pid\":4294967296,"
 	    "\"uptime_secs\":1,\"process_count\":0,\"running_instances\":0}");
 	resp_bad("{\"type\":\"status\",\"version\":\"v\",\"pid\":1,"
@@ -1789,7 +1800,8 @@ test_uuid(void **state)
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		assert_int_equal(apm2_uuid_parse(good[i], strlen(good[i]), out),
 		    0);
-		assert_string_equal(out, "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b");
+		assert_string_equal(out,
+		    "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b");
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(apm2_uuid_parse(bad[i], strlen(bad[i]), out),
