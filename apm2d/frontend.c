@@ -885,8 +885,12 @@ conn_reply(struct conn *c, const struct apm2_resp *resp)
 	char	*json;
 	size_t	 len;
 
-	if ((json = apm2_resp_render(resp, &len)) == NULL)
-		fatal("apm2_resp_render");
+	if ((json = apm2_resp_render(resp, &len)) == NULL) {
+		/* Cannot say anything valid: drop this client only. */
+		log_warnx("connection %u: cannot render a reply", c->id);
+		c->closing = 1;
+		return;
+	}
 	if (conn_queue(c, json, len) == -1)
 		c->closing = 1;
 	free(json);

@@ -1239,6 +1239,9 @@ parse_proc(struct ctx *c, struct proc_config *p, size_t i,
 	if ((r = typed(c, t, where, "name", TOML_STRING, NULL, &v)) == 0)
 		missing(c, &tv->pos, where, "name", NULL);
 	else if (r == 1 && name_ok(c, v, w)) {
+		if (v->u.str.len == 3 && memcmp(v->u.str.ptr, "all", 3) == 0)
+			/* apm2ctl's "all" means every process. */
+			errorf(c, &v->pos, "%s: \"all\" is reserved", w);
 		p->name = dupstr(c, v, w, 0);
 		c->namev[i] = v;
 	}

@@ -863,6 +863,8 @@ test_names(void **state)
 		{ "[[processes]]\nname = \".a\"\ncommand = \"x\"\n",
 		  "t.toml:2:8: processes[0].name: invalid name \".a\": use "
 		  RULES },
+		{ "[[processes]]\nname = \"all\"\ncommand = \"x\"\n",
+		  "t.toml:2:8: processes[0].name: \"all\" is reserved" },
 		{ "[[processes]]\nname = \"a/b\"\ncommand = \"x\"\n",
 		  "t.toml:2:8: processes[0].name: invalid name \"a/b\": use "
 		  RULES },
