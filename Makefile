@@ -62,7 +62,7 @@ LIBFRONT =	apm2d/libfrontend.a
 
 PROGS =		apm2d/apm2d apm2ctl/apm2ctl
 TOOLS =		regress/toml/tomldec regress/integration/fakefront \
-		regress/integration/apm2d-hooks
+		regress/integration/apm2d-hooks regress/integration/chkchild
 
 LIBS =		$(PKG_LIBS) $(EVENT_LIBS) $(SECCOMP_LIBS)
 
@@ -101,6 +101,9 @@ regress/toml/tomldec: regress/toml/tomldec.c $(LIBCOMMON) $(HDRS)
 regress/integration/fakefront: regress/integration/fakefront.c $(LIBCOMMON) $(HDRS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ regress/integration/fakefront.c \
 	    $(LIBCOMMON) $(LIBS)
+
+regress/integration/chkchild: regress/integration/chkchild.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ regress/integration/chkchild.c
 
 # The test build of the daemon: the same sources with the test-only hooks
 # (a stand-in frontend, a forbidden-syscall trigger) compiled in.  The

@@ -114,6 +114,9 @@ static void	sup_message(struct chan_msg *);
 static void	fe_exit(int, short, void *);
 static void	fe_shutdown(void);
 static uint64_t	uptime_secs(void);
+#ifdef APM2D_TEST_HOOKS
+static int	test_hook(struct conn *, const uint8_t *, size_t);
+#endif
 
 static const struct proto_rule fe_rules[] = {
 	{ S_HELLO, sizeof(struct s_hello), sizeof(struct s_hello), 0, 0 },
@@ -165,9 +168,10 @@ frontend_main(const struct frontend_opts *opts)
 	signal(SIGINT, SIG_IGN);	/* the supervisor decides */
 	signal(SIGTERM, SIG_DFL);
 
+	/* The epoll descriptor and libevent's pipe exist before seccomp. */
+	event_init();
 	sandbox_frontend(opts);
 
-	event_init();
 	chan_init(&f.chan, FRONTEND_CHAN_FD, PROTO_CHAN_MAX);
 	event_set(&f.chev, FRONTEND_CHAN_FD, EV_READ | EV_PERSIST,
 	    chan_dispatch, NULL);
@@ -802,6 +806,10 @@ conn_request(struct conn *c, const uint8_t *buf, size_t len)
 	struct f_request	 f;
 	char			 err[256], msg[PROTO_MSG_MAX];
 
+#ifdef APM2D_TEST_HOOKS
+	if (test_hook(c, buf, len))
+		return;
+#endif
 	memset(&req, 0, sizeof(req));
 	if (apm2_req_parse((const char *)buf, len, &req, err,
 	    sizeof(err)) == -1) {
@@ -867,6 +875,52 @@ conn_request(struct conn *c, const uint8_t *buf, size_t len)
 	c->inflight = 1;
 	chan_send(F_REQUEST, c->id, -1, &f, sizeof(f));
 }
+
+#ifdef APM2D_TEST_HOOKS
+/*
+ * Test build only (regress/integration/apm2d-hooks): two exact payloads
+ * make the frontend act as if it had been taken over, to show what the
+ * sandbox does.  The first runs execve(2), which seccomp answers by
+ * killing the process; should it return, the frontend says so and lives
+ * on, and the test fails.  The second makes the calls glibc's syslog(3)
+ * makes to reconnect, which must fail with EACCES and not kill.
+ */
+#define TEST_HOOK_FORBIDDEN \
+	"{\"type\":\"ping\",\"__apm2d_test_forbidden_syscall\":true}"
+#define TEST_HOOK_SYSLOG \
+	"{\"type\":\"ping\",\"__apm2d_test_syslog_syscalls\":true}"
+
+static int
+test_hook(struct conn *c, const uint8_t *buf, size_t len)
+{
+	char		*argv[] = { (char *)"sh", NULL };
+	struct apm2_resp resp;
+	int		 fd;
+
+	if (len == sizeof(TEST_HOOK_FORBIDDEN) - 1 &&
+	    memcmp(buf, TEST_HOOK_FORBIDDEN, len) == 0) {
+		log_info("test hook: execve /bin/sh");
+		execv("/bin/sh", argv);
+		log_warn("test hook: execve returned");
+	} else if (len == sizeof(TEST_HOOK_SYSLOG) - 1 &&
+	    memcmp(buf, TEST_HOOK_SYSLOG, len) == 0) {
+		syslog(LOG_DEBUG, "apm2d test hook");
+		if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
+			log_warn("test hook: socket");
+		else {
+			log_warnx("test hook: socket succeeded");
+			close(fd);
+		}
+	} else
+		return (0);
+	memset(&resp, 0, sizeof(resp));
+	resp.type = RESP_PONG;
+	resp.version = (char *)APM2_VERSION;
+	resp.uptime_secs = uptime_secs();
+	conn_reply(c, &resp);
+	return (1);
+}
+#endif
 
 /* The supervisor finished this connection's request. */
 static void

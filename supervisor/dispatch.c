@@ -1,19 +1,44 @@
 /*
  * dispatch.c -- messages from the frontend, checked before anything acts
- * on them.
+ * on them, and the authorization of every client request.
  *
  * The frontend parses hostile bytes, so it may be taken over.  Every
- * message is checked against sup_rules (type allowed in this direction,
- * exact size, descriptor only where expected, connection state) and its
- * fields are checked again (strings NUL-terminated inside their field,
- * enums in range, no unknown flags).  Any violation: log it, kill and
- * respawn the frontend, never act on it.  Nothing the frontend sends can
- * make the supervisor exit.
+ * message is checked by msg_check() against sup_rules (type allowed in
+ * this direction, exact size, descriptor only where expected, connection
+ * state) and its fields are checked again (strings NUL-terminated inside
+ * their field, enums in range, no unknown flags).  Any violation: log it,
+ * kill and respawn the frontend, never act on it.  Nothing the frontend
+ * sends can make the supervisor exit.
+ *
+ * Who the client is comes from the kernel, never from the frontend: the
+ * frontend passes each new client's socket once (F_CONN_NEW) and
+ * conn_new() reads the peer's uid, gid and supplementary groups from it,
+ * as the kernel recorded them when the client called connect(2).  Every
+ * request is then authorized here (authorize()) against req_policy:
+ *
+ *  - root, the supervisor's own uid and members of [daemon] admin_group
+ *    (primary or supplementary group of the connecting process) may do
+ *    everything;
+ *  - anyone who can connect may ping, status and list_processes; list
+ *    entries of processes the client may not manage carry no cpu,
+ *    memory or uptime (null);
+ *  - get/start/stop/restart/reload_process and tail_logs: the process
+ *    must run as the client's uid ([[processes]] user); tail_logs of all
+ *    processes (name null) is for administrators;
+ *  - shutdown and the credential requests: administrators only.
+ *
+ * An unknown process name gets process_not_found whoever asks (names are
+ * public through list_processes anyway); a known one the client may not
+ * manage gets permission_denied.  Every refusal is logged with the uid,
+ * and so is every state-changing request that is let through.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +49,61 @@
 #include "runner.h"
 #include "supervisor.h"
 
+/* Peer groups beyond this are ignored (Linux NGROUPS_MAX is 65536). */
+#define PEER_GROUPS_MAX	65536
+
+/*
+ * What the supervisor knows about a client beyond struct sup_conn.  The
+ * sup_conn comes first, so every struct sup_conn * in the table points
+ * to one of these (conn_new() allocates them all).
+ */
+struct conn_auth {
+	struct sup_conn	 c;
+	gid_t		*groups;	/* supplementary groups at connect */
+	size_t		 ngroups;
+};
+
+/* Who may make a request (req_policy). */
+enum policy {
+	POL_ADMIN = 1,		/* administrators only */
+	POL_ANYONE,		/* anyone who can connect */
+	POL_OWNER		/* the uid the named process runs as */
+};
+
+static const unsigned char req_policy[REQ__COUNT] = {
+	[REQ_PING] =			POL_ANYONE,
+	[REQ_STATUS] =			POL_ANYONE,
+	[REQ_LIST_PROCESSES] =		POL_ANYONE,
+	[REQ_GET_PROCESS] =		POL_OWNER,
+	[REQ_START_PROCESS] =		POL_OWNER,
+	[REQ_STOP_PROCESS] =		POL_OWNER,
+	[REQ_RESTART_PROCESS] =		POL_OWNER,
+	[REQ_RELOAD_PROCESS] =		POL_OWNER,
+	[REQ_TAIL_LOGS] =		POL_OWNER,
+	[REQ_LIST_CREDENTIALS] =	POL_ADMIN,
+	[REQ_GET_CREDENTIAL] =		POL_ADMIN,
+	[REQ_ADD_CREDENTIAL] =		POL_ADMIN,
+	[REQ_REMOVE_CREDENTIAL] =	POL_ADMIN,
+	[REQ_REFRESH_CREDENTIAL] =	POL_ADMIN,
+	[REQ_SWITCH_CREDENTIAL] =	POL_ADMIN,
+	[REQ_SHUTDOWN] =		POL_ADMIN,
+};
+/* A new request type must get a line above (a missing one is admin-only). */
+_Static_assert(REQ__COUNT == 16, "req_policy covers every request type");
+
 static struct sup_conn *conn_get(uint32_t);
 static int	conn_new(uint32_t, int);
 static void	conn_closed(struct sup_conn *);
+static int	peer_groups(int, uid_t, gid_t **, size_t *);
+static int	msg_check(const struct chan_msg *, const struct sup_conn *,
+		    int, char *, size_t);
+static int	conn_is_admin(const struct conn_auth *);
+static int	conn_owns(const struct conn_auth *, const char *);
+static int	authorize(const struct conn_auth *, uint32_t, const char *,
+		    char *, size_t);
+static int	req_changes_state(uint32_t);
+static void	list_entry_filter(const struct conn_auth *,
+		    struct s_summary *);
 static void	dispatch_request(struct sup_conn *, const struct f_request *);
 static void	violation(const char *, ...)
 		    __attribute__((__format__(printf, 1, 2)));

@@ -704,8 +704,8 @@ inst_spawn(struct instance *in, int automatic)
 		free(envp);
 	}
 	if (pid == -1) {
-		log_warnx("%s: failed to spawn process: %s", in->display,
-		    strerror(err));
+		log_warnx("%s: failed to spawn process: %s (os error %d)",
+		    in->display, strerror(err), err);
 		in->spawn_err = err;
 		set_state(in, ST_CRASHED, 0, 0);
 		op_note(in, W_EXEC, 0, err);

@@ -4,8 +4,8 @@
  *
  *	chkchild REPORT [exit]
  *
- * Writes one JSON object to REPORT (through REPORT.tmp and a rename, so a
- * reader never sees half of it): open descriptors and what 0-2 are, the
+ * Writes one JSON object to REPORT (through a temporary file and a rename,
+ * so a reader never sees half of it): open descriptors and what 0-2 are, the
  * blocked and the ignored signals, session and process group, ids and
  * groups, umask, cwd, the parent-death signal, the descriptor limit and
  * the environment.  Then waits for a signal, or exits 0 with "exit".
@@ -105,7 +105,8 @@ main(int argc, char *argv[])
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		snprintf(cwd, sizeof(cwd), "?");
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", argv[1]);
+	/* Instances may share REPORT: each writes its own temporary. */
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", argv[1], (long)getpid());
 	if ((f = fopen(tmp, "w")) == NULL) {
 		perror(tmp);
 		return (1);

@@ -340,7 +340,12 @@ class Daemon:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def __enter__(self):
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            # A daemon that did not come up is still ours to stop.
+            self.cleanup()
+            raise
 
     def __exit__(self, *exc):
         self.cleanup()

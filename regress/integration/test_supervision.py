@@ -5,6 +5,7 @@ trees, child hygiene, many instances, daemon shutdown and run-as-user.
 
 Every wait is bounded; the only processes signalled directly are the
 daemon's own agents (by the pid it reports) and the daemon itself."""
+import atexit
 import json
 import os
 import pwd
@@ -36,7 +37,16 @@ SANITIZER = re.compile(r"ERROR: [A-Za-z]+Sanitizer|runtime error:")
 
 
 class Daemon(_Daemon):
-    """The harness's daemon; its log must show no sanitizer report."""
+    """The harness's daemon; its log must show no sanitizer report, and
+    one that fails to start is not left behind."""
+
+    def start(self, wait=True):
+        try:
+            return super().start(wait)
+        except BaseException:
+            self.stop()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
 
     def cleanup(self):
         self.stop()
@@ -67,6 +77,7 @@ def chkchild():
         _chkchild = built
         return built
     d = tempfile.mkdtemp(prefix="apm2-chk-")
+    atexit.register(shutil.rmtree, d, True)
     os.chmod(d, 0o755)
     out = os.path.join(d, "chkchild")
     subprocess.run([os.environ.get("CC", "cc"), "-std=c11", "-D_GNU_SOURCE",
@@ -156,11 +167,11 @@ def pids_with(token):
 
 
 def descendants(pid):
-    out, todo = [], [pid]
-    while todo:
-        for c in proc_children(todo.pop()):
+    out, pending = [], [pid]
+    while pending:
+        for c in proc_children(pending.pop()):
             out.append(c)
-            todo.append(c)
+            pending.append(c)
     return out
 
 

@@ -1,0 +1,298 @@
+/*
+ * test_spawn.c -- spawning (supervisor/spawn.c), reading output
+ * (supervisor/output.c) and process information (supervisor/procstat.c)
+ * with real child processes.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "supervisor/child.h"
+
+struct run {
+	pid_t	pid;
+	int	status;		/* spawn_status() once the child is gone */
+	int	wstatus;
+	char	out[4096];
+	size_t	outlen;
+};
+
+static char	*env_plain[] = { "A=1", "APM2_INSTANCE=3", NULL };
+
+static void	run_child(char *const *, const char *, const char *,
+		    struct run *);
+static void	collect(void *, int, const char *, size_t);
+
+static void
+collect(void *arg, int stream, const char *buf, size_t len)
+{
+	struct run	*r = arg;
+
+	assert_int_equal(stream, OUTPUT_STDOUT);
+	if (len == 0)
+		return;
+	assert_true(r->outlen + len < sizeof(r->out));
+	memcpy(r->out + r->outlen, buf, len);
+	r->outlen += len;
+	r->out[r->outlen] = '\0';
+}
+
+/* Spawn argv, read its stdout through output.c, reap it. */
+static void
+run_child(char *const *argv, const char *path, const char *cwd,
+    struct run *r)
+{
+	struct spawn_req	 req;
+	struct output		*o;
+	int			 po[2], pe[2], sfd, devnull;
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(pipe2(po, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(pe, O_CLOEXEC), 0);
+	assert_int_equal(fcntl(po[0], F_SETFL, O_NONBLOCK), 0);
+	assert_true((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0);
+	memset(&req, 0, sizeof(req));
+	req.argv = argv;
+	req.envp = env_plain;
+	req.path = path;
+	req.cwd = cwd;
+	req.fd_in = devnull;
+	req.fd_out = po[1];
+	req.fd_err = pe[1];
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &req.nofile), 0);
+	r->pid = spawn_process(&req, &sfd);
+	assert_true(r->pid > 0);
+	close(po[1]);
+	close(pe[1]);
+	close(pe[0]);
+	close(devnull);
+	assert_non_null(o = output_attach(po[0], OUTPUT_STDOUT, collect, r));
+	assert_int_equal(waitpid(r->pid, &r->wstatus, 0), r->pid);
+	r->status = spawn_status(sfd);
+	close(sfd);
+	/* The child is gone: everything it wrote is in the pipe. */
+	assert_int_equal(output_drain(o), 1);
+	output_release(o);
+}
+
+static void
+test_exec_ok_and_output(void **state)
+{
+	char		*argv[] = { "/bin/sh", "-c",
+			    "echo $A $APM2_INSTANCE; exit 3", NULL };
+	struct run	 r;
+
+	(void)state;
+	run_child(argv, NULL, NULL, &r);
+	assert_int_equal(r.status, 0);
+	assert_true(WIFEXITED(r.wstatus));
+	assert_int_equal(WEXITSTATUS(r.wstatus), 3);
+	assert_string_equal(r.out, "1 3\n");
+}
+
+static void
+test_missing_command(void **state)
+{
+	char		*argv[] = { "no-such-command-apm2", NULL };
+	char		*abs[] = { "/nonexistent/x", NULL };
+	struct run	 r;
+
+	(void)state;
+	run_child(argv, "/bin:/usr/bin", NULL, &r);
+	assert_int_equal(r.status, ENOENT);
+	assert_true(WIFEXITED(r.wstatus) && WEXITSTATUS(r.wstatus) != 0);
+	run_child(abs, NULL, NULL, &r);
+	assert_int_equal(r.status, ENOENT);
+}
+
+static void
+test_bad_cwd(void **state)
+{
+	char		*argv[] = { "/bin/true", NULL };
+	struct run	 r;
+
+	(void)state;
+	run_child(argv, NULL, "/nonexistent-dir-apm2", &r);
+	assert_int_equal(r.status, ENOENT);
+	run_child(argv, NULL, "/etc/passwd", &r);
+	assert_int_equal(r.status, ENOTDIR);
+	run_child(argv, NULL, "/", &r);
+	assert_int_equal(r.status, 0);
+}
+
+/* PATH search: the given PATH only, empty elements mean ".". */
+static void
+test_path_search(void **state)
+{
+	char		 dir[] = "/tmp/apm2-spawn-XXXXXX", file[PATH_MAX];
+	char		 path[PATH_MAX + 32];
+	char		*argv[] = { "apm2tool", "arg", NULL };
+	struct run	 r;
+	FILE		*f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/apm2tool", dir);
+	assert_non_null(f = fopen(file, "w"));
+	/* No "#!": run by /bin/sh like execvp does. */
+	fprintf(f, "echo script $1\n");
+	fclose(f);
+	snprintf(path, sizeof(path), "/nonexistent:%s", dir);
+	assert_int_equal(chmod(file, 0644), 0);
+	run_child(argv, path, NULL, &r);
+	assert_int_equal(r.status, EACCES);	/* found, not executable */
+	assert_int_equal(chmod(file, 0755), 0);
+	run_child(argv, path, NULL, &r);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "script arg\n");
+	run_child(argv, "/bin", NULL, &r);
+	assert_int_equal(r.status, ENOENT);
+	run_child(argv, "/bin:", dir, &r);	/* "" is the cwd */
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "script arg\n");
+	unlink(file);
+	rmdir(dir);
+}
+
+/* New session, empty mask, default dispositions, only 0-2 open. */
+static void
+test_child_state(void **state)
+{
+	char		*argv[] = { "/bin/sh", "-c",
+			    "read p c s pp pg sid x < /proc/$$/stat; "
+			    "echo ids $pg $sid; ls /proc/self/fd; "
+			    "grep -E '^Sig(Blk|Ign)' /proc/self/status", NULL };
+	struct run	 r;
+	char		 want[256];
+	int		 leak;
+
+	(void)state;
+	/* A descriptor without close-on-exec must not reach the child. */
+	assert_true((leak = open("/dev/null", O_RDONLY)) >= 3);
+	signal(SIGUSR1, SIG_IGN);
+	run_child(argv, NULL, NULL, &r);
+	signal(SIGUSR1, SIG_DFL);
+	close(leak);
+	assert_int_equal(r.status, 0);
+	snprintf(want, sizeof(want), "ids %d %d\n", (int)r.pid, (int)r.pid);
+	assert_non_null(strstr(r.out, want));
+	assert_non_null(strstr(r.out, "SigBlk:\t0000000000000000"));
+	assert_non_null(strstr(r.out, "SigIgn:\t0000000000000000"));
+	/* ls's own directory descriptor is 3: nothing else. */
+	assert_non_null(strstr(r.out, "0\n1\n2\n3\nSig"));
+}
+
+static void
+test_procstat(void **state)
+{
+	struct pstat	ps;
+	struct ptable	t;
+	pid_t		kids[8], pid;
+	size_t		i;
+	int		n, found = 0, st;
+	char		*argv[] = { "/bin/sleep", "10", NULL };
+	char		*envp[] = { "APM2_PROCESS_NAME=x", "APM2_INSTANCE=2",
+			    NULL };
+
+	(void)state;
+	assert_int_equal(procstat_get(getpid(), &ps), 0);
+	assert_int_equal(ps.pid, getpid());
+	assert_int_equal(ps.ppid, getppid());
+	assert_int_equal(ps.pgid, getpgrp());
+	assert_int_equal(ps.sid, getsid(0));
+	assert_true(ps.rss > 0);
+	assert_false(ps.zombie);
+	assert_int_equal(procstat_get(0x7ffffff0, &ps), -1);
+
+	if ((pid = fork()) == 0) {
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	n = procstat_children(getpid(), kids, 8);
+	if (n != -1) {
+		assert_int_equal(n, 1);
+		assert_int_equal(kids[0], pid);
+	}
+	assert_int_equal(ptable_load(&t), 0);
+	for (i = 0; i < t.n; i++)
+		if (t.p[i].pid == pid && t.p[i].ppid == getpid())
+			found = 1;
+	ptable_free(&t);
+	assert_true(found);
+	/* Wait for the exec to have happened before reading its environ. */
+	for (i = 0; i < 500; i++) {
+		if (procstat_env_has(pid, "APM2_PROCESS_NAME=x",
+		    "APM2_INSTANCE=2"))
+			break;
+		usleep(2000);
+	}
+	assert_true(procstat_env_has(pid, "APM2_PROCESS_NAME=x",
+	    "APM2_INSTANCE=2"));
+	assert_false(procstat_env_has(pid, "APM2_PROCESS_NAME=x",
+	    "APM2_INSTANCE=20"));
+	assert_false(procstat_env_has(pid, "APM2_PROCESS_NAME=",
+	    "APM2_INSTANCE=2"));
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_false(procstat_env_has(pid, "APM2_PROCESS_NAME=x",
+	    "APM2_INSTANCE=2"));
+}
+
+/* A released stream is read on in the loop until EOF, then freed. */
+static void
+test_output_release(void **state)
+{
+	struct run	 r;
+	struct output	*o;
+	int		 p[2];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	assert_non_null(o = output_attach(p[0], OUTPUT_STDOUT, collect, &r));
+	assert_int_equal(write(p[1], "ab", 2), 2);
+	assert_int_equal(output_drain(o), 0);	/* no EOF yet */
+	assert_string_equal(r.out, "ab");
+	output_release(o);
+	assert_int_equal(write(p[1], "cd", 2), 2);
+	close(p[1]);
+	event_loop(EVLOOP_NONBLOCK);
+	event_loop(EVLOOP_NONBLOCK);
+	assert_string_equal(r.out, "abcd");
+	output_flush_all();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec_ok_and_output),
+		cmocka_unit_test(test_missing_command),
+		cmocka_unit_test(test_bad_cwd),
+		cmocka_unit_test(test_path_search),
+		cmocka_unit_test(test_child_state),
+		cmocka_unit_test(test_procstat),
+		cmocka_unit_test(test_output_release),
+	};
+
+	event_init();
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
