@@ -43,7 +43,7 @@ struct ctl {
 
 static struct ctl	ctl = { 0, DEFAULT_TIMEOUT, NULL, -1 };
 
-static __attribute__((__noreturn__)) void	usage(void);
+static __attribute__((__noreturn__)) void	usage(int);
 static const char	*socket_from_config(const char *);
 static int	 ctl_connect(void);
 static int	 ctl_send(const struct apm2_req *);
@@ -61,9 +61,9 @@ static int	 cmd_action(enum apm2_req_type, const char *);
 static int	 cmd_logs(const char *, uint32_t, int);
 
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 	    "usage: apm2ctl [-j] [-s socket] [-f config] [-t secs] command\n"
 	    "commands:\n"
 	    "  ping                     check that the daemon answers\n"
@@ -79,7 +79,7 @@ usage(void)
 	    "  -f FILE   configuration to find the socket in (default %s)\n"
 	    "  -t SECS   reply timeout (default %d, 0 = none)\n",
 	    DEFAULT_SOCKET, DEFAULT_CONFIG, DEFAULT_TIMEOUT);
-	exit(2);
+	exit(status);
 }
 
 /* The [daemon] socket of a config file; NULL if it cannot be read. */
@@ -611,7 +611,7 @@ main(int argc, char *argv[])
 
 		if (dashdash || a[0] != '-' || a[1] == '\0') {
 			if (nargs == (int)(sizeof(args) / sizeof(args[0])))
-				usage();
+				usage(2);
 			args[nargs++] = argv[i];
 			continue;
 		}
@@ -624,7 +624,7 @@ main(int argc, char *argv[])
 		else if (strcmp(a, "-F") == 0 || strcmp(a, "--follow") == 0)
 			follow = 1;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
-			usage();
+			usage(0);
 		else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
 			printf("apm2ctl %s (apm2 protocol %s)\n", APM2D_VERSION,
 			    APM2_VERSION);
@@ -654,10 +654,10 @@ main(int argc, char *argv[])
 			if (errstr != NULL)
 				errx(2, "lines %s: %s", argv[i], errstr);
 		} else
-			usage();
+			usage(2);
 	}
 	if (nargs == 0)
-		usage();
+		usage(2);
 
 	if (ctl.socket == NULL && (env = getenv("APM2_SOCKET")) != NULL &&
 	    *env != '\0')
@@ -690,7 +690,7 @@ main(int argc, char *argv[])
 	else if (strcmp(args[0], "logs") == 0 && nargs <= 2)
 		rc = cmd_logs(nargs == 2 ? args[1] : NULL, lines, follow);
 	else
-		usage();
+		usage(2);
 	ctl_close();
 	return (rc);
 }

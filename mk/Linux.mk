@@ -7,3 +7,4 @@ PKG_LIBS !=	pkg-config --libs libcjson libbsd-overlay 2>/dev/null || true
 EVENT_LIBS !=	pkg-config --libs libevent_core 2>/dev/null || true
 SECCOMP_LIBS !=	pkg-config --libs libseccomp 2>/dev/null || true
 CMOCKA_LIBS !=	pkg-config --libs cmocka 2>/dev/null || true
+MANDIR =	$(PREFIX)/share/man
