@@ -82,6 +82,33 @@ for t in regress/integration/test_*.py; do
 	count "$out/$name.tap" "$name" $?
 done
 
+# The same integration tests again as an ordinary user: the daemon then
+# runs unprivileged, and tests that need root report themselves skipped.
+asuser=${REGRESS_USER:-apm2tu}
+if [ "$(id -u)" -eq 0 ] && [ "${REGRESS_NO_USER:-0}" = 0 ]; then
+	if ! id "$asuser" >/dev/null 2>&1; then
+		useradd --system --no-create-home --shell /usr/sbin/nologin \
+		    "$asuser" >/dev/null 2>&1 ||
+		    echo "cannot create user $asuser"
+	fi
+	# A copy the user can read, wherever this tree lives.
+	copy=$(mktemp -d "${TMPDIR:-/tmp}/apm2-regress.XXXXXX")
+	mkdir -p "$copy/apm2d" "$copy/apm2ctl" "$copy/regress"
+	cp apm2d/apm2d "$copy/apm2d/"
+	cp apm2ctl/apm2ctl "$copy/apm2ctl/"
+	cp -R regress/integration "$copy/regress/"
+	chmod -R a+rX "$copy"
+	for t in "$copy"/regress/integration/test_*.py; do
+		[ -f "$t" ] || continue
+		name=$(basename "$t" .py)
+		case "$name" in *"$filter"*) ;; *) continue ;; esac
+		timeout 600 runuser -u "$asuser" -- python3 "$t" \
+		    >"$out/$name.$asuser.tap" 2>"$out/$name.$asuser.err"
+		count "$out/$name.$asuser.tap" "$name (as $asuser)" $?
+	done
+	rm -rf "$copy"
+fi
+
 [ -n "$failed_names" ] && echo "failed:$failed_names"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
