@@ -39,6 +39,12 @@
 #define CONN_SLOT_BITS	10
 #define CONN_SLOTS	(1U << CONN_SLOT_BITS)
 #define READ_CHUNK	(64 * 1024)
+/*
+ * A follow frame is acknowledged to the supervisor once the client has
+ * taken all but this much of its queued output: a follower that stops
+ * reading stops the flow at the supervisor.
+ */
+#define FOLLOW_ACK_LOWAT	(256 * 1024)
 
 _Static_assert(FRONTEND_MAX_CONNS <= CONN_SLOTS, "connection slots");
 
@@ -63,6 +69,7 @@ struct conn {
 	size_t			 pendlen;
 	int			 inflight;	/* waiting for the supervisor */
 	int			 following;	/* tail_logs follow stream */
+	uint32_t		 acks_owed;	/* follow frames not acked */
 	int			 closing;	/* close once output is sent */
 	int			 eof;		/* client closed its side */
 	/* reply being assembled from several supervisor messages */
@@ -109,6 +116,7 @@ static void	conn_reply_error(struct conn *, enum apm2_errcode,
 static int	conn_queue(struct conn *, const void *, size_t);
 static void	conn_update(struct conn *);
 static void	conn_done(struct conn *);
+static void	conn_ack(struct conn *);
 static struct conn *conn_find(uint32_t);
 static void	sup_message(struct chan_msg *);
 static void	fe_exit(int, short, void *);
@@ -538,8 +546,10 @@ sup_message(struct chan_msg *msg)
 		if (s.follow) {
 			/* Stay in flight: more frames will come. */
 			c->following = 1;
-			chan_send(F_LOG_ACK, c->id, -1, &(struct f_log_ack){
-			    .frames = 1 }, sizeof(struct f_log_ack));
+			c->acks_owed++;
+			conn_ack(c);
+			/* Write out what the socket did not take at once. */
+			conn_update(c);
 		} else
 			conn_done(c);
 		break;
@@ -922,12 +932,28 @@ test_hook(struct conn *c, const uint8_t *buf, size_t len)
 }
 #endif
 
+/*
+ * Acknowledge the follow frames whose bytes the client has (nearly)
+ * taken, one F_LOG_ACK each.  Nothing for a connection on its way out.
+ */
+static void
+conn_ack(struct conn *c)
+{
+	if (!c->following || c->closing || c->acks_owed == 0 ||
+	    c->out.len - c->out.off > FOLLOW_ACK_LOWAT)
+		return;
+	for (; c->acks_owed > 0; c->acks_owed--)
+		chan_send(F_LOG_ACK, c->id, -1, &(struct f_log_ack){
+		    .frames = 1 }, sizeof(struct f_log_ack));
+}
+
 /* The supervisor finished this connection's request. */
 static void
 conn_done(struct conn *c)
 {
 	c->inflight = 0;
 	c->following = 0;
+	c->acks_owed = 0;
 	if (c->pendlen > 0 && conn_process(c) == -1)
 		return;
 	conn_update(c);
@@ -1036,5 +1062,6 @@ conn_write(int fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	conn_flush(c);
+	conn_ack(c);
 	conn_update(c);
 }

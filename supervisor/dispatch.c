@@ -152,77 +152,75 @@ violation(const char *fmt, ...)
 	frontend_lost("protocol violation: %s", buf);
 }
 
-void
-dispatch_frontend(struct chan_msg *msg)
+/*
+ * Everything that can be checked about a message from the frontend before
+ * acting on it: the rule for its type, its size, descriptor and flags,
+ * the connection it names (c: the connection with the message's peer id,
+ * NULL if none; ready: F_READY seen) and its fields.  Pure: it looks at
+ * nothing else and changes nothing.  0 if the message may be acted on;
+ * -1 with the violation described in why.
+ */
+static int
+msg_check(const struct chan_msg *msg, const struct sup_conn *c, int ready,
+    char *why, size_t len)
 {
 	const struct proto_rule	*r;
-	struct sup_conn		*c = NULL;
 	struct f_request	 req;
 	uint32_t		 type = msg->hdr.type;
 
 	r = proto_rule_find(sup_rules, sizeof(sup_rules) / sizeof(sup_rules[0]),
 	    type);
 	if (r == NULL) {
-		violation("message type %u not allowed", type);
-		return;
+		snprintf(why, len, "message type %u not allowed", type);
+		return (-1);
 	}
 	if (msg->datalen < r->minsize || msg->datalen > r->maxsize) {
-		violation("%s with %zu bytes", proto_type_name(type),
+		snprintf(why, len, "%s with %zu bytes", proto_type_name(type),
 		    msg->datalen);
-		return;
+		return (-1);
 	}
 	if ((msg->fd != -1) != (r->fd != 0)) {
-		violation("%s %s a descriptor", proto_type_name(type),
+		snprintf(why, len, "%s %s a descriptor", proto_type_name(type),
 		    msg->fd != -1 ? "with" : "without");
-		return;
+		return (-1);
 	}
 	if (msg->hdr.flags & ~(uint32_t)CHAN_F_FD) {
-		violation("%s with unknown flags %#x", proto_type_name(type),
-		    msg->hdr.flags);
-		return;
+		snprintf(why, len, "%s with unknown flags %#x",
+		    proto_type_name(type), msg->hdr.flags);
+		return (-1);
 	}
-	if (r->conn && type != F_CONN_NEW &&
-	    (c = conn_get(msg->hdr.peerid)) == NULL) {
-		violation("%s for unknown connection %u",
+	if (r->conn && type != F_CONN_NEW && c == NULL) {
+		snprintf(why, len, "%s for unknown connection %u",
 		    proto_type_name(type), msg->hdr.peerid);
-		return;
+		return (-1);
 	}
 	if (!r->conn && msg->hdr.peerid != 0) {
-		violation("%s with peer id %u", proto_type_name(type),
+		snprintf(why, len, "%s with peer id %u", proto_type_name(type),
 		    msg->hdr.peerid);
-		return;
+		return (-1);
 	}
 
 	switch (type) {
 	case F_READY:
-		if (sup->fe_ready) {
-			violation("F_READY twice");
-			return;
+		if (ready) {
+			snprintf(why, len, "F_READY twice");
+			return (-1);
 		}
-		sup->fe_ready = 1;
-		if (sup->readyfd != -1) {
-			daemon_ready(sup->readyfd, NULL);
-			sup->readyfd = -1;
+		break;
+	case F_CONN_NEW:
+		if (msg->hdr.peerid == 0 || c != NULL) {
+			snprintf(why, len, "F_CONN_NEW for connection %u in use",
+			    msg->hdr.peerid);
+			return (-1);
 		}
-		log_debug("frontend ready");
-		break;
-	case F_CONN_NEW: {
-		int	fd = msg->fd;
-
-		msg->fd = -1;	/* conn_new closes it, whatever happens */
-		if (conn_new(msg->hdr.peerid, fd) == -1)
-			return;
-		break;
-	}
-	case F_CONN_CLOSED:
-		conn_closed(c);
 		break;
 	case F_REQUEST:
-		memcpy(&req, msg->data, sizeof(req));
 		if (c->busy) {
-			violation("second request on connection %u", c->id);
-			return;
+			snprintf(why, len, "second request on connection %u",
+			    c->id);
+			return (-1);
 		}
+		memcpy(&req, msg->data, sizeof(req));
 		if (req.type >= REQ__COUNT ||
 		    (req.flags & ~(uint32_t)(F_REQ_HAS_NAME | F_REQ_FOLLOW)) ||
 		    !proto_strfield_ok(req.name, sizeof(req.name)) ||
@@ -231,17 +229,59 @@ dispatch_frontend(struct chan_msg *msg)
 		    !proto_strfield_ok(req.provider, sizeof(req.provider)) ||
 		    !proto_strfield_ok(req.auth_method,
 		    sizeof(req.auth_method))) {
-			violation("malformed request on connection %u", c->id);
-			return;
+			snprintf(why, len, "malformed request on connection %u",
+			    c->id);
+			return (-1);
 		}
+		break;
+	case F_LOG_ACK:
+		if (!c->following) {
+			snprintf(why, len, "F_LOG_ACK without a follow stream");
+			return (-1);
+		}
+		break;
+	}
+	return (0);
+}
+
+void
+dispatch_frontend(struct chan_msg *msg)
+{
+	struct sup_conn		*c = NULL;
+	struct f_request	 req;
+	char			 why[256];
+	int			 fd;
+
+	if (msg->hdr.peerid != 0)
+		c = conn_get(msg->hdr.peerid);
+	if (msg_check(msg, c, sup->fe_ready, why, sizeof(why)) == -1) {
+		violation("%s", why);
+		return;		/* the caller closes a descriptor */
+	}
+
+	switch (msg->hdr.type) {
+	case F_READY:
+		sup->fe_ready = 1;
+		if (sup->readyfd != -1) {
+			daemon_ready(sup->readyfd, NULL);
+			sup->readyfd = -1;
+		}
+		log_debug("frontend ready");
+		break;
+	case F_CONN_NEW:
+		fd = msg->fd;
+		msg->fd = -1;	/* conn_new closes it, whatever happens */
+		conn_new(msg->hdr.peerid, fd);
+		break;
+	case F_CONN_CLOSED:
+		conn_closed(c);
+		break;
+	case F_REQUEST:
+		memcpy(&req, msg->data, sizeof(req));
 		c->busy = 1;
 		dispatch_request(c, &req);
 		break;
 	case F_LOG_ACK:
-		if (!c->following) {
-			violation("F_LOG_ACK without a follow stream");
-			return;
-		}
 		runner_log_ack((struct conn_ref){ c->id, c->serial });
 		break;
 	}
@@ -255,20 +295,16 @@ dispatch_frontend(struct chan_msg *msg)
 static int
 conn_new(uint32_t id, int fd)
 {
-	struct sup_conn	*c;
+	struct conn_auth *a;
 #ifdef SO_PEERCRED
 	struct ucred	 uc;
 	socklen_t	 len = sizeof(uc);
 #endif
 	uid_t		 uid;
-	gid_t		 gid;
+	gid_t		 gid, *groups = NULL;
+	size_t		 ngroups = 0;
 	pid_t		 pid = 0;
 
-	if (id == 0 || conn_get(id) != NULL) {
-		close(fd);
-		violation("F_CONN_NEW for connection %u in use", id);
-		return (-1);
-	}
 #ifdef SO_PEERCRED
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
 	    len != sizeof(uc)) {
@@ -288,31 +324,106 @@ conn_new(uint32_t id, int fd)
 		return (-1);
 	}
 #endif
+	/* Without its groups the client is judged by its uid and gid. */
+	if (peer_groups(fd, uid, &groups, &ngroups) == -1)
+		log_warn("connection %u: supplementary groups of uid %ld",
+		    id, (long)uid);
 	close(fd);
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		log_warn("calloc");
+		free(groups);
 		return (0);	/* requests on it will look like violations */
 	}
-	c->id = id;
-	c->serial = ++sup->conn_serial;
-	c->uid = uid;
-	c->gid = gid;
-	c->pid = pid;
-	LIST_INSERT_HEAD(&sup->conns[id % CONN_BUCKETS], c, entry);
-	log_debug("connection %u: uid %ld gid %ld pid %ld", id, (long)uid,
-	    (long)gid, (long)pid);
+	a->c.id = id;
+	a->c.serial = ++sup->conn_serial;
+	a->c.uid = uid;
+	a->c.gid = gid;
+	a->c.pid = pid;
+	a->groups = groups;
+	a->ngroups = ngroups;
+	LIST_INSERT_HEAD(&sup->conns[id % CONN_BUCKETS], &a->c, entry);
+	log_debug("connection %u: uid %ld gid %ld pid %ld, %zu groups", id,
+	    (long)uid, (long)gid, (long)pid, ngroups);
+	return (0);
+}
+
+/*
+ * The client's supplementary groups.  Linux: as the kernel recorded them
+ * at connect(2) (SO_PEERGROUPS), like uid and gid, so nothing can change
+ * them between the connection and a request.  Elsewhere, or on a kernel
+ * without SO_PEERGROUPS: the uid's groups in the group database now.
+ * 0 with a malloc'd array (or NULL and 0 groups); -1 on failure.
+ */
+static int
+peer_groups(int fd, uid_t uid, gid_t **groupsp, size_t *ngroupsp)
+{
+	struct passwd	*pw;
+	gid_t		*g = NULL;
+	long		 max;
+	int		 n;
+#ifdef SO_PEERGROUPS
+	gid_t		*ng;
+	socklen_t	 len = 0;
+	int		 saved, tries;
+#endif
+
+	*groupsp = NULL;
+	*ngroupsp = 0;
+#ifdef SO_PEERGROUPS
+	/* The peer's credentials never change: one retry is enough. */
+	for (tries = 0; tries < 3; tries++) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0) {
+			*groupsp = g;
+			*ngroupsp = len / sizeof(gid_t);
+			return (0);
+		}
+		if (errno != ERANGE || len == 0 ||
+		    len > PEER_GROUPS_MAX * sizeof(gid_t))
+			break;
+		/* len is what the kernel needs now. */
+		if ((ng = realloc(g, len)) == NULL) {
+			free(g);
+			return (-1);
+		}
+		g = ng;
+	}
+	saved = errno;
+	free(g);
+	g = NULL;
+	if (saved != ENOPROTOOPT) {
+		errno = saved;
+		return (-1);
+	}
+#else
+	(void)fd;
+#endif
+	if ((pw = getpwuid(uid)) == NULL)
+		return (0);	/* no user entry: no supplementary groups */
+	if ((max = sysconf(_SC_NGROUPS_MAX)) <= 0 || max > PEER_GROUPS_MAX)
+		max = PEER_GROUPS_MAX;
+	n = (int)max + 1;	/* the primary group comes on top */
+	if ((g = reallocarray(NULL, n, sizeof(*g))) == NULL)
+		return (-1);
+	/* On -1, n is how many there are: keep those that fitted. */
+	if (getgrouplist(pw->pw_name, pw->pw_gid, g, &n) == -1 ||
+	    n > (int)max + 1)
+		n = (int)max + 1;
+	*groupsp = g;
+	*ngroupsp = n < 0 ? 0 : (size_t)n;
 	return (0);
 }
 
 static void
 conn_closed(struct sup_conn *c)
 {
-	struct conn_ref	ref = { c->id, c->serial };
+	struct conn_auth	*a = (struct conn_auth *)c;
+	struct conn_ref		 ref = { c->id, c->serial };
 
 	LIST_REMOVE(c, entry);
 	if (c->following)
 		runner_conn_closed(ref);
-	free(c);
+	free(a->groups);
+	free(a);
 }
 
 /* The frontend is gone: so are all its connections. */
@@ -327,13 +438,129 @@ conn_drop_all(void)
 			conn_closed(c);
 }
 
+/* ---- authorization ---- */
+
+static int
+conn_is_admin(const struct conn_auth *a)
+{
+	const struct daemon_config	*dc = &sup->conf->daemon;
+	size_t				 i;
+
+	if (a->c.uid == 0 || a->c.uid == geteuid())
+		return (1);
+	if (dc->admin_group == NULL)
+		return (0);
+	if (a->c.gid == dc->admin_gid)
+		return (1);
+	for (i = 0; i < a->ngroups; i++)
+		if (a->groups[i] == dc->admin_gid)
+			return (1);
+	return (0);
+}
+
+/* Does the named process run as the client's uid? */
+static int
+conn_owns(const struct conn_auth *a, const char *name)
+{
+	uid_t	owner;
+
+	return (runner_proc_owner(name, &owner) == 0 && owner == a->c.uid);
+}
+
+/*
+ * May this client make this request (name: the process it names, NULL
+ * for none or all)?  0 if so; -1 with the reason for the client in why.
+ * Unknown names pass: the runner answers process_not_found to everybody.
+ */
+static int
+authorize(const struct conn_auth *a, uint32_t type, const char *name,
+    char *why, size_t len)
+{
+	const char	*what = apm2_req_type_name(type);
+
+	if (conn_is_admin(a))
+		return (0);
+	switch (req_policy[type]) {
+	case POL_ANYONE:
+		return (0);
+	case POL_OWNER:
+		if (name == NULL) {
+			snprintf(why, len, "Permission denied: %s for all "
+			    "processes is for administrators", what);
+			return (-1);
+		}
+		if (conn_owns(a, name) ||
+		    config_find_proc(sup->conf, name) == NULL)
+			return (0);
+		snprintf(why, len, "Permission denied: process '%s' does not "
+		    "run as uid %ld", name, (long)a->c.uid);
+		return (-1);
+	default:
+		snprintf(why, len, "Permission denied: %s is for "
+		    "administrators", what);
+		return (-1);
+	}
+}
+
+static int
+req_changes_state(uint32_t type)
+{
+	switch (type) {
+	case REQ_START_PROCESS:
+	case REQ_STOP_PROCESS:
+	case REQ_RESTART_PROCESS:
+	case REQ_RELOAD_PROCESS:
+	case REQ_ADD_CREDENTIAL:
+	case REQ_REMOVE_CREDENTIAL:
+	case REQ_REFRESH_CREDENTIAL:
+	case REQ_SWITCH_CREDENTIAL:
+	case REQ_SHUTDOWN:
+		return (1);
+	}
+	return (0);
+}
+
+/* A list entry for a client who may not manage that process: no details. */
+static void
+list_entry_filter(const struct conn_auth *a, struct s_summary *s)
+{
+	char	name[PROTO_NAME_MAX];
+
+	if (conn_is_admin(a))
+		return;
+	memcpy(name, s->name, sizeof(name));
+	name[sizeof(name) - 1] = '\0';
+	if (conn_owns(a, name))
+		return;
+	s->flags &= ~(uint32_t)(P_HAS_CPU | P_HAS_MEM | P_HAS_UPTIME |
+	    P_HAS_PID);
+	s->cpu_percent = 0;
+	s->memory_bytes = 0;
+	s->uptime_secs = 0;
+}
+
 static void
 dispatch_request(struct sup_conn *c, const struct f_request *req)
 {
+	struct conn_auth *a = (struct conn_auth *)c;
 	struct conn_ref	 ref = { c->id, c->serial };
 	struct s_status	 st;
+	char		 why[PROTO_MSG_MAX];
 	const char	*name = (req->flags & F_REQ_HAS_NAME) ? req->name :
 			    NULL;
+	const char	*what = apm2_req_type_name(req->type);
+
+	if (authorize(a, req->type, name, why, sizeof(why)) == -1) {
+		log_warnx("denied %s%s%s to uid %ld gid %ld pid %ld", what,
+		    name != NULL ? " " : "", name != NULL ? name : "",
+		    (long)c->uid, (long)c->gid, (long)c->pid);
+		reply_error(ref, ERR_PERMISSION_DENIED, "%s", why);
+		return;
+	}
+	if (req_changes_state(req->type))
+		log_info("%s%s%s requested by uid %ld pid %ld", what,
+		    name != NULL ? " " : "", name != NULL ? name : "",
+		    (long)c->uid, (long)c->pid);
 
 	switch (req->type) {
 	case REQ_PING:
@@ -347,7 +574,6 @@ dispatch_request(struct sup_conn *c, const struct f_request *req)
 		reply_send(ref, S_STATUS, &st, sizeof(st));
 		break;
 	case REQ_SHUTDOWN:
-		log_info("shutdown requested by uid %ld", (long)c->uid);
 		reply_ok(ref, "Daemon shutting down");
 		sup_shutdown("shutdown request");
 		break;
@@ -389,10 +615,16 @@ dispatch_request(struct sup_conn *c, const struct f_request *req)
 void
 reply_send(struct conn_ref ref, uint32_t type, const void *data, size_t len)
 {
-	struct sup_conn	*c;
+	struct sup_conn		*c;
+	struct s_summary	 s;
 
 	if ((c = conn_lookup(ref)) == NULL)
 		return;
+	if (type == S_LIST_ENTRY && len == sizeof(s)) {
+		memcpy(&s, data, sizeof(s));
+		list_entry_filter((struct conn_auth *)c, &s);
+		data = &s;
+	}
 	switch (type) {
 	case S_STATUS:
 	case S_OK:

@@ -514,8 +514,10 @@ fe_reaped(int status)
 
 	if (sup->fe_pid > 0) {
 		if (WIFSIGNALED(status))
-			log_debug("frontend %ld killed by signal %d",
-			    (long)sup->fe_pid, WTERMSIG(status));
+			/* SIGSYS here is the sandbox catching it. */
+			log_warnx("frontend %ld killed by signal %d (%s)",
+			    (long)sup->fe_pid, WTERMSIG(status),
+			    strsignal(WTERMSIG(status)));
 		else
 			log_debug("frontend %ld exited with %d",
 			    (long)sup->fe_pid, WEXITSTATUS(status));
