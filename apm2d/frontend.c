@@ -214,19 +214,30 @@ chan_send(uint32_t type, uint32_t peerid, int fd, const void *data,
 {
 	if (chan_compose(&fe->chan, type, peerid, fd, data, len) == -1)
 		fatal("chan_compose %s", proto_type_name(type));
+	/* Write now: the request reaches the supervisor without a loop. */
+	if (chan_flush(&fe->chan) == -1) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			fe_shutdown();
+		fatal("chan_flush");
+	}
 	chan_update();
 }
 
+/* Watch for writability only while something is queued. */
 static void
 chan_update(void)
 {
-	short	ev = EV_READ | EV_PERSIST;
+	static short	cur;
+	short		ev = EV_READ | EV_PERSIST;
 
 	if (chan_pending(&fe->chan))
 		ev |= EV_WRITE;
+	if (ev == cur)
+		return;
 	event_del(&fe->chev);
 	event_set(&fe->chev, fe->chan.fd, ev, chan_dispatch, NULL);
 	event_add(&fe->chev, NULL);
+	cur = ev;
 }
 
 static void

@@ -29,6 +29,9 @@
 
 struct supervisor	*sup;
 
+static int		 fe_in_event;	/* handling the frontend's messages */
+static short		 fe_evmask;	/* events fe_ev is registered for */
+
 static void	sup_signal(int, short, void *);
 static void	sup_sigchld(void);
 static void	fe_spawn(void);
@@ -384,6 +387,7 @@ fe_spawn(void)
 	chan_init(&sup->fe_chan, sp[0], PROTO_CHAN_MAX);
 	event_set(&sup->fe_ev, sp[0], EV_READ | EV_PERSIST, fe_event, NULL);
 	event_add(&sup->fe_ev, NULL);
+	fe_evmask = EV_READ | EV_PERSIST;
 
 	memset(&h, 0, sizeof(h));
 	h.start_mono_sec = sup->start_mono.tv_sec;
@@ -409,6 +413,11 @@ fe_respawn(int fd, short ev, void *arg)
 	}
 }
 
+/*
+ * Queue a message for the frontend.  Replies produced while handling the
+ * frontend's own messages go out together at the end of that batch; any
+ * other message is written at once, saving a trip through the loop.
+ */
 void
 frontend_send(uint32_t type, uint32_t peerid, const void *data, size_t len)
 {
@@ -419,9 +428,14 @@ frontend_send(uint32_t type, uint32_t peerid, const void *data, size_t len)
 		    strerror(errno));
 		return;
 	}
+	if (!fe_in_event && chan_flush(&sup->fe_chan) == -1) {
+		frontend_lost("write to frontend: %s", strerror(errno));
+		return;
+	}
 	fe_update();
 }
 
+/* Watch for writability only while something is queued. */
 static void
 fe_update(void)
 {
@@ -431,9 +445,12 @@ fe_update(void)
 		return;
 	if (chan_pending(&sup->fe_chan))
 		ev |= EV_WRITE;
+	if (fe_evmask == ev && event_pending(&sup->fe_ev, EV_READ, NULL))
+		return;
 	event_del(&sup->fe_ev);
 	event_set(&sup->fe_ev, sup->fe_chan.fd, ev, fe_event, NULL);
 	event_add(&sup->fe_ev, NULL);
+	fe_evmask = ev;
 }
 
 static void
@@ -458,9 +475,11 @@ fe_event(int fd, short ev, void *arg)
 			    strerror(errno));
 			return;
 		}
+		fe_in_event = 1;
 		for (;;) {
 			n = chan_get(&sup->fe_chan, &msg);
 			if (n == -1) {
+				fe_in_event = 0;
 				frontend_lost("malformed message from the "
 				    "frontend");
 				return;
@@ -469,11 +488,21 @@ fe_event(int fd, short ev, void *arg)
 				break;
 			dispatch_frontend(&msg);
 			chan_msg_free(&msg);
-			if (!sup->fe_up)
+			if (!sup->fe_up) {
+				fe_in_event = 0;
 				return;	/* it misbehaved and is gone */
+			}
 		}
+		fe_in_event = 0;
 		if (sup->fe_chan.eof) {
 			frontend_lost("frontend closed its channel");
+			return;
+		}
+		/* The replies to this batch, in one write. */
+		if (chan_pending(&sup->fe_chan) &&
+		    chan_flush(&sup->fe_chan) == -1) {
+			frontend_lost("write to frontend: %s",
+			    strerror(errno));
 			return;
 		}
 	}
