@@ -39,9 +39,10 @@ struct ctl {
 	int		 timeout;	/* seconds; 0 = forever */
 	const char	*socket;
 	int		 fd;
+	int		 eof_ok;	/* EOF between frames ends quietly */
 };
 
-static struct ctl	ctl = { 0, DEFAULT_TIMEOUT, NULL, -1 };
+static struct ctl	ctl = { 0, DEFAULT_TIMEOUT, NULL, -1, 0 };
 
 static __attribute__((__noreturn__)) void	usage(int);
 static const char	*socket_from_config(const char *);
@@ -185,7 +186,8 @@ ctl_send(const struct apm2_req *req)
 
 /*
  * Read one reply frame.  wait < 0: the default timeout; 0: forever.
- * Returns 0, or -1 after printing why.
+ * Returns 0, or -1 after printing why; with ctl.eof_ok, -2 without a
+ * word when the daemon closed the connection between frames.
  */
 static int
 ctl_recv(struct apm2_resp *resp, int wait)
@@ -234,6 +236,11 @@ ctl_recv(struct apm2_resp *resp, int wait)
 			n = read(ctl.fd, buf, sizeof(buf));
 			if (n == -1 && errno == EINTR)
 				continue;
+			if (n == 0 && ctl.eof_ok &&
+			    !frame_dec_midframe(&dec)) {
+				frame_dec_free(&dec);
+				return (-2);
+			}
 			if (n <= 0) {
 				fprintf(stderr, "Error: the daemon closed the "
 				    "connection%s%s\n", n == -1 ? ": " : "",
@@ -558,7 +565,7 @@ cmd_logs(const char *name, uint32_t lines, int follow)
 	time_t			 t;
 	char			 ts[32];
 	size_t			 i;
-	int			 rc = 0;
+	int			 rc = 0, r;
 
 	memset(&req, 0, sizeof(req));
 	req.type = REQ_TAIL_LOGS;
@@ -584,12 +591,17 @@ cmd_logs(const char *name, uint32_t lines, int follow)
 			fwrite(e->content, 1, e->content_len, stdout);
 			putchar('\n');
 		}
-		fflush(stdout);
 		apm2_resp_free(&resp);
+		if (fflush(stdout) == EOF || ferror(stdout))
+			return (1);	/* the reader went away */
 		if (!follow)
 			break;
-		/* Following: frames come as the process writes. */
-		if (ctl_recv(&resp, 0) == -1)
+		/* Following: frames come as the process writes, until the
+		 * daemon ends the stream (shutdown) or we are interrupted. */
+		ctl.eof_ok = 1;
+		if ((r = ctl_recv(&resp, 0)) == -2)
+			break;
+		if (r == -1)
 			return (1);
 	}
 	return (rc);

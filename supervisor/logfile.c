@@ -64,6 +64,12 @@ struct logfile {
 	gid_t			 gid;
 	int			 timestamp;
 	struct tsfmt		 ts;
+	/* the last line prefix: lines of one read share their time */
+	int			 pre_valid;
+	int			 pre_stream;
+	struct timespec		 pre_ts;
+	size_t			 pre_len;
+	char			 pre[LOGFILE_TS_MAX + 16];
 	enum rotation_mode	 mode;
 	uint64_t		 max_size;
 	uint32_t		 max_files;
@@ -810,7 +816,6 @@ int
 logfile_write_line(struct logfile *lf, int stream, const struct timespec *now,
     const char *line, size_t len, int newline)
 {
-	char		 pre[LOGFILE_TS_MAX + 16];
 	struct timespec	 tsbuf;
 	size_t		 plen = 0;
 	int		 n;
@@ -818,17 +823,26 @@ logfile_write_line(struct logfile *lf, int stream, const struct timespec *now,
 	now_if_null(&now, &tsbuf);
 	lf_time_check(lf, now);
 	if (lf->timestamp) {
-		pre[plen++] = '[';
-		if ((n = ts_render(&lf->ts, now, pre + 1, LOGFILE_TS_MAX)) > 0)
-			plen += (size_t)n;
-		memcpy(pre + plen, stream == LOGFILE_STDERR ? "] [stderr] " :
-		    "] [stdout] ", 11);
-		plen += 11;
+		if (!lf->pre_valid || lf->pre_stream != stream ||
+		    lf->pre_ts.tv_sec != now->tv_sec ||
+		    lf->pre_ts.tv_nsec != now->tv_nsec) {
+			lf->pre[plen++] = '[';
+			if ((n = ts_render(&lf->ts, now, lf->pre + 1,
+			    LOGFILE_TS_MAX)) > 0)
+				plen += (size_t)n;
+			memcpy(lf->pre + plen, stream == LOGFILE_STDERR ?
+			    "] [stderr] " : "] [stdout] ", 11);
+			lf->pre_len = plen + 11;
+			lf->pre_stream = stream;
+			lf->pre_ts = *now;
+			lf->pre_valid = 1;
+		}
+		plen = lf->pre_len;
 		newline = 1;
 	}
 	lf_size_check(lf, plen + len + (newline ? 1 : 0));
 	if (plen > 0)
-		lf_put(lf, pre, plen);
+		lf_put(lf, lf->pre, plen);
 	lf_put(lf, line, len);
 	if (newline)
 		lf_put(lf, "\n", 1);

@@ -19,6 +19,8 @@
 
 /* Reads per drain: a dead child left at most a pipe's worth behind. */
 #define DRAIN_MAX_READS	64
+/* Big reads: a busy child's pipe is emptied in one system call. */
+#define READ_MAX	(256 * 1024)
 
 struct output {
 	LIST_ENTRY(output)	 entry;
@@ -32,7 +34,7 @@ struct output {
 };
 
 static LIST_HEAD(, output)	outputs = LIST_HEAD_INITIALIZER(outputs);
-static char			obuf[65536];
+static char			obuf[READ_MAX];
 
 static int	output_read(struct output *);
 static void	output_event(int, short, void *);

@@ -1273,6 +1273,29 @@ redact_reset(struct redactor *r)
 }
 
 void
+redact_pem_assume_open(struct redactor *r)
+{
+	r->pem_in = 1;
+	r->pem_lines = 0;
+}
+
+int
+redact_pem_first(const char *line, size_t len)
+{
+	const uint8_t	*s = (const uint8_t *)line;
+	size_t		 b, e, end;
+
+	if (!tables_ready)
+		init_tables();
+	b = pem_marker(s, len, 0, "BEGIN", 5, &end);
+	e = pem_marker(s, len, 0, "END", 3, &end);
+	if (b == NOPE && e == NOPE)
+		return (0);
+	return (e == NOPE || (b != NOPE && b < e) ? REDACT_PEM_BEGIN :
+	    REDACT_PEM_END);
+}
+
+void
 redact_set_enabled(struct redactor *r, int on)
 {
 	r->enabled = on != 0;

@@ -84,6 +84,19 @@ void		 redact_free(struct redactor *);
 /* Forget the stream state (PEM block, partial line); keep the values. */
 void		 redact_reset(struct redactor *);
 /*
+ * For a stream picked up in the middle: treat the next lines as inside
+ * a PEM private-key block (masked whole) until its END marker, or for
+ * REDACT_PEM_MAX_LINES lines.
+ */
+void		 redact_pem_assume_open(struct redactor *);
+/*
+ * The first PEM private-key marker in a line, by the rule of 2. above:
+ * REDACT_PEM_BEGIN, REDACT_PEM_END, or 0 when there is none.
+ */
+#define REDACT_PEM_BEGIN	1
+#define REDACT_PEM_END		2
+int		 redact_pem_first(const char *, size_t);
+/*
  * Disabled ([processes.log] redact = false): redact_line returns every
  * line unchanged and redact_feed is only a line assembler.
  */

@@ -43,6 +43,7 @@
 #include "log.h"
 #include "signame.h"
 #include "child.h"
+#include "logcap.h"
 #include "restart.h"
 #include "runner.h"
 
@@ -98,6 +99,7 @@ struct instance {
 	int			 spawn_err;	/* errno of a failed exec */
 	int			 automatic;	/* spawned by the policy */
 	struct output		*out[2];
+	struct logcap		*cap;		/* its log capture */
 	uint32_t		 restart_count;
 	struct restart_state	 rs;
 	struct event		 restart_ev;
@@ -192,6 +194,7 @@ static int	env_reserved(const char *, size_t);
 static void	make_uuid(char *, size_t);
 static char	**inst_envp(const struct instance *);
 static int	make_pipe(int *);
+static struct output *out_attach(struct instance *, int, int);
 static pid_t	run_child(struct proc *, char *const *, char **, int *,
 		    int *, int *);
 static int	inst_spawn(struct instance *, int);
@@ -373,6 +376,7 @@ runner_init(struct config *conf)
 		total += conf->procs[i].instances;
 	for (npidb = 64; npidb < total * 2; npidb *= 2)
 		;
+	logcap_init(total);
 	if ((pids = calloc(npidb, sizeof(*pids))) == NULL)
 		fatal("calloc");
 	for (i = 0; i < npidb; i++)
@@ -417,6 +421,8 @@ proc_setup(struct proc *p, const struct proc_config *pc)
 		in->pre_node.pre = 1;
 		evtimer_set(&in->restart_ev, inst_restart_ev, in);
 		evtimer_set(&in->stop_ev, stop_timeout, in);
+		if ((in->cap = logcap_new(rconf, pc, k, in->display)) == NULL)
+			fatal("%s: log capture", in->display);
 	}
 	if (proc_prepare(p) == -1)
 		fatal("%s: cannot prepare the environment", pc->name);
@@ -624,6 +630,23 @@ make_pipe(int *fds)
 	return (0);
 }
 
+/* Read a pipe of the instance's child into its log capture. */
+static struct output *
+out_attach(struct instance *in, int fd, int stream)
+{
+	struct capstream	*cs;
+	struct output		*o;
+
+	if ((cs = logcap_stream(in->cap, stream)) == NULL) {
+		log_warnx("%s: out of memory: its %s is not kept", in->display,
+		    stream == OUTPUT_STDOUT ? "stdout" : "stderr");
+		return (output_attach(fd, stream, NULL, NULL));
+	}
+	if ((o = output_attach(fd, stream, logcap_output, cs)) == NULL)
+		logcap_stream_free(cs);
+	return (o);
+}
+
 /*
  * Fork/exec argv as the process's user with the given environment; the
  * read ends of stdout and stderr in out[0], out[1].  The pid, or -1.
@@ -697,6 +720,7 @@ inst_spawn(struct instance *in, int automatic)
 	in->automatic = automatic;
 	in->spawn_err = 0;
 	in->stop_phase = STOP_NONE;
+	logcap_spawn(in->cap, in->p->envbase, in->p->nenvbase);
 	if ((envp = inst_envp(in)) == NULL)
 		err = errno;
 	else {
@@ -720,8 +744,8 @@ inst_spawn(struct instance *in, int automatic)
 	set_state(in, ST_STARTING, 0, 0);
 	event_set(&in->status_ev, sfd, EV_READ, inst_status_ev, in);
 	event_add(&in->status_ev, NULL);
-	in->out[0] = output_attach(fds[0], OUTPUT_STDOUT, NULL, in);
-	in->out[1] = output_attach(fds[1], OUTPUT_STDERR, NULL, in);
+	in->out[0] = out_attach(in, fds[0], OUTPUT_STDOUT);
+	in->out[1] = out_attach(in, fds[1], OUTPUT_STDERR);
 	if (in->out[0] == NULL || in->out[1] == NULL)
 		log_warnx("%s: cannot watch its output", in->display);
 	log_debug("%s: spawned pid %ld", in->display, (long)pid);
@@ -771,7 +795,8 @@ runner_reaped(pid_t pid, int status)
 	struct pidnode	*n;
 
 	if ((n = pid_find(pid)) == NULL) {
-		log_debug("reaped adopted orphan %ld", (long)pid);
+		if (!logcap_reap(pid, status))
+			log_debug("reaped adopted orphan %ld", (long)pid);
 		return;
 	}
 	LIST_REMOVE(n, entry);
@@ -1029,8 +1054,9 @@ pre_spawn(struct instance *in, const char *cmd)
 		return (-1);
 	}
 	in->pre_statusfd = sfd;
-	output_release(output_attach(fds[0], OUTPUT_STDOUT, NULL, in));
-	output_release(output_attach(fds[1], OUTPUT_STDERR, NULL, in));
+	/* Its output goes to the instance's logs. */
+	output_release(out_attach(in, fds[0], OUTPUT_STDOUT));
+	output_release(out_attach(in, fds[1], OUTPUT_STDERR));
 	in->pre_pid = pid;
 	pid_add(&in->pre_node, pid);
 	log_debug("%s: pre-shutdown command pid %ld: %s", in->display,
@@ -1344,6 +1370,7 @@ void
 runner_flush_logs(void)
 {
 	output_flush_all();
+	logcap_flush_all();
 }
 
 uint32_t
@@ -1680,28 +1707,26 @@ void
 runner_req_tail(struct conn_ref ref, const char *name, uint32_t lines,
     int follow)
 {
-	(void)lines;
-	(void)follow;
-	if (name != NULL && proc_find(name) == NULL) {
+	struct proc	*p = NULL;
+
+	if (name != NULL && (p = proc_find(name)) == NULL) {
 		reply_error(ref, ERR_PROCESS_NOT_FOUND,
 		    "Process '%s' not found", name);
 		return;
 	}
-	/* Output is read and discarded until log capture exists. */
-	reply_error(ref, ERR_NOT_SUPPORTED, "Not implemented yet");
+	logcap_tail(ref, p != NULL ? p->pc : NULL, lines, follow);
 }
 
-/* No follow stream is ever started (see runner_req_tail). */
 void
 runner_log_ack(struct conn_ref ref)
 {
-	(void)ref;
+	logcap_ack(ref);
 }
 
 void
 runner_conn_closed(struct conn_ref ref)
 {
-	(void)ref;
+	logcap_conn_closed(ref);
 }
 
 /* cpu since the previous sample (or the start), resident memory. */

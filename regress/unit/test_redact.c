@@ -1338,6 +1338,89 @@ test_feed_split_secret(void **state)
 	redact_free(r);
 }
 
+/* redact_pem_first: which private-key marker a line shows first. */
+static void
+test_pem_first(void **state)
+{
+	static const struct {
+		const char	*line;
+		int		 want;
+	} v[] = {
+		{ "no marker here", 0 },
+		{ "-----BEGIN RSA PRIVATE KEY-----", REDACT_PEM_BEGIN },
+		{ "  -----BEGIN OPENSSH PRIVATE KEY----- x", REDACT_PEM_BEGIN },
+		{ "-----END PRIVATE KEY-----", REDACT_PEM_END },
+		{ "-----END EC PRIVATE KEY----- -----BEGIN PRIVATE KEY-----",
+		    REDACT_PEM_END },
+		{ "-----BEGIN PRIVATE KEY-----abc-----END PRIVATE KEY-----",
+		    REDACT_PEM_BEGIN },
+		/* not private keys, or malformed */
+		{ "-----BEGIN CERTIFICATE-----", 0 },
+		{ "-----END CERTIFICATE-----", 0 },
+		{ "-----BEGIN PUBLIC KEY-----", 0 },
+		{ "-----BEGINPRIVATE KEY-----", 0 },
+		{ "-----END private key-----", 0 },
+		{ "-----END PRIVATE KEY----", 0 },
+		{ "-----END PRIVATEKEY-----", 0 },
+		{ "", 0 },
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (redact_pem_first(v[i].line, strlen(v[i].line)) != v[i].want)
+			fail_msg("\"%s\": got %d", v[i].line,
+			    redact_pem_first(v[i].line, strlen(v[i].line)));
+	/* Bytes after the length do not count. */
+	assert_int_equal(redact_pem_first("-----END PRIVATE KEY-----", 20), 0);
+}
+
+/* A stream picked up inside a key: masked through its END marker. */
+static void
+test_pem_assume_open(void **state)
+{
+	static const char *const in[] = {
+		"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
+		"",
+		"tail -----END PRIVATE KEY----- after",
+		"plain line",
+		NULL
+	};
+	static const char *const want[] = {
+		"[REDACTED]",
+		"[REDACTED]",
+		"[REDACTED] after",
+		"plain line",
+		NULL
+	};
+	struct redactor	*r;
+	char		*got;
+	size_t		 i;
+
+	(void)state;
+	r = redact_new();
+	assert_non_null(r);
+	redact_pem_assume_open(r);
+	for (i = 0; in[i] != NULL; i++) {
+		got = red(r, in[i], strlen(in[i]), NULL, NULL);
+		if (strcmp(got, want[i]) != 0)
+			fail_msg("line %zu: got \"%s\"", i, got);
+		free(got);
+	}
+	/* Without an END it stops after REDACT_PEM_MAX_LINES lines. */
+	redact_reset(r);
+	redact_pem_assume_open(r);
+	for (i = 0; i < REDACT_PEM_MAX_LINES; i++) {
+		got = red(r, "abc", 3, NULL, NULL);
+		assert_string_equal(got, "[REDACTED]");
+		free(got);
+	}
+	got = red(r, "abc", 3, NULL, NULL);
+	assert_string_equal(got, "abc");
+	free(got);
+	redact_free(r);
+}
+
 int
 main(void)
 {
@@ -1362,6 +1445,8 @@ main(void)
 		cmocka_unit_test(test_feed_splits),
 		cmocka_unit_test(test_feed_long_lines),
 		cmocka_unit_test(test_feed_split_secret),
+		cmocka_unit_test(test_pem_first),
+		cmocka_unit_test(test_pem_assume_open),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
