@@ -89,16 +89,19 @@ proc_children(pid_t parent, pid_t *out, size_t max)
 	char		 path[64];
 	DIR		*d;
 	struct dirent	*de;
+	char		*end;
+	long		 tid;
 	int		 n = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)parent);
 	if ((d = opendir(path)) == NULL)
 		return (-1);
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+		tid = strtol(de->d_name, &end, 10);
+		if (end == de->d_name || *end != '\0' || tid <= 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/children",
-		    (int)parent, de->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/task/%ld/children",
+		    (int)parent, tid);
 		n = read_children_file(path, out, (size_t)n, max);
 	}
 	closedir(d);

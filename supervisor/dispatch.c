@@ -568,7 +568,7 @@ dispatch_request(struct sup_conn *c, const struct f_request *req)
 	case REQ_STATUS:
 		memset(&st, 0, sizeof(st));
 		st.uptime_secs = sup_uptime_secs();
-		st.pid = getpid();
+		st.pid = sup->pid;
 		st.process_count = sup->conf->nprocs;
 		st.running_instances = runner_running_count();
 		reply_send(ref, S_STATUS, &st, sizeof(st));

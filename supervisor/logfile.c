@@ -508,9 +508,9 @@ logfile_open(const char *path, const struct log_config *lc, uid_t uid,
 		snprintf(err, errlen, "out of memory");
 		return (NULL);
 	}
+	/* The write buffer comes with the first output (lf_put). */
 	if ((lf->path = strdup(path)) == NULL ||
-	    (lf->tmp = malloc(plen + sizeof(TMP_SUFFIX))) == NULL ||
-	    (lf->buf = malloc(LOGFILE_BUFSZ)) == NULL) {
+	    (lf->tmp = malloc(plen + sizeof(TMP_SUFFIX))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -702,6 +702,10 @@ static void
 lf_put(struct logfile *lf, const char *p, size_t n)
 {
 	lf->size += n;
+	if (lf->buf == NULL && (lf->buf = malloc(LOGFILE_BUFSZ)) == NULL) {
+		lf_emit(lf, p, n);	/* unbuffered, but nothing lost */
+		return;
+	}
 	if (LOGFILE_BUFSZ - lf->blen >= n) {
 		memcpy(lf->buf + lf->blen, p, n);
 		lf->blen += n;
@@ -891,6 +895,9 @@ int
 logfile_flush(struct logfile *lf)
 {
 	lf_flush(lf);
+	/* A quiet agent should not keep 64 KiB per file. */
+	free(lf->buf);
+	lf->buf = NULL;
 	return (take_ev(lf));
 }
 

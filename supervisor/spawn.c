@@ -132,6 +132,20 @@ spawn_child(const struct spawn_req *r, char **sharg, int wfd, pid_t parent)
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			(void)sigaction(sig, &sa, NULL);
+#ifdef __linux__
+	/*
+	 * glibc keeps the signals just below SIGRTMIN for itself and its
+	 * sigaction() refuses them, but an ignored disposition there would
+	 * survive exec (make(1) leaves 32 and 33 ignored): reset them with
+	 * the raw system call.  All-zero is SIG_DFL, no flags, empty mask.
+	 */
+	{
+		unsigned long	ksa[4] = { 0, 0, 0, 0 };
+
+		for (sig = 32; sig < SIGRTMIN; sig++)
+			(void)syscall(SYS_rt_sigaction, sig, ksa, NULL, 8);
+	}
+#endif
 
 	if (setsid() == -1)
 		goto fail;

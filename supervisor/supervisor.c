@@ -136,6 +136,7 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 	log_procinit("supervisor");
 	setproctitle("%s", "supervisor");
 
+	s.pid = getpid();
 	if (pid_write(s.pidfd) == -1)
 		startup_fail("cannot write pid file %s: %s", dc->pid_file,
 		    strerror(errno));
@@ -428,7 +429,9 @@ frontend_send(uint32_t type, uint32_t peerid, const void *data, size_t len)
 		    strerror(errno));
 		return;
 	}
-	if (!fe_in_event && chan_flush(&sup->fe_chan) == -1) {
+	if (fe_in_event)
+		return;		/* fe_event() flushes the batch */
+	if (chan_flush(&sup->fe_chan) == -1) {
 		frontend_lost("write to frontend: %s", strerror(errno));
 		return;
 	}

@@ -63,6 +63,7 @@ struct supervisor {
 	int			 listenfd;
 	int			 pidfd;
 	int			 readyfd;	/* launcher's pipe, or -1 */
+	pid_t			 pid;		/* ours, after daemonizing */
 
 	/* the frontend */
 	pid_t			 fe_pid;

@@ -379,7 +379,7 @@ def partial_lines_and_pre_shutdown_output_reach_the_file():
             return sorted(l.split("] [stdout] ", 1)[1] for l in lines)
         wait_until(lambda: body() == ["no newline yet",
                                       "pre-stop says bye"],
-                   timeout=5, what="both lines")
+                   timeout=15, what="both lines")
 
 
 # ------------------------------------------------------------ redaction

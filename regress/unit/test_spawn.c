@@ -193,6 +193,8 @@ test_child_state(void **state)
 	assert_int_equal(r.status, 0);
 	snprintf(want, sizeof(want), "ids %d %d\n", (int)r.pid, (int)r.pid);
 	assert_non_null(strstr(r.out, want));
+	if (strstr(r.out, "SigIgn:\t0000000000000000") == NULL)
+		print_message("child said:\n%s\n", r.out);
 	assert_non_null(strstr(r.out, "SigBlk:\t0000000000000000"));
 	assert_non_null(strstr(r.out, "SigIgn:\t0000000000000000"));
 	/* ls's own directory descriptor is 3: nothing else. */

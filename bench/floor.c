@@ -1,0 +1,188 @@
+/*
+ * floor -- what this machine can do at best, for the ratios:
+ *
+ *   floor rt N WARMUP [CPU_PARENT CPU_CHILD]
+ *	64-byte round trips over an AF_UNIX stream socketpair between two
+ *	processes (the child echoes); statistics in microseconds.  With
+ *	CPUs, each process is pinned to its CPU (the same one or not).
+ *   floor spawn N
+ *	fork + exec /bin/true + waitpid, N times back to back; prints
+ *	{"total_us":..} for all N
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sched.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+#define MSG	64
+
+static void	usage(void);
+static long	num(const char *, long, long);
+static int	io_all(int, char *, size_t, int);
+static int	cmd_rt(long, long, long, long);
+static void	pin(long);
+static int	cmd_spawn(long);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: floor rt N WARMUP [CPU_PARENT CPU_CHILD] | "
+	    "floor spawn N\n");
+	exit(2);
+}
+
+static long
+num(const char *s, long lo, long hi)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "floor: bad number: %s\n", s);
+		exit(2);
+	}
+	return (v);
+}
+
+/* Read (wr == 0) or write (wr == 1) exactly len bytes; -1 on EOF/error. */
+static int
+io_all(int fd, char *p, size_t len, int wr)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = wr ? write(fd, p, len) : read(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (-1);
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/* cpu -1: leave the affinity alone. */
+static void
+pin(long cpu)
+{
+	cpu_set_t	set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET((int)cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) == -1) {
+		perror("floor: sched_setaffinity");
+		exit(1);
+	}
+}
+
+static int
+cmd_rt(long n, long warm, long cpu_parent, long cpu_child)
+{
+	char		 buf[MSG];
+	double		*v;
+	uint64_t	 t0;
+	pid_t		 pid;
+	long		 i;
+	int		 sv[2], status;
+
+	if ((v = calloc((size_t)n, sizeof(*v))) == NULL) {
+		perror("floor: calloc");
+		return (1);
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
+		perror("floor: socketpair");
+		return (1);
+	}
+	switch (pid = fork()) {
+	case -1:
+		perror("floor: fork");
+		return (1);
+	case 0:
+		close(sv[0]);
+		pin(cpu_child);
+		while (io_all(sv[1], buf, MSG, 0) == 0)
+			if (io_all(sv[1], buf, MSG, 1) == -1)
+				break;
+		_exit(0);
+	}
+	close(sv[1]);
+	pin(cpu_parent);
+	memset(buf, 'x', sizeof(buf));
+	for (i = 0; i < warm + n; i++) {
+		t0 = now_ns();
+		if (io_all(sv[0], buf, MSG, 1) == -1 ||
+		    io_all(sv[0], buf, MSG, 0) == -1) {
+			fprintf(stderr, "floor: echo child went away\n");
+			return (1);
+		}
+		if (i >= warm)
+			v[i - warm] = (double)(now_ns() - t0) / 1000.0;
+	}
+	close(sv[0]);
+	if (waitpid(pid, &status, 0) == -1)
+		perror("floor: waitpid");
+	stat_print_json("us", v, (size_t)n);
+	free(v);
+	return (0);
+}
+
+static int
+cmd_spawn(long n)
+{
+	char *const	 args[] = { "/bin/true", NULL };
+	uint64_t	 t0;
+	pid_t		 pid;
+	long		 i;
+	int		 status;
+
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		switch (pid = fork()) {
+		case -1:
+			perror("floor: fork");
+			return (1);
+		case 0:
+			execv(args[0], args);
+			_exit(127);
+		}
+		if (waitpid(pid, &status, 0) == -1) {
+			perror("floor: waitpid");
+			return (1);
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "floor: /bin/true failed\n");
+			return (1);
+		}
+	}
+	printf("{\"total_us\":%.1f}\n", (double)(now_ns() - t0) / 1000.0);
+	return (0);
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (argc == 4 && strcmp(argv[1], "rt") == 0)
+		return (cmd_rt(num(argv[2], 1, 100000000),
+		    num(argv[3], 0, 100000000), -1, -1));
+	if (argc == 6 && strcmp(argv[1], "rt") == 0)
+		return (cmd_rt(num(argv[2], 1, 100000000),
+		    num(argv[3], 0, 100000000), num(argv[4], 0, CPU_SETSIZE - 1),
+		    num(argv[5], 0, CPU_SETSIZE - 1)));
+	if (argc == 3 && strcmp(argv[1], "spawn") == 0)
+		return (cmd_spawn(num(argv[2], 1, 1000000)));
+	usage();
+	return (2);
+}
