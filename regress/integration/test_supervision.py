@@ -300,9 +300,11 @@ def sigkill_is_restarted_quickly_with_zero_backoff():
         ok(req(d, "start_process", "k"), "Process 'k' started")
         old = inst(d, "k")["pid"]
         os.kill(old, signal.SIGKILL)
-        wait_until(lambda: inst(d, "k")["pid"] not in (None, old), 10)
+        # Starting until the exec is confirmed, then Running.
+        wait_until(lambda: inst(d, "k")["pid"] not in (None, old) and
+                   inst(d, "k")["state"] == "Running", 10)
         i = inst(d, "k")
-        assert i["state"] == "Running" and i["restart_count"] == 1, i
+        assert i["pid"] != old and i["restart_count"] == 1, i
         assert summary(d, "k")["restart_count"] == 1
 
 
