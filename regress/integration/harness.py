@@ -14,8 +14,9 @@ only the processes it started (by pid).  Python 3 standard library only.
 """
 import json
 import os
-import pwd
 import grp
+import pwd
+import re
 import shutil
 import signal
 import socket
@@ -30,6 +31,9 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 APM2D = os.environ.get("APM2D", os.path.join(TOP, "apm2d", "apm2d"))
 APM2CTL = os.environ.get("APM2CTL", os.path.join(TOP, "apm2ctl", "apm2ctl"))
 IS_ROOT = os.geteuid() == 0
+# Sanitizer findings in a daemon's stderr fail the test that ran it.
+# (LeakSanitizer cannot scan the chrooted frontend: "ERROR:" lines only.)
+SANITIZER = re.compile(r"ERROR: [A-Za-z]+Sanitizer|runtime error:")
 TEST_USERS = ("apm2t1", "apm2t2", "apm2t3")
 TEST_ADMIN_GROUP = "apm2tadm"
 
@@ -336,19 +340,32 @@ class Daemon:
             self.proc.wait(timeout=5)
 
     def cleanup(self):
+        """Stop, remove the temp dir, and fail on any sanitizer report."""
         self.stop()
+        err = self.stderr()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        m = SANITIZER.search(err)
+        assert m is None, err[max(0, m.start() - 200):m.start() + 2000]
 
     def __enter__(self):
         try:
             return self.start()
         except BaseException:
             # A daemon that did not come up is still ours to stop.
-            self.cleanup()
+            try:
+                self.cleanup()
+            except AssertionError:
+                pass
             raise
 
     def __exit__(self, *exc):
-        self.cleanup()
+        if exc[0] is None:
+            self.cleanup()
+        else:
+            try:
+                self.cleanup()
+            except AssertionError:
+                pass    # the test's own failure says more
 
 
 def ctl(daemon, *args, timeout=30, user=None, socket_path=None):
