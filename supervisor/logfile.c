@@ -895,9 +895,6 @@ int
 logfile_flush(struct logfile *lf)
 {
 	lf_flush(lf);
-	/* A quiet agent should not keep 64 KiB per file. */
-	free(lf->buf);
-	lf->buf = NULL;
 	return (take_ev(lf));
 }
 
