@@ -38,7 +38,6 @@ static char	*reply;
 static size_t	 replycap;
 
 static void	 usage(void);
-static long	 num(const char *, long, long);
 static int	 conn(const char *);
 static void	 write_all(int, const void *, size_t);
 static void	 read_all(int, void *, size_t);
@@ -62,21 +61,6 @@ usage(void)
 	    "TIMEOUT_MS\n"
 	    "       apm2c req SOCKET JSON\n");
 	exit(2);
-}
-
-static long
-num(const char *s, long lo, long hi)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "apm2c: bad number: %s\n", s);
-		exit(2);
-	}
-	return (v);
 }
 
 static int
@@ -225,8 +209,8 @@ cmd_rt(int argc, char *argv[])
 
 	if (argc != 7)
 		usage();
-	n = num(argv[5], 1, 10000000);
-	warm = num(argv[6], 0, 10000000);
+	n = parse_num("apm2c", argv[5], 1, 10000000);
+	warm = parse_num("apm2c", argv[6], 0, 10000000);
 	if ((v = calloc((size_t)n, sizeof(*v))) == NULL) {
 		perror("apm2c: calloc");
 		return (1);
@@ -263,9 +247,9 @@ cmd_start(int argc, char *argv[])
 	if (argc != 8)
 		usage();
 	check_name(argv[3]);
-	parent = (pid_t)num(argv[4], 1, INT32_MAX);
-	count = num(argv[5], 1, PROC_CHILDREN_MAX);
-	limit = (uint64_t)num(argv[7], 1, 3600000) * 1000000ULL;
+	parent = (pid_t)parse_num("apm2c", argv[4], 1, INT32_MAX);
+	count = parse_num("apm2c", argv[5], 1, PROC_CHILDREN_MAX);
+	limit = (uint64_t)parse_num("apm2c", argv[7], 1, 3600000) * 1000000ULL;
 	snprintf(req, sizeof(req), "{\"type\":\"start_process\",\"name\":"
 	    "\"%s\"}", argv[3]);
 	precise_timers();
@@ -308,8 +292,8 @@ cmd_stop(int argc, char *argv[])
 	if (argc != 7)
 		usage();
 	check_name(argv[3]);
-	parent = (pid_t)num(argv[4], 1, INT32_MAX);
-	limit = (uint64_t)num(argv[6], 1, 3600000) * 1000000ULL;
+	parent = (pid_t)parse_num("apm2c", argv[4], 1, INT32_MAX);
+	limit = (uint64_t)parse_num("apm2c", argv[6], 1, 3600000) * 1000000ULL;
 	snprintf(req, sizeof(req), "{\"type\":\"stop_process\",\"name\":"
 	    "\"%s\"}", argv[3]);
 	precise_timers();
@@ -374,10 +358,10 @@ cmd_restart(int argc, char *argv[])
 	if (argc != 8)
 		usage();
 	check_name(argv[3]);
-	parent = (pid_t)num(argv[4], 1, INT32_MAX);
-	kills = num(argv[5], 1, 100000);
-	settle = num(argv[6], 0, 60000);
-	tmo = num(argv[7], 1, 3600000);
+	parent = (pid_t)parse_num("apm2c", argv[4], 1, INT32_MAX);
+	kills = parse_num("apm2c", argv[5], 1, 100000);
+	settle = parse_num("apm2c", argv[6], 0, 60000);
+	tmo = parse_num("apm2c", argv[7], 1, 3600000);
 	if ((v = calloc((size_t)kills, sizeof(*v))) == NULL) {
 		perror("apm2c: calloc");
 		return (1);

@@ -137,11 +137,11 @@ def alive(pid):
 
 
 def descendants(pid):
-    out, todo = [], [pid]
-    while todo:
-        for c in children(todo.pop()) or []:
+    out, pending = [], [pid]
+    while pending:
+        for c in children(pending.pop()) or []:
             out.append(c)
-            todo.append(c)
+            pending.append(c)
     return out
 
 

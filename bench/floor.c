@@ -25,7 +25,6 @@
 #define MSG	64
 
 static void	usage(void);
-static long	num(const char *, long, long);
 static int	io_all(int, char *, size_t, int);
 static int	cmd_rt(long, long, long, long);
 static void	pin(long);
@@ -37,21 +36,6 @@ usage(void)
 	fprintf(stderr, "usage: floor rt N WARMUP [CPU_PARENT CPU_CHILD] | "
 	    "floor spawn N\n");
 	exit(2);
-}
-
-static long
-num(const char *s, long lo, long hi)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "floor: bad number: %s\n", s);
-		exit(2);
-	}
-	return (v);
 }
 
 /* Read (wr == 0) or write (wr == 1) exactly len bytes; -1 on EOF/error. */
@@ -175,14 +159,14 @@ int
 main(int argc, char *argv[])
 {
 	if (argc == 4 && strcmp(argv[1], "rt") == 0)
-		return (cmd_rt(num(argv[2], 1, 100000000),
-		    num(argv[3], 0, 100000000), -1, -1));
+		return (cmd_rt(parse_num("floor", argv[2], 1, 100000000),
+		    parse_num("floor", argv[3], 0, 100000000), -1, -1));
 	if (argc == 6 && strcmp(argv[1], "rt") == 0)
-		return (cmd_rt(num(argv[2], 1, 100000000),
-		    num(argv[3], 0, 100000000), num(argv[4], 0, CPU_SETSIZE - 1),
-		    num(argv[5], 0, CPU_SETSIZE - 1)));
+		return (cmd_rt(parse_num("floor", argv[2], 1, 100000000),
+		    parse_num("floor", argv[3], 0, 100000000), parse_num("floor", argv[4], 0, CPU_SETSIZE - 1),
+		    parse_num("floor", argv[5], 0, CPU_SETSIZE - 1)));
 	if (argc == 3 && strcmp(argv[1], "spawn") == 0)
-		return (cmd_spawn(num(argv[2], 1, 1000000)));
+		return (cmd_spawn(parse_num("floor", argv[2], 1, 1000000)));
 	usage();
 	return (2);
 }

@@ -15,22 +15,6 @@
 
 #include "proc.h"
 
-static long	num(const char *, long, long);
-
-static long
-num(const char *s, long lo, long hi)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "killwait: bad number: %s\n", s);
-		exit(2);
-	}
-	return (v);
-}
 
 int
 main(int argc, char *argv[])
@@ -42,9 +26,9 @@ main(int argc, char *argv[])
 		return (2);
 	}
 	precise_timers();
-	ns = proc_killwait((pid_t)num(argv[1], 1, INT32_MAX),
-	    (pid_t)num(argv[2], 1, INT32_MAX),
-	    (unsigned int)num(argv[3], 1, 3600000));
+	ns = proc_killwait((pid_t)parse_num("killwait", argv[1], 1, INT32_MAX),
+	    (pid_t)parse_num("killwait", argv[2], 1, INT32_MAX),
+	    (unsigned int)parse_num("killwait", argv[3], 1, 3600000));
 	if (ns == 0)
 		return (1);
 	printf("%.1f\n", (double)ns / 1000.0);

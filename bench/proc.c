@@ -242,3 +242,18 @@ stat_print_json(const char *unit, double *v, size_t n)
 	    n > 0 ? v[0] : 0.0, n > 0 ? v[n - 1] : 0.0,
 	    n > 0 ? sum / (double)n : 0.0);
 }
+
+long
+parse_num(const char *prog, const char *s, long lo, long hi)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "%s: bad number: %s\n", prog, s);
+		exit(2);
+	}
+	return (v);
+}

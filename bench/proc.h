@@ -14,6 +14,8 @@
 
 #define PROC_CHILDREN_MAX	8192
 
+/* A decimal in [lo, hi], or a message naming prog and exit 2. */
+long		parse_num(const char *prog, const char *s, long lo, long hi);
 uint64_t	now_ns(void);
 void		sleep_us(unsigned int);
 void		precise_timers(void);

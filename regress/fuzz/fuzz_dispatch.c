@@ -5,7 +5,7 @@
  * every message goes through the validator msg_check() and then the real
  * dispatch_frontend() with its connection table and authorization
  * (supervisor/dispatch.c is compiled into this file).  The runner and the
- * frontend process are stubs that check what reaches them.
+ * frontend process are stand-ins here that check what reaches them.
  *
  * Input: chunks, each led by a control byte c: ((c >> 2) + 1) * 8 bytes
  * (fewer at the end), sent with a connected socket when c & 3 == 1 (the
