@@ -182,7 +182,8 @@ static const char *const top_keys[] = {
 };
 static const char *const daemon_keys[] = {
 	"pid_file", "socket", "log_dir", "state_file", "user", "chroot",
-	"socket_mode", "socket_group", "admin_group", "shutdown_timeout", NULL
+	"socket_mode", "socket_group", "admin_group", "shutdown_timeout",
+	"idle_timeout", "max_connections_per_user", NULL
 };
 static const char *const cred_keys[] = {
 	"id", "provider", "auth_method", "refresh_before_expiry", NULL
@@ -1063,6 +1064,7 @@ parse_daemon(struct ctx *c, struct config *cfg, const struct toml_value *tv)
 	const struct toml_table	*t = tv->u.tab;
 	const struct toml_value	*v;
 	struct sockaddr_un	 sun;
+	uint64_t		 n;
 
 	check_keys(c, t, "daemon", daemon_keys);
 	(void)getstr(c, t, "daemon", "pid_file", S_PATH, &d->pid_file, NULL);
@@ -1092,6 +1094,13 @@ parse_daemon(struct ctx *c, struct config *cfg, const struct toml_value *tv)
 		    d->admin_group, &d->admin_gid);
 	(void)getdur(c, t, "daemon", "shutdown_timeout", &d->shutdown_timeout,
 	    NULL);
+	if (getdur(c, t, "daemon", "idle_timeout", &d->idle_timeout, &v) ==
+	    1 && d->idle_timeout.sec > CONFIG_IDLE_TIMEOUT_MAX)
+		errorf(c, &v->pos, "daemon.idle_timeout: longer than %d s",
+		    CONFIG_IDLE_TIMEOUT_MAX);
+	if (getuint(c, t, "daemon", "max_connections_per_user", 1,
+	    CONFIG_MAX_CONNS, &n, NULL) == 1)
+		d->max_conns_per_user = (uint32_t)n;
 }
 
 static void
@@ -1866,6 +1875,9 @@ set_defaults(struct config *cfg)
 	d->socket_mode = CONFIG_DEFAULT_SOCKET_MODE;
 	d->shutdown_timeout.sec = 10;
 	d->shutdown_timeout.nsec = 0;
+	d->idle_timeout.sec = CONFIG_DEFAULT_IDLE_TIMEOUT;
+	d->idle_timeout.nsec = 0;
+	d->max_conns_per_user = CONFIG_DEFAULT_CONNS_PER_USER;
 }
 
 static void

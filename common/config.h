@@ -78,6 +78,10 @@
 #define CONFIG_DEFAULT_USER		"_apm2d"
 #define CONFIG_DEFAULT_CHROOT		"/var/empty"
 #define CONFIG_DEFAULT_SOCKET_MODE	0666
+#define CONFIG_DEFAULT_IDLE_TIMEOUT	60	/* s; "0s" disables it */
+#define CONFIG_DEFAULT_CONNS_PER_USER	64
+#define CONFIG_IDLE_TIMEOUT_MAX		86400	/* s */
+#define CONFIG_MAX_CONNS		512	/* = FRONTEND_MAX_CONNS */
 #define CONFIG_DEFAULT_TIMESTAMP_FORMAT	"%Y-%m-%d %H:%M:%S%.3f"
 
 enum backoff_type {
@@ -256,6 +260,8 @@ struct daemon_config {
 	char			*admin_group;	/* NULL: none */
 	gid_t			 admin_gid;
 	struct duration		 shutdown_timeout;	/* 10 s */
+	struct duration		 idle_timeout;	/* 60 s, 0: never */
+	uint32_t		 max_conns_per_user;	/* 64 */
 };
 
 struct config {
