@@ -1095,7 +1095,9 @@ parse_daemon(struct ctx *c, struct config *cfg, const struct toml_value *tv)
 	(void)getdur(c, t, "daemon", "shutdown_timeout", &d->shutdown_timeout,
 	    NULL);
 	if (getdur(c, t, "daemon", "idle_timeout", &d->idle_timeout, &v) ==
-	    1 && d->idle_timeout.sec > CONFIG_IDLE_TIMEOUT_MAX)
+	    1 && (d->idle_timeout.sec > CONFIG_IDLE_TIMEOUT_MAX ||
+	    (d->idle_timeout.sec == CONFIG_IDLE_TIMEOUT_MAX &&
+	    d->idle_timeout.nsec != 0)))
 		errorf(c, &v->pos, "daemon.idle_timeout: longer than %d s",
 		    CONFIG_IDLE_TIMEOUT_MAX);
 	if (getuint(c, t, "daemon", "max_connections_per_user", 1,

@@ -250,6 +250,8 @@ test_defaults_empty(void **state)
 	assert_null(cfg->daemon.socket_group);
 	assert_null(cfg->daemon.admin_group);
 	assert_true(dureq(&cfg->daemon.shutdown_timeout, 10, 0));
+	assert_true(dureq(&cfg->daemon.idle_timeout, 60, 0));
+	assert_int_equal(cfg->daemon.max_conns_per_user, 64);
 	assert_int_equal(cfg->ncreds, 0);
 	assert_int_equal(cfg->nprocs, 0);
 	assert_null(cfg->creds);
@@ -508,6 +510,77 @@ test_daemon_errors(void **state)
 		    "address"));
 		config_errors_free(&e);
 	}
+}
+
+/* [daemon] idle_timeout and max_connections_per_user. */
+static void
+test_daemon_limits(void **state)
+{
+	static const struct err_case cases[] = {
+		{ "[daemon]\nidle_timeout = \"86401s\"\n",
+		  "t.toml:2:16: daemon.idle_timeout: longer than 86400 s" },
+		{ "[daemon]\nidle_timeout = \"1day 1ms\"\n",
+		  "t.toml:2:16: daemon.idle_timeout: longer than 86400 s" },
+		{ "[daemon]\nidle_timeout = \"2y\"\n",
+		  "t.toml:2:16: daemon.idle_timeout: longer than 86400 s" },
+		{ "[daemon]\nidle_timeout = 60\n",
+		  "t.toml:2:16: daemon.idle_timeout: expected string (a "
+		  "duration such as \"30s\"), got integer" },
+		{ "[daemon]\nidle_timeout = \"60\"\n",
+		  "t.toml:2:16: daemon.idle_timeout: invalid duration "
+		  "\"60\": time unit needed, for example 60sec or 60ms" },
+		{ "[daemon]\nidle_timeout = \"-1s\"\n",
+		  "t.toml:2:16: daemon.idle_timeout: invalid duration "
+		  "\"-1s\": expected number at 0" },
+		{ "[daemon]\nmax_connections_per_user = 0\n",
+		  "t.toml:2:28: daemon.max_connections_per_user: must be at "
+		  "least 1, got 0" },
+		{ "[daemon]\nmax_connections_per_user = -3\n",
+		  "t.toml:2:28: daemon.max_connections_per_user: must be at "
+		  "least 1, got -3" },
+		{ "[daemon]\nmax_connections_per_user = 513\n",
+		  "t.toml:2:28: daemon.max_connections_per_user: must be at "
+		  "most 512, got 513" },
+		{ "[daemon]\nmax_connections_per_user = \"64\"\n",
+		  "t.toml:2:28: daemon.max_connections_per_user: expected "
+		  "integer, got string" },
+		{ "[daemon]\nmax_connections_per_user = 8.0\n",
+		  "t.toml:2:28: daemon.max_connections_per_user: expected "
+		  "integer, got float" },
+	};
+	static const char *const both[] = {
+		"t.toml:2:16: daemon.idle_timeout: longer than 86400 s",
+		"t.toml:3:28: daemon.max_connections_per_user: must be at "
+		"most 512, got 100000",
+	};
+	struct config	*cfg;
+
+	(void)state;
+	cfg = ok("[daemon]\nidle_timeout = \"90s\"\n"
+	    "max_connections_per_user = 8\n");
+	assert_true(dureq(&cfg->daemon.idle_timeout, 90, 0));
+	assert_int_equal(cfg->daemon.max_conns_per_user, 8);
+	config_free(cfg);
+
+	/* "0s" disables the timeout; the bounds themselves are accepted */
+	cfg = ok("[daemon]\nidle_timeout = \"0s\"\n"
+	    "max_connections_per_user = 1\n");
+	assert_true(dureq(&cfg->daemon.idle_timeout, 0, 0));
+	assert_int_equal(cfg->daemon.max_conns_per_user, 1);
+	config_free(cfg);
+	cfg = ok("[daemon]\nidle_timeout = \"1day\"\n"
+	    "max_connections_per_user = 512\n");
+	assert_true(dureq(&cfg->daemon.idle_timeout, 86400, 0));
+	assert_int_equal(cfg->daemon.max_conns_per_user, 512);
+	config_free(cfg);
+	cfg = ok("daemon = { idle_timeout = \"1m 30s 500ms\" }\n");
+	assert_true(dureq(&cfg->daemon.idle_timeout, 90, 500000000));
+	assert_int_equal(cfg->daemon.max_conns_per_user, 64);
+	config_free(cfg);
+
+	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	expectn("[daemon]\nidle_timeout = \"100000s\"\n"
+	    "max_connections_per_user = 100000\n", both, 2);
 }
 
 /*
@@ -2335,6 +2408,7 @@ main(void)
 		cmocka_unit_test(test_proc_defaults),
 		cmocka_unit_test(test_daemon_valid),
 		cmocka_unit_test(test_daemon_errors),
+		cmocka_unit_test(test_daemon_limits),
 		cmocka_unit_test(test_creds_valid),
 		cmocka_unit_test(test_creds_errors),
 		cmocka_unit_test(test_proc_valid),
