@@ -1992,22 +1992,131 @@ config_parse_buf(const char *path, const char *buf, size_t len,
 	return (cfg);
 }
 
+/*
+ * The directory rule (sshd's StrictModes, applied to directories): every
+ * directory from the one holding path up to "/" must be owned by root or
+ * by self, and must not be writable by group or others.  Otherwise
+ * somebody else could rename the file or a directory above it and put
+ * their own in its place between our check and our use.  One exception:
+ * a directory above the immediate one (not that one itself) may be
+ * writable by group or others when it has the sticky bit, like /tmp:
+ * there nobody can rename or remove an entry they do not own, so a
+ * directory of ours inside it stays ours.  The directory of path is
+ * resolved with realpath(3) first, so what is checked is what the
+ * kernel will walk; a symbolic link on the way only chose which real
+ * directories are checked.
+ */
+int
+path_dirs_secure(const char *path, uid_t self, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 buf[PATH_MAX], dir[PATH_MAX], who[64];
+	char		*p;
+	int		 immediate = 1;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		(void)snprintf(err, errlen, "%s: %s", path,
+		    strerror(ENAMETOOLONG));
+		return (-1);
+	}
+	if ((p = strrchr(buf, '/')) == NULL)
+		(void)strlcpy(buf, ".", sizeof(buf));
+	else if (p == buf)
+		buf[1] = '\0';
+	else
+		*p = '\0';
+	if (realpath(buf, dir) == NULL) {
+		(void)snprintf(err, errlen, "directory %s: %s", buf,
+		    strerror(errno));
+		return (-1);
+	}
+	if (self == 0)
+		(void)strlcpy(who, "root", sizeof(who));
+	else
+		(void)snprintf(who, sizeof(who), "root or uid %lu",
+		    (unsigned long)self);
+	for (;;) {
+		if (lstat(dir, &st) == -1) {
+			(void)snprintf(err, errlen, "directory %s: %s", dir,
+			    strerror(errno));
+			return (-1);
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			(void)snprintf(err, errlen, "directory %s: %s", dir,
+			    strerror(ENOTDIR));
+			return (-1);
+		}
+		if (st.st_uid != 0 && st.st_uid != self) {
+			(void)snprintf(err, errlen, "unsafe directory %s: "
+			    "owned by uid %lu (mode %04o), not by %s", dir,
+			    (unsigned long)st.st_uid,
+			    (unsigned int)(st.st_mode & 07777), who);
+			return (-1);
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+		    (immediate || (st.st_mode & S_ISVTX) == 0)) {
+			(void)snprintf(err, errlen, "unsafe directory %s: "
+			    "writable by group or others (owner uid %lu, "
+			    "mode %04o)%s", dir, (unsigned long)st.st_uid,
+			    (unsigned int)(st.st_mode & 07777),
+			    immediate && (st.st_mode & S_ISVTX) != 0 ?
+			    "; sticky is not enough for the directory that "
+			    "holds the file itself" : "");
+			return (-1);
+		}
+		if (strcmp(dir, "/") == 0)
+			break;
+		p = strrchr(dir, '/');
+		if (p == dir)
+			dir[1] = '\0';
+		else
+			*p = '\0';
+		immediate = 0;
+	}
+	return (0);
+}
+
+/*
+ * Read the file from one descriptor.  As root, the file is what the whole
+ * daemon will run, so it must be safe from everyone but root: its real
+ * path's directories pass path_dirs_secure(), and the descriptor we read
+ * (opened O_NOFOLLOW on that real path) is a regular file owned by root
+ * and not writable by group or others.  Once the directories are known
+ * to be root's, nobody else can swap what the real path names; the file
+ * itself is judged by fstat(2) of the descriptor we then read, never by a
+ * second look at the path.  A symbolic link given as path is followed by
+ * realpath(3): what is checked and read is its target (as sshd does).
+ * Not as root, the same open and fstat are done but owner, mode and
+ * directories are not checked: the file can give the daemon no more than
+ * its user already has.
+ */
 struct config *
 config_load(const char *path, struct config_errors *errs)
 {
 	struct config	*cfg;
 	struct stat	 st;
+	char		 real[PATH_MAX], why[PATH_MAX + 128];
 	char		*buf = NULL, *nb;
 	size_t		 len = 0, cap = 0;
 	ssize_t		 n;
-	int		 fd, saved;
+	int		 fd, saved, root;
 
 	if (errs != NULL) {
 		errs->msgs = NULL;
 		errs->n = 0;
 	}
-	/* O_NONBLOCK: a FIFO must not hang us; cleared for the read */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+	root = geteuid() == 0;
+	if (realpath(path, real) == NULL) {
+		file_error(path, errs, "%s", strerror(errno));
+		return (NULL);
+	}
+	if (root && path_dirs_secure(real, 0, why, sizeof(why)) == -1) {
+		file_error(path, errs, "%s", why);
+		return (NULL);
+	}
+	/* O_NONBLOCK: a FIFO must not hang us (it is refused below) */
+	if ((fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
 		file_error(path, errs, "%s", strerror(errno));
 		return (NULL);
 	}
@@ -2025,6 +2134,18 @@ config_load(const char *path, struct config_errors *errs)
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		file_error(path, errs, "not a regular file");
+		return (NULL);
+	}
+	if (root && st.st_uid != 0) {
+		close(fd);
+		file_error(path, errs, "owned by uid %lu, not by root",
+		    (unsigned long)st.st_uid);
+		return (NULL);
+	}
+	if (root && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		close(fd);
+		file_error(path, errs, "writable by group or others (mode "
+		    "%04o)", (unsigned int)(st.st_mode & 07777));
 		return (NULL);
 	}
 	if (st.st_size > TOML_MAX_INPUT) {

@@ -283,6 +283,13 @@ struct config_errors {
  * Load and validate.  NULL on any error, with every message in *errs
  * (errs may be NULL).  *errs is always (re)initialised: call
  * config_errors_free() after every call.
+ *
+ * config_load() resolves path with realpath(3), opens the result with
+ * O_NOFOLLOW and reads that descriptor.  When the caller is root it
+ * refuses, as "FILE: message", a file whose real path fails
+ * path_dirs_secure(), and a descriptor that is not a regular file owned
+ * by root or is writable by group or others (fstat(2) of the descriptor
+ * read, never a second look by path).
  */
 struct config	*config_load(const char *path, struct config_errors *errs);
 struct config	*config_parse_buf(const char *path_for_messages,
@@ -291,9 +298,21 @@ void		 config_free(struct config *);
 void		 config_errors_free(struct config_errors *);
 
 /*
- * For a daemon running as root: the file must be a regular file owned by
- * root and not writable by group or others (stat(2), symlinks followed).
- * 0 if acceptable; -1 with a message naming the file in err.
+ * Is every directory above path safe for a process running as uid self?
+ * From the real path (realpath(3)) of path's directory up to "/", each
+ * one must be owned by root or self and not be writable by group or
+ * others; a directory above the immediate one may be, if it is sticky
+ * (/tmp).  0 if so; -1 with a message naming the directory, its owner
+ * and mode in err.  path itself need not exist.
+ */
+int		 path_dirs_secure(const char *path, uid_t self, char *err,
+		    size_t errlen);
+
+/*
+ * Deprecated: config_load() makes these checks itself, as root, on the
+ * descriptor it reads.  This second look by path (stat(2), symlinks
+ * followed) adds nothing; it goes away with its only caller in
+ * supervisor.c.
  */
 int		 config_check_file_owner(const char *path, char *err,
 		    size_t len);

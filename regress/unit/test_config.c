@@ -54,6 +54,8 @@ static uint64_t	 rng64(void);
 static int	 as_nobody(int (*)(void));
 static int	 nonroot_checks(void);
 static int	 samples_nonroot(void);
+static int	 load_nonroot(void);
+static const char *sample_copy(const char *);
 static int	 setup_tmp(void **);
 static int	 teardown_tmp(void **);
 static void	 tmppath(char *, size_t, const char *);
@@ -157,6 +159,33 @@ sample(const char *name)
 		return (buf);
 	(void)snprintf(buf, sizeof(buf), "../../etc/%s", name);
 	return (buf);
+}
+
+/*
+ * As root, config_load() wants a root-owned file in root-owned
+ * directories; a checkout belonging to a user is not that, so load a
+ * copy made in tmpdir.  Otherwise the sample itself.
+ */
+static const char *
+sample_copy(const char *name)
+{
+	static char	 path[PATH_MAX + 32];
+	char		 buf[65536];
+	ssize_t		 n;
+	int		 in, out;
+
+	if (geteuid() != 0)
+		return (sample(name));
+	tmppath(path, sizeof(path), name);
+	assert_true((in = open(sample(name), O_RDONLY)) != -1);
+	assert_true((out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) !=
+	    -1);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	assert_int_equal(n, 0);
+	close(in);
+	close(out);
+	return (path);
 }
 
 static int
@@ -1976,10 +2005,13 @@ test_load_files(void **state)
 	    "or directory");
 	config_errors_free(&e);
 
-	cfg = config_load(tmpdir, &e);
+	/* a directory (tmpdir's own parent is /tmp: see test_load_root) */
+	tmppath(path, sizeof(path), "dir.toml");
+	assert_int_equal(mkdir(path, 0755), 0);
+	cfg = config_load(path, &e);
 	assert_null(cfg);
 	assert_int_equal(e.n, 1);
-	(void)snprintf(want, sizeof(want), "%s: Is a directory", tmpdir);
+	(void)snprintf(want, sizeof(want), "%s: Is a directory", path);
 	assert_string_equal(e.msgs[0], want);
 	config_errors_free(&e);
 
@@ -2068,50 +2100,329 @@ test_load_files(void **state)
 	}
 }
 
+/* config_load() as root: the file and every directory above it. */
 static void
-test_file_owner(void **state)
+test_load_root(void **state)
 {
-	char	path[PATH_MAX + 32], err[PATH_MAX + 128], want[PATH_MAX + 128];
+	struct config_errors	 e;
+	struct config		*cfg;
+	char			 path[PATH_MAX + 32], dir[PATH_MAX + 32];
+	char			 link[PATH_MAX + 32], want[PATH_MAX * 3];
 
 	(void)state;
-	tmppath(path, sizeof(path), "owner.toml");
-	writefile(path, "", 0600);
+	if (geteuid() != 0)
+		skip();
 
-	assert_int_equal(config_check_file_owner("/nonexistent/x", err,
-	    sizeof(err)), -1);
-	assert_string_equal(err, "/nonexistent/x: No such file or directory");
-	assert_int_equal(config_check_file_owner(tmpdir, err, sizeof(err)),
-	    -1);
-	(void)snprintf(want, sizeof(want), "%s: not a regular file", tmpdir);
-	assert_string_equal(err, want);
-
-	if (geteuid() != 0) {
-		assert_int_equal(config_check_file_owner(path, err,
-		    sizeof(err)), -1);
-		(void)snprintf(want, sizeof(want), "%s: owned by uid %lu, not "
-		    "by root", path, (unsigned long)geteuid());
-		assert_string_equal(err, want);
-		return;
-	}
-	assert_int_equal(config_check_file_owner(path, err, sizeof(err)), 0);
+	/* root's own file in a root-owned directory under sticky /tmp */
+	tmppath(path, sizeof(path), "root.toml");
+	writefile(path, P0, 0600);
+	cfg = config_load(path, &e);
+	assert_non_null(cfg);
+	config_free(cfg);
+	config_errors_free(&e);
 	assert_int_equal(chmod(path, 0644), 0);
-	assert_int_equal(config_check_file_owner(path, err, sizeof(err)), 0);
+	cfg = config_load(path, &e);
+	assert_non_null(cfg);
+	config_free(cfg);
+	config_errors_free(&e);
+
+	/* the file: writable by group, by others, owned by somebody else */
 	assert_int_equal(chmod(path, 0664), 0);
-	assert_int_equal(config_check_file_owner(path, err, sizeof(err)), -1);
+	cfg = config_load(path, &e);
+	assert_null(cfg);
+	assert_int_equal(e.n, 1);
 	(void)snprintf(want, sizeof(want), "%s: writable by group or others "
 	    "(mode 0664)", path);
-	assert_string_equal(err, want);
+	assert_string_equal(e.msgs[0], want);
+	config_errors_free(&e);
 	assert_int_equal(chmod(path, 0602), 0);
-	assert_int_equal(config_check_file_owner(path, err, sizeof(err)), -1);
+	cfg = config_load(path, &e);
+	assert_null(cfg);
 	(void)snprintf(want, sizeof(want), "%s: writable by group or others "
 	    "(mode 0602)", path);
-	assert_string_equal(err, want);
-	assert_int_equal(chmod(path, 0600), 0);
+	assert_string_equal(e.msgs[0], want);
+	config_errors_free(&e);
+	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(chown(path, 65534, 0), 0);
-	assert_int_equal(config_check_file_owner(path, err, sizeof(err)), -1);
+	cfg = config_load(path, &e);
+	assert_null(cfg);
 	(void)snprintf(want, sizeof(want), "%s: owned by uid 65534, not by "
 	    "root", path);
+	assert_string_equal(e.msgs[0], want);
+	config_errors_free(&e);
+	assert_int_equal(chown(path, 0, 0), 0);
+
+	/* root's file in a directory another user owns */
+	tmppath(dir, sizeof(dir), "theirs");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(chown(dir, 65534, 65534), 0);
+	tmppath(path, sizeof(path), "theirs/c.toml");
+	writefile(path, P0, 0644);
+	cfg = config_load(path, &e);
+	assert_null(cfg);
+	assert_int_equal(e.n, 1);
+	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: owned by "
+	    "uid 65534 (mode 0755), not by root", path, dir);
+	assert_string_equal(e.msgs[0], want);
+	config_errors_free(&e);
+
+	/* ... in a directory everybody may write */
+	tmppath(dir, sizeof(dir), "open");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	tmppath(path, sizeof(path), "open/c.toml");
+	writefile(path, P0, 0644);
+	cfg = config_load(path, &e);
+	assert_null(cfg);
+	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: writable "
+	    "by group or others (owner uid 0, mode 0777)", path, dir);
+	assert_string_equal(e.msgs[0], want);
+	config_errors_free(&e);
+	/* ... or further up: the file's own directory is fine */
+	tmppath(dir, sizeof(dir), "open/sub");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	tmppath(path, sizeof(path), "open/sub/c.toml");
+	writefile(path, P0, 0644);
+	cfg = config_load(path, &e);
+	assert_null(cfg);
+	tmppath(dir, sizeof(dir), "open");
+	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: writable "
+	    "by group or others (owner uid 0, mode 0777)", path, dir);
+	assert_string_equal(e.msgs[0], want);
+	config_errors_free(&e);
+	/* group-writable is as bad */
+	assert_int_equal(chmod(dir, 0775), 0);
+	cfg = config_load(path, &e);
+	assert_null(cfg);
+	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: writable "
+	    "by group or others (owner uid 0, mode 0775)", path, dir);
+	assert_string_equal(e.msgs[0], want);
+	config_errors_free(&e);
+
+	/* sticky: accepted above the file's directory, not as it */
+	tmppath(dir, sizeof(dir), "sticky");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(chmod(dir, 01777), 0);
+	tmppath(path, sizeof(path), "sticky/c.toml");
+	writefile(path, P0, 0644);
+	cfg = config_load(path, &e);
+	assert_null(cfg);
+	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: writable "
+	    "by group or others (owner uid 0, mode 1777); sticky is not "
+	    "enough for the directory that holds the file itself", path, dir);
+	assert_string_equal(e.msgs[0], want);
+	config_errors_free(&e);
+	tmppath(dir, sizeof(dir), "sticky/sub");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	tmppath(path, sizeof(path), "sticky/sub/c.toml");
+	writefile(path, P0, 0644);
+	cfg = config_load(path, &e);
+	assert_non_null(cfg);
+	config_free(cfg);
+	config_errors_free(&e);
+	/* so a file directly in /tmp is refused */
+	(void)snprintf(want, sizeof(want), "%s: unsafe directory /tmp: "
+	    "writable by group or others", tmpdir);
+	cfg = config_load(tmpdir, &e);
+	assert_null(cfg);
+	assert_int_equal(e.n, 1);
+	assert_true(strncmp(e.msgs[0], want, strlen(want)) == 0);
+	config_errors_free(&e);
+
+	/*
+	 * A symbolic link is followed (realpath) and its target checked:
+	 * a link to a safe file is accepted, even from a directory that is
+	 * not safe (the link only chose the file; it is never read again),
+	 * and a link to a file in an unsafe directory names that directory.
+	 * Messages carry the name as given.
+	 */
+	tmppath(path, sizeof(path), "sticky/sub/c.toml");
+	tmppath(link, sizeof(link), "link.toml");
+	assert_int_equal(symlink(path, link), 0);
+	cfg = config_load(link, &e);
+	assert_non_null(cfg);
+	assert_string_equal(cfg->path, link);
+	config_free(cfg);
+	config_errors_free(&e);
+	tmppath(link, sizeof(link), "theirs/link.toml");
+	assert_int_equal(symlink(path, link), 0);
+	cfg = config_load(link, &e);
+	assert_non_null(cfg);
+	config_free(cfg);
+	config_errors_free(&e);
+	tmppath(path, sizeof(path), "theirs/c.toml");
+	tmppath(link, sizeof(link), "link2.toml");
+	assert_int_equal(symlink(path, link), 0);
+	cfg = config_load(link, &e);
+	assert_null(cfg);
+	tmppath(dir, sizeof(dir), "theirs");
+	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: owned by "
+	    "uid 65534 (mode 0755), not by root", link, dir);
+	assert_string_equal(e.msgs[0], want);
+	config_errors_free(&e);
+	/* a linked directory: the real one is checked */
+	tmppath(link, sizeof(link), "dirlink");
+	assert_int_equal(symlink(dir, link), 0);
+	tmppath(path, sizeof(path), "dirlink/c.toml");
+	cfg = config_load(path, &e);
+	assert_null(cfg);
+	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: owned by "
+	    "uid 65534 (mode 0755), not by root", path, dir);
+	assert_string_equal(e.msgs[0], want);
+	config_errors_free(&e);
+	/* a dangling link */
+	tmppath(link, sizeof(link), "dangling.toml");
+	assert_int_equal(symlink("/nonexistent/x.toml", link), 0);
+	cfg = config_load(link, &e);
+	assert_null(cfg);
+	(void)snprintf(want, sizeof(want), "%s: No such file or directory",
+	    link);
+	assert_string_equal(e.msgs[0], want);
+	config_errors_free(&e);
+}
+
+/* Not as root: owner, mode and directories are not the loader's business. */
+static int
+load_nonroot(void)
+{
+	struct config_errors	 e;
+	struct config		*cfg;
+	char			 dir[PATH_MAX], path[PATH_MAX + 32];
+	int			 bad = 0;
+
+	(void)strlcpy(dir, "/tmp/test_config_nr.XXXXXX", sizeof(dir));
+	if (mkdtemp(dir) == NULL || chmod(dir, 0777) == -1)
+		return (1);
+	(void)snprintf(path, sizeof(path), "%s/c.toml", dir);
+	writefile(path, P0, 0666);
+	cfg = config_load(path, &e);
+	if (cfg == NULL) {
+		fprintf(stderr, "nonroot load: %s\n", e.n ? e.msgs[0] : "-");
+		bad = 1;
+	}
+	config_free(cfg);
+	config_errors_free(&e);
+	(void)unlink(path);
+	(void)rmdir(dir);
+	return (bad);
+}
+
+static void
+test_load_nonroot(void **state)
+{
+	(void)state;
+	assert_int_equal(as_nobody(load_nonroot), 0);
+}
+
+static void
+test_path_dirs_secure(void **state)
+{
+	char		 path[PATH_MAX + 32], dir[PATH_MAX + 32];
+	char		 err[PATH_MAX * 2], want[PATH_MAX * 2];
+	uid_t		 me = geteuid(), other;
+
+	(void)state;
+	other = me == 0 ? 65534 : 0;
+	/* tmpdir is ours, 0700, under sticky /tmp; the file need not exist */
+	tmppath(path, sizeof(path), "no-such-file");
+	assert_int_equal(path_dirs_secure(path, me, err, sizeof(err)), 0);
+	/* root's directories are fine for everybody */
+	assert_int_equal(path_dirs_secure("/etc/passwd", me, err,
+	    sizeof(err)), 0);
+	assert_int_equal(path_dirs_secure("/x", 12345, err, sizeof(err)), 0);
+
+	/* ours, but not the other's, when we are not root */
+	if (me != 0) {
+		assert_int_equal(path_dirs_secure(path, 0, err, sizeof(err)),
+		    -1);
+		(void)snprintf(want, sizeof(want), "unsafe directory %s: "
+		    "owned by uid %lu (mode 0700), not by root", tmpdir,
+		    (unsigned long)me);
+		assert_string_equal(err, want);
+	} else {
+		tmppath(dir, sizeof(dir), "d-other");
+		assert_int_equal(mkdir(dir, 0755), 0);
+		assert_int_equal(chown(dir, other, 0), 0);
+		tmppath(path, sizeof(path), "d-other/f");
+		assert_int_equal(path_dirs_secure(path, other, err,
+		    sizeof(err)), 0);
+		assert_int_equal(path_dirs_secure(path, 0, err, sizeof(err)),
+		    -1);
+		(void)snprintf(want, sizeof(want), "unsafe directory %s: "
+		    "owned by uid %lu (mode 0755), not by root", dir,
+		    (unsigned long)other);
+		assert_string_equal(err, want);
+		assert_int_equal(path_dirs_secure(path, 4242, err,
+		    sizeof(err)), -1);
+		(void)snprintf(want, sizeof(want), "unsafe directory %s: "
+		    "owned by uid %lu (mode 0755), not by root or uid 4242",
+		    dir, (unsigned long)other);
+		assert_string_equal(err, want);
+	}
+
+	/* writable by group or others, immediately or further up */
+	tmppath(dir, sizeof(dir), "d-gw");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(chmod(dir, 0770), 0);
+	tmppath(path, sizeof(path), "d-gw/f");
+	assert_int_equal(path_dirs_secure(path, me, err, sizeof(err)), -1);
+	(void)snprintf(want, sizeof(want), "unsafe directory %s: writable by "
+	    "group or others (owner uid %lu, mode 0770)", dir,
+	    (unsigned long)me);
 	assert_string_equal(err, want);
+	tmppath(path, sizeof(path), "d-gw/sub");
+	assert_int_equal(mkdir(path, 0755), 0);
+	tmppath(path, sizeof(path), "d-gw/sub/f");
+	assert_int_equal(path_dirs_secure(path, me, err, sizeof(err)), -1);
+	assert_string_equal(err, want);
+	/* sticky helps only above the immediate directory */
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(path_dirs_secure(path, me, err, sizeof(err)), 0);
+	tmppath(path, sizeof(path), "d-gw/f");
+	assert_int_equal(path_dirs_secure(path, me, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "mode 1777); sticky is not enough"));
+	assert_int_equal(path_dirs_secure("/tmp/x", me, err, sizeof(err)),
+	    -1);
+	assert_true(strncmp(err, "unsafe directory /tmp: writable by group "
+	    "or others (owner uid 0, mode 1777)", 66) == 0);
+
+	/* "/" itself, missing directories, a file on the way */
+	assert_int_equal(path_dirs_secure("/", me, err, sizeof(err)), 0);
+	assert_int_equal(path_dirs_secure("/nonexistent/x", me, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "directory /nonexistent: No such file or "
+	    "directory");
+	tmppath(path, sizeof(path), "plain");
+	writefile(path, "", 0644);
+	tmppath(path, sizeof(path), "plain/f");
+	assert_int_equal(path_dirs_secure(path, me, err, sizeof(err)), -1);
+	tmppath(dir, sizeof(dir), "plain");
+	(void)snprintf(want, sizeof(want), "directory %s: Not a directory",
+	    dir);
+	assert_string_equal(err, want);
+
+	/* a linked directory is checked where it leads */
+	tmppath(dir, sizeof(dir), "d-gw");
+	tmppath(path, sizeof(path), "gw-link");
+	assert_int_equal(symlink(dir, path), 0);
+	tmppath(path, sizeof(path), "gw-link/f");
+	assert_int_equal(path_dirs_secure(path, me, err, sizeof(err)), -1);
+	(void)snprintf(want, sizeof(want), "unsafe directory %s: writable by "
+	    "group or others (owner uid %lu, mode 1777); sticky is not "
+	    "enough for the directory that holds the file itself", dir,
+	    (unsigned long)me);
+	assert_string_equal(err, want);
+
+	/* a path too long for PATH_MAX */
+	{
+		static char	 longp[PATH_MAX + 10];
+
+		memset(longp, 'a', sizeof(longp) - 1);
+		longp[0] = '/';
+		assert_int_equal(path_dirs_secure(longp, me, err,
+		    sizeof(err)), -1);
+		assert_non_null(strstr(err, "File name too long"));
+	}
 }
 
 /*
@@ -2126,7 +2437,7 @@ test_sample_ecosystem(void **state)
 	const struct proc_config *p;
 
 	(void)state;
-	cfg = config_load(sample("ecosystem.toml"), &e);
+	cfg = config_load(sample_copy("ecosystem.toml"), &e);
 	dump(&e);
 	assert_non_null(cfg);
 	assert_int_equal(e.n, 0);
@@ -2169,7 +2480,7 @@ test_sample_demo(void **state)
 	size_t			 i;
 
 	(void)state;
-	cfg = config_load(sample("demo.toml"), &e);
+	cfg = config_load(sample_copy("demo.toml"), &e);
 	dump(&e);
 	assert_non_null(cfg);
 	assert_int_equal(e.n, 0);
@@ -2428,7 +2739,9 @@ main(void)
 		cmocka_unit_test(test_nonroot),
 		cmocka_unit_test(test_root_users),
 		cmocka_unit_test(test_load_files),
-		cmocka_unit_test(test_file_owner),
+		cmocka_unit_test(test_load_root),
+		cmocka_unit_test(test_load_nonroot),
+		cmocka_unit_test(test_path_dirs_secure),
 		cmocka_unit_test(test_sample_ecosystem),
 		cmocka_unit_test(test_sample_demo),
 		cmocka_unit_test(test_samples_nonroot),
