@@ -30,14 +30,17 @@
 /*
  * Create the missing parents of path.  Directories we create get mode
  * `mode`; when root_owned, also owner root:root (the socket directory,
- * CTR-D006).  Existing directories are left alone.
+ * CTR-D006).  Existing directories are left alone.  Owner and mode are
+ * set through a descriptor opened O_NOFOLLOW: if somebody swapped a
+ * symbolic link in for the new directory, we change nothing it points to
+ * (the caller's path_dirs_secure() then refuses their parent directory).
  */
 int
 mkdir_parents(const char *path, mode_t mode, int root_owned)
 {
 	char	 buf[PATH_MAX];
 	char	*p;
-	int	 last;
+	int	 last, fd, saved;
 
 	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
 		errno = ENAMETOOLONG;
@@ -52,12 +55,18 @@ mkdir_parents(const char *path, mode_t mode, int root_owned)
 		last = (*p == '\0');
 		*p = '\0';
 		if (mkdir(buf, mode) == 0) {
-			if (root_owned && geteuid() == 0 &&
-			    chown(buf, 0, 0) == -1)
+			if ((fd = open(buf, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC)) == -1)
 				return (-1);
 			/* mkdir's mode is filtered by the umask. */
-			if (chmod(buf, mode) == -1)
+			if ((root_owned && geteuid() == 0 &&
+			    fchown(fd, 0, 0) == -1) || fchmod(fd, mode) == -1) {
+				saved = errno;
+				close(fd);
+				errno = saved;
 				return (-1);
+			}
+			close(fd);
 		} else if (errno != EEXIST)
 			return (-1);
 		if (last)
@@ -69,18 +78,25 @@ mkdir_parents(const char *path, mode_t mode, int root_owned)
 
 /*
  * Open and lock the pid file.  The lock lives as long as the descriptor,
- * which survives the forks, so a second daemon cannot take it over.
+ * which survives the forks, so a second daemon cannot take it over.  Its
+ * directory must be ours or root's alone (path_dirs_secure()): we create,
+ * truncate and at exit unlink the file by name, and a directory another
+ * user can write would let them point that name elsewhere.
  */
 int
 pid_lock(const char *path, char *err, size_t errlen)
 {
-	char	buf[32];
+	char	buf[32], why[PATH_MAX + 128];
 	ssize_t	n;
 	int	fd;
 
 	if (mkdir_parents(path, 0755, 0) == -1) {
 		snprintf(err, errlen, "cannot create the directory of %s: %s",
 		    path, strerror(errno));
+		return (-1);
+	}
+	if (path_dirs_secure(path, geteuid(), why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "pid file %s: %s", path, why);
 		return (-1);
 	}
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -146,13 +162,16 @@ socket_alive(const char *path)
 /*
  * Bind and listen on the control socket.  A file left by a dead daemon is
  * removed, but only after connect() shows nobody answers on it: upstream
- * deleted a live daemon's socket (CTR-D005 done right).
+ * deleted a live daemon's socket (CTR-D005 done right).  The directory
+ * must be ours or root's alone (path_dirs_secure()), so the name we
+ * remove, bind and chown cannot be pointed elsewhere by anyone else.
  */
 int
 control_listen(const struct daemon_config *dc, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
 	struct stat		 st;
+	char			 why[PATH_MAX + 128];
 	mode_t			 old;
 	int			 fd, alive;
 
@@ -166,6 +185,10 @@ control_listen(const struct daemon_config *dc, char *err, size_t errlen)
 	if (mkdir_parents(dc->socket, 0755, 1) == -1) {
 		snprintf(err, errlen, "cannot create the directory of %s: %s",
 		    dc->socket, strerror(errno));
+		return (-1);
+	}
+	if (path_dirs_secure(dc->socket, geteuid(), why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "socket %s: %s", dc->socket, why);
 		return (-1);
 	}
 	if (lstat(dc->socket, &st) == 0) {
@@ -195,8 +218,11 @@ control_listen(const struct daemon_config *dc, char *err, size_t errlen)
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return (-1);
 	}
-	/* Never let the socket be reachable with a wider mode. */
-	old = umask(0177);
+	/*
+	 * bind() creates the socket with mode 0777 & ~umask: the mode is
+	 * right from the start, and nothing is changed by path afterwards.
+	 */
+	old = umask(~dc->socket_mode & 0777);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		umask(old);
 		snprintf(err, errlen, "bind %s: %s", dc->socket,
@@ -205,9 +231,9 @@ control_listen(const struct daemon_config *dc, char *err, size_t errlen)
 		return (-1);
 	}
 	umask(old);
-	if ((dc->socket_group != NULL &&
-	    chown(dc->socket, (uid_t)-1, dc->socket_gid) == -1) ||
-	    chmod(dc->socket, dc->socket_mode) == -1) {
+	/* Not listening yet: nobody gets in before the group is right. */
+	if (dc->socket_group != NULL && fchownat(AT_FDCWD, dc->socket,
+	    (uid_t)-1, dc->socket_gid, AT_SYMLINK_NOFOLLOW) == -1) {
 		snprintf(err, errlen, "%s: %s", dc->socket, strerror(errno));
 		unlink(dc->socket);
 		close(fd);
