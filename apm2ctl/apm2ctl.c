@@ -1,11 +1,14 @@
 /*
  * apm2ctl -- command-line client for apm2d.
  *
- *	apm2ctl [-j] [-s socket] [-f config] [-t secs] command [args]
+ *	apm2ctl [-j] [--raw] [-s socket] [-f config] [-t secs] command [args]
  *
  * Speaks the length-prefixed JSON protocol on the control socket, one
  * connection per command.  Options may come before or after the command.
  * Exit status: 0 success, 1 error reply or no daemon, 2 usage error.
+ *
+ * Strings that come from agents, the configuration or the daemon are
+ * escaped on a terminal (tty_str, tty_write), not on a pipe or a file.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -36,16 +39,20 @@
 
 struct ctl {
 	int		 json;
+	int		 raw;		/* --raw: no escaping on a terminal */
 	int		 timeout;	/* seconds; 0 = forever */
 	const char	*socket;
 	int		 fd;
 	int		 eof_ok;	/* EOF between frames ends quietly */
 };
 
-static struct ctl	ctl = { 0, DEFAULT_TIMEOUT, NULL, -1, 0 };
+static struct ctl	ctl = { 0, 0, DEFAULT_TIMEOUT, NULL, -1, 0 };
 
 static __attribute__((__noreturn__)) void	usage(int);
 static const char	*socket_from_config(const char *);
+static int	 tty_escapes(FILE *);
+static char	*tty_str(FILE *, const char *);
+static void	 tty_write(FILE *, const char *, size_t);
 static int	 ctl_connect(void);
 static int	 ctl_send(const struct apm2_req *);
 static int	 ctl_recv(struct apm2_resp *, int);
@@ -65,7 +72,8 @@ static void
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: apm2ctl [-j] [-s socket] [-f config] [-t secs] command\n"
+	    "usage: apm2ctl [-j] [--raw] [-s socket] [-f config] [-t secs] "
+	    "command\n"
 	    "commands:\n"
 	    "  ping                     check that the daemon answers\n"
 	    "  info                     daemon status\n"
@@ -76,11 +84,62 @@ usage(int status)
 	    "  logs [NAME] [-n N] [-f]  last N lines (default 20), -f follows\n"
 	    "options:\n"
 	    "  -j        print each reply as one JSON line\n"
+	    "  --raw     print control characters as they are on a terminal\n"
 	    "  -s PATH   control socket (default: the config's, else %s)\n"
 	    "  -f FILE   configuration to find the socket in (default %s)\n"
 	    "  -t SECS   reply timeout (default %d, 0 = none)\n",
 	    DEFAULT_SOCKET, DEFAULT_CONFIG, DEFAULT_TIMEOUT);
 	exit(status);
+}
+
+/*
+ * Escape what goes to fp?  Only a terminal, and not with --raw: there an
+ * agent's output or a string from the configuration could retitle the
+ * window, write the clipboard (OSC 52) or forge and erase lines.  Pipes
+ * and files get the bytes as they are, for scripts.
+ */
+static int
+tty_escapes(FILE *fp)
+{
+	static int	 tty[2] = { -1, -1 };
+	int		 i = fp == stdout ? 0 : 1;
+
+	if (ctl.raw)
+		return (0);
+	if (tty[i] == -1)
+		tty[i] = isatty(fileno(fp));
+	return (tty[i]);
+}
+
+/* A copy of s to print on fp, escaped if fp is a terminal; NULL if s is. */
+static char *
+tty_str(FILE *fp, const char *s)
+{
+	char	*p;
+	size_t	 len, size;
+
+	if (s == NULL)
+		return (NULL);
+	if (!tty_escapes(fp)) {
+		if ((p = strdup(s)) == NULL)
+			err(1, NULL);
+		return (p);
+	}
+	len = strlen(s);
+	size = fmt_esc(s, len, NULL, 0) + 1;
+	if ((p = malloc(size)) == NULL)
+		err(1, NULL);
+	(void)fmt_esc(s, len, p, size);
+	return (p);
+}
+
+static void
+tty_write(FILE *fp, const char *s, size_t len)
+{
+	if (tty_escapes(fp))
+		fmt_esc_write(fp, s, len);
+	else
+		(void)fwrite(s, 1, len, fp);
 }
 
 /* The [daemon] socket of a config file; NULL if it cannot be read. */
@@ -124,22 +183,28 @@ socket_from_config(const char *path)
 static int
 ctl_connect(void)
 {
-	struct sockaddr_un	sun;
+	struct sockaddr_un	 sun;
+	char			*path;
+	int			 saved;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, ctl.socket, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path)) {
-		fprintf(stderr, "Error: socket path too long: %s\n",
-		    ctl.socket);
+		path = tty_str(stderr, ctl.socket);
+		fprintf(stderr, "Error: socket path too long: %s\n", path);
+		free(path);
 		return (-1);
 	}
 	if ((ctl.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		err(1, "socket");
 	if (connect(ctl.fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		saved = errno;
+		/* The path may come from a configuration file. */
+		path = tty_str(stderr, ctl.socket);
 		fprintf(stderr, "Error: failed to connect to daemon socket %s "
-		    "(is the daemon running?): %s\n", ctl.socket,
-		    strerror(errno));
+		    "(is the daemon running?): %s\n", path, strerror(saved));
+		free(path);
 		close(ctl.fd);
 		ctl.fd = -1;
 		return (-1);
@@ -195,7 +260,7 @@ ctl_recv(struct apm2_resp *resp, int wait)
 	struct frame_dec	 dec;
 	struct pollfd		 pfd;
 	uint8_t			 buf[65536], *payload;
-	char			 perr[256];
+	char			 perr[256], *why;
 	size_t			 used, plen, off, have = 0;
 	ssize_t			 n;
 	int			 r, ms;
@@ -275,8 +340,10 @@ ctl_recv(struct apm2_resp *resp, int wait)
 	memset(resp, 0, sizeof(*resp));
 	if (apm2_resp_parse((char *)payload, plen, resp, perr,
 	    sizeof(perr)) == -1) {
+		why = tty_str(stderr, perr);	/* may quote the reply */
 		fprintf(stderr, "Error: unexpected reply from the daemon: "
-		    "%s\n", perr);
+		    "%s\n", why);
+		free(why);
 		free(payload);
 		return (-1);
 	}
@@ -298,28 +365,35 @@ ctl_call(const struct apm2_req *req, struct apm2_resp *resp)
 static int
 fail_reply(const char *verb, const char *name, const struct apm2_resp *resp)
 {
+	char	*n, *msg;
+
 	if (ctl.json)
 		return (1);
 	if (resp->type != RESP_ERROR) {
 		fprintf(stderr, "Error: Unexpected response\n");
 		return (1);
 	}
-	if (name != NULL)
+	/* The message quotes the name, which may be anything. */
+	n = tty_str(stderr, name);
+	msg = tty_str(stderr, resp->message);
+	if (n != NULL)
 		fprintf(stderr, "Error: Failed to %s '%s': %s (%s)\n", verb,
-		    name, resp->message, apm2_errcode_debug(resp->code));
+		    n, msg, apm2_errcode_debug(resp->code));
 	else
 		fprintf(stderr, "Error: Failed to %s: %s (%s)\n", verb,
-		    resp->message, apm2_errcode_debug(resp->code));
+		    msg, apm2_errcode_debug(resp->code));
+	free(n);
+	free(msg);
 	return (1);
 }
 
 static int
 cmd_ping(void)
 {
-	struct apm2_req		req = { .type = REQ_PING };
-	struct apm2_resp	resp;
-	char			up[64];
-	int			rc = 0;
+	struct apm2_req		 req = { .type = REQ_PING };
+	struct apm2_resp	 resp;
+	char			 up[64], *version;
+	int			 rc = 0;
 
 	if (ctl_call(&req, &resp) == -1)
 		return (1);
@@ -327,7 +401,9 @@ cmd_ping(void)
 		rc = fail_reply("ping", NULL, &resp);
 	else if (!ctl.json) {
 		fmt_duration(resp.uptime_secs, up, sizeof(up));
-		printf("pong: apm2d protocol %s, up %s\n", resp.version, up);
+		version = tty_str(stdout, resp.version);
+		printf("pong: apm2d protocol %s, up %s\n", version, up);
+		free(version);
 	}
 	apm2_resp_free(&resp);
 	return (rc);
@@ -336,10 +412,10 @@ cmd_ping(void)
 static int
 cmd_info(void)
 {
-	struct apm2_req		req = { .type = REQ_STATUS };
-	struct apm2_resp	resp;
-	char			up[64];
-	int			rc = 0;
+	struct apm2_req		 req = { .type = REQ_STATUS };
+	struct apm2_resp	 resp;
+	char			 up[64], *version;
+	int			 rc = 0;
 
 	if (ctl_call(&req, &resp) == -1)
 		return (1);
@@ -347,7 +423,9 @@ cmd_info(void)
 		rc = fail_reply("get status", NULL, &resp);
 	else if (!ctl.json) {
 		fmt_duration(resp.uptime_secs, up, sizeof(up));
-		printf("Version:           %s\n", resp.version);
+		version = tty_str(stdout, resp.version);
+		printf("Version:           %s\n", version);
+		free(version);
 		printf("PID:               %u\n", resp.pid);
 		printf("Uptime:            %s\n", up);
 		printf("Processes:         %u\n", resp.process_count);
@@ -360,9 +438,10 @@ cmd_info(void)
 static int
 cmd_kill(void)
 {
-	struct apm2_req		req = { .type = REQ_SHUTDOWN };
-	struct apm2_resp	resp;
-	int			rc = 0;
+	struct apm2_req		 req = { .type = REQ_SHUTDOWN };
+	struct apm2_resp	 resp;
+	char			*msg;
+	int			 rc = 0;
 
 	if (ctl_call(&req, &resp) == -1) {
 		fprintf(stderr, "Daemon may not be running\n");
@@ -370,9 +449,11 @@ cmd_kill(void)
 	}
 	if (resp.type != RESP_OK)
 		rc = fail_reply("shutdown daemon", NULL, &resp);
-	else if (!ctl.json)
-		printf("Daemon shutting down: %s\n",
-		    resp.message ? resp.message : "");
+	else if (!ctl.json) {
+		msg = tty_str(stdout, resp.message ? resp.message : "");
+		printf("Daemon shutting down: %s\n", msg);
+		free(msg);
+	}
 	apm2_resp_free(&resp);
 	return (rc);
 }
@@ -410,7 +491,8 @@ cmd_list(void)
 	for (i = 0; i < resp.nprocs; i++) {
 		const struct apm2_summary	*s = &resp.procs[i];
 
-		rows[i].name = s->name;
+		/* Escaped before the table truncates and pads it. */
+		rows[i].name = tty_str(stdout, s->name);
 		rows[i].running = s->running;
 		rows[i].instances = s->instances;
 		rows[i].status = apm2_state_human(&s->status, status[i],
@@ -424,6 +506,8 @@ cmd_list(void)
 		rows[i].restarts = s->restart_count;
 	}
 	fmt_list_table(stdout, rows, resp.nprocs);
+	for (i = 0; i < resp.nprocs; i++)
+		free((char *)rows[i].name);
 	free(rows);
 	free(status);
 	apm2_resp_free(&resp);
@@ -437,7 +521,7 @@ cmd_status(const char *name)
 	struct apm2_resp	 resp;
 	struct fmt_detail	 d;
 	struct fmt_instance	*inst;
-	char			(*state)[64];
+	char			(*state)[64], **args;
 	size_t			 i;
 	int			 rc = 0;
 
@@ -455,17 +539,21 @@ cmd_status(const char *name)
 	}
 	inst = calloc(resp.proc.ninst + 1, sizeof(*inst));
 	state = calloc(resp.proc.ninst + 1, sizeof(*state));
-	if (inst == NULL || state == NULL)
+	args = calloc(resp.proc.nargs + 1, sizeof(*args));
+	if (inst == NULL || state == NULL || args == NULL)
 		err(1, "calloc");
+	/* The command line and directory are the configuration's. */
+	for (i = 0; i < resp.proc.nargs; i++)
+		args[i] = tty_str(stdout, resp.proc.args[i]);
 	memset(&d, 0, sizeof(d));
-	d.name = resp.proc.name;
-	d.id = resp.proc.id;
-	d.command = resp.proc.command;
-	d.args = (const char *const *)resp.proc.args;
+	d.name = tty_str(stdout, resp.proc.name);
+	d.id = tty_str(stdout, resp.proc.id);
+	d.command = tty_str(stdout, resp.proc.command);
+	d.args = (const char *const *)args;
 	d.nargs = resp.proc.nargs;
-	d.cwd = resp.proc.cwd;
+	d.cwd = tty_str(stdout, resp.proc.cwd);
 	d.instances = resp.proc.instances;
-	d.credential_profile = resp.proc.credential_profile;
+	d.credential_profile = tty_str(stdout, resp.proc.credential_profile);
 	for (i = 0; i < resp.proc.ninst; i++) {
 		const struct apm2_instance	*s = &resp.proc.inst[i];
 
@@ -485,6 +573,14 @@ cmd_status(const char *name)
 	d.inst = inst;
 	d.ninst = resp.proc.ninst;
 	fmt_status_detail(stdout, &d);
+	for (i = 0; i < resp.proc.nargs; i++)
+		free(args[i]);
+	free(args);
+	free((char *)d.name);
+	free((char *)d.id);
+	free((char *)d.command);
+	free((char *)d.cwd);
+	free((char *)d.credential_profile);
 	free(inst);
 	free(state);
 	apm2_resp_free(&resp);
@@ -506,6 +602,7 @@ act_one(enum apm2_req_type type, const char *name)
 	};
 	struct apm2_req		 req;
 	struct apm2_resp	 resp;
+	char			*n, *msg;
 	size_t			 i;
 	int			 rc = 0;
 
@@ -520,11 +617,14 @@ act_one(enum apm2_req_type type, const char *name)
 	if (resp.type != RESP_OK)
 		rc = fail_reply(acts[i].verb, name, &resp);
 	else if (!ctl.json) {
-		if (resp.message != NULL)
-			printf("%s '%s': %s\n", acts[i].done, name,
-			    resp.message);
+		n = tty_str(stdout, name);
+		msg = tty_str(stdout, resp.message);
+		if (msg != NULL)
+			printf("%s '%s': %s\n", acts[i].done, n, msg);
 		else
-			printf("%s '%s'\n", acts[i].done, name);
+			printf("%s '%s'\n", acts[i].done, n);
+		free(n);
+		free(msg);
 	}
 	apm2_resp_free(&resp);
 	return (rc);
@@ -563,7 +663,7 @@ cmd_logs(const char *name, uint32_t lines, int follow)
 	struct apm2_resp	 resp;
 	struct tm		 tm;
 	time_t			 t;
-	char			 ts[32];
+	char			 ts[32], *pname, *stream;
 	size_t			 i;
 	int			 rc = 0, r;
 
@@ -586,9 +686,14 @@ cmd_logs(const char *name, uint32_t lines, int follow)
 			t = (time_t)e->timestamp.sec;
 			gmtime_r(&t, &tm);
 			strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-			printf("[%s] [%s:%u] [%s] ", ts, e->process_name,
-			    e->instance, e->stream);
-			fwrite(e->content, 1, e->content_len, stdout);
+			pname = tty_str(stdout, e->process_name);
+			stream = tty_str(stdout, e->stream);
+			printf("[%s] [%s:%u] [%s] ", ts, pname, e->instance,
+			    stream);
+			free(pname);
+			free(stream);
+			/* The agent's own bytes: the reason for escaping. */
+			tty_write(stdout, e->content, e->content_len);
 			putchar('\n');
 		}
 		apm2_resp_free(&resp);
@@ -633,6 +738,8 @@ main(int argc, char *argv[])
 		}
 		if (strcmp(a, "-j") == 0 || strcmp(a, "--json") == 0)
 			ctl.json = 1;
+		else if (strcmp(a, "--raw") == 0)
+			ctl.raw = 1;
 		else if (strcmp(a, "-F") == 0 || strcmp(a, "--follow") == 0)
 			follow = 1;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
@@ -659,12 +766,14 @@ main(int argc, char *argv[])
 		    strcmp(a, "--timeout") == 0)) {
 			ctl.timeout = strtonum(argv[++i], 0, 86400, &errstr);
 			if (errstr != NULL)
-				errx(2, "timeout %s: %s", argv[i], errstr);
+				errx(2, "timeout %s: %s",
+				    tty_str(stderr, argv[i]), errstr);
 		} else if (i + 1 < argc && (strcmp(a, "-n") == 0 ||
 		    strcmp(a, "--lines") == 0)) {
 			lines = strtonum(argv[++i], 0, UINT32_MAX, &errstr);
 			if (errstr != NULL)
-				errx(2, "lines %s: %s", argv[i], errstr);
+				errx(2, "lines %s: %s",
+				    tty_str(stderr, argv[i]), errstr);
 		} else
 			usage(2);
 	}

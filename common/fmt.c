@@ -1,6 +1,7 @@
 /*
  * fmt.c -- apm2ctl's table and detail renderers, the byte and uptime
- * formatters they use, and small UTF-8 helpers.
+ * formatters they use, small UTF-8 helpers, and the escaping of text
+ * for a terminal.
  *
  * The layouts are upstream's format! strings (apm2-cli commands/process.rs)
  * translated to stdio.  Rust pads "{:<20}" by characters, so the padding
@@ -17,6 +18,7 @@
 #define MIB	(KIB * 1024)
 #define GIB	(MIB * 1024)
 
+static int	 esc_unit(const char *, size_t, size_t *);
 static void	 put_padded(FILE *, const char *, size_t, int);
 
 size_t
@@ -118,6 +120,83 @@ fmt_utf8_clip(char *buf)
 	    (lead & 0xf8) == 0xf0 ? 4 : 1;
 	if (want > len - (start - 1))
 		buf[start - 1] = '\0';
+}
+
+/*
+ * The first character of s[0..len), len > 0, for a terminal: its length
+ * in *np, and the value to show as "\xNN", or -1 to copy it.
+ */
+static int
+esc_unit(const char *s, size_t len, size_t *np)
+{
+	unsigned char	 c = (unsigned char)s[0];
+	uint32_t	 cp;
+
+	/* Printable ASCII, nearly all of any log, without decoding. */
+	if (c >= 0x20 && c < 0x7f) {
+		*np = 1;
+		return (-1);
+	}
+	*np = fmt_utf8_decode(s, len, &cp);
+	if (cp == FMT_UTF8_INVALID)
+		return (c);
+	if ((cp < 0x20 && cp != '\t') || (cp >= 0x7f && cp <= 0x9f))
+		return ((int)cp);
+	return (-1);
+}
+
+size_t
+fmt_esc(const char *s, size_t len, char *buf, size_t size)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 off = 0, out = 0, kept = 0, n, w;
+	int			 v;
+
+	for (; off < len; off += n, out += w) {
+		v = esc_unit(s + off, len - off, &n);
+		w = v == -1 ? n : 4;
+		/* Once something did not fit, nothing after it is kept. */
+		if (kept != out || out + w >= size)
+			continue;
+		if (v == -1)
+			memcpy(buf + out, s + off, n);
+		else {
+			buf[out] = '\\';
+			buf[out + 1] = 'x';
+			buf[out + 2] = hex[v >> 4];
+			buf[out + 3] = hex[v & 0xf];
+		}
+		kept += w;
+	}
+	if (size > 0)
+		buf[kept] = '\0';
+	return (out);
+}
+
+void
+fmt_esc_write(FILE *fp, const char *s, size_t len)
+{
+	char	 e[5];
+	size_t	 off = 0, run = 0, n;
+	int	 v;
+
+	/* Runs of plain text go out in one fwrite. */
+	while (off < len) {
+		v = esc_unit(s + off, len - off, &n);
+		if (v == -1) {
+			run += n;
+			off += n;
+			continue;
+		}
+		if (run > 0)
+			(void)fwrite(s + off - run, 1, run, fp);
+		run = 0;
+		(void)fmt_esc(s + off, n, e, sizeof(e));
+		(void)fputs(e, fp);
+		off += n;
+	}
+	if (run > 0)
+		(void)fwrite(s + off - run, 1, run, fp);
 }
 
 void

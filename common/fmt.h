@@ -28,6 +28,23 @@ size_t		 fmt_utf8_prefix(const char *, size_t, size_t);
 size_t		 fmt_utf8_count(const char *, size_t);
 void		 fmt_utf8_clip(char *);
 
+/*
+ * Text for a terminal.  Every C0 control but tab, DEL, every C1 control
+ * (U+0080 to U+009F) and every byte that does not start a well-formed
+ * UTF-8 character is shown as "\xNN": a control by its code point, a
+ * stray byte by its value, so no raw 0x80-0x9f byte is left for a
+ * terminal to take as an 8-bit control.  The rest, backslash included,
+ * is copied.
+ *
+ * fmt_esc writes s[0..len) escaped to buf like strlcpy: whole characters
+ * and whole escapes only, always NUL-terminated if size > 0 (buf may be
+ * NULL if size is 0).  It returns the length of the whole escaped text,
+ * at most 4 * len.  fmt_esc_write writes it to a stream; the caller
+ * checks ferror().
+ */
+size_t		 fmt_esc(const char *, size_t, char *, size_t);
+void		 fmt_esc_write(FILE *, const char *, size_t);
+
 /* format_bytes: "512B", "1.5K", "1.0M", "2.0G" (1024-based). */
 void		 fmt_bytes(uint64_t, char *, size_t);
 /* format_duration: "59s", "1m 0s", "1h 0m", "1d 0h". */

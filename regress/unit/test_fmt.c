@@ -25,6 +25,7 @@ static void	 want_dur(uint64_t, const char *);
 static void	 want_trunc(const char *, size_t, const char *);
 static char	*render_list(const struct fmt_row *, size_t);
 static char	*render_detail(const struct fmt_detail *);
+static void	 want_esc(const char *, size_t, const char *);
 
 static void
 want_bytes(uint64_t n, const char *want)
@@ -59,6 +60,32 @@ want_trunc(const char *in, size_t max, const char *want)
 		fail_msg("\"%s\" (%zu): \"%s\", want \"%s\"", in, max, buf,
 		    want);
 	assert_true(strlen(buf) <= (max < strlen(in) ? max : strlen(in)));
+}
+
+/* fmt_esc of in[0..len) is want, and fmt_esc_write writes the same. */
+static void
+want_esc(const char *in, size_t len, const char *want)
+{
+	FILE	*fp;
+	char	 buf[256], *out = NULL;
+	size_t	 n, olen = 0;
+
+	memset(buf, 'x', sizeof(buf));
+	n = fmt_esc(in, len, buf, sizeof(buf));
+	if (strcmp(buf, want) != 0)
+		fail_msg("\"%s\", want \"%s\"", buf, want);
+	assert_int_equal(n, strlen(want));
+	assert_true(n <= 4 * len);
+	assert_int_equal(fmt_esc(in, len, NULL, 0), n);
+
+	fp = open_memstream(&out, &olen);
+	assert_non_null(fp);
+	fmt_esc_write(fp, in, len);
+	assert_int_equal(ferror(fp), 0);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(olen, n);
+	assert_memory_equal(out, want, n);
+	free(out);
 }
 
 static char *
@@ -306,6 +333,105 @@ t_utf8_clip(void **state)
 	}
 }
 
+#define WANT_ESC(in, want)	want_esc((in), sizeof(in) - 1, (want))
+
+/* The attacks of issue 13 part 4, and what a terminal gets instead. */
+static void
+t_esc(void **state)
+{
+	(void)state;
+	WANT_ESC("", "");
+	WANT_ESC("plain text, 100% sure", "plain text, 100% sure");
+	/* Tab stays; backslash stays, so forged "\x1b" text is possible. */
+	WANT_ESC("a\tb\\x1b", "a\tb\\x1b");
+	/* Window title, clipboard, erase line, line forged with \r. */
+	WANT_ESC("\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07");
+	WANT_ESC("\x1b]52;c;cHduZWQ=\x1b\\",
+	    "\\x1b]52;c;cHduZWQ=\\x1b\\");
+	WANT_ESC("\x1b[2Kok", "\\x1b[2Kok");
+	WANT_ESC("real\rforged\n", "real\\x0dforged\\x0a");
+	WANT_ESC("a\0b", "a\\x00b");
+	WANT_ESC("\x7f", "\\x7f");
+	/* C1 controls by code point: CSI, NEL, OSC, APC, and the ends. */
+	WANT_ESC("\xc2\x9b" "1m", "\\x9b1m");
+	WANT_ESC("\xc2\x85\xc2\x9d\xc2\x9f\xc2\x80",
+	    "\\x85\\x9d\\x9f\\x80");
+	/* A raw 8-bit CSI and other bytes that are not UTF-8. */
+	WANT_ESC("\x9b" "1m", "\\x9b1m");
+	WANT_ESC("\x80\xbf\xfe\xff", "\\x80\\xbf\\xfe\\xff");
+	WANT_ESC("\xc2", "\\xc2");			/* cut short */
+	WANT_ESC("\xc2" "A", "\\xc2A");
+	WANT_ESC("\xe2\x82", "\\xe2\\x82");
+	WANT_ESC("\xc0\x80", "\\xc0\\x80");		/* overlong NUL */
+	WANT_ESC("\xe0\x82\x9b", "\\xe0\\x82\\x9b");	/* overlong C1 */
+	WANT_ESC("\xed\xa0\x80", "\\xed\\xa0\\x80");	/* surrogate */
+	WANT_ESC("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
+	/* Printable UTF-8 as is, continuation bytes 0x80-0x9f included. */
+	WANT_ESC("\xc2\xa0\xc2\xa9 caf\xc3\xa9",
+	    "\xc2\xa0\xc2\xa9 caf\xc3\xa9");
+	WANT_ESC("\xe2\x82\xac " JA " \xf0\x9f\x98\x80",
+	    "\xe2\x82\xac " JA " \xf0\x9f\x98\x80");
+	WANT_ESC("\xdb\x9b", "\xdb\x9b");		/* U+06DB */
+}
+
+/* Every single byte and every two-byte character. */
+static void
+t_esc_all(void **state)
+{
+	char	 in[2], want[8];
+	int	 c;
+
+	(void)state;
+	for (c = 0; c < 0x100; c++) {
+		in[0] = (char)c;
+		if ((c < 0x20 && c != '\t') || c >= 0x7f)
+			(void)snprintf(want, sizeof(want), "\\x%02x", c);
+		else
+			(void)snprintf(want, sizeof(want), "%c", c);
+		want_esc(in, 1, want);
+	}
+	for (c = 0x80; c < 0x800; c++) {
+		in[0] = (char)(0xc0 | c >> 6);
+		in[1] = (char)(0x80 | (c & 0x3f));
+		if (c <= 0x9f)
+			(void)snprintf(want, sizeof(want), "\\x%02x", c);
+		else
+			(void)snprintf(want, sizeof(want), "%.2s", in);
+		want_esc(in, 2, want);
+	}
+}
+
+/* A small buffer: whole characters and escapes only, then NUL. */
+static void
+t_esc_small(void **state)
+{
+	static const char	 in[] = "ab\x1b" "c\xc3\xa9" "d";
+	static const char	*want[] = {
+		"", "", "a", "ab", "ab", "ab", "ab", "ab\\x1b", "ab\\x1b" "c",
+		"ab\\x1b" "c", "ab\\x1b" "c\xc3\xa9", "ab\\x1b" "c\xc3\xa9" "d"
+	};
+	char			 buf[16];
+	size_t			 size;
+
+	(void)state;
+	for (size = 1; size < sizeof(want) / sizeof(want[0]); size++) {
+		memset(buf, 'x', sizeof(buf));
+		assert_int_equal(fmt_esc(in, sizeof(in) - 1, buf, size), 10);
+		if (strcmp(buf, want[size]) != 0)
+			fail_msg("size %zu: \"%s\", want \"%s\"", size, buf,
+			    want[size]);
+		assert_int_equal(buf[size], 'x');	/* nothing past size */
+	}
+	/* After an escape that did not fit, not even a shorter character. */
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(fmt_esc("a\x1b" "b", 3, buf, 4), 6);
+	assert_string_equal(buf, "a");
+	/* Size 0: buf untouched. */
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(fmt_esc("a", 1, buf, 0), 1);
+	assert_int_equal(buf[0], 'x');
+}
+
 static void
 t_truncate(void **state)
 {
@@ -530,6 +656,9 @@ main(void)
 		cmocka_unit_test(t_state),
 		cmocka_unit_test(t_utf8_decode),
 		cmocka_unit_test(t_utf8_clip),
+		cmocka_unit_test(t_esc),
+		cmocka_unit_test(t_esc_all),
+		cmocka_unit_test(t_esc_small),
 		cmocka_unit_test(t_truncate),
 		cmocka_unit_test(t_list_empty),
 		cmocka_unit_test(t_list_table),
