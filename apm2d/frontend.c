@@ -1,17 +1,20 @@
 /*
  * frontend.c -- the unprivileged half of apm2d.
  *
- * The frontend owns the client side of the control socket: it accepts
- * connections, decodes length-prefixed frames, parses and validates the
- * JSON requests, forwards them as fixed-layout messages to the supervisor
- * and renders the supervisor's typed answers back into the exact upstream
- * JSON.  It holds no state about processes and cannot open files, fork or
- * exec.  It exits when the supervisor goes away.
+ * The frontend serves the clients the supervisor accepted and handed to
+ * it (S_CONN_NEW): it decodes length-prefixed frames, parses and
+ * validates the JSON requests, forwards them as fixed-layout messages to
+ * the supervisor and renders the supervisor's typed answers back into the
+ * exact upstream JSON.  It holds no state about processes and cannot
+ * accept connections, open files, fork or exec.  It exits when the
+ * supervisor goes away, and answers its heartbeats while it lives.
  *
  * Each connection has at most one request in flight: while the supervisor
  * works on it, the connection is not read, so replies come back in order
  * and a client that pipelines many requests is flow-controlled by its own
- * socket buffer.
+ * socket buffer.  What a client can make the frontend hold is bounded
+ * (apm2d.h): unsent replies per connection and in all, partial frames,
+ * a minimum drain rate, and an idle timeout.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -36,17 +39,12 @@
 #include "log.h"
 #include "proto.h"
 
-#define CONN_SLOT_BITS	10
-#define CONN_SLOTS	(1U << CONN_SLOT_BITS)
-#define READ_CHUNK	(64 * 1024)
 /*
  * A follow frame is acknowledged to the supervisor once the client has
  * taken all but this much of its queued output: a follower that stops
  * reading stops the flow at the supervisor.
  */
 #define FOLLOW_ACK_LOWAT	(256 * 1024)
-
-_Static_assert(FRONTEND_MAX_CONNS <= CONN_SLOTS, "connection slots");
 
 struct outbuf {
 	uint8_t		*buf;
@@ -57,17 +55,27 @@ struct outbuf {
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
+	TAILQ_ENTRY(conn)	 sentry;	/* on fe->stalled */
 	uint32_t		 id;
 	int			 fd;
+	int			 admin;		/* S_CONN_ADMIN */
+	int			 stalled;	/* waits for the budget */
+	int			 unconfirmed;	/* F_CONN_ACK not written yet */
 	struct event		 rev;
 	struct event		 wev;
 	struct event		 tmo;		/* partial frame deadline */
-	struct event		 wtmo;		/* write progress deadline */
+	struct event		 wtmo;		/* drain rate window */
+	struct event		 itmo;		/* idle deadline */
+	uint64_t		 written;	/* bytes sent, ever */
+	uint64_t		 win_mark;	/* written at window start */
+	size_t			 win_need;	/* to drain in the window */
+	size_t			 memacct;	/* counted in fe->mem */
 	struct frame_dec	 dec;
 	struct outbuf		 out;
 	uint8_t			*pend;		/* read but not yet decoded */
 	size_t			 pendlen;
 	int			 inflight;	/* waiting for the supervisor */
+	int			 counted;	/* in fe->ninflight */
 	int			 following;	/* tail_logs follow stream */
 	uint32_t		 acks_owed;	/* follow frames not acked */
 	int			 closing;	/* close once output is sent */
@@ -82,19 +90,22 @@ struct conn {
 struct frontend {
 	struct chan		 chan;
 	struct event		 chev;
-	struct event		 lev;
 	struct event		 exitev;
-	int			 listenfd;
-	int			 accepting;
+	struct event		 resumeev;
 	int			 exiting;
 	int			 hello;
 	struct timespec		 start;
 	uint32_t		 sup_pid;
 	uint32_t		 max_conns;
+	uint32_t		 idle_ms;
 	uint32_t		 nconns;
-	uint32_t		 gen;
+	uint32_t		 nunconfirmed;
+	size_t			 mem;		/* buffers of all connections */
+	size_t			 ninflight;	/* requests awaiting a reply */
+	size_t			 reply_est;	/* recent large reply, bytes */
 	struct conn		*slots[CONN_SLOTS];
 	TAILQ_HEAD(, conn)	 conns;
+	TAILQ_HEAD(, conn)	 stalled;
 };
 
 static struct frontend	*fe;
@@ -102,10 +113,20 @@ static struct frontend	*fe;
 static void	chan_dispatch(int, short, void *);
 static void	chan_update(void);
 static void	chan_send(uint32_t, uint32_t, int, const void *, size_t);
-static void	listen_accept(int, short, void *);
+static void	conn_new(struct chan_msg *);
 static void	conn_read(int, short, void *);
 static void	conn_write(int, short, void *);
 static void	conn_timeout(int, short, void *);
+static void	conn_drain_check(int, short, void *);
+static void	conn_account(struct conn *);
+static int	conn_may_dispatch(struct conn *);
+static void	conn_stall(struct conn *);
+static void	conn_resume(struct conn *);
+static void	fe_resume(int, short, void *);
+static void	conn_confirmed(void);
+static void	conn_uncount(struct conn *);
+static int	fe_budget_room(void);
+static void	fe_budget_check(void);
 static void	conn_close(struct conn *);
 static int	conn_process(struct conn *);
 static void	conn_flush(struct conn *);
@@ -128,6 +149,10 @@ static int	test_hook(struct conn *, const uint8_t *, size_t);
 
 static const struct proto_rule fe_rules[] = {
 	{ S_HELLO, sizeof(struct s_hello), sizeof(struct s_hello), 0, 0 },
+	{ S_CONN_NEW, sizeof(struct s_conn_new), sizeof(struct s_conn_new),
+	    1, 0 },
+	{ S_HEARTBEAT, sizeof(struct heartbeat), sizeof(struct heartbeat),
+	    0, 0 },
 	{ S_STATUS, sizeof(struct s_status), sizeof(struct s_status), 0, 1 },
 	{ S_OK, sizeof(struct s_text), sizeof(struct s_text), 0, 1 },
 	{ S_ERROR, sizeof(struct s_error), sizeof(struct s_error), 0, 1 },
@@ -155,20 +180,18 @@ frontend_main(const struct frontend_opts *opts)
 	memset(&f, 0, sizeof(f));
 	fe = &f;
 	TAILQ_INIT(&f.conns);
-	f.listenfd = FRONTEND_LISTEN_FD;
+	TAILQ_INIT(&f.stalled);
 	f.max_conns = FRONTEND_MAX_CONNS;
+	f.reply_est = FRONTEND_REPLY_EST_MIN;
 
 	log_init(opts->debug, LOG_DAEMON);
 	log_setverbose(opts->verbose);
 	log_procinit("frontend");
 	setproctitle("%s", "frontend");
 
-	if (fcntl(FRONTEND_CHAN_FD, F_GETFD) == -1 ||
-	    fcntl(FRONTEND_LISTEN_FD, F_GETFD) == -1)
-		fatalx("frontend started without its descriptors");
-	if ((flags = fcntl(FRONTEND_LISTEN_FD, F_GETFL)) == -1 ||
-	    fcntl(FRONTEND_LISTEN_FD, F_SETFL, flags | O_NONBLOCK) == -1 ||
-	    (flags = fcntl(FRONTEND_CHAN_FD, F_GETFL)) == -1 ||
+	if (fcntl(FRONTEND_CHAN_FD, F_GETFD) == -1)
+		fatalx("frontend started without its channel");
+	if ((flags = fcntl(FRONTEND_CHAN_FD, F_GETFL)) == -1 ||
 	    fcntl(FRONTEND_CHAN_FD, F_SETFL, flags | O_NONBLOCK) == -1)
 		fatal("fcntl");
 	signal(SIGPIPE, SIG_IGN);
@@ -184,9 +207,7 @@ frontend_main(const struct frontend_opts *opts)
 	event_set(&f.chev, FRONTEND_CHAN_FD, EV_READ | EV_PERSIST,
 	    chan_dispatch, NULL);
 	event_add(&f.chev, NULL);
-	event_set(&f.lev, f.listenfd, EV_READ | EV_PERSIST, listen_accept,
-	    NULL);
-	/* Accept only once the supervisor said hello (uptime base). */
+	evtimer_set(&f.resumeev, fe_resume, NULL);
 	chan_send(F_READY, 0, -1, NULL, 0);
 
 	event_dispatch();
@@ -254,6 +275,8 @@ chan_dispatch(int fd, short ev, void *arg)
 				fe_shutdown();
 			fatal("chan_flush");
 		}
+		if (fe->nunconfirmed > 0 && !chan_pending(&fe->chan))
+			conn_confirmed();
 	}
 	if (ev & EV_READ) {
 		n = chan_read(&fe->chan);
@@ -305,7 +328,7 @@ sup_message(struct chan_msg *msg)
 	r = proto_rule_find(fe_rules, sizeof(fe_rules) / sizeof(fe_rules[0]),
 	    msg->hdr.type);
 	if (r == NULL || msg->datalen < r->minsize ||
-	    msg->datalen > r->maxsize || msg->fd != -1)
+	    msg->datalen > r->maxsize || (msg->fd != -1) != (r->fd != 0))
 		fatalx("invalid %s message from supervisor",
 		    proto_type_name(msg->hdr.type));
 	if (r->conn) {
@@ -326,13 +349,17 @@ sup_message(struct chan_msg *msg)
 		fe->sup_pid = h.sup_pid;
 		if (h.max_conns > 0 && h.max_conns < FRONTEND_MAX_CONNS)
 			fe->max_conns = h.max_conns;
-		if (!fe->hello) {
-			fe->hello = 1;
-			fe->accepting = 1;
-			event_add(&fe->lev, NULL);
-		}
+		fe->idle_ms = h.idle_timeout_ms;
+		fe->hello = 1;
 		break;
 	}
+	case S_CONN_NEW:
+		conn_new(msg);
+		break;
+	case S_HEARTBEAT:
+		/* Echoed as is: the supervisor checks the number. */
+		chan_send(F_HEARTBEAT, 0, -1, msg->data, msg->datalen);
+		break;
 	case S_STATUS: {
 		struct s_status	 s;
 		struct apm2_resp resp;
@@ -557,6 +584,7 @@ sup_message(struct chan_msg *msg)
 		if (s.follow) {
 			/* Stay in flight: more frames will come. */
 			c->following = 1;
+			conn_uncount(c);	/* flow-controlled now */
 			c->acks_owed++;
 			conn_ack(c);
 			/* Write out what the socket did not take at once. */
@@ -572,10 +600,6 @@ sup_message(struct chan_msg *msg)
 	case S_EXIT:
 		/* Flush what is queued, then go; bounded by a timer. */
 		fe->exiting = 1;
-		if (fe->accepting) {
-			event_del(&fe->lev);
-			fe->accepting = 0;
-		}
 		evtimer_set(&fe->exitev, fe_exit, NULL);
 		tv.tv_sec = FRONTEND_EXIT_GRACE;
 		tv.tv_usec = 0;
@@ -599,63 +623,48 @@ conn_find(uint32_t id)
 	return (c);
 }
 
+/*
+ * A client the supervisor accepted, and already knows the uid of: the
+ * connected socket comes with the message, the id is the supervisor's.
+ */
 static void
-listen_accept(int lfd, short ev, void *arg)
+conn_new(struct chan_msg *msg)
 {
-	struct conn	*c;
-	uint32_t	 slot;
-	int		 fd, dfd;
+	struct s_conn_new	 cn;
+	struct conn		*c;
+	uint32_t		 id = msg->hdr.peerid;
 
-	(void)ev;
-	(void)arg;
-	for (;;) {
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1) {
-			if (errno == EMFILE || errno == ENFILE)
-				log_warn("accept");
-			else if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("accept");
-			return;
-		}
-		if (fe->nconns >= fe->max_conns || fe->exiting) {
-			/* Over the limit: refuse rather than queue. */
-			close(fd);
-			continue;
-		}
-		for (slot = 0; slot < CONN_SLOTS; slot++)
-			if (fe->slots[slot] == NULL)
-				break;
-		if (slot == CONN_SLOTS ||
-		    (c = calloc(1, sizeof(*c))) == NULL) {
-			close(fd);
-			continue;
-		}
-		/* The supervisor reads the peer's credentials itself. */
-		if ((dfd = dup(fd)) == -1) {
-			log_warn("dup");
-			free(c);
-			close(fd);
-			continue;
-		}
-		fe->gen++;
-		c->id = (fe->gen << CONN_SLOT_BITS) | slot;
-		if (c->id == 0) {
-			fe->gen++;
-			c->id = (fe->gen << CONN_SLOT_BITS) | slot;
-		}
-		c->fd = fd;
-		frame_dec_init(&c->dec);
-		fe->slots[slot] = c;
-		fe->nconns++;
-		TAILQ_INSERT_TAIL(&fe->conns, c, entry);
-		chan_send(F_CONN_NEW, c->id, dfd, NULL, 0);
-		event_set(&c->rev, fd, EV_READ | EV_PERSIST, conn_read, c);
-		event_set(&c->wev, fd, EV_WRITE | EV_PERSIST, conn_write, c);
-		evtimer_set(&c->tmo, conn_timeout, c);
-		evtimer_set(&c->wtmo, conn_timeout, c);
-		event_add(&c->rev, NULL);
+	memcpy(&cn, msg->data, sizeof(cn));
+	if (id == 0 || (cn.flags & ~(uint32_t)S_CONN_ADMIN) != 0 ||
+	    fe->slots[id & (CONN_SLOTS - 1)] != NULL ||
+	    fe->nconns >= fe->max_conns)
+		fatalx("invalid S_CONN_NEW for connection %u", id);
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	c->id = id;
+	c->fd = msg->fd;	/* non-blocking, close-on-exec: accept4 */
+	msg->fd = -1;
+	c->admin = (cn.flags & S_CONN_ADMIN) != 0;
+	frame_dec_init(&c->dec);
+	fe->slots[id & (CONN_SLOTS - 1)] = c;
+	fe->nconns++;
+	TAILQ_INSERT_TAIL(&fe->conns, c, entry);
+	event_set(&c->rev, c->fd, EV_READ | EV_PERSIST, conn_read, c);
+	event_set(&c->wev, c->fd, EV_WRITE | EV_PERSIST, conn_write, c);
+	evtimer_set(&c->tmo, conn_timeout, c);
+	evtimer_set(&c->wtmo, conn_drain_check, c);
+	evtimer_set(&c->itmo, conn_timeout, c);
+	/*
+	 * Acknowledge before reading a byte from the client: if we die
+	 * with the acknowledgement unsent, the supervisor gives the client
+	 * to our successor, untouched.
+	 */
+	chan_send(F_CONN_ACK, id, -1, NULL, 0);
+	if (chan_pending(&fe->chan)) {
+		c->unconfirmed = 1;
+		fe->nunconfirmed++;
 	}
+	conn_update(c);
 }
 
 static void
@@ -665,12 +674,21 @@ conn_close(struct conn *c)
 	event_del(&c->wev);
 	evtimer_del(&c->tmo);
 	evtimer_del(&c->wtmo);
+	evtimer_del(&c->itmo);
 	close(c->fd);
 	frame_dec_free(&c->dec);
 	if (c->building)
 		apm2_resp_free(&c->resp);
 	free(c->out.buf);
 	free(c->pend);
+	if (c->stalled)
+		TAILQ_REMOVE(&fe->stalled, c, sentry);
+	if (c->unconfirmed)
+		fe->nunconfirmed--;
+	if (c->counted)
+		fe->ninflight--;
+	fe->mem -= c->memacct;
+	fe_budget_check();
 	fe->slots[c->id & (CONN_SLOTS - 1)] = NULL;
 	fe->nconns--;
 	TAILQ_REMOVE(&fe->conns, c, entry);
@@ -694,16 +712,21 @@ conn_timeout(int fd, short ev, void *arg)
 /*
  * Arm read/write events and the deadlines to match the connection state.
  * The partial-frame deadline runs from the first byte of a frame and is
- * not extended by later bytes, so a slow drip cannot hold a slot forever;
- * the write deadline restarts whenever the client takes some output.
+ * not extended by later bytes, so a slow drip cannot hold a slot forever.
+ * While output is pending, every FRONTEND_DRAIN_WINDOW must see enough of
+ * it taken (conn_drain_check).  A connection with nothing in flight,
+ * nothing unsent and no partial frame is idle, and closed once it has
+ * been idle for [daemon] idle_timeout.
  */
 static void
 conn_update(struct conn *c)
 {
 	struct timeval	tv;
-	int		want_read, want_write;
+	size_t		unsent;
+	int		want_read, want_write, idle;
 
-	want_write = c->out.len > c->out.off;
+	unsent = c->out.len - c->out.off;
+	want_write = unsent > 0;
 	if (c->closing && !want_write) {
 		conn_close(c);
 		return;
@@ -713,7 +736,7 @@ conn_update(struct conn *c)
 		return;
 	}
 	/* Follow streams keep reading only to notice the client leaving. */
-	want_read = !c->closing && !c->eof &&
+	want_read = !c->closing && !c->eof && !c->unconfirmed &&
 	    (!c->inflight || c->following) && c->pendlen == 0;
 	if (want_read)
 		event_add(&c->rev, NULL);
@@ -726,7 +749,10 @@ conn_update(struct conn *c)
 		evtimer_del(&c->wtmo);
 	}
 	if (want_write && !evtimer_pending(&c->wtmo, NULL)) {
-		tv.tv_sec = FRONTEND_WRITE_TIMEOUT;
+		c->win_mark = c->written;
+		c->win_need = unsent < FRONTEND_MIN_DRAIN ? unsent :
+		    FRONTEND_MIN_DRAIN;
+		tv.tv_sec = FRONTEND_DRAIN_WINDOW;
 		tv.tv_usec = 0;
 		evtimer_add(&c->wtmo, &tv);
 	}
@@ -738,13 +764,23 @@ conn_update(struct conn *c)
 		}
 	} else
 		evtimer_del(&c->tmo);
+	idle = fe->idle_ms > 0 && !c->inflight && !c->following &&
+	    !want_write && c->pendlen == 0 && !frame_dec_midframe(&c->dec);
+	if (idle) {
+		if (!evtimer_pending(&c->itmo, NULL)) {
+			tv.tv_sec = fe->idle_ms / 1000;
+			tv.tv_usec = (fe->idle_ms % 1000) * 1000;
+			evtimer_add(&c->itmo, &tv);
+		}
+	} else
+		evtimer_del(&c->itmo);
 }
 
 static void
 conn_read(int fd, short ev, void *arg)
 {
 	struct conn	*c = arg;
-	static uint8_t	 buf[READ_CHUNK];
+	static uint8_t	 buf[FRONTEND_READ_CHUNK];
 	ssize_t		 n;
 
 	(void)ev;
@@ -773,6 +809,7 @@ conn_read(int fd, short ev, void *arg)
 		fatal("malloc");
 	memcpy(c->pend, buf, n);
 	c->pendlen = n;
+	conn_account(c);
 	if (conn_process(c) == 0)
 		conn_update(c);
 }
@@ -788,7 +825,8 @@ conn_process(struct conn *c)
 	size_t	 used, len, off = 0;
 	int	 r;
 
-	while (c->pendlen > off && !c->inflight && !c->closing) {
+	while (c->pendlen > off && !c->inflight && !c->closing &&
+	    conn_may_dispatch(c)) {
 		r = frame_dec_feed(&c->dec, c->pend + off, c->pendlen - off,
 		    &used);
 		off += used;
@@ -816,6 +854,7 @@ conn_process(struct conn *c)
 		memmove(c->pend, c->pend + off, c->pendlen - off);
 		c->pendlen -= off;
 	}
+	conn_account(c);
 	return (0);
 }
 
@@ -827,6 +866,7 @@ conn_request(struct conn *c, const uint8_t *buf, size_t len)
 	struct f_request	 f;
 	char			 err[256], msg[PROTO_MSG_MAX];
 
+	evtimer_del(&c->itmo);		/* not idle: conn_update restarts it */
 #ifdef APM2D_TEST_HOOKS
 	if (test_hook(c, buf, len))
 		return;
@@ -894,6 +934,8 @@ conn_request(struct conn *c, const uint8_t *buf, size_t len)
 	apm2_req_free(&req);
 
 	c->inflight = 1;
+	c->counted = 1;
+	fe->ninflight++;
 	chan_send(F_REQUEST, c->id, -1, &f, sizeof(f));
 }
 
@@ -965,9 +1007,8 @@ conn_done(struct conn *c)
 	c->inflight = 0;
 	c->following = 0;
 	c->acks_owed = 0;
-	if (c->pendlen > 0 && conn_process(c) == -1)
-		return;
-	conn_update(c);
+	conn_uncount(c);
+	conn_resume(c);
 }
 
 static void
@@ -982,6 +1023,11 @@ conn_reply(struct conn *c, const struct apm2_resp *resp)
 		c->closing = 1;
 		return;
 	}
+	/* Large replies raise the estimate at once; it decays slowly. */
+	if (len > fe->reply_est)
+		fe->reply_est = len;
+	else if (fe->reply_est > FRONTEND_REPLY_EST_MIN)
+		fe->reply_est -= (fe->reply_est - len) / 16;
 	if (conn_queue(c, json, len) == -1)
 		c->closing = 1;
 	free(json);
@@ -1036,6 +1082,7 @@ conn_queue(struct conn *c, const void *payload, size_t len)
 	o->len += 4 + len;
 	/* Try right away: most replies fit the socket buffer. */
 	conn_flush(c);
+	conn_account(c);
 	return (0);
 }
 
@@ -1044,7 +1091,6 @@ conn_flush(struct conn *c)
 {
 	struct outbuf	*o = &c->out;
 	ssize_t		 n;
-	int		 progress = 0;
 
 	while (o->off < o->len) {
 		n = write(c->fd, o->buf + o->off, o->len - o->off);
@@ -1057,12 +1103,17 @@ conn_flush(struct conn *c)
 			break;
 		}
 		o->off += n;
-		progress = 1;
+		c->written += n;
 	}
-	if (o->off == o->len)
+	if (o->off == o->len) {
 		o->off = o->len = 0;
-	if (progress)
-		evtimer_del(&c->wtmo);
+		/* An idle connection keeps a small buffer at most. */
+		if (o->size > FRONTEND_OUT_KEEP) {
+			free(o->buf);
+			o->buf = NULL;
+			o->size = 0;
+		}
+	}
 }
 
 static void
@@ -1073,6 +1124,145 @@ conn_write(int fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	conn_flush(c);
+	conn_account(c);
 	conn_ack(c);
+	conn_resume(c);
+}
+
+/*
+ * The end of a drain window with output still pending: the client must
+ * have taken FRONTEND_MIN_DRAIN bytes, or all that was pending when the
+ * window began, or it is cut off.  Whoever reads a byte every few
+ * seconds cannot pin its replies for ever.
+ */
+static void
+conn_drain_check(int fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	if (c->out.len == c->out.off)
+		return;
+	if (c->written - c->win_mark < c->win_need) {
+		log_debug("connection %u: took %llu bytes in %d s: too slow",
+		    c->id, (unsigned long long)(c->written - c->win_mark),
+		    FRONTEND_DRAIN_WINDOW);
+		conn_close(c);
+		return;
+	}
+	conn_update(c);		/* the next window */
+}
+
+/* Bring the connection's share of fe->mem up to date. */
+static void
+conn_account(struct conn *c)
+{
+	size_t	now;
+
+	now = c->out.size + c->pendlen + frame_dec_bufsize(&c->dec);
+	fe->mem = fe->mem - c->memacct + now;
+	c->memacct = now;
+	fe_budget_check();
+}
+
+/* No longer waiting for a reply: give back its share of the budget. */
+static void
+conn_uncount(struct conn *c)
+{
+	if (!c->counted)
+		return;
+	c->counted = 0;
+	fe->ninflight--;
+	fe_budget_check();
+}
+
+/*
+ * Is there room for one more request?  What is held now, plus a reply
+ * as large as the recent large ones for every request already sent.
+ */
+static int
+fe_budget_room(void)
+{
+	return (fe->mem + (fe->ninflight + 1) * fe->reply_est <=
+	    FRONTEND_MEM_BUDGET);
+}
+
+/* Wake the stalled connections once there is room again. */
+static void
+fe_budget_check(void)
+{
+	if (!TAILQ_EMPTY(&fe->stalled) && fe_budget_room())
+		event_active(&fe->resumeev, EV_TIMEOUT, 1);
+}
+
+/*
+ * May the connection decode (and so dispatch) more input?  Not while
+ * much of its output is unsent (conn_write resumes it), nor while all
+ * connections together hold more than the budget (fe_resume does).
+ */
+static int
+conn_may_dispatch(struct conn *c)
+{
+	size_t	unsent = c->out.len - c->out.off;
+
+	if (unsent > FRONTEND_CONN_OUT_HIGH)
+		return (0);
+	if (fe_budget_room())
+		return (1);
+	/* An administrator's small request always goes: root gets in. */
+	if (c->admin && unsent == 0 &&
+	    frame_dec_bufsize(&c->dec) < FRONTEND_CONN_IN_FREE)
+		return (1);
+	conn_stall(c);
+	return (0);
+}
+
+static void
+conn_stall(struct conn *c)
+{
+	if (c->stalled)
+		return;
+	c->stalled = 1;
+	TAILQ_INSERT_TAIL(&fe->stalled, c, sentry);
+}
+
+/* Go on with input that waited, then re-arm. */
+static void
+conn_resume(struct conn *c)
+{
+	if (!c->inflight && c->pendlen > 0 && conn_process(c) == -1)
+		return;
 	conn_update(c);
+}
+
+/* The budget has room again: connections that waited go on, in order. */
+static void
+fe_resume(int fd, short ev, void *arg)
+{
+	struct conn	*c;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	while (fe_budget_room() && (c = TAILQ_FIRST(&fe->stalled)) != NULL) {
+		TAILQ_REMOVE(&fe->stalled, c, sentry);
+		c->stalled = 0;
+		conn_resume(c);
+	}
+}
+
+/* Every F_CONN_ACK has left: those clients may be read now. */
+static void
+conn_confirmed(void)
+{
+	struct conn	*c, *t;
+
+	fe->nunconfirmed = 0;
+	TAILQ_FOREACH_SAFE(c, &fe->conns, entry, t) {
+		if (!c->unconfirmed)
+			continue;
+		c->unconfirmed = 0;
+		conn_update(c);
+	}
 }

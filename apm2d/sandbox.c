@@ -11,7 +11,8 @@
  *  2. Linux: PR_SET_NO_NEW_PRIVS (setuid binaries and file capabilities
  *     stop working; required for Landlock and seccomp without privilege).
  *  3. rlimits, on every system: no new processes, no file growth, just
- *     enough descriptors for the connection limit, no core dumps.
+ *     enough descriptors for the connection limit, no core dumps, and
+ *     RLIMIT_DATA as a backstop under the frontend's memory budget.
  *  4. Linux: a Landlock ruleset that handles every access right the
  *     kernel knows and grants none, skipped (with a log line) where the
  *     kernel has no Landlock.
@@ -20,8 +21,10 @@
  *     except the socket(2)/connect(2)/sendto(2) calls glibc's syslog(3)
  *     makes to reconnect, which fail with EACCES.  OpenBSD: pledge.
  *
- * The descriptors the frontend needs (the channel, the listening socket,
- * the libevent backend, the syslog socket) are all open before this runs:
+ * The descriptors the frontend needs (the channel, the libevent backend,
+ * the syslog socket) are all open before this runs; clients' sockets
+ * arrive later over the channel, accepted by the supervisor (the
+ * frontend has no listening socket and may not call accept):
  * frontend_main() calls it after event_init().  The supervisor never gets
  * any of these layers: its children, the agents, would inherit them.
  */
@@ -55,11 +58,11 @@
 #include "proto.h"
 
 /*
- * One descriptor per client, plus the duplicate of a new client's
- * descriptor that waits in the channel until the supervisor has it, plus
- * the fixed ones (stdio, channel, listener, epoll, libevent's pipe,
- * syslog).  accept4() can then never fail with EMFILE below the
- * connection limit, yet the frontend cannot hoard descriptors.
+ * One descriptor per client, with room for the clients' sockets still in
+ * flight on the channel when others are being closed, plus the fixed
+ * ones (stdio, channel, epoll, libevent's pipe, syslog).  A descriptor
+ * the supervisor passes can then never be lost to EMFILE (the channel
+ * would see truncated control data), yet the frontend cannot hoard them.
  */
 #define SANDBOX_NOFILE	(2 * FRONTEND_MAX_CONNS + 16)
 
@@ -179,6 +182,22 @@ sandbox_rlimits(const struct frontend_opts *opts)
 		rl.rlim_cur = rl.rlim_max = cur.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal("setrlimit(RLIMIT_NOFILE)");
+
+#ifndef SANDBOX_ASAN
+	/*
+	 * The backstop under the frontend's own memory budget (apm2d.h):
+	 * should that accounting ever be wrong, malloc fails, the frontend
+	 * exits and is respawned, and the machine keeps its memory.  (The
+	 * sanitizers' runtime maps far more than this, so not there.)
+	 */
+	rl.rlim_cur = rl.rlim_max = FRONTEND_DATA_LIMIT;
+	if (getrlimit(RLIMIT_DATA, &cur) == -1)
+		fatal("getrlimit(RLIMIT_DATA)");
+	if (cur.rlim_max != RLIM_INFINITY && cur.rlim_max < rl.rlim_max)
+		rl.rlim_cur = rl.rlim_max = cur.rlim_max;
+	if (setrlimit(RLIMIT_DATA, &rl) == -1)
+		fatal("setrlimit(RLIMIT_DATA)");
+#endif
 }
 
 /* The syscall-level layers, last: nothing but the event loop is left. */
@@ -190,7 +209,7 @@ sandbox_frontend_syscalls(void)
 	sandbox_seccomp();
 #endif
 #ifdef __OpenBSD__
-	if (pledge("stdio unix sendfd recvfd", NULL) == -1)
+	if (pledge("stdio recvfd", NULL) == -1)
 		fatal("pledge");
 #endif
 }
@@ -294,10 +313,9 @@ sandbox_landlock(void)
  */
 static const char *const sandbox_allow[] = {
 	"epoll_wait", "epoll_pwait", "epoll_ctl",	/* libevent */
-	"accept4", "read", "write",			/* clients, stderr */
-	"recvmsg", "sendmsg",				/* the channel */
-	"dup", "close",		/* a new client's descriptor for the
-				   supervisor */
+	"read", "write",				/* clients, stderr */
+	"recvmsg", "sendmsg",		/* the channel, clients' sockets */
+	"close",
 	"clock_gettime", "gettimeofday", "time",	/* the vDSO's fallback */
 	"brk", "munmap", "mremap", "madvise",		/* malloc */
 	"getpid",					/* log lines */

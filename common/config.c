@@ -2197,32 +2197,6 @@ config_load(const char *path, struct config_errors *errs)
 	return (cfg);
 }
 
-int
-config_check_file_owner(const char *path, char *err, size_t len)
-{
-	struct stat	st;
-
-	if (stat(path, &st) == -1) {
-		(void)snprintf(err, len, "%s: %s", path, strerror(errno));
-		return (-1);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		(void)snprintf(err, len, "%s: not a regular file", path);
-		return (-1);
-	}
-	if (st.st_uid != 0) {
-		(void)snprintf(err, len, "%s: owned by uid %lu, not by root",
-		    path, (unsigned long)st.st_uid);
-		return (-1);
-	}
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		(void)snprintf(err, len, "%s: writable by group or others "
-		    "(mode %04o)", path, (unsigned int)(st.st_mode & 07777));
-		return (-1);
-	}
-	return (0);
-}
-
 /*
  * Freeing.
  */

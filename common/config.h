@@ -308,15 +308,6 @@ void		 config_errors_free(struct config_errors *);
 int		 path_dirs_secure(const char *path, uid_t self, char *err,
 		    size_t errlen);
 
-/*
- * Deprecated: config_load() makes these checks itself, as root, on the
- * descriptor it reads.  This second look by path (stat(2), symlinks
- * followed) adds nothing; it goes away with its only caller in
- * supervisor.c.
- */
-int		 config_check_file_owner(const char *path, char *err,
-		    size_t len);
-
 const struct proc_config *config_find_proc(const struct config *,
 		    const char *name);
 const struct cred_config *config_find_cred(const struct config *,

@@ -23,11 +23,14 @@ static const char *const proto_names[PROTO_TYPE_MAX] = {
 	[S_LOG_END] = "S_LOG_END",
 	[S_CLOSE] = "S_CLOSE",
 	[S_EXIT] = "S_EXIT",
+	[S_CONN_NEW] = "S_CONN_NEW",
+	[S_HEARTBEAT] = "S_HEARTBEAT",
 	[F_READY] = "F_READY",
-	[F_CONN_NEW] = "F_CONN_NEW",
 	[F_CONN_CLOSED] = "F_CONN_CLOSED",
 	[F_REQUEST] = "F_REQUEST",
 	[F_LOG_ACK] = "F_LOG_ACK",
+	[F_HEARTBEAT] = "F_HEARTBEAT",
+	[F_CONN_ACK] = "F_CONN_ACK",
 };
 
 const struct proto_rule *

@@ -27,11 +27,21 @@
 #define PROTO_LOGLINE_MAX	65536	/* one captured line */
 #define PROTO_CHAN_MAX		(PROTO_LOGLINE_MAX + 1024)	/* max payload */
 
-/* Descriptors the frontend is started with (apm2d -F). */
+/* The descriptor the frontend is started with (apm2d -F). */
 #define FRONTEND_CHAN_FD	3	/* socketpair end to the supervisor */
-#define FRONTEND_LISTEN_FD	4	/* the listening control socket */
 
+/*
+ * Client connections.  The supervisor accepts them itself and hands each
+ * connected socket to the frontend (S_CONN_NEW); descriptors only ever
+ * travel downwards.  A connection id is (generation << CONN_SLOT_BITS) |
+ * slot, chosen by the supervisor, never 0.
+ */
 #define FRONTEND_MAX_CONNS	512	/* concurrent client connections */
+#define CONN_ADMIN_RESERVED	16	/* of those, for administrators */
+#define CONN_SLOT_BITS		10
+#define CONN_SLOTS		(1U << CONN_SLOT_BITS)
+
+_Static_assert(FRONTEND_MAX_CONNS <= CONN_SLOTS, "connection slots");
 
 enum proto_type {
 	/* supervisor -> frontend */
@@ -50,13 +60,17 @@ enum proto_type {
 	S_LOG_END,		/* struct s_logend: one log_lines frame done */
 	S_CLOSE,		/* no payload: close this connection */
 	S_EXIT,			/* no payload: flush replies and exit */
+	S_CONN_NEW,		/* struct s_conn_new + the client's socket */
+	S_HEARTBEAT,		/* struct heartbeat: answer with F_HEARTBEAT */
 
-	/* frontend -> supervisor */
+	/* frontend -> supervisor: never a descriptor */
 	F_READY = 64,		/* no payload: frontend set up, serving */
-	F_CONN_NEW,		/* no payload, the client's descriptor */
-	F_CONN_CLOSED,		/* no payload */
+	F_CONN_CLOSED = 66,	/* no payload (65 was a retired message) */
 	F_REQUEST,		/* struct f_request */
 	F_LOG_ACK,		/* struct f_log_ack: follower drained a frame */
+	F_HEARTBEAT,		/* struct heartbeat, echoed */
+	F_CONN_ACK,		/* no payload: S_CONN_NEW received, and nothing
+				   read from the client before this was sent */
 
 	PROTO_TYPE_MAX
 };
@@ -67,6 +81,21 @@ struct s_hello {
 	int64_t		start_mono_nsec;
 	uint32_t	sup_pid;
 	uint32_t	max_conns;
+	uint32_t	idle_timeout_ms;	/* 0: connections never idle out */
+	uint32_t	pad;
+};
+
+/* S_CONN_NEW: a client the supervisor accepted; peer id is its id. */
+#define S_CONN_ADMIN	0x1	/* an administrator: reserved resources */
+
+struct s_conn_new {
+	uint32_t	flags;		/* S_CONN_* */
+	uint32_t	pad;
+};
+
+/* S_HEARTBEAT / F_HEARTBEAT: the frontend is alive and not wedged. */
+struct heartbeat {
+	uint64_t	seq;
 };
 
 struct s_status {
@@ -179,7 +208,9 @@ struct f_log_ack {
 	uint32_t	pad;
 };
 
-_Static_assert(sizeof(struct s_hello) == 24, "s_hello layout");
+_Static_assert(sizeof(struct s_hello) == 32, "s_hello layout");
+_Static_assert(sizeof(struct s_conn_new) == 8, "s_conn_new layout");
+_Static_assert(sizeof(struct heartbeat) == 8, "heartbeat layout");
 _Static_assert(sizeof(struct s_status) == 24, "s_status layout");
 _Static_assert(sizeof(struct s_text) == 4 + PROTO_MSG_MAX, "s_text layout");
 _Static_assert(sizeof(struct s_error) == 4 + PROTO_MSG_MAX, "s_error layout");

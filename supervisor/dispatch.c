@@ -1,20 +1,38 @@
 /*
- * dispatch.c -- messages from the frontend, checked before anything acts
- * on them, and the authorization of every client request.
+ * dispatch.c -- client connections, messages from the frontend checked
+ * before anything acts on them, and the authorization of every client
+ * request.
  *
- * The frontend parses hostile bytes, so it may be taken over.  Every
- * message is checked by msg_check() against sup_rules (type allowed in
- * this direction, exact size, descriptor only where expected, connection
- * state) and its fields are checked again (strings NUL-terminated inside
- * their field, enums in range, no unknown flags).  Any violation: log it,
- * kill and respawn the frontend, never act on it.  Nothing the frontend
- * sends can make the supervisor exit.
+ * Connections.  The supervisor accepts every client itself
+ * (control_accept), reads the peer's uid, gid, pid and supplementary
+ * groups from the socket it accepted, as the kernel recorded them at
+ * connect(2), and only then hands the connected socket to the frontend
+ * with a connection id of its own choosing (S_CONN_NEW).  Descriptors
+ * only travel downwards: the frontend can never pass off a socket of its
+ * choice (its channel, a socketpair, a pipe) as a client, and a
+ * connection exists in our table only because a real client connected.
+ * The table is bounded: FRONTEND_MAX_CONNS connections, of which the last
+ * CONN_ADMIN_RESERVED are kept for administrators, and at most
+ * [daemon] max_connections_per_user per uid (root and our own uid
+ * exempt).  A client over a limit gets one error frame and is closed at
+ * once, so whoever hogs the socket never blocks the accept queue.
  *
- * Who the client is comes from the kernel, never from the frontend: the
- * frontend passes each new client's socket once (F_CONN_NEW) and
- * conn_new() reads the peer's uid, gid and supplementary groups from it,
- * as the kernel recorded them when the client called connect(2).  Every
- * request is then authorized here (authorize()) against req_policy:
+ * Messages.  The frontend parses hostile bytes, so it may be taken over.
+ * Every message is checked by msg_check() against sup_rules (type allowed
+ * in this direction, exact size, no descriptor, connection state) and its
+ * fields are checked again (strings NUL-terminated inside their field,
+ * enums in range, no unknown flags).  Any violation: log it, kill and
+ * respawn the frontend, never act on it.  Nothing the frontend sends can
+ * make the supervisor exit.
+ *
+ * Back-pressure.  Replies queue on the channel to the frontend.  While
+ * more than FRONTEND_WQ_HIGH bytes wait there, new requests are deferred
+ * (at most one per connection, so the queue of them is bounded by the
+ * connection table) and served in arrival order as the frontend drains
+ * the channel: a flood of requests slows down, it never overflows.
+ *
+ * Authorization.  Every request is authorized here (authorize()) against
+ * req_policy:
  *
  *  - root, the supervisor's own uid and members of [daemon] admin_group
  *    (primary or supplementary group of the connecting process) may do
@@ -36,6 +54,8 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <event.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -45,6 +65,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "log.h"
 #include "runner.h"
 #include "supervisor.h"
@@ -92,7 +113,10 @@ static const unsigned char req_policy[REQ__COUNT] = {
 _Static_assert(REQ__COUNT == 16, "req_policy covers every request type");
 
 static struct sup_conn *conn_get(uint32_t);
-static int	conn_new(uint32_t, int);
+static void	conn_new(int);
+static int	conn_limit(const struct conn_auth *, char *, size_t);
+static void	conn_refuse(int, const char *);
+static uint32_t	conn_count_uid(uid_t);
 static void	conn_closed(struct sup_conn *);
 static int	peer_groups(int, uid_t, gid_t **, size_t *);
 static int	msg_check(const struct chan_msg *, const struct sup_conn *,
@@ -111,12 +135,14 @@ static void	violation(const char *, ...)
 static const struct proto_rule sup_rules[] = {
 	/* type		min size			max size	fd conn */
 	{ F_READY,	0,				0,		0, 0 },
-	{ F_CONN_NEW,	0,				0,		1, 1 },
 	{ F_CONN_CLOSED, 0,				0,		0, 1 },
 	{ F_REQUEST,	sizeof(struct f_request), sizeof(struct f_request),
 									0, 1 },
 	{ F_LOG_ACK,	sizeof(struct f_log_ack), sizeof(struct f_log_ack),
 									0, 1 },
+	{ F_HEARTBEAT,	sizeof(struct heartbeat), sizeof(struct heartbeat),
+									0, 0 },
+	{ F_CONN_ACK,	0,				0,		0, 1 },
 };
 
 static struct sup_conn *
@@ -124,10 +150,10 @@ conn_get(uint32_t id)
 {
 	struct sup_conn	*c;
 
-	LIST_FOREACH(c, &sup->conns[id % CONN_BUCKETS], entry)
-		if (c->id == id)
-			return (c);
-	return (NULL);
+	c = sup->conns[id & (CONN_SLOTS - 1)];
+	if (c == NULL || c->id != id)
+		return (NULL);
+	return (c);
 }
 
 struct sup_conn *
@@ -189,7 +215,7 @@ msg_check(const struct chan_msg *msg, const struct sup_conn *c, int ready,
 		    proto_type_name(type), msg->hdr.flags);
 		return (-1);
 	}
-	if (r->conn && type != F_CONN_NEW && c == NULL) {
+	if (r->conn && c == NULL) {
 		snprintf(why, len, "%s for unknown connection %u",
 		    proto_type_name(type), msg->hdr.peerid);
 		return (-1);
@@ -204,13 +230,6 @@ msg_check(const struct chan_msg *msg, const struct sup_conn *c, int ready,
 	case F_READY:
 		if (ready) {
 			snprintf(why, len, "F_READY twice");
-			return (-1);
-		}
-		break;
-	case F_CONN_NEW:
-		if (msg->hdr.peerid == 0 || c != NULL) {
-			snprintf(why, len, "F_CONN_NEW for connection %u in use",
-			    msg->hdr.peerid);
 			return (-1);
 		}
 		break;
@@ -234,6 +253,13 @@ msg_check(const struct chan_msg *msg, const struct sup_conn *c, int ready,
 			return (-1);
 		}
 		break;
+	case F_CONN_ACK:
+		if (c->fd == -1) {
+			snprintf(why, len, "F_CONN_ACK twice for connection %u",
+			    c->id);
+			return (-1);
+		}
+		break;
 	case F_LOG_ACK:
 		if (!c->following) {
 			snprintf(why, len, "F_LOG_ACK without a follow stream");
@@ -249,8 +275,8 @@ dispatch_frontend(struct chan_msg *msg)
 {
 	struct sup_conn		*c = NULL;
 	struct f_request	 req;
+	struct heartbeat	 hb;
 	char			 why[256];
-	int			 fd;
 
 	if (msg->hdr.peerid != 0)
 		c = conn_get(msg->hdr.peerid);
@@ -267,19 +293,40 @@ dispatch_frontend(struct chan_msg *msg)
 			sup->readyfd = -1;
 		}
 		log_debug("frontend ready");
-		break;
-	case F_CONN_NEW:
-		fd = msg->fd;
-		msg->fd = -1;	/* conn_new closes it, whatever happens */
-		conn_new(msg->hdr.peerid, fd);
+		conn_orphans_adopt();
+		control_update();
 		break;
 	case F_CONN_CLOSED:
 		conn_closed(c);
+		control_update();
+		break;
+	case F_CONN_ACK:
+		/* The frontend has it: a lost frontend takes it along. */
+		close(c->fd);
+		c->fd = -1;
 		break;
 	case F_REQUEST:
 		memcpy(&req, msg->data, sizeof(req));
 		c->busy = 1;
+		if (!TAILQ_EMPTY(&sup->deferred) ||
+		    chan_wqbytes(&sup->fe_chan) >= FRONTEND_WQ_HIGH) {
+			/* Back-pressure: served when the channel drains. */
+			c->dreq = req;
+			c->deferred = 1;
+			TAILQ_INSERT_TAIL(&sup->deferred, c, dentry);
+			break;
+		}
 		dispatch_request(c, &req);
+		break;
+	case F_HEARTBEAT:
+		memcpy(&hb, msg->data, sizeof(hb));
+		if (hb.seq <= sup->hb_acked || hb.seq > sup->hb_seq) {
+			violation("F_HEARTBEAT %llu, expected %llu",
+			    (unsigned long long)hb.seq,
+			    (unsigned long long)sup->hb_seq);
+			return;
+		}
+		sup->hb_acked = hb.seq;
 		break;
 	case F_LOG_ACK:
 		runner_log_ack((struct conn_ref){ c->id, c->serial });
@@ -288,63 +335,212 @@ dispatch_frontend(struct chan_msg *msg)
 }
 
 /*
- * A new client: read its credentials ourselves from the descriptor the
- * frontend passed, then close our copy.  The frontend's word on who the
- * client is counts for nothing.
+ * Accept clients only while a frontend is there to serve them (ready, not
+ * exiting) and descriptors are available; otherwise they wait in the
+ * listen queue and see a delay, never a refusal.
  */
-static int
-conn_new(uint32_t id, int fd)
+void
+control_update(void)
 {
-	struct conn_auth *a;
-#ifdef SO_PEERCRED
-	struct ucred	 uc;
-	socklen_t	 len = sizeof(uc);
-#endif
-	uid_t		 uid;
-	gid_t		 gid, *groups = NULL;
-	size_t		 ngroups = 0;
-	pid_t		 pid = 0;
+	int	want;
 
+	want = sup->fe_up && sup->fe_ready && !sup->fe_exiting &&
+	    !sup->accept_paused && sup->listenfd != -1;
+	if (want && !sup->accepting)
+		event_add(&sup->listen_ev, NULL);
+	else if (!want && sup->accepting)
+		event_del(&sup->listen_ev);
+	sup->accepting = want;
+}
+
+/* The listening socket is readable (or the pause after EMFILE ended). */
+void
+control_accept(int fd, short ev, void *arg)
+{
+	struct timeval	tv;
+	int		i, cfd;
+
+	(void)fd;
+	(void)arg;
+	if (ev & EV_TIMEOUT) {
+		sup->accept_paused = 0;
+		control_update();
+	}
+	for (i = 0; i < ACCEPT_BATCH && sup->accepting; i++) {
+		cfd = accept4(sup->listenfd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Clients wait in the queue meanwhile. */
+				log_warn("accept: pausing for %d ms",
+				    ACCEPT_RETRY_MS);
+				sup->accept_paused = 1;
+				control_update();
+				tv.tv_sec = 0;
+				tv.tv_usec = ACCEPT_RETRY_MS * 1000;
+				evtimer_add(&sup->accept_retry_ev, &tv);
+			} else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		conn_new(cfd);
+	}
+}
+
+/* Connections held now by uid (the table is small: a scan will do). */
+static uint32_t
+conn_count_uid(uid_t uid)
+{
+	uint32_t	i, n = 0;
+
+	for (i = 0; i < CONN_SLOTS; i++)
+		if (sup->conns[i] != NULL && sup->conns[i]->uid == uid)
+			n++;
+	return (n);
+}
+
+/* May this client have a connection now?  0 if so; -1 and why. */
+static int
+conn_limit(const struct conn_auth *a, char *why, size_t len)
+{
+	uint32_t	quota = sup->conf->daemon.max_conns_per_user;
+
+	if (sup->nconns >= FRONTEND_MAX_CONNS) {
+		snprintf(why, len, "Too many connections (%u)",
+		    FRONTEND_MAX_CONNS);
+		return (-1);
+	}
+	if (!a->c.admin &&
+	    sup->nconns >= FRONTEND_MAX_CONNS - CONN_ADMIN_RESERVED) {
+		snprintf(why, len, "Too many connections: the remaining %u "
+		    "are reserved for administrators", FRONTEND_MAX_CONNS -
+		    sup->nconns);
+		return (-1);
+	}
+	if (a->c.uid != 0 && a->c.uid != geteuid() && sup->nconns >= quota &&
+	    conn_count_uid(a->c.uid) >= quota) {
+		snprintf(why, len, "Too many connections: uid %ld already "
+		    "holds %u (max_connections_per_user)", (long)a->c.uid,
+		    quota);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Tell a refused client why in one frame, then close.  The socket was
+ * just accepted, so its send buffer is empty and this cannot block.
+ */
+static void
+conn_refuse(int fd, const char *why)
+{
+	struct apm2_resp	 resp;
+	uint8_t			*f;
+	char			*json;
+	size_t			 len, flen;
+
+	memset(&resp, 0, sizeof(resp));
+	resp.type = RESP_ERROR;
+	resp.code = ERR_PERMISSION_DENIED;
+	resp.message = (char *)why;
+	if ((json = apm2_resp_render(&resp, &len)) != NULL) {
+		if ((f = frame_encode(json, len, &flen)) != NULL) {
+			(void)send(fd, f, flen, MSG_DONTWAIT | MSG_NOSIGNAL);
+			free(f);
+		}
+		free(json);
+	}
+	close(fd);
+}
+
+/*
+ * A new client: read its credentials from the socket we accepted, file
+ * it under an id of ours and hand the socket to the frontend.
+ */
+static void
+conn_new(int fd)
+{
+	struct conn_auth	*a;
+	struct s_conn_new	 cn;
+	char			 why[PROTO_MSG_MAX];
+	uint32_t		 slot;
+	time_t			 now;
+#ifdef SO_PEERCRED
+	struct ucred		 uc;
+	socklen_t		 len = sizeof(uc);
+#endif
+
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		log_warn("calloc");
+		close(fd);
+		return;
+	}
 #ifdef SO_PEERCRED
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
 	    len != sizeof(uc)) {
+		log_warn("accepted client: SO_PEERCRED");
+		free(a);
 		close(fd);
-		violation("F_CONN_NEW: not a connected socket: %s",
-		    strerror(errno));
-		return (-1);
+		return;
 	}
-	uid = uc.uid;
-	gid = uc.gid;
-	pid = uc.pid;
+	a->c.uid = uc.uid;
+	a->c.gid = uc.gid;
+	a->c.pid = uc.pid;
 #else
-	if (getpeereid(fd, &uid, &gid) == -1) {
+	if (getpeereid(fd, &a->c.uid, &a->c.gid) == -1) {
+		log_warn("accepted client: getpeereid");
+		free(a);
 		close(fd);
-		violation("F_CONN_NEW: not a connected socket: %s",
-		    strerror(errno));
-		return (-1);
+		return;
 	}
 #endif
 	/* Without its groups the client is judged by its uid and gid. */
-	if (peer_groups(fd, uid, &groups, &ngroups) == -1)
-		log_warn("connection %u: supplementary groups of uid %ld",
-		    id, (long)uid);
-	close(fd);
-	if ((a = calloc(1, sizeof(*a))) == NULL) {
-		log_warn("calloc");
-		free(groups);
-		return (0);	/* requests on it will look like violations */
+	if (peer_groups(fd, a->c.uid, &a->groups, &a->ngroups) == -1)
+		log_warn("client uid %ld: supplementary groups",
+		    (long)a->c.uid);
+	a->c.admin = conn_is_admin(a);
+
+	if (conn_limit(a, why, sizeof(why)) == -1) {
+		/* One line per REFUSE_LOG_SECS, however hard they try. */
+		sup->refused++;
+		now = time(NULL);
+		if (now - sup->refuse_log_at >= REFUSE_LOG_SECS) {
+			log_warnx("refused a connection from uid %ld pid %ld: "
+			    "%s (%llu refused so far)", (long)a->c.uid,
+			    (long)a->c.pid, why,
+			    (unsigned long long)sup->refused);
+			sup->refuse_log_at = now;
+		}
+		conn_refuse(fd, why);
+		free(a->groups);
+		free(a);
+		return;
 	}
-	a->c.id = id;
+
+	/* A free slot exists: nconns < FRONTEND_MAX_CONNS <= CONN_SLOTS. */
+	for (slot = 0; slot < CONN_SLOTS; slot++)
+		if (sup->conns[slot] == NULL)
+			break;
+	if (++sup->conn_gen >= (1U << (32 - CONN_SLOT_BITS)))
+		sup->conn_gen = 1;
+	a->c.id = (sup->conn_gen << CONN_SLOT_BITS) | slot;
 	a->c.serial = ++sup->conn_serial;
-	a->c.uid = uid;
-	a->c.gid = gid;
-	a->c.pid = pid;
-	a->groups = groups;
-	a->ngroups = ngroups;
-	LIST_INSERT_HEAD(&sup->conns[id % CONN_BUCKETS], &a->c, entry);
-	log_debug("connection %u: uid %ld gid %ld pid %ld, %zu groups", id,
-	    (long)uid, (long)gid, (long)pid, ngroups);
-	return (0);
+	sup->conns[slot] = &a->c;
+	sup->nconns++;
+	log_debug("connection %u: uid %ld gid %ld pid %ld, %zu groups%s",
+	    a->c.id, (long)a->c.uid, (long)a->c.gid, (long)a->c.pid,
+	    a->ngroups, a->c.admin ? ", administrator" : "");
+
+	/*
+	 * Our copy until the frontend acknowledges it: should the frontend
+	 * die with the message unread, the client goes to the next one.
+	 */
+	a->c.fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	memset(&cn, 0, sizeof(cn));
+	cn.flags = a->c.admin ? S_CONN_ADMIN : 0;
+	frontend_send_fd(S_CONN_NEW, a->c.id, fd, &cn, sizeof(cn));
 }
 
 /*
@@ -419,23 +615,118 @@ conn_closed(struct sup_conn *c)
 	struct conn_auth	*a = (struct conn_auth *)c;
 	struct conn_ref		 ref = { c->id, c->serial };
 
-	LIST_REMOVE(c, entry);
+	sup->conns[c->id & (CONN_SLOTS - 1)] = NULL;
+	sup->nconns--;
+	if (c->deferred)
+		TAILQ_REMOVE(&sup->deferred, c, dentry);
 	if (c->following)
 		runner_conn_closed(ref);
+	if (c->fd != -1)
+		close(c->fd);
 	free(a->groups);
 	free(a);
 }
 
-/* The frontend is gone: so are all its connections. */
+/*
+ * The frontend is gone: so are all its connections, except those it may
+ * never have received (no F_CONN_ACK yet).  Those wait as orphans until
+ * conn_orphans_drain() has read what the dead frontend still sent.
+ */
 void
 conn_drop_all(void)
 {
 	struct sup_conn	*c;
 	size_t		 i;
 
-	for (i = 0; i < CONN_BUCKETS; i++)
-		while ((c = LIST_FIRST(&sup->conns[i])) != NULL)
-			conn_closed(c);
+	for (i = 0; i < CONN_SLOTS; i++) {
+		if ((c = sup->conns[i]) == NULL)
+			continue;
+		if (c->fd != -1 && sup->norphans < FRONTEND_MAX_CONNS) {
+			sup->orphans[sup->norphans].id = c->id;
+			sup->orphans[sup->norphans].fd = c->fd;
+			sup->norphans++;
+			c->fd = -1;
+		}
+		conn_closed(c);
+	}
+}
+
+/*
+ * The lost frontend has exited: whatever it wrote is in its channel.
+ * A client it acknowledged was seen (and maybe read) by it and dies with
+ * it; the others were never touched and go to the next frontend.  The
+ * frontend acknowledges before it reads a byte from the client.
+ */
+void
+conn_orphans_drain(void)
+{
+	struct chan_msg	 msg;
+	ssize_t		 n;
+	size_t		 i;
+	int		 ok = 1;
+
+	if (sup->fe_oldchan == -1)
+		return;
+	while (ok) {
+		n = chan_read(&sup->fe_chan);
+		if (n == 0 || (n == -1 && errno != EINTR))
+			break;
+		while ((n = chan_get(&sup->fe_chan, &msg)) > 0) {
+			if (msg.hdr.type == F_CONN_ACK)
+				for (i = 0; i < sup->norphans; i++)
+					if (sup->orphans[i].id ==
+					    msg.hdr.peerid) {
+						close(sup->orphans[i].fd);
+						sup->orphans[i] =
+						    sup->orphans[--sup->norphans];
+						break;
+					}
+			chan_msg_free(&msg);
+		}
+		if (n == -1)
+			ok = 0;
+	}
+	if (!ok || sup->fe_chan.eof == 0) {
+		/* Cannot tell who was seen: none may be handed on. */
+		for (i = 0; i < sup->norphans; i++)
+			close(sup->orphans[i].fd);
+		sup->norphans = 0;
+	}
+	chan_clear(&sup->fe_chan);
+	close(sup->fe_oldchan);
+	sup->fe_oldchan = -1;
+	if (sup->norphans > 0)
+		log_info("%zu client%s the lost frontend never saw go to the "
+		    "next one", sup->norphans, sup->norphans == 1 ? "" : "s");
+}
+
+/* A new frontend is ready: hand it the orphans, as new clients. */
+void
+conn_orphans_adopt(void)
+{
+	size_t	i, n = sup->norphans;
+
+	sup->norphans = 0;
+	for (i = 0; i < n; i++)
+		conn_new(sup->orphans[i].fd);
+}
+
+/*
+ * Serve deferred requests, oldest first, while the channel has room.
+ * Called after every batch from the frontend and whenever it drained
+ * some of the queue.
+ */
+void
+dispatch_deferred(void)
+{
+	struct sup_conn	*c;
+
+	while (sup->fe_up && (c = TAILQ_FIRST(&sup->deferred)) != NULL &&
+	    chan_wqbytes(&sup->fe_chan) < FRONTEND_WQ_HIGH) {
+		TAILQ_REMOVE(&sup->deferred, c, dentry);
+		c->deferred = 0;
+		dispatch_request(c, &c->dreq);
+	}
 }
 
 /* ---- authorization ---- */

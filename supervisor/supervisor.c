@@ -39,22 +39,22 @@ static void	fe_respawn(int, short, void *);
 static void	fe_event(int, short, void *);
 static void	fe_update(void);
 static void	fe_reaped(int);
+static void	fe_heartbeat(int, short, void *);
 static void	sup_finish(void);
 static void	sup_finish_ev(int, short, void *);
 static void	sup_stopped_all(void);
 static void	sup_reload(void);
-static time_t	mono_secs(void);
 static __attribute__((__noreturn__)) void
 		startup_fail(const char *, ...)
 		__attribute__((__format__(printf, 1, 2)));
 
-static time_t
-mono_secs(void)
+int64_t
+mono_ms(void)
 {
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 uint64_t
@@ -102,13 +102,11 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 	sup = &s;
 	s.conf = conf;
 	s.opts = *opts;
-	s.listenfd = s.pidfd = s.readyfd = -1;
+	s.listenfd = s.pidfd = s.readyfd = s.fe_oldchan = -1;
+	TAILQ_INIT(&s.deferred);
 
 	/* Checks that need no side effects come first. */
 	if (geteuid() == 0) {
-		if (config_check_file_owner(opts->config_path, err,
-		    sizeof(err)) == -1)
-			errx(1, "%s", err);
 		if (!dc->user_found)
 			errx(1, "user %s does not exist: create it (make "
 			    "install does) or set [daemon] user", dc->user);
@@ -122,6 +120,12 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 	if ((s.listenfd = control_listen(dc, err, sizeof(err))) == -1) {
 		unlink(dc->pid_file);	/* ours: we hold its lock */
 		errx(1, "%s", err);
+	}
+	/* We accept clients ourselves, from the event loop. */
+	if (fcntl(s.listenfd, F_SETFL, O_NONBLOCK) == -1) {
+		unlink(dc->socket);
+		unlink(dc->pid_file);
+		errx(1, "fcntl %s: %s", dc->socket, strerror(errno));
 	}
 
 	if (!opts->debug) {
@@ -159,6 +163,10 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 	signal_add(&s.ev_sigchld, NULL);
 	evtimer_set(&s.fe_respawn_ev, fe_respawn, NULL);
 	evtimer_set(&s.fe_exit_ev, sup_finish_ev, NULL);
+	evtimer_set(&s.fe_hb_ev, fe_heartbeat, NULL);
+	event_set(&s.listen_ev, s.listenfd, EV_READ | EV_PERSIST,
+	    control_accept, NULL);
+	evtimer_set(&s.accept_retry_ev, control_accept, NULL);
 	evtimer_set(&s.shutdown_ev, sup_finish_ev, NULL);
 
 	runner_init(conf);
@@ -278,6 +286,8 @@ sup_stopped_all(void)
 	if (sup->fe_up) {
 		/* Once: later reaps land here again. */
 		if (!evtimer_pending(&sup->fe_exit_ev, NULL)) {
+			sup->fe_exiting = 1;
+			control_update();	/* no new clients */
 			frontend_send(S_EXIT, 0, NULL, 0);
 			tv.tv_sec = FRONTEND_EXIT_WAIT;
 			tv.tv_usec = 0;
@@ -322,16 +332,21 @@ sup_finish(void)
 /* ---- the frontend ---- */
 
 /*
- * Fork and re-execute ourselves as "apm2d -F" with the channel and the
- * listening socket on fixed descriptors: fresh ASLR, no inherited heap.
+ * Fork and re-execute ourselves as "apm2d -F" with the channel on a fixed
+ * descriptor: fresh ASLR, no inherited heap.  The listening socket stays
+ * here: we accept clients ourselves and hand each connected socket down
+ * (control_accept), so no descriptor ever travels from the frontend to
+ * us and a frontend cannot pass off a socket of its choosing as a client.
  */
 static void
 fe_spawn(void)
 {
 	struct s_hello	 h;
+	struct timeval	 tv;
 	char		*argv[12];
-	int		 sp[2], argc = 0, fd, cfd, lfd;
+	int		 sp[2], argc = 0, fd, cfd;
 	pid_t		 pid;
+	uint64_t	 idle;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_warn("socketpair");
@@ -360,13 +375,11 @@ fe_spawn(void)
 		sup->fe_pid = -1;
 		return;
 	case 0:
-		/* Move both out of the way first: either may sit on 3 or 4. */
+		/* Move it out of the way first: it may sit on 3. */
 		if ((cfd = fcntl(sp[1], F_DUPFD, 10)) == -1 ||
-		    (lfd = fcntl(sup->listenfd, F_DUPFD, 10)) == -1 ||
-		    dup2(cfd, FRONTEND_CHAN_FD) == -1 ||
-		    dup2(lfd, FRONTEND_LISTEN_FD) == -1)
+		    dup2(cfd, FRONTEND_CHAN_FD) == -1)
 			_exit(127);
-		for (fd = FRONTEND_LISTEN_FD + 1; fd < 1024; fd++)
+		for (fd = FRONTEND_CHAN_FD + 1; fd < 1024; fd++)
 			close(fd);
 		signal(SIGPIPE, SIG_DFL);
 #ifdef APM2D_TEST_HOOKS
@@ -383,9 +396,17 @@ fe_spawn(void)
 	sup->fe_pid = pid;
 	sup->fe_up = 1;
 	sup->fe_ready = 0;
-	sup->fe_started = mono_secs();
+	sup->fe_exiting = 0;
+	sup->fe_started = mono_ms();
 	sup->fe_spawns++;
+	sup->fe_why[0] = '\0';
+	sup->hb_seq = sup->hb_acked = 0;
 	chan_init(&sup->fe_chan, sp[0], PROTO_CHAN_MAX);
+	/*
+	 * Requests wait (dispatch_deferred) while FRONTEND_WQ_HIGH bytes are
+	 * queued; the limit is a backstop that no reply reaches.
+	 */
+	chan_set_wqlimit(&sup->fe_chan, FRONTEND_WQ_MAX, CONN_SLOTS + 64);
 	event_set(&sup->fe_ev, sp[0], EV_READ | EV_PERSIST, fe_event, NULL);
 	event_add(&sup->fe_ev, NULL);
 	fe_evmask = EV_READ | EV_PERSIST;
@@ -395,13 +416,20 @@ fe_spawn(void)
 	h.start_mono_nsec = sup->start_mono.tv_nsec;
 	h.sup_pid = getpid();
 	h.max_conns = FRONTEND_MAX_CONNS;
+	idle = duration_to_ms(&sup->conf->daemon.idle_timeout);
+	h.idle_timeout_ms = idle > UINT32_MAX ? UINT32_MAX : (uint32_t)idle;
 	frontend_send(S_HELLO, 0, &h, sizeof(h));
+	tv.tv_sec = FRONTEND_HB_INTERVAL_MS / 1000;
+	tv.tv_usec = (FRONTEND_HB_INTERVAL_MS % 1000) * 1000;
+	evtimer_add(&sup->fe_hb_ev, &tv);
 	log_debug("frontend started, pid %ld", (long)pid);
 }
 
 static void
 fe_respawn(int fd, short ev, void *arg)
 {
+	struct timeval	tv;
+
 	(void)fd;
 	(void)ev;
 	(void)arg;
@@ -409,9 +437,51 @@ fe_respawn(int fd, short ev, void *arg)
 		return;
 	fe_spawn();
 	if (sup->fe_pid == -1) {
+		/* No socketpair or fork: out of resources.  Try again. */
 		sup->fe_pid = 0;
-		fe_reaped(0);	/* try again later */
+		log_warnx("cannot start a frontend; trying again in %d ms",
+		    FRONTEND_RESPAWN_MS);
+		tv.tv_sec = FRONTEND_RESPAWN_MS / 1000;
+		tv.tv_usec = (FRONTEND_RESPAWN_MS % 1000) * 1000;
+		evtimer_add(&sup->fe_respawn_ev, &tv);
 	}
+}
+
+/*
+ * Every FRONTEND_HB_INTERVAL_MS: a frontend that has not answered the
+ * last heartbeat within FRONTEND_HB_TIMEOUT_MS (stopped, wedged, or not
+ * reading its channel) is replaced, so clients are never left waiting on
+ * a frontend that only looks alive.
+ */
+static void
+fe_heartbeat(int fd, short ev, void *arg)
+{
+	struct heartbeat	hb;
+	struct timeval		tv;
+	int64_t			now = mono_ms();
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (!sup->fe_up)
+		return;
+	if (sup->hb_acked < sup->hb_seq) {
+		if (now - sup->hb_sent >= FRONTEND_HB_TIMEOUT_MS) {
+			frontend_lost("no answer to a heartbeat for %lld ms",
+			    (long long)(now - sup->hb_sent));
+			return;
+		}
+	} else {
+		memset(&hb, 0, sizeof(hb));
+		hb.seq = ++sup->hb_seq;
+		sup->hb_sent = now;
+		frontend_send(S_HEARTBEAT, 0, &hb, sizeof(hb));
+		if (!sup->fe_up)
+			return;
+	}
+	tv.tv_sec = FRONTEND_HB_INTERVAL_MS / 1000;
+	tv.tv_usec = (FRONTEND_HB_INTERVAL_MS % 1000) * 1000;
+	evtimer_add(&sup->fe_hb_ev, &tv);
 }
 
 /*
@@ -422,9 +492,21 @@ fe_respawn(int fd, short ev, void *arg)
 void
 frontend_send(uint32_t type, uint32_t peerid, const void *data, size_t len)
 {
-	if (!sup->fe_up)
+	frontend_send_fd(type, peerid, -1, data, len);
+}
+
+/* The same with a descriptor, which is ours to close whatever happens. */
+void
+frontend_send_fd(uint32_t type, uint32_t peerid, int fd, const void *data,
+    size_t len)
+{
+	if (!sup->fe_up) {
+		if (fd != -1)
+			close(fd);
 		return;
-	if (chan_compose(&sup->fe_chan, type, peerid, -1, data, len) == -1) {
+	}
+	if (chan_compose(&sup->fe_chan, type, peerid, fd, data, len) == -1) {
+		/* Our own limit, not the frontend's fault (see fe_spawn). */
 		frontend_lost("cannot queue %s: %s", proto_type_name(type),
 		    strerror(errno));
 		return;
@@ -471,14 +553,15 @@ fe_event(int fd, short ev, void *arg)
 			return;
 		}
 	}
+	fe_in_event = 1;
 	if (ev & EV_READ) {
 		n = chan_read(&sup->fe_chan);
 		if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			fe_in_event = 0;
 			frontend_lost("read from frontend: %s",
 			    strerror(errno));
 			return;
 		}
-		fe_in_event = 1;
 		for (;;) {
 			n = chan_get(&sup->fe_chan, &msg);
 			if (n == -1) {
@@ -496,26 +579,29 @@ fe_event(int fd, short ev, void *arg)
 				return;	/* it misbehaved and is gone */
 			}
 		}
-		fe_in_event = 0;
 		if (sup->fe_chan.eof) {
+			fe_in_event = 0;
 			frontend_lost("frontend closed its channel");
 			return;
 		}
-		/* The replies to this batch, in one write. */
-		if (chan_pending(&sup->fe_chan) &&
-		    chan_flush(&sup->fe_chan) == -1) {
-			frontend_lost("write to frontend: %s",
-			    strerror(errno));
-			return;
-		}
+	}
+	/* Requests that waited for the queue to drain, then this batch. */
+	dispatch_deferred();
+	fe_in_event = 0;
+	if (!sup->fe_up)
+		return;
+	if (chan_pending(&sup->fe_chan) && chan_flush(&sup->fe_chan) == -1) {
+		frontend_lost("write to frontend: %s", strerror(errno));
+		return;
 	}
 	fe_update();
 }
 
 /*
- * The frontend exited, crashed, closed the channel or broke the protocol.
- * Agents are untouched; connections are forgotten; the listening socket
- * stays with us, so clients only see a delay until the next frontend.
+ * The frontend exited, crashed, closed the channel, broke the protocol or
+ * stopped answering.  Agents are untouched; connections are forgotten;
+ * the listening socket stays with us, so clients only see a delay until
+ * the next frontend.  The reason is kept for the line fe_reaped() logs.
  */
 void
 frontend_lost(const char *fmt, ...)
@@ -529,34 +615,51 @@ frontend_lost(const char *fmt, ...)
 	if (sup->fe_up) {
 		if (!sup->shutting_down)
 			log_warnx("frontend lost: %s", buf);
+		strlcpy(sup->fe_why, buf, sizeof(sup->fe_why));
 		event_del(&sup->fe_ev);
-		chan_clear(&sup->fe_chan);
-		close(sup->fe_chan.fd);
+		evtimer_del(&sup->fe_hb_ev);
+		/* Kept until it is reaped: conn_orphans_drain() reads it. */
+		sup->fe_oldchan = sup->fe_chan.fd;
 		sup->fe_up = 0;
+		sup->fe_ready = 0;
 		conn_drop_all();
+		control_update();
 	}
 	if (sup->fe_pid > 0)
 		kill(sup->fe_pid, SIGKILL);
 }
 
+/*
+ * The frontend is gone.  A new one starts at once, but never more than
+ * one a second (s6-supervise's throttle): a client that crashes frontends
+ * on purpose gains a second's delay at most, never an outage.
+ */
 static void
 fe_reaped(int status)
 {
 	struct timeval	tv;
+	char		how[64];
+	int64_t		wait;
 
 	if (sup->fe_pid > 0) {
 		if (WIFSIGNALED(status))
 			/* SIGSYS here is the sandbox catching it. */
-			log_warnx("frontend %ld killed by signal %d (%s)",
-			    (long)sup->fe_pid, WTERMSIG(status),
-			    strsignal(WTERMSIG(status)));
+			snprintf(how, sizeof(how), "killed by signal %d (%s)",
+			    WTERMSIG(status), strsignal(WTERMSIG(status)));
 		else
-			log_debug("frontend %ld exited with %d",
-			    (long)sup->fe_pid, WEXITSTATUS(status));
+			snprintf(how, sizeof(how), "exited with %d",
+			    WEXITSTATUS(status));
+		if (sup->shutting_down)
+			log_debug("frontend %ld %s", (long)sup->fe_pid, how);
+		else
+			log_warnx("frontend %ld %s%s%s", (long)sup->fe_pid,
+			    how, sup->fe_why[0] != '\0' ? " after: " : "",
+			    sup->fe_why);
 	}
 	sup->fe_pid = 0;
 	if (sup->fe_up)
 		frontend_lost("frontend exited");
+	conn_orphans_drain();
 	if (!sup->fe_ready && sup->readyfd != -1)
 		startup_fail("the frontend exited during start-up (run "
 		    "apm2d -d to see why)");
@@ -565,17 +668,13 @@ fe_reaped(int status)
 			sup_finish();
 		return;
 	}
-	/* 1 s doubling to 60 s; reset after a minute of good health. */
-	if (mono_secs() - sup->fe_started >= FRONTEND_HEALTHY ||
-	    sup->fe_backoff == 0)
-		sup->fe_backoff = FRONTEND_RESPAWN_MIN;
-	else if (sup->fe_backoff < FRONTEND_RESPAWN_MAX) {
-		sup->fe_backoff *= 2;
-		if (sup->fe_backoff > FRONTEND_RESPAWN_MAX)
-			sup->fe_backoff = FRONTEND_RESPAWN_MAX;
-	}
-	log_warnx("respawning the frontend in %u s", sup->fe_backoff);
-	tv.tv_sec = sup->fe_backoff;
-	tv.tv_usec = 0;
+	wait = sup->fe_started + FRONTEND_RESPAWN_MS - mono_ms();
+	if (wait < 0)
+		wait = 0;
+	if (wait > FRONTEND_RESPAWN_MS)
+		wait = FRONTEND_RESPAWN_MS;
+	log_warnx("respawning the frontend in %lld ms", (long long)wait);
+	tv.tv_sec = wait / 1000;
+	tv.tv_usec = (wait % 1000) * 1000;
 	evtimer_add(&sup->fe_respawn_ev, &tv);
 }

@@ -20,13 +20,17 @@
 #include "config.h"
 #include "proto.h"
 
-#define FRONTEND_RESPAWN_MIN	1	/* s, doubling ... */
-#define FRONTEND_RESPAWN_MAX	60	/* ... up to this */
-#define FRONTEND_HEALTHY	60	/* s up before the backoff resets */
+#define FRONTEND_RESPAWN_MS	1000	/* at most one frontend start a second */
 #define FRONTEND_EXIT_WAIT	3	/* s for the frontend to exit */
+#define FRONTEND_HB_INTERVAL_MS	2000	/* heartbeat period */
+#define FRONTEND_HB_TIMEOUT_MS	6000	/* unanswered this long: replaced */
+#define FRONTEND_WQ_HIGH	(1024 * 1024)	/* defer requests above this */
+#define FRONTEND_WQ_MAX		(64U * 1024 * 1024)	/* backstop */
 #define LAUNCH_READY_TIMEOUT	30	/* s the launcher waits */
-#define CONN_BUCKETS		256	/* connection hash buckets */
 #define CONTROL_BACKLOG		1024	/* listen(2) queue: bursts of clients */
+#define ACCEPT_BATCH		64	/* accepts per wake-up */
+#define ACCEPT_RETRY_MS		250	/* out of descriptors: pause accepting */
+#define REFUSE_LOG_SECS		10	/* refused connections: one log line */
 
 /* Command-line settings that override or complement the config. */
 struct sup_opts {
@@ -38,14 +42,18 @@ struct sup_opts {
 
 /* One client connection, as the supervisor knows it. */
 struct sup_conn {
-	LIST_ENTRY(sup_conn)	 entry;
-	uint32_t		 id;	/* the frontend's connection id */
+	TAILQ_ENTRY(sup_conn)	 dentry;	/* on sup->deferred */
+	uint32_t		 id;	/* connection id, ours */
 	uint64_t		 serial;	/* unique for the daemon's life */
 	uid_t			 uid;	/* read by us from the socket */
 	gid_t			 gid;
 	pid_t			 pid;
+	int			 admin;	/* may do everything */
+	int			 fd;	/* our copy until F_CONN_ACK, or -1 */
 	int			 busy;	/* a request is being answered */
 	int			 following;	/* tail_logs follow stream */
+	int			 deferred;	/* dreq waits for the channel */
+	struct f_request	 dreq;
 };
 
 /* A handle on a connection that survives its disappearance. */
@@ -69,16 +77,38 @@ struct supervisor {
 	pid_t			 fe_pid;
 	int			 fe_up;		/* channel open */
 	int			 fe_ready;
+	int			 fe_exiting;	/* S_EXIT sent */
 	struct chan		 fe_chan;
 	struct event		 fe_ev;
 	struct event		 fe_respawn_ev;
 	struct event		 fe_exit_ev;
-	time_t			 fe_started;	/* monotonic seconds */
-	unsigned int		 fe_backoff;	/* next respawn delay, s */
+	struct event		 fe_hb_ev;
+	int64_t			 fe_started;	/* monotonic ms */
 	unsigned int		 fe_spawns;
+	char			 fe_why[256];	/* why it was lost */
+	uint64_t		 hb_seq;	/* last heartbeat sent */
+	uint64_t		 hb_acked;	/* last one answered */
+	int64_t			 hb_sent;	/* when hb_seq went, ms */
 
+	/* client connections: accepted here, served by the frontend */
+	struct event		 listen_ev;
+	struct event		 accept_retry_ev;
+	int			 accepting;	/* listen_ev added */
+	int			 accept_paused;	/* out of descriptors */
 	uint64_t		 conn_serial;
-	LIST_HEAD(, sup_conn)	 conns[CONN_BUCKETS];
+	uint32_t		 conn_gen;
+	uint32_t		 nconns;
+	struct sup_conn		*conns[CONN_SLOTS];
+	TAILQ_HEAD(, sup_conn)	 deferred;	/* requests waiting */
+	struct orphan {			/* clients a lost frontend never saw */
+		uint32_t	 id;
+		int		 fd;
+	}			 orphans[FRONTEND_MAX_CONNS];
+	size_t			 norphans;
+	int			 fe_oldchan;	/* a lost frontend's, or -1 */
+	uint64_t		 refused;	/* connections refused */
+	uint64_t		 refused_logged;
+	time_t			 refuse_log_at;
 
 	struct event		 ev_sigterm, ev_sigint, ev_sighup,
 				 ev_sigchld;
@@ -91,6 +121,7 @@ extern struct supervisor	*sup;
 __attribute__((__noreturn__)) void
 		 supervisor_main(struct config *, const struct sup_opts *);
 uint64_t	 sup_uptime_secs(void);
+int64_t		 mono_ms(void);
 void		 sup_shutdown(const char *why);
 
 /* daemon.c: start-up before the event loop */
@@ -101,9 +132,14 @@ int		 daemonize(char *, size_t);
 void		 daemon_ready(int, const char *);
 int		 mkdir_parents(const char *, mode_t, int);
 
-/* dispatch.c: messages from the frontend */
+/* dispatch.c: connections and messages from the frontend */
 void		 dispatch_frontend(struct chan_msg *);
+void		 dispatch_deferred(void);
+void		 control_accept(int, short, void *);
+void		 control_update(void);
 void		 conn_drop_all(void);
+void		 conn_orphans_drain(void);
+void		 conn_orphans_adopt(void);
 struct sup_conn	*conn_lookup(struct conn_ref);
 void		 reply_send(struct conn_ref, uint32_t, const void *, size_t);
 void		 reply_ok(struct conn_ref, const char *, ...)
@@ -112,6 +148,8 @@ void		 reply_ok_null(struct conn_ref);
 void		 reply_error(struct conn_ref, enum apm2_errcode, const char *,
 		    ...) __attribute__((__format__(printf, 3, 4)));
 void		 frontend_send(uint32_t, uint32_t, const void *, size_t);
+void		 frontend_send_fd(uint32_t, uint32_t, int, const void *,
+		    size_t);
 void		 frontend_lost(const char *, ...)
 		    __attribute__((__format__(printf, 1, 2)));
 

@@ -3,19 +3,22 @@
  *
  * Only the test build of apm2d (regress/integration/apm2d-hooks) starts
  * it, in place of "apm2d -F", when APM2D_TEST_FRONTEND names it.  It gets
- * the channel on fd 3 and the listening socket on fd 4, like the real
- * frontend.  The first time (counted in the file $FAKEFRONT_STATE) it
- * says F_READY and then sends the malformed message(s) selected by
- * $FAKEFRONT_MODE; every later time it executes the real frontend
- * ($FAKEFRONT_REAL with the arguments it was given), so the test can see
- * the supervisor survive, respawn, and serve again.
+ * the channel on fd 3, like the real frontend.  The first time (counted
+ * in the file $FAKEFRONT_STATE) it says F_READY and then sends the
+ * malformed message(s) selected by $FAKEFRONT_MODE; every later time it
+ * executes the real frontend ($FAKEFRONT_REAL with the arguments it was
+ * given), so the test can see the supervisor survive, respawn, and serve
+ * again.  Modes that need a client connect one to $FAKEFRONT_SOCKET and
+ * wait for the supervisor to hand it over (S_CONN_NEW).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,9 @@
 #include "chan.h"
 #include "codec.h"
 #include "proto.h"
+
+/* The type number F_CONN_NEW had when the frontend passed clients up. */
+#define OLD_F_CONN_NEW	65
 
 static struct chan	ch;
 
@@ -51,22 +57,87 @@ send_raw_header(uint32_t type, uint32_t len, uint32_t flags)
 		err(1, "write");
 }
 
-static int
-new_client(uint32_t id)
+/* Connect to the control socket; return the supervisor's id for it. */
+static uint32_t
+new_client(void)
 {
-	int	sp[2];
+	struct sockaddr_un	 sun;
+	struct chan_msg		 m;
+	struct pollfd		 pfd;
+	const char		*path;
+	uint32_t		 id = 0;
+	ssize_t			 n;
+	int			 fd, tries;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1)
-		err(1, "socketpair");
-	send_msg(F_CONN_NEW, id, sp[0], NULL, 0);
-	return (sp[1]);
+	if ((path = getenv("FAKEFRONT_SOCKET")) == NULL)
+		errx(1, "FAKEFRONT_SOCKET");
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		err(1, "connect %s", path);
+	/* Kept open (leaked on purpose): the client stays connected. */
+	for (tries = 0; tries < 100 && id == 0; tries++) {
+		pfd.fd = FRONTEND_CHAN_FD;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if ((n = chan_read(&ch)) == 0 ||
+		    (n == -1 && errno != EAGAIN))
+			err(1, "chan_read");
+		while (chan_get(&ch, &m) > 0) {
+			if (m.hdr.type == S_CONN_NEW)
+				id = m.hdr.peerid;
+			chan_msg_free(&m);
+		}
+	}
+	if (id == 0)
+		errx(1, "no S_CONN_NEW");
+	return (id);
+}
+
+/* A listening socket of our own, as a compromised frontend could make. */
+static int
+listener(void)
+{
+	struct sockaddr_un	 sun;
+	const char		*state = getenv("FAKEFRONT_STATE");
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.l", state);
+	unlink(sun.sun_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, 1) == -1)
+		err(1, "listener");
+	return (fd);
+}
+
+/*
+ * Pass off a descriptor as a new client, as F_CONN_NEW once allowed,
+ * then ask for a shutdown on it: only an administrator may.
+ */
+static void
+forge_conn(int fd)
+{
+	struct f_request	req;
+
+	memset(&req, 0, sizeof(req));
+	req.type = REQ_SHUTDOWN;
+	send_msg(OLD_F_CONN_NEW, 5, fd, NULL, 0);
+	send_msg(F_REQUEST, 5, -1, &req, sizeof(req));
 }
 
 static void
 misbehave(const char *mode)
 {
 	struct f_request	req;
-	int			p[2], i;
+	struct heartbeat	hb;
+	uint32_t		id;
+	int			p[2];
 
 	memset(&req, 0, sizeof(req));
 	req.type = REQ_STATUS;
@@ -75,53 +146,72 @@ misbehave(const char *mode)
 	else if (strcmp(mode, "reply-type") == 0)
 		send_msg(S_OK, 0, -1, NULL, 0);
 	else if (strcmp(mode, "short-request") == 0) {
-		new_client(1);
-		send_msg(F_REQUEST, 1, -1, &req, sizeof(req) - 1);
+		id = new_client();
+		send_msg(F_REQUEST, id, -1, &req, sizeof(req) - 1);
 	} else if (strcmp(mode, "long-request") == 0) {
 		char	big[sizeof(req) + 8];
 
 		memset(big, 0, sizeof(big));
-		new_client(1);
-		send_msg(F_REQUEST, 1, -1, big, sizeof(big));
+		id = new_client();
+		send_msg(F_REQUEST, id, -1, big, sizeof(big));
 	} else if (strcmp(mode, "unterminated") == 0) {
-		new_client(1);
+		id = new_client();
 		req.type = REQ_GET_PROCESS;
 		req.flags = F_REQ_HAS_NAME;
 		memset(req.name, 'x', sizeof(req.name));
-		send_msg(F_REQUEST, 1, -1, &req, sizeof(req));
+		send_msg(F_REQUEST, id, -1, &req, sizeof(req));
 	} else if (strcmp(mode, "enum-range") == 0) {
-		new_client(1);
+		id = new_client();
 		req.type = REQ__COUNT + 7;
-		send_msg(F_REQUEST, 1, -1, &req, sizeof(req));
+		send_msg(F_REQUEST, id, -1, &req, sizeof(req));
 	} else if (strcmp(mode, "bad-flags") == 0) {
-		new_client(1);
+		id = new_client();
 		req.flags = 0x80;
-		send_msg(F_REQUEST, 1, -1, &req, sizeof(req));
+		send_msg(F_REQUEST, id, -1, &req, sizeof(req));
 	} else if (strcmp(mode, "unexpected-fd") == 0) {
 		if (pipe(p) == -1)
 			err(1, "pipe");
-		new_client(1);
-		send_msg(F_REQUEST, 1, p[0], &req, sizeof(req));
-	} else if (strcmp(mode, "missing-fd") == 0)
-		send_msg(F_CONN_NEW, 5, -1, NULL, 0);
-	else if (strcmp(mode, "not-a-socket") == 0) {
+		id = new_client();
+		send_msg(F_REQUEST, id, p[0], &req, sizeof(req));
+	} else if (strcmp(mode, "closed-with-fd") == 0) {
 		if (pipe(p) == -1)
 			err(1, "pipe");
-		send_msg(F_CONN_NEW, 5, p[0], NULL, 0);
-	} else if (strcmp(mode, "unknown-conn") == 0)
+		id = new_client();
+		send_msg(F_CONN_CLOSED, id, p[0], NULL, 0);
+	} else if (strcmp(mode, "conn-chan-fd") == 0)
+		forge_conn(FRONTEND_CHAN_FD);
+	else if (strcmp(mode, "conn-listen-fd") == 0)
+		forge_conn(listener());
+	else if (strcmp(mode, "conn-socketpair") == 0) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, p) == -1)
+			err(1, "socketpair");
+		forge_conn(p[0]);
+	} else if (strcmp(mode, "conn-pipe") == 0) {
+		if (pipe(p) == -1)
+			err(1, "pipe");
+		forge_conn(p[0]);
+	} else if (strcmp(mode, "conn-no-fd") == 0)
+		send_msg(OLD_F_CONN_NEW, 5, -1, NULL, 0);
+	else if (strcmp(mode, "unknown-conn") == 0)
 		send_msg(F_REQUEST, 77, -1, &req, sizeof(req));
-	else if (strcmp(mode, "dup-conn") == 0) {
-		new_client(1);
-		new_client(1);
+	else if (strcmp(mode, "closed-twice") == 0) {
+		id = new_client();
+		send_msg(F_CONN_CLOSED, id, -1, NULL, 0);
+		send_msg(F_CONN_CLOSED, id, -1, NULL, 0);
 	} else if (strcmp(mode, "two-requests") == 0) {
-		new_client(1);
+		id = new_client();
 		req.type = REQ_STOP_PROCESS;	/* answered later */
 		req.flags = F_REQ_HAS_NAME;
 		strlcpy(req.name, "stubborn", sizeof(req.name));
-		send_msg(F_REQUEST, 1, -1, &req, sizeof(req));
-		send_msg(F_REQUEST, 1, -1, &req, sizeof(req));
+		send_msg(F_REQUEST, id, -1, &req, sizeof(req));
+		send_msg(F_REQUEST, id, -1, &req, sizeof(req));
 		req.type = REQ_STATUS;
-		send_msg(F_REQUEST, 1, -1, &req, sizeof(req));
+		send_msg(F_REQUEST, id, -1, &req, sizeof(req));
+	} else if (strcmp(mode, "heartbeat-forged") == 0) {
+		hb.seq = 424242;
+		send_msg(F_HEARTBEAT, 0, -1, &hb, sizeof(hb));
+	} else if (strcmp(mode, "silent") == 0) {
+		/* Alive, but answers nothing, heartbeats included. */
 	} else if (strcmp(mode, "bad-length") == 0)
 		send_raw_header(F_REQUEST, 0xffffffff, 0);
 	else if (strcmp(mode, "tiny-length") == 0)
@@ -131,17 +221,11 @@ misbehave(const char *mode)
 	else if (strcmp(mode, "ack-not-following") == 0) {
 		struct f_log_ack	a = { 1, 0 };
 
-		new_client(1);
-		send_msg(F_LOG_ACK, 1, -1, &a, sizeof(a));
-	} else if (strcmp(mode, "flood") == 0) {
-		/* Valid traffic, lots of it, then a violation. */
-		for (i = 1; i <= 2000; i++)
-			close(new_client(i));
-		for (i = 1; i <= 2000; i++)
-			send_msg(F_CONN_CLOSED, i, -1, NULL, 0);
-		send_msg(F_REQUEST, 424242, -1, &req, sizeof(req));
+		id = new_client();
+		send_msg(F_LOG_ACK, id, -1, &a, sizeof(a));
 	} else if (strcmp(mode, "garbage") == 0) {
 		char	junk[4096];
+		int	i;
 
 		for (i = 0; i < (int)sizeof(junk); i++)
 			junk[i] = (char)(i * 131 + 7);

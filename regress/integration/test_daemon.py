@@ -466,12 +466,18 @@ def connection_limit_refuses_extra_but_keeps_serving():
         try:
             for _ in range(600):
                 clients.append(d.client(timeout=10))
-            # The first 512 are served; the rest are closed at once.
+            # The first 512 are served; the rest are told why and
+            # closed at once.
             closed = 0
             for c in clients[512:]:
+                r = c.recv()
+                assert r["type"] == "error", r
+                assert r["code"] == "permission_denied", r
+                assert "Too many connections" in r["message"], r
                 if c.is_closed(5):
                     closed += 1
             assert closed == len(clients) - 512, closed
+            assert clients[0].call({"type": "ping"})["type"] == "pong"
         finally:
             for c in clients:
                 c.close()

@@ -47,11 +47,13 @@ class HookDaemon(Daemon):
         os.environ["FAKEFRONT_MODE"] = self.mode
         os.environ["FAKEFRONT_STATE"] = self.state
         os.environ["FAKEFRONT_REAL"] = HOOKS
+        os.environ["FAKEFRONT_SOCKET"] = self.socket
         try:
             return super().start(wait)
         finally:
             for k in ("APM2D_TEST_FRONTEND", "FAKEFRONT_MODE",
-                      "FAKEFRONT_STATE", "FAKEFRONT_REAL"):
+                      "FAKEFRONT_STATE", "FAKEFRONT_REAL",
+                      "FAKEFRONT_SOCKET"):
                 os.environ.pop(k, None)
 
 
@@ -91,19 +93,56 @@ for _mode, _expect in [
         ("enum-range", "malformed request"),
         ("bad-flags", "malformed request"),
         ("unexpected-fd", "with a descriptor"),
-        ("missing-fd", "without a descriptor"),
-        ("not-a-socket", "not a connected socket"),
+        ("closed-with-fd", "with a descriptor"),
+        ("conn-no-fd", "type 65 not allowed"),
         ("unknown-conn", "unknown connection"),
-        ("dup-conn", "in use"),
+        ("closed-twice", "unknown connection"),
         ("two-requests", "second request"),
         ("bad-length", "malformed message"),
         ("tiny-length", "malformed message"),
         ("ready-twice", "F_READY twice"),
         ("ack-not-following", "without a follow stream"),
-        ("flood", "unknown connection"),
+        ("heartbeat-forged", "F_HEARTBEAT 424242"),
+        ("silent", "no answer to a heartbeat"),
         ("garbage", "frontend lost"),
         ("exit", "frontend lost")]:
     test(_mk(_mode, _expect))
+
+
+def check_forged_conn(mode):
+    """A descriptor of the frontend's choosing passed off as a client.
+
+    Before the supervisor accepted clients itself, the frontend passed
+    each client's socket up and the supervisor read the peer's
+    credentials from it: the frontend's own channel (fd 3) or the
+    listening socket reported the supervisor's own uid, which made the
+    frontend an administrator.  Now any descriptor from the frontend is a
+    violation: the forged connection never exists, so the shutdown
+    request sent on it is not obeyed."""
+    with HookDaemon(mode) as d:
+        wait_until(lambda: "type 65 not allowed" in d.stderr(), 10,
+                   what="violation logged")
+        assert "frontend lost" in d.stderr(), d.stderr()
+        pid = wait_until(lambda: keeper_pid(d), 10, what="keeper running")
+        assert d.alive(), d.stderr()
+        assert "shutdown request" not in d.stderr(), d.stderr()
+        assert "shutting down" not in d.stderr(), d.stderr()
+        assert pid_alive(pid)
+        assert int(open(d.state).read()) >= 2
+        st = d.request({"type": "status"})
+        assert st["type"] == "status" and st["pid"] == d.pid, st
+
+
+def _mk_forged(mode):
+    def t():
+        check_forged_conn(mode)
+    t.__name__ = "forged_connection_" + mode.replace("-", "_")
+    return t
+
+
+for _mode in ("conn-chan-fd", "conn-listen-fd", "conn-socketpair",
+              "conn-pipe"):
+    test(_mk_forged(_mode))
 
 
 @test
