@@ -70,6 +70,7 @@ struct conn {
 	uint64_t		 win_mark;	/* written at window start */
 	size_t			 win_need;	/* to drain in the window */
 	size_t			 memacct;	/* counted in fe->mem */
+	int64_t			 active;	/* last seen busy, ms */
 	struct frame_dec	 dec;
 	struct outbuf		 out;
 	uint8_t			*pend;		/* read but not yet decoded */
@@ -124,6 +125,9 @@ static void	conn_stall(struct conn *);
 static void	conn_resume(struct conn *);
 static void	fe_resume(int, short, void *);
 static void	conn_confirmed(void);
+static int	conn_is_idle(const struct conn *);
+static int64_t	loop_ms(void);
+static void	conn_idle_check(int, short, void *);
 static void	conn_uncount(struct conn *);
 static int	fe_budget_room(void);
 static void	fe_budget_check(void);
@@ -653,7 +657,7 @@ conn_new(struct chan_msg *msg)
 	event_set(&c->wev, c->fd, EV_WRITE | EV_PERSIST, conn_write, c);
 	evtimer_set(&c->tmo, conn_timeout, c);
 	evtimer_set(&c->wtmo, conn_drain_check, c);
-	evtimer_set(&c->itmo, conn_timeout, c);
+	evtimer_set(&c->itmo, conn_idle_check, c);
 	/*
 	 * Acknowledge before reading a byte from the client: if we die
 	 * with the acknowledgement unsent, the supervisor gives the client
@@ -764,16 +768,59 @@ conn_update(struct conn *c)
 		}
 	} else
 		evtimer_del(&c->tmo);
-	idle = fe->idle_ms > 0 && !c->inflight && !c->following &&
-	    !want_write && c->pendlen == 0 && !frame_dec_midframe(&c->dec);
-	if (idle) {
-		if (!evtimer_pending(&c->itmo, NULL)) {
-			tv.tv_sec = fe->idle_ms / 1000;
-			tv.tv_usec = (fe->idle_ms % 1000) * 1000;
-			evtimer_add(&c->itmo, &tv);
-		}
-	} else
-		evtimer_del(&c->itmo);
+	/*
+	 * The idle timer is armed once and checks on expiry whether the
+	 * connection was busy since (conn_idle_check): no timer work per
+	 * request on the fast path.
+	 */
+	idle = conn_is_idle(c);
+	if (!idle)
+		c->active = loop_ms();
+	else if (fe->idle_ms > 0 && !evtimer_pending(&c->itmo, NULL)) {
+		tv.tv_sec = fe->idle_ms / 1000;
+		tv.tv_usec = (fe->idle_ms % 1000) * 1000;
+		evtimer_add(&c->itmo, &tv);
+	}
+}
+
+static int
+conn_is_idle(const struct conn *c)
+{
+	return (!c->inflight && !c->following && c->out.len == c->out.off &&
+	    c->pendlen == 0 && !frame_dec_midframe(&c->dec));
+}
+
+/* The event loop's cached clock, in ms: no system call. */
+static int64_t
+loop_ms(void)
+{
+	struct timeval	tv;
+
+	event_base_gettimeofday_cached(event_get_base(&fe->chev), &tv);
+	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+}
+
+/* The idle deadline passed: close if idle all along, else re-arm. */
+static void
+conn_idle_check(int fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+	struct timeval	 tv;
+	int64_t		 left;
+
+	(void)fd;
+	(void)ev;
+	if (!conn_is_idle(c))
+		return;		/* conn_update arms it again once idle */
+	left = c->active + fe->idle_ms - loop_ms();
+	if (left > 0) {
+		tv.tv_sec = left / 1000;
+		tv.tv_usec = (left % 1000) * 1000;
+		evtimer_add(&c->itmo, &tv);
+		return;
+	}
+	log_debug("connection %u: idle for %u ms", c->id, fe->idle_ms);
+	conn_close(c);
 }
 
 static void
@@ -866,7 +913,7 @@ conn_request(struct conn *c, const uint8_t *buf, size_t len)
 	struct f_request	 f;
 	char			 err[256], msg[PROTO_MSG_MAX];
 
-	evtimer_del(&c->itmo);		/* not idle: conn_update restarts it */
+	c->active = loop_ms();		/* the idle time counts from here */
 #ifdef APM2D_TEST_HOOKS
 	if (test_hook(c, buf, len))
 		return;
