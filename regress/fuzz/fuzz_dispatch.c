@@ -1,40 +1,95 @@
 /*
  * libFuzzer harness for the supervisor's side of the channel: what a
- * taken-over frontend can send.  The input is written into one end of a
- * socketpair and read through chan_read()/chan_get() on the other, and
- * every message goes through the validator msg_check() and then the real
- * dispatch_frontend() with its connection table and authorization
- * (supervisor/dispatch.c is compiled into this file).  The runner and the
- * frontend process are stand-ins here that check what reaches them.
+ * taken-over frontend can send, and the clients it is handed.  The
+ * supervisor's connection table, validator and authorization
+ * (supervisor/dispatch.c) are compiled into this file; the frontend, the
+ * runner and the rest of the supervisor (supervisor.c) are stand-ins here
+ * that check what reaches them.
  *
- * Input: chunks, each led by a control byte c: ((c >> 2) + 1) * 8 bytes
- * (fewer at the end), sent with a connected socket when c & 3 == 1 (the
- * way the frontend passes a client), with a descriptor that is no socket
- * when c & 3 == 2, with none otherwise.  The stream is fed until the
- * supervisor would drop the frontend (a violation) or the input ends.
+ * Input: one byte q, then operations, each led by a control byte c:
  *
- * Every client the supervisor accepts gets, after conn_new() read our
- * own credentials, one of four identities chosen by its connection id:
- * root, the owner of process "mine", the owner of "theirs", and a member
- * of the admin group (supplementary group).  Checked on every input:
+ *  c & 3 == 0	the frontend writes the next ((c >> 2) + 1) * 8 bytes
+ *		(fewer at the end) to its channel;
+ *  c & 3 == 1	the same with ((c >> 4) + 1) * 8 bytes and a descriptor on
+ *		the first byte: a connected socket when c & 8 is clear,
+ *		/dev/null when it is set;
+ *  c & 3 == 2	1 << ((c >> 2) & 7) clients connect, all with the identity
+ *		the next byte chooses (below).  While the supervisor would
+ *		accept (sup->accepting: a ready frontend, no shutdown under
+ *		way), each is accepted as control_accept() does, by conn_new()
+ *		on one end of a fresh socketpair (the client holds the other);
+ *  c & 3 == 3	(c >> 2) & 7 is 0 or 5: a heartbeat period passes (a new
+ *		S_HEARTBEAT when the last one was answered, else one more
+ *		missed; FRONTEND_HB_TIMEOUT_MS / FRONTEND_HB_INTERVAL_MS missed
+ *		and the frontend is lost); 1 or 6: the frontend reads its
+ *		channel empty; 2 or 7: replies fill the channel to
+ *		FRONTEND_WQ_HIGH - (c >> 5) KiB; 3: the frontend dies; 4: it
+ *		closes its channel (EOF).
+ *
+ * [daemon] max_connections_per_user is q + 1.  Whatever the frontend
+ * writes is read and dispatched the way fe_event() does it: every message
+ * through the real dispatch_frontend(), then dispatch_deferred().  The
+ * channel's write queue is simulated (chan_wqbytes() in dispatch.c is a
+ * stand-in): every message to the frontend adds its size, and requests are
+ * only served from the deferred queue once the frontend read it.  A lost
+ * frontend (violation, malformed stream, EOF, death, heartbeat) is handled
+ * as supervisor.c does: connections dropped, the unacknowledged ones kept
+ * as orphans, what it still wrote read by conn_orphans_drain() after its
+ * channel end is closed, and a new frontend started, which gets the rest
+ * of the input and the orphans once it sends F_READY (no new frontend once
+ * a shutdown was requested).
+ *
+ * Identity byte b, b & 7: the kernel's own answer (the fuzzer's uid: an
+ * administrator); root; the owner of process "mine"; the owner of
+ * "theirs"; an administrator by a supplementary group ([daemon]
+ * admin_group, last of them); an administrator by its primary group;
+ * another user; another user on a kernel without SO_PEERGROUPS (the group
+ * database then has no entry for it).  (b >> 3) & 3 picks 2, 64,
+ * PEER_GROUPS_MAX + 1 (too many: judged without them) or no supplementary
+ * groups; b >> 5 one of 8 uids for the last four.  getsockopt() in
+ * dispatch.c is a stand-in that answers SO_PEERCRED (after the kernel did)
+ * and SO_PEERGROUPS (as the kernel does, ERANGE and all) with that
+ * identity, found by the socket's inode: an orphan is the same client to
+ * the next frontend.
+ *
+ * Checked on every input:
  *  - nothing crashes, nothing leaks (ASan/LSan), no descriptor stays open;
- *  - a message msg_check() refuses drops the frontend and is not acted
- *    on; one it accepts is acted on (only F_CONN_NEW with a descriptor
- *    that is no socket may still be refused, by conn_new());
+ *  - msg_check() accepts exactly what an independent model of the
+ *    protocol accepts, never a message with a descriptor;
+ *  - a message msg_check() refuses drops the frontend and nothing was
+ *    acted on; one it accepts is acted on (F_READY: ready, orphans handed
+ *    over; F_CONN_CLOSED: gone, our copy of its socket closed; F_CONN_ACK:
+ *    our copy closed; F_REQUEST: answered, or deferred exactly when the
+ *    queue is at FRONTEND_WQ_HIGH or requests wait, then served in arrival
+ *    order; F_HEARTBEAT: acknowledged; F_LOG_ACK: passed to the runner);
+ *    an F_HEARTBEAT with any number but the outstanding one is the one
+ *    accepted message that is still a violation, and it is not acted on;
  *  - every request gets permission_denied exactly when the policy (an
- *    independent oracle here) says so, and the runner is only ever
- *    called for an allowed request;
+ *    independent oracle here) says so, and the runner is only ever called
+ *    for an allowed request, with what it asked;
  *  - a list entry of a process the client may not manage has no cpu,
- *    memory or uptime.
+ *    memory, uptime or pid; one it may manage is untouched;
+ *  - the connection table matches a model of it and never holds more than
+ *    FRONTEND_MAX_CONNS; a client is admitted exactly when the limits
+ *    allow (the total, the last CONN_ADMIN_RESERVED for administrators,
+ *    max_connections_per_user per uid with root and our own uid exempt),
+ *    so a non-administrator never gets one of the reserved slots; a
+ *    refused client reads one permission_denied frame, then EOF; an
+ *    admitted one's socket goes to the frontend with S_CONN_NEW (flags
+ *    right) and our copy of it, close-on-exec, stays until F_CONN_ACK; a
+ *    lost frontend leaves exactly its unacknowledged clients as orphans.
  */
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <event.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,37 +97,151 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chan.h"
+
+/*
+ * Two calls in dispatch.c go to the stand-ins below: getsockopt() (who
+ * the client is) and chan_wqbytes() (the queue to the frontend).
+ */
+#define getsockopt	fuzz_getsockopt
+#define chan_wqbytes	fuzz_wqbytes
+int	fuzz_getsockopt(int, int, int, void *, socklen_t *);
+size_t	fuzz_wqbytes(const struct chan *);
+
 #include "supervisor/dispatch.c"
 
-#define FUZZ_FDSCAN	256	/* descriptors checked for leaks */
+#undef getsockopt
+#undef chan_wqbytes
+
+#define FUZZ_FDSCAN	256	/* descriptors checked for leaks, at least */
+#define FUZZ_FDMARGIN	64	/* above the highest one seen */
+#define FUZZ_MAXCLIENTS	4096	/* clients connecting per input */
 #define UID_MINE	4001
 #define UID_THEIRS	4002
-#define UID_ADMIN	4003
+#define UID_OTHER	1900000000	/* to + 7: users that do not exist */
 #define GID_BASE	4100
+#define HB_MISSED_MAX	(FRONTEND_HB_TIMEOUT_MS / FRONTEND_HB_INTERVAL_MS)
+
+#ifdef SO_PEERGROUPS
+#define HAVE_PEERGROUPS	1
+#else
+#define HAVE_PEERGROUPS	0
+#endif
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/* A client's identity, as the stand-in getsockopt() reports it. */
+struct ident {
+	dev_t		 dev;	/* of the socket the supervisor accepted */
+	ino_t		 ino;
+	int		 real;	/* the kernel's answer, unchanged */
+	int		 nogroups;	/* no SO_PEERGROUPS: ENOPROTOOPT */
+	uid_t		 uid;
+	gid_t		 gid;
+	size_t		 ngroups;
+	int		 admingroup;	/* admin_gid is the last group */
+	int		 admin;	/* the oracle's verdict */
+};
+
+/* The model of a connection, by slot. */
+enum { R_NONE, R_DEFERRED, R_ACTIVE, R_FOLLOWING };
+
+struct fconn {
+	uint32_t	 id;		/* 0: slot free */
+	uint64_t	 serial;
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 admin;
+	int		 acked;		/* F_CONN_ACK acted on */
+	int		 req;		/* R_* */
+	int		 want_denied;	/* the request must be refused */
+	int		 replied;	/* the request got something */
+	int		 logacks;	/* runner_log_ack() calls */
+	int		 closes;	/* runner_conn_closed() calls */
+	struct f_request rq;
+};
+
+/* What a message that is refused may not change. */
+struct snap {
+	int		 active;
+	int		 fe_ready;
+	uint64_t	 hb_acked;
+	uint32_t	 nconns;
+	struct sup_conn	*c;
+	int		 c_fd, c_busy, c_following, c_deferred;
+	uint64_t	 events;
+};
+
 static void	check(int);
-static int	open_fds(void);
+static void	seen(int);
+static int	open_fds(int);
 static void	setup(void);
-static void	identity(uint32_t);
-static int	oracle_admin(const struct sup_conn *);
+static void	ident_make(struct ident *, uint8_t);
+static struct ident *ident_find(int);
+static void	adm_begin(int, const struct ident *);
+static void	adm_finish(void);
+static int	oracle_admit(const struct ident *);
 static int	oracle_owner(uid_t, const char *);
-static int	oracle_allowed(const struct sup_conn *, const struct f_request *);
-static void	runner_called(struct conn_ref, const char *);
-static int	drain(struct chan *);
-static int	send_chunk(int, struct chan *, const uint8_t *, size_t, int);
+static int	oracle_allowed(const struct fconn *, const struct f_request *);
+static int	oracle_msg(const struct chan_msg *, const struct fconn *);
+static int	has_nul(const char *, size_t);
+static struct fconn *model_get(uint32_t);
+static void	model_del(struct fconn *);
+static void	fifo_remove(uint32_t);
+static void	serve(struct fconn *);
+static void	reply(uint32_t, uint32_t, const void *, size_t);
+static void	runner_called(struct conn_ref, uint32_t, const char *);
+static void	check_table(void);
+static void	snap_take(struct sup_conn *);
+static void	snap_same(void);
+static void	one(struct chan_msg *);
+static int	drain(void);
+static void	batch_end(void);
+static void	send_chunk(const uint8_t *, size_t, int);
+static void	client(uint8_t);
+static void	refused_read(int);
+static void	housekeeping(uint8_t);
+static void	spawn(void);
+static void	reap(void);
 
 static char			**fuzz_argv;
 static struct supervisor	 S;
 static struct config		*conf;
 static gid_t			 admin_gid;
 static int			 nullfd = -1;
-static int			 lost;
-static int			 in_request;	/* a request being dispatched */
-static int			 replied;	/* it was answered */
-static int			 want_denied;	/* and must be refused */
+static int			 listensp[2] = { -1, -1 };
+static int			 fefd = -1;	/* the frontend's end */
+static int			 lost;		/* frontend lost, not reaped */
+static int			 hb_missed;
+static size_t			 wq;		/* bytes queued to the frontend */
+static int			 in_deferred;	/* in dispatch_deferred() */
+static int			 hiwater;	/* highest descriptor seen */
+static int			 scan_hi = FUZZ_FDSCAN;
+static uint64_t			 last_serial;
+static uint64_t			 events;	/* replies, runner calls */
+static struct snap		 cur;
+
+static struct ident		 idents[FUZZ_MAXCLIENTS];
+static size_t			 nidents;
+static struct fconn		 fc[CONN_SLOTS];
+static uint32_t			 nfc;
+static uint32_t			 fifo[CONN_SLOTS];	/* deferred, slots */
+static size_t			 nfifo;
+
+static struct {			/* the conn_new() under way */
+	int			 active;
+	int			 fd;
+	const struct ident	*id;
+	int			 verdict;	/* the oracle: admitted */
+	int			 admitted;	/* S_CONN_NEW came */
+} adm;
+
+static struct {			/* the last reply, for sup_shutdown() */
+	uint32_t		 type;
+	uint32_t		 rqtype;
+	int			 denied;
+} last;
 
 struct supervisor		*sup;
 
@@ -83,12 +252,19 @@ check(int ok)
 		abort();
 }
 
+static void
+seen(int fd)
+{
+	if (fd > hiwater)
+		hiwater = fd;
+}
+
 static int
-open_fds(void)
+open_fds(int hi)
 {
 	int	fd, n = 0;
 
-	for (fd = 0; fd < FUZZ_FDSCAN; fd++)
+	for (fd = 0; fd < hi; fd++)
 		if (fcntl(fd, F_GETFD) != -1)
 			n++;
 	return (n);
@@ -128,6 +304,7 @@ setup(void)
 	struct config_errors	 errs;
 	struct group		*gr;
 	char			 text[1024];
+	uid_t			 u;
 
 	/* Any group that exists will do as the admin group. */
 	if ((gr = getgrgid(0)) == NULL)
@@ -143,56 +320,199 @@ setup(void)
 	    &errs)) == NULL)
 		abort();
 	config_errors_free(&errs);
-	check(geteuid() != UID_MINE && geteuid() != UID_THEIRS &&
-	    geteuid() != UID_ADMIN);
-	if ((nullfd = open("/dev/null", O_RDONLY)) == -1)
+	check(conf->daemon.admin_gid == admin_gid);
+	check(geteuid() != UID_MINE && geteuid() != UID_THEIRS);
+	for (u = UID_OTHER; u < UID_OTHER + 8; u++) {
+		if (geteuid() == u || getpwuid(u) != NULL) {
+			fprintf(stderr, "fuzz_dispatch: uid %lu exists\n",
+			    (unsigned long)u);
+			abort();
+		}
+	}
+	if ((nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
 		abort();
+	/* The listening socket: never readable, only (un)watched. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, listensp) == -1)
+		abort();
+	event_init();
 	log_init(1, 0);
 	log_setverbose(0);
 }
 
-/* Give connection id its test identity instead of ours. */
-static void
-identity(uint32_t id)
-{
-	struct sup_conn		*c;
-	struct conn_auth	*a;
+/* ---- identities ---- */
 
-	if ((c = conn_get(id)) == NULL)
-		return;
-	a = (struct conn_auth *)c;
-	free(a->groups);
-	a->groups = NULL;
-	a->ngroups = 0;
-	switch (id & 3) {
+static void
+ident_make(struct ident *id, uint8_t b)
+{
+	static const size_t	ngroups[4] = { 2, 64, PEER_GROUPS_MAX + 1, 0 };
+	uid_t			other = UID_OTHER + (b >> 5);
+
+	memset(id, 0, sizeof(*id));
+	id->ngroups = ngroups[(b >> 3) & 3];
+	switch (b & 7) {
 	case 0:
-		c->uid = 0;
-		c->gid = GID_BASE;
+		id->real = 1;
+		id->uid = geteuid();
+		id->gid = getegid();
 		break;
 	case 1:
-		c->uid = UID_MINE;
-		c->gid = GID_BASE + 1;
+		id->uid = 0;
+		id->gid = GID_BASE;
 		break;
 	case 2:
-		c->uid = UID_THEIRS;
-		c->gid = GID_BASE + 2;
+		id->uid = UID_MINE;
+		id->gid = GID_BASE + 1;
 		break;
 	case 3:
-		c->uid = UID_ADMIN;
-		c->gid = GID_BASE + 3;
-		if ((a->groups = malloc(2 * sizeof(gid_t))) == NULL)
-			abort();
-		a->groups[0] = GID_BASE + 3;
-		a->groups[1] = admin_gid;
-		a->ngroups = 2;
+		id->uid = UID_THEIRS;
+		id->gid = GID_BASE + 2;
+		break;
+	case 4:
+		id->uid = other;
+		id->gid = GID_BASE + 3;
+		id->admingroup = 1;
+		break;
+	case 5:
+		id->uid = other;
+		id->gid = admin_gid;
+		break;
+	case 6:
+		id->uid = other;
+		id->gid = GID_BASE + 4;
+		break;
+	case 7:
+		id->uid = other;
+		id->gid = GID_BASE + 5;
+		id->nogroups = 1;
+		id->ngroups = 0;
 		break;
 	}
+	id->admin = id->uid == 0 || id->uid == geteuid() ||
+	    id->gid == admin_gid || (HAVE_PEERGROUPS && id->admingroup &&
+	    id->ngroups >= 1 && id->ngroups <= PEER_GROUPS_MAX);
 }
 
-static int
-oracle_admin(const struct sup_conn *c)
+/* The identity of the client on socket fd (newest first: inode reuse). */
+static struct ident *
+ident_find(int fd)
 {
-	return (c->uid == 0 || c->uid == UID_ADMIN || c->uid == geteuid());
+	struct stat	st;
+	size_t		i;
+
+	check(fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode));
+	for (i = nidents; i > 0; i--)
+		if (idents[i - 1].ino == st.st_ino &&
+		    idents[i - 1].dev == st.st_dev)
+			return (&idents[i - 1]);
+	abort();	/* a socket no client of ours connected */
+}
+
+/* dispatch.c asks who the client is. */
+int
+fuzz_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct ident	*id;
+	struct ucred	*uc;
+	gid_t		*g;
+	socklen_t	 need;
+	size_t		 i;
+
+	if (level != SOL_SOCKET)
+		return (getsockopt(fd, level, name, val, len));
+	if (name == SO_PEERCRED) {
+		/* conn_new() starts with this: one client, one verdict. */
+		id = ident_find(fd);
+		adm_begin(fd, id);
+		if (getsockopt(fd, level, name, val, len) == -1)
+			return (-1);
+		check(*len == sizeof(*uc));
+		uc = val;
+		check(uc->uid == geteuid());
+		if (!id->real) {
+			uc->uid = id->uid;
+			uc->gid = id->gid;
+		}
+		return (0);
+	}
+#ifdef SO_PEERGROUPS
+	if (name == SO_PEERGROUPS) {
+		id = ident_find(fd);
+		if (id->real)
+			return (getsockopt(fd, level, name, val, len));
+		if (id->nogroups) {
+			errno = ENOPROTOOPT;
+			return (-1);
+		}
+		need = (socklen_t)(id->ngroups * sizeof(gid_t));
+		if (*len < need) {
+			*len = need;
+			errno = ERANGE;
+			return (-1);
+		}
+		g = val;
+		for (i = 0; i < id->ngroups; i++)
+			g[i] = id->admingroup && i == id->ngroups - 1 ?
+			    admin_gid : (gid_t)(GID_BASE + 10 + i);
+		*len = need;
+		return (0);
+	}
+#else
+	(void)g;
+	(void)need;
+	(void)i;
+#endif
+	return (getsockopt(fd, level, name, val, len));
+}
+
+/* dispatch.c asks how much waits for the frontend. */
+size_t
+fuzz_wqbytes(const struct chan *c)
+{
+	check(c == &S.fe_chan);
+	return (wq);
+}
+
+/* ---- oracles ---- */
+
+static void
+adm_begin(int fd, const struct ident *id)
+{
+	adm_finish();
+	adm.active = 1;
+	adm.fd = fd;
+	adm.id = id;
+	adm.admitted = 0;
+	adm.verdict = oracle_admit(id);
+}
+
+/* The conn_new() under way is over: admitted exactly when it should be. */
+static void
+adm_finish(void)
+{
+	if (!adm.active)
+		return;
+	check(adm.admitted == adm.verdict);
+	adm.active = 0;
+}
+
+/* May this client have a connection, with the table as it is now? */
+static int
+oracle_admit(const struct ident *id)
+{
+	uint32_t	i, n = 0;
+
+	if (nfc >= FRONTEND_MAX_CONNS)
+		return (0);
+	if (!id->admin && nfc >= FRONTEND_MAX_CONNS - CONN_ADMIN_RESERVED)
+		return (0);
+	if (id->uid != 0 && id->uid != geteuid()) {
+		for (i = 0; i < CONN_SLOTS; i++)
+			if (fc[i].id != 0 && fc[i].uid == id->uid)
+				n++;
+		if (n >= conf->daemon.max_conns_per_user)
+			return (0);
+	}
+	return (1);
 }
 
 static int
@@ -203,9 +523,9 @@ oracle_owner(uid_t uid, const char *name)
 }
 
 static int
-oracle_allowed(const struct sup_conn *c, const struct f_request *r)
+oracle_allowed(const struct fconn *f, const struct f_request *r)
 {
-	if (oracle_admin(c))
+	if (f->admin)
 		return (1);
 	switch (r->type) {
 	case REQ_PING:
@@ -220,7 +540,7 @@ oracle_allowed(const struct sup_conn *c, const struct f_request *r)
 	case REQ_TAIL_LOGS:
 		if ((r->flags & F_REQ_HAS_NAME) == 0)
 			return (0);
-		return (oracle_owner(c->uid, r->name) ||
+		return (oracle_owner(f->uid, r->name) ||
 		    (strcmp(r->name, "mine") != 0 &&
 		    strcmp(r->name, "theirs") != 0 &&
 		    strcmp(r->name, "daemons") != 0));
@@ -228,52 +548,345 @@ oracle_allowed(const struct sup_conn *c, const struct f_request *r)
 	return (0);
 }
 
+static int
+has_nul(const char *p, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] == '\0')
+			return (1);
+	return (0);
+}
+
+/* The protocol, from proto.h: may the supervisor act on this message? */
+static int
+oracle_msg(const struct chan_msg *m, const struct fconn *f)
+{
+	struct f_request	r;
+	size_t			size;
+	int			conn;
+
+	switch (m->hdr.type) {
+	case F_READY:
+		size = 0;
+		conn = 0;
+		break;
+	case F_CONN_CLOSED:
+	case F_CONN_ACK:
+		size = 0;
+		conn = 1;
+		break;
+	case F_REQUEST:
+		size = sizeof(struct f_request);
+		conn = 1;
+		break;
+	case F_LOG_ACK:
+		size = sizeof(struct f_log_ack);
+		conn = 1;
+		break;
+	case F_HEARTBEAT:
+		size = sizeof(struct heartbeat);
+		conn = 0;
+		break;
+	default:
+		return (0);
+	}
+	/* Never a descriptor, so never a flag. */
+	if (m->datalen != size || m->fd != -1 || m->hdr.flags != 0)
+		return (0);
+	if (conn ? f == NULL : m->hdr.peerid != 0)
+		return (0);
+	switch (m->hdr.type) {
+	case F_READY:
+		return (!S.fe_ready);
+	case F_CONN_ACK:
+		return (!f->acked);
+	case F_LOG_ACK:
+		return (f->req == R_FOLLOWING);
+	case F_REQUEST:
+		memcpy(&r, m->data, sizeof(r));
+		return (f->req == R_NONE && r.type < REQ__COUNT &&
+		    (r.flags & ~(uint32_t)(F_REQ_HAS_NAME | F_REQ_FOLLOW)) ==
+		    0 && has_nul(r.name, sizeof(r.name)) &&
+		    has_nul(r.profile_id, sizeof(r.profile_id)) &&
+		    has_nul(r.provider, sizeof(r.provider)) &&
+		    has_nul(r.auth_method, sizeof(r.auth_method)));
+	}
+	return (1);
+}
+
+/* ---- the model of the connection table ---- */
+
+static struct fconn *
+model_get(uint32_t id)
+{
+	struct fconn	*f = &fc[id & (CONN_SLOTS - 1)];
+
+	return (id != 0 && f->id == id ? f : NULL);
+}
+
+static void
+fifo_remove(uint32_t slot)
+{
+	size_t	i;
+
+	for (i = 0; i < nfifo; i++)
+		if (fifo[i] == slot) {
+			memmove(&fifo[i], &fifo[i + 1],
+			    (nfifo - i - 1) * sizeof(fifo[0]));
+			nfifo--;
+			return;
+		}
+	abort();
+}
+
+static void
+model_del(struct fconn *f)
+{
+	if (f->req == R_DEFERRED)
+		fifo_remove(f->id & (CONN_SLOTS - 1));
+	memset(f, 0, sizeof(*f));
+	nfc--;
+}
+
+/* The table, the deferred queue and the model agree. */
+static void
+check_table(void)
+{
+	struct sup_conn	*c;
+	struct fconn	*f;
+	uint32_t	 i, n = 0, nonadmin = 0;
+	size_t		 k = 0;
+
+	check(S.nconns <= FRONTEND_MAX_CONNS && S.nconns == nfc);
+	for (i = 0; i < CONN_SLOTS; i++) {
+		c = S.conns[i];
+		f = &fc[i];
+		check((c != NULL) == (f->id != 0));
+		if (c == NULL)
+			continue;
+		n++;
+		if (!f->admin)
+			nonadmin++;
+		check(f->req != R_ACTIVE);	/* every request answered */
+		check(c->id == f->id && (c->id & (CONN_SLOTS - 1)) == i &&
+		    c->serial == f->serial && c->uid == f->uid &&
+		    c->gid == f->gid && c->admin == f->admin);
+		check(c->busy == (f->req != R_NONE));
+		check(c->following == (f->req == R_FOLLOWING));
+		check(c->deferred == (f->req == R_DEFERRED));
+		check((c->fd == -1) == f->acked);
+	}
+	check(n == S.nconns);
+	check(nonadmin <= FRONTEND_MAX_CONNS - CONN_ADMIN_RESERVED);
+	TAILQ_FOREACH(c, &S.deferred, dentry) {
+		check(k < nfifo && c == S.conns[fifo[k]]);
+		k++;
+	}
+	check(k == nfifo);
+	check(S.norphans <= FRONTEND_MAX_CONNS);
+}
+
 /* ---- what dispatch.c calls ---- */
 
-void
-frontend_send(uint32_t type, uint32_t peerid, const void *data, size_t len)
+/* A deferred request is served: the oldest one, from dispatch_deferred(). */
+static void
+serve(struct fconn *f)
+{
+	if (f->req == R_DEFERRED) {
+		check(in_deferred && nfifo > 0 &&
+		    fifo[0] == (f->id & (CONN_SLOTS - 1)));
+		check(!S.conns[fifo[0]]->deferred);
+		fifo_remove(fifo[0]);
+		f->req = R_ACTIVE;
+	}
+	check(f->req == R_ACTIVE);
+}
+
+static void
+reply(uint32_t type, uint32_t peerid, const void *data, size_t len)
 {
 	const struct s_summary	*s;
 	const struct s_error	*e;
-	struct sup_conn		*c;
+	const struct s_logend	*le;
+	struct fconn		*f;
+	int			 first, owner;
 
-	check(!lost);
-	c = conn_get(peerid);
-	check(c != NULL);
+	check(S.fe_up && !lost && conn_get(peerid) != NULL);
+	f = model_get(peerid);
+	check(f != NULL);
+	wq += CHAN_HDRSZ + len;
+	events++;
+	serve(f);
+	first = !f->replied;
 	if (type == S_ERROR) {
 		check(len == sizeof(*e));
 		e = data;
 		check(e->code < ERR__COUNT);
 		check((e->code == ERR_PERMISSION_DENIED) ==
-		    (in_request && !replied && want_denied));
+		    (first && f->want_denied));
+		check(has_nul(e->text, sizeof(e->text)));
 	} else
-		check(!in_request || replied || !want_denied);
-	if (type == S_LIST_ENTRY) {
-		check(len == sizeof(*s));
+		check(!f->want_denied);
+	switch (type) {
+	case S_LIST_ENTRY:
+		check(f->rq.type == REQ_LIST_PROCESSES && len == sizeof(*s));
 		s = data;
-		if (!oracle_admin(c) && !oracle_owner(c->uid, s->name))
+		check(has_nul(s->name, sizeof(s->name)));
+		owner = f->admin || oracle_owner(f->uid, s->name);
+		if (owner)
+			check(s->flags == (P_HAS_CPU | P_HAS_MEM |
+			    P_HAS_UPTIME | P_HAS_PID) &&
+			    s->cpu_percent == 1.5f &&
+			    s->memory_bytes == 4096 && s->uptime_secs == 7);
+		else
 			check((s->flags & (P_HAS_CPU | P_HAS_MEM |
-			    P_HAS_UPTIME)) == 0 && s->cpu_percent == 0 &&
-			    s->memory_bytes == 0 && s->uptime_secs == 0);
+			    P_HAS_UPTIME | P_HAS_PID)) == 0 &&
+			    s->cpu_percent == 0 && s->memory_bytes == 0 &&
+			    s->uptime_secs == 0);
+		break;
+	case S_LIST_END:
+		check(f->rq.type == REQ_LIST_PROCESSES && len == 0);
+		f->req = R_NONE;
+		break;
+	case S_STATUS:
+		check((f->rq.type == REQ_PING || f->rq.type == REQ_STATUS) &&
+		    len == sizeof(struct s_status));
+		f->req = R_NONE;
+		break;
+	case S_OK:
+		check(len == sizeof(struct s_text));
+		f->req = R_NONE;
+		break;
+	case S_ERROR:
+		f->req = R_NONE;
+		break;
+	case S_LOG_END:
+		check(f->rq.type == REQ_TAIL_LOGS && len == sizeof(*le));
+		le = data;
+		check(le->follow == ((f->rq.flags & F_REQ_FOLLOW) != 0));
+		f->req = le->follow ? R_FOLLOWING : R_NONE;
+		break;
+	default:
+		abort();	/* nothing else is sent in reply */
 	}
-	if (in_request)
-		replied = 1;
+	f->replied = 1;
+	last.type = type;
+	last.rqtype = f->rq.type;
+	last.denied = f->want_denied;
 }
 
 void
-frontend_lost(const char *fmt, ...)
+frontend_send(uint32_t type, uint32_t peerid, const void *data, size_t len)
 {
-	(void)fmt;
-	check(!lost);
-	lost = 1;
-	conn_drop_all();
+	frontend_send_fd(type, peerid, -1, data, len);
 }
 
+/* Only S_CONN_NEW carries a descriptor: a client, admitted. */
+void
+frontend_send_fd(uint32_t type, uint32_t peerid, int fd, const void *data,
+    size_t len)
+{
+	const struct s_conn_new	*cn = data;
+	struct sup_conn		*c;
+	struct fconn		*f;
+	struct stat		 a, b;
+
+	if (fd == -1) {
+		reply(type, peerid, data, len);
+		return;
+	}
+	seen(fd);
+	check(S.fe_up && !lost);
+	check(adm.active && !adm.admitted && fd == adm.fd);
+	check(type == S_CONN_NEW && len == sizeof(*cn));
+	check(cn->flags == (adm.id->admin ? S_CONN_ADMIN : 0) &&
+	    cn->pad == 0);
+	c = conn_get(peerid);
+	check(peerid != 0 && c != NULL);
+	f = &fc[peerid & (CONN_SLOTS - 1)];
+	check(f->id == 0);
+	/* The limits, with the table as it was before this one. */
+	check(nfc < FRONTEND_MAX_CONNS);
+	check(adm.id->admin || nfc < FRONTEND_MAX_CONNS - CONN_ADMIN_RESERVED);
+	check(S.nconns == nfc + 1);
+	check(c->uid == adm.id->uid && c->gid == adm.id->gid &&
+	    c->admin == adm.id->admin);
+	check(c->serial > last_serial);
+	check(!c->busy && !c->following && !c->deferred);
+	/* Our copy: the same socket, not passed on to agents. */
+	check(c->fd != -1 && c->fd != fd);
+	seen(c->fd);
+	check(fcntl(c->fd, F_GETFD) == FD_CLOEXEC);
+	check(fstat(fd, &a) == 0 && fstat(c->fd, &b) == 0 &&
+	    a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+	last_serial = c->serial;
+	memset(f, 0, sizeof(*f));
+	f->id = peerid;
+	f->serial = c->serial;
+	f->uid = adm.id->uid;
+	f->gid = adm.id->gid;
+	f->admin = adm.id->admin;
+	nfc++;
+	adm.admitted = 1;
+	wq += CHAN_HDRSZ + len;
+	close(fd);	/* the frontend's, and it has no use for it here */
+}
+
+/* Like supervisor.c: drop the connections, keep unacked ones as orphans. */
+void
+frontend_lost(const char *fmt, ...)
+{
+	uint32_t	ids[CONN_SLOTS];
+	int		fds[CONN_SLOTS];
+	size_t		i, n = 0, before;
+
+	(void)fmt;
+	if (!S.fe_up)
+		return;
+	check(!lost);
+	if (cur.active)
+		snap_same();
+	for (i = 0; i < CONN_SLOTS; i++)
+		if (fc[i].id != 0 && !fc[i].acked) {
+			check(S.conns[i] != NULL);
+			ids[n] = fc[i].id;
+			fds[n++] = S.conns[i]->fd;
+		}
+	before = S.norphans;
+	lost = 1;
+	S.fe_oldchan = S.fe_chan.fd;
+	S.fe_up = 0;
+	S.fe_ready = 0;
+	conn_drop_all();
+	control_update();
+	check(!S.accepting && S.nconns == 0 && TAILQ_EMPTY(&S.deferred));
+	check(S.norphans == before + n);
+	for (i = 0; i < n; i++)
+		check(S.orphans[before + i].id == ids[i] &&
+		    S.orphans[before + i].fd == fds[i]);
+	for (i = 0; i < CONN_SLOTS; i++) {
+		check(S.conns[i] == NULL);
+		if (fc[i].id != 0)
+			check(fc[i].closes == (fc[i].req == R_FOLLOWING));
+	}
+	memset(fc, 0, sizeof(fc));
+	nfc = 0;
+	nfifo = 0;
+}
+
+/* Stand-in: every process stopped at once, the frontend told to exit. */
 void
 sup_shutdown(const char *why)
 {
 	(void)why;
-	check(in_request && !want_denied);
+	check(S.fe_up && last.type == S_OK &&
+	    last.rqtype == REQ_SHUTDOWN && !last.denied);
+	S.shutting_down = 1;
+	S.fe_exiting = 1;
+	control_update();
+	check(!S.accepting);
 }
 
 uint64_t
@@ -290,13 +903,29 @@ daemon_ready(int fd, const char *msg)
 	abort();	/* readyfd is -1 */
 }
 
-/* The runner may only be reached by an allowed request. */
+/* The runner may only be reached by an allowed request, with its name. */
 static void
-runner_called(struct conn_ref ref, const char *name)
+runner_called(struct conn_ref ref, uint32_t type, const char *name)
 {
-	check(in_request && !want_denied && !replied);
-	check(conn_lookup(ref) != NULL);
-	check(name == NULL || strlen(name) < PROTO_NAME_MAX);
+	struct sup_conn	*c;
+	struct fconn	*f;
+
+	check(S.fe_up && !lost);
+	c = conn_lookup(ref);
+	check(c != NULL);
+	f = model_get(c->id);
+	check(f != NULL && f->serial == ref.serial);
+	events++;
+	serve(f);
+	check(!f->want_denied && !f->replied && f->rq.type == type);
+	if (type == REQ_LIST_PROCESSES)
+		check(name == NULL);	/* takes none */
+	else if (f->rq.flags & F_REQ_HAS_NAME)
+		check(name != NULL && strcmp(name, f->rq.name) == 0);
+	else if (type == REQ_TAIL_LOGS)
+		check(name == NULL);
+	else
+		check(name == NULL || *name == '\0');
 }
 
 int
@@ -324,13 +953,13 @@ runner_req_list(struct conn_ref ref)
 	struct s_summary	s;
 	size_t			i;
 
-	runner_called(ref, NULL);
+	runner_called(ref, REQ_LIST_PROCESSES, NULL);
 	for (i = 0; i < 3; i++) {
 		memset(&s, 0, sizeof(s));
 		strlcpy(s.name, names[i], sizeof(s.name));
 		s.status.kind = ST_RUNNING;
 		s.instances = s.running = 1;
-		s.flags = P_HAS_CPU | P_HAS_MEM | P_HAS_UPTIME;
+		s.flags = P_HAS_CPU | P_HAS_MEM | P_HAS_UPTIME | P_HAS_PID;
 		s.cpu_percent = 1.5f;
 		s.memory_bytes = 4096;
 		s.uptime_secs = 7;
@@ -342,35 +971,35 @@ runner_req_list(struct conn_ref ref)
 void
 runner_req_get(struct conn_ref ref, const char *name)
 {
-	runner_called(ref, name);
+	runner_called(ref, REQ_GET_PROCESS, name);
 	reply_ok_null(ref);
 }
 
 void
 runner_req_start(struct conn_ref ref, const char *name)
 {
-	runner_called(ref, name);
+	runner_called(ref, REQ_START_PROCESS, name);
 	reply_ok(ref, "started %s", name);
 }
 
 void
 runner_req_stop(struct conn_ref ref, const char *name)
 {
-	runner_called(ref, name);
+	runner_called(ref, REQ_STOP_PROCESS, name);
 	reply_ok(ref, "stopped %s", name);
 }
 
 void
 runner_req_restart(struct conn_ref ref, const char *name)
 {
-	runner_called(ref, name);
+	runner_called(ref, REQ_RESTART_PROCESS, name);
 	reply_ok(ref, "restarted %s", name);
 }
 
 void
 runner_req_reload(struct conn_ref ref, const char *name)
 {
-	runner_called(ref, name);
+	runner_called(ref, REQ_RELOAD_PROCESS, name);
 	reply_ok(ref, "reloaded %s", name);
 }
 
@@ -379,9 +1008,12 @@ runner_req_tail(struct conn_ref ref, const char *name, uint32_t lines,
     int follow)
 {
 	struct s_logend	e;
+	struct fconn	*f;
 
-	(void)lines;
-	runner_called(ref, name);
+	runner_called(ref, REQ_TAIL_LOGS, name);
+	f = model_get(ref.id);
+	check(lines == f->rq.lines &&
+	    (follow != 0) == ((f->rq.flags & F_REQ_FOLLOW) != 0));
 	memset(&e, 0, sizeof(e));
 	e.follow = follow != 0;
 	reply_send(ref, S_LOG_END, &e, sizeof(e));
@@ -391,73 +1023,205 @@ void
 runner_log_ack(struct conn_ref ref)
 {
 	struct sup_conn	*c;
+	struct fconn	*f;
 
-	check((c = conn_lookup(ref)) != NULL && c->following);
+	c = conn_lookup(ref);
+	check(c != NULL && c->following);
+	f = model_get(ref.id);
+	check(f != NULL && f->req == R_FOLLOWING);
+	events++;
+	f->logacks++;
 }
 
 /* Called as the connection goes: it is no longer in the table. */
 void
 runner_conn_closed(struct conn_ref ref)
 {
+	struct fconn	*f;
+
 	check(conn_lookup(ref) == NULL);
+	f = model_get(ref.id);
+	check(f != NULL && f->serial == ref.serial && f->req == R_FOLLOWING);
+	f->closes++;
 }
 
-/* ---- feeding ---- */
+/* ---- one message ---- */
 
-/* Read and dispatch until the socket is empty; -1 once the frontend
- * would be dropped (violation, bad stream, EOF). */
-static int
-drain(struct chan *c)
+static void
+snap_take(struct sup_conn *c)
 {
-	struct chan_msg		 m;
-	struct f_request	 req;
-	struct sup_conn		*conn;
-	char			 why[256];
-	ssize_t			 r, g;
-	int			 ok, wasready;
+	memset(&cur, 0, sizeof(cur));
+	cur.active = 1;
+	cur.fe_ready = S.fe_ready;
+	cur.hb_acked = S.hb_acked;
+	cur.nconns = S.nconns;
+	cur.events = events;
+	if ((cur.c = c) != NULL) {
+		cur.c_fd = c->fd;
+		cur.c_busy = c->busy;
+		cur.c_following = c->following;
+		cur.c_deferred = c->deferred;
+	}
+}
 
-	for (;;) {
-		r = chan_read(c);
-		if (r == -1 && errno != EAGAIN)
+/* A violation: nothing of the message was acted on. */
+static void
+snap_same(void)
+{
+	check(S.fe_ready == cur.fe_ready && S.hb_acked == cur.hb_acked &&
+	    S.nconns == cur.nconns && events == cur.events && !adm.active);
+	if (cur.c != NULL)
+		check(cur.c == conn_get(cur.c->id) && cur.c->fd == cur.c_fd &&
+		    cur.c->busy == cur.c_busy &&
+		    cur.c->following == cur.c_following &&
+		    cur.c->deferred == cur.c_deferred);
+}
+
+static void
+one(struct chan_msg *m)
+{
+	struct f_request	 req;
+	struct heartbeat	 hb;
+	struct sup_conn		*c;
+	struct fconn		*f;
+	char			 why[256];
+	uint32_t		 type = m->hdr.type, id = m->hdr.peerid;
+	int			 ok, expect_lost, oldfd = -1, wasready;
+
+	if (m->fd != -1)
+		seen(m->fd);
+	c = id != 0 ? conn_get(id) : NULL;
+	f = model_get(id);
+	check((c != NULL) == (f != NULL));
+	why[0] = '\0';
+	ok = msg_check(m, c, S.fe_ready, why, sizeof(why)) == 0;
+	check(ok == oracle_msg(m, f));
+	check(ok || why[0] != '\0');
+	check(m->fd == -1 || !ok);	/* a descriptor: always refused */
+
+	expect_lost = !ok;
+	memset(&hb, 0, sizeof(hb));
+	if (ok && type == F_HEARTBEAT) {
+		memcpy(&hb, m->data, sizeof(hb));
+		expect_lost = !(S.hb_acked < S.hb_seq && hb.seq == S.hb_seq);
+	}
+	if (ok && type == F_REQUEST) {
+		memcpy(&req, m->data, sizeof(req));
+		f->rq = req;
+		f->want_denied = !oracle_allowed(f, &req);
+		f->replied = 0;
+		if (nfifo > 0 || wq >= FRONTEND_WQ_HIGH) {
+			f->req = R_DEFERRED;
+			fifo[nfifo++] = id & (CONN_SLOTS - 1);
+		} else
+			f->req = R_ACTIVE;
+	}
+	if (c != NULL)
+		oldfd = c->fd;
+	wasready = S.fe_ready;
+	snap_take(c);
+	dispatch_frontend(m);
+	cur.active = 0;
+	check(lost == expect_lost);
+	if (lost)
+		return;
+
+	switch (type) {
+	case F_READY:
+		/* Orphans handed over, each admitted or refused. */
+		adm_finish();
+		check(!wasready && S.fe_ready && S.norphans == 0);
+		check(S.accepting == !S.fe_exiting);
+		break;
+	case F_CONN_CLOSED:
+		check(conn_get(id) == NULL && S.nconns == nfc - 1);
+		if (oldfd != -1)
+			check(fcntl(oldfd, F_GETFD) == -1);
+		check(f->closes == (f->req == R_FOLLOWING));
+		model_del(f);
+		check(S.accepting == !S.fe_exiting);
+		break;
+	case F_CONN_ACK:
+		check(c->fd == -1 && fcntl(oldfd, F_GETFD) == -1);
+		f->acked = 1;
+		break;
+	case F_REQUEST:
+		/* Answered (it ends or follows), or waiting its turn. */
+		if (f->req == R_DEFERRED)
+			check(c->deferred && c->busy && events == cur.events);
+		else
+			check(f->replied &&
+			    (f->req == R_NONE || f->req == R_FOLLOWING));
+		break;
+	case F_HEARTBEAT:
+		check(S.hb_acked == hb.seq);
+		hb_missed = 0;
+		break;
+	case F_LOG_ACK:
+		check(f->logacks == 1);
+		f->logacks = 0;
+		break;
+	default:
+		abort();
+	}
+	check_table();
+}
+
+/* ---- the frontend's side ---- */
+
+/*
+ * Read and dispatch what the frontend wrote, as fe_event() does; -1 once
+ * it is lost (violation, malformed stream, EOF).
+ */
+static int
+drain(void)
+{
+	struct chan_msg	 m;
+	ssize_t		 r, g;
+
+	while (S.fe_up) {
+		r = chan_read(&S.fe_chan);
+		if (r == -1 && errno != EAGAIN && errno != EINTR) {
+			frontend_lost("read from frontend");
 			return (-1);
-		while ((g = chan_get(c, &m)) > 0) {
-			conn = m.hdr.peerid != 0 ? conn_get(m.hdr.peerid) :
-			    NULL;
-			ok = msg_check(&m, conn, S.fe_ready, why,
-			    sizeof(why)) == 0;
-			check(ok || why[0] != '\0');
-			in_request = replied = want_denied = 0;
-			if (ok && m.hdr.type == F_REQUEST) {
-				memcpy(&req, m.data, sizeof(req));
-				in_request = 1;
-				want_denied = !oracle_allowed(conn, &req);
-			}
-			wasready = S.fe_ready;
-			dispatch_frontend(&m);
-			if (ok && m.hdr.type == F_CONN_NEW)
-				identity(m.hdr.peerid);
-			/* Refused: dropped.  Accepted: acted on. */
-			check(ok != lost || m.hdr.type == F_CONN_NEW);
-			if (ok && m.hdr.type == F_READY)
-				check(!wasready && S.fe_ready);
-			if (ok && in_request)
-				check(replied);
-			in_request = 0;
+		}
+		while ((g = chan_get(&S.fe_chan, &m)) > 0) {
+			one(&m);
 			chan_msg_free(&m);
 			if (lost)
 				return (-1);
 		}
-		if (g == -1)
+		if (g == -1) {
+			frontend_lost("malformed message from the frontend");
 			return (-1);
-		if (r == 0 || c->eof)
+		}
+		if (S.fe_chan.eof) {
+			frontend_lost("frontend closed its channel");
 			return (-1);
+		}
+		batch_end();
 		if (r == -1)
 			return (0);
 	}
+	return (-1);
 }
 
-static int
-send_chunk(int s, struct chan *c, const uint8_t *p, size_t n, int kind)
+/* After every batch: the requests that waited, as far as the queue allows. */
+static void
+batch_end(void)
+{
+	if (!S.fe_up)
+		return;
+	in_deferred = 1;
+	dispatch_deferred();
+	in_deferred = 0;
+	check(nfifo == 0 || wq >= FRONTEND_WQ_HIGH);
+	check_table();
+}
+
+/* The frontend writes n bytes, with a descriptor (kind 1, 2) or not. */
+static void
+send_chunk(const uint8_t *p, size_t n, int kind)
 {
 	union {
 		struct cmsghdr	hdr;
@@ -470,13 +1234,16 @@ send_chunk(int s, struct chan *c, const uint8_t *p, size_t n, int kind)
 	ssize_t		 w;
 
 	if (kind == 1) {
-		/* A client: one end of a connected pair. */
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1)
+		/* A connected socket: what a frontend might pass off. */
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+		    sp) == -1)
 			abort();
+		seen(sp[0]);
+		seen(sp[1]);
 		fd = sp[0];
 	} else if (kind == 2)
 		fd = nullfd;
-	while (n > 0) {
+	while (n > 0 && !lost) {
 		memset(&msg, 0, sizeof(msg));
 		iov.iov_base = (void *)(uintptr_t)p;
 		iov.iov_len = n;
@@ -492,11 +1259,11 @@ send_chunk(int s, struct chan *c, const uint8_t *p, size_t n, int kind)
 			cm->cmsg_type = SCM_RIGHTS;
 			memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 		}
-		w = sendmsg(s, &msg, MSG_NOSIGNAL);
+		w = sendmsg(fefd, &msg, MSG_NOSIGNAL);
 		if (w == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN || drain(c) == -1)
+			if (errno != EAGAIN || drain() == -1)
 				break;
 			continue;
 		}
@@ -508,53 +1275,246 @@ send_chunk(int s, struct chan *c, const uint8_t *p, size_t n, int kind)
 		close(sp[0]);
 		close(sp[1]);
 	}
-	return (n == 0 ? 0 : -1);
+	if (!lost)
+		(void)drain();
+}
+
+/* A refused client reads why, in one frame, then EOF. */
+static void
+refused_read(int fd)
+{
+	struct apm2_resp	 resp;
+	uint8_t			 buf[4096];
+	char			 err[256];
+	size_t			 got = 0;
+	ssize_t			 n;
+
+	while (got < sizeof(buf) &&
+	    (n = recv(fd, buf + got, sizeof(buf) - got, MSG_DONTWAIT)) > 0)
+		got += (size_t)n;
+	check(got < sizeof(buf) && n == 0);
+	check(got > FRAME_HDRSZ && frame_get_len(buf) == got - FRAME_HDRSZ);
+	check(apm2_resp_parse((const char *)buf + FRAME_HDRSZ,
+	    got - FRAME_HDRSZ, &resp, err, sizeof(err)) == 0);
+	check(resp.type == RESP_ERROR &&
+	    resp.code == ERR_PERMISSION_DENIED && resp.message != NULL &&
+	    strncmp(resp.message, "Too many connections", 20) == 0);
+	apm2_resp_free(&resp);
+}
+
+/* One client connects and is accepted, as control_accept() does. */
+static void
+client(uint8_t b)
+{
+	struct ident	*id;
+	struct stat	 st;
+	int		 sp[2], verdict;
+
+	id = &idents[nidents++];
+	ident_make(id, b);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, sp) == -1)
+		abort();
+	seen(sp[0]);
+	seen(sp[1]);
+	check(fstat(sp[1], &st) == 0);
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	conn_new(sp[1]);
+	check(adm.active && adm.fd == sp[1]);
+	verdict = adm.verdict;
+	adm_finish();
+	check(fcntl(sp[1], F_GETFD) == -1);	/* handed on or closed */
+	if (!verdict)
+		refused_read(sp[0]);
+	close(sp[0]);
+	check_table();
+}
+
+static void
+housekeeping(uint8_t ctl)
+{
+	switch ((ctl >> 2) & 7) {
+	case 0:
+	case 5:
+		if (S.hb_acked == S.hb_seq) {
+			S.hb_seq++;
+			S.hb_sent = 0;
+			hb_missed = 0;
+			wq += CHAN_HDRSZ + sizeof(struct heartbeat);
+		} else if (++hb_missed >= HB_MISSED_MAX)
+			frontend_lost("no answer to a heartbeat");
+		break;
+	case 1:
+	case 6:
+		wq = 0;
+		break;
+	case 2:
+	case 7:
+		wq = FRONTEND_WQ_HIGH - (size_t)(ctl >> 5) * 1024;
+		break;
+	case 3:
+		frontend_lost("frontend exited");
+		break;
+	case 4:
+		close(fefd);
+		fefd = -1;
+		(void)drain();
+		check(lost);
+		break;
+	}
+}
+
+/* A new frontend: fe_spawn() without the process. */
+static void
+spawn(void)
+{
+	int	sv[2];
+
+	check(!S.fe_up && !lost && fefd == -1 && S.nconns == 0 && nfc == 0);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, sv) == -1)
+		abort();
+	seen(sv[0]);
+	seen(sv[1]);
+	fefd = sv[0];
+	chan_init(&S.fe_chan, sv[1], PROTO_CHAN_MAX);
+	S.fe_up = 1;
+	S.fe_ready = 0;
+	S.fe_exiting = 0;
+	S.fe_spawns++;
+	S.hb_seq = S.hb_acked = 0;
+	hb_missed = 0;
+	wq = 0;
+}
+
+/*
+ * The lost frontend has exited: conn_orphans_drain() reads what it still
+ * wrote, and keeps the orphans it never acknowledged.
+ */
+static void
+reap(void)
+{
+	struct orphan	pre[FRONTEND_MAX_CONNS];
+	size_t		i, j, npre = S.norphans;
+	int		oldchan = S.fe_oldchan;
+
+	check(lost && !S.fe_up && oldchan == S.fe_chan.fd);
+	if (fefd != -1)
+		close(fefd);
+	fefd = -1;
+	memcpy(pre, S.orphans, npre * sizeof(pre[0]));
+	conn_orphans_drain();
+	check(S.fe_oldchan == -1 && fcntl(oldchan, F_GETFD) == -1);
+	check(S.norphans <= npre);
+	for (i = 0; i < npre; i++) {
+		for (j = 0; j < S.norphans; j++)
+			if (S.orphans[j].id == pre[i].id)
+				break;
+		if (j == S.norphans)
+			check(fcntl(pre[i].fd, F_GETFD) == -1);
+		else
+			check(S.orphans[j].fd == pre[i].fd);
+	}
+	for (j = 0; j < S.norphans; j++)
+		seen(S.orphans[j].fd);
+	lost = 0;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct chan	 c;
-	size_t		 off = 0, n;
-	int		 sv[2], before, ctl, failed = 0;
+	size_t	off = 1, n, i;
+	int	before, ctl;
 
 	if (conf == NULL)
 		setup();
+	if (size < 1)
+		return (0);
 	memset(&S, 0, sizeof(S));
 	S.conf = conf;
-	S.readyfd = S.listenfd = S.pidfd = -1;
-	S.fe_up = 1;
+	S.readyfd = S.pidfd = S.fe_oldchan = -1;
+	S.listenfd = listensp[0];
+	TAILQ_INIT(&S.deferred);
+	event_set(&S.listen_ev, S.listenfd, EV_READ | EV_PERSIST,
+	    control_accept, NULL);
+	evtimer_set(&S.accept_retry_ev, control_accept, NULL);
 	sup = &S;
+	conf->daemon.max_conns_per_user = (uint32_t)data[0] + 1;
+	memset(fc, 0, sizeof(fc));
+	memset(&adm, 0, sizeof(adm));
+	memset(&last, 0, sizeof(last));
+	memset(&cur, 0, sizeof(cur));
+	nfc = 0;
+	nfifo = 0;
+	nidents = 0;
+	last_serial = 0;
 	lost = 0;
+	hiwater = 0;
 
-	before = open_fds();
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
-		abort();
-	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
-	    fcntl(sv[1], F_SETFL, O_NONBLOCK) == -1)
-		abort();
-	chan_init(&c, sv[1], PROTO_CHAN_MAX);
-
-	while (off < size && !failed) {
+	before = open_fds(scan_hi);
+	spawn();
+	while (off < size) {
+		if (!S.fe_up) {
+			if (lost)
+				reap();
+			if (S.shutting_down)
+				break;
+			spawn();
+		}
 		ctl = data[off++];
-		n = ((size_t)(ctl >> 2) + 1) * 8;
-		if (n > size - off)
-			n = size - off;
-		if (n == 0)
+		switch (ctl & 3) {
+		case 0:
+			n = ((size_t)(ctl >> 2) + 1) * 8;
+			if (n > size - off)
+				n = size - off;
+			send_chunk(data + off, n, 0);
+			off += n;
 			break;
-		if (send_chunk(sv[0], &c, data + off, n, ctl & 3) == -1 ||
-		    drain(&c) == -1)
-			failed = 1;
-		off += n;
+		case 1:
+			n = ((size_t)(ctl >> 4) + 1) * 8;
+			if (n > size - off)
+				n = size - off;
+			if (n > 0)
+				send_chunk(data + off, n, ctl & 8 ? 2 : 1);
+			off += n;
+			break;
+		case 2:
+			if (off >= size)
+				break;
+			n = (size_t)1 << ((ctl >> 2) & 7);
+			for (i = 0; i < n && S.accepting &&
+			    nidents < FUZZ_MAXCLIENTS; i++)
+				client(data[off]);
+			off++;
+			break;
+		case 3:
+			housekeeping((uint8_t)ctl);
+			break;
+		}
+		if (S.fe_up)
+			(void)drain();	/* and batch_end() */
 	}
-	close(sv[0]);
-	while (!failed)
-		if (drain(&c) == -1)
-			failed = 1;
-	chan_clear(&c);
-	close(sv[1]);
-	conn_drop_all();
-	if (open_fds() != before)
+
+	/* The frontend exits: what it wrote is read to the end. */
+	if (S.fe_up) {
+		close(fefd);
+		fefd = -1;
+		check(drain() == -1);
+	}
+	if (lost)
+		reap();
+	/* No next frontend: the orphans are closed. */
+	for (i = 0; i < S.norphans; i++)
+		close(S.orphans[i].fd);
+	S.norphans = 0;
+	check(!S.fe_up && S.nconns == 0 && nfc == 0 && !S.accepting);
+	check(!event_pending(&S.listen_ev, EV_READ, NULL));
+	check(fefd == -1 && S.fe_oldchan == -1);
+
+	if (hiwater + FUZZ_FDMARGIN + 1 > scan_hi)
+		scan_hi = hiwater + FUZZ_FDMARGIN + 1;
+	if (open_fds(scan_hi) != before)
 		abort();
 	return (0);
 }
