@@ -254,7 +254,7 @@ msg_check(const struct chan_msg *msg, const struct sup_conn *c, int ready,
 		}
 		break;
 	case F_CONN_ACK:
-		if (c->fd == -1) {
+		if (c->acked) {
 			snprintf(why, len, "F_CONN_ACK twice for connection %u",
 			    c->id);
 			return (-1);
@@ -302,7 +302,9 @@ dispatch_frontend(struct chan_msg *msg)
 		break;
 	case F_CONN_ACK:
 		/* The frontend has it: a lost frontend takes it along. */
-		close(c->fd);
+		c->acked = 1;
+		if (c->fd != -1)
+			close(c->fd);
 		c->fd = -1;
 		break;
 	case F_REQUEST:
@@ -667,10 +669,8 @@ conn_orphans_drain(void)
 
 	if (sup->fe_oldchan == -1)
 		return;
-	while (ok) {
-		n = chan_read(&sup->fe_chan);
-		if (n == 0 || (n == -1 && errno != EINTR))
-			break;
+	/* What was read already comes first, then the rest until EOF. */
+	for (;;) {
 		while ((n = chan_get(&sup->fe_chan, &msg)) > 0) {
 			if (msg.hdr.type == F_CONN_ACK)
 				for (i = 0; i < sup->norphans; i++)
@@ -683,8 +683,21 @@ conn_orphans_drain(void)
 					}
 			chan_msg_free(&msg);
 		}
-		if (n == -1)
+		if (n == -1) {
 			ok = 0;
+			break;
+		}
+		if (sup->fe_chan.eof)
+			break;
+		n = chan_read(&sup->fe_chan);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno != EAGAIN) {
+			ok = 0;
+			break;
+		}
+		if (n == -1)
+			break;		/* no EOF yet: cannot tell */
 	}
 	if (!ok || sup->fe_chan.eof == 0) {
 		/* Cannot tell who was seen: none may be handed on. */

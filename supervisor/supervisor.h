@@ -50,6 +50,7 @@ struct sup_conn {
 	pid_t			 pid;
 	int			 admin;	/* may do everything */
 	int			 fd;	/* our copy until F_CONN_ACK, or -1 */
+	int			 acked;	/* F_CONN_ACK seen */
 	int			 busy;	/* a request is being answered */
 	int			 following;	/* tail_logs follow stream */
 	int			 deferred;	/* dreq waits for the channel */
