@@ -65,7 +65,6 @@ struct conn {
 	struct event		 wev;
 	struct event		 tmo;		/* partial frame deadline */
 	struct event		 wtmo;		/* drain rate window */
-	struct event		 itmo;		/* idle deadline */
 	uint64_t		 written;	/* bytes sent, ever */
 	uint64_t		 win_mark;	/* written at window start */
 	size_t			 win_need;	/* to drain in the window */
@@ -127,7 +126,7 @@ static void	fe_resume(int, short, void *);
 static void	conn_confirmed(void);
 static int	conn_is_idle(const struct conn *);
 static int64_t	loop_ms(void);
-static void	conn_idle_check(int, short, void *);
+static void	conn_idle_sweep(void);
 static void	conn_uncount(struct conn *);
 static int	fe_budget_room(void);
 static void	fe_budget_check(void);
@@ -363,6 +362,7 @@ sup_message(struct chan_msg *msg)
 	case S_HEARTBEAT:
 		/* Echoed as is: the supervisor checks the number. */
 		chan_send(F_HEARTBEAT, 0, -1, msg->data, msg->datalen);
+		conn_idle_sweep();
 		break;
 	case S_STATUS: {
 		struct s_status	 s;
@@ -649,6 +649,7 @@ conn_new(struct chan_msg *msg)
 	c->fd = msg->fd;	/* non-blocking, close-on-exec: accept4 */
 	msg->fd = -1;
 	c->admin = (cn.flags & S_CONN_ADMIN) != 0;
+	c->active = loop_ms();
 	frame_dec_init(&c->dec);
 	fe->slots[id & (CONN_SLOTS - 1)] = c;
 	fe->nconns++;
@@ -657,7 +658,6 @@ conn_new(struct chan_msg *msg)
 	event_set(&c->wev, c->fd, EV_WRITE | EV_PERSIST, conn_write, c);
 	evtimer_set(&c->tmo, conn_timeout, c);
 	evtimer_set(&c->wtmo, conn_drain_check, c);
-	evtimer_set(&c->itmo, conn_idle_check, c);
 	/*
 	 * Acknowledge before reading a byte from the client: if we die
 	 * with the acknowledgement unsent, the supervisor gives the client
@@ -678,7 +678,6 @@ conn_close(struct conn *c)
 	event_del(&c->wev);
 	evtimer_del(&c->tmo);
 	evtimer_del(&c->wtmo);
-	evtimer_del(&c->itmo);
 	close(c->fd);
 	frame_dec_free(&c->dec);
 	if (c->building)
@@ -719,15 +718,15 @@ conn_timeout(int fd, short ev, void *arg)
  * not extended by later bytes, so a slow drip cannot hold a slot forever.
  * While output is pending, every FRONTEND_DRAIN_WINDOW must see enough of
  * it taken (conn_drain_check).  A connection with nothing in flight,
- * nothing unsent and no partial frame is idle, and closed once it has
- * been idle for [daemon] idle_timeout.
+ * nothing unsent and no partial frame is idle; conn_idle_sweep() closes
+ * it once it has been idle for [daemon] idle_timeout.
  */
 static void
 conn_update(struct conn *c)
 {
 	struct timeval	tv;
 	size_t		unsent;
-	int		want_read, want_write, idle;
+	int		want_read, want_write;
 
 	unsent = c->out.len - c->out.off;
 	want_write = unsent > 0;
@@ -768,19 +767,9 @@ conn_update(struct conn *c)
 		}
 	} else
 		evtimer_del(&c->tmo);
-	/*
-	 * The idle timer is armed once and checks on expiry whether the
-	 * connection was busy since (conn_idle_check): no timer work per
-	 * request on the fast path.
-	 */
-	idle = conn_is_idle(c);
-	if (!idle)
+	/* Idle time counts from the last moment it was busy. */
+	if (!conn_is_idle(c))
 		c->active = loop_ms();
-	else if (fe->idle_ms > 0 && !evtimer_pending(&c->itmo, NULL)) {
-		tv.tv_sec = fe->idle_ms / 1000;
-		tv.tv_usec = (fe->idle_ms % 1000) * 1000;
-		evtimer_add(&c->itmo, &tv);
-	}
 }
 
 static int
@@ -800,27 +789,27 @@ loop_ms(void)
 	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
 }
 
-/* The idle deadline passed: close if idle all along, else re-arm. */
+/*
+ * Close the connections idle for idle_timeout, on every heartbeat of the
+ * supervisor (FRONTEND_HB_INTERVAL_MS): no timer per connection, so the
+ * event loop waits without a deadline while clients are served.
+ */
 static void
-conn_idle_check(int fd, short ev, void *arg)
+conn_idle_sweep(void)
 {
-	struct conn	*c = arg;
-	struct timeval	 tv;
-	int64_t		 left;
+	struct conn	*c, *t;
+	int64_t		 now;
 
-	(void)fd;
-	(void)ev;
-	if (!conn_is_idle(c))
-		return;		/* conn_update arms it again once idle */
-	left = c->active + fe->idle_ms - loop_ms();
-	if (left > 0) {
-		tv.tv_sec = left / 1000;
-		tv.tv_usec = (left % 1000) * 1000;
-		evtimer_add(&c->itmo, &tv);
+	if (fe->idle_ms == 0)
 		return;
+	now = loop_ms();
+	TAILQ_FOREACH_SAFE(c, &fe->conns, entry, t) {
+		if (!conn_is_idle(c) || now - c->active < fe->idle_ms)
+			continue;
+		log_debug("connection %u: idle for %u ms", c->id,
+		    fe->idle_ms);
+		conn_close(c);
 	}
-	log_debug("connection %u: idle for %u ms", c->id, fe->idle_ms);
-	conn_close(c);
 }
 
 static void
