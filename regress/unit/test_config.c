@@ -59,6 +59,7 @@ static const char *sample_copy(const char *);
 static int	 setup_tmp(void **);
 static int	 teardown_tmp(void **);
 static void	 tmppath(char *, size_t, const char *);
+static void	 load_fails(const char *, const char *);
 static void	 writefile(const char *, const char *, mode_t);
 static int	 dureq(const struct duration *, uint64_t, uint32_t);
 
@@ -210,6 +211,20 @@ static void
 tmppath(char *buf, size_t len, const char *name)
 {
 	(void)snprintf(buf, len, "%s/%s", tmpdir, name);
+}
+
+/* Loading path fails, and the first error is want. */
+static void
+load_fails(const char *path, const char *want)
+{
+	struct config_errors	 e;
+	struct config		*cfg;
+
+	cfg = config_load(path, &e);
+	assert_null(cfg);
+	assert_true(e.n >= 1);
+	assert_string_equal(e.msgs[0], want);
+	config_errors_free(&e);
 }
 
 static void
@@ -2008,21 +2023,13 @@ test_load_files(void **state)
 	/* a directory (tmpdir's own parent is /tmp: see test_load_root) */
 	tmppath(path, sizeof(path), "dir.toml");
 	assert_int_equal(mkdir(path, 0755), 0);
-	cfg = config_load(path, &e);
-	assert_null(cfg);
-	assert_int_equal(e.n, 1);
 	(void)snprintf(want, sizeof(want), "%s: Is a directory", path);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(path, want);
 
 	tmppath(path, sizeof(path), "fifo");
 	assert_int_equal(mkfifo(path, 0600), 0);
-	cfg = config_load(path, &e);
-	assert_null(cfg);
-	assert_int_equal(e.n, 1);
 	(void)snprintf(want, sizeof(want), "%s: not a regular file", path);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(path, want);
 
 	/* a good file, and a bad one whose messages carry its name */
 	tmppath(path, sizeof(path), "good.toml");
@@ -2037,13 +2044,9 @@ test_load_files(void **state)
 
 	tmppath(path, sizeof(path), "bad.toml");
 	writefile(path, P0 "instances = 0\n", 0600);
-	cfg = config_load(path, &e);
-	assert_null(cfg);
-	assert_int_equal(e.n, 1);
 	(void)snprintf(want, sizeof(want), "%s:4:13: processes[0].instances: "
 	    "must be at least 1, got 0", path);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(path, want);
 
 	/* empty file: defaults */
 	tmppath(path, sizeof(path), "empty.toml");
@@ -2059,13 +2062,9 @@ test_load_files(void **state)
 	assert_true(fd != -1);
 	assert_int_equal(ftruncate(fd, (off_t)TOML_MAX_INPUT + 1), 0);
 	close(fd);
-	cfg = config_load(path, &e);
-	assert_null(cfg);
-	assert_int_equal(e.n, 1);
 	(void)snprintf(want, sizeof(want), "%s: larger than %d bytes", path,
 	    TOML_MAX_INPUT);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(path, want);
 	{
 		char	*big;
 
@@ -2128,28 +2127,18 @@ test_load_root(void **state)
 
 	/* the file: writable by group, by others, owned by somebody else */
 	assert_int_equal(chmod(path, 0664), 0);
-	cfg = config_load(path, &e);
-	assert_null(cfg);
-	assert_int_equal(e.n, 1);
 	(void)snprintf(want, sizeof(want), "%s: writable by group or others "
 	    "(mode 0664)", path);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(path, want);
 	assert_int_equal(chmod(path, 0602), 0);
-	cfg = config_load(path, &e);
-	assert_null(cfg);
 	(void)snprintf(want, sizeof(want), "%s: writable by group or others "
 	    "(mode 0602)", path);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(path, want);
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(chown(path, 65534, 0), 0);
-	cfg = config_load(path, &e);
-	assert_null(cfg);
 	(void)snprintf(want, sizeof(want), "%s: owned by uid 65534, not by "
 	    "root", path);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(path, want);
 	assert_int_equal(chown(path, 0, 0), 0);
 
 	/* root's file in a directory another user owns */
@@ -2158,13 +2147,9 @@ test_load_root(void **state)
 	assert_int_equal(chown(dir, 65534, 65534), 0);
 	tmppath(path, sizeof(path), "theirs/c.toml");
 	writefile(path, P0, 0644);
-	cfg = config_load(path, &e);
-	assert_null(cfg);
-	assert_int_equal(e.n, 1);
 	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: owned by "
 	    "uid 65534 (mode 0755), not by root", path, dir);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(path, want);
 
 	/* ... in a directory everybody may write */
 	tmppath(dir, sizeof(dir), "open");
@@ -2172,32 +2157,23 @@ test_load_root(void **state)
 	assert_int_equal(chmod(dir, 0777), 0);
 	tmppath(path, sizeof(path), "open/c.toml");
 	writefile(path, P0, 0644);
-	cfg = config_load(path, &e);
-	assert_null(cfg);
 	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: writable "
 	    "by group or others (owner uid 0, mode 0777)", path, dir);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(path, want);
 	/* ... or further up: the file's own directory is fine */
 	tmppath(dir, sizeof(dir), "open/sub");
 	assert_int_equal(mkdir(dir, 0755), 0);
 	tmppath(path, sizeof(path), "open/sub/c.toml");
 	writefile(path, P0, 0644);
-	cfg = config_load(path, &e);
-	assert_null(cfg);
 	tmppath(dir, sizeof(dir), "open");
 	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: writable "
 	    "by group or others (owner uid 0, mode 0777)", path, dir);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(path, want);
 	/* group-writable is as bad */
 	assert_int_equal(chmod(dir, 0775), 0);
-	cfg = config_load(path, &e);
-	assert_null(cfg);
 	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: writable "
 	    "by group or others (owner uid 0, mode 0775)", path, dir);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(path, want);
 
 	/* sticky: accepted above the file's directory, not as it */
 	tmppath(dir, sizeof(dir), "sticky");
@@ -2264,12 +2240,9 @@ test_load_root(void **state)
 	tmppath(link, sizeof(link), "dirlink");
 	assert_int_equal(symlink(dir, link), 0);
 	tmppath(path, sizeof(path), "dirlink/c.toml");
-	cfg = config_load(path, &e);
-	assert_null(cfg);
 	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: owned by "
 	    "uid 65534 (mode 0755), not by root", path, dir);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(path, want);
 	/* a dangling link */
 	tmppath(link, sizeof(link), "dangling.toml");
 	assert_int_equal(symlink("/nonexistent/x.toml", link), 0);
