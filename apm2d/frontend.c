@@ -254,6 +254,9 @@ chan_update(void)
 	static short	cur;
 	short		ev = EV_READ | EV_PERSIST;
 
+	/* Whichever write emptied the queue, the acks it held are out. */
+	if (fe->nunconfirmed > 0 && !chan_pending(&fe->chan))
+		conn_confirmed();
 	if (chan_pending(&fe->chan))
 		ev |= EV_WRITE;
 	if (ev == cur)
@@ -278,8 +281,6 @@ chan_dispatch(int fd, short ev, void *arg)
 				fe_shutdown();
 			fatal("chan_flush");
 		}
-		if (fe->nunconfirmed > 0 && !chan_pending(&fe->chan))
-			conn_confirmed();
 	}
 	if (ev & EV_READ) {
 		n = chan_read(&fe->chan);
@@ -686,7 +687,7 @@ conn_close(struct conn *c)
 	free(c->pend);
 	if (c->stalled)
 		TAILQ_REMOVE(&fe->stalled, c, sentry);
-	if (c->unconfirmed)
+	if (c->unconfirmed && fe->nunconfirmed > 0)
 		fe->nunconfirmed--;
 	if (c->counted)
 		fe->ninflight--;
