@@ -398,7 +398,6 @@ fe_spawn(void)
 	sup->fe_ready = 0;
 	sup->fe_exiting = 0;
 	sup->fe_started = mono_ms();
-	sup->fe_spawns++;
 	sup->fe_why[0] = '\0';
 	sup->hb_seq = sup->hb_acked = 0;
 	chan_init(&sup->fe_chan, sp[0], PROTO_CHAN_MAX);

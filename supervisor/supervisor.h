@@ -85,7 +85,6 @@ struct supervisor {
 	struct event		 fe_exit_ev;
 	struct event		 fe_hb_ev;
 	int64_t			 fe_started;	/* monotonic ms */
-	unsigned int		 fe_spawns;
 	char			 fe_why[256];	/* why it was lost */
 	uint64_t		 hb_seq;	/* last heartbeat sent */
 	uint64_t		 hb_acked;	/* last one answered */
@@ -108,7 +107,6 @@ struct supervisor {
 	size_t			 norphans;
 	int			 fe_oldchan;	/* a lost frontend's, or -1 */
 	uint64_t		 refused;	/* connections refused */
-	uint64_t		 refused_logged;
 	time_t			 refuse_log_at;
 
 	struct event		 ev_sigterm, ev_sigint, ev_sighup,
