@@ -241,6 +241,7 @@ static int			 fefd = -1;	/* the frontend's end */
 static int			 accepting_fd = -1;	/* in client() */
 static int			 lost;		/* not reaped yet */
 static int			 hb_missed;
+static unsigned int		 nspawns;	/* frontends this input */
 static size_t			 wq;		/* bytes queued */
 static int			 in_deferred;
 static int			 hiwater;	/* highest descriptor seen */
@@ -1454,7 +1455,7 @@ spawn(void)
 	S.fe_up = 1;
 	S.fe_ready = 0;
 	S.fe_exiting = 0;
-	S.fe_spawns++;
+	nspawns++;
 	S.hb_seq = S.hb_acked = 0;
 	hb_missed = 0;
 	wq = 0;
@@ -1558,6 +1559,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nidents = 0;
 	last_serial = 0;
 	nrefused = 0;
+	nspawns = 0;
 	lost = 0;
 	hiwater = 0;
 
@@ -1567,7 +1569,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!S.fe_up) {
 			if (lost)
 				reap();
-			if (S.shutting_down || S.fe_spawns >= FUZZ_MAXSPAWNS)
+			if (S.shutting_down || nspawns >= FUZZ_MAXSPAWNS)
 				break;
 			spawn();
 		}
