@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "duration.h"
-#include "fmt.h"
+#include "utf8.h"
 
 #define NSEC_PER_SEC	1000000000ULL
 #define SEC_PER_MONTH	2630016ULL	/* 30.44 days */
@@ -97,7 +97,7 @@ next_char(struct parser *p, uint32_t *cp)
 {
 	if (p->pos >= p->len)
 		return (0);
-	p->pos += fmt_utf8_decode(p->src + p->pos, p->len - p->pos, cp);
+	p->pos += utf8_char(p->src + p->pos, p->len - p->pos, cp);
 	return (1);
 }
 
@@ -450,7 +450,7 @@ put_error(const struct parser *p, char *errbuf, size_t errlen)
 		(void)strlcpy(errbuf, "value was empty", errlen);
 		break;
 	}
-	fmt_utf8_clip(errbuf);
+	utf8_clip(errbuf);
 }
 
 int

@@ -1,6 +1,6 @@
 /*
  * fmt.c -- apm2ctl's table and detail renderers, the byte and uptime
- * formatters they use, small UTF-8 helpers, and the escaping of text
+ * formatters they use, the UTF-8 width helpers, and the escaping of text
  * for a terminal.
  *
  * The layouts are upstream's format! strings (apm2-cli commands/process.rs)
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "utf8.h"
 
 #define KIB	1024ULL
 #define MIB	(KIB * 1024)
@@ -20,51 +21,6 @@
 
 static int	 esc_unit(const char *, size_t, size_t *);
 static void	 put_padded(FILE *, const char *, size_t, int);
-
-size_t
-fmt_utf8_decode(const char *str, size_t len, uint32_t *cpp)
-{
-	const unsigned char	*s = (const unsigned char *)str;
-	uint32_t		 cp, min;
-	size_t			 n, i;
-
-	if (len == 0) {
-		*cpp = FMT_UTF8_INVALID;
-		return (0);
-	}
-	if (s[0] < 0x80) {
-		*cpp = s[0];
-		return (1);
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		goto bad;
-	if (n > len)
-		goto bad;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			goto bad;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		goto bad;
-	*cpp = cp;
-	return (n);
-bad:
-	*cpp = FMT_UTF8_INVALID;
-	return (1);
-}
 
 /* Length of the longest prefix of s[0..len) of whole characters <= max. */
 size_t
@@ -74,7 +30,7 @@ fmt_utf8_prefix(const char *s, size_t len, size_t max)
 	uint32_t	 cp;
 
 	while (off < len) {
-		n = fmt_utf8_decode(s + off, len - off, &cp);
+		n = utf8_char(s + off, len - off, &cp);
 		if (off + n > max)
 			break;
 		off += n;
@@ -89,37 +45,10 @@ fmt_utf8_count(const char *s, size_t len)
 	uint32_t	 cp;
 
 	while (off < len) {
-		off += fmt_utf8_decode(s + off, len - off, &cp);
+		off += utf8_char(s + off, len - off, &cp);
 		count++;
 	}
 	return (count);
-}
-
-/*
- * Drop a multi-byte character that snprintf/strlcpy truncation cut in
- * half at the end of buf, so error messages stay valid UTF-8.
- */
-void
-fmt_utf8_clip(char *buf)
-{
-	size_t		 len, start, want;
-	unsigned char	 lead;
-
-	len = strlen(buf);
-	/* Step back over at most 3 continuation bytes to a lead byte. */
-	start = len;
-	while (start > 0 && len - start < 3 &&
-	    ((unsigned char)buf[start - 1] & 0xc0) == 0x80)
-		start--;
-	if (start == 0)
-		return;
-	lead = (unsigned char)buf[start - 1];
-	if (lead < 0xc0)
-		return;
-	want = (lead & 0xe0) == 0xc0 ? 2 : (lead & 0xf0) == 0xe0 ? 3 :
-	    (lead & 0xf8) == 0xf0 ? 4 : 1;
-	if (want > len - (start - 1))
-		buf[start - 1] = '\0';
 }
 
 /*
@@ -137,8 +66,8 @@ esc_unit(const char *s, size_t len, size_t *np)
 		*np = 1;
 		return (-1);
 	}
-	*np = fmt_utf8_decode(s, len, &cp);
-	if (cp == FMT_UTF8_INVALID)
+	*np = utf8_char(s, len, &cp);
+	if (cp == UTF8_INVALID)
 		return (c);
 	if ((cp < 0x20 && cp != '\t') || (cp >= 0x7f && cp <= 0x9f))
 		return ((int)cp);

@@ -1,6 +1,5 @@
 /*
- * fmt.h -- text helpers for apm2ctl's output (upstream §8.3, §8.4) and
- * UTF-8 utilities shared by the parsers in common/.
+ * fmt.h -- text helpers for apm2ctl's output (upstream §8.3, §8.4).
  *
  * Everything here reproduces the upstream CLI byte for byte, except that
  * name truncation never cuts a multi-byte character (upstream panics).
@@ -18,15 +17,11 @@
 #define FMT_NAME_WIDTH		20	/* list table: name column */
 
 /*
- * UTF-8.  An "invalid" unit is one byte that does not start a well-formed
- * sequence (overlong forms, surrogates and values past U+10FFFF are
- * invalid); it counts as one character of one byte.
+ * Column widths: an ill-formed byte counts as one character (utf8_char).
+ * fmt_utf8_prefix: the longest prefix of whole characters <= max bytes.
  */
-#define FMT_UTF8_INVALID	0xffffffffU
-size_t		 fmt_utf8_decode(const char *, size_t, uint32_t *);
 size_t		 fmt_utf8_prefix(const char *, size_t, size_t);
 size_t		 fmt_utf8_count(const char *, size_t);
-void		 fmt_utf8_clip(char *);
 
 /*
  * Text for a terminal.  Every C0 control but tab, DEL, every C1 control

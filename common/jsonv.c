@@ -18,6 +18,7 @@
 
 #include "jsonv.h"
 #include "jsonw.h"
+#include "utf8.h"
 
 /* Significant digits handed to strtof; more would not change an f32. */
 #define JV_F32_DIGITS	800
@@ -65,7 +66,6 @@ static int	dcur_byte(struct dcur *);
 static int	key_eq(const unsigned char *, const unsigned char *);
 static uint64_t	key_hash(const unsigned char *);
 static int	hexval(int);
-static size_t	utf8_put(unsigned char *, uint32_t);
 static const char *skip_ws(const char *, const char *);
 static const char *skip_value(const char *, const char *);
 static size_t	dec_next(const unsigned char **, unsigned char *);
@@ -100,31 +100,6 @@ hexval(int c)
 	return (-1);
 }
 
-static size_t
-utf8_put(unsigned char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (unsigned char)cp;
-		return (1);
-	}
-	if (cp < 0x800) {
-		o[0] = (unsigned char)(0xc0 | (cp >> 6));
-		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		return (2);
-	}
-	if (cp < 0x10000) {
-		o[0] = (unsigned char)(0xe0 | (cp >> 12));
-		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		return (3);
-	}
-	o[0] = (unsigned char)(0xf0 | (cp >> 18));
-	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
-	return (4);
-}
-
 /* A string at v->p (the opening quote). */
 static int
 v_string(struct vst *v)
@@ -133,7 +108,7 @@ v_string(struct vst *v)
 	unsigned char		 c;
 	uint32_t		 cp, lo;
 	size_t			 l;
-	int			 i, h, ok;
+	int			 i, h;
 
 	v->p++;
 	for (;;) {
@@ -152,8 +127,8 @@ v_string(struct vst *v)
 			return (v_fail(v, v->p,
 			    "control character in string"));
 		if (c >= 0x80) {
-			l = jw_utf8_scan(v->p, (size_t)(v->end - v->p), &ok);
-			if (!ok)
+			l = utf8_decode(v->p, (size_t)(v->end - v->p), &cp);
+			if (cp == UTF8_INVALID)
 				return (v_fail(v, v->p, "invalid UTF-8"));
 			v->p += l;
 			continue;
@@ -794,7 +769,7 @@ dec_next(const unsigned char **pp, unsigned char *out)
 			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 		}
 		*pp = p;
-		return (utf8_put(out, cp));
+		return (utf8_encode(cp, out));
 	default:
 		out[0] = p[1];		/* \" \\ \/ */
 		break;

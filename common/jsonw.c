@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "jsonw.h"
+#include "utf8.h"
 
 #define JW_MINCAP	256
 
@@ -209,8 +210,8 @@ jw_str(struct jw *w, const char *s, size_t n)
 	const unsigned char	*p = (const unsigned char *)s;
 	const unsigned char	*end = p + n, *run;
 	unsigned char		 c;
+	uint32_t		 cp;
 	size_t			 l;
-	int			 ok;
 	char			 esc[6];
 
 	/* Usually nothing needs escaping: one reservation covers it all. */
@@ -225,8 +226,8 @@ jw_str(struct jw *w, const char *s, size_t n)
 			continue;
 		}
 		if (c >= 0x80) {
-			l = jw_utf8_scan(p, (size_t)(end - p), &ok);
-			if (ok) {
+			l = utf8_decode(p, (size_t)(end - p), &cp);
+			if (cp != UTF8_INVALID) {
 				p += l;
 				continue;
 			}
@@ -614,43 +615,6 @@ f32_digits(float f, char *dig, int *kp)
 	for (i = 0; i < n; i++)
 		dig[i] += '0';
 	return (n);
-}
-
-size_t
-jw_utf8_scan(const unsigned char *p, size_t avail, int *ok)
-{
-	unsigned char	 c = p[0], lo = 0x80, hi = 0xbf;
-	size_t		 need, i;
-
-	*ok = 0;
-	if (c < 0x80) {
-		*ok = 1;
-		return (1);
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 1;
-	else if (c >= 0xe0 && c <= 0xef) {
-		need = 2;
-		if (c == 0xe0)
-			lo = 0xa0;		/* overlong */
-		else if (c == 0xed)
-			hi = 0x9f;		/* surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 3;
-		if (c == 0xf0)
-			lo = 0x90;		/* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f;		/* above U+10FFFF */
-	} else
-		return (1);
-	for (i = 1; i <= need; i++) {
-		if (i >= avail || p[i] < lo || p[i] > hi)
-			return (i);
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	*ok = 1;
-	return (need + 1);
 }
 
 size_t

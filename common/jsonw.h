@@ -52,14 +52,6 @@ void	 jw_strz(struct jw *, const char *);	/* NULL: null */
 size_t	 jw_fmt_f32(float, char *);
 
 /*
- * UTF-8 at p (avail > 0 bytes): sets *ok and returns the sequence length
- * when p starts a well-formed scalar value (no overlongs, surrogates or
- * values above U+10FFFF); otherwise clears *ok and returns the length of
- * the maximal ill-formed subpart (1..3), the unit U+FFFD replaces.
- */
-size_t	 jw_utf8_scan(const unsigned char *, size_t, int *);
-
-/*
  * The two hottest appends are inline so constant-length copies compile
  * to plain moves; they only call out when the buffer must grow.
  */

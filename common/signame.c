@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fmt.h"
+#include "utf8.h"
 #include "signame.h"
 
 static const struct {
@@ -66,7 +66,7 @@ put_error(const char *name, char *errbuf, size_t errlen)
 		return;
 	off = strlcpy(errbuf, "invalid signal name: ", errlen);
 	if (off >= errlen) {
-		fmt_utf8_clip(errbuf);
+		utf8_clip(errbuf);
 		return;
 	}
 	for (i = 0; name[i] != '\0'; i++) {
@@ -86,7 +86,7 @@ put_error(const char *name, char *errbuf, size_t errlen)
 		}
 	}
 	errbuf[off] = '\0';
-	fmt_utf8_clip(errbuf);
+	utf8_clip(errbuf);
 }
 
 int

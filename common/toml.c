@@ -24,6 +24,7 @@
 #include <sys/tree.h>
 
 #include "toml.h"
+#include "utf8.h"
 
 /* struct toml_table flags */
 #define TF_EXPLICIT	0x01	/* defined by [header] or [[header]] */
@@ -92,7 +93,6 @@ static void	 vfail(struct parser *, struct toml_pos, const char *,
 static struct toml_pos pos_at(struct parser *, size_t);
 static void	 describe(struct parser *, char *, size_t);
 static const char *keyname(const char *, size_t, char *, size_t);
-static int	 utf8_check(const unsigned char *, size_t, size_t *);
 static void	*xcalloc(struct parser *, size_t, size_t);
 static void	*xrealloc(struct parser *, void *, size_t, size_t, size_t);
 static int	 sb_add(struct parser *, struct sbuf *, const void *, size_t);
@@ -297,59 +297,6 @@ keyname(const char *k, size_t len, char *buf, size_t size)
 	return (buf);
 }
 
-/*
- * Strict UTF-8: no overlong forms, no surrogates, nothing above
- * U+10FFFF.  Returns 0, or -1 with the offset of the bad sequence.
- */
-static int
-utf8_check(const unsigned char *s, size_t len, size_t *bad)
-{
-	size_t		i = 0, n, k;
-	unsigned char	c, lo, hi;
-
-	while (i < len) {
-		c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		lo = 0x80;
-		hi = 0xbf;
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else {
-			*bad = i;
-			return (-1);
-		}
-		if (len - i <= n) {
-			*bad = i;
-			return (-1);
-		}
-		for (k = 1; k <= n; k++) {
-			if (s[i + k] < lo || s[i + k] > hi) {
-				*bad = i;
-				return (-1);
-			}
-			lo = 0x80;
-			hi = 0xbf;
-		}
-		i += n + 1;
-	}
-	return (0);
-}
-
 static void *
 xcalloc(struct parser *p, size_t nmemb, size_t size)
 {
@@ -426,29 +373,9 @@ sb_addc(struct parser *p, struct sbuf *sb, int c)
 static int
 sb_addcp(struct parser *p, struct sbuf *sb, uint32_t cp)
 {
-	unsigned char	u[4];
-	size_t		n;
+	unsigned char	u[UTF8_MAX];
 
-	if (cp < 0x80) {
-		u[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (unsigned char)(0xc0 | (cp >> 6));
-		u[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (unsigned char)(0xe0 | (cp >> 12));
-		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (unsigned char)(0xf0 | (cp >> 18));
-		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return (sb_add(p, sb, u, n));
+	return (sb_add(p, sb, u, utf8_encode(cp, u)));
 }
 
 /* Free a temporary buffer and give its bytes back to the budget. */
@@ -1906,7 +1833,7 @@ toml_parse(const char *buf, size_t len, struct toml_error *err)
 		p.off = 3;
 		p.linestart = p.coloff = 3;
 	}
-	if (len > 0 && utf8_check(p.buf, len, &bad) == -1) {
+	if (len > 0 && utf8_valid(p.buf, len, &bad) == -1) {
 		/* Not on the current line yet: pos_at rescans. */
 		p.linestart = p.coloff = len;
 		(void)fail(&p, bad, "invalid UTF-8");

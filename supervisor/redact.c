@@ -22,7 +22,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "fmt.h"
+#include "utf8.h"
 #include "redact.h"
 
 /* Character classes (cls[]). */
@@ -616,7 +616,7 @@ m_secret(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
 			if (s[j] < 0x80)
 				w = 1;
 			else
-				w = fmt_utf8_decode((const char *)s + j, n - j,
+				w = utf8_char((const char *)s + j, n - j,
 				    &cp);
 			j += w;
 		}
