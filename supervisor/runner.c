@@ -41,14 +41,15 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sysutil.h"
 #include "signame.h"
 #include "child.h"
 #include "logcap.h"
 #include "restart.h"
 #include "runner.h"
 
-#define NSEC			1000000000ULL
-#define METRICS_MIN_NS		NSEC	/* cpu/memory sampled at most 1/s */
+#define METRICS_MIN_NS		MONO_NSEC	/* cpu/memory sampled at most 1/s */
+#define GROUPS_MAX		65536	/* a run-as user's groups */
 #define KIDS_MAX		4096	/* children listed for the fast check */
 #define SHUTDOWN_MSG		"Daemon shutting down"
 #ifdef __OpenBSD__
@@ -177,8 +178,6 @@ static struct event	 tk_ev;
 
 static void	pid_add(struct pidnode *, pid_t);
 static struct pidnode *pid_find(pid_t);
-static uint64_t	now_ns(void);
-static void	ns_to_tv(uint64_t, struct timeval *);
 static int	st_running(enum apm2_state_kind);
 static int	st_exited(enum apm2_state_kind);
 static int	inst_alive(const struct instance *);
@@ -187,7 +186,13 @@ static struct proc *proc_find(const char *);
 static int	proc_any_running(const struct proc *);
 static void	proc_setup(struct proc *, const struct proc_config *);
 static int	proc_prepare(struct proc *);
-static void	proc_env_free(struct proc *);
+static void	env_free(char **, size_t);
+static int	env_inherit(char ***, size_t *, int);
+static int	env_login(const struct proc_config *, uid_t, char ***,
+		    size_t *);
+static int	proc_env(const struct proc_config *, uid_t, char ***,
+		    size_t *);
+static int	proc_groups(const struct proc_config *, gid_t **, int *);
 static int	env_set(char ***, size_t *, const char *, size_t,
 		    const char *);
 static int	env_reserved(const char *, size_t);
@@ -253,27 +258,6 @@ pid_find(pid_t pid)
 }
 
 /* ---- small helpers ---- */
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec);
-}
-
-static void
-ns_to_tv(uint64_t ns, struct timeval *tv)
-{
-	uint64_t	sec = ns / NSEC;
-
-	/* Far beyond any uptime: a year is as good as forever. */
-	if (sec > 365ULL * 86400)
-		sec = 365ULL * 86400;
-	tv->tv_sec = (time_t)sec;
-	tv->tv_usec = (suseconds_t)((ns % NSEC) / 1000);
-}
 
 /* Upstream's is_running: Starting, Running and Unhealthy. */
 static int
@@ -466,16 +450,98 @@ env_set(char ***list, size_t *n, const char *k, size_t klen, const char *v)
 }
 
 static void
-proc_env_free(struct proc *p)
+env_free(char **env, size_t n)
 {
 	size_t	i;
 
-	for (i = 0; i < p->nenvbase; i++)
-		free(p->envbase[i]);
-	free(p->envbase);
-	p->envbase = NULL;
-	p->nenvbase = 0;
-	p->path = NULL;
+	for (i = 0; i < n; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* Copy our environment: all of it, or only locale and time zone. */
+static int
+env_inherit(char ***env, size_t *n, int all)
+{
+	char	*eq;
+	size_t	 i;
+
+	for (i = 0; environ[i] != NULL; i++) {
+		if (!all && strncmp(environ[i], "LANG=", 5) != 0 &&
+		    strncmp(environ[i], "LC_", 3) != 0 &&
+		    strncmp(environ[i], "TZ=", 3) != 0)
+			continue;
+		if ((eq = strchr(environ[i], '=')) == NULL)
+			continue;
+		if (env_set(env, n, environ[i], (size_t)(eq - environ[i]),
+		    eq + 1) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* What a login would set, from the run-as user's entry. */
+static int
+env_login(const struct proc_config *pc, uid_t uid, char ***env, size_t *n)
+{
+	struct passwd	*pw;
+	char		 uidbuf[32];
+	const char	*home, *shell, *uname;
+	int		 rv = 0;
+
+	pw = pc->user != NULL ? pw_byname(pc->user) : pw_byuid(uid);
+	snprintf(uidbuf, sizeof(uidbuf), "%lu", (unsigned long)uid);
+	home = pw != NULL ? pw->pw_dir : "/";
+	shell = pw != NULL && pw->pw_shell[0] != '\0' ? pw->pw_shell :
+	    "/bin/sh";
+	uname = pw != NULL ? pw->pw_name : pc->user != NULL ? pc->user :
+	    uidbuf;
+	if (env_set(env, n, "PATH", 4, uid == 0 ? PATH_ROOT : PATH_USER) ==
+	    -1 ||
+	    env_set(env, n, "HOME", 4, home) == -1 ||
+	    env_set(env, n, "USER", 4, uname) == -1 ||
+	    env_set(env, n, "LOGNAME", 7, uname) == -1 ||
+	    env_set(env, n, "SHELL", 5, shell) == -1)
+		rv = -1;
+	free(pw);
+	return (rv);
+}
+
+/* The base environment, then the process's env table over it. */
+static int
+proc_env(const struct proc_config *pc, uid_t uid, char ***env, size_t *n)
+{
+	size_t	i;
+
+	if (pc->inherit_env) {
+		if (env_inherit(env, n, 1) == -1)
+			return (-1);
+	} else if (env_login(pc, uid, env, n) == -1 ||
+	    env_inherit(env, n, 0) == -1)
+		return (-1);
+	for (i = 0; i < pc->nenv; i++)
+		if (env_set(env, n, pc->env[i].key, strlen(pc->env[i].key),
+		    pc->env[i].value) == -1)
+			return (-1);
+	return (0);
+}
+
+/* Root switches to the run-as user's groups, or to the one group. */
+static int
+proc_groups(const struct proc_config *pc, gid_t **groups, int *n)
+{
+	if (geteuid() != 0)
+		return (0);
+	if (pc->user != NULL)
+		return (grouplist_get(pc->user, pc->gid, GROUPS_MAX, groups,
+		    n) == 0 ? 0 : -1);
+	if (pc->group == NULL)
+		return (0);
+	if ((*groups = malloc(sizeof(**groups))) == NULL)
+		return (-1);
+	(*groups)[0] = pc->gid;
+	*n = 1;
+	return (0);
 }
 
 /*
@@ -487,86 +553,26 @@ static int
 proc_prepare(struct proc *p)
 {
 	const struct proc_config *pc = p->pc;
-	struct passwd	*pw;
-	char		**env = NULL, uidbuf[32], *eq;
-	const char	*home, *shell, *uname;
-	gid_t		*groups = NULL, *ng;
+	char		**env = NULL;
+	gid_t		*groups = NULL;
 	size_t		 nenv = 0, i;
 	uid_t		 uid;
-	int		 ngroups = 0, want;
+	int		 ngroups = 0;
 
 	uid = pc->user != NULL ? pc->uid : geteuid();
-	pw = pc->user != NULL ? getpwnam(pc->user) : getpwuid(uid);
-	snprintf(uidbuf, sizeof(uidbuf), "%lu", (unsigned long)uid);
-	home = pw != NULL ? pw->pw_dir : "/";
-	shell = pw != NULL && pw->pw_shell[0] != '\0' ? pw->pw_shell :
-	    "/bin/sh";
-	uname = pw != NULL ? pw->pw_name : pc->user != NULL ? pc->user :
-	    uidbuf;
-
-	if (geteuid() == 0 && (pc->user != NULL || pc->group != NULL)) {
-		/* The run-as user's groups only (or the one group). */
-		want = 16;
-		for (;;) {
-			if ((ng = reallocarray(groups, want,
-			    sizeof(*groups))) == NULL)
-				goto fail;
-			groups = ng;
-			ngroups = want;
-			if (pc->user == NULL) {
-				groups[0] = pc->gid;
-				ngroups = 1;
-				break;
-			}
-			if (getgrouplist(pc->user, pc->gid, groups,
-			    &ngroups) != -1)
-				break;
-			if (ngroups <= want)
-				want *= 2;
-			else
-				want = ngroups;
-			if (want > 65536)
-				goto fail;
-		}
+	if (proc_groups(pc, &groups, &ngroups) == -1 ||
+	    proc_env(pc, uid, &env, &nenv) == -1) {
+		log_warnx("%s: cannot prepare credentials and environment",
+		    pc->name);
+		env_free(env, nenv);
+		free(groups);
+		return (-1);
 	}
-
-	if (pc->inherit_env) {
-		for (i = 0; environ[i] != NULL; i++) {
-			if ((eq = strchr(environ[i], '=')) == NULL)
-				continue;
-			if (env_set(&env, &nenv, environ[i],
-			    (size_t)(eq - environ[i]), eq + 1) == -1)
-				goto fail;
-		}
-	} else {
-		if (env_set(&env, &nenv, "PATH", 4,
-		    uid == 0 ? PATH_ROOT : PATH_USER) == -1 ||
-		    env_set(&env, &nenv, "HOME", 4, home) == -1 ||
-		    env_set(&env, &nenv, "USER", 4, uname) == -1 ||
-		    env_set(&env, &nenv, "LOGNAME", 7, uname) == -1 ||
-		    env_set(&env, &nenv, "SHELL", 5, shell) == -1)
-			goto fail;
-		for (i = 0; environ[i] != NULL; i++) {
-			if (strncmp(environ[i], "LANG=", 5) != 0 &&
-			    strncmp(environ[i], "LC_", 3) != 0 &&
-			    strncmp(environ[i], "TZ=", 3) != 0)
-				continue;
-			if ((eq = strchr(environ[i], '=')) == NULL)
-				continue;
-			if (env_set(&env, &nenv, environ[i],
-			    (size_t)(eq - environ[i]), eq + 1) == -1)
-				goto fail;
-		}
-	}
-	for (i = 0; i < pc->nenv; i++)
-		if (env_set(&env, &nenv, pc->env[i].key,
-		    strlen(pc->env[i].key), pc->env[i].value) == -1)
-			goto fail;
-
-	proc_env_free(p);
+	env_free(p->envbase, p->nenvbase);
 	free(p->groups);
 	p->envbase = env;
 	p->nenvbase = nenv;
+	p->path = NULL;
 	for (i = 0; i < nenv; i++)
 		if (strncmp(env[i], "PATH=", 5) == 0)
 			p->path = env[i] + 5;
@@ -576,14 +582,6 @@ proc_prepare(struct proc *p)
 	p->uid = uid;
 	p->gid = pc->gid;
 	return (0);
-fail:
-	log_warnx("%s: cannot prepare credentials and environment",
-	    pc->name);
-	for (i = 0; i < nenv; i++)
-		free(env[i]);
-	free(env);
-	free(groups);
-	return (-1);
 }
 
 void
@@ -737,7 +735,7 @@ inst_spawn(struct instance *in, int automatic)
 	}
 	in->pid = pid;
 	pid_add(&in->node, pid);
-	in->start_ns = now_ns();
+	in->start_ns = mono_ns();
 	in->sampled = 0;
 	in->exec_pending = 1;
 	in->statusfd = sfd;
@@ -810,7 +808,7 @@ static void
 inst_reaped(struct instance *in, int status)
 {
 	const struct proc_config *pc = in->p->pc;
-	uint64_t	 now = now_ns(), uptime = now - in->start_ns;
+	uint64_t	 now = mono_ns(), uptime = now - in->start_ns;
 	pid_t		 leader = in->pid;
 	int		 has_code, code, k, r, exec_note = 0;
 	int		 stopped = 0;
@@ -890,10 +888,10 @@ inst_policy(struct instance *in, int has_code, int code, uint64_t uptime)
 	struct duration	d;
 
 	switch (restart_on_exit(rc, &in->rs, has_code, code, uptime,
-	    now_ns(), &delay)) {
+	    mono_ns(), &delay)) {
 	case RESTART_YES:
-		d.sec = delay / NSEC;
-		d.nsec = (uint32_t)(delay % NSEC);
+		d.sec = delay / MONO_NSEC;
+		d.nsec = (uint32_t)(delay % MONO_NSEC);
 		duration_format(&d, buf, sizeof(buf));
 		log_info("%s: restarting in %s (attempt %u)", in->display,
 		    buf, in->rs.attempt);
@@ -961,7 +959,7 @@ stop_arm(struct instance *in)
 
 	t = duration_to_ns(&in->p->pc->shutdown.timeout);
 	if (shutting) {
-		now = now_ns();
+		now = mono_ns();
 		if (deadline_ns <= now)
 			t = 0;
 		else if (deadline_ns - now < t)
@@ -1291,7 +1289,7 @@ runner_shutdown(const struct duration *d)
 	if (shutting)
 		return;
 	shutting = 1;
-	deadline_ns = now_ns() + duration_to_ns(d);
+	deadline_ns = mono_ns() + duration_to_ns(d);
 	for (i = 0; i < nprocs; i++) {
 		p = &procs[i];
 		/* The operation under way finishes; the queued ones fail. */
@@ -1780,7 +1778,7 @@ fill_instance(struct instance *in, struct s_instance *si, uint64_t now)
 		si->flags |= P_HAS_CPU | P_HAS_MEM;
 	}
 	if (st_running(in->state.kind)) {
-		si->uptime_secs = (now - in->start_ns) / NSEC;
+		si->uptime_secs = (now - in->start_ns) / MONO_NSEC;
 		si->flags |= P_HAS_UPTIME;
 	}
 }
@@ -1819,7 +1817,7 @@ void
 runner_req_list(struct conn_ref ref)
 {
 	struct s_summary	s;
-	uint64_t		now = now_ns();
+	uint64_t		now = mono_ns();
 	size_t			i;
 
 	for (i = 0; i < nprocs; i++) {
@@ -1837,7 +1835,7 @@ runner_req_get(struct conn_ref ref, const char *name)
 	struct s_instance	 si;
 	struct proc		*p;
 	const struct proc_config *pc;
-	uint64_t		 now = now_ns();
+	uint64_t		 now = mono_ns();
 	size_t			 i;
 	uint32_t		 k;
 

@@ -48,26 +48,10 @@ static __attribute__((__noreturn__)) void
 		startup_fail(const char *, ...)
 		__attribute__((__format__(printf, 1, 2)));
 
-int64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 uint64_t
 sup_uptime_secs(void)
 {
-	struct timespec	now;
-	int64_t		d;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	d = (int64_t)now.tv_sec - (int64_t)sup->start_mono.tv_sec;
-	if (now.tv_nsec < sup->start_mono.tv_nsec)
-		d--;
-	return (d < 0 ? 0 : (uint64_t)d);	/* never negative */
+	return (mono_secs_since(&sup->start_mono));
 }
 
 /* Start-up failed after daemonizing: tell the launcher, clean up, exit. */
@@ -418,8 +402,7 @@ fe_spawn(void)
 	idle = duration_to_ms(&sup->conf->daemon.idle_timeout);
 	h.idle_timeout_ms = idle > UINT32_MAX ? UINT32_MAX : (uint32_t)idle;
 	frontend_send(S_HELLO, 0, &h, sizeof(h));
-	tv.tv_sec = FRONTEND_HB_INTERVAL_MS / 1000;
-	tv.tv_usec = (FRONTEND_HB_INTERVAL_MS % 1000) * 1000;
+	ms_to_tv(FRONTEND_HB_INTERVAL_MS, &tv);
 	evtimer_add(&sup->fe_hb_ev, &tv);
 	log_debug("frontend started, pid %ld", (long)pid);
 }
@@ -440,8 +423,7 @@ fe_respawn(int fd, short ev, void *arg)
 		sup->fe_pid = 0;
 		log_warnx("cannot start a frontend; trying again in %d ms",
 		    FRONTEND_RESPAWN_MS);
-		tv.tv_sec = FRONTEND_RESPAWN_MS / 1000;
-		tv.tv_usec = (FRONTEND_RESPAWN_MS % 1000) * 1000;
+		ms_to_tv(FRONTEND_RESPAWN_MS, &tv);
 		evtimer_add(&sup->fe_respawn_ev, &tv);
 	}
 }
@@ -478,8 +460,7 @@ fe_heartbeat(int fd, short ev, void *arg)
 		if (!sup->fe_up)
 			return;
 	}
-	tv.tv_sec = FRONTEND_HB_INTERVAL_MS / 1000;
-	tv.tv_usec = (FRONTEND_HB_INTERVAL_MS % 1000) * 1000;
+	ms_to_tv(FRONTEND_HB_INTERVAL_MS, &tv);
 	evtimer_add(&sup->fe_hb_ev, &tv);
 }
 
@@ -673,7 +654,6 @@ fe_reaped(int status)
 	if (wait > FRONTEND_RESPAWN_MS)
 		wait = FRONTEND_RESPAWN_MS;
 	log_warnx("respawning the frontend in %lld ms", (long long)wait);
-	tv.tv_sec = wait / 1000;
-	tv.tv_usec = (wait % 1000) * 1000;
+	ms_to_tv(wait, &tv);
 	evtimer_add(&sup->fe_respawn_ev, &tv);
 }
