@@ -15,12 +15,9 @@
  * really done: a stop when every instance has exited, a start when every
  * exec has succeeded or failed.
  *
- * An instance owns a whole process tree: its process group (each child
- * starts a new session), descendants that left the group, and orphans
- * that the supervisor adopted as child subreaper and that still carry
- * the instance's marks (its group or session, or its APM2_* environment).
- * A stop signals the whole tree; when the instance's main process exits,
- * whatever is left of its tree is killed.
+ * An instance owns a whole process tree (proctree.c): a stop signals the
+ * whole tree; when the instance's main process exits, whatever is left of
+ * its tree is killed.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -50,7 +47,6 @@
 
 #define METRICS_MIN_NS		MONO_NSEC	/* cpu/memory sampled at most 1/s */
 #define GROUPS_MAX		65536	/* a run-as user's groups */
-#define KIDS_MAX		4096	/* children listed for the fast check */
 #define SHUTDOWN_MSG		"Daemon shutting down"
 #ifdef __OpenBSD__
 #define PATH_USER	"/usr/bin:/bin:/usr/sbin:/sbin:/usr/X11R6/bin:" \
@@ -151,14 +147,6 @@ struct proc {
 	int			 in_op;
 };
 
-/* A tree to signal once the event loop comes round (one /proc scan). */
-struct treekill {
-	struct instance		*inst;
-	pid_t			 leader;	/* the group, old or current */
-	pid_t			 root;		/* live main process, or 0 */
-	int			 sig;
-};
-
 LIST_HEAD(pidbucket, pidnode);
 
 static struct config	*rconf;
@@ -171,10 +159,6 @@ static uint64_t		 deadline_ns;
 static struct event	 deadline_ev;
 static int		 devnull = -1;
 static struct rlimit	 orig_nofile;
-static pid_t		 self;
-static struct treekill	*tks;
-static size_t		 ntks, tkcap;
-static struct event	 tk_ev;
 
 static void	pid_add(struct pidnode *, pid_t);
 static struct pidnode *pid_find(pid_t);
@@ -217,13 +201,7 @@ static int	pre_spawn(struct instance *, const char *);
 static void	pre_kill(struct instance *);
 static void	pre_reaped(struct instance *, int);
 static void	tree_signal(struct instance *, int);
-static void	tree_defer(struct instance *, pid_t, pid_t, int);
-static void	tree_run(int, short, void *);
-static int	known_pid(pid_t);
-static int	pstat_cmp(const void *, const void *);
-static ssize_t	ptable_find(const struct ptable *, pid_t);
-static void	mark_descendants(const struct ptable *, uint8_t *);
-static void	kill_marked(const struct ptable *, uint8_t *, int);
+static int	pid_known(pid_t);
 static void	deadline_cb(int, short, void *);
 static void	op_submit(struct proc *, enum op_kind, struct conn_ref);
 static void	op_kick(struct proc *);
@@ -332,7 +310,6 @@ runner_init(struct config *conf)
 	int		fd;
 
 	rconf = conf;
-	self = getpid();
 	/* Keep 0-2 taken so that no pipe of ours lands there. */
 	for (fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) == -1 &&
@@ -349,7 +326,7 @@ runner_init(struct config *conf)
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			log_warn("setrlimit RLIMIT_NOFILE");
 	}
-	evtimer_set(&tk_ev, tree_run, NULL);
+	proctree_init(pid_known);
 	evtimer_set(&deadline_ev, deadline_cb, NULL);
 
 	nprocs = conf->nprocs;
@@ -818,8 +795,8 @@ inst_reaped(struct instance *in, int status)
 	code = has_code ? WEXITSTATUS(status) : 0;
 	in->pid = 0;
 	/* Whatever is left of its tree goes with it. */
-	tree_defer(in, leader, 0, SIGKILL);
-	if (kill(-leader, SIGKILL) == 0)
+	if (proctree_signal(leader, 0, SIGKILL, in->p->env_name,
+	    in->env_inst) == 0)
 		log_debug("%s: killed what was left of group %ld",
 		    in->display, (long)leader);
 	/* All it wrote is in the pipes now: read it before moving on. */
@@ -1101,164 +1078,14 @@ tree_signal(struct instance *in, int sig)
 {
 	if (in->pid <= 1)
 		return;
-	kill(-in->pid, sig);
-	tree_defer(in, in->pid, in->pid, sig);
-}
-
-static void
-tree_defer(struct instance *in, pid_t leader, pid_t root, int sig)
-{
-	struct timeval	 tv = { 0, 0 };
-	struct treekill	*n;
-	size_t		 ncap;
-
-	if (ntks == tkcap) {
-		ncap = tkcap == 0 ? 16 : tkcap * 2;
-		if ((n = reallocarray(tks, ncap, sizeof(*n))) == NULL) {
-			log_warn("tree kill");
-			return;
-		}
-		tks = n;
-		tkcap = ncap;
-	}
-	tks[ntks].inst = in;
-	tks[ntks].leader = leader;
-	tks[ntks].root = root;
-	tks[ntks].sig = sig;
-	ntks++;
-	if (!evtimer_pending(&tk_ev, NULL))
-		evtimer_add(&tk_ev, &tv);
+	proctree_signal(in->pid, in->pid, sig, in->p->env_name,
+	    in->env_inst);
 }
 
 static int
-known_pid(pid_t pid)
+pid_known(pid_t pid)
 {
-	return (pid_find(pid) != NULL ||
-	    (sup != NULL && pid == sup->fe_pid));
-}
-
-static int
-pstat_cmp(const void *a, const void *b)
-{
-	pid_t	x = ((const struct pstat *)a)->pid;
-	pid_t	y = ((const struct pstat *)b)->pid;
-
-	return (x < y ? -1 : x > y);
-}
-
-static ssize_t
-ptable_find(const struct ptable *t, pid_t pid)
-{
-	size_t	lo = 0, hi = t->n, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (t->p[mid].pid == pid)
-			return ((ssize_t)mid);
-		if (t->p[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (-1);
-}
-
-static void
-mark_descendants(const struct ptable *t, uint8_t *mark)
-{
-	ssize_t	j;
-	size_t	i;
-	int	changed;
-
-	do {
-		changed = 0;
-		for (i = 0; i < t->n; i++) {
-			if (mark[i])
-				continue;
-			j = ptable_find(t, t->p[i].ppid);
-			if (j >= 0 && mark[j]) {
-				mark[i] = 1;
-				changed = 1;
-			}
-		}
-	} while (changed);
-}
-
-static void
-kill_marked(const struct ptable *t, uint8_t *mark, int sig)
-{
-	size_t	i;
-
-	for (i = 0; i < t->n; i++) {
-		if (!mark[i])
-			continue;
-		mark[i] = 0;
-		if (t->p[i].pid <= 1 || t->p[i].pid == self ||
-		    t->p[i].zombie ||
-		    (sup != NULL && t->p[i].pid == sup->fe_pid))
-			continue;
-		kill(t->p[i].pid, sig);
-	}
-}
-
-/*
- * The deferred part of tree signals, batched: descendants of a live main
- * process, and adopted orphans with the instance's marks plus theirs.
- */
-static void
-tree_run(int fd, short ev, void *arg)
-{
-	static pid_t	 kids[KIDS_MAX];
-	struct ptable	 t;
-	struct treekill	*e;
-	struct instance	*in;
-	const struct pstat *ps;
-	uint8_t		*mark;
-	size_t		 i, k;
-	int		 n, need = 0;
-
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	if (ntks == 0)
-		return;
-	for (k = 0; k < ntks; k++)
-		if (tks[k].root != 0)
-			need = 1;
-	if (!need) {
-		/* Without a live root only adopted orphans matter. */
-		n = procstat_children(self, kids, KIDS_MAX);
-		need = n < 0 || n > KIDS_MAX;
-		for (i = 0; !need && i < (size_t)n; i++)
-			if (!known_pid(kids[i]))
-				need = 1;
-	}
-	if (need && ptable_load(&t) == 0) {
-		qsort(t.p, t.n, sizeof(*t.p), pstat_cmp);
-		if ((mark = calloc(t.n + 1, 1)) != NULL) {
-			for (k = 0; k < ntks; k++) {
-				e = &tks[k];
-				in = e->inst;
-				for (i = 0; i < t.n; i++) {
-					ps = &t.p[i];
-					if (e->root != 0 && ps->pid == e->root)
-						mark[i] = 1;
-					else if (ps->ppid == self &&
-					    !known_pid(ps->pid) &&
-					    (ps->pgid == e->leader ||
-					    ps->sid == e->leader ||
-					    procstat_env_has(ps->pid,
-					    in->p->env_name, in->env_inst)))
-						mark[i] = 1;
-				}
-				mark_descendants(&t, mark);
-				kill_marked(&t, mark, e->sig);
-			}
-			free(mark);
-		}
-		ptable_free(&t);
-	}
-	ntks = 0;
+	return (pid_find(pid) != NULL);
 }
 
 /* ---- daemon shutdown ---- */
@@ -1325,9 +1152,7 @@ deadline_cb(int fd, short ev, void *arg)
 void
 runner_kill_all(void)
 {
-	struct ptable	 t;
 	struct instance	*in;
-	uint8_t		*mark;
 	size_t		 i;
 	uint32_t	 k;
 
@@ -1345,23 +1170,7 @@ runner_kill_all(void)
 			kill(-in->pid, SIGKILL);
 		}
 	}
-	/* Everything below us but the frontend: ours and adopted. */
-	if (ptable_load(&t) == -1) {
-		log_warn("kill all: process table");
-		return;
-	}
-	qsort(t.p, t.n, sizeof(*t.p), pstat_cmp);
-	if ((mark = calloc(t.n + 1, 1)) != NULL) {
-		for (i = 0; i < t.n; i++)
-			if (t.p[i].ppid == self && (sup == NULL ||
-			    t.p[i].pid != sup->fe_pid))
-				mark[i] = 1;
-		mark_descendants(&t, mark);
-		kill_marked(&t, mark, SIGKILL);
-		free(mark);
-	}
-	ptable_free(&t);
-	ntks = 0;
+	proctree_kill_all();
 }
 
 void
