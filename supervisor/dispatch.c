@@ -886,16 +886,16 @@ dispatch_request(struct sup_conn *c, const struct f_request *req)
 		runner_req_get(ref, name ? name : "");
 		break;
 	case REQ_START_PROCESS:
-		runner_req_start(ref, name ? name : "");
+		runner_req_op(ref, name ? name : "", RUNNER_START);
 		break;
 	case REQ_STOP_PROCESS:
-		runner_req_stop(ref, name ? name : "");
+		runner_req_op(ref, name ? name : "", RUNNER_STOP);
 		break;
 	case REQ_RESTART_PROCESS:
-		runner_req_restart(ref, name ? name : "");
+		runner_req_op(ref, name ? name : "", RUNNER_RESTART);
 		break;
 	case REQ_RELOAD_PROCESS:
-		runner_req_reload(ref, name ? name : "");
+		runner_req_op(ref, name ? name : "", RUNNER_RELOAD);
 		break;
 	case REQ_TAIL_LOGS:
 		runner_req_tail(ref, name, req->lines,

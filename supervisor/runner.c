@@ -45,7 +45,7 @@
 #include "restart.h"
 #include "runner.h"
 
-#define METRICS_MIN_NS		MONO_NSEC	/* cpu/memory sampled at most 1/s */
+#define METRICS_MIN_NS		MONO_NSEC	/* cpu/memory: at most 1/s */
 #define GROUPS_MAX		65536	/* a run-as user's groups */
 #define SHUTDOWN_MSG		"Daemon shutting down"
 #ifdef __OpenBSD__
@@ -67,8 +67,17 @@ enum stop_phase {
 	STOP_KILLED		/* SIGKILL sent: Terminated when reaped */
 };
 
-enum op_kind { OP_START, OP_STOP, OP_RESTART, OP_RELOAD };
-enum op_wait { W_NONE, W_EXEC, W_STOP };
+/*
+ * Where a process operation is (struct op).  It waits only in
+ * PH_STOPPING, for instances to exit, and in PH_STARTING, for their
+ * execs to succeed or fail; the instances report with op_note().
+ */
+enum op_phase {
+	PH_BEGIN,		/* queued; checked when it reaches the head */
+	PH_STOPPING,
+	PH_STARTING,
+	PH_NEXT			/* reload: on to the next instance */
+};
 
 struct instance;
 struct proc;
@@ -116,11 +125,10 @@ struct instance {
 
 struct op {
 	TAILQ_ENTRY(op)		 entry;
-	enum op_kind		 kind;
+	enum runner_op		 kind;
 	struct conn_ref		 ref;
-	int			 phase;
-	enum op_wait		 wait;
-	uint32_t		 waiting;
+	enum op_phase		 phase;
+	uint32_t		 waiting;	/* instances it waits for */
 	uint32_t		 cur;		/* reload: instance rolled */
 	uint32_t		 ok;		/* started or stopped */
 	uint32_t		 fail;
@@ -154,7 +162,6 @@ static struct proc	*procs;
 static size_t		 nprocs;
 static struct pidbucket	*pids;		/* hash of our children */
 static size_t		 npidb;		/* a power of two */
-static int		 shutting;
 static uint64_t		 deadline_ns;
 static struct event	 deadline_ev;
 static int		 devnull = -1;
@@ -203,19 +210,25 @@ static void	pre_reaped(struct instance *, int);
 static void	tree_signal(struct instance *, int);
 static int	pid_known(pid_t);
 static void	deadline_cb(int, short, void *);
-static void	op_submit(struct proc *, enum op_kind, struct conn_ref);
+static void	op_submit(struct proc *, enum runner_op, struct conn_ref);
 static void	op_kick(struct proc *);
 static int	op_step(struct proc *, struct op *);
-static void	op_start_all(struct proc *, struct op *, int);
+static void	op_note(struct instance *, enum op_phase, int, int);
+static void	op_wait_for(struct op *, struct instance *);
+static int	op_start_all(struct proc *, struct op *, int);
 static void	op_stop_all(struct proc *, struct op *);
-static void	op_reply_start(struct proc *, struct op *);
-static void	op_note(struct instance *, enum op_wait, int, int);
+static int	op_shutdown(struct op *);
+static int	op_spawn_failed(struct op *);
+static int	op_started(struct proc *, struct op *);
+static int	step_start(struct proc *, struct op *);
+static int	step_stop(struct proc *, struct op *);
+static int	step_restart(struct proc *, struct op *);
+static int	step_reload(struct proc *, struct op *);
 static void	inst_sample(struct instance *, uint64_t);
 static void	fill_state(struct p_state *, const struct apm2_state *);
 static void	fill_summary(struct proc *, struct s_summary *, uint64_t);
 static void	fill_instance(struct instance *, struct s_instance *,
 		    uint64_t);
-static int	refuse(struct conn_ref, const char *, struct proc **);
 
 static void
 pid_add(struct pidnode *n, pid_t pid)
@@ -568,7 +581,7 @@ runner_autostart(void)
 
 	for (i = 0; i < nprocs; i++)
 		if (procs[i].pc->autostart)
-			op_submit(&procs[i], OP_START,
+			op_submit(&procs[i], RUNNER_START,
 			    (struct conn_ref){ 0, 0 });
 }
 
@@ -689,7 +702,7 @@ inst_spawn(struct instance *in, int automatic)
 		/* The previous process has not been reaped yet. */
 		log_warnx("%s: cannot start: pid %ld is still there",
 		    in->display, (long)in->pid);
-		op_note(in, W_EXEC, 0, EBUSY);
+		op_note(in, PH_STARTING, 0, EBUSY);
 		return (-1);
 	}
 	in->automatic = automatic;
@@ -707,7 +720,7 @@ inst_spawn(struct instance *in, int automatic)
 		    in->display, strerror(err), err);
 		in->spawn_err = err;
 		set_state(in, ST_CRASHED, 0, 0);
-		op_note(in, W_EXEC, 0, err);
+		op_note(in, PH_STARTING, 0, err);
 		return (-1);
 	}
 	in->pid = pid;
@@ -759,7 +772,7 @@ inst_status_ev(int fd, short ev, void *arg)
 	if (in->state.kind == ST_STARTING)
 		set_state(in, ST_RUNNING, 0, 0);
 	log_debug("%s: running, pid %ld", in->display, (long)in->pid);
-	op_note(in, W_EXEC, 1, 0);
+	op_note(in, PH_STARTING, 1, 0);
 }
 
 /* ---- exits ---- */
@@ -846,13 +859,14 @@ inst_reaped(struct instance *in, int status)
 	if (in->stop_phase != STOP_NONE) {
 		in->stop_phase = STOP_NONE;
 		stopped = 1;
-	} else if (!shutting && (in->spawn_err == 0 || in->automatic))
+	} else if (!sup->shutting_down &&
+	    (in->spawn_err == 0 || in->automatic))
 		inst_policy(in, in->spawn_err == 0 && has_code, code, uptime);
 
 	if (exec_note)
-		op_note(in, W_EXEC, in->spawn_err == 0, in->spawn_err);
+		op_note(in, PH_STARTING, in->spawn_err == 0, in->spawn_err);
 	if (stopped)
-		op_note(in, W_STOP, 1, 0);
+		op_note(in, PH_STOPPING, 1, 0);
 }
 
 static void
@@ -900,7 +914,7 @@ inst_restart_ev(int fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (shutting)
+	if (sup->shutting_down)
 		return;
 	in->restart_count++;
 	if (inst_spawn(in, 1) == -1)
@@ -935,7 +949,7 @@ stop_arm(struct instance *in)
 	uint64_t	t, now;
 
 	t = duration_to_ns(&in->p->pc->shutdown.timeout);
-	if (shutting) {
+	if (sup->shutting_down) {
 		now = mono_ns();
 		if (deadline_ns <= now)
 			t = 0;
@@ -972,7 +986,7 @@ stop_timeout(int fd, short ev, void *arg)
 		stop_signal(in);
 		break;
 	case STOP_SIGNALED:
-		if (sc->force_kill || shutting) {
+		if (sc->force_kill || sup->shutting_down) {
 			log_warnx("%s: still running %s after %s: killing it",
 			    in->display, buf, signame_name(sc->signo) ?
 			    signame_name(sc->signo) : "the signal");
@@ -984,7 +998,7 @@ stop_timeout(int fd, short ev, void *arg)
 			    in->display, buf);
 			in->stop_phase = STOP_NONE;
 			set_state(in, ST_RUNNING, 0, 0);
-			op_note(in, W_STOP, 0, 0);
+			op_note(in, PH_STOPPING, 0, 0);
 		}
 		break;
 	default:
@@ -1113,9 +1127,6 @@ runner_shutdown(const struct duration *d)
 	size_t		 i;
 	uint32_t	 k;
 
-	if (shutting)
-		return;
-	shutting = 1;
 	deadline_ns = mono_ns() + duration_to_ns(d);
 	for (i = 0; i < nprocs; i++) {
 		p = &procs[i];
@@ -1207,7 +1218,7 @@ runner_proc_owner(const char *name, uid_t *uid)
 /* ---- operations: start, stop, restart, reload ---- */
 
 static void
-op_submit(struct proc *p, enum op_kind kind, struct conn_ref ref)
+op_submit(struct proc *p, enum runner_op kind, struct conn_ref ref)
 {
 	struct op	*op;
 
@@ -1243,14 +1254,39 @@ op_kick(struct proc *p)
 	p->in_op = 0;
 }
 
+/*
+ * Advance op until it has replied (1) or waits for instances (0): the
+ * step function of its kind moves it from one phase to the next.
+ */
+static int
+op_step(struct proc *p, struct op *op)
+{
+	static int (*const steps[])(struct proc *, struct op *) = {
+		[RUNNER_START] = step_start,
+		[RUNNER_STOP] = step_stop,
+		[RUNNER_RESTART] = step_restart,
+		[RUNNER_RELOAD] = step_reload
+	};
+
+	for (;;) {
+		if (op->phase == PH_BEGIN && sup->shutting_down)
+			return (op_shutdown(op));
+		if (steps[op->kind](p, op))
+			return (1);
+		if (op->waiting > 0)
+			return (0);
+	}
+}
+
 /* An instance did what the head operation waits for (or failed to). */
 static void
-op_note(struct instance *in, enum op_wait w, int ok, int err)
+op_note(struct instance *in, enum op_phase ph, int ok, int err)
 {
 	struct proc	*p = in->p;
 	struct op	*op = TAILQ_FIRST(&p->ops);
 
-	if (!in->op_wait || op == NULL || op->wait != w || op->waiting == 0)
+	if (!in->op_wait || op == NULL || op->phase != ph ||
+	    op->waiting == 0)
 		return;
 	in->op_wait = 0;
 	if (ok)
@@ -1265,13 +1301,26 @@ op_note(struct instance *in, enum op_wait w, int ok, int err)
 }
 
 static void
+op_wait_for(struct op *op, struct instance *in)
+{
+	in->op_wait = 1;
+	op->waiting++;
+}
+
+/* Start every instance, unless one runs already: 1 when refused. */
+static int
 op_start_all(struct proc *p, struct op *op, int count_restart)
 {
 	struct instance	*in;
 	uint32_t	 k;
 
+	if (proc_any_running(p)) {
+		reply_error(op->ref, ERR_PROCESS_ALREADY_RUNNING,
+		    "Process '%s' is already running", p->pc->name);
+		return (1);
+	}
+	op->phase = PH_STARTING;
 	proc_prepare(p);
-	op->wait = W_EXEC;
 	op->ok = op->fail = 0;
 	op->err = 0;
 	for (k = 0; k < p->n; k++) {
@@ -1280,10 +1329,10 @@ op_start_all(struct proc *p, struct op *op, int count_restart)
 		restart_reset(&in->rs);	/* an explicit start closes it */
 		if (count_restart)
 			in->restart_count++;
-		in->op_wait = 1;
-		op->waiting++;
+		op_wait_for(op, in);
 		inst_spawn(in, 0);
 	}
+	return (0);
 }
 
 static void
@@ -1292,21 +1341,37 @@ op_stop_all(struct proc *p, struct op *op)
 	struct instance	*in;
 	uint32_t	 k;
 
-	op->wait = W_STOP;
+	op->phase = PH_STOPPING;
 	op->ok = op->fail = 0;
 	for (k = 0; k < p->n; k++) {
 		in = &p->inst[k];
 		evtimer_del(&in->restart_ev);
 		if (!inst_alive(in) || !st_running(in->state.kind))
 			continue;
-		in->op_wait = 1;
-		op->waiting++;
+		op_wait_for(op, in);
 		inst_stop(in);
 	}
 }
 
-static void
-op_reply_start(struct proc *p, struct op *op)
+/* The replies that finish an operation: each returns 1. */
+static int
+op_shutdown(struct op *op)
+{
+	reply_error(op->ref, ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
+	return (1);
+}
+
+static int
+op_spawn_failed(struct op *op)
+{
+	reply_error(op->ref, ERR_INTERNAL_ERROR,
+	    "failed to spawn process: %s (os error %d)", strerror(op->err),
+	    op->err);
+	return (1);
+}
+
+static int
+op_started(struct proc *p, struct op *op)
 {
 	if (op->ok == p->n)
 		reply_ok(op->ref, "Process '%s' started", p->pc->name);
@@ -1314,200 +1379,121 @@ op_reply_start(struct proc *p, struct op *op)
 		reply_ok(op->ref, "Started %u of %u instances (some failed)",
 		    op->ok, p->n);
 	else
-		reply_error(op->ref, ERR_INTERNAL_ERROR,
-		    "failed to spawn process: %s (os error %d)",
-		    strerror(op->err), op->err);
+		return (op_spawn_failed(op));
+	return (1);
 }
 
-/*
- * Advance op from its current phase.  1 when it is finished (it has
- * replied), 0 when it waits for instances.
- */
+/* The step functions, one per kind: 1 when the operation has replied. */
+
 static int
-op_step(struct proc *p, struct op *op)
+step_start(struct proc *p, struct op *op)
 {
-	const char	*name = p->pc->name;
+	if (op->phase == PH_BEGIN)
+		return (op_start_all(p, op, 0));
+	return (op_started(p, op));
+}
+
+static int
+step_stop(struct proc *p, struct op *op)
+{
 	struct instance	*in;
 
-	for (;;) {
-		if (op->phase == 0 && shutting) {
-			reply_error(op->ref, ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
+	if (op->phase == PH_STOPPING) {
+		reply_ok(op->ref, "Stopped %u instance(s) of '%s'", op->ok,
+		    p->pc->name);
+		return (1);
+	}
+	if (!proc_any_running(p)) {
+		for (in = p->inst; in < p->inst + p->n; in++)
+			evtimer_del(&in->restart_ev);
+		reply_error(op->ref, ERR_PROCESS_NOT_RUNNING,
+		    "Process '%s' is not running", p->pc->name);
+		return (1);
+	}
+	op_stop_all(p, op);
+	return (0);
+}
+
+/* Upstream: stop (not running is fine), then start. */
+static int
+step_restart(struct proc *p, struct op *op)
+{
+	switch (op->phase) {
+	case PH_BEGIN:
+		op_stop_all(p, op);
+		return (0);
+	case PH_STOPPING:
+		if (sup->shutting_down)
+			return (op_shutdown(op));
+		return (op_start_all(p, op, 1));
+	default:
+		return (op_started(p, op));
+	}
+}
+
+/* One instance at a time, each Running again before the next stops. */
+static int
+step_reload(struct proc *p, struct op *op)
+{
+	struct instance	*in = &p->inst[op->cur];	/* cur <= n */
+
+	switch (op->phase) {
+	case PH_BEGIN:
+		proc_prepare(p);
+		op->cur = 0;
+		op->phase = PH_NEXT;
+		return (0);
+	case PH_NEXT:
+		if (op->cur == p->n) {
+			reply_ok(op->ref, "Process '%s' reloaded",
+			    p->pc->name);
 			return (1);
 		}
-		switch (op->kind) {
-		case OP_START:
-			if (op->phase == 0) {
-				if (proc_any_running(p)) {
-					reply_error(op->ref,
-					    ERR_PROCESS_ALREADY_RUNNING,
-					    "Process '%s' is already running",
-					    name);
-					return (1);
-				}
-				op->phase = 1;
-				op_start_all(p, op, 0);
-				break;
-			}
-			op_reply_start(p, op);
-			return (1);
-		case OP_STOP:
-			if (op->phase == 0) {
-				if (!proc_any_running(p)) {
-					for (in = p->inst; in < p->inst + p->n;
-					    in++)
-						evtimer_del(&in->restart_ev);
-					reply_error(op->ref,
-					    ERR_PROCESS_NOT_RUNNING,
-					    "Process '%s' is not running",
-					    name);
-					return (1);
-				}
-				op->phase = 1;
-				op_stop_all(p, op);
-				break;
-			}
-			reply_ok(op->ref, "Stopped %u instance(s) of '%s'",
-			    op->ok, name);
-			return (1);
-		case OP_RESTART:
-			/* Upstream: stop (not running is fine), start. */
-			if (op->phase == 0) {
-				op->phase = 1;
-				op_stop_all(p, op);
-				break;
-			}
-			if (op->phase == 1) {
-				if (shutting) {
-					reply_error(op->ref,
-					    ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
-					return (1);
-				}
-				if (proc_any_running(p)) {
-					reply_error(op->ref,
-					    ERR_PROCESS_ALREADY_RUNNING,
-					    "Process '%s' is already running",
-					    name);
-					return (1);
-				}
-				op->phase = 2;
-				op_start_all(p, op, 1);
-				break;
-			}
-			op_reply_start(p, op);
-			return (1);
-		case OP_RELOAD:
-			/* One instance at a time, each Running again first. */
-			if (op->phase == 0) {
-				proc_prepare(p);
-				op->cur = 0;
-				op->phase = 1;
-			}
-			if (op->phase == 1) {
-				if (op->cur == p->n) {
-					reply_ok(op->ref,
-					    "Process '%s' reloaded", name);
-					return (1);
-				}
-				in = &p->inst[op->cur];
-				evtimer_del(&in->restart_ev);
-				op->phase = 2;
-				op->wait = W_STOP;
-				if (inst_alive(in)) {
-					in->op_wait = 1;
-					op->waiting++;
-					inst_stop(in);
-				}
-				break;
-			}
-			in = &p->inst[op->cur];
-			if (op->phase == 2) {
-				if (shutting) {
-					reply_error(op->ref,
-					    ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
-					return (1);
-				}
-				if (inst_alive(in)) {
-					reply_error(op->ref,
-					    ERR_INTERNAL_ERROR,
-					    "Process '%s' did not stop", name);
-					return (1);
-				}
-				op->phase = 3;
-				op->wait = W_EXEC;
-				op->fail = 0;
-				restart_reset(&in->rs);
-				in->restart_count++;
-				in->op_wait = 1;
-				op->waiting++;
-				inst_spawn(in, 0);
-				break;
-			}
-			if (op->fail > 0) {
-				reply_error(op->ref, ERR_INTERNAL_ERROR,
-				    "failed to spawn process: %s (os error %d)",
-				    strerror(op->err), op->err);
-				return (1);
-			}
-			op->cur++;
-			op->phase = 1;
-			break;
+		evtimer_del(&in->restart_ev);
+		op->phase = PH_STOPPING;
+		if (inst_alive(in)) {
+			op_wait_for(op, in);
+			inst_stop(in);
 		}
-		if (op->waiting > 0)
-			return (0);
+		return (0);
+	case PH_STOPPING:
+		if (sup->shutting_down)
+			return (op_shutdown(op));
+		if (inst_alive(in)) {
+			reply_error(op->ref, ERR_INTERNAL_ERROR,
+			    "Process '%s' did not stop", p->pc->name);
+			return (1);
+		}
+		op->phase = PH_STARTING;
+		op->fail = 0;
+		restart_reset(&in->rs);
+		in->restart_count++;
+		op_wait_for(op, in);
+		inst_spawn(in, 0);
+		return (0);
+	default:
+		if (op->fail > 0)
+			return (op_spawn_failed(op));
+		op->cur++;
+		op->phase = PH_NEXT;
+		return (0);
 	}
 }
 
 /* ---- requests ---- */
 
-static int
-refuse(struct conn_ref ref, const char *name, struct proc **pp)
+void
+runner_req_op(struct conn_ref ref, const char *name, enum runner_op kind)
 {
-	if ((*pp = proc_find(name)) == NULL) {
+	struct proc	*p;
+
+	if ((p = proc_find(name)) == NULL)
 		reply_error(ref, ERR_PROCESS_NOT_FOUND,
 		    "Process '%s' not found", name);
-		return (1);
-	}
-	if (shutting) {
+	else if (sup->shutting_down)
 		reply_error(ref, ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
-		return (1);
-	}
-	return (0);
-}
-
-void
-runner_req_start(struct conn_ref ref, const char *name)
-{
-	struct proc	*p;
-
-	if (!refuse(ref, name, &p))
-		op_submit(p, OP_START, ref);
-}
-
-void
-runner_req_stop(struct conn_ref ref, const char *name)
-{
-	struct proc	*p;
-
-	if (!refuse(ref, name, &p))
-		op_submit(p, OP_STOP, ref);
-}
-
-void
-runner_req_restart(struct conn_ref ref, const char *name)
-{
-	struct proc	*p;
-
-	if (!refuse(ref, name, &p))
-		op_submit(p, OP_RESTART, ref);
-}
-
-void
-runner_req_reload(struct conn_ref ref, const char *name)
-{
-	struct proc	*p;
-
-	if (!refuse(ref, name, &p))
-		op_submit(p, OP_RELOAD, ref);
+	else
+		op_submit(p, kind, ref);
 }
 
 void
