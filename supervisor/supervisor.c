@@ -44,9 +44,17 @@ static void	sup_finish(void);
 static void	sup_finish_ev(int, short, void *);
 static void	sup_stopped_all(void);
 static void	sup_reload(void);
+static void	startup_unlink(void);
+static __attribute__((__noreturn__)) void
+		setup_fail(const char *, ...)
+		__attribute__((__format__(printf, 1, 2)));
 static __attribute__((__noreturn__)) void
 		startup_fail(const char *, ...)
 		__attribute__((__format__(printf, 1, 2)));
+static void	sup_setup(void);
+static void	sup_events(void);
+static __attribute__((__noreturn__)) void
+		fe_exec(int);
 
 uint64_t
 sup_uptime_secs(void)
@@ -54,7 +62,31 @@ sup_uptime_secs(void)
 	return (mono_secs_since(&sup->start_mono));
 }
 
-/* Start-up failed after daemonizing: tell the launcher, clean up, exit. */
+/* Start-up failed: the socket and pid file, if ours yet, go. */
+static void
+startup_unlink(void)
+{
+	if (sup->listenfd != -1)
+		unlink(sup->conf->daemon.socket);
+	if (sup->pidfd != -1)
+		unlink(sup->conf->daemon.pid_file);
+}
+
+/* Before daemonizing: say why on stderr. */
+static void
+setup_fail(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	startup_unlink();
+	errx(1, "%s", buf);
+}
+
+/* After daemonizing: tell the launcher. */
 static void
 startup_fail(const char *fmt, ...)
 {
@@ -67,29 +99,21 @@ startup_fail(const char *fmt, ...)
 	log_warnx("%s", buf);
 	daemon_ready(sup->readyfd, buf);
 	sup->readyfd = -1;
-	if (sup->listenfd != -1)
-		unlink(sup->conf->daemon.socket);
-	if (sup->pidfd != -1)
-		unlink(sup->conf->daemon.pid_file);
+	startup_unlink();
 	exit(1);
 }
 
-void
-supervisor_main(struct config *conf, const struct sup_opts *opts)
+/*
+ * What can fail before daemonizing: the checks first (no side effects),
+ * then the pid file and the control socket.
+ */
+static void
+sup_setup(void)
 {
-	static struct supervisor	 s;
-	struct daemon_config		*dc = &conf->daemon;
-	struct stat			 st;
-	char				 err[1024];
+	struct daemon_config	*dc = &sup->conf->daemon;
+	struct stat		 st;
+	char			 err[1024];
 
-	memset(&s, 0, sizeof(s));
-	sup = &s;
-	s.conf = conf;
-	s.opts = *opts;
-	s.listenfd = s.pidfd = s.readyfd = s.fe_oldchan = -1;
-	TAILQ_INIT(&s.deferred);
-
-	/* Checks that need no side effects come first. */
 	if (geteuid() == 0) {
 		if (!dc->user_found)
 			errx(1, "user %s does not exist: create it (make "
@@ -98,27 +122,54 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 			errx(1, "chroot directory %s: %s", dc->chroot,
 			    errno ? strerror(errno) : "not a directory");
 	}
-
-	if ((s.pidfd = pid_lock(dc->pid_file, err, sizeof(err))) == -1)
-		errx(1, "%s", err);
-	if ((s.listenfd = control_listen(dc, err, sizeof(err))) == -1) {
-		unlink(dc->pid_file);	/* ours: we hold its lock */
-		errx(1, "%s", err);
-	}
+	if ((sup->pidfd = pid_lock(dc->pid_file, err, sizeof(err))) == -1)
+		setup_fail("%s", err);
+	/* From here on the pid file is ours: we hold its lock. */
+	if ((sup->listenfd = control_listen(dc, err, sizeof(err))) == -1)
+		setup_fail("%s", err);
 	/* We accept clients ourselves, from the event loop. */
-	if (fcntl(s.listenfd, F_SETFL, O_NONBLOCK) == -1) {
-		unlink(dc->socket);
-		unlink(dc->pid_file);
-		errx(1, "fcntl %s: %s", dc->socket, strerror(errno));
-	}
+	if (fcntl(sup->listenfd, F_SETFL, O_NONBLOCK) == -1)
+		setup_fail("fcntl %s: %s", dc->socket, strerror(errno));
+	if (!sup->opts.debug &&
+	    (sup->readyfd = daemonize(err, sizeof(err))) == -1)
+		setup_fail("%s", err);
+}
 
-	if (!opts->debug) {
-		if ((s.readyfd = daemonize(err, sizeof(err))) == -1) {
-			unlink(dc->socket);
-			unlink(dc->pid_file);
-			errx(1, "%s", err);
-		}
-	}
+static void
+sup_events(void)
+{
+	event_init();
+	signal_set(&sup->ev_sigterm, SIGTERM, sup_signal, NULL);
+	signal_set(&sup->ev_sigint, SIGINT, sup_signal, NULL);
+	signal_set(&sup->ev_sighup, SIGHUP, sup_signal, NULL);
+	signal_set(&sup->ev_sigchld, SIGCHLD, sup_signal, NULL);
+	signal_add(&sup->ev_sigterm, NULL);
+	signal_add(&sup->ev_sigint, NULL);
+	signal_add(&sup->ev_sighup, NULL);
+	signal_add(&sup->ev_sigchld, NULL);
+	evtimer_set(&sup->fe_respawn_ev, fe_respawn, NULL);
+	evtimer_set(&sup->fe_exit_ev, sup_finish_ev, NULL);
+	evtimer_set(&sup->fe_hb_ev, fe_heartbeat, NULL);
+	event_set(&sup->listen_ev, sup->listenfd, EV_READ | EV_PERSIST,
+	    control_accept, NULL);
+	evtimer_set(&sup->accept_retry_ev, control_accept, NULL);
+	evtimer_set(&sup->shutdown_ev, sup_finish_ev, NULL);
+}
+
+void
+supervisor_main(struct config *conf, const struct sup_opts *opts)
+{
+	static struct supervisor	 s;
+	struct daemon_config		*dc = &conf->daemon;
+
+	memset(&s, 0, sizeof(s));
+	sup = &s;
+	s.conf = conf;
+	s.opts = *opts;
+	s.listenfd = s.pidfd = s.readyfd = s.fe_oldchan = -1;
+	TAILQ_INIT(&s.deferred);
+	sup_setup();
+
 	log_init(opts->debug, LOG_DAEMON);
 	log_setverbose(opts->verbose);
 	log_procinit("supervisor");
@@ -135,23 +186,7 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
 #endif
 	signal(SIGPIPE, SIG_IGN);
-
-	event_init();
-	signal_set(&s.ev_sigterm, SIGTERM, sup_signal, NULL);
-	signal_set(&s.ev_sigint, SIGINT, sup_signal, NULL);
-	signal_set(&s.ev_sighup, SIGHUP, sup_signal, NULL);
-	signal_set(&s.ev_sigchld, SIGCHLD, sup_signal, NULL);
-	signal_add(&s.ev_sigterm, NULL);
-	signal_add(&s.ev_sigint, NULL);
-	signal_add(&s.ev_sighup, NULL);
-	signal_add(&s.ev_sigchld, NULL);
-	evtimer_set(&s.fe_respawn_ev, fe_respawn, NULL);
-	evtimer_set(&s.fe_exit_ev, sup_finish_ev, NULL);
-	evtimer_set(&s.fe_hb_ev, fe_heartbeat, NULL);
-	event_set(&s.listen_ev, s.listenfd, EV_READ | EV_PERSIST,
-	    control_accept, NULL);
-	evtimer_set(&s.accept_retry_ev, control_accept, NULL);
-	evtimer_set(&s.shutdown_ev, sup_finish_ev, NULL);
+	sup_events();
 
 	runner_init(conf);
 	fe_spawn();
@@ -327,8 +362,7 @@ fe_spawn(void)
 {
 	struct s_hello	 h;
 	struct timeval	 tv;
-	char		*argv[12];
-	int		 sp[2], argc = 0, fd, cfd;
+	int		 sp[2];
 	pid_t		 pid;
 	uint64_t	 idle;
 
@@ -337,20 +371,6 @@ fe_spawn(void)
 		sup->fe_pid = -1;
 		return;
 	}
-	argv[argc++] = (char *)"apm2d";
-	argv[argc++] = (char *)"-F";
-	if (sup->opts.debug)
-		argv[argc++] = (char *)"-d";
-	if (sup->opts.verbose > 0)
-		argv[argc++] = (char *)"-v";
-	if (sup->opts.verbose > 1)
-		argv[argc++] = (char *)"-v";
-	argv[argc++] = (char *)"-U";
-	argv[argc++] = sup->conf->daemon.user;
-	argv[argc++] = (char *)"-R";
-	argv[argc++] = sup->conf->daemon.chroot;
-	argv[argc] = NULL;
-
 	switch ((pid = fork())) {
 	case -1:
 		log_warn("fork");
@@ -359,20 +379,7 @@ fe_spawn(void)
 		sup->fe_pid = -1;
 		return;
 	case 0:
-		/* Move it out of the way first: it may sit on 3. */
-		if ((cfd = fcntl(sp[1], F_DUPFD, 10)) == -1 ||
-		    dup2(cfd, FRONTEND_CHAN_FD) == -1)
-			_exit(127);
-		for (fd = FRONTEND_CHAN_FD + 1; fd < 1024; fd++)
-			close(fd);
-		signal(SIGPIPE, SIG_DFL);
-#ifdef APM2D_TEST_HOOKS
-		/* Test build only: a stand-in frontend that misbehaves. */
-		if (getenv("APM2D_TEST_FRONTEND") != NULL)
-			execv(getenv("APM2D_TEST_FRONTEND"), argv);
-#endif
-		execv(sup->opts.self, argv);
-		_exit(127);
+		fe_exec(sp[1]);
 	}
 	close(sp[1]);
 	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1)
@@ -405,6 +412,43 @@ fe_spawn(void)
 	ms_to_tv(FRONTEND_HB_INTERVAL_MS, &tv);
 	evtimer_add(&sup->fe_hb_ev, &tv);
 	log_debug("frontend started, pid %ld", (long)pid);
+}
+
+/* The forked child: apm2d -F, its channel on FRONTEND_CHAN_FD. */
+static void
+fe_exec(int chanfd)
+{
+	char	*argv[12];
+	int	 argc = 0, fd, cfd;
+
+	argv[argc++] = (char *)"apm2d";
+	argv[argc++] = (char *)"-F";
+	if (sup->opts.debug)
+		argv[argc++] = (char *)"-d";
+	if (sup->opts.verbose > 0)
+		argv[argc++] = (char *)"-v";
+	if (sup->opts.verbose > 1)
+		argv[argc++] = (char *)"-v";
+	argv[argc++] = (char *)"-U";
+	argv[argc++] = sup->conf->daemon.user;
+	argv[argc++] = (char *)"-R";
+	argv[argc++] = sup->conf->daemon.chroot;
+	argv[argc] = NULL;
+
+	/* Move it out of the way first: it may sit on 3. */
+	if ((cfd = fcntl(chanfd, F_DUPFD, 10)) == -1 ||
+	    dup2(cfd, FRONTEND_CHAN_FD) == -1)
+		_exit(127);
+	for (fd = FRONTEND_CHAN_FD + 1; fd < 1024; fd++)
+		close(fd);
+	signal(SIGPIPE, SIG_DFL);
+#ifdef APM2D_TEST_HOOKS
+	/* Test build only: a stand-in frontend that misbehaves. */
+	if (getenv("APM2D_TEST_FRONTEND") != NULL)
+		execv(getenv("APM2D_TEST_FRONTEND"), argv);
+#endif
+	execv(sup->opts.self, argv);
+	_exit(127);
 }
 
 static void
