@@ -44,10 +44,6 @@ static void	sup_finish(void);
 static void	sup_finish_ev(int, short, void *);
 static void	sup_stopped_all(void);
 static void	sup_reload(void);
-static void	startup_unlink(void);
-static __attribute__((__noreturn__)) void
-		setup_fail(const char *, ...)
-		__attribute__((__format__(printf, 1, 2)));
 static __attribute__((__noreturn__)) void
 		startup_fail(const char *, ...)
 		__attribute__((__format__(printf, 1, 2)));
@@ -62,31 +58,11 @@ sup_uptime_secs(void)
 	return (mono_secs_since(&sup->start_mono));
 }
 
-/* Start-up failed: the socket and pid file, if ours yet, go. */
-static void
-startup_unlink(void)
-{
-	if (sup->listenfd != -1)
-		unlink(sup->conf->daemon.socket);
-	if (sup->pidfd != -1)
-		unlink(sup->conf->daemon.pid_file);
-}
-
-/* Before daemonizing: say why on stderr. */
-static void
-setup_fail(const char *fmt, ...)
-{
-	char	buf[1024];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	startup_unlink();
-	errx(1, "%s", buf);
-}
-
-/* After daemonizing: tell the launcher. */
+/*
+ * Start-up failed.  Before daemonizing (no pid of ours yet) the reason
+ * goes to stderr; after, to the log and the launcher.  The socket and
+ * pid file go if they are ours yet.
+ */
 static void
 startup_fail(const char *fmt, ...)
 {
@@ -96,10 +72,17 @@ startup_fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_warnx("%s", buf);
-	daemon_ready(sup->readyfd, buf);
-	sup->readyfd = -1;
-	startup_unlink();
+	if (sup->pid != 0) {
+		log_warnx("%s", buf);
+		daemon_ready(sup->readyfd, buf);
+		sup->readyfd = -1;
+	}
+	if (sup->listenfd != -1)
+		unlink(sup->conf->daemon.socket);
+	if (sup->pidfd != -1)
+		unlink(sup->conf->daemon.pid_file);
+	if (sup->pid == 0)
+		errx(1, "%s", buf);
 	exit(1);
 }
 
@@ -123,16 +106,16 @@ sup_setup(void)
 			    errno ? strerror(errno) : "not a directory");
 	}
 	if ((sup->pidfd = pid_lock(dc->pid_file, err, sizeof(err))) == -1)
-		setup_fail("%s", err);
+		startup_fail("%s", err);
 	/* From here on the pid file is ours: we hold its lock. */
 	if ((sup->listenfd = control_listen(dc, err, sizeof(err))) == -1)
-		setup_fail("%s", err);
+		startup_fail("%s", err);
 	/* We accept clients ourselves, from the event loop. */
 	if (fcntl(sup->listenfd, F_SETFL, O_NONBLOCK) == -1)
-		setup_fail("fcntl %s: %s", dc->socket, strerror(errno));
+		startup_fail("fcntl %s: %s", dc->socket, strerror(errno));
 	if (!sup->opts.debug &&
 	    (sup->readyfd = daemonize(err, sizeof(err))) == -1)
-		setup_fail("%s", err);
+		startup_fail("%s", err);
 }
 
 static void
