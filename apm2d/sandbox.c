@@ -56,6 +56,7 @@
 #include "apm2d.h"
 #include "log.h"
 #include "proto.h"
+#include "sysutil.h"
 
 /*
  * One descriptor per client, with room for the clients' sockets still in
@@ -123,7 +124,7 @@ sandbox_drop(const struct frontend_opts *opts)
 	gid_t		 groups[2];
 	int		 ngroups;
 
-	if ((pw = getpwnam(opts->user)) == NULL)
+	if ((pw = pw_byname(opts->user)) == NULL)
 		fatalx("unknown user %s", opts->user);
 	if (pw->pw_uid == 0)
 		fatalx("refusing to run the frontend as root (%s)", opts->user);
@@ -150,6 +151,7 @@ sandbox_drop(const struct frontend_opts *opts)
 		fatalx("supplementary groups not dropped");
 	if (setuid(0) != -1)
 		fatalx("could regain root");
+	free(pw);
 }
 
 static void

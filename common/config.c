@@ -15,11 +15,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +29,7 @@
 #include "duration.h"
 #include "proto.h"
 #include "signame.h"
+#include "sysutil.h"
 #include "toml.h"
 
 _Static_assert(CONFIG_NAME_MAX < PROTO_NAME_MAX, "names fit the protocol");
@@ -125,8 +124,6 @@ static int	 getenvtab(struct ctx *, const struct toml_table *,
 static int	 envname_ok(const char *, size_t);
 static int	 name_ok(struct ctx *, const struct toml_value *, const char *);
 static int	 durcmp(const struct duration *, const struct duration *);
-static int	 pwlookup(const char *, uid_t *, gid_t *);
-static int	 grlookup(const char *, gid_t *);
 static int	 lookup_user(struct ctx *, const struct toml_value *,
 		    const char *, const char *, uid_t *, gid_t *);
 static int	 lookup_group(struct ctx *, const struct toml_value *,
@@ -934,88 +931,13 @@ durcmp(const struct duration *a, const struct duration *b)
 	return (0);
 }
 
-/*
- * Users and groups, with a buffer that grows for very large entries.
- * 0: found; -1: not found (errno 0) or lookup error (errno set).
- */
-#define PWBUF_START	4096
-#define PWBUF_MAX	(1024 * 1024)
-
-static int
-pwlookup(const char *name, uid_t *uid, gid_t *gid)
-{
-	struct passwd	 pw, *res;
-	char		*buf = NULL, *nb;
-	size_t		 len;
-	int		 r;
-
-	for (len = PWBUF_START; len <= PWBUF_MAX; len *= 2) {
-		if ((nb = realloc(buf, len)) == NULL) {
-			free(buf);
-			return (-1);
-		}
-		buf = nb;
-		res = NULL;
-		r = getpwnam_r(name, &pw, buf, len, &res);
-		if (r == ERANGE)
-			continue;
-		if (r == 0 && res != NULL) {
-			*uid = pw.pw_uid;
-			*gid = pw.pw_gid;
-			free(buf);
-			return (0);
-		}
-		free(buf);
-		/* "not found" may come back as 0, ENOENT, ESRCH, ... */
-		errno = r == 0 || r == ENOENT || r == ESRCH || r == EBADF ||
-		    r == EPERM ? 0 : r;
-		return (-1);
-	}
-	free(buf);
-	errno = ERANGE;
-	return (-1);
-}
-
-static int
-grlookup(const char *name, gid_t *gid)
-{
-	struct group	 gr, *res;
-	char		*buf = NULL, *nb;
-	size_t		 len;
-	int		 r;
-
-	for (len = PWBUF_START; len <= PWBUF_MAX; len *= 2) {
-		if ((nb = realloc(buf, len)) == NULL) {
-			free(buf);
-			return (-1);
-		}
-		buf = nb;
-		res = NULL;
-		r = getgrnam_r(name, &gr, buf, len, &res);
-		if (r == ERANGE)
-			continue;
-		if (r == 0 && res != NULL) {
-			*gid = gr.gr_gid;
-			free(buf);
-			return (0);
-		}
-		free(buf);
-		errno = r == 0 || r == ENOENT || r == ESRCH || r == EBADF ||
-		    r == EPERM ? 0 : r;
-		return (-1);
-	}
-	free(buf);
-	errno = ERANGE;
-	return (-1);
-}
-
 static int
 lookup_user(struct ctx *c, const struct toml_value *v, const char *w,
     const char *name, uid_t *uid, gid_t *gid)
 {
 	char	e[ESC_MAX];
 
-	if (pwlookup(name, uid, gid) == 0)
+	if (user_ids(name, uid, gid) == 0)
 		return (0);
 	esc(e, sizeof(e), name, strlen(name));
 	if (errno == 0)
@@ -1032,7 +954,7 @@ lookup_group(struct ctx *c, const struct toml_value *v, const char *w,
 {
 	char	e[ESC_MAX];
 
-	if (grlookup(name, gid) == 0)
+	if (group_id(name, gid) == 0)
 		return (0);
 	esc(e, sizeof(e), name, strlen(name));
 	if (errno == 0)
@@ -1966,7 +1888,7 @@ config_parse_buf(const char *path, const char *buf, size_t len,
 		parse_daemon(&c, cfg, v);
 	/* the default user need not exist (see config.h) */
 	if (!c.daemon_user_set && !c.oom &&
-	    pwlookup(d->user, &d->uid, &d->gid) == 0)
+	    user_ids(d->user, &d->uid, &d->gid) == 0)
 		d->user_found = 1;
 	if (typed(&c, root, "", "credentials", TOML_ARRAY, " of tables",
 	    &v) == 1)

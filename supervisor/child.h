@@ -1,7 +1,8 @@
 /*
  * child.h -- what the runner uses to deal with child processes:
- * spawning (spawn.c), reading their output (output.c) and looking at
- * them through the kernel (procstat.c).
+ * spawning (spawn.c), reading their output (output.c), looking at them
+ * through the kernel (procstat.c) and signalling whole trees
+ * (proctree.c).
  */
 #ifndef APM2_CHILD_H
 #define APM2_CHILD_H
@@ -98,5 +99,19 @@ void	ptable_free(struct ptable *);
 int	procstat_children(pid_t, pid_t *, size_t);
 /* 1 if pid's initial environment holds both "k1" and "k2" entries. */
 int	procstat_env_has(pid_t, const char *, const char *);
+
+/* ---- proctree.c ---- */
+
+/*
+ * known(pid): a child of ours that the runner knows (not an adopted
+ * orphan).  proctree_signal() signals the group leader now (kill(2)'s
+ * result) and, from the event loop, the live main process root's
+ * descendants (root 0: none) and the adopted orphans with the group's
+ * ids or both environment entries.  proctree_kill_all() SIGKILLs all
+ * that is below us but the frontend, before it returns.
+ */
+void	proctree_init(int (*known)(pid_t));
+int	proctree_signal(pid_t, pid_t, int, const char *, const char *);
+void	proctree_kill_all(void);
 
 #endif /* APM2_CHILD_H */

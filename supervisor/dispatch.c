@@ -558,7 +558,7 @@ peer_groups(int fd, uid_t uid, gid_t **groupsp, size_t *ngroupsp)
 	struct passwd	*pw;
 	gid_t		*g = NULL;
 	long		 max;
-	int		 n;
+	int		 n, r;
 #ifdef SO_PEERGROUPS
 	gid_t		*ng;
 	socklen_t	 len = 0;
@@ -595,19 +595,17 @@ peer_groups(int fd, uid_t uid, gid_t **groupsp, size_t *ngroupsp)
 #else
 	(void)fd;
 #endif
-	if ((pw = getpwuid(uid)) == NULL)
+	if ((pw = pw_byuid(uid)) == NULL)
 		return (0);	/* no user entry: no supplementary groups */
 	if ((max = sysconf(_SC_NGROUPS_MAX)) <= 0 || max > PEER_GROUPS_MAX)
 		max = PEER_GROUPS_MAX;
-	n = (int)max + 1;	/* the primary group comes on top */
-	if ((g = reallocarray(NULL, n, sizeof(*g))) == NULL)
+	/* The primary group comes on top; more: keep those that fit. */
+	r = grouplist_get(pw->pw_name, pw->pw_gid, (int)max + 1, &g, &n);
+	free(pw);
+	if (r == -1)
 		return (-1);
-	/* On -1, n is how many there are: keep those that fitted. */
-	if (getgrouplist(pw->pw_name, pw->pw_gid, g, &n) == -1 ||
-	    n > (int)max + 1)
-		n = (int)max + 1;
 	*groupsp = g;
-	*ngroupsp = n < 0 ? 0 : (size_t)n;
+	*ngroupsp = (size_t)n;
 	return (0);
 }
 
@@ -888,16 +886,16 @@ dispatch_request(struct sup_conn *c, const struct f_request *req)
 		runner_req_get(ref, name ? name : "");
 		break;
 	case REQ_START_PROCESS:
-		runner_req_start(ref, name ? name : "");
+		runner_req_op(ref, name ? name : "", RUNNER_START);
 		break;
 	case REQ_STOP_PROCESS:
-		runner_req_stop(ref, name ? name : "");
+		runner_req_op(ref, name ? name : "", RUNNER_STOP);
 		break;
 	case REQ_RESTART_PROCESS:
-		runner_req_restart(ref, name ? name : "");
+		runner_req_op(ref, name ? name : "", RUNNER_RESTART);
 		break;
 	case REQ_RELOAD_PROCESS:
-		runner_req_reload(ref, name ? name : "");
+		runner_req_op(ref, name ? name : "", RUNNER_RELOAD);
 		break;
 	case REQ_TAIL_LOGS:
 		runner_req_tail(ref, name, req->lines,

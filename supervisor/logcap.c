@@ -110,6 +110,14 @@ struct sel {
 	size_t			 arena;		/* (size_t)-1: clean is set */
 };
 
+/* A cursor on one instance's ring, from its newest line back. */
+struct tailit {
+	struct logcap		*cap;
+	struct lr_line		 l;
+	int			 ok;
+	size_t			 k;		/* lines selected */
+};
+
 struct emitctx {
 	struct capstream	*cs;
 	struct timespec		 now;
@@ -181,6 +189,11 @@ static void	 follower_cut(struct follower *);
 static void	 send_frame(struct conn_ref, struct bq *, int, size_t,
 		    size_t *);
 static void	 tail_build(struct tailreq *);
+static size_t	 tail_select(struct tailreq *, struct tailit *, size_t *,
+		    struct sel *);
+static int	 tail_clean(struct sel *, size_t, const struct tailit *,
+		    size_t, char **);
+static int	 tail_queue(struct tailreq *, const struct sel *, size_t);
 static int	 tail_snapshot(struct tailreq *);
 static int	 tail_raw_view(struct logcap *, struct sel *, size_t, size_t,
 		    char **, size_t *, size_t *);
@@ -1187,27 +1200,14 @@ tail_raw_view(struct logcap *cap, struct sel *sel, size_t nsel, size_t k,
 	return (rv);
 }
 
-/* Select, mask and queue the lines of a tail. */
-static int
-tail_snapshot(struct tailreq *t)
+/* Newest first across instances, by time, then config order. */
+static size_t
+tail_select(struct tailreq *t, struct tailit *its, size_t *nitsp,
+    struct sel *sel)
 {
-	struct it {
-		struct logcap	*cap;
-		struct lr_line	 l;
-		int		 ok;
-		size_t		 k;
-	}		*its = NULL, *best;
-	struct sel	*sel = NULL;
-	char		*arena = NULL;
-	size_t		 nits = 0, nsel = 0, alen = 0, acap = 0, i, e;
-	size_t		 est = FRAME_JSON_OVERHEAD, keep;
-	int		 rv = -1;
+	struct tailit	*best;
+	size_t		 nits = 0, nsel = 0, i, e, est = FRAME_JSON_OVERHEAD;
 
-	if (t->lines == 0 || ncaps == 0)
-		return (0);
-	if ((its = calloc(ncaps, sizeof(*its))) == NULL ||
-	    (sel = calloc(t->lines, sizeof(*sel))) == NULL)
-		goto out;
 	for (i = 0; i < ncaps; i++) {
 		if (!key_match(t->key, caps[i]) || caps[i]->ring == NULL)
 			continue;
@@ -1215,8 +1215,6 @@ tail_snapshot(struct tailreq *t)
 		its[nits].ok = logring_last(caps[i]->ring, &its[nits].l);
 		nits++;
 	}
-
-	/* Newest first across instances, by time, then config order. */
 	while (nsel < t->lines) {
 		best = NULL;
 		for (i = 0; i < nits; i++) {
@@ -1241,8 +1239,17 @@ tail_snapshot(struct tailreq *t)
 		best->k++;
 		best->ok = logring_prev(best->cap->ring, &best->l);
 	}
+	*nitsp = nits;
+	return (nsel);
+}
 
-	/* What a client may see. */
+/* What a client may see of each selected line. */
+static int
+tail_clean(struct sel *sel, size_t nsel, const struct tailit *its,
+    size_t nits, char **arena)
+{
+	size_t	alen = 0, acap = 0, i;
+
 	for (i = 0; i < nsel; i++)
 		if (sel[i].cap->redact) {
 			sel[i].clean = sel[i].l.p;
@@ -1250,21 +1257,30 @@ tail_snapshot(struct tailreq *t)
 		}
 	for (i = 0; i < nits; i++)
 		if (its[i].k > 0 && !its[i].cap->redact &&
-		    tail_raw_view(its[i].cap, sel, nsel, its[i].k, &arena,
+		    tail_raw_view(its[i].cap, sel, nsel, its[i].k, arena,
 		    &alen, &acap) == -1)
-			goto out;
+			return (-1);
 	for (i = 0; i < nsel; i++) {
 		if (sel[i].arena != (size_t)-1)
-			sel[i].clean = arena + sel[i].arena;
+			sel[i].clean = *arena + sel[i].arena;
 		else if (sel[i].clean == NULL) {
 			/* Not reached by the view: never unmasked. */
 			sel[i].clean = REDACT_TEXT;
 			sel[i].cleanlen = REDACT_TEXT_LEN;
 		}
 	}
+	return (0);
+}
 
-	/* Masking may lengthen lines: stay under the frame limit. */
-	est = FRAME_JSON_OVERHEAD;
+/*
+ * Queue the lines oldest first.  Masking may lengthen lines: stay under
+ * the frame limit.
+ */
+static int
+tail_queue(struct tailreq *t, const struct sel *sel, size_t nsel)
+{
+	size_t	est = FRAME_JSON_OVERHEAD, keep, i, e;
+
 	for (keep = 0; keep < nsel; keep++) {
 		e = ENTRY_JSON_OVERHEAD + strlen(sel[keep].cap->pc->name) +
 		    logring_json_len(sel[keep].clean, sel[keep].cleanlen);
@@ -1275,9 +1291,29 @@ tail_snapshot(struct tailreq *t)
 	for (i = keep; i-- > 0; )
 		if (bq_add_split(&t->snap, sel[i].cap, sel[i].l.stream,
 		    sel[i].l.ts_ns, sel[i].clean, sel[i].cleanlen) == -1)
-			goto out;
-	rv = 0;
- out:
+			return (-1);
+	return (0);
+}
+
+/* Select, mask and queue the lines of a tail. */
+static int
+tail_snapshot(struct tailreq *t)
+{
+	struct tailit	*its = NULL;
+	struct sel	*sel = NULL;
+	char		*arena = NULL;
+	size_t		 nits, nsel;
+	int		 rv = -1;
+
+	if (t->lines == 0 || ncaps == 0)
+		return (0);
+	if ((its = calloc(ncaps, sizeof(*its))) != NULL &&
+	    (sel = calloc(t->lines, sizeof(*sel))) != NULL) {
+		nsel = tail_select(t, its, &nits, sel);
+		if (tail_clean(sel, nsel, its, nits, &arena) == 0 &&
+		    tail_queue(t, sel, nsel) == 0)
+			rv = 0;
+	}
 	free(arena);
 	free(sel);
 	free(its);

@@ -95,6 +95,8 @@ static char			gzip_path[PATH_MAX];
 
 static int	 seg_add(struct tsfmt *, enum seg_kind, const char *, size_t,
 		    int, int);
+static const struct tsconv *ts_conv(const char *);
+static size_t	 ts_append(char *, size_t, const char *);
 static int	 ts_compile(struct tsfmt *, const char *, char *, size_t);
 static void	 ts_free(struct tsfmt *);
 static int	 ts_render_sec(struct tsfmt *, time_t);
@@ -149,110 +151,110 @@ seg_add(struct tsfmt *t, enum seg_kind kind, const char *fmt, size_t flen,
 }
 
 /*
+ * chrono's conversions that strftime(3) lacks or spells otherwise, by
+ * what follows the '%': text for strftime, then a segment we render
+ * ourselves (none for SEG_STRF), then more text.  Times are UTC.
+ */
+static const struct tsconv {
+	const char	*spec;
+	const char	*pre;
+	enum seg_kind	 kind;
+	int		 digits;
+	int		 dot;
+	const char	*post;
+} tsconvs[] = {
+	{ "%",		"%%",		SEG_STRF,	0, 0, NULL },
+	{ ".3f",	NULL,		SEG_FRAC,	3, 1, NULL },
+	{ ".6f",	NULL,		SEG_FRAC,	6, 1, NULL },
+	{ ".9f",	NULL,		SEG_FRAC,	9, 1, NULL },
+	{ ".f",		NULL,		SEG_FRAC,	0, 1, NULL },
+	{ "3f",		NULL,		SEG_FRAC,	3, 0, NULL },
+	{ "6f",		NULL,		SEG_FRAC,	6, 0, NULL },
+	{ "9f",		NULL,		SEG_FRAC,	9, 0, NULL },
+	{ "f",		NULL,		SEG_FRAC,	9, 0, NULL },
+	{ "s",		NULL,		SEG_EPOCH,	0, 0, NULL },
+	{ "Z",		"UTC",		SEG_STRF,	0, 0, NULL },
+	{ "z",		"+0000",	SEG_STRF,	0, 0, NULL },
+	{ ":z",		"+00:00",	SEG_STRF,	0, 0, NULL },
+	{ "::z",	"+00:00:00",	SEG_STRF,	0, 0, NULL },
+	{ ":::z",	"+00",		SEG_STRF,	0, 0, NULL },
+	{ "+",		"%Y-%m-%dT%H:%M:%S", SEG_FRAC,	0, 1, "+00:00" }
+};
+
+/* The conversion q (just after a '%') starts with, or NULL. */
+static const struct tsconv *
+ts_conv(const char *q)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(tsconvs) / sizeof(tsconvs[0]); i++)
+		if (strncmp(q, tsconvs[i].spec, strlen(tsconvs[i].spec)) == 0)
+			return (&tsconvs[i]);
+	return (NULL);
+}
+
+static size_t
+ts_append(char *cur, size_t n, const char *s)
+{
+	size_t	k;
+
+	if (s == NULL)
+		return (n);
+	k = strlen(s);
+	memcpy(cur + n, s, k);
+	return (n + k);
+}
+
+/*
  * Split a chrono-style format into strftime(3) pieces and the parts we
  * render ourselves.  The render check is done by the callers.
  */
 static int
 ts_compile(struct tsfmt *t, const char *fmt, char *err, size_t errlen)
 {
+	const struct tsconv *c;
 	char		*cur;
-	size_t		 n = 0, cap, k;
-	const char	*p, *q, *lit;
-	int		 rv = -1, d;
+	size_t		 n = 0;
+	const char	*p;
 
 	memset(t, 0, sizeof(*t));
 	/* Worst growth: "%+" becomes 23 bytes of strftime format. */
-	cap = strlen(fmt) * 12 + 1;
-	if ((cur = malloc(cap)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return (-1);
-	}
+	if ((cur = malloc(strlen(fmt) * 12 + 1)) == NULL)
+		goto nomem;
 	for (p = fmt; *p != '\0'; ) {
 		if (*p != '%') {
 			cur[n++] = *p++;
 			continue;
 		}
-		q = p + 1;
-		lit = NULL;
-		d = -1;
-		if (*q == '\0' || *q == '%') {
-			lit = "%%";
-			p = *q == '\0' ? q : q + 1;
-		} else if (q[0] == '.' && (q[1] == '3' || q[1] == '6' ||
-		    q[1] == '9') && q[2] == 'f') {
-			d = q[1] - '0';
-			if (seg_add(t, SEG_STRF, cur, n, 0, 0) == -1 ||
-			    seg_add(t, SEG_FRAC, NULL, 0, d, 1) == -1)
-				goto nomem;
-			n = 0;
-			p = q + 3;
-		} else if (q[0] == '.' && q[1] == 'f') {
-			if (seg_add(t, SEG_STRF, cur, n, 0, 0) == -1 ||
-			    seg_add(t, SEG_FRAC, NULL, 0, 0, 1) == -1)
-				goto nomem;
-			n = 0;
-			p = q + 2;
-		} else if ((q[0] == '3' || q[0] == '6' || q[0] == '9') &&
-		    q[1] == 'f') {
-			if (seg_add(t, SEG_STRF, cur, n, 0, 0) == -1 ||
-			    seg_add(t, SEG_FRAC, NULL, 0, q[0] - '0', 0) == -1)
-				goto nomem;
-			n = 0;
-			p = q + 2;
-		} else if (q[0] == 'f' || q[0] == 's') {
-			if (seg_add(t, SEG_STRF, cur, n, 0, 0) == -1 ||
-			    (q[0] == 'f' ? seg_add(t, SEG_FRAC, NULL, 0, 9, 0) :
-			    seg_add(t, SEG_EPOCH, NULL, 0, 0, 0)) == -1)
-				goto nomem;
-			n = 0;
-			p = q + 1;
-		} else if (q[0] == 'Z') {
-			lit = "UTC";
-			p = q + 1;
-		} else if (q[0] == 'z') {
-			lit = "+0000";
-			p = q + 1;
-		} else if (q[0] == ':' && q[1] == 'z') {
-			lit = "+00:00";
-			p = q + 2;
-		} else if (q[0] == ':' && q[1] == ':' && q[2] == 'z') {
-			lit = "+00:00:00";
-			p = q + 3;
-		} else if (q[0] == ':' && q[1] == ':' && q[2] == ':' &&
-		    q[3] == 'z') {
-			lit = "+00";
-			p = q + 4;
-		} else if (q[0] == '+') {
-			k = strlen("%Y-%m-%dT%H:%M:%S");
-			memcpy(cur + n, "%Y-%m-%dT%H:%M:%S", k);
-			n += k;
-			if (seg_add(t, SEG_STRF, cur, n, 0, 0) == -1 ||
-			    seg_add(t, SEG_FRAC, NULL, 0, 0, 1) == -1)
-				goto nomem;
-			n = 0;
-			lit = "+00:00";
-			p = q + 1;
-		} else {
+		if (p[1] == '\0') {
+			c = &tsconvs[0];	/* a lone '%' at the end */
+			p++;
+		} else if ((c = ts_conv(p + 1)) != NULL)
+			p += 1 + strlen(c->spec);
+		else {
 			/* strftime's own conversion: copied through. */
 			cur[n++] = *p++;
 			continue;
 		}
-		if (lit != NULL) {
-			k = strlen(lit);
-			memcpy(cur + n, lit, k);
-			n += k;
+		n = ts_append(cur, n, c->pre);
+		if (c->kind != SEG_STRF) {
+			if (seg_add(t, SEG_STRF, cur, n, 0, 0) == -1 ||
+			    seg_add(t, c->kind, NULL, 0, c->digits, c->dot) ==
+			    -1)
+				goto nomem;
+			n = 0;
 		}
+		n = ts_append(cur, n, c->post);
 	}
 	if (seg_add(t, SEG_STRF, cur, n, 0, 0) == -1)
 		goto nomem;
-	rv = 0;
-	goto out;
+	free(cur);
+	return (0);
  nomem:
 	snprintf(err, errlen, "out of memory");
 	ts_free(t);
- out:
 	free(cur);
-	return (rv);
+	return (-1);
 }
 
 static void

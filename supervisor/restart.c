@@ -132,11 +132,11 @@ restart_success(struct restart_state *st)
 	st->circuit_open = 0;
 }
 
+/* An explicit start: as a success, and the window forgotten. */
 void
 restart_reset(struct restart_state *st)
 {
-	st->attempt = 0;
-	st->circuit_open = 0;
+	restart_success(st);
 	st->nhist = 0;
 }
 

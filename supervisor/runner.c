@@ -15,12 +15,9 @@
  * really done: a stop when every instance has exited, a start when every
  * exec has succeeded or failed.
  *
- * An instance owns a whole process tree: its process group (each child
- * starts a new session), descendants that left the group, and orphans
- * that the supervisor adopted as child subreaper and that still carry
- * the instance's marks (its group or session, or its APM2_* environment).
- * A stop signals the whole tree; when the instance's main process exits,
- * whatever is left of its tree is killed.
+ * An instance owns a whole process tree (proctree.c): a stop signals the
+ * whole tree; when the instance's main process exits, whatever is left of
+ * its tree is killed.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -41,15 +38,15 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sysutil.h"
 #include "signame.h"
 #include "child.h"
 #include "logcap.h"
 #include "restart.h"
 #include "runner.h"
 
-#define NSEC			1000000000ULL
-#define METRICS_MIN_NS		NSEC	/* cpu/memory sampled at most 1/s */
-#define KIDS_MAX		4096	/* children listed for the fast check */
+#define METRICS_MIN_NS		MONO_NSEC	/* cpu/memory: at most 1/s */
+#define GROUPS_MAX		65536	/* a run-as user's groups */
 #define SHUTDOWN_MSG		"Daemon shutting down"
 #ifdef __OpenBSD__
 #define PATH_USER	"/usr/bin:/bin:/usr/sbin:/sbin:/usr/X11R6/bin:" \
@@ -70,8 +67,17 @@ enum stop_phase {
 	STOP_KILLED		/* SIGKILL sent: Terminated when reaped */
 };
 
-enum op_kind { OP_START, OP_STOP, OP_RESTART, OP_RELOAD };
-enum op_wait { W_NONE, W_EXEC, W_STOP };
+/*
+ * Where a process operation is (struct op).  It waits only in
+ * PH_STOPPING, for instances to exit, and in PH_STARTING, for their
+ * execs to succeed or fail; the instances report with op_note().
+ */
+enum op_phase {
+	PH_BEGIN,		/* queued; checked when it reaches the head */
+	PH_STOPPING,
+	PH_STARTING,
+	PH_NEXT			/* reload: on to the next instance */
+};
 
 struct instance;
 struct proc;
@@ -119,11 +125,10 @@ struct instance {
 
 struct op {
 	TAILQ_ENTRY(op)		 entry;
-	enum op_kind		 kind;
+	enum runner_op		 kind;
 	struct conn_ref		 ref;
-	int			 phase;
-	enum op_wait		 wait;
-	uint32_t		 waiting;
+	enum op_phase		 phase;
+	uint32_t		 waiting;	/* instances it waits for */
 	uint32_t		 cur;		/* reload: instance rolled */
 	uint32_t		 ok;		/* started or stopped */
 	uint32_t		 fail;
@@ -150,14 +155,6 @@ struct proc {
 	int			 in_op;
 };
 
-/* A tree to signal once the event loop comes round (one /proc scan). */
-struct treekill {
-	struct instance		*inst;
-	pid_t			 leader;	/* the group, old or current */
-	pid_t			 root;		/* live main process, or 0 */
-	int			 sig;
-};
-
 LIST_HEAD(pidbucket, pidnode);
 
 static struct config	*rconf;
@@ -165,20 +162,13 @@ static struct proc	*procs;
 static size_t		 nprocs;
 static struct pidbucket	*pids;		/* hash of our children */
 static size_t		 npidb;		/* a power of two */
-static int		 shutting;
 static uint64_t		 deadline_ns;
 static struct event	 deadline_ev;
 static int		 devnull = -1;
 static struct rlimit	 orig_nofile;
-static pid_t		 self;
-static struct treekill	*tks;
-static size_t		 ntks, tkcap;
-static struct event	 tk_ev;
 
 static void	pid_add(struct pidnode *, pid_t);
 static struct pidnode *pid_find(pid_t);
-static uint64_t	now_ns(void);
-static void	ns_to_tv(uint64_t, struct timeval *);
 static int	st_running(enum apm2_state_kind);
 static int	st_exited(enum apm2_state_kind);
 static int	inst_alive(const struct instance *);
@@ -187,7 +177,13 @@ static struct proc *proc_find(const char *);
 static int	proc_any_running(const struct proc *);
 static void	proc_setup(struct proc *, const struct proc_config *);
 static int	proc_prepare(struct proc *);
-static void	proc_env_free(struct proc *);
+static void	env_free(char **, size_t);
+static int	env_inherit(char ***, size_t *, int);
+static int	env_login(const struct proc_config *, uid_t, char ***,
+		    size_t *);
+static int	proc_env(const struct proc_config *, uid_t, char ***,
+		    size_t *);
+static int	proc_groups(const struct proc_config *, gid_t **, int *);
 static int	env_set(char ***, size_t *, const char *, size_t,
 		    const char *);
 static int	env_reserved(const char *, size_t);
@@ -212,27 +208,27 @@ static int	pre_spawn(struct instance *, const char *);
 static void	pre_kill(struct instance *);
 static void	pre_reaped(struct instance *, int);
 static void	tree_signal(struct instance *, int);
-static void	tree_defer(struct instance *, pid_t, pid_t, int);
-static void	tree_run(int, short, void *);
-static int	known_pid(pid_t);
-static int	pstat_cmp(const void *, const void *);
-static ssize_t	ptable_find(const struct ptable *, pid_t);
-static void	mark_descendants(const struct ptable *, uint8_t *);
-static void	kill_marked(const struct ptable *, uint8_t *, int);
+static int	pid_known(pid_t);
 static void	deadline_cb(int, short, void *);
-static void	op_submit(struct proc *, enum op_kind, struct conn_ref);
+static void	op_submit(struct proc *, enum runner_op, struct conn_ref);
 static void	op_kick(struct proc *);
 static int	op_step(struct proc *, struct op *);
-static void	op_start_all(struct proc *, struct op *, int);
+static void	op_note(struct instance *, enum op_phase, int, int);
+static void	op_wait_for(struct op *, struct instance *);
+static int	op_start_all(struct proc *, struct op *, int);
 static void	op_stop_all(struct proc *, struct op *);
-static void	op_reply_start(struct proc *, struct op *);
-static void	op_note(struct instance *, enum op_wait, int, int);
+static int	op_shutdown(struct op *);
+static int	op_spawn_failed(struct op *);
+static int	op_started(struct proc *, struct op *);
+static int	step_start(struct proc *, struct op *);
+static int	step_stop(struct proc *, struct op *);
+static int	step_restart(struct proc *, struct op *);
+static int	step_reload(struct proc *, struct op *);
 static void	inst_sample(struct instance *, uint64_t);
 static void	fill_state(struct p_state *, const struct apm2_state *);
 static void	fill_summary(struct proc *, struct s_summary *, uint64_t);
 static void	fill_instance(struct instance *, struct s_instance *,
 		    uint64_t);
-static int	refuse(struct conn_ref, const char *, struct proc **);
 
 static void
 pid_add(struct pidnode *n, pid_t pid)
@@ -253,27 +249,6 @@ pid_find(pid_t pid)
 }
 
 /* ---- small helpers ---- */
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec);
-}
-
-static void
-ns_to_tv(uint64_t ns, struct timeval *tv)
-{
-	uint64_t	sec = ns / NSEC;
-
-	/* Far beyond any uptime: a year is as good as forever. */
-	if (sec > 365ULL * 86400)
-		sec = 365ULL * 86400;
-	tv->tv_sec = (time_t)sec;
-	tv->tv_usec = (suseconds_t)((ns % NSEC) / 1000);
-}
 
 /* Upstream's is_running: Starting, Running and Unhealthy. */
 static int
@@ -348,7 +323,6 @@ runner_init(struct config *conf)
 	int		fd;
 
 	rconf = conf;
-	self = getpid();
 	/* Keep 0-2 taken so that no pipe of ours lands there. */
 	for (fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) == -1 &&
@@ -365,7 +339,7 @@ runner_init(struct config *conf)
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			log_warn("setrlimit RLIMIT_NOFILE");
 	}
-	evtimer_set(&tk_ev, tree_run, NULL);
+	proctree_init(pid_known);
 	evtimer_set(&deadline_ev, deadline_cb, NULL);
 
 	nprocs = conf->nprocs;
@@ -466,16 +440,98 @@ env_set(char ***list, size_t *n, const char *k, size_t klen, const char *v)
 }
 
 static void
-proc_env_free(struct proc *p)
+env_free(char **env, size_t n)
 {
 	size_t	i;
 
-	for (i = 0; i < p->nenvbase; i++)
-		free(p->envbase[i]);
-	free(p->envbase);
-	p->envbase = NULL;
-	p->nenvbase = 0;
-	p->path = NULL;
+	for (i = 0; i < n; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* Copy our environment: all of it, or only locale and time zone. */
+static int
+env_inherit(char ***env, size_t *n, int all)
+{
+	char	*eq;
+	size_t	 i;
+
+	for (i = 0; environ[i] != NULL; i++) {
+		if (!all && strncmp(environ[i], "LANG=", 5) != 0 &&
+		    strncmp(environ[i], "LC_", 3) != 0 &&
+		    strncmp(environ[i], "TZ=", 3) != 0)
+			continue;
+		if ((eq = strchr(environ[i], '=')) == NULL)
+			continue;
+		if (env_set(env, n, environ[i], (size_t)(eq - environ[i]),
+		    eq + 1) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* What a login would set, from the run-as user's entry. */
+static int
+env_login(const struct proc_config *pc, uid_t uid, char ***env, size_t *n)
+{
+	struct passwd	*pw;
+	char		 uidbuf[32];
+	const char	*home, *shell, *uname;
+	int		 rv = 0;
+
+	pw = pc->user != NULL ? pw_byname(pc->user) : pw_byuid(uid);
+	snprintf(uidbuf, sizeof(uidbuf), "%lu", (unsigned long)uid);
+	home = pw != NULL ? pw->pw_dir : "/";
+	shell = pw != NULL && pw->pw_shell[0] != '\0' ? pw->pw_shell :
+	    "/bin/sh";
+	uname = pw != NULL ? pw->pw_name : pc->user != NULL ? pc->user :
+	    uidbuf;
+	if (env_set(env, n, "PATH", 4, uid == 0 ? PATH_ROOT : PATH_USER) ==
+	    -1 ||
+	    env_set(env, n, "HOME", 4, home) == -1 ||
+	    env_set(env, n, "USER", 4, uname) == -1 ||
+	    env_set(env, n, "LOGNAME", 7, uname) == -1 ||
+	    env_set(env, n, "SHELL", 5, shell) == -1)
+		rv = -1;
+	free(pw);
+	return (rv);
+}
+
+/* The base environment, then the process's env table over it. */
+static int
+proc_env(const struct proc_config *pc, uid_t uid, char ***env, size_t *n)
+{
+	size_t	i;
+
+	if (pc->inherit_env) {
+		if (env_inherit(env, n, 1) == -1)
+			return (-1);
+	} else if (env_login(pc, uid, env, n) == -1 ||
+	    env_inherit(env, n, 0) == -1)
+		return (-1);
+	for (i = 0; i < pc->nenv; i++)
+		if (env_set(env, n, pc->env[i].key, strlen(pc->env[i].key),
+		    pc->env[i].value) == -1)
+			return (-1);
+	return (0);
+}
+
+/* Root switches to the run-as user's groups, or to the one group. */
+static int
+proc_groups(const struct proc_config *pc, gid_t **groups, int *n)
+{
+	if (geteuid() != 0)
+		return (0);
+	if (pc->user != NULL)
+		return (grouplist_get(pc->user, pc->gid, GROUPS_MAX, groups,
+		    n) == 0 ? 0 : -1);
+	if (pc->group == NULL)
+		return (0);
+	if ((*groups = malloc(sizeof(**groups))) == NULL)
+		return (-1);
+	(*groups)[0] = pc->gid;
+	*n = 1;
+	return (0);
 }
 
 /*
@@ -487,86 +543,26 @@ static int
 proc_prepare(struct proc *p)
 {
 	const struct proc_config *pc = p->pc;
-	struct passwd	*pw;
-	char		**env = NULL, uidbuf[32], *eq;
-	const char	*home, *shell, *uname;
-	gid_t		*groups = NULL, *ng;
+	char		**env = NULL;
+	gid_t		*groups = NULL;
 	size_t		 nenv = 0, i;
 	uid_t		 uid;
-	int		 ngroups = 0, want;
+	int		 ngroups = 0;
 
 	uid = pc->user != NULL ? pc->uid : geteuid();
-	pw = pc->user != NULL ? getpwnam(pc->user) : getpwuid(uid);
-	snprintf(uidbuf, sizeof(uidbuf), "%lu", (unsigned long)uid);
-	home = pw != NULL ? pw->pw_dir : "/";
-	shell = pw != NULL && pw->pw_shell[0] != '\0' ? pw->pw_shell :
-	    "/bin/sh";
-	uname = pw != NULL ? pw->pw_name : pc->user != NULL ? pc->user :
-	    uidbuf;
-
-	if (geteuid() == 0 && (pc->user != NULL || pc->group != NULL)) {
-		/* The run-as user's groups only (or the one group). */
-		want = 16;
-		for (;;) {
-			if ((ng = reallocarray(groups, want,
-			    sizeof(*groups))) == NULL)
-				goto fail;
-			groups = ng;
-			ngroups = want;
-			if (pc->user == NULL) {
-				groups[0] = pc->gid;
-				ngroups = 1;
-				break;
-			}
-			if (getgrouplist(pc->user, pc->gid, groups,
-			    &ngroups) != -1)
-				break;
-			if (ngroups <= want)
-				want *= 2;
-			else
-				want = ngroups;
-			if (want > 65536)
-				goto fail;
-		}
+	if (proc_groups(pc, &groups, &ngroups) == -1 ||
+	    proc_env(pc, uid, &env, &nenv) == -1) {
+		log_warnx("%s: cannot prepare credentials and environment",
+		    pc->name);
+		env_free(env, nenv);
+		free(groups);
+		return (-1);
 	}
-
-	if (pc->inherit_env) {
-		for (i = 0; environ[i] != NULL; i++) {
-			if ((eq = strchr(environ[i], '=')) == NULL)
-				continue;
-			if (env_set(&env, &nenv, environ[i],
-			    (size_t)(eq - environ[i]), eq + 1) == -1)
-				goto fail;
-		}
-	} else {
-		if (env_set(&env, &nenv, "PATH", 4,
-		    uid == 0 ? PATH_ROOT : PATH_USER) == -1 ||
-		    env_set(&env, &nenv, "HOME", 4, home) == -1 ||
-		    env_set(&env, &nenv, "USER", 4, uname) == -1 ||
-		    env_set(&env, &nenv, "LOGNAME", 7, uname) == -1 ||
-		    env_set(&env, &nenv, "SHELL", 5, shell) == -1)
-			goto fail;
-		for (i = 0; environ[i] != NULL; i++) {
-			if (strncmp(environ[i], "LANG=", 5) != 0 &&
-			    strncmp(environ[i], "LC_", 3) != 0 &&
-			    strncmp(environ[i], "TZ=", 3) != 0)
-				continue;
-			if ((eq = strchr(environ[i], '=')) == NULL)
-				continue;
-			if (env_set(&env, &nenv, environ[i],
-			    (size_t)(eq - environ[i]), eq + 1) == -1)
-				goto fail;
-		}
-	}
-	for (i = 0; i < pc->nenv; i++)
-		if (env_set(&env, &nenv, pc->env[i].key,
-		    strlen(pc->env[i].key), pc->env[i].value) == -1)
-			goto fail;
-
-	proc_env_free(p);
+	env_free(p->envbase, p->nenvbase);
 	free(p->groups);
 	p->envbase = env;
 	p->nenvbase = nenv;
+	p->path = NULL;
 	for (i = 0; i < nenv; i++)
 		if (strncmp(env[i], "PATH=", 5) == 0)
 			p->path = env[i] + 5;
@@ -576,14 +572,6 @@ proc_prepare(struct proc *p)
 	p->uid = uid;
 	p->gid = pc->gid;
 	return (0);
-fail:
-	log_warnx("%s: cannot prepare credentials and environment",
-	    pc->name);
-	for (i = 0; i < nenv; i++)
-		free(env[i]);
-	free(env);
-	free(groups);
-	return (-1);
 }
 
 void
@@ -593,7 +581,7 @@ runner_autostart(void)
 
 	for (i = 0; i < nprocs; i++)
 		if (procs[i].pc->autostart)
-			op_submit(&procs[i], OP_START,
+			op_submit(&procs[i], RUNNER_START,
 			    (struct conn_ref){ 0, 0 });
 }
 
@@ -714,7 +702,7 @@ inst_spawn(struct instance *in, int automatic)
 		/* The previous process has not been reaped yet. */
 		log_warnx("%s: cannot start: pid %ld is still there",
 		    in->display, (long)in->pid);
-		op_note(in, W_EXEC, 0, EBUSY);
+		op_note(in, PH_STARTING, 0, EBUSY);
 		return (-1);
 	}
 	in->automatic = automatic;
@@ -732,12 +720,12 @@ inst_spawn(struct instance *in, int automatic)
 		    in->display, strerror(err), err);
 		in->spawn_err = err;
 		set_state(in, ST_CRASHED, 0, 0);
-		op_note(in, W_EXEC, 0, err);
+		op_note(in, PH_STARTING, 0, err);
 		return (-1);
 	}
 	in->pid = pid;
 	pid_add(&in->node, pid);
-	in->start_ns = now_ns();
+	in->start_ns = mono_ns();
 	in->sampled = 0;
 	in->exec_pending = 1;
 	in->statusfd = sfd;
@@ -784,7 +772,7 @@ inst_status_ev(int fd, short ev, void *arg)
 	if (in->state.kind == ST_STARTING)
 		set_state(in, ST_RUNNING, 0, 0);
 	log_debug("%s: running, pid %ld", in->display, (long)in->pid);
-	op_note(in, W_EXEC, 1, 0);
+	op_note(in, PH_STARTING, 1, 0);
 }
 
 /* ---- exits ---- */
@@ -810,7 +798,7 @@ static void
 inst_reaped(struct instance *in, int status)
 {
 	const struct proc_config *pc = in->p->pc;
-	uint64_t	 now = now_ns(), uptime = now - in->start_ns;
+	uint64_t	 now = mono_ns(), uptime = now - in->start_ns;
 	pid_t		 leader = in->pid;
 	int		 has_code, code, k, r, exec_note = 0;
 	int		 stopped = 0;
@@ -820,8 +808,8 @@ inst_reaped(struct instance *in, int status)
 	code = has_code ? WEXITSTATUS(status) : 0;
 	in->pid = 0;
 	/* Whatever is left of its tree goes with it. */
-	tree_defer(in, leader, 0, SIGKILL);
-	if (kill(-leader, SIGKILL) == 0)
+	if (proctree_signal(leader, 0, SIGKILL, in->p->env_name,
+	    in->env_inst) == 0)
 		log_debug("%s: killed what was left of group %ld",
 		    in->display, (long)leader);
 	/* All it wrote is in the pipes now: read it before moving on. */
@@ -871,13 +859,14 @@ inst_reaped(struct instance *in, int status)
 	if (in->stop_phase != STOP_NONE) {
 		in->stop_phase = STOP_NONE;
 		stopped = 1;
-	} else if (!shutting && (in->spawn_err == 0 || in->automatic))
+	} else if (!sup->shutting_down &&
+	    (in->spawn_err == 0 || in->automatic))
 		inst_policy(in, in->spawn_err == 0 && has_code, code, uptime);
 
 	if (exec_note)
-		op_note(in, W_EXEC, in->spawn_err == 0, in->spawn_err);
+		op_note(in, PH_STARTING, in->spawn_err == 0, in->spawn_err);
 	if (stopped)
-		op_note(in, W_STOP, 1, 0);
+		op_note(in, PH_STOPPING, 1, 0);
 }
 
 static void
@@ -890,10 +879,10 @@ inst_policy(struct instance *in, int has_code, int code, uint64_t uptime)
 	struct duration	d;
 
 	switch (restart_on_exit(rc, &in->rs, has_code, code, uptime,
-	    now_ns(), &delay)) {
+	    mono_ns(), &delay)) {
 	case RESTART_YES:
-		d.sec = delay / NSEC;
-		d.nsec = (uint32_t)(delay % NSEC);
+		d.sec = delay / MONO_NSEC;
+		d.nsec = (uint32_t)(delay % MONO_NSEC);
 		duration_format(&d, buf, sizeof(buf));
 		log_info("%s: restarting in %s (attempt %u)", in->display,
 		    buf, in->rs.attempt);
@@ -925,7 +914,7 @@ inst_restart_ev(int fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (shutting)
+	if (sup->shutting_down)
 		return;
 	in->restart_count++;
 	if (inst_spawn(in, 1) == -1)
@@ -960,8 +949,8 @@ stop_arm(struct instance *in)
 	uint64_t	t, now;
 
 	t = duration_to_ns(&in->p->pc->shutdown.timeout);
-	if (shutting) {
-		now = now_ns();
+	if (sup->shutting_down) {
+		now = mono_ns();
 		if (deadline_ns <= now)
 			t = 0;
 		else if (deadline_ns - now < t)
@@ -997,7 +986,7 @@ stop_timeout(int fd, short ev, void *arg)
 		stop_signal(in);
 		break;
 	case STOP_SIGNALED:
-		if (sc->force_kill || shutting) {
+		if (sc->force_kill || sup->shutting_down) {
 			log_warnx("%s: still running %s after %s: killing it",
 			    in->display, buf, signame_name(sc->signo) ?
 			    signame_name(sc->signo) : "the signal");
@@ -1009,7 +998,7 @@ stop_timeout(int fd, short ev, void *arg)
 			    in->display, buf);
 			in->stop_phase = STOP_NONE;
 			set_state(in, ST_RUNNING, 0, 0);
-			op_note(in, W_STOP, 0, 0);
+			op_note(in, PH_STOPPING, 0, 0);
 		}
 		break;
 	default:
@@ -1103,164 +1092,14 @@ tree_signal(struct instance *in, int sig)
 {
 	if (in->pid <= 1)
 		return;
-	kill(-in->pid, sig);
-	tree_defer(in, in->pid, in->pid, sig);
-}
-
-static void
-tree_defer(struct instance *in, pid_t leader, pid_t root, int sig)
-{
-	struct timeval	 tv = { 0, 0 };
-	struct treekill	*n;
-	size_t		 ncap;
-
-	if (ntks == tkcap) {
-		ncap = tkcap == 0 ? 16 : tkcap * 2;
-		if ((n = reallocarray(tks, ncap, sizeof(*n))) == NULL) {
-			log_warn("tree kill");
-			return;
-		}
-		tks = n;
-		tkcap = ncap;
-	}
-	tks[ntks].inst = in;
-	tks[ntks].leader = leader;
-	tks[ntks].root = root;
-	tks[ntks].sig = sig;
-	ntks++;
-	if (!evtimer_pending(&tk_ev, NULL))
-		evtimer_add(&tk_ev, &tv);
+	proctree_signal(in->pid, in->pid, sig, in->p->env_name,
+	    in->env_inst);
 }
 
 static int
-known_pid(pid_t pid)
+pid_known(pid_t pid)
 {
-	return (pid_find(pid) != NULL ||
-	    (sup != NULL && pid == sup->fe_pid));
-}
-
-static int
-pstat_cmp(const void *a, const void *b)
-{
-	pid_t	x = ((const struct pstat *)a)->pid;
-	pid_t	y = ((const struct pstat *)b)->pid;
-
-	return (x < y ? -1 : x > y);
-}
-
-static ssize_t
-ptable_find(const struct ptable *t, pid_t pid)
-{
-	size_t	lo = 0, hi = t->n, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (t->p[mid].pid == pid)
-			return ((ssize_t)mid);
-		if (t->p[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (-1);
-}
-
-static void
-mark_descendants(const struct ptable *t, uint8_t *mark)
-{
-	ssize_t	j;
-	size_t	i;
-	int	changed;
-
-	do {
-		changed = 0;
-		for (i = 0; i < t->n; i++) {
-			if (mark[i])
-				continue;
-			j = ptable_find(t, t->p[i].ppid);
-			if (j >= 0 && mark[j]) {
-				mark[i] = 1;
-				changed = 1;
-			}
-		}
-	} while (changed);
-}
-
-static void
-kill_marked(const struct ptable *t, uint8_t *mark, int sig)
-{
-	size_t	i;
-
-	for (i = 0; i < t->n; i++) {
-		if (!mark[i])
-			continue;
-		mark[i] = 0;
-		if (t->p[i].pid <= 1 || t->p[i].pid == self ||
-		    t->p[i].zombie ||
-		    (sup != NULL && t->p[i].pid == sup->fe_pid))
-			continue;
-		kill(t->p[i].pid, sig);
-	}
-}
-
-/*
- * The deferred part of tree signals, batched: descendants of a live main
- * process, and adopted orphans with the instance's marks plus theirs.
- */
-static void
-tree_run(int fd, short ev, void *arg)
-{
-	static pid_t	 kids[KIDS_MAX];
-	struct ptable	 t;
-	struct treekill	*e;
-	struct instance	*in;
-	const struct pstat *ps;
-	uint8_t		*mark;
-	size_t		 i, k;
-	int		 n, need = 0;
-
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	if (ntks == 0)
-		return;
-	for (k = 0; k < ntks; k++)
-		if (tks[k].root != 0)
-			need = 1;
-	if (!need) {
-		/* Without a live root only adopted orphans matter. */
-		n = procstat_children(self, kids, KIDS_MAX);
-		need = n < 0 || n > KIDS_MAX;
-		for (i = 0; !need && i < (size_t)n; i++)
-			if (!known_pid(kids[i]))
-				need = 1;
-	}
-	if (need && ptable_load(&t) == 0) {
-		qsort(t.p, t.n, sizeof(*t.p), pstat_cmp);
-		if ((mark = calloc(t.n + 1, 1)) != NULL) {
-			for (k = 0; k < ntks; k++) {
-				e = &tks[k];
-				in = e->inst;
-				for (i = 0; i < t.n; i++) {
-					ps = &t.p[i];
-					if (e->root != 0 && ps->pid == e->root)
-						mark[i] = 1;
-					else if (ps->ppid == self &&
-					    !known_pid(ps->pid) &&
-					    (ps->pgid == e->leader ||
-					    ps->sid == e->leader ||
-					    procstat_env_has(ps->pid,
-					    in->p->env_name, in->env_inst)))
-						mark[i] = 1;
-				}
-				mark_descendants(&t, mark);
-				kill_marked(&t, mark, e->sig);
-			}
-			free(mark);
-		}
-		ptable_free(&t);
-	}
-	ntks = 0;
+	return (pid_find(pid) != NULL);
 }
 
 /* ---- daemon shutdown ---- */
@@ -1288,10 +1127,7 @@ runner_shutdown(const struct duration *d)
 	size_t		 i;
 	uint32_t	 k;
 
-	if (shutting)
-		return;
-	shutting = 1;
-	deadline_ns = now_ns() + duration_to_ns(d);
+	deadline_ns = mono_ns() + duration_to_ns(d);
 	for (i = 0; i < nprocs; i++) {
 		p = &procs[i];
 		/* The operation under way finishes; the queued ones fail. */
@@ -1327,9 +1163,7 @@ deadline_cb(int fd, short ev, void *arg)
 void
 runner_kill_all(void)
 {
-	struct ptable	 t;
 	struct instance	*in;
-	uint8_t		*mark;
 	size_t		 i;
 	uint32_t	 k;
 
@@ -1347,23 +1181,7 @@ runner_kill_all(void)
 			kill(-in->pid, SIGKILL);
 		}
 	}
-	/* Everything below us but the frontend: ours and adopted. */
-	if (ptable_load(&t) == -1) {
-		log_warn("kill all: process table");
-		return;
-	}
-	qsort(t.p, t.n, sizeof(*t.p), pstat_cmp);
-	if ((mark = calloc(t.n + 1, 1)) != NULL) {
-		for (i = 0; i < t.n; i++)
-			if (t.p[i].ppid == self && (sup == NULL ||
-			    t.p[i].pid != sup->fe_pid))
-				mark[i] = 1;
-		mark_descendants(&t, mark);
-		kill_marked(&t, mark, SIGKILL);
-		free(mark);
-	}
-	ptable_free(&t);
-	ntks = 0;
+	proctree_kill_all();
 }
 
 void
@@ -1400,7 +1218,7 @@ runner_proc_owner(const char *name, uid_t *uid)
 /* ---- operations: start, stop, restart, reload ---- */
 
 static void
-op_submit(struct proc *p, enum op_kind kind, struct conn_ref ref)
+op_submit(struct proc *p, enum runner_op kind, struct conn_ref ref)
 {
 	struct op	*op;
 
@@ -1436,14 +1254,39 @@ op_kick(struct proc *p)
 	p->in_op = 0;
 }
 
+/*
+ * Advance op until it has replied (1) or waits for instances (0): the
+ * step function of its kind moves it from one phase to the next.
+ */
+static int
+op_step(struct proc *p, struct op *op)
+{
+	static int (*const steps[])(struct proc *, struct op *) = {
+		[RUNNER_START] = step_start,
+		[RUNNER_STOP] = step_stop,
+		[RUNNER_RESTART] = step_restart,
+		[RUNNER_RELOAD] = step_reload
+	};
+
+	for (;;) {
+		if (op->phase == PH_BEGIN && sup->shutting_down)
+			return (op_shutdown(op));
+		if (steps[op->kind](p, op))
+			return (1);
+		if (op->waiting > 0)
+			return (0);
+	}
+}
+
 /* An instance did what the head operation waits for (or failed to). */
 static void
-op_note(struct instance *in, enum op_wait w, int ok, int err)
+op_note(struct instance *in, enum op_phase ph, int ok, int err)
 {
 	struct proc	*p = in->p;
 	struct op	*op = TAILQ_FIRST(&p->ops);
 
-	if (!in->op_wait || op == NULL || op->wait != w || op->waiting == 0)
+	if (!in->op_wait || op == NULL || op->phase != ph ||
+	    op->waiting == 0)
 		return;
 	in->op_wait = 0;
 	if (ok)
@@ -1458,13 +1301,26 @@ op_note(struct instance *in, enum op_wait w, int ok, int err)
 }
 
 static void
+op_wait_for(struct op *op, struct instance *in)
+{
+	in->op_wait = 1;
+	op->waiting++;
+}
+
+/* Start every instance, unless one runs already: 1 when refused. */
+static int
 op_start_all(struct proc *p, struct op *op, int count_restart)
 {
 	struct instance	*in;
 	uint32_t	 k;
 
+	if (proc_any_running(p)) {
+		reply_error(op->ref, ERR_PROCESS_ALREADY_RUNNING,
+		    "Process '%s' is already running", p->pc->name);
+		return (1);
+	}
+	op->phase = PH_STARTING;
 	proc_prepare(p);
-	op->wait = W_EXEC;
 	op->ok = op->fail = 0;
 	op->err = 0;
 	for (k = 0; k < p->n; k++) {
@@ -1473,10 +1329,10 @@ op_start_all(struct proc *p, struct op *op, int count_restart)
 		restart_reset(&in->rs);	/* an explicit start closes it */
 		if (count_restart)
 			in->restart_count++;
-		in->op_wait = 1;
-		op->waiting++;
+		op_wait_for(op, in);
 		inst_spawn(in, 0);
 	}
+	return (0);
 }
 
 static void
@@ -1485,21 +1341,37 @@ op_stop_all(struct proc *p, struct op *op)
 	struct instance	*in;
 	uint32_t	 k;
 
-	op->wait = W_STOP;
+	op->phase = PH_STOPPING;
 	op->ok = op->fail = 0;
 	for (k = 0; k < p->n; k++) {
 		in = &p->inst[k];
 		evtimer_del(&in->restart_ev);
 		if (!inst_alive(in) || !st_running(in->state.kind))
 			continue;
-		in->op_wait = 1;
-		op->waiting++;
+		op_wait_for(op, in);
 		inst_stop(in);
 	}
 }
 
-static void
-op_reply_start(struct proc *p, struct op *op)
+/* The replies that finish an operation: each returns 1. */
+static int
+op_shutdown(struct op *op)
+{
+	reply_error(op->ref, ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
+	return (1);
+}
+
+static int
+op_spawn_failed(struct op *op)
+{
+	reply_error(op->ref, ERR_INTERNAL_ERROR,
+	    "failed to spawn process: %s (os error %d)", strerror(op->err),
+	    op->err);
+	return (1);
+}
+
+static int
+op_started(struct proc *p, struct op *op)
 {
 	if (op->ok == p->n)
 		reply_ok(op->ref, "Process '%s' started", p->pc->name);
@@ -1507,200 +1379,121 @@ op_reply_start(struct proc *p, struct op *op)
 		reply_ok(op->ref, "Started %u of %u instances (some failed)",
 		    op->ok, p->n);
 	else
-		reply_error(op->ref, ERR_INTERNAL_ERROR,
-		    "failed to spawn process: %s (os error %d)",
-		    strerror(op->err), op->err);
+		return (op_spawn_failed(op));
+	return (1);
 }
 
-/*
- * Advance op from its current phase.  1 when it is finished (it has
- * replied), 0 when it waits for instances.
- */
+/* The step functions, one per kind: 1 when the operation has replied. */
+
 static int
-op_step(struct proc *p, struct op *op)
+step_start(struct proc *p, struct op *op)
 {
-	const char	*name = p->pc->name;
+	if (op->phase == PH_BEGIN)
+		return (op_start_all(p, op, 0));
+	return (op_started(p, op));
+}
+
+static int
+step_stop(struct proc *p, struct op *op)
+{
 	struct instance	*in;
 
-	for (;;) {
-		if (op->phase == 0 && shutting) {
-			reply_error(op->ref, ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
+	if (op->phase == PH_STOPPING) {
+		reply_ok(op->ref, "Stopped %u instance(s) of '%s'", op->ok,
+		    p->pc->name);
+		return (1);
+	}
+	if (!proc_any_running(p)) {
+		for (in = p->inst; in < p->inst + p->n; in++)
+			evtimer_del(&in->restart_ev);
+		reply_error(op->ref, ERR_PROCESS_NOT_RUNNING,
+		    "Process '%s' is not running", p->pc->name);
+		return (1);
+	}
+	op_stop_all(p, op);
+	return (0);
+}
+
+/* Upstream: stop (not running is fine), then start. */
+static int
+step_restart(struct proc *p, struct op *op)
+{
+	switch (op->phase) {
+	case PH_BEGIN:
+		op_stop_all(p, op);
+		return (0);
+	case PH_STOPPING:
+		if (sup->shutting_down)
+			return (op_shutdown(op));
+		return (op_start_all(p, op, 1));
+	default:
+		return (op_started(p, op));
+	}
+}
+
+/* One instance at a time, each Running again before the next stops. */
+static int
+step_reload(struct proc *p, struct op *op)
+{
+	struct instance	*in = &p->inst[op->cur];	/* cur <= n */
+
+	switch (op->phase) {
+	case PH_BEGIN:
+		proc_prepare(p);
+		op->cur = 0;
+		op->phase = PH_NEXT;
+		return (0);
+	case PH_NEXT:
+		if (op->cur == p->n) {
+			reply_ok(op->ref, "Process '%s' reloaded",
+			    p->pc->name);
 			return (1);
 		}
-		switch (op->kind) {
-		case OP_START:
-			if (op->phase == 0) {
-				if (proc_any_running(p)) {
-					reply_error(op->ref,
-					    ERR_PROCESS_ALREADY_RUNNING,
-					    "Process '%s' is already running",
-					    name);
-					return (1);
-				}
-				op->phase = 1;
-				op_start_all(p, op, 0);
-				break;
-			}
-			op_reply_start(p, op);
-			return (1);
-		case OP_STOP:
-			if (op->phase == 0) {
-				if (!proc_any_running(p)) {
-					for (in = p->inst; in < p->inst + p->n;
-					    in++)
-						evtimer_del(&in->restart_ev);
-					reply_error(op->ref,
-					    ERR_PROCESS_NOT_RUNNING,
-					    "Process '%s' is not running",
-					    name);
-					return (1);
-				}
-				op->phase = 1;
-				op_stop_all(p, op);
-				break;
-			}
-			reply_ok(op->ref, "Stopped %u instance(s) of '%s'",
-			    op->ok, name);
-			return (1);
-		case OP_RESTART:
-			/* Upstream: stop (not running is fine), start. */
-			if (op->phase == 0) {
-				op->phase = 1;
-				op_stop_all(p, op);
-				break;
-			}
-			if (op->phase == 1) {
-				if (shutting) {
-					reply_error(op->ref,
-					    ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
-					return (1);
-				}
-				if (proc_any_running(p)) {
-					reply_error(op->ref,
-					    ERR_PROCESS_ALREADY_RUNNING,
-					    "Process '%s' is already running",
-					    name);
-					return (1);
-				}
-				op->phase = 2;
-				op_start_all(p, op, 1);
-				break;
-			}
-			op_reply_start(p, op);
-			return (1);
-		case OP_RELOAD:
-			/* One instance at a time, each Running again first. */
-			if (op->phase == 0) {
-				proc_prepare(p);
-				op->cur = 0;
-				op->phase = 1;
-			}
-			if (op->phase == 1) {
-				if (op->cur == p->n) {
-					reply_ok(op->ref,
-					    "Process '%s' reloaded", name);
-					return (1);
-				}
-				in = &p->inst[op->cur];
-				evtimer_del(&in->restart_ev);
-				op->phase = 2;
-				op->wait = W_STOP;
-				if (inst_alive(in)) {
-					in->op_wait = 1;
-					op->waiting++;
-					inst_stop(in);
-				}
-				break;
-			}
-			in = &p->inst[op->cur];
-			if (op->phase == 2) {
-				if (shutting) {
-					reply_error(op->ref,
-					    ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
-					return (1);
-				}
-				if (inst_alive(in)) {
-					reply_error(op->ref,
-					    ERR_INTERNAL_ERROR,
-					    "Process '%s' did not stop", name);
-					return (1);
-				}
-				op->phase = 3;
-				op->wait = W_EXEC;
-				op->fail = 0;
-				restart_reset(&in->rs);
-				in->restart_count++;
-				in->op_wait = 1;
-				op->waiting++;
-				inst_spawn(in, 0);
-				break;
-			}
-			if (op->fail > 0) {
-				reply_error(op->ref, ERR_INTERNAL_ERROR,
-				    "failed to spawn process: %s (os error %d)",
-				    strerror(op->err), op->err);
-				return (1);
-			}
-			op->cur++;
-			op->phase = 1;
-			break;
+		evtimer_del(&in->restart_ev);
+		op->phase = PH_STOPPING;
+		if (inst_alive(in)) {
+			op_wait_for(op, in);
+			inst_stop(in);
 		}
-		if (op->waiting > 0)
-			return (0);
+		return (0);
+	case PH_STOPPING:
+		if (sup->shutting_down)
+			return (op_shutdown(op));
+		if (inst_alive(in)) {
+			reply_error(op->ref, ERR_INTERNAL_ERROR,
+			    "Process '%s' did not stop", p->pc->name);
+			return (1);
+		}
+		op->phase = PH_STARTING;
+		op->fail = 0;
+		restart_reset(&in->rs);
+		in->restart_count++;
+		op_wait_for(op, in);
+		inst_spawn(in, 0);
+		return (0);
+	default:
+		if (op->fail > 0)
+			return (op_spawn_failed(op));
+		op->cur++;
+		op->phase = PH_NEXT;
+		return (0);
 	}
 }
 
 /* ---- requests ---- */
 
-static int
-refuse(struct conn_ref ref, const char *name, struct proc **pp)
+void
+runner_req_op(struct conn_ref ref, const char *name, enum runner_op kind)
 {
-	if ((*pp = proc_find(name)) == NULL) {
+	struct proc	*p;
+
+	if ((p = proc_find(name)) == NULL)
 		reply_error(ref, ERR_PROCESS_NOT_FOUND,
 		    "Process '%s' not found", name);
-		return (1);
-	}
-	if (shutting) {
+	else if (sup->shutting_down)
 		reply_error(ref, ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
-		return (1);
-	}
-	return (0);
-}
-
-void
-runner_req_start(struct conn_ref ref, const char *name)
-{
-	struct proc	*p;
-
-	if (!refuse(ref, name, &p))
-		op_submit(p, OP_START, ref);
-}
-
-void
-runner_req_stop(struct conn_ref ref, const char *name)
-{
-	struct proc	*p;
-
-	if (!refuse(ref, name, &p))
-		op_submit(p, OP_STOP, ref);
-}
-
-void
-runner_req_restart(struct conn_ref ref, const char *name)
-{
-	struct proc	*p;
-
-	if (!refuse(ref, name, &p))
-		op_submit(p, OP_RESTART, ref);
-}
-
-void
-runner_req_reload(struct conn_ref ref, const char *name)
-{
-	struct proc	*p;
-
-	if (!refuse(ref, name, &p))
-		op_submit(p, OP_RELOAD, ref);
+	else
+		op_submit(p, kind, ref);
 }
 
 void
@@ -1780,7 +1573,7 @@ fill_instance(struct instance *in, struct s_instance *si, uint64_t now)
 		si->flags |= P_HAS_CPU | P_HAS_MEM;
 	}
 	if (st_running(in->state.kind)) {
-		si->uptime_secs = (now - in->start_ns) / NSEC;
+		si->uptime_secs = (now - in->start_ns) / MONO_NSEC;
 		si->flags |= P_HAS_UPTIME;
 	}
 }
@@ -1819,7 +1612,7 @@ void
 runner_req_list(struct conn_ref ref)
 {
 	struct s_summary	s;
-	uint64_t		now = now_ns();
+	uint64_t		now = mono_ns();
 	size_t			i;
 
 	for (i = 0; i < nprocs; i++) {
@@ -1837,7 +1630,7 @@ runner_req_get(struct conn_ref ref, const char *name)
 	struct s_instance	 si;
 	struct proc		*p;
 	const struct proc_config *pc;
-	uint64_t		 now = now_ns();
+	uint64_t		 now = mono_ns();
 	size_t			 i;
 	uint32_t		 k;
 

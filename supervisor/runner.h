@@ -5,6 +5,8 @@
  * The dispatcher calls the runner_req_* functions for client requests;
  * each answers through reply_*() in supervisor.h, now or later (a stop
  * answers once its instances have really exited), never blocking.
+ * Requests that change a process are operations (runner_req_op), queued
+ * per process and run one after another.
  */
 #ifndef APM2_RUNNER_H
 #define APM2_RUNNER_H
@@ -17,10 +19,19 @@
 #include "duration.h"
 #include "supervisor.h"
 
+/* What a client may ask of a process. */
+enum runner_op {
+	RUNNER_START,
+	RUNNER_STOP,
+	RUNNER_RESTART,		/* stop (if running), then start */
+	RUNNER_RELOAD		/* one instance after the other */
+};
+
 void		runner_init(struct config *);
 void		runner_autostart(void);
 void		runner_reaped(pid_t, int);	/* from the SIGCHLD loop */
 int		runner_all_stopped(void);	/* nothing left alive */
+/* Once, from sup_shutdown(), after sup->shutting_down was set. */
 void		runner_shutdown(const struct duration *);
 void		runner_kill_all(void);		/* SIGKILL every group */
 void		runner_flush_logs(void);	/* before exit */
@@ -30,10 +41,7 @@ int		runner_proc_owner(const char *, uid_t *);
 
 void		runner_req_list(struct conn_ref);
 void		runner_req_get(struct conn_ref, const char *);
-void		runner_req_start(struct conn_ref, const char *);
-void		runner_req_stop(struct conn_ref, const char *);
-void		runner_req_restart(struct conn_ref, const char *);
-void		runner_req_reload(struct conn_ref, const char *);
+void		runner_req_op(struct conn_ref, const char *, enum runner_op);
 void		runner_req_tail(struct conn_ref, const char *, uint32_t, int);
 void		runner_log_ack(struct conn_ref);
 void		runner_conn_closed(struct conn_ref);

@@ -47,30 +47,22 @@ static void	sup_reload(void);
 static __attribute__((__noreturn__)) void
 		startup_fail(const char *, ...)
 		__attribute__((__format__(printf, 1, 2)));
-
-int64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
+static void	sup_setup(void);
+static void	sup_events(void);
+static __attribute__((__noreturn__)) void
+		fe_exec(int);
 
 uint64_t
 sup_uptime_secs(void)
 {
-	struct timespec	now;
-	int64_t		d;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	d = (int64_t)now.tv_sec - (int64_t)sup->start_mono.tv_sec;
-	if (now.tv_nsec < sup->start_mono.tv_nsec)
-		d--;
-	return (d < 0 ? 0 : (uint64_t)d);	/* never negative */
+	return (mono_secs_since(&sup->start_mono));
 }
 
-/* Start-up failed after daemonizing: tell the launcher, clean up, exit. */
+/*
+ * Start-up failed.  Before daemonizing (no pid of ours yet) the reason
+ * goes to stderr; after, to the log and the launcher.  The socket and
+ * pid file go if they are ours yet.
+ */
 static void
 startup_fail(const char *fmt, ...)
 {
@@ -80,32 +72,31 @@ startup_fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_warnx("%s", buf);
-	daemon_ready(sup->readyfd, buf);
-	sup->readyfd = -1;
+	if (sup->pid != 0) {
+		log_warnx("%s", buf);
+		daemon_ready(sup->readyfd, buf);
+		sup->readyfd = -1;
+	}
 	if (sup->listenfd != -1)
 		unlink(sup->conf->daemon.socket);
 	if (sup->pidfd != -1)
 		unlink(sup->conf->daemon.pid_file);
+	if (sup->pid == 0)
+		errx(1, "%s", buf);
 	exit(1);
 }
 
-void
-supervisor_main(struct config *conf, const struct sup_opts *opts)
+/*
+ * What can fail before daemonizing: the checks first (no side effects),
+ * then the pid file and the control socket.
+ */
+static void
+sup_setup(void)
 {
-	static struct supervisor	 s;
-	struct daemon_config		*dc = &conf->daemon;
-	struct stat			 st;
-	char				 err[1024];
+	struct daemon_config	*dc = &sup->conf->daemon;
+	struct stat		 st;
+	char			 err[1024];
 
-	memset(&s, 0, sizeof(s));
-	sup = &s;
-	s.conf = conf;
-	s.opts = *opts;
-	s.listenfd = s.pidfd = s.readyfd = s.fe_oldchan = -1;
-	TAILQ_INIT(&s.deferred);
-
-	/* Checks that need no side effects come first. */
 	if (geteuid() == 0) {
 		if (!dc->user_found)
 			errx(1, "user %s does not exist: create it (make "
@@ -114,27 +105,54 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 			errx(1, "chroot directory %s: %s", dc->chroot,
 			    errno ? strerror(errno) : "not a directory");
 	}
-
-	if ((s.pidfd = pid_lock(dc->pid_file, err, sizeof(err))) == -1)
-		errx(1, "%s", err);
-	if ((s.listenfd = control_listen(dc, err, sizeof(err))) == -1) {
-		unlink(dc->pid_file);	/* ours: we hold its lock */
-		errx(1, "%s", err);
-	}
+	if ((sup->pidfd = pid_lock(dc->pid_file, err, sizeof(err))) == -1)
+		startup_fail("%s", err);
+	/* From here on the pid file is ours: we hold its lock. */
+	if ((sup->listenfd = control_listen(dc, err, sizeof(err))) == -1)
+		startup_fail("%s", err);
 	/* We accept clients ourselves, from the event loop. */
-	if (fcntl(s.listenfd, F_SETFL, O_NONBLOCK) == -1) {
-		unlink(dc->socket);
-		unlink(dc->pid_file);
-		errx(1, "fcntl %s: %s", dc->socket, strerror(errno));
-	}
+	if (fcntl(sup->listenfd, F_SETFL, O_NONBLOCK) == -1)
+		startup_fail("fcntl %s: %s", dc->socket, strerror(errno));
+	if (!sup->opts.debug &&
+	    (sup->readyfd = daemonize(err, sizeof(err))) == -1)
+		startup_fail("%s", err);
+}
 
-	if (!opts->debug) {
-		if ((s.readyfd = daemonize(err, sizeof(err))) == -1) {
-			unlink(dc->socket);
-			unlink(dc->pid_file);
-			errx(1, "%s", err);
-		}
-	}
+static void
+sup_events(void)
+{
+	event_init();
+	signal_set(&sup->ev_sigterm, SIGTERM, sup_signal, NULL);
+	signal_set(&sup->ev_sigint, SIGINT, sup_signal, NULL);
+	signal_set(&sup->ev_sighup, SIGHUP, sup_signal, NULL);
+	signal_set(&sup->ev_sigchld, SIGCHLD, sup_signal, NULL);
+	signal_add(&sup->ev_sigterm, NULL);
+	signal_add(&sup->ev_sigint, NULL);
+	signal_add(&sup->ev_sighup, NULL);
+	signal_add(&sup->ev_sigchld, NULL);
+	evtimer_set(&sup->fe_respawn_ev, fe_respawn, NULL);
+	evtimer_set(&sup->fe_exit_ev, sup_finish_ev, NULL);
+	evtimer_set(&sup->fe_hb_ev, fe_heartbeat, NULL);
+	event_set(&sup->listen_ev, sup->listenfd, EV_READ | EV_PERSIST,
+	    control_accept, NULL);
+	evtimer_set(&sup->accept_retry_ev, control_accept, NULL);
+	evtimer_set(&sup->shutdown_ev, sup_finish_ev, NULL);
+}
+
+void
+supervisor_main(struct config *conf, const struct sup_opts *opts)
+{
+	static struct supervisor	 s;
+	struct daemon_config		*dc = &conf->daemon;
+
+	memset(&s, 0, sizeof(s));
+	sup = &s;
+	s.conf = conf;
+	s.opts = *opts;
+	s.listenfd = s.pidfd = s.readyfd = s.fe_oldchan = -1;
+	TAILQ_INIT(&s.deferred);
+	sup_setup();
+
 	log_init(opts->debug, LOG_DAEMON);
 	log_setverbose(opts->verbose);
 	log_procinit("supervisor");
@@ -151,23 +169,7 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
 #endif
 	signal(SIGPIPE, SIG_IGN);
-
-	event_init();
-	signal_set(&s.ev_sigterm, SIGTERM, sup_signal, NULL);
-	signal_set(&s.ev_sigint, SIGINT, sup_signal, NULL);
-	signal_set(&s.ev_sighup, SIGHUP, sup_signal, NULL);
-	signal_set(&s.ev_sigchld, SIGCHLD, sup_signal, NULL);
-	signal_add(&s.ev_sigterm, NULL);
-	signal_add(&s.ev_sigint, NULL);
-	signal_add(&s.ev_sighup, NULL);
-	signal_add(&s.ev_sigchld, NULL);
-	evtimer_set(&s.fe_respawn_ev, fe_respawn, NULL);
-	evtimer_set(&s.fe_exit_ev, sup_finish_ev, NULL);
-	evtimer_set(&s.fe_hb_ev, fe_heartbeat, NULL);
-	event_set(&s.listen_ev, s.listenfd, EV_READ | EV_PERSIST,
-	    control_accept, NULL);
-	evtimer_set(&s.accept_retry_ev, control_accept, NULL);
-	evtimer_set(&s.shutdown_ev, sup_finish_ev, NULL);
+	sup_events();
 
 	runner_init(conf);
 	fe_spawn();
@@ -343,8 +345,7 @@ fe_spawn(void)
 {
 	struct s_hello	 h;
 	struct timeval	 tv;
-	char		*argv[12];
-	int		 sp[2], argc = 0, fd, cfd;
+	int		 sp[2];
 	pid_t		 pid;
 	uint64_t	 idle;
 
@@ -353,20 +354,6 @@ fe_spawn(void)
 		sup->fe_pid = -1;
 		return;
 	}
-	argv[argc++] = (char *)"apm2d";
-	argv[argc++] = (char *)"-F";
-	if (sup->opts.debug)
-		argv[argc++] = (char *)"-d";
-	if (sup->opts.verbose > 0)
-		argv[argc++] = (char *)"-v";
-	if (sup->opts.verbose > 1)
-		argv[argc++] = (char *)"-v";
-	argv[argc++] = (char *)"-U";
-	argv[argc++] = sup->conf->daemon.user;
-	argv[argc++] = (char *)"-R";
-	argv[argc++] = sup->conf->daemon.chroot;
-	argv[argc] = NULL;
-
 	switch ((pid = fork())) {
 	case -1:
 		log_warn("fork");
@@ -375,20 +362,7 @@ fe_spawn(void)
 		sup->fe_pid = -1;
 		return;
 	case 0:
-		/* Move it out of the way first: it may sit on 3. */
-		if ((cfd = fcntl(sp[1], F_DUPFD, 10)) == -1 ||
-		    dup2(cfd, FRONTEND_CHAN_FD) == -1)
-			_exit(127);
-		for (fd = FRONTEND_CHAN_FD + 1; fd < 1024; fd++)
-			close(fd);
-		signal(SIGPIPE, SIG_DFL);
-#ifdef APM2D_TEST_HOOKS
-		/* Test build only: a stand-in frontend that misbehaves. */
-		if (getenv("APM2D_TEST_FRONTEND") != NULL)
-			execv(getenv("APM2D_TEST_FRONTEND"), argv);
-#endif
-		execv(sup->opts.self, argv);
-		_exit(127);
+		fe_exec(sp[1]);
 	}
 	close(sp[1]);
 	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1)
@@ -418,10 +392,46 @@ fe_spawn(void)
 	idle = duration_to_ms(&sup->conf->daemon.idle_timeout);
 	h.idle_timeout_ms = idle > UINT32_MAX ? UINT32_MAX : (uint32_t)idle;
 	frontend_send(S_HELLO, 0, &h, sizeof(h));
-	tv.tv_sec = FRONTEND_HB_INTERVAL_MS / 1000;
-	tv.tv_usec = (FRONTEND_HB_INTERVAL_MS % 1000) * 1000;
+	ms_to_tv(FRONTEND_HB_INTERVAL_MS, &tv);
 	evtimer_add(&sup->fe_hb_ev, &tv);
 	log_debug("frontend started, pid %ld", (long)pid);
+}
+
+/* The forked child: apm2d -F, its channel on FRONTEND_CHAN_FD. */
+static void
+fe_exec(int chanfd)
+{
+	char	*argv[12];
+	int	 argc = 0, fd, cfd;
+
+	argv[argc++] = (char *)"apm2d";
+	argv[argc++] = (char *)"-F";
+	if (sup->opts.debug)
+		argv[argc++] = (char *)"-d";
+	if (sup->opts.verbose > 0)
+		argv[argc++] = (char *)"-v";
+	if (sup->opts.verbose > 1)
+		argv[argc++] = (char *)"-v";
+	argv[argc++] = (char *)"-U";
+	argv[argc++] = sup->conf->daemon.user;
+	argv[argc++] = (char *)"-R";
+	argv[argc++] = sup->conf->daemon.chroot;
+	argv[argc] = NULL;
+
+	/* Move it out of the way first: it may sit on 3. */
+	if ((cfd = fcntl(chanfd, F_DUPFD, 10)) == -1 ||
+	    dup2(cfd, FRONTEND_CHAN_FD) == -1)
+		_exit(127);
+	for (fd = FRONTEND_CHAN_FD + 1; fd < 1024; fd++)
+		close(fd);
+	signal(SIGPIPE, SIG_DFL);
+#ifdef APM2D_TEST_HOOKS
+	/* Test build only: a stand-in frontend that misbehaves. */
+	if (getenv("APM2D_TEST_FRONTEND") != NULL)
+		execv(getenv("APM2D_TEST_FRONTEND"), argv);
+#endif
+	execv(sup->opts.self, argv);
+	_exit(127);
 }
 
 static void
@@ -440,8 +450,7 @@ fe_respawn(int fd, short ev, void *arg)
 		sup->fe_pid = 0;
 		log_warnx("cannot start a frontend; trying again in %d ms",
 		    FRONTEND_RESPAWN_MS);
-		tv.tv_sec = FRONTEND_RESPAWN_MS / 1000;
-		tv.tv_usec = (FRONTEND_RESPAWN_MS % 1000) * 1000;
+		ms_to_tv(FRONTEND_RESPAWN_MS, &tv);
 		evtimer_add(&sup->fe_respawn_ev, &tv);
 	}
 }
@@ -478,8 +487,7 @@ fe_heartbeat(int fd, short ev, void *arg)
 		if (!sup->fe_up)
 			return;
 	}
-	tv.tv_sec = FRONTEND_HB_INTERVAL_MS / 1000;
-	tv.tv_usec = (FRONTEND_HB_INTERVAL_MS % 1000) * 1000;
+	ms_to_tv(FRONTEND_HB_INTERVAL_MS, &tv);
 	evtimer_add(&sup->fe_hb_ev, &tv);
 }
 
@@ -673,7 +681,6 @@ fe_reaped(int status)
 	if (wait > FRONTEND_RESPAWN_MS)
 		wait = FRONTEND_RESPAWN_MS;
 	log_warnx("respawning the frontend in %lld ms", (long long)wait);
-	tv.tv_sec = wait / 1000;
-	tv.tv_usec = (wait % 1000) * 1000;
+	ms_to_tv(wait, &tv);
 	evtimer_add(&sup->fe_respawn_ev, &tv);
 }

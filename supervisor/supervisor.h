@@ -19,6 +19,7 @@
 #include "codec.h"
 #include "config.h"
 #include "proto.h"
+#include "sysutil.h"
 
 #define FRONTEND_RESPAWN_MS	1000	/* at most one frontend start a second */
 #define FRONTEND_EXIT_WAIT	3	/* s for the frontend to exit */
@@ -120,7 +121,6 @@ extern struct supervisor	*sup;
 __attribute__((__noreturn__)) void
 		 supervisor_main(struct config *, const struct sup_opts *);
 uint64_t	 sup_uptime_secs(void);
-int64_t		 mono_ms(void);
 void		 sup_shutdown(const char *why);
 
 /* daemon.c: start-up before the event loop */

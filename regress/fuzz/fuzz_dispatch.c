@@ -1031,31 +1031,21 @@ runner_req_get(struct conn_ref ref, const char *name)
 }
 
 void
-runner_req_start(struct conn_ref ref, const char *name)
+runner_req_op(struct conn_ref ref, const char *name, enum runner_op kind)
 {
-	runner_called(ref, REQ_START_PROCESS, name);
-	reply_ok(ref, "started %s", name);
-}
+	static const struct {
+		uint32_t	 type;
+		const char	*done;
+	} ops[] = {
+		[RUNNER_START] = { REQ_START_PROCESS, "started" },
+		[RUNNER_STOP] = { REQ_STOP_PROCESS, "stopped" },
+		[RUNNER_RESTART] = { REQ_RESTART_PROCESS, "restarted" },
+		[RUNNER_RELOAD] = { REQ_RELOAD_PROCESS, "reloaded" }
+	};
 
-void
-runner_req_stop(struct conn_ref ref, const char *name)
-{
-	runner_called(ref, REQ_STOP_PROCESS, name);
-	reply_ok(ref, "stopped %s", name);
-}
-
-void
-runner_req_restart(struct conn_ref ref, const char *name)
-{
-	runner_called(ref, REQ_RESTART_PROCESS, name);
-	reply_ok(ref, "restarted %s", name);
-}
-
-void
-runner_req_reload(struct conn_ref ref, const char *name)
-{
-	runner_called(ref, REQ_RELOAD_PROCESS, name);
-	reply_ok(ref, "reloaded %s", name);
+	check((size_t)kind < sizeof(ops) / sizeof(ops[0]));
+	runner_called(ref, ops[kind].type, name);
+	reply_ok(ref, "%s %s", ops[kind].done, name);
 }
 
 void

@@ -45,6 +45,9 @@ static struct logfile *open_ok(const struct log_config *);
 static int	 wait_child(pid_t, int *);
 static char	*gunzip(const char *, size_t *);
 static int	 have_gzip(void);
+static void	 compress_wait(struct logfile *);
+static void	 want_gz(int, const char *);
+static void	 write_rotate(struct logfile *, const char *);
 
 static int
 setup(void **state)
@@ -225,6 +228,39 @@ have_gzip(void)
 {
 	return (access("/usr/bin/gzip", X_OK) == 0 ||
 	    access("/bin/gzip", X_OK) == 0);
+}
+
+/* A compression child must be running: wait for it and reap it. */
+static void
+compress_wait(struct logfile *lf)
+{
+	pid_t	pid;
+	int	status;
+
+	pid = logfile_compress_pid(lf);
+	assert_true(pid > 0);
+	assert_int_equal(wait_child(pid, &status), 0);
+	assert_int_equal(logfile_reap(pid, status), 1);
+}
+
+/* Generation i is gzipped and holds text. */
+static void
+want_gz(int i, const char *text)
+{
+	char	 name[PATH_MAX], *got;
+	size_t	 len;
+
+	gen(name, sizeof(name), i, 1);
+	got = gunzip(name, &len);
+	assert_string_equal(got, text);
+	free(got);
+}
+
+static void
+write_rotate(struct logfile *lf, const char *text)
+{
+	assert_int_equal(logfile_write_raw(lf, NULL, text, strlen(text)), 0);
+	assert_int_equal(logfile_rotate(lf), LOGFILE_EV_ROTATED);
 }
 
 /* Parents created 0750 whatever the umask; a file in the way: ENOTDIR. */
@@ -730,12 +766,8 @@ test_compress(void **state)
 	lc_init(&lc, 0, 1 << 20, 3, 1, ROTATE_SIZE);
 	lf = open_ok(&lc);
 	assert_int_equal(logfile_compress_pid(lf), -1);
-	assert_int_equal(logfile_write_raw(lf, NULL, "first\n", 6), 0);
-	assert_int_equal(logfile_rotate(lf), LOGFILE_EV_ROTATED);
-	pid = logfile_compress_pid(lf);
-	assert_true(pid > 0);
-	assert_int_equal(wait_child(pid, &status), 0);
-	assert_int_equal(logfile_reap(pid, status), 1);
+	write_rotate(lf, "first\n");
+	compress_wait(lf);
 	assert_int_equal(logfile_compress_pid(lf), -1);
 	gen(name, sizeof(name), 1, 0);
 	assert_false(exists(name));
@@ -749,45 +781,27 @@ test_compress(void **state)
 	assert_false(exists(tmp));
 
 	/* Rotate twice before reaping: the job follows its generation. */
-	assert_int_equal(logfile_write_raw(lf, NULL, "second\n", 7), 0);
-	assert_int_equal(logfile_rotate(lf), LOGFILE_EV_ROTATED);
+	write_rotate(lf, "second\n");
 	pid = logfile_compress_pid(lf);
 	assert_true(pid > 0);
-	assert_int_equal(logfile_write_raw(lf, NULL, "third\n", 6), 0);
-	assert_int_equal(logfile_rotate(lf), LOGFILE_EV_ROTATED);
+	write_rotate(lf, "third\n");
 	/* One child at a time. */
 	assert_int_equal(logfile_compress_pid(lf), pid);
 	assert_int_equal(wait_child(pid, &status), 0);
 	assert_int_equal(logfile_reap(pid, status), 1);
 	/* "second" is .2 now and was compressed there; "third" is next. */
-	gen(name, sizeof(name), 2, 1);
-	got = gunzip(name, &len);
-	assert_string_equal(got, "second\n");
-	free(got);
-	gen(name, sizeof(name), 3, 1);
-	got = gunzip(name, &len);
-	assert_string_equal(got, "first\n");
-	free(got);
-	pid = logfile_compress_pid(lf);
-	assert_true(pid > 0);
-	assert_int_equal(wait_child(pid, &status), 0);
-	assert_int_equal(logfile_reap(pid, status), 1);
-	gen(name, sizeof(name), 1, 1);
-	got = gunzip(name, &len);
-	assert_string_equal(got, "third\n");
-	free(got);
+	want_gz(2, "second\n");
+	want_gz(3, "first\n");
+	compress_wait(lf);
+	want_gz(1, "third\n");
 	gen(name, sizeof(name), 1, 0);
 	assert_false(exists(name));
 
 	/* The oldest .gz is dropped on the next rotation. */
-	assert_int_equal(logfile_write_raw(lf, NULL, "fourth\n", 7), 0);
-	assert_int_equal(logfile_rotate(lf), LOGFILE_EV_ROTATED);
+	write_rotate(lf, "fourth\n");
 	gen(name, sizeof(name), 4, 1);
 	assert_false(exists(name));
-	gen(name, sizeof(name), 3, 1);
-	got = gunzip(name, &len);
-	assert_string_equal(got, "second\n");
-	free(got);
+	want_gz(3, "second\n");
 
 	/* Closing kills the child; the next open compresses again. */
 	pid = logfile_compress_pid(lf);
@@ -804,19 +818,12 @@ test_compress(void **state)
 		assert_int_equal(logfile_reap(pid, status), 1);
 	}
 	assert_false(exists(name));
-	gen(name, sizeof(name), 1, 1);
-	got = gunzip(name, &len);
-	assert_string_equal(got, "fourth\n");
-	free(got);
+	want_gz(1, "fourth\n");
 
 	/* A gzip that fails: reported, its output removed, file kept. */
 	logfile_set_gzip("/bin/false");
-	assert_int_equal(logfile_write_raw(lf, NULL, "fifth\n", 6), 0);
-	assert_int_equal(logfile_rotate(lf), LOGFILE_EV_ROTATED);
-	pid = logfile_compress_pid(lf);
-	assert_true(pid > 0);
-	assert_int_equal(wait_child(pid, &status), 0);
-	assert_int_equal(logfile_reap(pid, status), 1);
+	write_rotate(lf, "fifth\n");
+	compress_wait(lf);
 	ev = logfile_flush(lf);
 	assert_int_equal(ev, LOGFILE_EV_COMPRESS_FAIL);
 	assert_non_null(strstr(logfile_error(lf), "status 1"));
@@ -840,8 +847,7 @@ test_compress_dropped(void **state)
 {
 	struct logfile	*lf;
 	struct log_config lc;
-	char		 name[PATH_MAX], *got;
-	size_t		 len;
+	char		 name[PATH_MAX];
 	pid_t		 pid;
 	int		 status;
 
@@ -852,23 +858,15 @@ test_compress_dropped(void **state)
 	}
 	lc_init(&lc, 0, 1 << 20, 1, 1, ROTATE_SIZE);
 	lf = open_ok(&lc);
-	assert_int_equal(logfile_write_raw(lf, NULL, "one\n", 4), 0);
-	assert_int_equal(logfile_rotate(lf), LOGFILE_EV_ROTATED);
+	write_rotate(lf, "one\n");
 	pid = logfile_compress_pid(lf);
 	assert_true(pid > 0);
-	assert_int_equal(logfile_write_raw(lf, NULL, "two\n", 4), 0);
-	assert_int_equal(logfile_rotate(lf), LOGFILE_EV_ROTATED);
+	write_rotate(lf, "two\n");
 	assert_int_equal(wait_child(pid, &status), 0);
 	assert_int_equal(logfile_reap(pid, status), 1);
 	/* "one" is gone; "two" is being compressed now. */
-	pid = logfile_compress_pid(lf);
-	assert_true(pid > 0);
-	assert_int_equal(wait_child(pid, &status), 0);
-	assert_int_equal(logfile_reap(pid, status), 1);
-	gen(name, sizeof(name), 1, 1);
-	got = gunzip(name, &len);
-	assert_string_equal(got, "two\n");
-	free(got);
+	compress_wait(lf);
+	want_gz(1, "two\n");
 	gen(name, sizeof(name), 2, 1);
 	assert_false(exists(name));
 	gen(name, sizeof(name), 2, 0);

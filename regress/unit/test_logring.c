@@ -40,6 +40,7 @@ static void	 model_add(struct model *, const char *, size_t, int,
 static void	 model_record(struct model *, const char *, size_t, int,
 		    int64_t);
 static void	 model_free(struct model *);
+static size_t	 ring_walk(const struct logring *, struct mline **, int);
 static size_t	 ring_lines(const struct logring *, struct mline **);
 static size_t	 ring_lines_rev(const struct logring *, struct mline **);
 static void	 check_suffix(const struct logring *, const struct model *);
@@ -103,16 +104,17 @@ model_free(struct model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Every line oldest first (pointers into the ring). */
+/* Every line oldest first, or newest first (pointers into the ring). */
 static size_t
-ring_lines(const struct logring *r, struct mline **out)
+ring_walk(const struct logring *r, struct mline **out, int rev)
 {
 	struct lr_line	 l;
 	struct mline	*v = NULL;
 	size_t		 n = 0, cap = 0;
 	int		 ok;
 
-	for (ok = logring_first(r, &l); ok; ok = logring_next(r, &l)) {
+	for (ok = rev ? logring_last(r, &l) : logring_first(r, &l); ok;
+	    ok = rev ? logring_prev(r, &l) : logring_next(r, &l)) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			v = realloc(v, cap * sizeof(*v));
@@ -129,29 +131,16 @@ ring_lines(const struct logring *r, struct mline **out)
 	return (n);
 }
 
-/* Every line newest first. */
+static size_t
+ring_lines(const struct logring *r, struct mline **out)
+{
+	return (ring_walk(r, out, 0));
+}
+
 static size_t
 ring_lines_rev(const struct logring *r, struct mline **out)
 {
-	struct lr_line	 l;
-	struct mline	*v = NULL;
-	size_t		 n = 0, cap = 0;
-	int		 ok;
-
-	for (ok = logring_last(r, &l); ok; ok = logring_prev(r, &l)) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			v = realloc(v, cap * sizeof(*v));
-			assert_non_null(v);
-		}
-		v[n].p = (char *)l.p;
-		v[n].len = l.len;
-		v[n].stream = l.stream;
-		v[n].ts = l.ts_ns;
-		n++;
-	}
-	*out = v;
-	return (n);
+	return (ring_walk(r, out, 1));
 }
 
 /* The ring holds a suffix of the model, the same both ways round. */

@@ -1,0 +1,265 @@
+/*
+ * proctree.c -- signalling whole process trees.
+ *
+ * An instance owns its process group (each child starts a new session),
+ * the descendants of its main process that left the group, and orphans
+ * that the supervisor adopted as child subreaper and that still carry the
+ * instance's marks: its group or session id, or its APM2_* environment.
+ * The group is signalled at once; the rest needs a look at the process
+ * table, which is done once the event loop comes round, for every tree
+ * signalled meanwhile in one scan.
+ */
+#include <sys/types.h>
+
+#include <event.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "child.h"
+#include "supervisor.h"
+
+#define KIDS_MAX	4096	/* children listed for the fast check */
+
+/* A tree to signal once the event loop comes round. */
+struct treekill {
+	pid_t		 leader;	/* the group, old or current */
+	pid_t		 root;		/* live main process, or 0 */
+	int		 sig;
+	const char	*env1, *env2;	/* the instance's environment marks */
+};
+
+static int		(*ours)(pid_t);
+static pid_t		 self;
+static struct treekill	*tks;
+static size_t		 ntks, tkcap;
+static struct event	 tk_ev;
+
+static int	known_pid(pid_t);
+static int	pstat_cmp(const void *, const void *);
+static ssize_t	ptable_find(const struct ptable *, pid_t);
+static int	ptable_sorted(struct ptable *);
+static int	need_scan(void);
+static int	marked(const struct treekill *, const struct pstat *);
+static void	mark_descendants(const struct ptable *, uint8_t *);
+static void	kill_marked(const struct ptable *, uint8_t *, int);
+static void	tree_run(int, short, void *);
+
+void
+proctree_init(int (*known)(pid_t))
+{
+	ours = known;
+	self = getpid();
+	evtimer_set(&tk_ev, tree_run, NULL);
+}
+
+/*
+ * Signal group leader now, and the rest of the tree very soon: root's
+ * descendants (root: the live main process, or 0) and the adopted
+ * orphans with the group's ids or both environment entries.  The
+ * kill(2) result for the group.
+ */
+int
+proctree_signal(pid_t leader, pid_t root, int sig, const char *env1,
+    const char *env2)
+{
+	struct timeval	 tv = { 0, 0 };
+	struct treekill	*n;
+	size_t		 ncap;
+	int		 r;
+
+	r = kill(-leader, sig);
+	if (ntks == tkcap) {
+		ncap = tkcap == 0 ? 16 : tkcap * 2;
+		if ((n = reallocarray(tks, ncap, sizeof(*n))) == NULL) {
+			log_warn("tree kill");
+			return (r);
+		}
+		tks = n;
+		tkcap = ncap;
+	}
+	tks[ntks].leader = leader;
+	tks[ntks].root = root;
+	tks[ntks].sig = sig;
+	tks[ntks].env1 = env1;
+	tks[ntks].env2 = env2;
+	ntks++;
+	if (!evtimer_pending(&tk_ev, NULL))
+		evtimer_add(&tk_ev, &tv);
+	return (r);
+}
+
+/* A child of ours the runner knows, or the frontend: not an orphan. */
+static int
+known_pid(pid_t pid)
+{
+	return ((ours != NULL && ours(pid)) ||
+	    (sup != NULL && pid == sup->fe_pid));
+}
+
+static int
+pstat_cmp(const void *a, const void *b)
+{
+	pid_t	x = ((const struct pstat *)a)->pid;
+	pid_t	y = ((const struct pstat *)b)->pid;
+
+	return (x < y ? -1 : x > y);
+}
+
+static ssize_t
+ptable_find(const struct ptable *t, pid_t pid)
+{
+	size_t	lo = 0, hi = t->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (t->p[mid].pid == pid)
+			return ((ssize_t)mid);
+		if (t->p[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (-1);
+}
+
+/* The process table, sorted by pid for ptable_find(). */
+static int
+ptable_sorted(struct ptable *t)
+{
+	if (ptable_load(t) == -1)
+		return (-1);
+	qsort(t->p, t->n, sizeof(*t->p), pstat_cmp);
+	return (0);
+}
+
+static void
+mark_descendants(const struct ptable *t, uint8_t *mark)
+{
+	ssize_t	j;
+	size_t	i;
+	int	changed;
+
+	do {
+		changed = 0;
+		for (i = 0; i < t->n; i++) {
+			if (mark[i])
+				continue;
+			j = ptable_find(t, t->p[i].ppid);
+			if (j >= 0 && mark[j]) {
+				mark[i] = 1;
+				changed = 1;
+			}
+		}
+	} while (changed);
+}
+
+static void
+kill_marked(const struct ptable *t, uint8_t *mark, int sig)
+{
+	size_t	i;
+
+	for (i = 0; i < t->n; i++) {
+		if (!mark[i])
+			continue;
+		mark[i] = 0;
+		if (t->p[i].pid <= 1 || t->p[i].pid == self ||
+		    t->p[i].zombie ||
+		    (sup != NULL && t->p[i].pid == sup->fe_pid))
+			continue;
+		kill(t->p[i].pid, sig);
+	}
+}
+
+/*
+ * Is the table worth reading?  Without a live root only adopted orphans
+ * matter, and the kernel lists our children cheaply.
+ */
+static int
+need_scan(void)
+{
+	static pid_t	kids[KIDS_MAX];
+	size_t		i, k;
+	int		n;
+
+	for (k = 0; k < ntks; k++)
+		if (tks[k].root != 0)
+			return (1);
+	n = procstat_children(self, kids, KIDS_MAX);
+	if (n < 0 || n > KIDS_MAX)
+		return (1);
+	for (i = 0; i < (size_t)n; i++)
+		if (!known_pid(kids[i]))
+			return (1);
+	return (0);
+}
+
+/* The tree's root, or an adopted orphan with its marks. */
+static int
+marked(const struct treekill *e, const struct pstat *ps)
+{
+	if (e->root != 0 && ps->pid == e->root)
+		return (1);
+	return (ps->ppid == self && !known_pid(ps->pid) &&
+	    (ps->pgid == e->leader || ps->sid == e->leader ||
+	    procstat_env_has(ps->pid, e->env1, e->env2)));
+}
+
+/* The deferred part of the tree signals, batched. */
+static void
+tree_run(int fd, short ev, void *arg)
+{
+	struct ptable	 t;
+	uint8_t		*mark;
+	size_t		 i, k;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (ntks == 0)
+		return;
+	if (need_scan() && ptable_sorted(&t) == 0) {
+		if ((mark = calloc(t.n + 1, 1)) != NULL) {
+			for (k = 0; k < ntks; k++) {
+				for (i = 0; i < t.n; i++)
+					if (marked(&tks[k], &t.p[i]))
+						mark[i] = 1;
+				mark_descendants(&t, mark);
+				kill_marked(&t, mark, tks[k].sig);
+			}
+			free(mark);
+		}
+		ptable_free(&t);
+	}
+	ntks = 0;
+}
+
+/*
+ * SIGKILL everything below us but the frontend, ours and adopted, now:
+ * the caller may exit next.  What was deferred is covered by it.
+ */
+void
+proctree_kill_all(void)
+{
+	struct ptable	 t;
+	uint8_t		*mark;
+	size_t		 i;
+
+	if (ptable_sorted(&t) == -1) {
+		log_warn("kill all: process table");
+		return;
+	}
+	if ((mark = calloc(t.n + 1, 1)) != NULL) {
+		for (i = 0; i < t.n; i++)
+			if (t.p[i].ppid == self && (sup == NULL ||
+			    t.p[i].pid != sup->fe_pid))
+				mark[i] = 1;
+		mark_descendants(&t, mark);
+		kill_marked(&t, mark, SIGKILL);
+		free(mark);
+	}
+	ptable_free(&t);
+	ntks = 0;
+}
