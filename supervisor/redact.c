@@ -1,12 +1,15 @@
 /*
  * redact.c -- secret masking for captured output (see redact.h).
  *
- * Every matcher below is hand-written for one fixed pattern.  Each finds
- * the leftmost match that starts at or after a given offset, with the
- * extent Rust's regex crate gives it (greedy quantifiers, leftmost-first
- * alternation).  None of the patterns needs real backtracking: every
- * optional quote, whitespace run and separator is followed by something
- * it cannot also match, so one forward walk decides each start.
+ * The patterns are rows of a table (patterns[]): most are a literal
+ * prefix and runs of a character class, or keywords, a separator and a
+ * value, each kind read by one matcher; two have a function of their own.
+ * A matcher finds the leftmost match that starts at or after a given
+ * offset, with the extent Rust's regex crate gives it (greedy
+ * quantifiers, leftmost-first alternation).  None of the patterns needs
+ * real backtracking: every optional quote, whitespace run and separator
+ * is followed by something it cannot also match, so one forward walk
+ * decides each start.
  *
  * A line costs one table-driven pass (prefilter) unless it holds one of
  * the few byte sequences a secret can start with.
@@ -66,8 +69,44 @@
 #define NBUCKETS	1024	/* value index hash chains */
 #define STRIDE_MAX	32	/* value index: sampling stride cap */
 
+#define RUNS_MAX	3	/* runs in a pattern */
+#define ALTS_MAX	6	/* alternatives, NULL included */
+
 typedef int	matcher_fn(const uint8_t *, size_t, size_t, size_t *,
 		    size_t *);
+
+/* A run of class bytes, after a separator byte if sep is set. */
+struct run {
+	uint16_t	 cls;		/* C_*; 0 ends the runs */
+	uint8_t		 sep;
+	uint8_t		 min;		/* bytes, at least */
+	uint8_t		 exact;		/* exactly min bytes */
+};
+
+enum pat_kind {
+	PAT_PREFIX,	/* lit, one of alt if any, the runs */
+	PAT_KV,		/* keyword alt, [:=] between quotes and blanks, value */
+	PAT_FN		/* a function of its own */
+};
+
+/* PAT_KV: the value is run[0], or with KV_CHARS run[0].min characters. */
+#define KV_CHARS	0x01	/* [^\s'"], counted in characters */
+#define KV_PAD		0x02	/* then ={0,2} */
+#define KV_QUOTE	0x04	/* then ['"]? */
+
+/*
+ * One redaction pattern.  PAT_KV keywords are lowercase letters and '_',
+ * which stands for [_-]?; their last three letters are no '_'.
+ */
+struct pattern {
+	unsigned	 mask;		/* prefilter bits that let it run */
+	enum pat_kind	 kind;
+	const char	*lit;		/* PAT_PREFIX: looked for first */
+	const char	*alt[ALTS_MAX];	/* after lit; PAT_KV: keywords */
+	struct run	 run[RUNS_MAX];
+	int		 flags;		/* PAT_KV: KV_* */
+	matcher_fn	*fn;		/* PAT_FN */
+};
 
 struct rbuf {
 	uint8_t		*p;
@@ -119,9 +158,13 @@ struct redactor {
 
 static uint16_t	cls[256];
 static uint8_t	trig[256];
+static uint16_t	kwfirst[256];	/* PAT_KV rows a keyword can start */
+static uint16_t	kwtail[3][256];	/* masks by keywords' last 3 letters */
+static size_t	kwlongest;	/* longest PAT_KV value minimum */
 static int	tables_ready;
 
 static void	 init_tables(void);
+static void	 init_kw_tables(void);
 static int	 rbuf_reserve(struct rbuf *, size_t);
 static void	 rbuf_add(struct redactor *, struct rbuf *, const void *,
 		    size_t);
@@ -132,34 +175,26 @@ static size_t	 run_of(const uint8_t *, size_t, size_t, uint16_t);
 static int	 run_min(const uint8_t *, size_t, size_t, uint16_t, size_t);
 static int	 ci_at(const uint8_t *, size_t, size_t, const char *, size_t);
 static size_t	 opt_sep(const uint8_t *, size_t, size_t);
-static size_t	 kw_chain(const uint8_t *, size_t, size_t, const char *const *);
 static size_t	 kv_sep(const uint8_t *, size_t, size_t);
 static size_t	 opt_quote(const uint8_t *, size_t, size_t);
 static int	 find_lit(const uint8_t *, size_t, size_t, const char *,
 		    size_t, size_t *);
-static int	 m_anthropic(const uint8_t *, size_t, size_t, size_t *,
-		    size_t *);
-static int	 m_openai(const uint8_t *, size_t, size_t, size_t *, size_t *);
-static int	 m_google(const uint8_t *, size_t, size_t, size_t *, size_t *);
-static int	 m_akia(const uint8_t *, size_t, size_t, size_t *, size_t *);
-static int	 m_aws_secret(const uint8_t *, size_t, size_t, size_t *,
-		    size_t *);
-static int	 m_api_key(const uint8_t *, size_t, size_t, size_t *,
-		    size_t *);
-static int	 m_token(const uint8_t *, size_t, size_t, size_t *, size_t *);
-static int	 m_secret(const uint8_t *, size_t, size_t, size_t *,
-		    size_t *);
+static int	 m_prefix(const struct pattern *, const uint8_t *, size_t,
+		    size_t, size_t *, size_t *);
+static size_t	 alt_at(const struct pattern *, const uint8_t *, size_t,
+		    size_t);
+static size_t	 runs_at(const struct pattern *, const uint8_t *, size_t,
+		    size_t);
+static size_t	 kw_at(const uint8_t *, size_t, size_t, const char *);
+static size_t	 chars_at(const uint8_t *, size_t, size_t, size_t);
+static int	 m_kv(const struct pattern *, const uint8_t *, size_t, size_t,
+		    size_t *, size_t *);
 static int	 m_bearer(const uint8_t *, size_t, size_t, size_t *,
-		    size_t *);
-static int	 m_base64(const uint8_t *, size_t, size_t, size_t *,
 		    size_t *);
 static int	 m_pem_header(const uint8_t *, size_t, size_t, size_t *,
 		    size_t *);
-static int	 m_github(const uint8_t *, size_t, size_t, size_t *,
-		    size_t *);
-static int	 m_slack(const uint8_t *, size_t, size_t, size_t *, size_t *);
-static int	 m_sk_proj(const uint8_t *, size_t, size_t, size_t *,
-		    size_t *);
+static int	 pat_match(const struct pattern *, const uint8_t *, size_t,
+		    size_t, size_t *, size_t *);
 static int	 bearer_header(const uint8_t *, size_t);
 static uint64_t	 trigger_mask(const uint8_t *, size_t);
 static unsigned	 trig_sep(const uint8_t *, size_t, size_t);
@@ -176,8 +211,8 @@ static int	 index_value(struct redactor *, size_t);
 static int	 reindex(struct redactor *);
 static uint32_t	 gram_at(const uint8_t *);
 static uint32_t	 gram_hash(uint32_t);
-static void	 run_pass(struct redactor *, matcher_fn *, const uint8_t **,
-		    size_t *, int *);
+static void	 run_pass(struct redactor *, const struct pattern *,
+		    const uint8_t **, size_t *, int *);
 static struct rbuf *other_buf(struct redactor *, const uint8_t *);
 static void	 emit_line(struct redactor *, const uint8_t *, size_t, int,
 		    redact_emit_fn *, void *);
@@ -186,6 +221,83 @@ static void	 emit_long(struct redactor *, const uint8_t *, size_t, int,
 static size_t	 choose_cut(const uint8_t *, size_t);
 static int	 pend_add(struct redactor *, const uint8_t *, size_t,
 		    redact_emit_fn *, void *);
+
+/*
+ * The 13 upstream patterns in upstream order, then ours (redact.h, 3.
+ * and 4.).  prefilter() knows how each of them can start.
+ */
+static const struct pattern patterns[] = {
+	/* 1: sk-ant-[a-zA-Z0-9\-_]{20,} */
+	{ .mask = M_SK, .kind = PAT_PREFIX, .lit = "sk-ant-",
+	    .run = { { .cls = C_KEYCH, .min = 20 } } },
+	/* 2: sk-[a-zA-Z0-9]{20,} */
+	{ .mask = M_SK, .kind = PAT_PREFIX, .lit = "sk-",
+	    .run = { { .cls = C_ALNUM, .min = 20 } } },
+	/* 3: AIza[a-zA-Z0-9\-_]{35} */
+	{ .mask = M_P3, .kind = PAT_PREFIX, .lit = "AIza",
+	    .run = { { .cls = C_KEYCH, .min = 35, .exact = 1 } } },
+	/* 4: AKIA[A-Z0-9]{16} */
+	{ .mask = M_P4, .kind = PAT_PREFIX, .lit = "AKIA",
+	    .run = { { .cls = C_UPDIG, .min = 16, .exact = 1 } } },
+	/*
+	 * 5: (?i)aws[_-]?secret[_-]?access[_-]?key['"]?\s*[:=]\s*['"]?
+	 *    ([A-Za-z0-9/+=]{40})
+	 */
+	{ .mask = M_P5, .kind = PAT_KV,
+	    .alt = { "aws_secret_access_key", NULL },
+	    .run = { { .cls = C_AWS, .min = 40, .exact = 1 } } },
+	/*
+	 * 6: (?i)(api[_-]?key|apikey)['"]?\s*[:=]\s*['"]?
+	 *    ([a-zA-Z0-9_-]{20,})['"]?
+	 * ("apikey" is api[_-]?key with the separator left out.)
+	 */
+	{ .mask = M_P6, .kind = PAT_KV, .alt = { "api_key", NULL },
+	    .run = { { .cls = C_KEYCH, .min = 20 } }, .flags = KV_QUOTE },
+	/*
+	 * 7: (?i)(access[_-]?token|auth[_-]?token|bearer)['"]?\s*[:=]\s*
+	 *    ['"]?([a-zA-Z0-9_.=-]{20,})['"]?
+	 */
+	{ .mask = M_P7, .kind = PAT_KV,
+	    .alt = { "access_token", "auth_token", "bearer", NULL },
+	    .run = { { .cls = C_TOK, .min = 20 } }, .flags = KV_QUOTE },
+	/*
+	 * 8: (?i)(secret|password|passwd|pwd)['"]?\s*[:=]\s*['"]?
+	 *    ([^\s'"]{8,})['"]?
+	 * The count is of characters, as Rust counts them.
+	 */
+	{ .mask = M_P8, .kind = PAT_KV,
+	    .alt = { "secret", "password", "passwd", "pwd", NULL },
+	    .run = { { .min = 8 } }, .flags = KV_CHARS | KV_QUOTE },
+	/* 9: (?i)bearer\s+([a-zA-Z0-9_.=-]+), credentials only */
+	{ .mask = M_P9, .kind = PAT_FN, .fn = m_bearer },
+	/*
+	 * 10: (?i)(key|secret|token|credential)['"]?\s*[:=]\s*['"]?
+	 *     ([A-Za-z0-9+/]{40,}={0,2})['"]?
+	 */
+	{ .mask = M_P10, .kind = PAT_KV,
+	    .alt = { "key", "secret", "token", "credential", NULL },
+	    .run = { { .cls = C_B64, .min = 40 } },
+	    .flags = KV_PAD | KV_QUOTE },
+	/* 11: -----BEGIN\s+(RSA\s+)?PRIVATE\s+KEY----- */
+	{ .mask = M_PEM, .kind = PAT_FN, .fn = m_pem_header },
+	/* 12: gh[pousr]_[A-Za-z0-9_]{36,} */
+	{ .mask = M_P12, .kind = PAT_PREFIX, .lit = "gh",
+	    .alt = { "p_", "o_", "u_", "s_", "r_", NULL },
+	    .run = { { .cls = C_WORD, .min = 36 } } },
+	/* 13: xox[baprs]-[0-9]{10,}-[0-9]{10,}-[a-zA-Z0-9]{24,} */
+	{ .mask = M_P13, .kind = PAT_PREFIX, .lit = "xox",
+	    .alt = { "b-", "a-", "p-", "r-", "s-", NULL },
+	    .run = { { .cls = C_DIGIT, .min = 10 },
+	    { .sep = '-', .cls = C_DIGIT, .min = 10 },
+	    { .sep = '-', .cls = C_ALNUM, .min = 24 } } },
+	/* ours: sk-(proj|svcacct|admin)-[A-Za-z0-9_-]{20,} */
+	{ .mask = M_SK, .kind = PAT_PREFIX, .lit = "sk-",
+	    .alt = { "proj-", "svcacct-", "admin-", NULL },
+	    .run = { { .cls = C_KEYCH, .min = 20 } } }
+};
+
+#define NPATTERNS	(sizeof(patterns) / sizeof(patterns[0]))
+_Static_assert(NPATTERNS <= 16, "kwfirst[] has a bit per pattern");
 
 static void
 init_tables(void)
@@ -232,7 +344,36 @@ init_tables(void)
 	trig['A'] = T_A;
 	trig['b'] = T_B;
 	trig['B'] = T_B;
+	init_kw_tables();
 	tables_ready = 1;
+}
+
+/* The PAT_KV keywords, looked up by their first and last letters. */
+static void
+init_kw_tables(void)
+{
+	const struct pattern	*pt;
+	const char *const	*a;
+	size_t			 k, l;
+	uint8_t			 c;
+
+	for (pt = patterns; pt < patterns + NPATTERNS; pt++) {
+		if (pt->kind != PAT_KV)
+			continue;
+		if (pt->run[0].min > kwlongest)
+			kwlongest = pt->run[0].min;
+		for (a = pt->alt; *a != NULL; a++) {
+			c = (uint8_t)(*a)[0];
+			kwfirst[c] |= 1U << (pt - patterns);
+			kwfirst[c - 'a' + 'A'] |= 1U << (pt - patterns);
+			l = strlen(*a);
+			for (k = 0; k < 3; k++) {
+				c = (uint8_t)(*a)[l - 3 + k];
+				kwtail[k][c] |= pt->mask;
+				kwtail[k][c - 'a' + 'A'] |= pt->mask;
+			}
+		}
+	}
 }
 
 static int
@@ -376,26 +517,6 @@ opt_sep(const uint8_t *s, size_t n, size_t i)
 	return (i);
 }
 
-/*
- * Words joined by an optional [_-], e.g. {"aws", "secret", NULL} for
- * aws[_-]?secret.  End of the chain, or NOPE.
- */
-static size_t
-kw_chain(const uint8_t *s, size_t n, size_t i, const char *const *w)
-{
-	size_t	l;
-
-	for (; *w != NULL; w++) {
-		l = strlen(*w);
-		if (!ci_at(s, n, i, *w, l))
-			return (NOPE);
-		i += l;
-		if (w[1] != NULL)
-			i = opt_sep(s, n, i);
-	}
-	return (i);
-}
-
 /* ['"]? \s* [:=] \s* ['"]?  after a keyword: start of the value. */
 static size_t
 kv_sep(const uint8_t *s, size_t n, size_t i)
@@ -431,200 +552,145 @@ find_lit(const uint8_t *s, size_t n, size_t from, const char *lit,
 	return (1);
 }
 
-/* 1: sk-ant-[a-zA-Z0-9\-_]{20,} */
+/*
+ * The prefix-shaped patterns: lit (found with memmem), then one of alt
+ * when there are any, then the runs.  The alternatives of a pattern
+ * differ in their first byte, so at most one of them applies.
+ */
 static int
-m_anthropic(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
+m_prefix(const struct pattern *pt, const uint8_t *s, size_t n, size_t from,
+    size_t *ms, size_t *me)
 {
-	size_t	i, r;
+	size_t	i, j, ll = strlen(pt->lit);
 
-	while (find_lit(s, n, from, "sk-ant-", 7, &i)) {
-		if ((r = run_of(s, n, i + 7, C_KEYCH)) >= 20) {
-			*ms = i;
-			*me = i + 7 + r;
-			return (1);
-		}
+	while (find_lit(s, n, from, pt->lit, ll, &i)) {
 		from = i + 1;
+		if ((j = alt_at(pt, s, n, i + ll)) == NOPE ||
+		    (j = runs_at(pt, s, n, j)) == NOPE)
+			continue;
+		*ms = i;
+		*me = j;
+		return (1);
 	}
 	return (0);
 }
 
-/* 2: sk-[a-zA-Z0-9]{20,} */
-static int
-m_openai(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
+/* End of whichever of pt->alt is at s[i] (s[i] itself without any). */
+static size_t
+alt_at(const struct pattern *pt, const uint8_t *s, size_t n, size_t i)
 {
-	size_t	i, r;
+	const char *const	*a;
+	size_t			 l;
 
-	while (find_lit(s, n, from, "sk-", 3, &i)) {
-		if ((r = run_of(s, n, i + 3, C_ALNUM)) >= 20) {
-			*ms = i;
-			*me = i + 3 + r;
-			return (1);
-		}
-		from = i + 1;
+	if (pt->alt[0] == NULL)
+		return (i);
+	if (i >= n)
+		return (NOPE);
+	for (a = pt->alt; *a != NULL; a++) {
+		if (s[i] != (uint8_t)(*a)[0])
+			continue;
+		l = strlen(*a);
+		if (n - i >= l && memcmp(s + i, *a, l) == 0)
+			return (i + l);
 	}
-	return (0);
+	return (NOPE);
 }
 
-/* 3: AIza[a-zA-Z0-9\-_]{35} */
-static int
-m_google(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
+/* pt->run[] from s[i]: the end of the last run, or NOPE. */
+static size_t
+runs_at(const struct pattern *pt, const uint8_t *s, size_t n, size_t i)
 {
-	size_t	i;
+	const struct run	*rn;
+	size_t			 k, r;
 
-	while (find_lit(s, n, from, "AIza", 4, &i)) {
-		if (run_min(s, n, i + 4, C_KEYCH, 35)) {
-			*ms = i;
-			*me = i + 4 + 35;
-			return (1);
+	for (k = 0; k < RUNS_MAX && pt->run[k].cls != 0; k++) {
+		rn = &pt->run[k];
+		if (rn->sep != '\0') {
+			if (i >= n || s[i] != rn->sep)
+				return (NOPE);
+			i++;
 		}
-		from = i + 1;
+		if (rn->exact) {
+			if (!run_min(s, n, i, rn->cls, rn->min))
+				return (NOPE);
+			r = rn->min;
+		} else if ((r = run_of(s, n, i, rn->cls)) < rn->min)
+			return (NOPE);
+		i += r;
 	}
-	return (0);
-}
-
-/* 4: AKIA[A-Z0-9]{16} */
-static int
-m_akia(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
-{
-	size_t	i;
-
-	while (find_lit(s, n, from, "AKIA", 4, &i)) {
-		if (run_min(s, n, i + 4, C_UPDIG, 16)) {
-			*ms = i;
-			*me = i + 4 + 16;
-			return (1);
-		}
-		from = i + 1;
-	}
-	return (0);
+	return (i);
 }
 
 /*
- * 5: (?i)aws[_-]?secret[_-]?access[_-]?key['"]?\s*[:=]\s*['"]?
- *    ([A-Za-z0-9/+=]{40})
+ * Keyword kw at s[i], ASCII case ignored, each '_' of kw standing for
+ * [_-]?: the end of it, or NOPE.
  */
-static int
-m_aws_secret(const uint8_t *s, size_t n, size_t from, size_t *ms,
-    size_t *me)
+static size_t
+kw_at(const uint8_t *s, size_t n, size_t i, const char *kw)
 {
-	static const char *const kw[] = { "aws", "secret", "access", "key",
-	    NULL };
-	size_t	i, j;
-
-	for (i = from; i + 3 <= n; i++) {
-		if ((s[i] | 0x20) != 'a')
-			continue;
-		if ((j = kw_chain(s, n, i, kw)) == NOPE ||
-		    (j = kv_sep(s, n, j)) == NOPE)
-			continue;
-		if (run_min(s, n, j, C_AWS, 40)) {
-			*ms = i;
-			*me = j + 40;
-			return (1);
-		}
-	}
-	return (0);
-}
-
-/*
- * 6: (?i)(api[_-]?key|apikey)['"]?\s*[:=]\s*['"]?([a-zA-Z0-9_-]{20,})['"]?
- * ("apikey" is api[_-]?key with the separator left out.)
- */
-static int
-m_api_key(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
-{
-	static const char *const kw[] = { "api", "key", NULL };
-	size_t	i, j, r;
-
-	for (i = from; i + 3 <= n; i++) {
-		if ((s[i] | 0x20) != 'a')
-			continue;
-		if ((j = kw_chain(s, n, i, kw)) == NOPE ||
-		    (j = kv_sep(s, n, j)) == NOPE)
-			continue;
-		if ((r = run_of(s, n, j, C_KEYCH)) >= 20) {
-			*ms = i;
-			*me = opt_quote(s, n, j + r);
-			return (1);
-		}
-	}
-	return (0);
-}
-
-/*
- * 7: (?i)(access[_-]?token|auth[_-]?token|bearer)['"]?\s*[:=]\s*['"]?
- *    ([a-zA-Z0-9_.=-]{20,})['"]?
- */
-static int
-m_token(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
-{
-	static const char *const kw1[] = { "access", "token", NULL };
-	static const char *const kw2[] = { "auth", "token", NULL };
-	static const char *const kw3[] = { "bearer", NULL };
-	size_t	i, j, r;
-	uint8_t	c;
-
-	for (i = from; i + 4 <= n; i++) {
-		c = s[i] | 0x20;
-		if (c == 'a') {
-			if ((j = kw_chain(s, n, i, kw1)) == NOPE)
-				j = kw_chain(s, n, i, kw2);
-		} else if (c == 'b')
-			j = kw_chain(s, n, i, kw3);
+	for (; *kw != '\0'; kw++) {
+		if (*kw == '_')
+			i = opt_sep(s, n, i);
+		else if (i < n && (s[i] | 0x20) == (uint8_t)*kw)
+			i++;
 		else
+			return (NOPE);
+	}
+	return (i);
+}
+
+/*
+ * [^\s'"]{min,} counted in characters, as Rust counts them (bytes that
+ * are not UTF-8 count one each).  The end of the run, or NOPE.
+ */
+static size_t
+chars_at(const uint8_t *s, size_t n, size_t i, size_t min)
+{
+	size_t		chars;
+	uint32_t	cp;
+
+	for (chars = 0; i < n; chars++) {
+		if (s[i] == '\'' || s[i] == '"' || ws_len(s, n, i) != 0)
+			break;
+		if (s[i] < 0x80)
+			i++;
+		else
+			i += utf8_char((const char *)s + i, n - i, &cp);
+	}
+	return (chars >= min ? i : NOPE);
+}
+
+/*
+ * The keyword = value patterns: one of the keywords pt->alt, then
+ * ['"]? \s* [:=] \s* ['"]?, then the value, then what the flags add.
+ */
+static int
+m_kv(const struct pattern *pt, const uint8_t *s, size_t n, size_t from,
+    size_t *ms, size_t *me)
+{
+	const char *const	*a;
+	uint16_t		 bit = (uint16_t)(1U << (pt - patterns));
+	size_t			 i, j, k;
+
+	for (i = from; i < n; i++) {
+		if ((kwfirst[s[i]] & bit) == 0)
 			continue;
+		for (a = pt->alt, j = NOPE; *a != NULL && j == NOPE; a++)
+			j = kw_at(s, n, i, *a);
 		if (j == NOPE || (j = kv_sep(s, n, j)) == NOPE)
 			continue;
-		if ((r = run_of(s, n, j, C_TOK)) >= 20) {
-			*ms = i;
-			*me = opt_quote(s, n, j + r);
-			return (1);
-		}
-	}
-	return (0);
-}
-
-/*
- * 8: (?i)(secret|password|passwd|pwd)['"]?\s*[:=]\s*['"]?([^\s'"]{8,})['"]?
- * The count is of characters, as Rust counts them.
- */
-static int
-m_secret(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
-{
-	size_t		i, j, w, chars;
-	uint32_t	cp;
-	uint8_t		c;
-
-	for (i = from; i + 3 <= n; i++) {
-		c = s[i] | 0x20;
-		if (c == 's' && ci_at(s, n, i, "secret", 6))
-			j = i + 6;
-		else if (c == 'p' && ci_at(s, n, i, "password", 8))
-			j = i + 8;
-		else if (c == 'p' && ci_at(s, n, i, "passwd", 6))
-			j = i + 6;
-		else if (c == 'p' && ci_at(s, n, i, "pwd", 3))
-			j = i + 3;
+		if ((pt->flags & KV_CHARS) != 0)
+			j = chars_at(s, n, j, pt->run[0].min);
 		else
+			j = runs_at(pt, s, n, j);
+		if (j == NOPE)
 			continue;
-		if ((j = kv_sep(s, n, j)) == NOPE)
-			continue;
-		for (chars = 0; j < n; chars++) {
-			if (s[j] == '\'' || s[j] == '"' ||
-			    ws_len(s, n, j) != 0)
-				break;
-			if (s[j] < 0x80)
-				w = 1;
-			else
-				w = utf8_char((const char *)s + j, n - j,
-				    &cp);
-			j += w;
-		}
-		if (chars >= 8) {
-			*ms = i;
-			*me = opt_quote(s, n, j);
-			return (1);
-		}
+		if ((pt->flags & KV_PAD) != 0)
+			for (k = 0; k < 2 && j < n && s[j] == '='; k++)
+				j++;
+		*ms = i;
+		*me = (pt->flags & KV_QUOTE) != 0 ? opt_quote(s, n, j) : j;
+		return (1);
 	}
 	return (0);
 }
@@ -653,8 +719,8 @@ bearer_header(const uint8_t *s, size_t i)
 }
 
 /*
- * 9: (?i)bearer\s+([a-zA-Z0-9_.=-]+), restricted to tokens that look like
- * credentials (see redact.h).
+ * Pattern 9: (?i)bearer\s+([a-zA-Z0-9_.=-]+), restricted to tokens that
+ * look like credentials (see redact.h).
  */
 static int
 m_bearer(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
@@ -689,43 +755,7 @@ m_bearer(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
 	return (0);
 }
 
-/*
- * 10: (?i)(key|secret|token|credential)['"]?\s*[:=]\s*['"]?
- *     ([A-Za-z0-9+/]{40,}={0,2})['"]?
- */
-static int
-m_base64(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
-{
-	size_t	i, j, r;
-	uint8_t	c;
-
-	for (i = from; i + 3 <= n; i++) {
-		c = s[i] | 0x20;
-		if (c == 'k' && ci_at(s, n, i, "key", 3))
-			j = i + 3;
-		else if (c == 's' && ci_at(s, n, i, "secret", 6))
-			j = i + 6;
-		else if (c == 't' && ci_at(s, n, i, "token", 5))
-			j = i + 5;
-		else if (c == 'c' && ci_at(s, n, i, "credential", 10))
-			j = i + 10;
-		else
-			continue;
-		if ((j = kv_sep(s, n, j)) == NOPE)
-			continue;
-		if ((r = run_of(s, n, j, C_B64)) < 40)
-			continue;
-		j += r;
-		for (r = 0; r < 2 && j < n && s[j] == '='; r++)
-			j++;
-		*ms = i;
-		*me = opt_quote(s, n, j);
-		return (1);
-	}
-	return (0);
-}
-
-/* 11: -----BEGIN\s+(RSA\s+)?PRIVATE\s+KEY----- */
+/* Pattern 11: -----BEGIN\s+(RSA\s+)?PRIVATE\s+KEY----- */
 static int
 m_pem_header(const uint8_t *s, size_t n, size_t from, size_t *ms,
     size_t *me)
@@ -751,81 +781,6 @@ m_pem_header(const uint8_t *s, size_t n, size_t from, size_t *ms,
 		*ms = i;
 		*me = k + 8;
 		return (1);
-	}
-	return (0);
-}
-
-/* 12: gh[pousr]_[A-Za-z0-9_]{36,} */
-static int
-m_github(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
-{
-	size_t	i, r;
-
-	while (find_lit(s, n, from, "gh", 2, &i)) {
-		from = i + 1;
-		if (i + 4 > n || strchr("pousr", s[i + 2]) == NULL ||
-		    s[i + 2] == '\0' || s[i + 3] != '_')
-			continue;
-		if ((r = run_of(s, n, i + 4, C_WORD)) >= 36) {
-			*ms = i;
-			*me = i + 4 + r;
-			return (1);
-		}
-	}
-	return (0);
-}
-
-/* 13: xox[baprs]-[0-9]{10,}-[0-9]{10,}-[a-zA-Z0-9]{24,} */
-static int
-m_slack(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
-{
-	size_t	i, j, r;
-
-	while (find_lit(s, n, from, "xox", 3, &i)) {
-		from = i + 1;
-		if (i + 5 > n || s[i + 3] == '\0' ||
-		    strchr("baprs", s[i + 3]) == NULL || s[i + 4] != '-')
-			continue;
-		j = i + 5;
-		if ((r = run_of(s, n, j, C_DIGIT)) < 10)
-			continue;
-		j += r;
-		if (j >= n || s[j] != '-' ||
-		    (r = run_of(s, n, j + 1, C_DIGIT)) < 10)
-			continue;
-		j += 1 + r;
-		if (j >= n || s[j] != '-' ||
-		    (r = run_of(s, n, j + 1, C_ALNUM)) < 24)
-			continue;
-		*ms = i;
-		*me = j + 1 + r;
-		return (1);
-	}
-	return (0);
-}
-
-/* Ours: sk-(proj|svcacct|admin)-[A-Za-z0-9_-]{20,} */
-static int
-m_sk_proj(const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me)
-{
-	static const char *const kinds[] = { "proj-", "svcacct-", "admin-",
-	    NULL };
-	const char *const	*k;
-	size_t			 i, j, l, r;
-
-	while (find_lit(s, n, from, "sk-", 3, &i)) {
-		from = i + 1;
-		for (k = kinds; *k != NULL; k++) {
-			l = strlen(*k);
-			j = i + 3;
-			if (n - j < l || memcmp(s + j, *k, l) != 0)
-				continue;
-			if ((r = run_of(s, n, j + l, C_KEYCH)) >= 20) {
-				*ms = i;
-				*me = j + l + r;
-				return (1);
-			}
-		}
 	}
 	return (0);
 }
@@ -876,13 +831,18 @@ trigger_mask(const uint8_t *p, size_t w)
 }
 #endif
 
-/* A ':' or '=' at s[i]: which key=value patterns could match here? */
+/*
+ * A ':' or '=' at s[i]: which key=value patterns could match here?  The
+ * last three letters of a keyword must come before it (kwtail[] lets a
+ * few other words through: the matchers decide), and enough of a value
+ * after it.
+ */
 static unsigned
 trig_sep(const uint8_t *s, size_t n, size_t i)
 {
-	unsigned	kw;
-	size_t		j, v;
-	uint8_t		a, b, c;
+	const struct pattern	*pt;
+	unsigned		 kw, p8;
+	size_t			 j, v;
 
 	/* Back over blanks (a non-ASCII byte may be one) and a quote. */
 	j = i;
@@ -892,45 +852,26 @@ trig_sep(const uint8_t *s, size_t n, size_t i)
 		j--;
 	if (j < 3)
 		return (0);
-	a = s[j - 3] | 0x20;
-	b = s[j - 2] | 0x20;
-	c = s[j - 1] | 0x20;
-	if (c == 'y' && b == 'e' && a == 'k')
-		kw = M_P5 | M_P6 | M_P10;
-	else if (c == 'n' && b == 'e' && a == 'k')
-		kw = M_P7 | M_P10;
-	else if (c == 'r' && b == 'e' && a == 'r')
-		kw = M_P7;
-	else if (c == 't' && b == 'e' && a == 'r')
-		kw = M_P8 | M_P10;
-	else if (c == 'd' && ((b == 'w' && (a == 's' || a == 'p')) ||
-	    (b == 'r' && a == 'o')))
-		kw = M_P8;
-	else if (c == 'l' && b == 'a' && a == 'i')
-		kw = M_P10;
-	else
+	kw = kwtail[0][s[j - 3]] & kwtail[1][s[j - 2]] & kwtail[2][s[j - 1]];
+	if (kw == 0)
 		return (0);
-	/*
-	 * Bytes the value could have (at least as many as characters):
-	 * P8 needs 8, P6 and P7 20, P5 and P10 40.
-	 */
+	/* Bytes the value could have (at least as many as characters). */
 	v = opt_quote(s, n, skip_ws(s, n, i + 1));
-	for (j = v; j < n && j - v < 40; j++)
+	for (j = v; j < n && j - v < kwlongest; j++)
 		if ((cls[s[j]] & C_SPACE) != 0 || s[j] == '\'' || s[j] == '"')
 			break;
 	j -= v;
-	if (j < 40)
-		kw &= ~(M_P5 | M_P10);
-	if (j < 20)
-		kw &= ~(M_P6 | M_P7);
-	if (j < 8) {
-		/*
-		 * An earlier pass can lengthen a P8 value, whose class takes
-		 * '[' and ']': "pwd=ab bearer <token>" becomes
-		 * "pwd=ab[REDACTED]".  The other value classes stop at '['.
-		 */
-		return ((kw & M_P8) != 0 ? M_P8_LATE : 0);
-	}
+	p8 = kw & M_P8;
+	for (pt = patterns; pt < patterns + NPATTERNS; pt++)
+		if (pt->kind == PAT_KV && j < pt->run[0].min)
+			kw &= ~pt->mask;
+	/*
+	 * An earlier pass can lengthen a P8 value, whose class takes '['
+	 * and ']': "pwd=ab bearer <token>" becomes "pwd=ab[REDACTED]".  The
+	 * other value classes stop at '['.
+	 */
+	if (p8 != 0 && (kw & M_P8) == 0)
+		kw |= M_P8_LATE;
 	return (kw);
 }
 
@@ -1207,23 +1148,38 @@ values_stage(struct redactor *r, const uint8_t **curp, size_t *np,
 	*changed = 1;
 }
 
+/* The leftmost match of pt at or after from. */
+static int
+pat_match(const struct pattern *pt, const uint8_t *s, size_t n, size_t from,
+    size_t *ms, size_t *me)
+{
+	switch (pt->kind) {
+	case PAT_PREFIX:
+		return (m_prefix(pt, s, n, from, ms, me));
+	case PAT_KV:
+		return (m_kv(pt, s, n, from, ms, me));
+	default:
+		return (pt->fn(s, n, from, ms, me));
+	}
+}
+
 /* Replace every match of one pattern (stage 3). */
 static void
-run_pass(struct redactor *r, matcher_fn *m, const uint8_t **curp,
+run_pass(struct redactor *r, const struct pattern *pt, const uint8_t **curp,
     size_t *np, int *changed)
 {
 	const uint8_t	*s = *curp;
 	size_t		 n = *np, from = 0, ms, me;
 	struct rbuf	*o;
 
-	if (!m(s, n, 0, &ms, &me))
+	if (!pat_match(pt, s, n, 0, &ms, &me))
 		return;
 	o = other_buf(r, s);
 	do {
 		rbuf_add(r, o, s + from, ms - from);
 		rbuf_add(r, o, REDACT_TEXT, REDACT_TEXT_LEN);
 		from = me;
-	} while (from < n && m(s, n, from, &ms, &me));
+	} while (from < n && pat_match(pt, s, n, from, &ms, &me));
 	rbuf_add(r, o, s + from, n - from);
 	*curp = o->p;
 	*np = o->len;
@@ -1478,15 +1434,6 @@ int
 redact_line(struct redactor *r, const char *in, size_t len,
     const char **out, size_t *outlen)
 {
-	static matcher_fn *const passes[] = {
-		m_anthropic, m_openai, m_google, m_akia, m_aws_secret,
-		m_api_key, m_token, m_secret, m_bearer, m_base64,
-		m_pem_header, m_github, m_slack, m_sk_proj
-	};
-	static const unsigned pass_mask[] = {
-		M_SK, M_SK, M_P3, M_P4, M_P5, M_P6, M_P7, M_P8, M_P9, M_P10,
-		M_PEM, M_P12, M_P13, M_SK
-	};
 	const uint8_t	*cur = (const uint8_t *)in;
 	size_t		 n = len, k;
 	unsigned	 m;
@@ -1503,12 +1450,12 @@ redact_line(struct redactor *r, const char *in, size_t len,
 		goto done;	/* a body line: nothing left to look at */
 	if (r->nvals != 0 && !r->nomem)
 		values_stage(r, &cur, &n, &changed);
-	for (k = 0; k < sizeof(passes) / sizeof(passes[0]) && m != 0 &&
-	    !r->nomem; k++) {
-		if (passes[k] == m_secret && changed && (m & M_P8_LATE) != 0)
+	for (k = 0; k < NPATTERNS && m != 0 && !r->nomem; k++) {
+		if (patterns[k].mask == M_P8 && changed &&
+		    (m & M_P8_LATE) != 0)
 			m |= M_P8;
-		if ((m & pass_mask[k]) != 0)
-			run_pass(r, passes[k], &cur, &n, &changed);
+		if ((m & patterns[k].mask) != 0)
+			run_pass(r, &patterns[k], &cur, &n, &changed);
 	}
  done:
 	if (r->nomem) {
