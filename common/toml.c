@@ -115,8 +115,8 @@ static void	 key_reset(struct parser *);
 static struct toml_value *parse_value(struct parser *, int);
 static struct toml_value *parse_array(struct parser *, int);
 static struct toml_value *parse_inline_table(struct parser *, int);
-static int	 parse_basic_string(struct parser *, struct sbuf *, int);
-static int	 parse_literal_string(struct parser *, struct sbuf *, int);
+static int	 parse_string(struct parser *, struct sbuf *, int, int);
+static int	 string_quotes(struct parser *, struct sbuf *, int);
 static int	 parse_escape(struct parser *, struct sbuf *, int);
 static int	 parse_number(struct parser *, struct toml_value *);
 static int	 parse_radix(struct parser *, struct toml_value *);
@@ -570,8 +570,7 @@ parse_key_part(struct parser *p, struct keypart *kp)
 		if (peek(p, 1) == c && peek(p, 2) == c)
 			return (fail(p, p->off, "a multi-line string cannot "
 			    "be a key"));
-		if ((c == '"' ? parse_basic_string(p, &sb, 0) :
-		    parse_literal_string(p, &sb, 0)) == -1 ||
+		if (parse_string(p, &sb, c, 0) == -1 ||
 		    (sb.p == NULL && sb_add(p, &sb, "", 0) == -1)) {
 			sb_free(p, &sb);
 			return (-1);
@@ -839,12 +838,8 @@ parse_value(struct parser *p, int depth)
 	}
 	if (c == '"' || c == '\'') {
 		memset(&sb, 0, sizeof(sb));
-		if (peek(p, 1) == c && peek(p, 2) == c)
-			r = c == '"' ? parse_basic_string(p, &sb, 1) :
-			    parse_literal_string(p, &sb, 1);
-		else
-			r = c == '"' ? parse_basic_string(p, &sb, 0) :
-			    parse_literal_string(p, &sb, 0);
+		r = parse_string(p, &sb, c, peek(p, 1) == c &&
+		    peek(p, 2) == c);
 		if (r == 0 && sb.p == NULL)
 			r = sb_add(p, &sb, "", 0);
 		if (r == -1 || (v = new_value(p, TOML_STRING, pos)) == NULL) {
@@ -1025,14 +1020,16 @@ seal_table(struct toml_table *t)
 }
 
 /*
- * "..." or """...""".  A multi-line string drops a newline right after
- * the opening quotes and stores CRLF as LF.
+ * A string: quote '"' for a basic string ("..." or """..."""), with
+ * escapes; '\'' for a literal one ('...' or '''...'''), without.  A
+ * multi-line string drops a newline right after the opening quotes and
+ * stores CRLF as LF.
  */
 static int
-parse_basic_string(struct parser *p, struct sbuf *sb, int multi)
+parse_string(struct parser *p, struct sbuf *sb, int quote, int multi)
 {
-	size_t	start = p->off, run, n;
-	int	c;
+	size_t	start = p->off, run;
+	int	c, r, escapes = quote == '"';
 
 	p->off += multi ? 3 : 1;
 	if (multi && eat_newline(p) == -1)
@@ -1041,29 +1038,16 @@ parse_basic_string(struct parser *p, struct sbuf *sb, int multi)
 		c = peek(p, 0);
 		if (c == -1)
 			return (fail(p, start, "unterminated string"));
-		if (c == '"') {
+		if (c == quote) {
 			if (!multi) {
 				p->off++;
 				return (0);
 			}
-			for (n = 0; peek(p, n) == '"' && n < 6; n++)
-				;
-			if (n < 3) {
-				if (sb_add(p, sb, "\"\"", n) == -1)
-					return (-1);
-				p->off += n;
-				continue;
-			}
-			if (n > 5)
-				return (fail(p, p->off + 5, "too many quotes "
-				    "at the end of a multi-line string"));
-			/* Up to two quotes may precede the closing ones. */
-			if (sb_add(p, sb, "\"\"", n - 3) == -1)
-				return (-1);
-			p->off += n;
-			return (0);
+			if ((r = string_quotes(p, sb, quote)) != 1)
+				return (r);
+			continue;
 		}
-		if (c == '\\') {
+		if (c == '\\' && escapes) {
 			if (parse_escape(p, sb, multi) == -1)
 				return (-1);
 			continue;
@@ -1082,14 +1066,37 @@ parse_basic_string(struct parser *p, struct sbuf *sb, int multi)
 		/* Copy a run of ordinary bytes at once. */
 		for (run = 1; p->off + run < p->len; run++) {
 			c = p->buf[p->off + run];
-			if (c == '"' || c == '\\' || c == '\n' || c == '\r' ||
-			    is_ctrl(c))
+			if (c == quote || (c == '\\' && escapes) ||
+			    c == '\n' || c == '\r' || is_ctrl(c))
 				break;
 		}
 		if (sb_add(p, sb, p->buf + p->off, run) == -1)
 			return (-1);
 		p->off += run;
 	}
+}
+
+/*
+ * Quotes inside a multi-line string or at its end: 0 when they closed
+ * it, 1 when they were content, -1 on error.  Up to two quotes may
+ * precede the closing three.
+ */
+static int
+string_quotes(struct parser *p, struct sbuf *sb, int quote)
+{
+	char	two[2];
+	size_t	n;
+
+	two[0] = two[1] = (char)quote;
+	for (n = 0; peek(p, n) == quote && n < 6; n++)
+		;
+	if (n > 5)
+		return (fail(p, p->off + 5, "too many quotes at the end of a "
+		    "multi-line string"));
+	if (sb_add(p, sb, two, n < 3 ? n : n - 3) == -1)
+		return (-1);
+	p->off += n;
+	return (n < 3 ? 1 : 0);
 }
 
 static int
@@ -1171,63 +1178,6 @@ parse_escape(struct parser *p, struct sbuf *sb, int multi)
 	if (c > 0x20 && c < 0x7f)
 		return (fail(p, start, "invalid escape sequence '\\%c'", c));
 	return (fail(p, start, "invalid escape sequence"));
-}
-
-/* '...' or '''...''': no escapes. */
-static int
-parse_literal_string(struct parser *p, struct sbuf *sb, int multi)
-{
-	size_t	start = p->off, run, n;
-	int	c;
-
-	p->off += multi ? 3 : 1;
-	if (multi && eat_newline(p) == -1)
-		return (-1);
-	for (;;) {
-		c = peek(p, 0);
-		if (c == -1)
-			return (fail(p, start, "unterminated string"));
-		if (c == '\'') {
-			if (!multi) {
-				p->off++;
-				return (0);
-			}
-			for (n = 0; peek(p, n) == '\'' && n < 6; n++)
-				;
-			if (n < 3) {
-				if (sb_add(p, sb, "''", n) == -1)
-					return (-1);
-				p->off += n;
-				continue;
-			}
-			if (n > 5)
-				return (fail(p, p->off + 5, "too many quotes "
-				    "at the end of a multi-line string"));
-			if (sb_add(p, sb, "''", n - 3) == -1)
-				return (-1);
-			p->off += n;
-			return (0);
-		}
-		if (c == '\n' || c == '\r') {
-			if (!multi)
-				return (fail(p, p->off, "newline in a "
-				    "single-line string"));
-			if (eat_newline(p) == -1 || sb_addc(p, sb, '\n') == -1)
-				return (-1);
-			continue;
-		}
-		if (is_ctrl(c))
-			return (fail(p, p->off, "control character 0x%02x in "
-			    "string", c));
-		for (run = 1; p->off + run < p->len; run++) {
-			c = p->buf[p->off + run];
-			if (c == '\'' || c == '\n' || c == '\r' || is_ctrl(c))
-				break;
-		}
-		if (sb_add(p, sb, p->buf + p->off, run) == -1)
-			return (-1);
-		p->off += run;
-	}
 }
 
 /*
