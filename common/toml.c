@@ -108,6 +108,9 @@ static int	 skip_ws_nl_comments(struct parser *);
 static int	 end_of_line(struct parser *);
 static int	 parse_document(struct parser *);
 static int	 parse_header(struct parser *);
+static struct toml_table *header_parent(struct parser *);
+static int	 header_table(struct parser *, struct toml_table *);
+static int	 header_aot(struct parser *, struct toml_table *);
 static int	 parse_keyval(struct parser *, struct toml_table *);
 static int	 parse_key(struct parser *);
 static int	 parse_key_part(struct parser *, struct keypart *);
@@ -119,6 +122,11 @@ static int	 parse_string(struct parser *, struct sbuf *, int, int);
 static int	 string_quotes(struct parser *, struct sbuf *, int);
 static int	 parse_escape(struct parser *, struct sbuf *, int);
 static int	 parse_number(struct parser *, struct toml_value *);
+static int	 scan_decimal(struct parser *, struct sbuf *, int *);
+static int	 float_value(struct parser *, struct toml_value *,
+		    const struct sbuf *, size_t);
+static int	 int_value(struct parser *, struct toml_value *,
+		    const struct sbuf *, size_t, int);
 static int	 parse_radix(struct parser *, struct toml_value *);
 static int	 parse_digits(struct parser *, struct sbuf *);
 static int	 parse_datetime(struct parser *, struct toml_value *);
@@ -625,13 +633,7 @@ a_type(enum toml_type t)
 static int
 parse_header(struct parser *p)
 {
-	struct toml_table	*t = p->root;
-	struct toml_kv		*kv;
-	struct toml_value	*v;
-	struct toml_array	*arr;
-	struct keypart		*kp;
-	char			 name[80], *k;
-	size_t			 i;
+	struct toml_table	*t;
 	int			 aot;
 
 	aot = peek(p, 1) == '[';
@@ -642,6 +644,25 @@ parse_header(struct parser *p)
 		return (fail(p, p->off, "expected '%s' to close the table "
 		    "header", aot ? "]]" : "]"));
 	p->off += aot ? 2 : 1;
+	if ((t = header_parent(p)) == NULL)
+		return (-1);
+	return (aot ? header_aot(p, t) : header_table(p, t));
+}
+
+/*
+ * The table a header's last key goes into: a.b for [a.b.c], made
+ * implicitly where it does not exist yet.  NULL on error.
+ */
+static struct toml_table *
+header_parent(struct parser *p)
+{
+	struct toml_table	*t = p->root;
+	struct toml_kv		*kv;
+	struct toml_value	*v;
+	struct toml_array	*arr;
+	struct keypart		*kp;
+	char			 name[80], *k;
+	size_t			 i;
 
 	for (i = 0; i + 1 < p->nkey; i++) {
 		kp = &p->key[i];
@@ -651,70 +672,95 @@ parse_header(struct parser *p)
 			/* An implicit table: [a] may still define it later. */
 			if ((v = new_table(p, t->depth + 1, 0, kp->pos)) ==
 			    NULL)
-				return (-1);
+				return (NULL);
 			k = kp->s;
 			kp->s = NULL;
 			if (table_insert(p, t, k, kp->len, kp->pos, v) == -1)
-				return (-1);
+				return (NULL);
 			t = v->u.tab;
 		} else if (kv->val->type == TOML_TABLE) {
-			if (kv->val->u.tab->flags & TF_INLINE)
-				return (fail_at(p, kp->pos, "cannot add to "
-				    "inline table '%s'", name));
+			if (kv->val->u.tab->flags & TF_INLINE) {
+				(void)fail_at(p, kp->pos, "cannot add to "
+				    "inline table '%s'", name);
+				return (NULL);
+			}
 			t = kv->val->u.tab;
 		} else if (kv->val->type == TOML_ARRAY &&
 		    (kv->val->u.arr->flags & AF_AOT)) {
 			/* Into the most recent element. */
 			arr = kv->val->u.arr;
 			t = arr->items[arr->n - 1]->u.tab;
-		} else if (kv->val->type == TOML_ARRAY)
-			return (fail_at(p, kp->pos, "cannot add tables to "
-			    "array '%s' defined with '='", name));
-		else
-			return (fail_at(p, kp->pos, "key '%s' is already "
-			    "defined as %s", name, a_type(kv->val->type)));
+		} else {
+			if (kv->val->type == TOML_ARRAY)
+				(void)fail_at(p, kp->pos, "cannot add tables "
+				    "to array '%s' defined with '='", name);
+			else
+				(void)fail_at(p, kp->pos, "key '%s' is already "
+				    "defined as %s", name,
+				    a_type(kv->val->type));
+			return (NULL);
+		}
 	}
+	return (t);
+}
 
-	kp = &p->key[p->nkey - 1];
+/* [a]: define the table, unless something defined it already. */
+static int
+header_table(struct parser *p, struct toml_table *t)
+{
+	struct toml_kv		*kv;
+	struct toml_value	*v;
+	struct keypart		*kp = &p->key[p->nkey - 1];
+	char			 name[80], *k;
+
 	keyname(kp->s, kp->len, name, sizeof(name));
-	kv = table_find(t, kp->s, kp->len);
-	if (!aot) {
-		if (kv == NULL) {
-			if ((v = new_table(p, t->depth + 1, TF_EXPLICIT,
-			    kp->pos)) == NULL)
-				return (-1);
-			k = kp->s;
-			kp->s = NULL;
-			if (table_insert(p, t, k, kp->len, kp->pos, v) == -1)
-				return (-1);
-			p->cur = v->u.tab;
-		} else if (kv->val->type == TOML_TABLE) {
-			t = kv->val->u.tab;
-			if (t->flags & TF_INLINE)
-				return (fail_at(p, kp->pos, "table '%s' is "
-				    "already defined as an inline table",
-				    name));
-			if (t->flags & TF_DOTTED)
-				return (fail_at(p, kp->pos, "table '%s' is "
-				    "already defined by dotted keys", name));
-			if (t->flags & TF_EXPLICIT)
-				return (fail_at(p, kp->pos, "table '%s' is "
-				    "already defined", name));
-			/* Was implicit; this header defines it. */
-			t->flags |= TF_EXPLICIT;
-			kv->pos = kp->pos;
-			kv->val->pos = kp->pos;
-			p->cur = t;
-		} else if (kv->val->type == TOML_ARRAY &&
-		    (kv->val->u.arr->flags & AF_AOT))
-			return (fail_at(p, kp->pos, "'%s' is already defined "
-			    "as an array of tables", name));
-		else
-			return (fail_at(p, kp->pos, "key '%s' is already "
-			    "defined as %s", name, a_type(kv->val->type)));
+	if ((kv = table_find(t, kp->s, kp->len)) == NULL) {
+		if ((v = new_table(p, t->depth + 1, TF_EXPLICIT,
+		    kp->pos)) == NULL)
+			return (-1);
+		k = kp->s;
+		kp->s = NULL;
+		if (table_insert(p, t, k, kp->len, kp->pos, v) == -1)
+			return (-1);
+		p->cur = v->u.tab;
 		return (0);
 	}
+	if (kv->val->type == TOML_ARRAY && (kv->val->u.arr->flags & AF_AOT))
+		return (fail_at(p, kp->pos, "'%s' is already defined as an "
+		    "array of tables", name));
+	if (kv->val->type != TOML_TABLE)
+		return (fail_at(p, kp->pos, "key '%s' is already defined as "
+		    "%s", name, a_type(kv->val->type)));
+	t = kv->val->u.tab;
+	if (t->flags & TF_INLINE)
+		return (fail_at(p, kp->pos, "table '%s' is already defined "
+		    "as an inline table", name));
+	if (t->flags & TF_DOTTED)
+		return (fail_at(p, kp->pos, "table '%s' is already defined by "
+		    "dotted keys", name));
+	if (t->flags & TF_EXPLICIT)
+		return (fail_at(p, kp->pos, "table '%s' is already defined",
+		    name));
+	/* Was implicit; this header defines it. */
+	t->flags |= TF_EXPLICIT;
+	kv->pos = kp->pos;
+	kv->val->pos = kp->pos;
+	p->cur = t;
+	return (0);
+}
 
+/* [[a]]: a new table at the end of the array of tables a. */
+static int
+header_aot(struct parser *p, struct toml_table *t)
+{
+	struct toml_kv		*kv;
+	struct toml_value	*v;
+	struct toml_array	*arr;
+	struct keypart		*kp = &p->key[p->nkey - 1];
+	char			 name[80], *k;
+
+	keyname(kp->s, kp->len, name, sizeof(name));
+	kv = table_find(t, kp->s, kp->len);
 	if (kv == NULL) {
 		if ((v = new_array(p, t->depth + 1, AF_AOT, kp->pos)) == NULL)
 			return (-1);
@@ -1218,11 +1264,8 @@ static int
 parse_number(struct parser *p, struct toml_value *v)
 {
 	struct sbuf	 sb;
-	size_t		 start = p->off, i;
-	uint64_t	 u, limit;
-	char		*end;
-	double		 d;
-	int		 c, neg = 0, sign = 0, isfloat = 0;
+	size_t		 start = p->off;
+	int		 c, r, neg = 0, sign = 0, isfloat;
 
 	c = peek(p, 0);
 	if (c == '+' || c == '-') {
@@ -1257,81 +1300,102 @@ parse_number(struct parser *p, struct toml_value *v)
 		return (fail(p, start, "invalid number"));
 
 	memset(&sb, 0, sizeof(sb));
-	if (neg && sb_addc(p, &sb, '-') == -1)
-		goto bad;
-	if (parse_digits(p, &sb) == -1)
-		goto bad;
+	if ((neg && sb_addc(p, &sb, '-') == -1) ||
+	    scan_decimal(p, &sb, &isfloat) == -1)
+		r = -1;
+	else if (isfloat)
+		r = float_value(p, v, &sb, start);
+	else
+		r = int_value(p, v, &sb, start, neg);
+	sb_free(p, &sb);
+	return (r);
+}
+
+/*
+ * The digits, fraction and exponent of a decimal number into sb, as
+ * strtod reads them; *isfloat when there is a fraction or exponent.
+ */
+static int
+scan_decimal(struct parser *p, struct sbuf *sb, int *isfloat)
+{
+	int	c;
+
+	*isfloat = 0;
+	if (parse_digits(p, sb) == -1)
+		return (-1);
 	if (peek(p, 0) == '.') {
-		isfloat = 1;
+		*isfloat = 1;
 		p->off++;
-		if (!is_digit(peek(p, 0))) {
-			(void)fail(p, p->off, "expected a digit after the "
-			    "decimal point");
-			goto bad;
-		}
-		if (sb_add(p, &sb, p->decpoint, strlen(p->decpoint)) == -1 ||
-		    parse_digits(p, &sb) == -1)
-			goto bad;
+		if (!is_digit(peek(p, 0)))
+			return (fail(p, p->off, "expected a digit after the "
+			    "decimal point"));
+		if (sb_add(p, sb, p->decpoint, strlen(p->decpoint)) == -1 ||
+		    parse_digits(p, sb) == -1)
+			return (-1);
 	}
 	c = peek(p, 0);
 	if (c == 'e' || c == 'E') {
-		isfloat = 1;
+		*isfloat = 1;
 		p->off++;
-		if (sb_addc(p, &sb, 'e') == -1)
-			goto bad;
+		if (sb_addc(p, sb, 'e') == -1)
+			return (-1);
 		c = peek(p, 0);
 		if (c == '+' || c == '-') {
 			p->off++;
-			if (sb_addc(p, &sb, c) == -1)
-				goto bad;
+			if (sb_addc(p, sb, c) == -1)
+				return (-1);
 		}
 		/* The exponent may have leading zeros. */
-		if (!is_digit(peek(p, 0))) {
-			(void)fail(p, p->off, "expected a digit in the "
-			    "exponent");
-			goto bad;
-		}
-		if (parse_digits(p, &sb) == -1)
-			goto bad;
+		if (!is_digit(peek(p, 0)))
+			return (fail(p, p->off, "expected a digit in the "
+			    "exponent"));
+		if (parse_digits(p, sb) == -1)
+			return (-1);
 	}
-
-	if (isfloat) {
-		errno = 0;
-		d = strtod(sb.p, &end);
-		if (*end != '\0') {
-			(void)fail(p, start, "invalid float");
-			goto bad;
-		}
-		if (errno == ERANGE && isinf(d)) {
-			(void)fail(p, start, "float out of range");
-			goto bad;
-		}
-		v->type = TOML_FLOAT;
-		v->u.f = d;
-	} else {
-		limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-		u = 0;
-		for (i = neg ? 1 : 0; i < sb.len; i++) {
-			c = sb.p[i] - '0';
-			if (u > (limit - (uint64_t)c) / 10) {
-				(void)fail(p, start, "integer out of range "
-				    "for 64 bits");
-				goto bad;
-			}
-			u = u * 10 + (uint64_t)c;
-		}
-		v->type = TOML_INTEGER;
-		if (neg)
-			v->u.i = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN :
-			    -(int64_t)u;
-		else
-			v->u.i = (int64_t)u;
-	}
-	sb_free(p, &sb);
 	return (0);
-bad:
-	sb_free(p, &sb);
-	return (-1);
+}
+
+static int
+float_value(struct parser *p, struct toml_value *v, const struct sbuf *sb,
+    size_t start)
+{
+	char	*end;
+	double	 d;
+
+	errno = 0;
+	d = strtod(sb->p, &end);
+	if (*end != '\0')
+		return (fail(p, start, "invalid float"));
+	if (errno == ERANGE && isinf(d))
+		return (fail(p, start, "float out of range"));
+	v->type = TOML_FLOAT;
+	v->u.f = d;
+	return (0);
+}
+
+/* Decimal digits, after a '-' when neg, as a 64-bit integer. */
+static int
+int_value(struct parser *p, struct toml_value *v, const struct sbuf *sb,
+    size_t start, int neg)
+{
+	uint64_t	u = 0, limit, c;
+	size_t		i;
+
+	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (i = neg ? 1 : 0; i < sb->len; i++) {
+		c = (uint64_t)(sb->p[i] - '0');
+		if (u > (limit - c) / 10)
+			return (fail(p, start, "integer out of range for 64 "
+			    "bits"));
+		u = u * 10 + c;
+	}
+	v->type = TOML_INTEGER;
+	if (neg)
+		v->u.i = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN :
+		    -(int64_t)u;
+	else
+		v->u.i = (int64_t)u;
+	return (0);
 }
 
 /* 0x..., 0o..., 0b...: non-negative, underscores between digits. */
