@@ -57,6 +57,33 @@ static const struct {
 	{ "yrs", U_YEAR }, { "y", U_YEAR }
 };
 
+/* One of a unit, in nanoseconds or seconds. */
+struct scale {
+	uint64_t	 mul;		/* 0: never a whole number */
+	int		 to_ns;
+};
+
+/*
+ * Whole numbers of sub-second units land in nanoseconds, of seconds and
+ * up in seconds.  Fractions of sub-minute units land in nanoseconds, of
+ * hours and up in whole seconds; either way the fraction must divide
+ * exactly, so 0.5ns and 0.0001h are "too large" in humantime's words.
+ */
+static const struct {
+	struct scale	 whole, frac;
+} scales[] = {
+	[U_NSEC] =	{ { 1, 1 }, { 0, 1 } },
+	[U_USEC] =	{ { 1000, 1 }, { 1000, 1 } },
+	[U_MSEC] =	{ { 1000000, 1 }, { 1000000, 1 } },
+	[U_SEC] =	{ { 1, 0 }, { NSEC_PER_SEC, 1 } },
+	[U_MIN] =	{ { 60, 0 }, { 60 * NSEC_PER_SEC, 1 } },
+	[U_HOUR] =	{ { 3600, 0 }, { 3600, 0 } },
+	[U_DAY] =	{ { 86400, 0 }, { 86400, 0 } },
+	[U_WEEK] =	{ { 86400 * 7, 0 }, { 86400 * 7, 0 } },
+	[U_MONTH] =	{ { SEC_PER_MONTH, 0 }, { SEC_PER_MONTH, 0 } },
+	[U_YEAR] =	{ { SEC_PER_YEAR, 0 }, { SEC_PER_YEAR, 0 } }
+};
+
 struct parser {
 	const char	*src;
 	size_t		 len;
@@ -84,6 +111,8 @@ static int	 div_exact(uint64_t, uint64_t, uint64_t *);
 static int	 first_char(struct parser *, uint64_t *, int *);
 static int	 fractional_part(struct parser *, size_t *, struct fraction *);
 static int	 add_current(struct parser *, uint64_t, uint64_t);
+static int	 scale(const struct scale *, uint64_t, uint64_t, uint64_t *,
+		    uint64_t *);
 static int	 apply_unit(struct parser *, uint64_t, const struct fraction *,
 		    size_t, size_t);
 static int	 run(struct parser *);
@@ -234,14 +263,32 @@ add_current(struct parser *p, uint64_t sec, uint64_t nsec)
 	return (0);
 }
 
+/*
+ * num / den of a unit, as nanoseconds or seconds as sc says; 0 when
+ * that overflows or is not a whole number.
+ */
+static int
+scale(const struct scale *sc, uint64_t num, uint64_t den, uint64_t *sec,
+    uint64_t *nsec)
+{
+	uint64_t	*out = sc->to_ns ? nsec : sec;
+
+	if (sc->mul == 0 || !mul_ok(num, sc->mul, &num))
+		return (0);
+	if (den == 1) {
+		*out = num;
+		return (1);
+	}
+	return (div_exact(num, den, out));
+}
+
 static int
 apply_unit(struct parser *p, uint64_t n, const struct fraction *fr,
     size_t start, size_t end)
 {
 	size_t		 i, ulen = end - start;
-	uint64_t	 sec = 0, nsec = 0, num, den;
+	uint64_t	 sec = 0, nsec = 0;
 	enum unit	 u;
-	int		 ok;
 
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (strlen(units[i].name) == ulen &&
@@ -254,93 +301,14 @@ apply_unit(struct parser *p, uint64_t n, const struct fraction *fr,
 		return (fail(p, DERR_UNKNOWN_UNIT, start));
 	}
 	u = units[i].unit;
-
-	switch (u) {
-	case U_NSEC:
-		nsec = n;
-		ok = 1;
-		break;
-	case U_USEC:
-		ok = mul_ok(n, 1000, &nsec);
-		break;
-	case U_MSEC:
-		ok = mul_ok(n, 1000000, &nsec);
-		break;
-	case U_SEC:
-		sec = n;
-		ok = 1;
-		break;
-	case U_MIN:
-		ok = mul_ok(n, 60, &sec);
-		break;
-	case U_HOUR:
-		ok = mul_ok(n, 3600, &sec);
-		break;
-	case U_DAY:
-		ok = mul_ok(n, 86400, &sec);
-		break;
-	case U_WEEK:
-		ok = mul_ok(n, 86400 * 7, &sec);
-		break;
-	case U_MONTH:
-		ok = mul_ok(n, SEC_PER_MONTH, &sec);
-		break;
-	case U_YEAR:
-	default:
-		ok = mul_ok(n, SEC_PER_YEAR, &sec);
-		break;
-	}
-	if (!ok || add_current(p, sec, nsec) == -1)
+	if (!scale(&scales[u].whole, n, 1, &sec, &nsec) ||
+	    add_current(p, sec, nsec) == -1)
 		return (fail(p, DERR_OVERFLOW, 0));
-
 	if (fr->den == 1)
 		return (0);
-	num = fr->num;
-	den = fr->den;
 	sec = nsec = 0;
-	/*
-	 * Sub-minute units land in nanoseconds, hours and up in whole
-	 * seconds; either way the fraction must divide exactly, so 0.5ns
-	 * and 0.0001h are "too large" in humantime's words.
-	 */
-	switch (u) {
-	case U_NSEC:
-		ok = 0;
-		break;
-	case U_USEC:
-		ok = mul_ok(num, 1000, &num) && div_exact(num, den, &nsec);
-		break;
-	case U_MSEC:
-		ok = mul_ok(num, 1000000, &num) && div_exact(num, den, &nsec);
-		break;
-	case U_SEC:
-		ok = mul_ok(num, NSEC_PER_SEC, &num) &&
-		    div_exact(num, den, &nsec);
-		break;
-	case U_MIN:
-		ok = mul_ok(num, 60 * NSEC_PER_SEC, &num) &&
-		    div_exact(num, den, &nsec);
-		break;
-	case U_HOUR:
-		ok = mul_ok(num, 3600, &num) && div_exact(num, den, &sec);
-		break;
-	case U_DAY:
-		ok = mul_ok(num, 86400, &num) && div_exact(num, den, &sec);
-		break;
-	case U_WEEK:
-		ok = mul_ok(num, 86400 * 7, &num) && div_exact(num, den, &sec);
-		break;
-	case U_MONTH:
-		ok = mul_ok(num, SEC_PER_MONTH, &num) &&
-		    div_exact(num, den, &sec);
-		break;
-	case U_YEAR:
-	default:
-		ok = mul_ok(num, SEC_PER_YEAR, &num) &&
-		    div_exact(num, den, &sec);
-		break;
-	}
-	if (!ok || add_current(p, sec, nsec) == -1)
+	if (!scale(&scales[u].frac, fr->num, fr->den, &sec, &nsec) ||
+	    add_current(p, sec, nsec) == -1)
 		return (fail(p, DERR_OVERFLOW, 0));
 	return (0);
 }
