@@ -36,6 +36,10 @@ _Static_assert(CONFIG_NAME_MAX < PROTO_NAME_MAX, "names fit the protocol");
 _Static_assert(CONFIG_NAME_MAX < PROTO_ID_MAX, "cred ids fit the protocol");
 _Static_assert(CONFIG_STR_MAX < PROTO_STR_MAX, "strings fit the protocol");
 
+#ifndef nitems
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 #define ESC_MAX		96	/* an escaped user string in a message */
 #define WHERE_MAX	256	/* "processes[12].restart.backoff.max_delay" */
 #define MSG_MAX		512
@@ -121,6 +125,11 @@ static int	 getstrarray(struct ctx *, const struct toml_table *,
 static int	 getenvtab(struct ctx *, const struct toml_table *,
 		    const char *, const char *, int, struct config_env **,
 		    size_t *);
+static int	 name_index(const char *const *, size_t,
+		    const struct toml_value *);
+static void	 unknown_name(struct ctx *, const struct toml_value *,
+		    const char *, const char *, const char *const *, size_t);
+static const char *name_of(const char *const *, size_t, size_t);
 static int	 envname_ok(const char *, size_t);
 static int	 name_ok(struct ctx *, const struct toml_value *, const char *);
 static int	 durcmp(const struct duration *, const struct duration *);
@@ -142,8 +151,18 @@ static void	 parse_restart(struct ctx *, struct restart_config *,
 		    const char *, const struct toml_value *);
 static void	 parse_backoff(struct ctx *, struct backoff_config *,
 		    const char *, const struct toml_value *);
+static void	 backoff_multiplier(struct ctx *, struct backoff_config *,
+		    const char *, const struct toml_table *);
+static void	 backoff_delays(struct ctx *, struct backoff_config *,
+		    const char *, const struct toml_value *, const char *);
 static void	 parse_health(struct ctx *, struct health_config *,
 		    const char *, const struct toml_value *);
+static int	 health_variant(struct ctx *, struct health_config *,
+		    const char *, const struct toml_value *);
+static int	 health_statuses(struct ctx *, struct health_config *,
+		    const char *, const struct toml_table *);
+static void	 health_times(struct ctx *, struct health_config *,
+		    const char *, const struct toml_table *);
 static void	 parse_log(struct ctx *, struct log_config *, const char *,
 		    const struct toml_value *);
 static void	 parse_rotation(struct ctx *, struct rotation_config *,
@@ -157,6 +176,9 @@ static void	 parse_owner(struct ctx *, struct proc_config *, const char *,
 static int	 variant_keys(struct ctx *, const struct toml_table *,
 		    const char *, const char *const *, const char *const *,
 		    const char *);
+static int	 gettype(struct ctx *, const struct toml_value *,
+		    const char *, const char *, const char *const *, size_t,
+		    const char *const *, const char *const *const *);
 static int	 nameref_cmp(const void *, const void *);
 static size_t	 lower_bound(const struct nameref *, size_t, const char *);
 static void	 sort_dups(struct ctx *, struct nameref *, size_t,
@@ -170,6 +192,9 @@ static char	*xstrdup(struct ctx *, const char *);
 static void	 free_strv(char **, size_t);
 static void	 free_env(struct config_env *, size_t);
 static void	 free_proc(struct proc_config *);
+static int	 open_config(const char *, struct config_errors *);
+static int	 read_config(int, const char *, struct config_errors *, char **,
+		    size_t *);
 static int	 build_log_path(const struct config *,
 		    const struct proc_config *, uint32_t, const char *, char *,
 		    size_t);
@@ -209,6 +234,10 @@ static const char *const backoff_exp_keys[] = {
 static const char *const backoff_lin_keys[] = {
 	"initial_delay", "increment", "max_delay", NULL
 };
+/* By enum backoff_type. */
+static const char *const *const backoff_type_keys[] = {
+	backoff_fixed_keys, backoff_exp_keys, backoff_lin_keys
+};
 static const char *const health_keys[] = {
 	"type", "url", "expected_status", "expected_body", "host", "port",
 	"path", "args", "interval", "timeout", "unhealthy_threshold",
@@ -224,6 +253,11 @@ static const char *const health_http_keys[] = {
 };
 static const char *const health_tcp_keys[] = { "host", "port", NULL };
 static const char *const health_script_keys[] = { "path", "args", NULL };
+/* By enum health_type. */
+static const char *const *const health_type_keys[] = {
+	health_none_keys, health_http_keys, health_tcp_keys,
+	health_script_keys, health_none_keys
+};
 static const char *const log_keys[] = {
 	"out_file", "err_file", "combined_file", "merge_stderr", "timestamp",
 	"timestamp_format", "redact", "rotation", NULL
@@ -880,6 +914,45 @@ getenvtab(struct ctx *c, const struct toml_table *t, const char *where,
 	return (1);
 }
 
+/* The index of string value v in names, or -1. */
+static int
+name_index(const char *const *names, size_t n, const struct toml_value *v)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (v->u.str.len == strlen(names[i]) &&
+		    memcmp(v->u.str.ptr, names[i], v->u.str.len) == 0)
+			return ((int)i);
+	return (-1);
+}
+
+/* "w: unknown <what> "v" (expected a, b or c)". */
+static void
+unknown_name(struct ctx *c, const struct toml_value *v, const char *w,
+    const char *what, const char *const *names, size_t n)
+{
+	char	list[128], e[ESC_MAX];
+	size_t	i;
+
+	list[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			(void)strlcat(list, i + 1 < n ? ", " : " or ",
+			    sizeof(list));
+		(void)strlcat(list, names[i], sizeof(list));
+	}
+	errorf(c, &v->pos, "%s: unknown %s \"%s\" (expected %s)", w, what,
+	    esc(e, sizeof(e), v->u.str.ptr, v->u.str.len), list);
+}
+
+/* names[i], or "unknown" past the end. */
+static const char *
+name_of(const char *const *names, size_t n, size_t i)
+{
+	return (i < n ? names[i] : "unknown");
+}
+
 /* What execve's environment can carry: non-empty, no '=' and no NUL. */
 static int
 envname_ok(const char *s, size_t len)
@@ -1061,10 +1134,10 @@ parse_cred(struct ctx *c, struct cred_config *cr, size_t i,
 {
 	const struct toml_table	*t = tv->u.tab;
 	const struct toml_value	*v;
-	char			 where[WHERE_MAX], w[WHERE_MAX], e[ESC_MAX];
+	char			 where[WHERE_MAX], w[WHERE_MAX];
 	char			*s = NULL;
-	size_t			 k;
-	int			 r, found;
+	size_t			 a;
+	int			 r, k;
 
 	wheref(where, sizeof(where), "credentials[%zu]", i);
 	check_keys(c, t, where, cred_keys);
@@ -1082,36 +1155,27 @@ parse_cred(struct ctx *c, struct cred_config *cr, size_t i,
 	    &v)) == 0)
 		missing(c, &tv->pos, where, "provider", NULL);
 	else if (r == 1) {
-		found = 0;
-		for (k = 0; k < sizeof(provider_aliases) /
-		    sizeof(provider_aliases[0]); k++) {
+		for (a = 0; a < nitems(provider_aliases); a++)
 			if (strcasecmp(cr->provider_name,
-			    provider_aliases[k].alias) == 0) {
-				cr->provider = provider_aliases[k].provider;
-				found = 1;
+			    provider_aliases[a].alias) == 0)
 				break;
-			}
-		}
-		if (!found)
-			errorf(c, &v->pos, "%s: unknown provider \"%s\" "
-			    "(expected claude, gemini, openai or custom)", w,
-			    esc(e, sizeof(e), v->u.str.ptr, v->u.str.len));
+		if (a < nitems(provider_aliases))
+			cr->provider = provider_aliases[a].provider;
+		else
+			unknown_name(c, v, w, "provider", provider_names,
+			    nitems(provider_names));
 	}
 
+	/* getstr() for its checks: a NUL is reported as such. */
 	wheref(w, sizeof(w), "%s.auth_method", where);
 	if ((r = getstr(c, t, where, "auth_method", 0, &s, &v)) == 0)
 		missing(c, &tv->pos, where, "auth_method", NULL);
 	else if (r == 1) {
-		if (strcmp(s, "api_key") == 0)
-			cr->auth_method = AUTH_API_KEY;
-		else if (strcmp(s, "session_token") == 0)
-			cr->auth_method = AUTH_SESSION_TOKEN;
-		else if (strcmp(s, "oauth") == 0)
-			cr->auth_method = AUTH_OAUTH;
+		if ((k = name_index(auth_names, nitems(auth_names), v)) != -1)
+			cr->auth_method = (enum auth_method)k;
 		else
-			errorf(c, &v->pos, "%s: unknown auth method \"%s\" "
-			    "(expected api_key, session_token or oauth)", w,
-			    esc(e, sizeof(e), v->u.str.ptr, v->u.str.len));
+			unknown_name(c, v, w, "auth method", auth_names,
+			    nitems(auth_names));
 	}
 	free(s);
 
@@ -1296,83 +1360,107 @@ variant_keys(struct ctx *c, const struct toml_table *t, const char *where,
 	return (ok);
 }
 
+/*
+ * The "type" key of a table with variants: its index in names, after the
+ * keys of other variants are reported (vkeys: every variant's keys;
+ * keys[k]: type k's).  -1 when it is missing, not a string or unknown
+ * (reported).
+ */
+static int
+gettype(struct ctx *c, const struct toml_value *tv, const char *where,
+    const char *what, const char *const *names, size_t n,
+    const char *const *vkeys, const char *const *const *keys)
+{
+	const struct toml_table	*t = tv->u.tab;
+	const struct toml_value	*v;
+	char			 w[WHERE_MAX];
+	int			 k, r;
+
+	if ((r = typed(c, t, where, "type", TOML_STRING, NULL, &v)) == 0)
+		missing(c, &tv->pos, where, "type", NULL);
+	if (r != 1)
+		return (-1);
+	if ((k = name_index(names, n, v)) == -1) {
+		wheref(w, sizeof(w), "%s.type", where);
+		unknown_name(c, v, w, what, names, n);
+		return (-1);
+	}
+	(void)variant_keys(c, t, where, vkeys, keys[k], names[k]);
+	return (k);
+}
+
 static void
 parse_backoff(struct ctx *c, struct backoff_config *b, const char *where,
     const struct toml_value *tv)
 {
 	const struct toml_table	*t = tv->u.tab;
-	const struct toml_value	*v, *vm;
-	const struct toml_kv	*kv;
-	const char *const	*mine;
-	char			 w[WHERE_MAX], e[ESC_MAX];
-	char			 d1[DURATION_FMT_MAX], d2[DURATION_FMT_MAX];
 	char			 extra[64];
-	double			 m;
-	int			 r;
+	int			 k;
 
 	check_keys(c, t, where, backoff_keys);
-	if ((r = typed(c, t, where, "type", TOML_STRING, NULL, &v)) == 0) {
-		missing(c, &tv->pos, where, "type", NULL);
+	if ((k = gettype(c, tv, where, "backoff type", backoff_names,
+	    nitems(backoff_names), backoff_vkeys, backoff_type_keys)) == -1)
 		return;
-	}
-	if (r == -1)
-		return;
-	wheref(w, sizeof(w), "%s.type", where);
-	if (v->u.str.len == 5 && memcmp(v->u.str.ptr, "fixed", 5) == 0) {
-		b->type = BACKOFF_FIXED;
-		mine = backoff_fixed_keys;
-	} else if (v->u.str.len == 11 &&
-	    memcmp(v->u.str.ptr, "exponential", 11) == 0) {
-		b->type = BACKOFF_EXPONENTIAL;
-		mine = backoff_exp_keys;
-	} else if (v->u.str.len == 6 && memcmp(v->u.str.ptr, "linear",
-	    6) == 0) {
-		b->type = BACKOFF_LINEAR;
-		mine = backoff_lin_keys;
-	} else {
-		errorf(c, &v->pos, "%s: unknown backoff type \"%s\" (expected "
-		    "fixed, exponential or linear)", w,
-		    esc(e, sizeof(e), v->u.str.ptr, v->u.str.len));
-		return;
-	}
-	(void)variant_keys(c, t, where, backoff_vkeys, mine,
-	    backoff_names[b->type]);
+	b->type = (enum backoff_type)k;
 	wheref(extra, sizeof(extra), " for type \"%s\"",
 	    backoff_names[b->type]);
-
 	switch (b->type) {
 	case BACKOFF_FIXED:
 		if (getdur(c, t, where, "delay", &b->delay, NULL) == 0)
 			missing(c, &tv->pos, where, "delay", extra);
 		return;
 	case BACKOFF_EXPONENTIAL:
-		b->multiplier = 2.0;
-		if ((kv = toml_get(t, "multiplier")) == NULL)
-			break;
-		vm = kv->val;
-		wheref(w, sizeof(w), "%s.multiplier", where);
-		/* serde reads an integer as a float too */
-		if (vm->type == TOML_FLOAT)
-			m = vm->u.f;
-		else if (vm->type == TOML_INTEGER)
-			m = (double)vm->u.i;
-		else {
-			errorf(c, &vm->pos, "%s: expected float, got %s", w,
-			    toml_type_name(vm->type));
-			break;
-		}
-		if (isnan(m) || isinf(m) || m < 1.0)
-			errorf(c, &vm->pos, "%s: must be a finite number of at "
-			    "least 1.0, got %g", w, m);
-		else
-			b->multiplier = m;
+		backoff_multiplier(c, b, where, t);
 		break;
 	case BACKOFF_LINEAR:
 		if (getdur(c, t, where, "increment", &b->increment, NULL) == 0)
 			missing(c, &tv->pos, where, "increment", extra);
 		break;
 	}
-	/* exponential and linear */
+	backoff_delays(c, b, where, tv, extra);
+}
+
+/* serde reads an integer as a float too. */
+static void
+backoff_multiplier(struct ctx *c, struct backoff_config *b,
+    const char *where, const struct toml_table *t)
+{
+	const struct toml_kv	*kv;
+	const struct toml_value	*vm;
+	char			 w[WHERE_MAX];
+	double			 m;
+
+	b->multiplier = 2.0;
+	if ((kv = toml_get(t, "multiplier")) == NULL)
+		return;
+	vm = kv->val;
+	wheref(w, sizeof(w), "%s.multiplier", where);
+	if (vm->type == TOML_FLOAT)
+		m = vm->u.f;
+	else if (vm->type == TOML_INTEGER)
+		m = (double)vm->u.i;
+	else {
+		errorf(c, &vm->pos, "%s: expected float, got %s", w,
+		    toml_type_name(vm->type));
+		return;
+	}
+	if (isnan(m) || isinf(m) || m < 1.0)
+		errorf(c, &vm->pos, "%s: must be a finite number of at least "
+		    "1.0, got %g", w, m);
+	else
+		b->multiplier = m;
+}
+
+/* initial_delay and max_delay (exponential and linear). */
+static void
+backoff_delays(struct ctx *c, struct backoff_config *b, const char *where,
+    const struct toml_value *tv, const char *extra)
+{
+	const struct toml_table	*t = tv->u.tab;
+	const struct toml_value	*v;
+	char			 d1[DURATION_FMT_MAX], d2[DURATION_FMT_MAX];
+	int			 r;
+
 	if ((r = getdur(c, t, where, "initial_delay", &b->initial_delay,
 	    NULL)) == 0)
 		missing(c, &tv->pos, where, "initial_delay", extra);
@@ -1392,86 +1480,47 @@ parse_health(struct ctx *c, struct health_config *h, const char *where,
     const struct toml_value *tv)
 {
 	const struct toml_table	*t = tv->u.tab;
-	const struct toml_value	*v, *vi, *vt, *it;
-	const struct toml_array	*a;
-	const char *const	*mine = NULL;
-	char			 w[WHERE_MAX], we[WHERE_MAX], e[ESC_MAX];
-	char			 d1[DURATION_FMT_MAX], d2[DURATION_FMT_MAX];
 	uint64_t		 u;
-	size_t			 i, k;
-	int			 r, ri, rt;
+	int			 k;
 
 	check_keys(c, t, where, health_keys);
-	if ((r = typed(c, t, where, "type", TOML_STRING, NULL, &v)) == 0)
-		missing(c, &tv->pos, where, "type", NULL);
-	else if (r == 1) {
-		wheref(w, sizeof(w), "%s.type", where);
-		for (k = 0; k < sizeof(health_names) / sizeof(health_names[0]);
-		    k++)
-			if (v->u.str.len == strlen(health_names[k]) &&
-			    memcmp(v->u.str.ptr, health_names[k],
-			    v->u.str.len) == 0)
-				break;
-		switch (k) {
-		case HEALTH_NONE:
-		case HEALTH_LIVENESS:
-			mine = health_none_keys;
-			break;
-		case HEALTH_HTTP:
-			mine = health_http_keys;
-			break;
-		case HEALTH_TCP:
-			mine = health_tcp_keys;
-			break;
-		case HEALTH_SCRIPT:
-			mine = health_script_keys;
-			break;
-		default:
-			errorf(c, &v->pos, "%s: unknown health check type "
-			    "\"%s\" (expected none, http, tcp, script or "
-			    "liveness)", w,
-			    esc(e, sizeof(e), v->u.str.ptr, v->u.str.len));
-			break;
-		}
-		if (mine != NULL) {
-			h->type = (enum health_type)k;
-			(void)variant_keys(c, t, where, health_vkeys, mine,
-			    health_names[k]);
-		}
+	if ((k = gettype(c, tv, where, "health check type", health_names,
+	    nitems(health_names), health_vkeys, health_type_keys)) != -1) {
+		h->type = (enum health_type)k;
+		if (health_variant(c, h, where, tv) == -1)
+			return;
 	}
+	health_times(c, h, where, t);
+	if (getuint(c, t, where, "unhealthy_threshold", 1, UINT32_MAX, &u,
+	    NULL) == 1)
+		h->unhealthy_threshold = (uint32_t)u;
+	if (getuint(c, t, where, "healthy_threshold", 1, UINT32_MAX, &u,
+	    NULL) == 1)
+		h->healthy_threshold = (uint32_t)u;
+	(void)getdur(c, t, where, "initial_delay", &h->initial_delay, NULL);
+}
 
-	if (mine != NULL && h->type == HEALTH_HTTP) {
+/* The keys of h->type's own.  -1 when out of memory. */
+static int
+health_variant(struct ctx *c, struct health_config *h,
+    const char *where, const struct toml_value *tv)
+{
+	const struct toml_table	*t = tv->u.tab;
+	uint64_t		 u;
+	int			 r;
+
+	switch (h->type) {
+	case HEALTH_HTTP:
 		if (getstr(c, t, where, "url", S_NONEMPTY | S_LONG, &h->url,
 		    NULL) == 0)
 			missing(c, &tv->pos, where, "url",
 			    " for type \"http\"");
-		wheref(w, sizeof(w), "%s.expected_status", where);
-		if (typed(c, t, where, "expected_status", TOML_ARRAY,
-		    " of integers", &v) == 1 && v->u.arr->n > 0) {
-			a = v->u.arr;
-			if ((h->expected_status = calloc(a->n,
-			    sizeof(uint16_t))) == NULL) {
-				c->oom = 1;
-				return;
-			}
-			for (i = 0; i < a->n; i++) {
-				it = a->items[i];
-				wheref(we, sizeof(we), "%s[%zu]", w, i);
-				if (it->type != TOML_INTEGER)
-					errorf(c, &it->pos, "%s: expected "
-					    "integer, got %s", we,
-					    toml_type_name(it->type));
-				else if (checkuint(c, it, we, 100, 599,
-				    &u) == 1)
-					h->expected_status[
-					    h->n_expected_status++] =
-					    (uint16_t)u;
-			}
-		}
+		if (health_statuses(c, h, where, t) == -1)
+			return (-1);
 		(void)getstr(c, t, where, "expected_body", S_LONG,
 		    &h->expected_body, NULL);
-	}
-	if (mine != NULL && h->type == HEALTH_TCP) {
+		break;
+	case HEALTH_TCP:
 		if (getstr(c, t, where, "host", S_NONEMPTY | S_LONG, &h->host,
 		    NULL) == 0)
 			missing(c, &tv->pos, where, "host",
@@ -1482,14 +1531,61 @@ parse_health(struct ctx *c, struct health_config *h, const char *where,
 			    " for type \"tcp\"");
 		else if (r == 1)
 			h->port = (uint16_t)u;
-	}
-	if (mine != NULL && h->type == HEALTH_SCRIPT) {
+		break;
+	case HEALTH_SCRIPT:
 		if (getstr(c, t, where, "path", S_PATH, &h->path, NULL) == 0)
 			missing(c, &tv->pos, where, "path",
 			    " for type \"script\"");
 		(void)getstrarray(c, t, where, "args", S_LONG, &h->args,
 		    &h->nargs);
+		break;
+	default:
+		break;
 	}
+	return (0);
+}
+
+/* expected_status: HTTP status codes.  -1 when out of memory. */
+static int
+health_statuses(struct ctx *c, struct health_config *h, const char *where,
+    const struct toml_table *t)
+{
+	const struct toml_value	*v, *it;
+	const struct toml_array	*a;
+	char			 w[WHERE_MAX], we[WHERE_MAX];
+	uint64_t		 u;
+	size_t			 i;
+
+	wheref(w, sizeof(w), "%s.expected_status", where);
+	if (typed(c, t, where, "expected_status", TOML_ARRAY, " of integers",
+	    &v) != 1 || v->u.arr->n == 0)
+		return (0);
+	a = v->u.arr;
+	if ((h->expected_status = calloc(a->n, sizeof(uint16_t))) == NULL) {
+		c->oom = 1;
+		return (-1);
+	}
+	for (i = 0; i < a->n; i++) {
+		it = a->items[i];
+		wheref(we, sizeof(we), "%s[%zu]", w, i);
+		if (it->type != TOML_INTEGER)
+			errorf(c, &it->pos, "%s: expected integer, got %s", we,
+			    toml_type_name(it->type));
+		else if (checkuint(c, it, we, 100, 599, &u) == 1)
+			h->expected_status[h->n_expected_status++] =
+			    (uint16_t)u;
+	}
+	return (0);
+}
+
+/* interval and timeout: a check must finish before the next is due. */
+static void
+health_times(struct ctx *c, struct health_config *h, const char *where,
+    const struct toml_table *t)
+{
+	const struct toml_value	*vi, *vt;
+	char			 d1[DURATION_FMT_MAX], d2[DURATION_FMT_MAX];
+	int			 ri, rt;
 
 	ri = getdur(c, t, where, "interval", &h->interval, &vi);
 	rt = getdur(c, t, where, "timeout", &h->timeout, &vt);
@@ -1503,7 +1599,6 @@ parse_health(struct ctx *c, struct health_config *h, const char *where,
 		    where);
 		rt = -1;
 	}
-	/* a check must finish before the next one is due */
 	if ((ri == 1 || rt == 1) && ri != -1 && rt != -1 &&
 	    durcmp(&h->timeout, &h->interval) >= 0) {
 		duration_format(&h->interval, d1, sizeof(d1));
@@ -1515,13 +1610,6 @@ parse_health(struct ctx *c, struct health_config *h, const char *where,
 			errorf(c, &vi->pos, "%s.interval: must be longer than "
 			    "timeout (%s), got %s", where, d2, d1);
 	}
-	if (getuint(c, t, where, "unhealthy_threshold", 1, UINT32_MAX, &u,
-	    NULL) == 1)
-		h->unhealthy_threshold = (uint32_t)u;
-	if (getuint(c, t, where, "healthy_threshold", 1, UINT32_MAX, &u,
-	    NULL) == 1)
-		h->healthy_threshold = (uint32_t)u;
-	(void)getdur(c, t, where, "initial_delay", &h->initial_delay, NULL);
 }
 
 static void
@@ -1555,9 +1643,9 @@ parse_rotation(struct ctx *c, struct rotation_config *r, const char *where,
 {
 	const struct toml_table	*t = tv->u.tab;
 	const struct toml_value	*v;
-	char			 w[WHERE_MAX], e[ESC_MAX];
+	char			 w[WHERE_MAX];
 	uint64_t		 u;
-	size_t			 k;
+	int			 k;
 
 	check_keys(c, t, where, rotation_keys);
 	if (getuint(c, t, where, "max_size", 1, INT64_MAX, &u, NULL) == 1)
@@ -1566,19 +1654,13 @@ parse_rotation(struct ctx *c, struct rotation_config *r, const char *where,
 		r->max_files = (uint32_t)u;
 	(void)getbool(c, t, where, "compress", &r->compress);
 	if (typed(c, t, where, "mode", TOML_STRING, NULL, &v) == 1) {
-		for (k = 0; k < sizeof(rotation_names) /
-		    sizeof(rotation_names[0]); k++)
-			if (v->u.str.len == strlen(rotation_names[k]) &&
-			    memcmp(v->u.str.ptr, rotation_names[k],
-			    v->u.str.len) == 0)
-				break;
-		if (k < sizeof(rotation_names) / sizeof(rotation_names[0]))
+		if ((k = name_index(rotation_names, nitems(rotation_names),
+		    v)) != -1)
 			r->mode = (enum rotation_mode)k;
 		else {
 			wheref(w, sizeof(w), "%s.mode", where);
-			errorf(c, &v->pos, "%s: unknown rotation mode \"%s\" "
-			    "(expected size, daily or hourly)", w,
-			    esc(e, sizeof(e), v->u.str.ptr, v->u.str.len));
+			unknown_name(c, v, w, "rotation mode", rotation_names,
+			    nitems(rotation_names));
 		}
 	}
 }
@@ -2016,94 +2098,89 @@ struct config *
 config_load(const char *path, struct config_errors *errs)
 {
 	struct config	*cfg;
-	struct stat	 st;
-	char		 real[PATH_MAX], why[PATH_MAX + 128];
-	char		*buf = NULL, *nb;
-	size_t		 len = 0, cap = 0;
-	ssize_t		 n;
-	int		 fd, saved, root;
+	char		*buf;
+	size_t		 len;
+	int		 fd;
 
 	if (errs != NULL) {
 		errs->msgs = NULL;
 		errs->n = 0;
 	}
-	root = geteuid() == 0;
+	if ((fd = open_config(path, errs)) == -1)
+		return (NULL);
+	if (read_config(fd, path, errs, &buf, &len) == -1)
+		return (NULL);
+	cfg = config_parse_buf(path, buf != NULL ? buf : "", len, errs);
+	free(buf);
+	return (cfg);
+}
+
+/* The descriptor to read, once path and the file pass the checks. */
+static int
+open_config(const char *path, struct config_errors *errs)
+{
+	struct stat	 st;
+	char		 real[PATH_MAX], why[PATH_MAX + 128];
+	int		 fd, root = geteuid() == 0;
+
 	if (realpath(path, real) == NULL) {
 		file_error(path, errs, "%s", strerror(errno));
-		return (NULL);
+		return (-1);
 	}
 	if (root && path_dirs_secure(real, 0, why, sizeof(why)) == -1) {
 		file_error(path, errs, "%s", why);
-		return (NULL);
+		return (-1);
 	}
 	/* O_NONBLOCK: a FIFO must not hang us (it is refused below) */
 	if ((fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) == -1) {
 		file_error(path, errs, "%s", strerror(errno));
-		return (NULL);
+		return (-1);
 	}
-	if (fstat(fd, &st) == -1) {
-		saved = errno;
-		close(fd);
-		file_error(path, errs, "%s", strerror(saved));
-		return (NULL);
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
+	if (fstat(fd, &st) == -1)
+		file_error(path, errs, "%s", strerror(errno));
+	else if (S_ISDIR(st.st_mode))
 		file_error(path, errs, "%s", strerror(EISDIR));
-		return (NULL);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
+	else if (!S_ISREG(st.st_mode))
 		file_error(path, errs, "not a regular file");
-		return (NULL);
-	}
-	if (root && st.st_uid != 0) {
-		close(fd);
+	else if (root && st.st_uid != 0)
 		file_error(path, errs, "owned by uid %lu, not by root",
 		    (unsigned long)st.st_uid);
-		return (NULL);
-	}
-	if (root && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		close(fd);
+	else if (root && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
 		file_error(path, errs, "writable by group or others (mode "
 		    "%04o)", (unsigned int)(st.st_mode & 07777));
-		return (NULL);
-	}
-	if (st.st_size > TOML_MAX_INPUT) {
-		close(fd);
+	else if (st.st_size > TOML_MAX_INPUT)
 		file_error(path, errs, "larger than %d bytes", TOML_MAX_INPUT);
-		return (NULL);
-	}
+	else
+		return (fd);
+	close(fd);
+	return (-1);
+}
+
+/* All of fd, which is closed; *bufp NULL for an empty file. */
+static int
+read_config(int fd, const char *path, struct config_errors *errs,
+    char **bufp, size_t *lenp)
+{
+	char	*buf = NULL, *nb;
+	size_t	 len = 0, cap = 0;
+	ssize_t	 n;
+	int	 saved;
+
 	for (;;) {
 		if (len == cap) {
-			if (cap > TOML_MAX_INPUT) {
-				close(fd);
-				free(buf);
-				file_error(path, errs, "larger than %d bytes",
-				    TOML_MAX_INPUT);
-				return (NULL);
-			}
+			if (cap > TOML_MAX_INPUT)
+				goto toolarge;
 			cap = cap == 0 ? 8192 : cap * 2;
-			if ((nb = realloc(buf, cap)) == NULL) {
-				saved = errno;
-				close(fd);
-				free(buf);
-				file_error(path, errs, "%s", strerror(saved));
-				return (NULL);
-			}
+			if ((nb = realloc(buf, cap)) == NULL)
+				goto fail;
 			buf = nb;
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1) {
-			saved = errno;
-			close(fd);
-			free(buf);
-			file_error(path, errs, "%s", strerror(saved));
-			return (NULL);
-		}
+		if (n == -1)
+			goto fail;
 		if (n == 0)
 			break;
 		len += (size_t)n;
@@ -2112,11 +2189,22 @@ config_load(const char *path, struct config_errors *errs)
 	if (len > TOML_MAX_INPUT) {
 		free(buf);
 		file_error(path, errs, "larger than %d bytes", TOML_MAX_INPUT);
-		return (NULL);
+		return (-1);
 	}
-	cfg = config_parse_buf(path, buf != NULL ? buf : "", len, errs);
+	*bufp = buf;
+	*lenp = len;
+	return (0);
+ toolarge:
+	close(fd);
 	free(buf);
-	return (cfg);
+	file_error(path, errs, "larger than %d bytes", TOML_MAX_INPUT);
+	return (-1);
+ fail:
+	saved = errno;
+	close(fd);
+	free(buf);
+	file_error(path, errs, "%s", strerror(saved));
+	return (-1);
 }
 
 /*
@@ -2339,39 +2427,29 @@ config_log_paths(const struct config *cfg, const struct proc_config *p,
 const char *
 config_backoff_type_name(enum backoff_type t)
 {
-	if ((size_t)t >= sizeof(backoff_names) / sizeof(backoff_names[0]))
-		return ("unknown");
-	return (backoff_names[t]);
+	return (name_of(backoff_names, nitems(backoff_names), (size_t)t));
 }
 
 const char *
 config_health_type_name(enum health_type t)
 {
-	if ((size_t)t >= sizeof(health_names) / sizeof(health_names[0]))
-		return ("unknown");
-	return (health_names[t]);
+	return (name_of(health_names, nitems(health_names), (size_t)t));
 }
 
 const char *
 config_rotation_mode_name(enum rotation_mode m)
 {
-	if ((size_t)m >= sizeof(rotation_names) / sizeof(rotation_names[0]))
-		return ("unknown");
-	return (rotation_names[m]);
+	return (name_of(rotation_names, nitems(rotation_names), (size_t)m));
 }
 
 const char *
 config_provider_name(enum cred_provider p)
 {
-	if ((size_t)p >= sizeof(provider_names) / sizeof(provider_names[0]))
-		return ("unknown");
-	return (provider_names[p]);
+	return (name_of(provider_names, nitems(provider_names), (size_t)p));
 }
 
 const char *
 config_auth_method_name(enum auth_method a)
 {
-	if ((size_t)a >= sizeof(auth_names) / sizeof(auth_names[0]))
-		return ("unknown");
-	return (auth_names[a]);
+	return (name_of(auth_names, nitems(auth_names), (size_t)a));
 }
