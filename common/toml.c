@@ -136,10 +136,8 @@ static int	 parse_2digits(struct parser *, const char *, int, int,
 static int	 match_word(struct parser *, const char *);
 static struct toml_value *new_value(struct parser *, enum toml_type,
 		    struct toml_pos);
-static struct toml_value *new_table(struct parser *, int, int,
-		    struct toml_pos);
-static struct toml_value *new_array(struct parser *, int, int,
-		    struct toml_pos);
+static struct toml_value *new_nested(struct parser *, enum toml_type, int,
+		    int, struct toml_pos);
 static int	 array_push(struct parser *, struct toml_array *,
 		    struct toml_value *);
 static struct toml_kv *table_find(const struct toml_table *, const char *,
@@ -670,8 +668,8 @@ header_parent(struct parser *p)
 		kv = table_find(t, kp->s, kp->len);
 		if (kv == NULL) {
 			/* An implicit table: [a] may still define it later. */
-			if ((v = new_table(p, t->depth + 1, 0, kp->pos)) ==
-			    NULL)
+			if ((v = new_nested(p, TOML_TABLE, t->depth + 1, 0,
+			    kp->pos)) == NULL)
 				return (NULL);
 			k = kp->s;
 			kp->s = NULL;
@@ -715,8 +713,8 @@ header_table(struct parser *p, struct toml_table *t)
 
 	keyname(kp->s, kp->len, name, sizeof(name));
 	if ((kv = table_find(t, kp->s, kp->len)) == NULL) {
-		if ((v = new_table(p, t->depth + 1, TF_EXPLICIT,
-		    kp->pos)) == NULL)
+		if ((v = new_nested(p, TOML_TABLE, t->depth + 1,
+		    TF_EXPLICIT, kp->pos)) == NULL)
 			return (-1);
 		k = kp->s;
 		kp->s = NULL;
@@ -762,7 +760,8 @@ header_aot(struct parser *p, struct toml_table *t)
 	keyname(kp->s, kp->len, name, sizeof(name));
 	kv = table_find(t, kp->s, kp->len);
 	if (kv == NULL) {
-		if ((v = new_array(p, t->depth + 1, AF_AOT, kp->pos)) == NULL)
+		if ((v = new_nested(p, TOML_ARRAY, t->depth + 1, AF_AOT,
+		    kp->pos)) == NULL)
 			return (-1);
 		k = kp->s;
 		kp->s = NULL;
@@ -778,7 +777,8 @@ header_aot(struct parser *p, struct toml_table *t)
 	else
 		return (fail_at(p, kp->pos, "key '%s' is already defined as "
 		    "%s", name, a_type(kv->val->type)));
-	if ((v = new_table(p, arr->depth + 1, TF_EXPLICIT, kp->pos)) == NULL)
+	if ((v = new_nested(p, TOML_TABLE, arr->depth + 1, TF_EXPLICIT,
+	    kp->pos)) == NULL)
 		return (-1);
 	if (array_push(p, arr, v) == -1) {
 		free_value(v);
@@ -809,8 +809,8 @@ parse_keyval(struct parser *p, struct toml_table *t)
 		kp = &p->key[i];
 		kv = table_find(t, kp->s, kp->len);
 		if (kv == NULL) {
-			if ((v = new_table(p, t->depth + 1, TF_DOTTED,
-			    kp->pos)) == NULL)
+			if ((v = new_nested(p, TOML_TABLE, t->depth + 1,
+			    TF_DOTTED, kp->pos)) == NULL)
 				return (-1);
 			k = kp->s;
 			kp->s = NULL;
@@ -956,7 +956,8 @@ parse_array(struct parser *p, int depth)
 	size_t			 start = p->off;
 	int			 c;
 
-	if ((v = new_array(p, depth, 0, pos_at(p, p->off))) == NULL)
+	if ((v = new_nested(p, TOML_ARRAY, depth, 0, pos_at(p, p->off))) ==
+	    NULL)
 		return (NULL);
 	p->off++;
 	for (;;) {
@@ -1008,7 +1009,8 @@ parse_inline_table(struct parser *p, int depth)
 	size_t			 start = p->off;
 	int			 c;
 
-	if ((v = new_table(p, depth, 0, pos_at(p, p->off))) == NULL)
+	if ((v = new_nested(p, TOML_TABLE, depth, 0, pos_at(p, p->off))) ==
+	    NULL)
 		return (NULL);
 	p->off++;
 	skip_ws(p);
@@ -1592,45 +1594,32 @@ new_value(struct parser *p, enum toml_type type, struct toml_pos pos)
 	return (v);
 }
 
+/* A table or an array, depth levels deep, with the given flags. */
 static struct toml_value *
-new_table(struct parser *p, int depth, int flags, struct toml_pos pos)
+new_nested(struct parser *p, enum toml_type type, int depth, int flags,
+    struct toml_pos pos)
 {
 	struct toml_value	*v;
+	int			 tab = type == TOML_TABLE;
 
 	if (depth > TOML_MAX_DEPTH) {
-		(void)fail_at(p, pos, "tables nested deeper than %d levels",
-		    TOML_MAX_DEPTH);
+		(void)fail_at(p, pos, "%s nested deeper than %d levels",
+		    tab ? "tables" : "arrays", TOML_MAX_DEPTH);
 		return (NULL);
 	}
-	if ((v = new_value(p, TOML_TABLE, pos)) == NULL)
+	if ((v = new_value(p, type, pos)) == NULL)
 		return (NULL);
-	if ((v->u.tab = xcalloc(p, 1, sizeof(*v->u.tab))) == NULL) {
+	if (tab && (v->u.tab = xcalloc(p, 1, sizeof(*v->u.tab))) != NULL) {
+		v->u.tab->flags = flags;
+		v->u.tab->depth = depth;
+	} else if (!tab &&
+	    (v->u.arr = xcalloc(p, 1, sizeof(*v->u.arr))) != NULL) {
+		v->u.arr->flags = flags;
+		v->u.arr->depth = depth;
+	} else {
 		free(v);
 		return (NULL);
 	}
-	v->u.tab->flags = flags;
-	v->u.tab->depth = depth;
-	return (v);
-}
-
-static struct toml_value *
-new_array(struct parser *p, int depth, int flags, struct toml_pos pos)
-{
-	struct toml_value	*v;
-
-	if (depth > TOML_MAX_DEPTH) {
-		(void)fail_at(p, pos, "arrays nested deeper than %d levels",
-		    TOML_MAX_DEPTH);
-		return (NULL);
-	}
-	if ((v = new_value(p, TOML_ARRAY, pos)) == NULL)
-		return (NULL);
-	if ((v->u.arr = xcalloc(p, 1, sizeof(*v->u.arr))) == NULL) {
-		free(v);
-		return (NULL);
-	}
-	v->u.arr->flags = flags;
-	v->u.arr->depth = depth;
 	return (v);
 }
 
