@@ -138,6 +138,8 @@ static struct toml_value *new_value(struct parser *, enum toml_type,
 		    struct toml_pos);
 static struct toml_value *new_nested(struct parser *, enum toml_type, int,
 		    int, struct toml_pos);
+static struct toml_value *insert_nested(struct parser *, struct toml_table *,
+		    struct keypart *, enum toml_type, int);
 static int	 array_push(struct parser *, struct toml_array *,
 		    struct toml_value *);
 static struct toml_kv *table_find(const struct toml_table *, const char *,
@@ -659,7 +661,7 @@ header_parent(struct parser *p)
 	struct toml_value	*v;
 	struct toml_array	*arr;
 	struct keypart		*kp;
-	char			 name[80], *k;
+	char			 name[80];
 	size_t			 i;
 
 	for (i = 0; i + 1 < p->nkey; i++) {
@@ -668,12 +670,8 @@ header_parent(struct parser *p)
 		kv = table_find(t, kp->s, kp->len);
 		if (kv == NULL) {
 			/* An implicit table: [a] may still define it later. */
-			if ((v = new_nested(p, TOML_TABLE, t->depth + 1, 0,
-			    kp->pos)) == NULL)
-				return (NULL);
-			k = kp->s;
-			kp->s = NULL;
-			if (table_insert(p, t, k, kp->len, kp->pos, v) == -1)
+			if ((v = insert_nested(p, t, kp, TOML_TABLE, 0)) ==
+			    NULL)
 				return (NULL);
 			t = v->u.tab;
 		} else if (kv->val->type == TOML_TABLE) {
@@ -709,16 +707,12 @@ header_table(struct parser *p, struct toml_table *t)
 	struct toml_kv		*kv;
 	struct toml_value	*v;
 	struct keypart		*kp = &p->key[p->nkey - 1];
-	char			 name[80], *k;
+	char			 name[80];
 
 	keyname(kp->s, kp->len, name, sizeof(name));
 	if ((kv = table_find(t, kp->s, kp->len)) == NULL) {
-		if ((v = new_nested(p, TOML_TABLE, t->depth + 1,
-		    TF_EXPLICIT, kp->pos)) == NULL)
-			return (-1);
-		k = kp->s;
-		kp->s = NULL;
-		if (table_insert(p, t, k, kp->len, kp->pos, v) == -1)
+		if ((v = insert_nested(p, t, kp, TOML_TABLE, TF_EXPLICIT)) ==
+		    NULL)
 			return (-1);
 		p->cur = v->u.tab;
 		return (0);
@@ -755,17 +749,12 @@ header_aot(struct parser *p, struct toml_table *t)
 	struct toml_value	*v;
 	struct toml_array	*arr;
 	struct keypart		*kp = &p->key[p->nkey - 1];
-	char			 name[80], *k;
+	char			 name[80];
 
 	keyname(kp->s, kp->len, name, sizeof(name));
 	kv = table_find(t, kp->s, kp->len);
 	if (kv == NULL) {
-		if ((v = new_nested(p, TOML_ARRAY, t->depth + 1, AF_AOT,
-		    kp->pos)) == NULL)
-			return (-1);
-		k = kp->s;
-		kp->s = NULL;
-		if (table_insert(p, t, k, kp->len, kp->pos, v) == -1)
+		if ((v = insert_nested(p, t, kp, TOML_ARRAY, AF_AOT)) == NULL)
 			return (-1);
 		arr = v->u.arr;
 	} else if (kv->val->type == TOML_ARRAY &&
@@ -809,12 +798,8 @@ parse_keyval(struct parser *p, struct toml_table *t)
 		kp = &p->key[i];
 		kv = table_find(t, kp->s, kp->len);
 		if (kv == NULL) {
-			if ((v = new_nested(p, TOML_TABLE, t->depth + 1,
-			    TF_DOTTED, kp->pos)) == NULL)
-				return (-1);
-			k = kp->s;
-			kp->s = NULL;
-			if (table_insert(p, t, k, kp->len, kp->pos, v) == -1)
+			if ((v = insert_nested(p, t, kp, TOML_TABLE,
+			    TF_DOTTED)) == NULL)
 				return (-1);
 			t = v->u.tab;
 			continue;
@@ -1620,6 +1605,26 @@ new_nested(struct parser *p, enum toml_type type, int depth, int flags,
 		free(v);
 		return (NULL);
 	}
+	return (v);
+}
+
+/*
+ * A new table or array under key part kp of t, which takes the key's
+ * memory.  NULL on error.
+ */
+static struct toml_value *
+insert_nested(struct parser *p, struct toml_table *t, struct keypart *kp,
+    enum toml_type type, int flags)
+{
+	struct toml_value	*v;
+	char			*k;
+
+	if ((v = new_nested(p, type, t->depth + 1, flags, kp->pos)) == NULL)
+		return (NULL);
+	k = kp->s;
+	kp->s = NULL;
+	if (table_insert(p, t, k, kp->len, kp->pos, v) == -1)
+		return (NULL);
 	return (v);
 }
 
