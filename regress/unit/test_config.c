@@ -29,6 +29,10 @@
 
 #include "config.h"
 
+#ifndef nitems
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* The smallest valid process, lines 1-3; what follows starts at line 4. */
 #define P0	"[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
 /* The end of every bad-name message. */
@@ -59,7 +63,16 @@ static const char *sample_copy(const char *);
 static int	 setup_tmp(void **);
 static int	 teardown_tmp(void **);
 static void	 tmppath(char *, size_t, const char *);
+static void	 load_ok(const char *);
 static void	 load_fails(const char *, const char *);
+static void	 load_size_limit(void);
+static void	 dirs_owner(uid_t);
+static void	 paths_are(const struct config *, size_t, uint32_t,
+		    const char *, const char *);
+static void	 dirs_writable(uid_t);
+static void	 load_root_file(void);
+static void	 load_root_dirs(void);
+static void	 load_root_links(void);
 static void	 writefile(const char *, const char *, mode_t);
 static int	 dureq(const struct duration *, uint64_t, uint32_t);
 
@@ -211,6 +224,19 @@ static void
 tmppath(char *buf, size_t len, const char *name)
 {
 	(void)snprintf(buf, len, "%s/%s", tmpdir, name);
+}
+
+/* Loading path succeeds. */
+static void
+load_ok(const char *path)
+{
+	struct config_errors	 e;
+	struct config		*cfg;
+
+	cfg = config_load(path, &e);
+	assert_non_null(cfg);
+	config_free(cfg);
+	config_errors_free(&e);
 }
 
 /* Loading path fails, and the first error is want. */
@@ -452,89 +478,90 @@ test_daemon_valid(void **state)
 	config_free(cfg);
 }
 
+static const struct err_case daemon_cases[] = {
+	{ "daemon = 1\n",
+	  "t.toml:1:10: daemon: expected table, got integer" },
+	{ "[daemon]\npid_file = 1\n",
+	  "t.toml:2:12: daemon.pid_file: expected string, got "
+	  "integer" },
+	{ "[daemon]\npid_file = 1979-05-27\n",
+	  "t.toml:2:12: daemon.pid_file: expected string, got local "
+	  "date" },
+	{ "[daemon]\nsocket = \"\"\n",
+	  "t.toml:2:10: daemon.socket: must not be empty" },
+	{ "[daemon]\nlog_dir = \"a\\u0000b\"\n",
+	  "t.toml:2:11: daemon.log_dir: must not contain a NUL "
+	  "character" },
+	{ "[daemon]\nstate_file = false\n",
+	  "t.toml:2:14: daemon.state_file: expected string, got "
+	  "boolean" },
+	{ "[daemon]\nchroot = \"var/empty\"\n",
+	  "t.toml:2:10: daemon.chroot: must be an absolute path" },
+	{ "[daemon]\nuser = \"no-such-user-xyz\"\n",
+	  "t.toml:2:8: daemon.user: unknown user "
+	  "\"no-such-user-xyz\"" },
+	{ "[daemon]\nuser = \"\"\n",
+	  "t.toml:2:8: daemon.user: must not be empty" },
+	{ "[daemon]\nsocket_mode = 660\n",
+	  "t.toml:2:15: daemon.socket_mode: expected string (octal "
+	  "digits such as \"0660\"), got integer" },
+	{ "[daemon]\nsocket_mode = \"0o660\"\n",
+	  "t.toml:2:15: daemon.socket_mode: \"0o660\" is not an octal "
+	  "number" },
+	{ "[daemon]\nsocket_mode = \"0968\"\n",
+	  "t.toml:2:15: daemon.socket_mode: \"0968\" is not an octal "
+	  "number" },
+	{ "[daemon]\nsocket_mode = \"\"\n",
+	  "t.toml:2:15: daemon.socket_mode: \"\" is not an octal "
+	  "number" },
+	{ "[daemon]\nsocket_mode = \"-1\"\n",
+	  "t.toml:2:15: daemon.socket_mode: \"-1\" is not an octal "
+	  "number" },
+	{ "[daemon]\nsocket_mode = \"1000\"\n",
+	  "t.toml:2:15: daemon.socket_mode: \"1000\" is out of range "
+	  "(at most 0777)" },
+	{ "[daemon]\nsocket_mode = \"7777777777777777777777\"\n",
+	  "t.toml:2:15: daemon.socket_mode: \"7777777777777777777777\" "
+	  "is out of range (at most 0777)" },
+	{ "[daemon]\nsocket_group = \"no-such-group-xyz\"\n",
+	  "t.toml:2:16: daemon.socket_group: unknown group "
+	  "\"no-such-group-xyz\"" },
+	{ "[daemon]\nadmin_group = \"no-such-group-xyz\"\n",
+	  "t.toml:2:15: daemon.admin_group: unknown group "
+	  "\"no-such-group-xyz\"" },
+	{ "[daemon]\nadmin_group = [\"wheel\"]\n",
+	  "t.toml:2:15: daemon.admin_group: expected string, got "
+	  "array" },
+	{ "[daemon]\nshutdown_timeout = 10\n",
+	  "t.toml:2:20: daemon.shutdown_timeout: expected string (a "
+	  "duration such as \"30s\"), got integer" },
+	{ "[daemon]\nshutdown_timeout = \"10\"\n",
+	  "t.toml:2:20: daemon.shutdown_timeout: invalid duration "
+	  "\"10\": time unit needed, for example 10sec or 10ms" },
+	{ "[daemon]\nshutdown_timeout = \"-5s\"\n",
+	  "t.toml:2:20: daemon.shutdown_timeout: invalid duration "
+	  "\"-5s\": expected number at 0" },
+	{ "[daemon]\nshutdown_timeout = \"\"\n",
+	  "t.toml:2:20: daemon.shutdown_timeout: invalid duration "
+	  "\"\": value was empty" },
+	{ "[daemon]\nbogus = 1\n",
+	  "t.toml:2:1: daemon: unknown key \"bogus\"" },
+	{ "[daemon]\n\"a b\" = 1\n",
+	  "t.toml:2:1: daemon: unknown key \"a b\"" },
+	{ "[daemon]\n\"q\\\"\\u0001\" = 1\n",
+	  "t.toml:2:1: daemon: unknown key \"q\\\"\\x01\"" },
+	{ "[daemon.sub]\n",
+	  "t.toml:1:9: daemon: unknown key \"sub\"" },
+};
+
 static void
 test_daemon_errors(void **state)
 {
 	static char	longsock[300];
-	static const struct err_case cases[] = {
-		{ "daemon = 1\n",
-		  "t.toml:1:10: daemon: expected table, got integer" },
-		{ "[daemon]\npid_file = 1\n",
-		  "t.toml:2:12: daemon.pid_file: expected string, got "
-		  "integer" },
-		{ "[daemon]\npid_file = 1979-05-27\n",
-		  "t.toml:2:12: daemon.pid_file: expected string, got local "
-		  "date" },
-		{ "[daemon]\nsocket = \"\"\n",
-		  "t.toml:2:10: daemon.socket: must not be empty" },
-		{ "[daemon]\nlog_dir = \"a\\u0000b\"\n",
-		  "t.toml:2:11: daemon.log_dir: must not contain a NUL "
-		  "character" },
-		{ "[daemon]\nstate_file = false\n",
-		  "t.toml:2:14: daemon.state_file: expected string, got "
-		  "boolean" },
-		{ "[daemon]\nchroot = \"var/empty\"\n",
-		  "t.toml:2:10: daemon.chroot: must be an absolute path" },
-		{ "[daemon]\nuser = \"no-such-user-xyz\"\n",
-		  "t.toml:2:8: daemon.user: unknown user "
-		  "\"no-such-user-xyz\"" },
-		{ "[daemon]\nuser = \"\"\n",
-		  "t.toml:2:8: daemon.user: must not be empty" },
-		{ "[daemon]\nsocket_mode = 660\n",
-		  "t.toml:2:15: daemon.socket_mode: expected string (octal "
-		  "digits such as \"0660\"), got integer" },
-		{ "[daemon]\nsocket_mode = \"0o660\"\n",
-		  "t.toml:2:15: daemon.socket_mode: \"0o660\" is not an octal "
-		  "number" },
-		{ "[daemon]\nsocket_mode = \"0968\"\n",
-		  "t.toml:2:15: daemon.socket_mode: \"0968\" is not an octal "
-		  "number" },
-		{ "[daemon]\nsocket_mode = \"\"\n",
-		  "t.toml:2:15: daemon.socket_mode: \"\" is not an octal "
-		  "number" },
-		{ "[daemon]\nsocket_mode = \"-1\"\n",
-		  "t.toml:2:15: daemon.socket_mode: \"-1\" is not an octal "
-		  "number" },
-		{ "[daemon]\nsocket_mode = \"1000\"\n",
-		  "t.toml:2:15: daemon.socket_mode: \"1000\" is out of range "
-		  "(at most 0777)" },
-		{ "[daemon]\nsocket_mode = \"7777777777777777777777\"\n",
-		  "t.toml:2:15: daemon.socket_mode: \"7777777777777777777777\" "
-		  "is out of range (at most 0777)" },
-		{ "[daemon]\nsocket_group = \"no-such-group-xyz\"\n",
-		  "t.toml:2:16: daemon.socket_group: unknown group "
-		  "\"no-such-group-xyz\"" },
-		{ "[daemon]\nadmin_group = \"no-such-group-xyz\"\n",
-		  "t.toml:2:15: daemon.admin_group: unknown group "
-		  "\"no-such-group-xyz\"" },
-		{ "[daemon]\nadmin_group = [\"wheel\"]\n",
-		  "t.toml:2:15: daemon.admin_group: expected string, got "
-		  "array" },
-		{ "[daemon]\nshutdown_timeout = 10\n",
-		  "t.toml:2:20: daemon.shutdown_timeout: expected string (a "
-		  "duration such as \"30s\"), got integer" },
-		{ "[daemon]\nshutdown_timeout = \"10\"\n",
-		  "t.toml:2:20: daemon.shutdown_timeout: invalid duration "
-		  "\"10\": time unit needed, for example 10sec or 10ms" },
-		{ "[daemon]\nshutdown_timeout = \"-5s\"\n",
-		  "t.toml:2:20: daemon.shutdown_timeout: invalid duration "
-		  "\"-5s\": expected number at 0" },
-		{ "[daemon]\nshutdown_timeout = \"\"\n",
-		  "t.toml:2:20: daemon.shutdown_timeout: invalid duration "
-		  "\"\": value was empty" },
-		{ "[daemon]\nbogus = 1\n",
-		  "t.toml:2:1: daemon: unknown key \"bogus\"" },
-		{ "[daemon]\n\"a b\" = 1\n",
-		  "t.toml:2:1: daemon: unknown key \"a b\"" },
-		{ "[daemon]\n\"q\\\"\\u0001\" = 1\n",
-		  "t.toml:2:1: daemon: unknown key \"q\\\"\\x01\"" },
-		{ "[daemon.sub]\n",
-		  "t.toml:1:9: daemon: unknown key \"sub\"" },
-	};
-	char	buf[512];
+	char		buf[512];
 
 	(void)state;
-	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	run_cases(daemon_cases, nitems(daemon_cases));
 
 	/* sun_path is 108 bytes on Linux, 104 on the BSDs */
 	memset(longsock, 'a', sizeof(longsock) - 1);
@@ -622,7 +649,7 @@ test_daemon_limits(void **state)
 	assert_int_equal(cfg->daemon.max_conns_per_user, 64);
 	config_free(cfg);
 
-	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	run_cases(cases, nitems(cases));
 	expectn("[daemon]\nidle_timeout = \"100000s\"\n"
 	    "max_connections_per_user = 100000\n", both, 2);
 }
@@ -748,7 +775,7 @@ test_creds_errors(void **state)
 	};
 
 	(void)state;
-	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	run_cases(cases, nitems(cases));
 }
 
 /*
@@ -836,119 +863,120 @@ test_proc_valid(void **state)
 	}
 }
 
+static const struct err_case proc_cases[] = {
+	{ "processes = 1\n",
+	  "t.toml:1:13: processes: expected array of tables, got "
+	  "integer" },
+	{ "[processes]\nname = \"a\"\n",
+	  "t.toml:1:2: processes: expected array of tables, got "
+	  "table" },
+	{ "processes = [\"a\"]\n",
+	  "t.toml:1:14: processes[0]: expected table, got string" },
+	{ "[[processes]]\ncommand = \"x\"\n",
+	  "t.toml:1:3: processes[0]: missing required key \"name\"" },
+	{ "[[processes]]\nname = \"a\"\n",
+	  "t.toml:1:3: processes[0]: missing required key "
+	  "\"command\"" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"\"\n",
+	  "t.toml:3:11: processes[0].command: must not be empty" },
+	{ "[[processes]]\nname = \"a\"\ncommand = [\"x\"]\n",
+	  "t.toml:3:11: processes[0].command: expected string, got "
+	  "array" },
+	{ P0 "comand = \"x\"\n",
+	  "t.toml:4:1: processes[0]: unknown key \"comand\"" },
+	{ P0 "args = \"-c\"\n",
+	  "t.toml:4:8: processes[0].args: expected array of strings, "
+	  "got string" },
+	{ P0 "args = [\"a\", 1]\n",
+	  "t.toml:4:14: processes[0].args[1]: expected string, got "
+	  "integer" },
+	{ P0 "args = [\"a\\u0000\"]\n",
+	  "t.toml:4:9: processes[0].args[0]: must not contain a NUL "
+	  "character" },
+	{ P0 "cwd = \"\"\n",
+	  "t.toml:4:7: processes[0].cwd: must not be empty" },
+	{ P0 "env = [\"A=1\"]\n",
+	  "t.toml:4:7: processes[0].env: expected table of strings, "
+	  "got array" },
+	{ P0 "env = { A = 1 }\n",
+	  "t.toml:4:13: processes[0].env.A: expected string, got "
+	  "integer" },
+	{ P0 "env = { \"A=B\" = \"1\" }\n",
+	  "t.toml:4:9: processes[0].env: invalid environment variable "
+	  "name \"A=B\"" },
+	{ P0 "env = { \"\" = \"1\" }\n",
+	  "t.toml:4:9: processes[0].env: invalid environment variable "
+	  "name \"\"" },
+	{ P0 "env = { \"A\\u0000\" = \"1\" }\n",
+	  "t.toml:4:9: processes[0].env: invalid environment variable "
+	  "name \"A\\x00\"" },
+	{ P0 "env = { A = \"x\\u0000\" }\n",
+	  "t.toml:4:13: processes[0].env.A: must not contain a NUL "
+	  "character" },
+	{ P0 "[processes.env]\nA = { b = \"c\" }\n",
+	  "t.toml:5:5: processes[0].env.A: expected string, got "
+	  "table" },
+	{ P0 "instances = 0\n",
+	  "t.toml:4:13: processes[0].instances: must be at least 1, "
+	  "got 0" },
+	{ P0 "instances = -1\n",
+	  "t.toml:4:13: processes[0].instances: must be at least 1, "
+	  "got -1" },
+	{ P0 "instances = 1001\n",
+	  "t.toml:4:13: processes[0].instances: must be at most 1000, "
+	  "got 1001" },
+	{ P0 "instances = \"2\"\n",
+	  "t.toml:4:13: processes[0].instances: expected integer, got "
+	  "string" },
+	{ P0 "instances = 2.0\n",
+	  "t.toml:4:13: processes[0].instances: expected integer, got "
+	  "float" },
+	{ P0 "autostart = \"yes\"\n",
+	  "t.toml:4:13: processes[0].autostart: expected boolean, got "
+	  "string" },
+	{ P0 "inherit_env = 1\n",
+	  "t.toml:4:15: processes[0].inherit_env: expected boolean, "
+	  "got integer" },
+	{ P0 "umask = \"8\"\n",
+	  "t.toml:4:9: processes[0].umask: \"8\" is not an octal "
+	  "number" },
+	{ P0 "umask = \"01000\"\n",
+	  "t.toml:4:9: processes[0].umask: \"01000\" is out of range "
+	  "(at most 0777)" },
+	{ P0 "umask = 18\n",
+	  "t.toml:4:9: processes[0].umask: expected string (octal "
+	  "digits such as \"0660\"), got integer" },
+	{ P0 "user = \"no-such-user-xyz\"\n",
+	  "t.toml:4:8: processes[0].user: unknown user "
+	  "\"no-such-user-xyz\"" },
+	{ P0 "group = \"no-such-group-xyz\"\n",
+	  "t.toml:4:9: processes[0].group: unknown group "
+	  "\"no-such-group-xyz\"" },
+	{ P0 "user = \"\"\n",
+	  "t.toml:4:8: processes[0].user: must not be empty" },
+	{ P0 "restart = 5\n",
+	  "t.toml:4:11: processes[0].restart: expected table, got "
+	  "integer" },
+	{ P0 "health = \"tcp\"\n",
+	  "t.toml:4:10: processes[0].health: expected table, got "
+	  "string" },
+	{ P0 "[[processes.log]]\n",
+	  "t.toml:4:13: processes[0].log: expected table, got array" },
+	{ P0 "shutdown = true\n",
+	  "t.toml:4:12: processes[0].shutdown: expected table, got "
+	  "boolean" },
+	{ P0 "credentials = \"claude\"\n",
+	  "t.toml:4:15: processes[0].credentials: expected table, got "
+	  "string" },
+};
+
 static void
 test_proc_errors(void **state)
 {
-	static const struct err_case cases[] = {
-		{ "processes = 1\n",
-		  "t.toml:1:13: processes: expected array of tables, got "
-		  "integer" },
-		{ "[processes]\nname = \"a\"\n",
-		  "t.toml:1:2: processes: expected array of tables, got "
-		  "table" },
-		{ "processes = [\"a\"]\n",
-		  "t.toml:1:14: processes[0]: expected table, got string" },
-		{ "[[processes]]\ncommand = \"x\"\n",
-		  "t.toml:1:3: processes[0]: missing required key \"name\"" },
-		{ "[[processes]]\nname = \"a\"\n",
-		  "t.toml:1:3: processes[0]: missing required key "
-		  "\"command\"" },
-		{ "[[processes]]\nname = \"a\"\ncommand = \"\"\n",
-		  "t.toml:3:11: processes[0].command: must not be empty" },
-		{ "[[processes]]\nname = \"a\"\ncommand = [\"x\"]\n",
-		  "t.toml:3:11: processes[0].command: expected string, got "
-		  "array" },
-		{ P0 "comand = \"x\"\n",
-		  "t.toml:4:1: processes[0]: unknown key \"comand\"" },
-		{ P0 "args = \"-c\"\n",
-		  "t.toml:4:8: processes[0].args: expected array of strings, "
-		  "got string" },
-		{ P0 "args = [\"a\", 1]\n",
-		  "t.toml:4:14: processes[0].args[1]: expected string, got "
-		  "integer" },
-		{ P0 "args = [\"a\\u0000\"]\n",
-		  "t.toml:4:9: processes[0].args[0]: must not contain a NUL "
-		  "character" },
-		{ P0 "cwd = \"\"\n",
-		  "t.toml:4:7: processes[0].cwd: must not be empty" },
-		{ P0 "env = [\"A=1\"]\n",
-		  "t.toml:4:7: processes[0].env: expected table of strings, "
-		  "got array" },
-		{ P0 "env = { A = 1 }\n",
-		  "t.toml:4:13: processes[0].env.A: expected string, got "
-		  "integer" },
-		{ P0 "env = { \"A=B\" = \"1\" }\n",
-		  "t.toml:4:9: processes[0].env: invalid environment variable "
-		  "name \"A=B\"" },
-		{ P0 "env = { \"\" = \"1\" }\n",
-		  "t.toml:4:9: processes[0].env: invalid environment variable "
-		  "name \"\"" },
-		{ P0 "env = { \"A\\u0000\" = \"1\" }\n",
-		  "t.toml:4:9: processes[0].env: invalid environment variable "
-		  "name \"A\\x00\"" },
-		{ P0 "env = { A = \"x\\u0000\" }\n",
-		  "t.toml:4:13: processes[0].env.A: must not contain a NUL "
-		  "character" },
-		{ P0 "[processes.env]\nA = { b = \"c\" }\n",
-		  "t.toml:5:5: processes[0].env.A: expected string, got "
-		  "table" },
-		{ P0 "instances = 0\n",
-		  "t.toml:4:13: processes[0].instances: must be at least 1, "
-		  "got 0" },
-		{ P0 "instances = -1\n",
-		  "t.toml:4:13: processes[0].instances: must be at least 1, "
-		  "got -1" },
-		{ P0 "instances = 1001\n",
-		  "t.toml:4:13: processes[0].instances: must be at most 1000, "
-		  "got 1001" },
-		{ P0 "instances = \"2\"\n",
-		  "t.toml:4:13: processes[0].instances: expected integer, got "
-		  "string" },
-		{ P0 "instances = 2.0\n",
-		  "t.toml:4:13: processes[0].instances: expected integer, got "
-		  "float" },
-		{ P0 "autostart = \"yes\"\n",
-		  "t.toml:4:13: processes[0].autostart: expected boolean, got "
-		  "string" },
-		{ P0 "inherit_env = 1\n",
-		  "t.toml:4:15: processes[0].inherit_env: expected boolean, "
-		  "got integer" },
-		{ P0 "umask = \"8\"\n",
-		  "t.toml:4:9: processes[0].umask: \"8\" is not an octal "
-		  "number" },
-		{ P0 "umask = \"01000\"\n",
-		  "t.toml:4:9: processes[0].umask: \"01000\" is out of range "
-		  "(at most 0777)" },
-		{ P0 "umask = 18\n",
-		  "t.toml:4:9: processes[0].umask: expected string (octal "
-		  "digits such as \"0660\"), got integer" },
-		{ P0 "user = \"no-such-user-xyz\"\n",
-		  "t.toml:4:8: processes[0].user: unknown user "
-		  "\"no-such-user-xyz\"" },
-		{ P0 "group = \"no-such-group-xyz\"\n",
-		  "t.toml:4:9: processes[0].group: unknown group "
-		  "\"no-such-group-xyz\"" },
-		{ P0 "user = \"\"\n",
-		  "t.toml:4:8: processes[0].user: must not be empty" },
-		{ P0 "restart = 5\n",
-		  "t.toml:4:11: processes[0].restart: expected table, got "
-		  "integer" },
-		{ P0 "health = \"tcp\"\n",
-		  "t.toml:4:10: processes[0].health: expected table, got "
-		  "string" },
-		{ P0 "[[processes.log]]\n",
-		  "t.toml:4:13: processes[0].log: expected table, got array" },
-		{ P0 "shutdown = true\n",
-		  "t.toml:4:12: processes[0].shutdown: expected table, got "
-		  "boolean" },
-		{ P0 "credentials = \"claude\"\n",
-		  "t.toml:4:15: processes[0].credentials: expected table, got "
-		  "string" },
-	};
 	char	buf[8192], big[CONFIG_STR_MAX + 2];
 
 	(void)state;
-	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	run_cases(proc_cases, nitems(proc_cases));
 
 	/* CONFIG_STR_MAX bytes fit, one more does not */
 	memset(big, 'x', sizeof(big) - 1);
@@ -1025,7 +1053,7 @@ test_names(void **state)
 	struct config	*cfg;
 
 	(void)state;
-	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	run_cases(cases, nitems(cases));
 	expectn(P0 P0 P0, three, 2);
 
 	/* not instance names: index out of range, leading zero, 1 instance */
@@ -1079,7 +1107,7 @@ test_restart(void **state)
 	const struct restart_config *r;
 
 	(void)state;
-	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	run_cases(cases, nitems(cases));
 
 	cfg = ok(P0 "[processes.restart]\nmax_restarts = 0\n"
 	    "restart_window = \"2m\"\nmin_uptime = \"1.5s\"\n"
@@ -1100,87 +1128,88 @@ test_restart(void **state)
 
 #define B0	P0 "[processes.restart.backoff]\n"
 
+static const struct err_case backoff_cases[] = {
+	{ B0,
+	  "t.toml:4:20: processes[0].restart.backoff: missing required "
+	  "key \"type\"" },
+	{ B0 "delay = \"1s\"\n",
+	  "t.toml:4:20: processes[0].restart.backoff: missing required "
+	  "key \"type\"" },
+	{ B0 "type = 1\n",
+	  "t.toml:5:8: processes[0].restart.backoff.type: expected "
+	  "string, got integer" },
+	{ B0 "type = \"random\"\n",
+	  "t.toml:5:8: processes[0].restart.backoff.type: unknown "
+	  "backoff type \"random\" (expected fixed, exponential or "
+	  "linear)" },
+	{ B0 "type = \"Fixed\"\ndelay = \"1s\"\n",
+	  "t.toml:5:8: processes[0].restart.backoff.type: unknown "
+	  "backoff type \"Fixed\" (expected fixed, exponential or "
+	  "linear)" },
+	{ B0 "type = \"fixed\"\n",
+	  "t.toml:4:20: processes[0].restart.backoff: missing required "
+	  "key \"delay\" for type \"fixed\"" },
+	{ B0 "type = \"exponential\"\nmax_delay = \"5m\"\n",
+	  "t.toml:4:20: processes[0].restart.backoff: missing required "
+	  "key \"initial_delay\" for type \"exponential\"" },
+	{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n",
+	  "t.toml:4:20: processes[0].restart.backoff: missing required "
+	  "key \"max_delay\" for type \"exponential\"" },
+	{ B0 "type = \"linear\"\ninitial_delay = \"1s\"\n"
+	  "max_delay = \"5s\"\n",
+	  "t.toml:4:20: processes[0].restart.backoff: missing required "
+	  "key \"increment\" for type \"linear\"" },
+	{ B0 "type = \"fixed\"\ndelay = \"1s\"\nmultiplier = 2.0\n",
+	  "t.toml:7:1: processes[0].restart.backoff: key "
+	  "\"multiplier\" "
+	  "is not valid for type \"fixed\"" },
+	{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
+	  "max_delay = \"5s\"\nincrement = \"1s\"\n",
+	  "t.toml:8:1: processes[0].restart.backoff: key \"increment\" "
+	  "is not valid for type \"exponential\"" },
+	{ B0 "type = \"linear\"\ninitial_delay = \"1s\"\n"
+	  "max_delay = \"5s\"\nincrement = \"1s\"\ndelay = \"1s\"\n",
+	  "t.toml:9:1: processes[0].restart.backoff: key \"delay\" is "
+	  "not valid for type \"linear\"" },
+	{ B0 "type = \"fixed\"\ndelay = \"1s\"\njitter = true\n",
+	  "t.toml:7:1: processes[0].restart.backoff: unknown key "
+	  "\"jitter\"" },
+	{ B0 "type = \"fixed\"\ndelay = 5\n",
+	  "t.toml:6:9: processes[0].restart.backoff.delay: expected "
+	  "string (a duration such as \"30s\"), got integer" },
+	{ B0 "type = \"exponential\"\ninitial_delay = \"10s\"\n"
+	  "max_delay = \"5s\"\n",
+	  "t.toml:7:13: processes[0].restart.backoff.max_delay: must "
+	  "not be shorter than initial_delay (10s), got 5s" },
+	{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
+	  "max_delay = \"5s\"\nmultiplier = -2.0\n",
+	  "t.toml:8:14: processes[0].restart.backoff.multiplier: must "
+	  "be a finite number of at least 1.0, got -2" },
+	{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
+	  "max_delay = \"5s\"\nmultiplier = nan\n",
+	  "t.toml:8:14: processes[0].restart.backoff.multiplier: must "
+	  "be a finite number of at least 1.0, got nan" },
+	{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
+	  "max_delay = \"5s\"\nmultiplier = -inf\n",
+	  "t.toml:8:14: processes[0].restart.backoff.multiplier: must "
+	  "be a finite number of at least 1.0, got -inf" },
+	{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
+	  "max_delay = \"5s\"\nmultiplier = inf\n",
+	  "t.toml:8:14: processes[0].restart.backoff.multiplier: must "
+	  "be a finite number of at least 1.0, got inf" },
+	{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
+	  "max_delay = \"5s\"\nmultiplier = 0.5\n",
+	  "t.toml:8:14: processes[0].restart.backoff.multiplier: must "
+	  "be a finite number of at least 1.0, got 0.5" },
+	{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
+	  "max_delay = \"5s\"\nmultiplier = \"2\"\n",
+	  "t.toml:8:14: processes[0].restart.backoff.multiplier: "
+	  "expected float, got string" },
+};
+
 static void
 test_backoff(void **state)
 {
-	static const struct err_case cases[] = {
-		{ B0,
-		  "t.toml:4:20: processes[0].restart.backoff: missing required "
-		  "key \"type\"" },
-		{ B0 "delay = \"1s\"\n",
-		  "t.toml:4:20: processes[0].restart.backoff: missing required "
-		  "key \"type\"" },
-		{ B0 "type = 1\n",
-		  "t.toml:5:8: processes[0].restart.backoff.type: expected "
-		  "string, got integer" },
-		{ B0 "type = \"random\"\n",
-		  "t.toml:5:8: processes[0].restart.backoff.type: unknown "
-		  "backoff type \"random\" (expected fixed, exponential or "
-		  "linear)" },
-		{ B0 "type = \"Fixed\"\ndelay = \"1s\"\n",
-		  "t.toml:5:8: processes[0].restart.backoff.type: unknown "
-		  "backoff type \"Fixed\" (expected fixed, exponential or "
-		  "linear)" },
-		{ B0 "type = \"fixed\"\n",
-		  "t.toml:4:20: processes[0].restart.backoff: missing required "
-		  "key \"delay\" for type \"fixed\"" },
-		{ B0 "type = \"exponential\"\nmax_delay = \"5m\"\n",
-		  "t.toml:4:20: processes[0].restart.backoff: missing required "
-		  "key \"initial_delay\" for type \"exponential\"" },
-		{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n",
-		  "t.toml:4:20: processes[0].restart.backoff: missing required "
-		  "key \"max_delay\" for type \"exponential\"" },
-		{ B0 "type = \"linear\"\ninitial_delay = \"1s\"\n"
-		  "max_delay = \"5s\"\n",
-		  "t.toml:4:20: processes[0].restart.backoff: missing required "
-		  "key \"increment\" for type \"linear\"" },
-		{ B0 "type = \"fixed\"\ndelay = \"1s\"\nmultiplier = 2.0\n",
-		  "t.toml:7:1: processes[0].restart.backoff: key "
-		  "\"multiplier\" "
-		  "is not valid for type \"fixed\"" },
-		{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
-		  "max_delay = \"5s\"\nincrement = \"1s\"\n",
-		  "t.toml:8:1: processes[0].restart.backoff: key \"increment\" "
-		  "is not valid for type \"exponential\"" },
-		{ B0 "type = \"linear\"\ninitial_delay = \"1s\"\n"
-		  "max_delay = \"5s\"\nincrement = \"1s\"\ndelay = \"1s\"\n",
-		  "t.toml:9:1: processes[0].restart.backoff: key \"delay\" is "
-		  "not valid for type \"linear\"" },
-		{ B0 "type = \"fixed\"\ndelay = \"1s\"\njitter = true\n",
-		  "t.toml:7:1: processes[0].restart.backoff: unknown key "
-		  "\"jitter\"" },
-		{ B0 "type = \"fixed\"\ndelay = 5\n",
-		  "t.toml:6:9: processes[0].restart.backoff.delay: expected "
-		  "string (a duration such as \"30s\"), got integer" },
-		{ B0 "type = \"exponential\"\ninitial_delay = \"10s\"\n"
-		  "max_delay = \"5s\"\n",
-		  "t.toml:7:13: processes[0].restart.backoff.max_delay: must "
-		  "not be shorter than initial_delay (10s), got 5s" },
-		{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
-		  "max_delay = \"5s\"\nmultiplier = -2.0\n",
-		  "t.toml:8:14: processes[0].restart.backoff.multiplier: must "
-		  "be a finite number of at least 1.0, got -2" },
-		{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
-		  "max_delay = \"5s\"\nmultiplier = nan\n",
-		  "t.toml:8:14: processes[0].restart.backoff.multiplier: must "
-		  "be a finite number of at least 1.0, got nan" },
-		{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
-		  "max_delay = \"5s\"\nmultiplier = -inf\n",
-		  "t.toml:8:14: processes[0].restart.backoff.multiplier: must "
-		  "be a finite number of at least 1.0, got -inf" },
-		{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
-		  "max_delay = \"5s\"\nmultiplier = inf\n",
-		  "t.toml:8:14: processes[0].restart.backoff.multiplier: must "
-		  "be a finite number of at least 1.0, got inf" },
-		{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
-		  "max_delay = \"5s\"\nmultiplier = 0.5\n",
-		  "t.toml:8:14: processes[0].restart.backoff.multiplier: must "
-		  "be a finite number of at least 1.0, got 0.5" },
-		{ B0 "type = \"exponential\"\ninitial_delay = \"1s\"\n"
-		  "max_delay = \"5s\"\nmultiplier = \"2\"\n",
-		  "t.toml:8:14: processes[0].restart.backoff.multiplier: "
-		  "expected float, got string" },
-	};
 	const char *const two[] = {
 		"t.toml:4:20: processes[0].restart.backoff: missing required "
 		    "key \"initial_delay\" for type \"linear\"",
@@ -1193,7 +1222,7 @@ test_backoff(void **state)
 	const struct backoff_config	*b;
 
 	(void)state;
-	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	run_cases(backoff_cases, nitems(backoff_cases));
 	/* every missing key of a variant, in the order checked */
 	{
 		const char *const want[] = { two[2], two[0], two[1] };
@@ -1244,125 +1273,126 @@ test_backoff(void **state)
 
 #define H0	P0 "[processes.health]\n"
 
+static const struct err_case health_cases[] = {
+	{ H0,
+	  "t.toml:4:12: processes[0].health: missing required key "
+	  "\"type\"" },
+	{ H0 "type = \"ping\"\n",
+	  "t.toml:5:8: processes[0].health.type: unknown health check "
+	  "type \"ping\" (expected none, http, tcp, script or "
+	  "liveness)" },
+	{ H0 "type = \"http\"\n",
+	  "t.toml:4:12: processes[0].health: missing required key "
+	  "\"url\" for type \"http\"" },
+	{ H0 "type = \"http\"\nurl = \"\"\n",
+	  "t.toml:6:7: processes[0].health.url: must not be empty" },
+	{ H0 "type = \"http\"\nurl = \"http://x/\"\n"
+	  "expected_status = 200\n",
+	  "t.toml:7:19: processes[0].health.expected_status: expected "
+	  "array of integers, got integer" },
+	{ H0 "type = \"http\"\nurl = \"http://x/\"\n"
+	  "expected_status = [200, \"204\"]\n",
+	  "t.toml:7:25: processes[0].health.expected_status[1]: "
+	  "expected integer, got string" },
+	{ H0 "type = \"http\"\nurl = \"http://x/\"\n"
+	  "expected_status = [99]\n",
+	  "t.toml:7:20: processes[0].health.expected_status[0]: must "
+	  "be "
+	  "at least 100, got 99" },
+	{ H0 "type = \"http\"\nurl = \"http://x/\"\n"
+	  "expected_status = [200, 600]\n",
+	  "t.toml:7:25: processes[0].health.expected_status[1]: must "
+	  "be "
+	  "at most 599, got 600" },
+	{ H0 "type = \"http\"\nurl = \"http://x/\"\n"
+	  "expected_status = [-200]\n",
+	  "t.toml:7:20: processes[0].health.expected_status[0]: must "
+	  "be "
+	  "at least 100, got -200" },
+	{ H0 "type = \"http\"\nurl = \"http://x/\"\n"
+	  "expected_body = 1\n",
+	  "t.toml:7:17: processes[0].health.expected_body: expected "
+	  "string, got integer" },
+	{ H0 "type = \"http\"\nurl = \"http://x/\"\nport = 80\n",
+	  "t.toml:7:1: processes[0].health: key \"port\" is not valid "
+	  "for type \"http\"" },
+	{ H0 "type = \"tcp\"\nport = 22\n",
+	  "t.toml:4:12: processes[0].health: missing required key "
+	  "\"host\" for type \"tcp\"" },
+	{ H0 "type = \"tcp\"\nhost = \"localhost\"\n",
+	  "t.toml:4:12: processes[0].health: missing required key "
+	  "\"port\" for type \"tcp\"" },
+	{ H0 "type = \"tcp\"\nhost = \"h\"\nport = 0\n",
+	  "t.toml:7:8: processes[0].health.port: must be at least 1, "
+	  "got 0" },
+	{ H0 "type = \"tcp\"\nhost = \"h\"\nport = 65536\n",
+	  "t.toml:7:8: processes[0].health.port: must be at most "
+	  "65535, "
+	  "got 65536" },
+	{ H0 "type = \"tcp\"\nhost = \"h\"\nport = -22\n",
+	  "t.toml:7:8: processes[0].health.port: must be at least 1, "
+	  "got -22" },
+	{ H0 "type = \"tcp\"\nhost = \"h\"\nport = \"22\"\n",
+	  "t.toml:7:8: processes[0].health.port: expected integer, got "
+	  "string" },
+	{ H0 "type = \"tcp\"\nhost = \"h\"\nport = 22\n"
+	  "url = \"http://h/\"\n",
+	  "t.toml:8:1: processes[0].health: key \"url\" is not valid "
+	  "for type \"tcp\"" },
+	{ H0 "type = \"script\"\n",
+	  "t.toml:4:12: processes[0].health: missing required key "
+	  "\"path\" for type \"script\"" },
+	{ H0 "type = \"script\"\npath = \"/bin/true\"\nargs = [1]\n",
+	  "t.toml:7:9: processes[0].health.args[0]: expected string, "
+	  "got integer" },
+	{ H0 "type = \"script\"\npath = \"/bin/true\"\nhost = \"h\"\n",
+	  "t.toml:7:1: processes[0].health: key \"host\" is not valid "
+	  "for type \"script\"" },
+	{ H0 "type = \"liveness\"\npath = \"/x\"\n",
+	  "t.toml:6:1: processes[0].health: key \"path\" is not valid "
+	  "for type \"liveness\"" },
+	{ H0 "type = \"none\"\nurl = \"http://x/\"\n",
+	  "t.toml:6:1: processes[0].health: key \"url\" is not valid "
+	  "for type \"none\"" },
+	{ H0 "type = \"none\"\nretries = 3\n",
+	  "t.toml:6:1: processes[0].health: unknown key \"retries\"" },
+	{ H0 "type = \"none\"\nunhealthy_threshold = 0\n",
+	  "t.toml:6:23: processes[0].health.unhealthy_threshold: must "
+	  "be at least 1, got 0" },
+	{ H0 "type = \"none\"\nhealthy_threshold = 0\n",
+	  "t.toml:6:21: processes[0].health.healthy_threshold: must be "
+	  "at least 1, got 0" },
+	{ H0 "type = \"none\"\nhealthy_threshold = 4294967296\n",
+	  "t.toml:6:21: processes[0].health.healthy_threshold: must be "
+	  "at most 4294967295, got 4294967296" },
+	{ H0 "type = \"none\"\ninterval = \"0s\"\n",
+	  "t.toml:6:12: processes[0].health.interval: must be greater "
+	  "than zero" },
+	{ H0 "type = \"none\"\ntimeout = \"0\"\n",
+	  "t.toml:6:11: processes[0].health.timeout: must be greater "
+	  "than zero" },
+	{ H0 "type = \"none\"\ntimeout = \"30s\"\n",
+	  "t.toml:6:11: processes[0].health.timeout: must be shorter "
+	  "than interval (30s), got 30s" },
+	{ H0 "type = \"none\"\ninterval = \"2s\"\n",
+	  "t.toml:6:12: processes[0].health.interval: must be longer "
+	  "than timeout (5s), got 2s" },
+	{ H0 "type = \"none\"\ninterval = 30\n",
+	  "t.toml:6:12: processes[0].health.interval: expected string "
+	  "(a duration such as \"30s\"), got integer" },
+	{ H0 "type = \"none\"\ninitial_delay = \"x\"\n",
+	  "t.toml:6:17: processes[0].health.initial_delay: invalid "
+	  "duration \"x\": expected number at 0" },
+};
+
 static void
 test_health(void **state)
 {
-	static const struct err_case cases[] = {
-		{ H0,
-		  "t.toml:4:12: processes[0].health: missing required key "
-		  "\"type\"" },
-		{ H0 "type = \"ping\"\n",
-		  "t.toml:5:8: processes[0].health.type: unknown health check "
-		  "type \"ping\" (expected none, http, tcp, script or "
-		  "liveness)" },
-		{ H0 "type = \"http\"\n",
-		  "t.toml:4:12: processes[0].health: missing required key "
-		  "\"url\" for type \"http\"" },
-		{ H0 "type = \"http\"\nurl = \"\"\n",
-		  "t.toml:6:7: processes[0].health.url: must not be empty" },
-		{ H0 "type = \"http\"\nurl = \"http://x/\"\n"
-		  "expected_status = 200\n",
-		  "t.toml:7:19: processes[0].health.expected_status: expected "
-		  "array of integers, got integer" },
-		{ H0 "type = \"http\"\nurl = \"http://x/\"\n"
-		  "expected_status = [200, \"204\"]\n",
-		  "t.toml:7:25: processes[0].health.expected_status[1]: "
-		  "expected integer, got string" },
-		{ H0 "type = \"http\"\nurl = \"http://x/\"\n"
-		  "expected_status = [99]\n",
-		  "t.toml:7:20: processes[0].health.expected_status[0]: must "
-		  "be "
-		  "at least 100, got 99" },
-		{ H0 "type = \"http\"\nurl = \"http://x/\"\n"
-		  "expected_status = [200, 600]\n",
-		  "t.toml:7:25: processes[0].health.expected_status[1]: must "
-		  "be "
-		  "at most 599, got 600" },
-		{ H0 "type = \"http\"\nurl = \"http://x/\"\n"
-		  "expected_status = [-200]\n",
-		  "t.toml:7:20: processes[0].health.expected_status[0]: must "
-		  "be "
-		  "at least 100, got -200" },
-		{ H0 "type = \"http\"\nurl = \"http://x/\"\n"
-		  "expected_body = 1\n",
-		  "t.toml:7:17: processes[0].health.expected_body: expected "
-		  "string, got integer" },
-		{ H0 "type = \"http\"\nurl = \"http://x/\"\nport = 80\n",
-		  "t.toml:7:1: processes[0].health: key \"port\" is not valid "
-		  "for type \"http\"" },
-		{ H0 "type = \"tcp\"\nport = 22\n",
-		  "t.toml:4:12: processes[0].health: missing required key "
-		  "\"host\" for type \"tcp\"" },
-		{ H0 "type = \"tcp\"\nhost = \"localhost\"\n",
-		  "t.toml:4:12: processes[0].health: missing required key "
-		  "\"port\" for type \"tcp\"" },
-		{ H0 "type = \"tcp\"\nhost = \"h\"\nport = 0\n",
-		  "t.toml:7:8: processes[0].health.port: must be at least 1, "
-		  "got 0" },
-		{ H0 "type = \"tcp\"\nhost = \"h\"\nport = 65536\n",
-		  "t.toml:7:8: processes[0].health.port: must be at most "
-		  "65535, "
-		  "got 65536" },
-		{ H0 "type = \"tcp\"\nhost = \"h\"\nport = -22\n",
-		  "t.toml:7:8: processes[0].health.port: must be at least 1, "
-		  "got -22" },
-		{ H0 "type = \"tcp\"\nhost = \"h\"\nport = \"22\"\n",
-		  "t.toml:7:8: processes[0].health.port: expected integer, got "
-		  "string" },
-		{ H0 "type = \"tcp\"\nhost = \"h\"\nport = 22\n"
-		  "url = \"http://h/\"\n",
-		  "t.toml:8:1: processes[0].health: key \"url\" is not valid "
-		  "for type \"tcp\"" },
-		{ H0 "type = \"script\"\n",
-		  "t.toml:4:12: processes[0].health: missing required key "
-		  "\"path\" for type \"script\"" },
-		{ H0 "type = \"script\"\npath = \"/bin/true\"\nargs = [1]\n",
-		  "t.toml:7:9: processes[0].health.args[0]: expected string, "
-		  "got integer" },
-		{ H0 "type = \"script\"\npath = \"/bin/true\"\nhost = \"h\"\n",
-		  "t.toml:7:1: processes[0].health: key \"host\" is not valid "
-		  "for type \"script\"" },
-		{ H0 "type = \"liveness\"\npath = \"/x\"\n",
-		  "t.toml:6:1: processes[0].health: key \"path\" is not valid "
-		  "for type \"liveness\"" },
-		{ H0 "type = \"none\"\nurl = \"http://x/\"\n",
-		  "t.toml:6:1: processes[0].health: key \"url\" is not valid "
-		  "for type \"none\"" },
-		{ H0 "type = \"none\"\nretries = 3\n",
-		  "t.toml:6:1: processes[0].health: unknown key \"retries\"" },
-		{ H0 "type = \"none\"\nunhealthy_threshold = 0\n",
-		  "t.toml:6:23: processes[0].health.unhealthy_threshold: must "
-		  "be at least 1, got 0" },
-		{ H0 "type = \"none\"\nhealthy_threshold = 0\n",
-		  "t.toml:6:21: processes[0].health.healthy_threshold: must be "
-		  "at least 1, got 0" },
-		{ H0 "type = \"none\"\nhealthy_threshold = 4294967296\n",
-		  "t.toml:6:21: processes[0].health.healthy_threshold: must be "
-		  "at most 4294967295, got 4294967296" },
-		{ H0 "type = \"none\"\ninterval = \"0s\"\n",
-		  "t.toml:6:12: processes[0].health.interval: must be greater "
-		  "than zero" },
-		{ H0 "type = \"none\"\ntimeout = \"0\"\n",
-		  "t.toml:6:11: processes[0].health.timeout: must be greater "
-		  "than zero" },
-		{ H0 "type = \"none\"\ntimeout = \"30s\"\n",
-		  "t.toml:6:11: processes[0].health.timeout: must be shorter "
-		  "than interval (30s), got 30s" },
-		{ H0 "type = \"none\"\ninterval = \"2s\"\n",
-		  "t.toml:6:12: processes[0].health.interval: must be longer "
-		  "than timeout (5s), got 2s" },
-		{ H0 "type = \"none\"\ninterval = 30\n",
-		  "t.toml:6:12: processes[0].health.interval: expected string "
-		  "(a duration such as \"30s\"), got integer" },
-		{ H0 "type = \"none\"\ninitial_delay = \"x\"\n",
-		  "t.toml:6:17: processes[0].health.initial_delay: invalid "
-		  "duration \"x\": expected number at 0" },
-	};
 	struct config			*cfg;
 	const struct health_config	*h;
 
 	(void)state;
-	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	run_cases(health_cases, nitems(health_cases));
 
 	cfg = ok(H0 "type = \"http\"\nurl = \"http://127.0.0.1:8080/h\"\n"
 	    "expected_status = [200, 204]\nexpected_body = \"ok\"\n"
@@ -1420,77 +1450,78 @@ test_health(void **state)
  * [processes.log] and [processes.log.rotation]
  */
 
+static const struct err_case log_cases[] = {
+	{ P0 "[processes.log]\nout_file = 1\n",
+	  "t.toml:5:12: processes[0].log.out_file: expected string, "
+	  "got "
+	  "integer" },
+	{ P0 "[processes.log]\nerr_file = \"\"\n",
+	  "t.toml:5:12: processes[0].log.err_file: must not be empty" },
+	{ P0 "[processes.log]\ncombined_file = [\"a\"]\n",
+	  "t.toml:5:17: processes[0].log.combined_file: expected "
+	  "string, got array" },
+	{ P0 "[processes.log]\nmerge_stderr = 1\n",
+	  "t.toml:5:16: processes[0].log.merge_stderr: expected "
+	  "boolean, got integer" },
+	{ P0 "[processes.log]\ntimestamp = \"true\"\n",
+	  "t.toml:5:13: processes[0].log.timestamp: expected boolean, "
+	  "got string" },
+	{ P0 "[processes.log]\ntimestamp_format = false\n",
+	  "t.toml:5:20: processes[0].log.timestamp_format: expected "
+	  "string, got boolean" },
+	{ P0 "[processes.log]\nredact = \"no\"\n",
+	  "t.toml:5:10: processes[0].log.redact: expected boolean, got "
+	  "string" },
+	{ P0 "[processes.log]\nfile = \"x\"\n",
+	  "t.toml:5:1: processes[0].log: unknown key \"file\"" },
+	{ P0 "[processes.log]\nrotation = \"daily\"\n",
+	  "t.toml:5:12: processes[0].log.rotation: expected table, got "
+	  "string" },
+	{ P0 "[processes.log.rotation]\nmax_size = 0\n",
+	  "t.toml:5:12: processes[0].log.rotation.max_size: must be at "
+	  "least 1, got 0" },
+	{ P0 "[processes.log.rotation]\nmax_size = -1\n",
+	  "t.toml:5:12: processes[0].log.rotation.max_size: must be at "
+	  "least 1, got -1" },
+	{ P0 "[processes.log.rotation]\nmax_size = \"10M\"\n",
+	  "t.toml:5:12: processes[0].log.rotation.max_size: expected "
+	  "integer, got string" },
+	{ P0 "[processes.log.rotation]\nmax_files = 0\n",
+	  "t.toml:5:13: processes[0].log.rotation.max_files: must be "
+	  "at "
+	  "least 1, got 0" },
+	{ P0 "[processes.log.rotation]\nmax_files = 4294967296\n",
+	  "t.toml:5:13: processes[0].log.rotation.max_files: must be "
+	  "at "
+	  "most 4294967295, got 4294967296" },
+	{ P0 "[processes.log.rotation]\ncompress = \"gzip\"\n",
+	  "t.toml:5:12: processes[0].log.rotation.compress: expected "
+	  "boolean, got string" },
+	{ P0 "[processes.log.rotation]\nmode = \"weekly\"\n",
+	  "t.toml:5:8: processes[0].log.rotation.mode: unknown "
+	  "rotation "
+	  "mode \"weekly\" (expected size, daily or hourly)" },
+	{ P0 "[processes.log.rotation]\nmode = \"Size\"\n",
+	  "t.toml:5:8: processes[0].log.rotation.mode: unknown "
+	  "rotation "
+	  "mode \"Size\" (expected size, daily or hourly)" },
+	{ P0 "[processes.log.rotation]\nmode = 1\n",
+	  "t.toml:5:8: processes[0].log.rotation.mode: expected "
+	  "string, "
+	  "got integer" },
+	{ P0 "[processes.log.rotation]\nkeep = 1\n",
+	  "t.toml:5:1: processes[0].log.rotation: unknown key "
+	  "\"keep\"" },
+};
+
 static void
 test_log(void **state)
 {
-	static const struct err_case cases[] = {
-		{ P0 "[processes.log]\nout_file = 1\n",
-		  "t.toml:5:12: processes[0].log.out_file: expected string, "
-		  "got "
-		  "integer" },
-		{ P0 "[processes.log]\nerr_file = \"\"\n",
-		  "t.toml:5:12: processes[0].log.err_file: must not be empty" },
-		{ P0 "[processes.log]\ncombined_file = [\"a\"]\n",
-		  "t.toml:5:17: processes[0].log.combined_file: expected "
-		  "string, got array" },
-		{ P0 "[processes.log]\nmerge_stderr = 1\n",
-		  "t.toml:5:16: processes[0].log.merge_stderr: expected "
-		  "boolean, got integer" },
-		{ P0 "[processes.log]\ntimestamp = \"true\"\n",
-		  "t.toml:5:13: processes[0].log.timestamp: expected boolean, "
-		  "got string" },
-		{ P0 "[processes.log]\ntimestamp_format = false\n",
-		  "t.toml:5:20: processes[0].log.timestamp_format: expected "
-		  "string, got boolean" },
-		{ P0 "[processes.log]\nredact = \"no\"\n",
-		  "t.toml:5:10: processes[0].log.redact: expected boolean, got "
-		  "string" },
-		{ P0 "[processes.log]\nfile = \"x\"\n",
-		  "t.toml:5:1: processes[0].log: unknown key \"file\"" },
-		{ P0 "[processes.log]\nrotation = \"daily\"\n",
-		  "t.toml:5:12: processes[0].log.rotation: expected table, got "
-		  "string" },
-		{ P0 "[processes.log.rotation]\nmax_size = 0\n",
-		  "t.toml:5:12: processes[0].log.rotation.max_size: must be at "
-		  "least 1, got 0" },
-		{ P0 "[processes.log.rotation]\nmax_size = -1\n",
-		  "t.toml:5:12: processes[0].log.rotation.max_size: must be at "
-		  "least 1, got -1" },
-		{ P0 "[processes.log.rotation]\nmax_size = \"10M\"\n",
-		  "t.toml:5:12: processes[0].log.rotation.max_size: expected "
-		  "integer, got string" },
-		{ P0 "[processes.log.rotation]\nmax_files = 0\n",
-		  "t.toml:5:13: processes[0].log.rotation.max_files: must be "
-		  "at "
-		  "least 1, got 0" },
-		{ P0 "[processes.log.rotation]\nmax_files = 4294967296\n",
-		  "t.toml:5:13: processes[0].log.rotation.max_files: must be "
-		  "at "
-		  "most 4294967295, got 4294967296" },
-		{ P0 "[processes.log.rotation]\ncompress = \"gzip\"\n",
-		  "t.toml:5:12: processes[0].log.rotation.compress: expected "
-		  "boolean, got string" },
-		{ P0 "[processes.log.rotation]\nmode = \"weekly\"\n",
-		  "t.toml:5:8: processes[0].log.rotation.mode: unknown "
-		  "rotation "
-		  "mode \"weekly\" (expected size, daily or hourly)" },
-		{ P0 "[processes.log.rotation]\nmode = \"Size\"\n",
-		  "t.toml:5:8: processes[0].log.rotation.mode: unknown "
-		  "rotation "
-		  "mode \"Size\" (expected size, daily or hourly)" },
-		{ P0 "[processes.log.rotation]\nmode = 1\n",
-		  "t.toml:5:8: processes[0].log.rotation.mode: expected "
-		  "string, "
-		  "got integer" },
-		{ P0 "[processes.log.rotation]\nkeep = 1\n",
-		  "t.toml:5:1: processes[0].log.rotation: unknown key "
-		  "\"keep\"" },
-	};
 	struct config			*cfg;
 	const struct log_config		*l;
 
 	(void)state;
-	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	run_cases(log_cases, nitems(log_cases));
 
 	cfg = ok(P0 "[processes.log]\nout_file = \"/o\"\nerr_file = \"e\"\n"
 	    "combined_file = \"/c\"\nmerge_stderr = true\ntimestamp = true\n"
@@ -1563,7 +1594,7 @@ test_shutdown(void **state)
 	const struct shutdown_config	*s;
 
 	(void)state;
-	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	run_cases(cases, nitems(cases));
 
 	cfg = ok(P0 "[processes.shutdown]\ntimeout = \"1m\"\nsignal = \"int\"\n"
 	    "kill_delay = \"0\"\nforce_kill = false\n"
@@ -1604,67 +1635,68 @@ test_shutdown(void **state)
  * [processes.credentials]
  */
 
+static const struct err_case binding_cases[] = {
+	{ C0 P0 "[processes.credentials]\nhot_swap = true\n",
+	  "t.toml:8:12: processes[0].credentials: missing required key "
+	  "\"profile\"" },
+	{ C0 P0 "[processes.credentials]\nprofile = \"\"\n",
+	  "t.toml:9:11: processes[0].credentials.profile: must not be "
+	  "empty" },
+	{ C0 P0 "[processes.credentials]\nprofile = \"d\"\n",
+	  "t.toml:9:11: processes[0].credentials.profile: unknown "
+	  "credential profile \"d\" (no [[credentials]] entry has this "
+	  "id)" },
+	{ P0 "[processes.credentials]\nprofile = \"c\"\n",
+	  "t.toml:5:11: processes[0].credentials.profile: unknown "
+	  "credential profile \"c\" (no [[credentials]] entry has this "
+	  "id)" },
+	{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
+	  "hot_swap = 1\n",
+	  "t.toml:10:12: processes[0].credentials.hot_swap: expected "
+	  "boolean, got integer" },
+	{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
+	  "hot_swap_signal = \"reload\"\n",
+	  "t.toml:10:19: processes[0].credentials.hot_swap_signal: "
+	  "invalid signal name: RELOAD" },
+	{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
+	  "auto_refresh = \"on\"\n",
+	  "t.toml:10:16: processes[0].credentials.auto_refresh: "
+	  "expected boolean, got string" },
+	{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
+	  "env_mapping = { key = 5 }\n",
+	  "t.toml:10:23: processes[0].credentials.env_mapping.key: "
+	  "expected string, got integer" },
+	{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
+	  "env_mapping = { key = \"A=B\" }\n",
+	  "t.toml:10:23: processes[0].credentials.env_mapping.key: "
+	  "invalid environment variable name \"A=B\"" },
+	{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
+	  "env_mapping = { key = \"\" }\n",
+	  "t.toml:10:23: processes[0].credentials.env_mapping.key: "
+	  "invalid environment variable name \"\"" },
+	{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
+	  "env_mapping = { \"\" = \"X\" }\n",
+	  "t.toml:10:17: processes[0].credentials.env_mapping: invalid "
+	  "field name \"\"" },
+	{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
+	  "config_file = \"\"\n",
+	  "t.toml:10:15: processes[0].credentials.config_file: must "
+	  "not "
+	  "be empty" },
+	{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
+	  "signal = \"HUP\"\n",
+	  "t.toml:10:1: processes[0].credentials: unknown key "
+	  "\"signal\"" },
+};
+
 static void
 test_binding(void **state)
 {
-	static const struct err_case cases[] = {
-		{ C0 P0 "[processes.credentials]\nhot_swap = true\n",
-		  "t.toml:8:12: processes[0].credentials: missing required key "
-		  "\"profile\"" },
-		{ C0 P0 "[processes.credentials]\nprofile = \"\"\n",
-		  "t.toml:9:11: processes[0].credentials.profile: must not be "
-		  "empty" },
-		{ C0 P0 "[processes.credentials]\nprofile = \"d\"\n",
-		  "t.toml:9:11: processes[0].credentials.profile: unknown "
-		  "credential profile \"d\" (no [[credentials]] entry has this "
-		  "id)" },
-		{ P0 "[processes.credentials]\nprofile = \"c\"\n",
-		  "t.toml:5:11: processes[0].credentials.profile: unknown "
-		  "credential profile \"c\" (no [[credentials]] entry has this "
-		  "id)" },
-		{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
-		  "hot_swap = 1\n",
-		  "t.toml:10:12: processes[0].credentials.hot_swap: expected "
-		  "boolean, got integer" },
-		{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
-		  "hot_swap_signal = \"reload\"\n",
-		  "t.toml:10:19: processes[0].credentials.hot_swap_signal: "
-		  "invalid signal name: RELOAD" },
-		{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
-		  "auto_refresh = \"on\"\n",
-		  "t.toml:10:16: processes[0].credentials.auto_refresh: "
-		  "expected boolean, got string" },
-		{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
-		  "env_mapping = { key = 5 }\n",
-		  "t.toml:10:23: processes[0].credentials.env_mapping.key: "
-		  "expected string, got integer" },
-		{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
-		  "env_mapping = { key = \"A=B\" }\n",
-		  "t.toml:10:23: processes[0].credentials.env_mapping.key: "
-		  "invalid environment variable name \"A=B\"" },
-		{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
-		  "env_mapping = { key = \"\" }\n",
-		  "t.toml:10:23: processes[0].credentials.env_mapping.key: "
-		  "invalid environment variable name \"\"" },
-		{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
-		  "env_mapping = { \"\" = \"X\" }\n",
-		  "t.toml:10:17: processes[0].credentials.env_mapping: invalid "
-		  "field name \"\"" },
-		{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
-		  "config_file = \"\"\n",
-		  "t.toml:10:15: processes[0].credentials.config_file: must "
-		  "not "
-		  "be empty" },
-		{ C0 P0 "[processes.credentials]\nprofile = \"c\"\n"
-		  "signal = \"HUP\"\n",
-		  "t.toml:10:1: processes[0].credentials: unknown key "
-		  "\"signal\"" },
-	};
 	struct config			*cfg;
 	const struct cred_binding	*b;
 
 	(void)state;
-	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	run_cases(binding_cases, nitems(binding_cases));
 
 	cfg = ok("[[credentials]]\nid = \"z\"\nprovider = \"custom\"\n"
 	    "auth_method = \"oauth\"\n" C0 P0
@@ -2010,7 +2042,6 @@ test_load_files(void **state)
 	struct config_errors	 e;
 	struct config		*cfg;
 	char			 path[PATH_MAX + 32], want[PATH_MAX * 2];
-	int			 fd;
 
 	(void)state;
 	cfg = config_load("/nonexistent/apm2.toml", &e);
@@ -2051,12 +2082,30 @@ test_load_files(void **state)
 	/* empty file: defaults */
 	tmppath(path, sizeof(path), "empty.toml");
 	writefile(path, "", 0600);
-	cfg = config_load(path, &e);
-	assert_non_null(cfg);
-	config_free(cfg);
-	config_errors_free(&e);
+	load_ok(path);
 
-	/* one byte over the limit, on disk and in memory */
+	load_size_limit();
+
+	/* unreadable (only meaningful when not root) */
+	if (geteuid() != 0) {
+		tmppath(path, sizeof(path), "noread.toml");
+		writefile(path, "", 0000);
+		(void)snprintf(want, sizeof(want), "%s: Permission denied",
+		    path);
+		load_fails(path, want);
+	}
+}
+
+/* One byte over TOML_MAX_INPUT, on disk and in memory. */
+static void
+load_size_limit(void)
+{
+	struct config_errors	 e;
+	struct config		*cfg;
+	char			 path[PATH_MAX + 32], want[PATH_MAX * 2];
+	char			*big;
+	int			 fd;
+
 	tmppath(path, sizeof(path), "big.toml");
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd != -1);
@@ -2065,65 +2114,48 @@ test_load_files(void **state)
 	(void)snprintf(want, sizeof(want), "%s: larger than %d bytes", path,
 	    TOML_MAX_INPUT);
 	load_fails(path, want);
-	{
-		char	*big;
 
-		assert_non_null(big = calloc(1, (size_t)TOML_MAX_INPUT + 1));
-		memset(big, '\n', (size_t)TOML_MAX_INPUT + 1);
-		cfg = config_parse_buf("m", big, (size_t)TOML_MAX_INPUT + 1,
-		    &e);
-		assert_null(cfg);
-		assert_int_equal(e.n, 1);
-		(void)snprintf(want, sizeof(want), "m: larger than %d bytes",
-		    TOML_MAX_INPUT);
-		assert_string_equal(e.msgs[0], want);
-		config_errors_free(&e);
-		/* exactly the limit is accepted */
-		cfg = config_parse_buf("m", big, (size_t)TOML_MAX_INPUT, &e);
-		assert_non_null(cfg);
-		config_free(cfg);
-		config_errors_free(&e);
-		free(big);
-	}
-
-	/* unreadable (only meaningful when not root) */
-	if (geteuid() != 0) {
-		tmppath(path, sizeof(path), "noread.toml");
-		writefile(path, "", 0000);
-		cfg = config_load(path, &e);
-		assert_null(cfg);
-		(void)snprintf(want, sizeof(want), "%s: Permission denied",
-		    path);
-		assert_string_equal(e.msgs[0], want);
-		config_errors_free(&e);
-	}
+	assert_non_null(big = calloc(1, (size_t)TOML_MAX_INPUT + 1));
+	memset(big, '\n', (size_t)TOML_MAX_INPUT + 1);
+	cfg = config_parse_buf("m", big, (size_t)TOML_MAX_INPUT + 1, &e);
+	assert_null(cfg);
+	assert_int_equal(e.n, 1);
+	(void)snprintf(want, sizeof(want), "m: larger than %d bytes",
+	    TOML_MAX_INPUT);
+	assert_string_equal(e.msgs[0], want);
+	config_errors_free(&e);
+	/* exactly the limit is accepted */
+	cfg = config_parse_buf("m", big, (size_t)TOML_MAX_INPUT, &e);
+	assert_non_null(cfg);
+	config_free(cfg);
+	config_errors_free(&e);
+	free(big);
 }
 
 /* config_load() as root: the file and every directory above it. */
 static void
 test_load_root(void **state)
 {
-	struct config_errors	 e;
-	struct config		*cfg;
-	char			 path[PATH_MAX + 32], dir[PATH_MAX + 32];
-	char			 link[PATH_MAX + 32], want[PATH_MAX * 3];
-
 	(void)state;
 	if (geteuid() != 0)
 		skip();
+	load_root_file();
+	load_root_dirs();
+	load_root_links();
+}
+
+/* Root's own file: its mode and owner. */
+static void
+load_root_file(void)
+{
+	char	path[PATH_MAX + 32], want[PATH_MAX * 3];
 
 	/* root's own file in a root-owned directory under sticky /tmp */
 	tmppath(path, sizeof(path), "root.toml");
 	writefile(path, P0, 0600);
-	cfg = config_load(path, &e);
-	assert_non_null(cfg);
-	config_free(cfg);
-	config_errors_free(&e);
+	load_ok(path);
 	assert_int_equal(chmod(path, 0644), 0);
-	cfg = config_load(path, &e);
-	assert_non_null(cfg);
-	config_free(cfg);
-	config_errors_free(&e);
+	load_ok(path);
 
 	/* the file: writable by group, by others, owned by somebody else */
 	assert_int_equal(chmod(path, 0664), 0);
@@ -2140,6 +2172,16 @@ test_load_root(void **state)
 	    "root", path);
 	load_fails(path, want);
 	assert_int_equal(chown(path, 0, 0), 0);
+}
+
+/* Root's file in directories that are not safe, and in sticky ones. */
+static void
+load_root_dirs(void)
+{
+	struct config_errors	 e;
+	struct config		*cfg;
+	char			 path[PATH_MAX + 32], dir[PATH_MAX + 32];
+	char			 want[PATH_MAX * 3];
 
 	/* root's file in a directory another user owns */
 	tmppath(dir, sizeof(dir), "theirs");
@@ -2181,21 +2223,15 @@ test_load_root(void **state)
 	assert_int_equal(chmod(dir, 01777), 0);
 	tmppath(path, sizeof(path), "sticky/c.toml");
 	writefile(path, P0, 0644);
-	cfg = config_load(path, &e);
-	assert_null(cfg);
 	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: writable "
 	    "by group or others (owner uid 0, mode 1777); sticky is not "
 	    "enough for the directory that holds the file itself", path, dir);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(path, want);
 	tmppath(dir, sizeof(dir), "sticky/sub");
 	assert_int_equal(mkdir(dir, 0755), 0);
 	tmppath(path, sizeof(path), "sticky/sub/c.toml");
 	writefile(path, P0, 0644);
-	cfg = config_load(path, &e);
-	assert_non_null(cfg);
-	config_free(cfg);
-	config_errors_free(&e);
+	load_ok(path);
 	/* so a file directly in /tmp is refused */
 	(void)snprintf(want, sizeof(want), "%s: unsafe directory /tmp: "
 	    "writable by group or others", tmpdir);
@@ -2204,14 +2240,23 @@ test_load_root(void **state)
 	assert_int_equal(e.n, 1);
 	assert_true(strncmp(e.msgs[0], want, strlen(want)) == 0);
 	config_errors_free(&e);
+}
 
-	/*
-	 * A symbolic link is followed (realpath) and its target checked:
-	 * a link to a safe file is accepted, even from a directory that is
-	 * not safe (the link only chose the file; it is never read again),
-	 * and a link to a file in an unsafe directory names that directory.
-	 * Messages carry the name as given.
-	 */
+/*
+ * A symbolic link is followed (realpath) and its target checked: a link
+ * to a safe file is accepted, even from a directory that is not safe
+ * (the link only chose the file; it is never read again), and a link to
+ * a file in an unsafe directory names that directory.  Messages carry
+ * the name as given.  Uses the files load_root_dirs() made.
+ */
+static void
+load_root_links(void)
+{
+	struct config_errors	 e;
+	struct config		*cfg;
+	char			 path[PATH_MAX + 32], dir[PATH_MAX + 32];
+	char			 link[PATH_MAX + 32], want[PATH_MAX * 3];
+
 	tmppath(path, sizeof(path), "sticky/sub/c.toml");
 	tmppath(link, sizeof(link), "link.toml");
 	assert_int_equal(symlink(path, link), 0);
@@ -2222,20 +2267,14 @@ test_load_root(void **state)
 	config_errors_free(&e);
 	tmppath(link, sizeof(link), "theirs/link.toml");
 	assert_int_equal(symlink(path, link), 0);
-	cfg = config_load(link, &e);
-	assert_non_null(cfg);
-	config_free(cfg);
-	config_errors_free(&e);
+	load_ok(link);
 	tmppath(path, sizeof(path), "theirs/c.toml");
 	tmppath(link, sizeof(link), "link2.toml");
 	assert_int_equal(symlink(path, link), 0);
-	cfg = config_load(link, &e);
-	assert_null(cfg);
 	tmppath(dir, sizeof(dir), "theirs");
 	(void)snprintf(want, sizeof(want), "%s: unsafe directory %s: owned by "
 	    "uid 65534 (mode 0755), not by root", link, dir);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(link, want);
 	/* a linked directory: the real one is checked */
 	tmppath(link, sizeof(link), "dirlink");
 	assert_int_equal(symlink(dir, link), 0);
@@ -2246,12 +2285,9 @@ test_load_root(void **state)
 	/* a dangling link */
 	tmppath(link, sizeof(link), "dangling.toml");
 	assert_int_equal(symlink("/nonexistent/x.toml", link), 0);
-	cfg = config_load(link, &e);
-	assert_null(cfg);
 	(void)snprintf(want, sizeof(want), "%s: No such file or directory",
 	    link);
-	assert_string_equal(e.msgs[0], want);
-	config_errors_free(&e);
+	load_fails(link, want);
 }
 
 /* Not as root: owner, mode and directories are not the loader's business. */
@@ -2292,10 +2328,47 @@ test_path_dirs_secure(void **state)
 {
 	char		 path[PATH_MAX + 32], dir[PATH_MAX + 32];
 	char		 err[PATH_MAX * 2], want[PATH_MAX * 2];
-	uid_t		 me = geteuid(), other;
+	uid_t		 me = geteuid();
 
 	(void)state;
-	other = me == 0 ? 65534 : 0;
+	dirs_owner(me);
+	dirs_writable(me);
+
+	/* "/" itself, missing directories, a file on the way */
+	assert_int_equal(path_dirs_secure("/", me, err, sizeof(err)), 0);
+	assert_int_equal(path_dirs_secure("/nonexistent/x", me, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "directory /nonexistent: No such file or "
+	    "directory");
+	tmppath(path, sizeof(path), "plain");
+	writefile(path, "", 0644);
+	tmppath(path, sizeof(path), "plain/f");
+	assert_int_equal(path_dirs_secure(path, me, err, sizeof(err)), -1);
+	tmppath(dir, sizeof(dir), "plain");
+	(void)snprintf(want, sizeof(want), "directory %s: Not a directory",
+	    dir);
+	assert_string_equal(err, want);
+
+	/* a path too long for PATH_MAX */
+	{
+		static char	 longp[PATH_MAX + 10];
+
+		memset(longp, 'a', sizeof(longp) - 1);
+		longp[0] = '/';
+		assert_int_equal(path_dirs_secure(longp, me, err,
+		    sizeof(err)), -1);
+		assert_non_null(strstr(err, "File name too long"));
+	}
+}
+
+/* Owned by root, by self, by somebody else. */
+static void
+dirs_owner(uid_t me)
+{
+	char		 path[PATH_MAX + 32], dir[PATH_MAX + 32];
+	char		 err[PATH_MAX * 2], want[PATH_MAX * 2];
+	uid_t		 other = me == 0 ? 65534 : 0;
+
 	/* tmpdir is ours, 0700, under sticky /tmp; the file need not exist */
 	tmppath(path, sizeof(path), "no-such-file");
 	assert_int_equal(path_dirs_secure(path, me, err, sizeof(err)), 0);
@@ -2332,6 +2405,14 @@ test_path_dirs_secure(void **state)
 		    dir, (unsigned long)other);
 		assert_string_equal(err, want);
 	}
+}
+
+/* Writable by group or others; sticky; reached through a link. */
+static void
+dirs_writable(uid_t me)
+{
+	char		 path[PATH_MAX + 32], dir[PATH_MAX + 32];
+	char		 err[PATH_MAX * 2], want[PATH_MAX * 2];
 
 	/* writable by group or others, immediately or further up */
 	tmppath(dir, sizeof(dir), "d-gw");
@@ -2359,21 +2440,6 @@ test_path_dirs_secure(void **state)
 	assert_true(strncmp(err, "unsafe directory /tmp: writable by group "
 	    "or others (owner uid 0, mode 1777)", 66) == 0);
 
-	/* "/" itself, missing directories, a file on the way */
-	assert_int_equal(path_dirs_secure("/", me, err, sizeof(err)), 0);
-	assert_int_equal(path_dirs_secure("/nonexistent/x", me, err,
-	    sizeof(err)), -1);
-	assert_string_equal(err, "directory /nonexistent: No such file or "
-	    "directory");
-	tmppath(path, sizeof(path), "plain");
-	writefile(path, "", 0644);
-	tmppath(path, sizeof(path), "plain/f");
-	assert_int_equal(path_dirs_secure(path, me, err, sizeof(err)), -1);
-	tmppath(dir, sizeof(dir), "plain");
-	(void)snprintf(want, sizeof(want), "directory %s: Not a directory",
-	    dir);
-	assert_string_equal(err, want);
-
 	/* a linked directory is checked where it leads */
 	tmppath(dir, sizeof(dir), "d-gw");
 	tmppath(path, sizeof(path), "gw-link");
@@ -2385,17 +2451,6 @@ test_path_dirs_secure(void **state)
 	    "enough for the directory that holds the file itself", dir,
 	    (unsigned long)me);
 	assert_string_equal(err, want);
-
-	/* a path too long for PATH_MAX */
-	{
-		static char	 longp[PATH_MAX + 10];
-
-		memset(longp, 'a', sizeof(longp) - 1);
-		longp[0] = '/';
-		assert_int_equal(path_dirs_secure(longp, me, err,
-		    sizeof(err)), -1);
-		assert_non_null(strstr(err, "File name too long"));
-	}
 }
 
 /*
@@ -2542,6 +2597,19 @@ test_display_names(void **state)
 	config_free(cfg);
 }
 
+/* Instance idx of procs[i] logs to out and err. */
+static void
+paths_are(const struct config *cfg, size_t i, uint32_t idx, const char *out,
+    const char *err)
+{
+	char	o[PATH_MAX], e[PATH_MAX];
+
+	assert_int_equal(config_log_paths(cfg, &cfg->procs[i], idx, o,
+	    sizeof(o), e, sizeof(e)), 0);
+	assert_string_equal(o, out);
+	assert_string_equal(e, err);
+}
+
 static void
 test_log_paths(void **state)
 {
@@ -2554,18 +2622,9 @@ test_log_paths(void **state)
 	    "[[processes]]\nname = \"w\"\ncommand = \"x\"\ninstances = 2\n"
 	    "[[processes]]\nname = \"m\"\ncommand = \"x\"\n"
 	    "log.merge_stderr = true\n");
-	assert_int_equal(config_log_paths(cfg, &cfg->procs[0], 0, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	assert_string_equal(out, "/l/a.out.log");
-	assert_string_equal(err, "/l/a.err.log");
-	assert_int_equal(config_log_paths(cfg, &cfg->procs[1], 1, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	assert_string_equal(out, "/l/w-1.out.log");
-	assert_string_equal(err, "/l/w-1.err.log");
-	assert_int_equal(config_log_paths(cfg, &cfg->procs[2], 0, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	assert_string_equal(out, "/l/m.out.log");
-	assert_string_equal(err, "/l/m.out.log");
+	paths_are(cfg, 0, 0, "/l/a.out.log", "/l/a.err.log");
+	paths_are(cfg, 1, 1, "/l/w-1.out.log", "/l/w-1.err.log");
+	paths_are(cfg, 2, 0, "/l/m.out.log", "/l/m.out.log");
 	/* a short buffer fails and leaves both empty */
 	assert_int_equal(config_log_paths(cfg, &cfg->procs[0], 0, tiny,
 	    sizeof(tiny), err, sizeof(err)), -1);
@@ -2597,31 +2656,13 @@ test_log_paths(void **state)
 	    "merge_stderr = true }\n"
 	    "[[processes]]\nname = \"f\"\ncommand = \"x\"\n"
 	    "log = { err_file = \"/f.err\", merge_stderr = true }\n");
-	assert_int_equal(config_log_paths(cfg, &cfg->procs[0], 0, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	assert_string_equal(out, "/o/a.log");
-	assert_string_equal(err, "");
-	assert_int_equal(config_log_paths(cfg, &cfg->procs[1], 0, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	assert_string_equal(out, "");
-	assert_string_equal(err, "/l/b.err");
-	assert_int_equal(config_log_paths(cfg, &cfg->procs[2], 0, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	assert_string_equal(out, "/c/all.log");
-	assert_string_equal(err, "/c/all.log");
-	assert_int_equal(config_log_paths(cfg, &cfg->procs[3], 0, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	assert_string_equal(out, "/l/d.out");
-	assert_string_equal(err, "/c/d.log");
-	assert_int_equal(config_log_paths(cfg, &cfg->procs[4], 0, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	assert_string_equal(out, "/e.out");
-	assert_string_equal(err, "/e.out");
+	paths_are(cfg, 0, 0, "/o/a.log", "");
+	paths_are(cfg, 1, 0, "", "/l/b.err");
+	paths_are(cfg, 2, 0, "/c/all.log", "/c/all.log");
+	paths_are(cfg, 3, 0, "/l/d.out", "/c/d.log");
+	paths_are(cfg, 4, 0, "/e.out", "/e.out");
 	/* merged with no stdout destination: nowhere, as upstream */
-	assert_int_equal(config_log_paths(cfg, &cfg->procs[5], 0, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	assert_string_equal(out, "");
-	assert_string_equal(err, "");
+	paths_are(cfg, 5, 0, "", "");
 	config_free(cfg);
 
 	/* several instances with explicit names: -<i> before the first dot */
@@ -2631,14 +2672,8 @@ test_log_paths(void **state)
 	    "\"/v.d/noext\", combined_file = \"x\" }\n"
 	    "[[processes]]\nname = \"h\"\ncommand = \"x\"\ninstances = 2\n"
 	    "log = { out_file = \"/v/.hidden.log\", err_file = \".e\" }\n");
-	assert_int_equal(config_log_paths(cfg, &cfg->procs[0], 2, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	assert_string_equal(out, "/v/claude-2.out.log");
-	assert_string_equal(err, "/v.d/noext-2");
-	assert_int_equal(config_log_paths(cfg, &cfg->procs[1], 1, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	assert_string_equal(out, "/v/.hidden-1.log");
-	assert_string_equal(err, "/l/.e-1");
+	paths_are(cfg, 0, 2, "/v/claude-2.out.log", "/v.d/noext-2");
+	paths_are(cfg, 1, 1, "/v/.hidden-1.log", "/l/.e-1");
 	config_free(cfg);
 }
 

@@ -39,6 +39,8 @@ static void	 rng_seed(uint64_t);
 static uint32_t	 rng(void);
 static char	*red(struct redactor *, const char *, size_t, size_t *, int *);
 static void	 check(const char *, const char *);
+static void	 check_lines(struct redactor *, const char *const *,
+		    const char *const *);
 static void	 check_vec(const struct vec *, size_t);
 static size_t	 count(const char *, size_t, const char *);
 static void	 sink_emit(void *, const char *, size_t, int);
@@ -542,6 +544,22 @@ check(const char *in, const char *want)
 	redact_free(r);
 }
 
+/* Consecutive lines of one stream through r: in[i] gives want[i]. */
+static void
+check_lines(struct redactor *r, const char *const *in,
+    const char *const *want)
+{
+	char	*got;
+	size_t	 i;
+
+	for (i = 0; in[i] != NULL; i++) {
+		got = red(r, in[i], strlen(in[i]), NULL, NULL);
+		if (strcmp(got, want[i]) != 0)
+			fail_msg("line %zu: got \"%s\"", i, got);
+		free(got);
+	}
+}
+
 static void
 check_vec(const struct vec *v, size_t n)
 {
@@ -847,18 +865,11 @@ test_pem_block(void **state)
 		NULL
 	};
 	struct redactor	*r;
-	char		*got;
-	size_t		 i;
 
 	(void)state;
 	r = redact_new();
 	assert_non_null(r);
-	for (i = 0; in[i] != NULL; i++) {
-		got = red(r, in[i], strlen(in[i]), NULL, NULL);
-		if (strcmp(got, want[i]) != 0)
-			fail_msg("line %zu: got \"%s\"", i, got);
-		free(got);
-	}
+	check_lines(r, in, want);
 	redact_free(r);
 
 	/* Both markers on one line: a key in a JSON string. */
@@ -1401,12 +1412,7 @@ test_pem_assume_open(void **state)
 	r = redact_new();
 	assert_non_null(r);
 	redact_pem_assume_open(r);
-	for (i = 0; in[i] != NULL; i++) {
-		got = red(r, in[i], strlen(in[i]), NULL, NULL);
-		if (strcmp(got, want[i]) != 0)
-			fail_msg("line %zu: got \"%s\"", i, got);
-		free(got);
-	}
+	check_lines(r, in, want);
 	/* Without an END it stops after REDACT_PEM_MAX_LINES lines. */
 	redact_reset(r);
 	redact_pem_assume_open(r);
