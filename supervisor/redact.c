@@ -95,8 +95,9 @@ enum pat_kind {
 #define KV_QUOTE	0x04	/* then ['"]? */
 
 /*
- * One redaction pattern.  PAT_KV keywords are lowercase letters and '_',
- * which stands for [_-]?; their last three letters are no '_'.
+ * One redaction pattern.  PAT_KV keywords are lowercase letters and '_'
+ * (standing for [_-]?), and end in three letters: the prefilter knows
+ * them by their first and last three letters.
  */
 struct pattern {
 	unsigned	 mask;		/* prefilter bits that let it run */

@@ -32,8 +32,8 @@
  *     upstream order, each applied to the output of the previous one, all
  *     non-overlapping leftmost-first matches, the whole match replaced
  *     (key names included: "password=x..." -> "[REDACTED]").  They are
- *     hand-written matchers with the regex semantics of Rust's regex
- *     crate, except:
+ *     rows of a table read by a few matchers (no regex engine), with the
+ *     regex semantics of Rust's regex crate, except:
  *     - case folding is ASCII only: (?i) in Rust also folds U+017F into
  *       's' and U+212A into 'k'; we do not.
  *     - bearer_token (#9) masks only what looks like a credential, so
