@@ -41,6 +41,7 @@ static char	*red(struct redactor *, const char *, size_t, size_t *, int *);
 static void	 check(const char *, const char *);
 static void	 check_lines(struct redactor *, const char *const *,
 		    const char *const *);
+static void	 pem_runs_out(struct redactor *, const char *);
 static void	 check_vec(const struct vec *, size_t);
 static size_t	 count(const char *, size_t, const char *);
 static void	 sink_emit(void *, const char *, size_t, int);
@@ -544,6 +545,23 @@ check(const char *in, const char *want)
 	redact_free(r);
 }
 
+/* Inside a PEM block: line is masked REDACT_PEM_MAX_LINES times, then not. */
+static void
+pem_runs_out(struct redactor *r, const char *line)
+{
+	char	*got;
+	size_t	 i;
+
+	for (i = 0; i < REDACT_PEM_MAX_LINES; i++) {
+		got = red(r, line, strlen(line), NULL, NULL);
+		assert_string_equal(got, "[REDACTED]");
+		free(got);
+	}
+	got = red(r, line, strlen(line), NULL, NULL);
+	assert_string_equal(got, line);
+	free(got);
+}
+
 /* Consecutive lines of one stream through r: in[i] gives want[i]. */
 static void
 check_lines(struct redactor *r, const char *const *in,
@@ -890,20 +908,12 @@ test_pem_unterminated(void **state)
 {
 	struct redactor	*r;
 	char		*got;
-	size_t		 i;
 
 	(void)state;
 	r = redact_new();
 	assert_non_null(r);
 	free(red(r, "-----BEGIN DSA PRIVATE KEY-----", 31, NULL, NULL));
-	for (i = 0; i < REDACT_PEM_MAX_LINES; i++) {
-		got = red(r, "plain", 5, NULL, NULL);
-		assert_string_equal(got, "[REDACTED]");
-		free(got);
-	}
-	got = red(r, "plain", 5, NULL, NULL);
-	assert_string_equal(got, "plain");
-	free(got);
+	pem_runs_out(r, "plain");
 
 	free(red(r, "-----BEGIN PRIVATE KEY-----", 27, NULL, NULL));
 	got = red(r, "MIIE", 4, NULL, NULL);
@@ -1405,8 +1415,6 @@ test_pem_assume_open(void **state)
 		NULL
 	};
 	struct redactor	*r;
-	char		*got;
-	size_t		 i;
 
 	(void)state;
 	r = redact_new();
@@ -1416,14 +1424,7 @@ test_pem_assume_open(void **state)
 	/* Without an END it stops after REDACT_PEM_MAX_LINES lines. */
 	redact_reset(r);
 	redact_pem_assume_open(r);
-	for (i = 0; i < REDACT_PEM_MAX_LINES; i++) {
-		got = red(r, "abc", 3, NULL, NULL);
-		assert_string_equal(got, "[REDACTED]");
-		free(got);
-	}
-	got = red(r, "abc", 3, NULL, NULL);
-	assert_string_equal(got, "abc");
-	free(got);
+	pem_runs_out(r, "abc");
 	redact_free(r);
 }
 
