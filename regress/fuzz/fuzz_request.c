@@ -1,9 +1,10 @@
 /*
  * libFuzzer harness for the protocol codec.  The input is handed to the
  * request parser (the daemon's exposure to untrusted clients) and to the
- * response parser (apm2ctl's), as an exactly-sized buffer.  Whatever
- * parses must render, the rendering must parse again to the same values,
- * and rendering that must give the same bytes: the round trip is stable.
+ * response parser (apm2ctl's), as an exactly-sized buffer and its NUL.
+ * Whatever parses must render, the rendering must parse again to the same
+ * values, and rendering that must give the same bytes: the round trip is
+ * stable.
  * A rejection must come with a message and leave nothing allocated.
  */
 
@@ -107,11 +108,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char	*buf;
 
-	/* A private copy without a terminator: over-reads trip ASan. */
-	if ((buf = malloc(size > 0 ? size : 1)) == NULL)
+	/* A private copy with just the NUL: over-reads trip ASan. */
+	if ((buf = malloc(size + 1)) == NULL)
 		return (0);
 	if (size > 0)
 		memcpy(buf, data, size);
+	buf[size] = '\0';
 	fuzz_req(buf, size);
 	fuzz_resp(buf, size);
 	free(buf);
