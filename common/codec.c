@@ -4,8 +4,9 @@
  * Input goes through json_parse() first (cJSON plus strict syntax,
  * UTF-8, duplicate keys, depth), then a typed walk over the tree checks
  * the shape: required fields, exact integer ranges taken from the
- * number's text, known type and enum names.  Output is written with jsonw in the
- * declared field order with every Option present, as serde_json does.
+ * number's text, known type and enum names.  Output is written with
+ * jsonw in the declared field order with every Option present, as
+ * serde_json does.
  */
 
 #include <stdarg.h>
@@ -57,7 +58,8 @@ struct pctx {
 static void	seterr(char *, size_t, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
 static void	sanitize(struct pctx *, const cJSON *, char *, size_t);
-static void	collect(struct pctx *, const cJSON *, struct fslot *, size_t);
+static void	collect(struct pctx *, const cJSON *, struct fslot *,
+		    size_t);
 static int	getstr(struct pctx *, const struct fslot *, int, int, char **,
 		    size_t *);
 static int	getu32(struct pctx *, const struct fslot *, uint32_t *);
@@ -66,13 +68,15 @@ static int	getoptu32(struct pctx *, const struct fslot *, int *,
 		    uint32_t *);
 static int	getoptu64(struct pctx *, const struct fslot *, int *,
 		    uint64_t *);
-static int	getoptf32(struct pctx *, const struct fslot *, int *, float *);
+static int	getoptf32(struct pctx *, const struct fslot *, int *,
+		    float *);
 static int	gettime(struct pctx *, const struct fslot *, int, int *,
 		    struct apm2_time *);
 static int	getstate(struct pctx *, const struct fslot *,
 		    struct apm2_state *);
 static int	missing(struct pctx *, const struct fslot *);
-static int	parse_state(struct pctx *, const cJSON *, struct apm2_state *);
+static int	parse_state(struct pctx *, const cJSON *,
+		    struct apm2_state *);
 static int	parse_summary(struct pctx *, const cJSON *,
 		    struct apm2_summary *);
 static int	parse_instance(struct pctx *, const cJSON *,

@@ -75,6 +75,7 @@ static int	dupcheck(const struct json *, const cJSON *, struct jfail *);
 static int	keycmp(const void *, const void *);
 static int	keyeq(const struct jkey *, const struct jkey *);
 static int	streq(const char *, size_t, const char *);
+static int	intlit(const struct json *, const cJSON *, int *, uint64_t *);
 
 static int
 lex_fail(struct lex *l, const unsigned char *at, const char *msg)
@@ -145,7 +146,8 @@ lex_text(struct lex *l, int maxdepth, size_t maxitems)
 				return (lex_fail(l, l->p, "expected a value"));
 			if (((isobj >> (depth - 1)) & 1) != (c == '}'))
 				return (lex_fail(l, l->p, c == '}' ?
-				    "expected ',' or ']'" : "expected ',' or '}'"));
+				    "expected ',' or ']'" :
+				    "expected ',' or '}'"));
 			depth--;
 			l->p++;
 			done = depth == 0;
@@ -309,8 +311,8 @@ lex_literal(struct lex *l)
 }
 
 /*
- * The walk's view of the text, which the scan accepted: the text is
- * NUL-terminated and every string closes before the end.
+ * The walk's view of the text, which the scan accepted.  They stop at the
+ * NUL at len all the same, should the walk ever lose its step.
  */
 static size_t
 skip_sep(const char *b, size_t p)
@@ -325,10 +327,10 @@ static size_t
 scalar_end(const char *b, size_t p)
 {
 	if (b[p] == '"') {
-		for (p++; b[p] != '"'; p++)
-			if (b[p] == '\\')
+		for (p++; b[p] != '"' && b[p] != '\0'; p++)
+			if (b[p] == '\\' && b[p + 1] != '\0')
 				p++;
-		return (p + 1);
+		return (b[p] == '"' ? p + 1 : p);
 	}
 	while (b[p] == '-' || b[p] == '+' || b[p] == '.' ||
 	    (b[p] >= '0' && b[p] <= '9') || (b[p] >= 'a' && b[p] <= 'z') ||
@@ -359,9 +361,14 @@ declen(const char *s, const char *lit)
 	const char	*q;
 	size_t		 nul = 0;
 
-	for (q = lit + 1; *q != '"'; q++)
-		if (*q == '\\' && *++q == 'u' && memcmp(q + 1, "0000", 4) == 0)
+	for (q = lit + 1; *q != '"' && *q != '\0'; q++) {
+		if (*q != '\\')
+			continue;
+		if (*++q == '\0')
+			break;
+		if (*q == 'u' && strncmp(q + 1, "0000", 4) == 0)
 			nul++;
+	}
 	for (q = s;; q++) {
 		q += strlen(q);
 		if (nul-- == 0)
@@ -410,7 +417,10 @@ walk(struct json *j, cJSON *n, size_t *pos, int member, struct jfail *f)
 		for (c = n->child; c != NULL; c = c->next)
 			if (walk(j, c, &p, type == cJSON_Object, f) == -1)
 				return (-1);
-		*pos = skip_sep(j->buf, p) + 1;	/* the closing bracket */
+		p = skip_sep(j->buf, p);
+		if (j->buf[p] != (type == cJSON_Object ? '}' : ']'))
+			goto disagree;
+		*pos = p + 1;
 		if (type == cJSON_Object)
 			return (dupcheck(j, n, f));
 		return (0);
@@ -557,7 +567,7 @@ json_parse(struct json *j, const char *buf, size_t len, int maxdepth,
 	if (err != NULL && errlen > 0)
 		(void)snprintf(err, errlen, "invalid JSON: %s%s at byte %zu",
 		    f.msg, kname, f.off);
-	json_free(j);		/* after the message: f.key is in the tree */
+	json_free(j);		/* only now: f.key is in the tree */
 	return (-1);
 }
 
@@ -632,20 +642,18 @@ json_streq(const struct json *j, const cJSON *n, const char *want)
 	return (streq(s, len, want));
 }
 
-int
-json_uint(const struct json *j, const cJSON *n, uint64_t max, uint64_t *out)
+/* The integer literal of n: sign and magnitude, or -1 if it is none. */
+static int
+intlit(const struct json *j, const cJSON *n, int *neg, uint64_t *out)
 {
 	const char	*p;
 	uint64_t	 v = 0, d;
-	int		 neg = 0;
 
 	if (!cJSON_IsNumber(n))
 		return (-1);
 	p = j->buf + val_off(j, n);
-	if (*p == '-') {
-		neg = 1;
+	if ((*neg = *p == '-'))
 		p++;
-	}
 	for (; *p >= '0' && *p <= '9'; p++) {
 		d = (uint64_t)(*p - '0');
 		if (v > (UINT64_MAX - d) / 10)
@@ -654,8 +662,18 @@ json_uint(const struct json *j, const cJSON *n, uint64_t max, uint64_t *out)
 	}
 	if (*p == '.' || *p == 'e' || *p == 'E')
 		return (-1);		/* 1.0 and 1e2 are not integers */
+	*out = v;
+	return (0);
+}
+
+int
+json_uint(const struct json *j, const cJSON *n, uint64_t max, uint64_t *out)
+{
+	uint64_t	 v;
+	int		 neg;
+
 	/* "-0" is the integer zero, as serde_json reads it. */
-	if ((neg && v != 0) || v > max)
+	if (intlit(j, n, &neg, &v) == -1 || (neg && v != 0) || v > max)
 		return (-1);
 	*out = v;
 	return (0);
@@ -665,30 +683,17 @@ int
 json_int(const struct json *j, const cJSON *n, int64_t min, int64_t max,
     int64_t *out)
 {
-	const char	*p;
-	uint64_t	 v = 0, d, lim;
+	uint64_t	 v;
+	int64_t		 x;
 	int		 neg;
 
-	if (!cJSON_IsNumber(n))
+	if (intlit(j, n, &neg, &v) == -1 ||
+	    v > (uint64_t)INT64_MAX + (neg ? 1 : 0))
 		return (-1);
-	p = j->buf + val_off(j, n);
-	if ((neg = *p == '-'))
-		p++;
-	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		d = (uint64_t)(*p - '0');
-		if (v > (lim - d) / 10)
-			return (-1);
-		v = v * 10 + d;
-	}
-	if (*p == '.' || *p == 'e' || *p == 'E')
+	x = neg && v != 0 ? -(int64_t)(v - 1) - 1 : (int64_t)v;
+	if (x < min || x > max)
 		return (-1);
-	if (neg)
-		*out = v == 0 ? 0 : -(int64_t)(v - 1) - 1;
-	else
-		*out = (int64_t)v;
-	if (*out < min || *out > max)
-		return (-1);
+	*out = x;
 	return (0);
 }
 

@@ -1194,7 +1194,8 @@ test_float_parse(void **state)
 		{ "0.0000000000000000000000000000000000000000000"
 		    "1", 1e-44f },
 		{ "340282346638528859811704183484516925440", 3.4028235e38f },
-		{ "1.000000059604644775390625", 1.0f },	/* tie: to even */
+		/* A tie: to even. */
+		{ "1.000000059604644775390625", 1.0f },
 		/*
 		 * Just past the tie: read through a double, as serde_json
 		 * reads an f32, it is a tie again (jsonv rounded once).
@@ -1947,14 +1948,16 @@ test_nul_escapes(void **state)
 	req_ok("{\"type\":\"ping\",\"a\\u0000b\":1,\"a\\u0000c\":1,\"a\":1}");
 	req_bad("{\"type\":\"ping\",\"a\\u0000b\":1,\"a\\u0000b\":1}");
 	req_bad("{\"type\":\"ping\",\"a\\u0000\":1,\"a\\u0000\":1}");
-	req_bad("{\"type\":\"ping\",\"\\u0000\\u0000\":1,\"\\u0000\\u0000\":2}");
+	req_bad("{\"type\":\"ping\",\"\\u0000\\u0000\":1,"
+	    "\"\\u0000\\u0000\":2}");
 	req_ok("{\"type\":\"ping\",\"\\u0000\":1,\"\\u0000\\u0000\":2}");
 	/* The same in an object large enough to be sorted. */
 	buf = malloc(cap);
 	assert_non_null(buf);
 	o = (size_t)snprintf(buf, cap, "{\"type\":\"ping\"");
 	for (i = 0; i < 100; i++)
-		o += (size_t)snprintf(buf + o, cap - o, ",\"k\\u0000%zu\":0", i);
+		o += (size_t)snprintf(buf + o, cap - o, ",\"k\\u0000%zu\":0",
+		    i);
 	snprintf(buf + o, cap - o, "}");
 	req_ok(buf);
 	snprintf(buf + o, cap - o, ",\"k\\u000042\":1}");
@@ -1989,8 +1992,8 @@ test_integer_fields(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		/* u32 */
-		snprintf(buf, sizeof(buf), "{\"type\":\"tail_logs\",\"lines\":%s,"
-		    "\"follow\":false}", bad[i]);
+		snprintf(buf, sizeof(buf), "{\"type\":\"tail_logs\","
+		    "\"lines\":%s,\"follow\":false}", bad[i]);
 		req_bad(buf);
 		/* i32 */
 		snprintf(buf, sizeof(buf), "{\"type\":\"process_list\","
@@ -2000,8 +2003,8 @@ test_integer_fields(void **state)
 		if (strcmp(bad[i], "-1") != 0)
 			resp_bad(buf);
 		/* u64 */
-		snprintf(buf, sizeof(buf), "{\"type\":\"pong\",\"version\":\"v\","
-		    "\"uptime_secs\":%s}", bad[i]);
+		snprintf(buf, sizeof(buf), "{\"type\":\"pong\","
+		    "\"version\":\"v\",\"uptime_secs\":%s}", bad[i]);
 		if (strcmp(bad[i], "4294967296") != 0 &&
 		    strcmp(bad[i], "9007199254740993") != 0)
 			resp_bad(buf);
@@ -2011,9 +2014,10 @@ test_integer_fields(void **state)
 	    "\"uptime_secs\":9007199254740993}", &r), 0);
 	assert_true(r.uptime_secs == 9007199254740993ULL);
 	apm2_resp_free(&r);
-	assert_int_equal(resp_parse_s("{\"type\":\"process_list\",\"processes\":"
-	    "[{\"name\":\"p\",\"instances\":1,\"running\":0,\"status\":"
-	    "{\"Crashed\":{\"exit_code\":-0}},\"restart_count\":0}]}", &r), 0);
+	assert_int_equal(resp_parse_s("{\"type\":\"process_list\","
+	    "\"processes\":[{\"name\":\"p\",\"instances\":1,\"running\":0,"
+	    "\"status\":{\"Crashed\":{\"exit_code\":-0}},"
+	    "\"restart_count\":0}]}", &r), 0);
 	assert_int_equal(r.procs[0].status.has_code, 1);
 	assert_int_equal(r.procs[0].status.exit_code, 0);
 	apm2_resp_free(&r);
@@ -2124,16 +2128,19 @@ test_error_messages(void **state)
 	assert_non_null(strstr(err, "invalid UTF-8 at byte 20"));
 	s = "{\"type\":\"ping\",\"x\":\"\\ud800\"}";
 	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
-	assert_string_equal(err, "invalid JSON: lone surrogate escape at byte 20");
+	assert_string_equal(err,
+	    "invalid JSON: lone surrogate escape at byte 20");
 	s = "{\"type\":\"ping\",\"x\":01}";
 	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
-	assert_string_equal(err, "invalid JSON: leading zero in number at byte 19");
+	assert_string_equal(err,
+	    "invalid JSON: leading zero in number at byte 19");
 	s = "{\"type\" \"ping\"}";
 	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
 	assert_string_equal(err, "invalid JSON: syntax error at byte 8");
 	s = "{\"type\":\"ping\",\"a\":{\"b\":1,\"b\":2},\"a\":0}";
 	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
-	assert_string_equal(err, "invalid JSON: duplicate key \"b\" at byte 26");
+	assert_string_equal(err,
+	    "invalid JSON: duplicate key \"b\" at byte 26");
 	/* A tiny error buffer truncates safely; NULL is allowed. */
 	assert_int_equal(req_parse_n(s, strlen(s), &r, err, 4), -1);
 	assert_int_equal(strlen(err), 3);
