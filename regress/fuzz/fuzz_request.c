@@ -125,7 +125,7 @@ json_oracles(const char *buf, size_t len)
 	if (json_parse(&j, buf, len, APM2_JSON_MAXDEPTH, APM2_REQ_MAXITEMS,
 	    err, sizeof(err)) == -1) {
 		check(strncmp(err, "invalid JSON: ", 14) == 0);
-		check(strstr(err, "unexpected token") == NULL);
+		check(strncmp(err, "invalid JSON: unexpected token ", 31) != 0);
 		check(j.root == NULL);
 		return;
 	}
@@ -178,7 +178,8 @@ fuzz_req(const char *buf, size_t len)
 		memcpy(t1, buf, l1);
 		memcpy(t1 + l1, "\"type\":0,", 9);
 		memcpy(t1 + l1 + 9, buf + l1, len - l1 + 1);
-		must_refuse(t1, len + 9, "invalid JSON: duplicate key \"type\"");
+		must_refuse(t1, len + 9,
+		    "invalid JSON: duplicate key \"type\"");
 		free(t1);
 	}
 	t1 = apm2_req_render(&a, &l1);
