@@ -115,6 +115,11 @@ regress/integration/apm2d-hooks: $(FRONT_SRCS) $(SUPER_SRCS) $(LIBCOMMON) $(HDRS
 # Unit test programs: regress/unit/test_X.c links the production libraries.
 $(UNIT_PROGS): $(LIBFRONT) $(LIBSUPER) $(LIBCOMMON) $(HDRS)
 
+# CLI formatting lives with apm2ctl, outside the libraries.
+regress/unit/test_fmt: regress/unit/test_fmt.c apm2ctl/fmt.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ regress/unit/test_fmt.c apm2ctl/fmt.o \
+	    $(LIBCOMMON) $(LIBS) $(CMOCKA_LIBS)
+
 .c:
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBFRONT) $(LIBSUPER) \
 	    $(LIBCOMMON) $(LIBS) $(CMOCKA_LIBS)

@@ -1,11 +1,12 @@
 /*
  * codec: the public JSON control protocol <-> C structs.
  *
- * Input goes through jv_check() first (strict syntax, UTF-8, duplicate
- * keys, depth), then a typed walk over the validated text checks the
- * shape: required fields, exact integer ranges taken from the literal
- * text, known type and enum names.  Output is written with jsonw in the
- * declared field order with every Option present, as serde_json does.
+ * Input goes through json_parse() first (cJSON plus strict syntax,
+ * UTF-8, duplicate keys, depth), then a typed walk over the tree checks
+ * the shape: required fields, exact integer ranges taken from the
+ * number's text, known type and enum names.  Output is written with
+ * jsonw in the declared field order with every Option present, as
+ * serde_json does.
  */
 
 #include <stdarg.h>
@@ -16,11 +17,10 @@
 #include <string.h>
 
 #include "codec.h"
-#include "jsonv.h"
+#include "json.h"
 #include "jsonw.h"
 
 #define NSEC_PER_SEC	1000000000L
-#define COLLECT_MAX	16		/* most fields sought in one object */
 
 enum fkind {
 	F_STR,			/* required string */
@@ -44,42 +44,51 @@ struct reqdesc {
 /* A field looked up in an object. */
 struct fslot {
 	const char	*name;
-	struct jv	 v;
+	const cJSON	*v;
 	int		 seen;
+};
+
+/* One parse: the tree and where its error goes. */
+struct pctx {
+	struct json	 j;
+	char		*err;
+	size_t		 errlen;
 };
 
 static void	seterr(char *, size_t, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
-static void	sanitize(const struct jv *, char *, size_t);
-static void	collect(const struct jv *, struct fslot *, size_t);
-static int	getstr(const struct fslot *, int, int, char **, size_t *,
-		    char *, size_t);
-static int	getu32(const struct fslot *, uint32_t *, char *, size_t);
-static int	getu64(const struct fslot *, uint64_t *, char *, size_t);
-static int	getoptu32(const struct fslot *, int *, uint32_t *, char *,
+static void	sanitize(struct pctx *, const cJSON *, char *, size_t);
+static void	collect(struct pctx *, const cJSON *, struct fslot *,
 		    size_t);
-static int	getoptu64(const struct fslot *, int *, uint64_t *, char *,
-		    size_t);
-static int	getoptf32(const struct fslot *, int *, float *, char *,
-		    size_t);
-static int	gettime(const struct fslot *, int, int *, struct apm2_time *,
-		    char *, size_t);
-static int	getstate(const struct fslot *, struct apm2_state *, char *,
-		    size_t);
-static int	missing(const struct fslot *, char *, size_t);
-static int	parse_state(const struct jv *, struct apm2_state *);
-static int	parse_summary(const struct jv *, struct apm2_summary *,
-		    char *, size_t);
-static int	parse_instance(const struct jv *, struct apm2_instance *,
-		    char *, size_t);
-static int	parse_procinfo(const struct jv *, struct apm2_procinfo *,
-		    char *, size_t);
-static int	parse_logentry(const struct jv *, struct apm2_logentry *,
-		    char *, size_t);
-static int	parse_credmeta(const struct jv *, struct apm2_credmeta *,
-		    char *, size_t);
-static int	getarray(const struct fslot *, size_t, void **, size_t *,
-		    char *, size_t);
+static int	getstr(struct pctx *, const struct fslot *, int, int, char **,
+		    size_t *);
+static int	getu32(struct pctx *, const struct fslot *, uint32_t *);
+static int	getu64(struct pctx *, const struct fslot *, uint64_t *);
+static int	getoptu32(struct pctx *, const struct fslot *, int *,
+		    uint32_t *);
+static int	getoptu64(struct pctx *, const struct fslot *, int *,
+		    uint64_t *);
+static int	getoptf32(struct pctx *, const struct fslot *, int *,
+		    float *);
+static int	gettime(struct pctx *, const struct fslot *, int, int *,
+		    struct apm2_time *);
+static int	getstate(struct pctx *, const struct fslot *,
+		    struct apm2_state *);
+static int	missing(struct pctx *, const struct fslot *);
+static int	parse_state(struct pctx *, const cJSON *,
+		    struct apm2_state *);
+static int	parse_summary(struct pctx *, const cJSON *,
+		    struct apm2_summary *);
+static int	parse_instance(struct pctx *, const cJSON *,
+		    struct apm2_instance *);
+static int	parse_procinfo(struct pctx *, const cJSON *,
+		    struct apm2_procinfo *);
+static int	parse_logentry(struct pctx *, const cJSON *,
+		    struct apm2_logentry *);
+static int	parse_credmeta(struct pctx *, const cJSON *,
+		    struct apm2_credmeta *);
+static int	getarray(struct pctx *, const struct fslot *, size_t, void **,
+		    size_t *);
 static void	free_procinfo(struct apm2_procinfo *);
 static void	free_credmeta(struct apm2_credmeta *);
 static void	jw_reqstr(struct jw *, const char *);
@@ -206,47 +215,37 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 
 /* A string value as printable ASCII for an error message, or "". */
 static void
-sanitize(const struct jv *v, char *out, size_t outlen)
+sanitize(struct pctx *pc, const cJSON *v, char *out, size_t outlen)
 {
-	char	 tmp[64];
-	size_t	 n, i;
+	const char	*s;
+	size_t		 n, i;
 
 	out[0] = '\0';
-	if (v->type != JV_STRING || v->len > sizeof(tmp))
+	if (!cJSON_IsString(v))
 		return;
-	n = jv_strdec(v, tmp);
+	s = json_str(&pc->j, v, &n);
+	if (n > 64 || n + 4 > outlen)
+		return;
 	for (i = 0; i < n; i++)
-		if (tmp[i] < 0x20 || tmp[i] > 0x7e || tmp[i] == '"' ||
-		    tmp[i] == '\\')
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
 			return;
-	if (n + 3 > outlen)
-		return;
-	out[0] = ' ';
-	out[1] = '"';
-	memcpy(out + 2, tmp, n);
-	out[n + 2] = '"';
-	out[n + 3] = '\0';
+	(void)snprintf(out, outlen, " \"%s\"", s);
 }
 
 /* One pass over obj's members filling the named slots. */
 static void
-collect(const struct jv *obj, struct fslot *s, size_t n)
+collect(struct pctx *pc, const cJSON *obj, struct fslot *s, size_t n)
 {
-	struct jv_iter	 it;
-	struct jv	 k, v;
-	size_t		 i, len[COLLECT_MAX];
+	const cJSON	*c;
+	size_t		 i;
 
-	for (i = 0; i < n && i < COLLECT_MAX; i++) {
+	for (i = 0; i < n; i++)
 		s[i].seen = 0;
-		len[i] = strlen(s[i].name);
-	}
-	n = i;
-	jv_iter(obj, &it);
-	while (jv_next(&it, &k, &v)) {
+	for (c = obj->child; c != NULL; c = c->next) {
 		for (i = 0; i < n; i++) {
-			/* jv_check() ruled out duplicate keys. */
-			if (!s[i].seen && jv_streq(&k, s[i].name, len[i])) {
-				s[i].v = v;
+			/* json_parse() ruled out duplicate keys. */
+			if (!s[i].seen && json_keyeq(&pc->j, c, s[i].name)) {
+				s[i].v = c;
 				s[i].seen = 1;
 				break;
 			}
@@ -255,73 +254,74 @@ collect(const struct jv *obj, struct fslot *s, size_t n)
 }
 
 static int
-missing(const struct fslot *s, char *err, size_t errlen)
+missing(struct pctx *pc, const struct fslot *s)
 {
-	seterr(err, errlen, "missing field \"%s\"", s->name);
+	seterr(pc->err, pc->errlen, "missing field \"%s\"", s->name);
 	return (-1);
 }
 
 /*
  * A string field.  opt: may be null or missing (*out stays NULL).
- * With lenp, NUL bytes are allowed and the length is returned.
+ * With allownul, NUL bytes are allowed and lenp gets the length.
  */
 static int
-getstr(const struct fslot *s, int opt, int allownul, char **out,
-    size_t *lenp, char *err, size_t errlen)
+getstr(struct pctx *pc, const struct fslot *s, int opt, int allownul,
+    char **out, size_t *lenp)
 {
-	size_t	 n;
+	const char	*v;
+	size_t		 n;
 
 	*out = NULL;
-	if (!s->seen || s->v.type == JV_NULL) {
+	if (!s->seen || cJSON_IsNull(s->v)) {
 		if (opt)
 			return (0);
 		if (!s->seen)
-			return (missing(s, err, errlen));
+			return (missing(pc, s));
 	}
-	if (s->v.type != JV_STRING) {
-		seterr(err, errlen, "field \"%s\": expected a string, got %s",
-		    s->name, jv_typename(&s->v));
+	if (!cJSON_IsString(s->v)) {
+		seterr(pc->err, pc->errlen, "field \"%s\": expected a string, "
+		    "got %s", s->name, json_typename(s->v));
 		return (-1);
 	}
-	if ((*out = jv_strdup(&s->v, &n)) == NULL) {
-		seterr(err, errlen, "out of memory");
+	v = json_str(&pc->j, s->v, &n);
+	if (!allownul && memchr(v, '\0', n) != NULL) {
+		seterr(pc->err, pc->errlen, "field \"%s\": contains a NUL "
+		    "character", s->name);
 		return (-1);
 	}
-	if (!allownul && memchr(*out, '\0', n) != NULL) {
-		free(*out);
-		*out = NULL;
-		seterr(err, errlen, "field \"%s\": contains a NUL character",
-		    s->name);
+	if ((*out = malloc(n + 1)) == NULL) {
+		seterr(pc->err, pc->errlen, "out of memory");
 		return (-1);
 	}
+	memcpy(*out, v, n + 1);
 	if (lenp != NULL)
 		*lenp = n;
 	return (0);
 }
 
 static int
-getu64(const struct fslot *s, uint64_t *out, char *err, size_t errlen)
+getu64(struct pctx *pc, const struct fslot *s, uint64_t *out)
 {
 	if (!s->seen)
-		return (missing(s, err, errlen));
-	if (jv_uint(&s->v, UINT64_MAX, out) == -1) {
-		seterr(err, errlen, "field \"%s\": expected an unsigned "
-		    "64-bit integer", s->name);
+		return (missing(pc, s));
+	if (json_uint(&pc->j, s->v, UINT64_MAX, out) == -1) {
+		seterr(pc->err, pc->errlen, "field \"%s\": expected an "
+		    "unsigned 64-bit integer", s->name);
 		return (-1);
 	}
 	return (0);
 }
 
 static int
-getu32(const struct fslot *s, uint32_t *out, char *err, size_t errlen)
+getu32(struct pctx *pc, const struct fslot *s, uint32_t *out)
 {
 	uint64_t	 v;
 
 	if (!s->seen)
-		return (missing(s, err, errlen));
-	if (jv_uint(&s->v, UINT32_MAX, &v) == -1) {
-		seterr(err, errlen, "field \"%s\": expected an unsigned "
-		    "32-bit integer", s->name);
+		return (missing(pc, s));
+	if (json_uint(&pc->j, s->v, UINT32_MAX, &v) == -1) {
+		seterr(pc->err, pc->errlen, "field \"%s\": expected an "
+		    "unsigned 32-bit integer", s->name);
 		return (-1);
 	}
 	*out = (uint32_t)v;
@@ -329,41 +329,38 @@ getu32(const struct fslot *s, uint32_t *out, char *err, size_t errlen)
 }
 
 static int
-getoptu64(const struct fslot *s, int *has, uint64_t *out, char *err,
-    size_t errlen)
+getoptu64(struct pctx *pc, const struct fslot *s, int *has, uint64_t *out)
 {
 	*has = 0;
-	if (!s->seen || s->v.type == JV_NULL)
+	if (!s->seen || cJSON_IsNull(s->v))
 		return (0);
-	if (getu64(s, out, err, errlen) == -1)
+	if (getu64(pc, s, out) == -1)
 		return (-1);
 	*has = 1;
 	return (0);
 }
 
 static int
-getoptu32(const struct fslot *s, int *has, uint32_t *out, char *err,
-    size_t errlen)
+getoptu32(struct pctx *pc, const struct fslot *s, int *has, uint32_t *out)
 {
 	*has = 0;
-	if (!s->seen || s->v.type == JV_NULL)
+	if (!s->seen || cJSON_IsNull(s->v))
 		return (0);
-	if (getu32(s, out, err, errlen) == -1)
+	if (getu32(pc, s, out) == -1)
 		return (-1);
 	*has = 1;
 	return (0);
 }
 
 static int
-getoptf32(const struct fslot *s, int *has, float *out, char *err,
-    size_t errlen)
+getoptf32(struct pctx *pc, const struct fslot *s, int *has, float *out)
 {
 	*has = 0;
-	if (!s->seen || s->v.type == JV_NULL)
+	if (!s->seen || cJSON_IsNull(s->v))
 		return (0);
-	if (jv_f32(&s->v, out) == -1) {
-		seterr(err, errlen, "field \"%s\": expected a 32-bit float",
-		    s->name);
+	if (json_f32(s->v, out) == -1) {
+		seterr(pc->err, pc->errlen, "field \"%s\": expected a 32-bit "
+		    "float", s->name);
 		return (-1);
 	}
 	*has = 1;
@@ -371,21 +368,21 @@ getoptf32(const struct fslot *s, int *has, float *out, char *err,
 }
 
 static int
-gettime(const struct fslot *s, int opt, int *has, struct apm2_time *t,
-    char *err, size_t errlen)
+gettime(struct pctx *pc, const struct fslot *s, int opt, int *has,
+    struct apm2_time *t)
 {
 	char	*str;
 
 	if (has != NULL)
 		*has = 0;
-	if (getstr(s, opt, 0, &str, NULL, err, errlen) == -1)
+	if (getstr(pc, s, opt, 0, &str, NULL) == -1)
 		return (-1);
 	if (str == NULL)
 		return (0);
 	if (apm2_time_parse_rfc3339(str, t) == -1) {
 		free(str);
-		seterr(err, errlen, "field \"%s\": invalid RFC 3339 timestamp",
-		    s->name);
+		seterr(pc->err, pc->errlen, "field \"%s\": invalid RFC 3339 "
+		    "timestamp", s->name);
 		return (-1);
 	}
 	free(str);
@@ -395,14 +392,13 @@ gettime(const struct fslot *s, int opt, int *has, struct apm2_time *t,
 }
 
 static int
-getstate(const struct fslot *s, struct apm2_state *st, char *err,
-    size_t errlen)
+getstate(struct pctx *pc, const struct fslot *s, struct apm2_state *st)
 {
 	if (!s->seen)
-		return (missing(s, err, errlen));
-	if (parse_state(&s->v, st) == -1) {
-		seterr(err, errlen, "field \"%s\": invalid process state",
-		    s->name);
+		return (missing(pc, s));
+	if (parse_state(pc, s->v, st) == -1) {
+		seterr(pc->err, pc->errlen, "field \"%s\": invalid process "
+		    "state", s->name);
 		return (-1);
 	}
 	return (0);
@@ -414,24 +410,27 @@ getstate(const struct fslot *s, struct apm2_state *st, char *err,
  * way leaves something the free functions handle.
  */
 static int
-getarray(const struct fslot *s, size_t elsize, void **arr, size_t *np,
-    char *err, size_t errlen)
+getarray(struct pctx *pc, const struct fslot *s, size_t elsize, void **arr,
+    size_t *np)
 {
-	size_t	 n;
+	const cJSON	*c;
+	size_t		 n = 0;
 
 	*arr = NULL;
 	*np = 0;
 	if (!s->seen)
-		return (missing(s, err, errlen));
-	if (s->v.type != JV_ARRAY) {
-		seterr(err, errlen, "field \"%s\": expected an array, got %s",
-		    s->name, jv_typename(&s->v));
+		return (missing(pc, s));
+	if (!cJSON_IsArray(s->v)) {
+		seterr(pc->err, pc->errlen, "field \"%s\": expected an array, "
+		    "got %s", s->name, json_typename(s->v));
 		return (-1);
 	}
-	if ((n = jv_count(&s->v)) == 0)
+	for (c = s->v->child; c != NULL; c = c->next)
+		n++;
+	if (n == 0)
 		return (0);
 	if ((*arr = calloc(n, elsize)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		seterr(pc->err, pc->errlen, "out of memory");
 		return (-1);
 	}
 	*np = n;
@@ -511,10 +510,11 @@ int
 apm2_req_parse(const char *buf, size_t len, struct apm2_req *req, char *err,
     size_t errlen)
 {
-	struct fslot		 ts[1] = { { "type", { 0, 0, 0 }, 0 } };
+	struct pctx		 pc;
+	struct fslot		 ts[1] = { { "type", NULL, 0 } };
 	struct fslot		 fs[REQ_MAXF];
 	const struct reqdesc	*d;
-	struct jv		 root;
+	const cJSON		*root, *v;
 	char			 what[80];
 	char			**sp;
 	uint32_t		*up;
@@ -523,71 +523,80 @@ apm2_req_parse(const char *buf, size_t len, struct apm2_req *req, char *err,
 
 	memset(req, 0, sizeof(*req));
 	seterr(err, errlen, "%s", "");
-	if (jv_check(buf, len, APM2_JSON_MAXDEPTH, err, errlen) == -1)
+	pc.err = err;
+	pc.errlen = errlen;
+	if (json_parse(&pc.j, buf, len, APM2_JSON_MAXDEPTH, APM2_REQ_MAXITEMS,
+	    err, errlen) == -1)
 		return (-1);
-	jv_root(buf, len, &root);
-	if (root.type != JV_OBJECT) {
+	root = pc.j.root;
+	t = REQ__COUNT;
+	if (!cJSON_IsObject(root)) {
 		seterr(err, errlen, "request must be a JSON object, got %s",
-		    jv_typename(&root));
-		return (-1);
+		    json_typename(root));
+		goto fail;
 	}
-	collect(&root, ts, 1);
-	if (!ts[0].seen)
-		return (missing(&ts[0], err, errlen));
-	if (ts[0].v.type != JV_STRING) {
+	collect(&pc, root, ts, 1);
+	if (!ts[0].seen) {
+		(void)missing(&pc, &ts[0]);
+		goto fail;
+	}
+	if (!cJSON_IsString(ts[0].v)) {
 		seterr(err, errlen, "field \"type\": expected a string, got %s",
-		    jv_typename(&ts[0].v));
-		return (-1);
+		    json_typename(ts[0].v));
+		goto fail;
 	}
 	for (t = 0; t < REQ__COUNT; t++)
-		if (jv_streq(&ts[0].v, reqs[t].name, strlen(reqs[t].name)))
+		if (json_streq(&pc.j, ts[0].v, reqs[t].name))
 			break;
 	if (t == REQ__COUNT) {
-		sanitize(&ts[0].v, what, sizeof(what));
+		sanitize(&pc, ts[0].v, what, sizeof(what));
 		seterr(err, errlen, "unknown request type%s", what);
-		return (-1);
+		goto fail;
 	}
 	req->type = (enum apm2_req_type)t;
 	d = &reqs[t];
 	for (i = 0; i < d->nf; i++)
 		fs[i].name = d->f[i].name;
 	if (d->nf > 0)
-		collect(&root, fs, d->nf);
+		collect(&pc, root, fs, d->nf);
 	for (i = 0; i < d->nf; i++) {
+		v = fs[i].v;
 		switch (d->f[i].kind) {
 		case F_STR:
 		case F_OPTSTR:
 			sp = (char **)(void *)((char *)req + d->f[i].off);
-			if (getstr(&fs[i], d->f[i].kind == F_OPTSTR, 0, sp,
-			    NULL, err, errlen) == -1)
+			if (getstr(&pc, &fs[i], d->f[i].kind == F_OPTSTR, 0,
+			    sp, NULL) == -1)
 				goto fail;
 			break;
 		case F_U32:
 			up = (uint32_t *)(void *)((char *)req + d->f[i].off);
-			if (getu32(&fs[i], up, err, errlen) == -1)
+			if (getu32(&pc, &fs[i], up) == -1)
 				goto fail;
 			break;
 		case F_BOOL:
 			if (!fs[i].seen) {
-				(void)missing(&fs[i], err, errlen);
+				(void)missing(&pc, &fs[i]);
 				goto fail;
 			}
-			if (fs[i].v.type != JV_TRUE &&
-			    fs[i].v.type != JV_FALSE) {
+			if (!cJSON_IsBool(v)) {
 				seterr(err, errlen, "field \"%s\": expected a "
 				    "boolean, got %s", fs[i].name,
-				    jv_typename(&fs[i].v));
+				    json_typename(v));
 				goto fail;
 			}
 			*(int *)(void *)((char *)req + d->f[i].off) =
-			    fs[i].v.type == JV_TRUE;
+			    cJSON_IsTrue(v);
 			break;
 		}
 	}
+	json_free(&pc.j);
 	return (0);
  fail:
+	json_free(&pc.j);
 	apm2_req_free(req);
-	req->type = (enum apm2_req_type)t;
+	if (t < REQ__COUNT)
+		req->type = (enum apm2_req_type)t;
 	return (-1);
 }
 
@@ -646,18 +655,17 @@ apm2_req_free(struct apm2_req *req)
  * {"Stopped":{"exit_code":N|null}} (exit_code may be missing: null).
  */
 static int
-parse_state(const struct jv *v, struct apm2_state *st)
+parse_state(struct pctx *pc, const cJSON *v, struct apm2_state *st)
 {
-	struct fslot	 fs[1] = { { "exit_code", { JV_NULL, NULL, 0 }, 0 } };
-	struct jv_iter	 it;
-	struct jv	 k, val;
+	struct fslot	 fs[1] = { { "exit_code", NULL, 0 } };
+	const cJSON	*m;
 	int64_t		 code;
 	int		 i;
 
 	memset(st, 0, sizeof(*st));
-	if (v->type == JV_STRING) {
+	if (cJSON_IsString(v)) {
 		for (i = 0; i < ST__COUNT; i++)
-			if (jv_streq(v, st_names[i], strlen(st_names[i])))
+			if (json_streq(&pc->j, v, st_names[i]))
 				break;
 		/* Stopped and Crashed carry data: not unit variants. */
 		if (i == ST__COUNT || i == ST_STOPPED || i == ST_CRASHED)
@@ -665,24 +673,22 @@ parse_state(const struct jv *v, struct apm2_state *st)
 		st->kind = (enum apm2_state_kind)i;
 		return (0);
 	}
-	if (v->type != JV_OBJECT || jv_count(v) != 1)
+	if (!cJSON_IsObject(v) || (m = v->child) == NULL || m->next != NULL)
 		return (-1);
-	jv_iter(v, &it);
-	(void)jv_next(&it, &k, &val);
 	for (i = 0; i < ST__COUNT; i++)
-		if (jv_streq(&k, st_names[i], strlen(st_names[i])))
+		if (json_keyeq(&pc->j, m, st_names[i]))
 			break;
 	if (i == ST__COUNT)
 		return (-1);
 	st->kind = (enum apm2_state_kind)i;
 	if (i != ST_STOPPED && i != ST_CRASHED)
-		return (val.type == JV_NULL ? 0 : -1);
-	if (val.type != JV_OBJECT)
+		return (cJSON_IsNull(m) ? 0 : -1);
+	if (!cJSON_IsObject(m))
 		return (-1);
-	collect(&val, fs, 1);
-	if (!fs[0].seen || fs[0].v.type == JV_NULL)
+	collect(pc, m, fs, 1);
+	if (!fs[0].seen || cJSON_IsNull(fs[0].v))
 		return (0);
-	if (jv_int(&fs[0].v, INT32_MIN, INT32_MAX, &code) == -1)
+	if (json_int(&pc->j, fs[0].v, INT32_MIN, INT32_MAX, &code) == -1)
 		return (-1);
 	st->has_code = 1;
 	st->exit_code = (int32_t)code;
@@ -690,230 +696,216 @@ parse_state(const struct jv *v, struct apm2_state *st)
 }
 
 static int
-parse_summary(const struct jv *o, struct apm2_summary *s, char *err,
-    size_t errlen)
+parse_summary(struct pctx *pc, const cJSON *o, struct apm2_summary *s)
 {
 	struct fslot	 fs[] = {
-		{ "name", { 0, 0, 0 }, 0 },
-		{ "instances", { 0, 0, 0 }, 0 },
-		{ "running", { 0, 0, 0 }, 0 },
-		{ "status", { 0, 0, 0 }, 0 },
-		{ "cpu_percent", { 0, 0, 0 }, 0 },
-		{ "memory_bytes", { 0, 0, 0 }, 0 },
-		{ "uptime_secs", { 0, 0, 0 }, 0 },
-		{ "restart_count", { 0, 0, 0 }, 0 }
+		{ "name", NULL, 0 },
+		{ "instances", NULL, 0 },
+		{ "running", NULL, 0 },
+		{ "status", NULL, 0 },
+		{ "cpu_percent", NULL, 0 },
+		{ "memory_bytes", NULL, 0 },
+		{ "uptime_secs", NULL, 0 },
+		{ "restart_count", NULL, 0 }
 	};
 
-	if (o->type != JV_OBJECT) {
-		seterr(err, errlen, "process summary must be an object");
+	if (!cJSON_IsObject(o)) {
+		seterr(pc->err, pc->errlen, "process summary must be an "
+		    "object");
 		return (-1);
 	}
-	collect(o, fs, NF(fs));
-	if (getstr(&fs[0], 0, 0, &s->name, NULL, err, errlen) == -1 ||
-	    getu32(&fs[1], &s->instances, err, errlen) == -1 ||
-	    getu32(&fs[2], &s->running, err, errlen) == -1 ||
-	    getstate(&fs[3], &s->status, err, errlen) == -1 ||
-	    getoptf32(&fs[4], &s->has_cpu, &s->cpu_percent, err,
-	    errlen) == -1 ||
-	    getoptu64(&fs[5], &s->has_mem, &s->memory_bytes, err,
-	    errlen) == -1 ||
-	    getoptu64(&fs[6], &s->has_uptime, &s->uptime_secs, err,
-	    errlen) == -1 ||
-	    getu32(&fs[7], &s->restart_count, err, errlen) == -1)
+	collect(pc, o, fs, NF(fs));
+	if (getstr(pc, &fs[0], 0, 0, &s->name, NULL) == -1 ||
+	    getu32(pc, &fs[1], &s->instances) == -1 ||
+	    getu32(pc, &fs[2], &s->running) == -1 ||
+	    getstate(pc, &fs[3], &s->status) == -1 ||
+	    getoptf32(pc, &fs[4], &s->has_cpu, &s->cpu_percent) == -1 ||
+	    getoptu64(pc, &fs[5], &s->has_mem, &s->memory_bytes) == -1 ||
+	    getoptu64(pc, &fs[6], &s->has_uptime, &s->uptime_secs) == -1 ||
+	    getu32(pc, &fs[7], &s->restart_count) == -1)
 		return (-1);
 	return (0);
 }
 
 static int
-parse_instance(const struct jv *o, struct apm2_instance *in, char *err,
-    size_t errlen)
+parse_instance(struct pctx *pc, const cJSON *o, struct apm2_instance *in)
 {
 	struct fslot	 fs[] = {
-		{ "index", { 0, 0, 0 }, 0 },
-		{ "pid", { 0, 0, 0 }, 0 },
-		{ "state", { 0, 0, 0 }, 0 },
-		{ "cpu_percent", { 0, 0, 0 }, 0 },
-		{ "memory_bytes", { 0, 0, 0 }, 0 },
-		{ "uptime_secs", { 0, 0, 0 }, 0 },
-		{ "restart_count", { 0, 0, 0 }, 0 }
+		{ "index", NULL, 0 },
+		{ "pid", NULL, 0 },
+		{ "state", NULL, 0 },
+		{ "cpu_percent", NULL, 0 },
+		{ "memory_bytes", NULL, 0 },
+		{ "uptime_secs", NULL, 0 },
+		{ "restart_count", NULL, 0 }
 	};
 
-	if (o->type != JV_OBJECT) {
-		seterr(err, errlen, "instance info must be an object");
+	if (!cJSON_IsObject(o)) {
+		seterr(pc->err, pc->errlen, "instance info must be an object");
 		return (-1);
 	}
-	collect(o, fs, NF(fs));
-	if (getu32(&fs[0], &in->index, err, errlen) == -1 ||
-	    getoptu32(&fs[1], &in->has_pid, &in->pid, err, errlen) == -1 ||
-	    getstate(&fs[2], &in->state, err, errlen) == -1 ||
-	    getoptf32(&fs[3], &in->has_cpu, &in->cpu_percent, err,
-	    errlen) == -1 ||
-	    getoptu64(&fs[4], &in->has_mem, &in->memory_bytes, err,
-	    errlen) == -1 ||
-	    getoptu64(&fs[5], &in->has_uptime, &in->uptime_secs, err,
-	    errlen) == -1 ||
-	    getu32(&fs[6], &in->restart_count, err, errlen) == -1)
+	collect(pc, o, fs, NF(fs));
+	if (getu32(pc, &fs[0], &in->index) == -1 ||
+	    getoptu32(pc, &fs[1], &in->has_pid, &in->pid) == -1 ||
+	    getstate(pc, &fs[2], &in->state) == -1 ||
+	    getoptf32(pc, &fs[3], &in->has_cpu, &in->cpu_percent) == -1 ||
+	    getoptu64(pc, &fs[4], &in->has_mem, &in->memory_bytes) == -1 ||
+	    getoptu64(pc, &fs[5], &in->has_uptime, &in->uptime_secs) == -1 ||
+	    getu32(pc, &fs[6], &in->restart_count) == -1)
 		return (-1);
 	return (0);
 }
 
 static int
-parse_procinfo(const struct jv *o, struct apm2_procinfo *p, char *err,
-    size_t errlen)
+parse_procinfo(struct pctx *pc, const cJSON *o, struct apm2_procinfo *p)
 {
 	struct fslot	 fs[] = {
-		{ "name", { 0, 0, 0 }, 0 },
-		{ "id", { 0, 0, 0 }, 0 },
-		{ "command", { 0, 0, 0 }, 0 },
-		{ "args", { 0, 0, 0 }, 0 },
-		{ "cwd", { 0, 0, 0 }, 0 },
-		{ "instances", { 0, 0, 0 }, 0 },
-		{ "instance_details", { 0, 0, 0 }, 0 },
-		{ "credential_profile", { 0, 0, 0 }, 0 }
+		{ "name", NULL, 0 },
+		{ "id", NULL, 0 },
+		{ "command", NULL, 0 },
+		{ "args", NULL, 0 },
+		{ "cwd", NULL, 0 },
+		{ "instances", NULL, 0 },
+		{ "instance_details", NULL, 0 },
+		{ "credential_profile", NULL, 0 }
 	};
-	struct fslot	 el = { "args", { 0, 0, 0 }, 1 };
-	struct jv_iter	 it;
+	struct fslot	 el = { "args", NULL, 1 };
+	const char	*id;
 	void		*arr;
 	size_t		 i, n;
-	char		 tmp[64];
 
-	if (o->type != JV_OBJECT) {
-		seterr(err, errlen, "field \"process\": expected an object");
+	if (!cJSON_IsObject(o)) {
+		seterr(pc->err, pc->errlen, "field \"process\": expected an "
+		    "object");
 		return (-1);
 	}
-	collect(o, fs, NF(fs));
-	if (getstr(&fs[0], 0, 0, &p->name, NULL, err, errlen) == -1)
+	collect(pc, o, fs, NF(fs));
+	if (getstr(pc, &fs[0], 0, 0, &p->name, NULL) == -1)
 		return (-1);
 	if (!fs[1].seen)
-		return (missing(&fs[1], err, errlen));
-	/* Any UUID form fits in 64 bytes; decoding never grows text. */
-	if (fs[1].v.type != JV_STRING || fs[1].v.len > sizeof(tmp)) {
-		seterr(err, errlen, "field \"id\": expected a UUID string");
+		return (missing(pc, &fs[1]));
+	if (!cJSON_IsString(fs[1].v)) {
+		seterr(pc->err, pc->errlen, "field \"id\": expected a UUID "
+		    "string");
 		return (-1);
 	}
-	n = jv_strdec(&fs[1].v, tmp);
-	if (apm2_uuid_parse(tmp, n, p->id) == -1) {
-		seterr(err, errlen, "field \"id\": invalid UUID");
+	id = json_str(&pc->j, fs[1].v, &n);
+	if (apm2_uuid_parse(id, n, p->id) == -1) {
+		seterr(pc->err, pc->errlen, "field \"id\": invalid UUID");
 		return (-1);
 	}
-	if (getstr(&fs[2], 0, 0, &p->command, NULL, err, errlen) == -1)
+	if (getstr(pc, &fs[2], 0, 0, &p->command, NULL) == -1)
 		return (-1);
 	if (!fs[3].seen)
-		return (missing(&fs[3], err, errlen));
-	if (fs[3].v.type != JV_ARRAY) {
-		seterr(err, errlen, "field \"args\": expected an array");
+		return (missing(pc, &fs[3]));
+	if (!cJSON_IsArray(fs[3].v)) {
+		seterr(pc->err, pc->errlen, "field \"args\": expected an "
+		    "array");
 		return (-1);
 	}
-	if ((p->nargs = jv_count(&fs[3].v)) > 0) {
+	for (el.v = fs[3].v->child; el.v != NULL; el.v = el.v->next)
+		p->nargs++;
+	if (p->nargs > 0) {
 		if ((p->args = calloc(p->nargs, sizeof(*p->args))) == NULL) {
 			p->nargs = 0;
-			seterr(err, errlen, "out of memory");
+			seterr(pc->err, pc->errlen, "out of memory");
 			return (-1);
 		}
-		jv_iter(&fs[3].v, &it);
-		for (i = 0; i < p->nargs && jv_next(&it, NULL, &el.v); i++)
-			if (getstr(&el, 0, 0, &p->args[i], NULL, err,
-			    errlen) == -1)
+		for (i = 0, el.v = fs[3].v->child; el.v != NULL;
+		    el.v = el.v->next, i++)
+			if (getstr(pc, &el, 0, 0, &p->args[i], NULL) == -1)
 				return (-1);
 	}
-	if (getstr(&fs[4], 1, 0, &p->cwd, NULL, err, errlen) == -1 ||
-	    getu32(&fs[5], &p->instances, err, errlen) == -1)
+	if (getstr(pc, &fs[4], 1, 0, &p->cwd, NULL) == -1 ||
+	    getu32(pc, &fs[5], &p->instances) == -1)
 		return (-1);
-	if (getarray(&fs[6], sizeof(*p->inst), &arr, &p->ninst, err,
-	    errlen) == -1)
+	if (getarray(pc, &fs[6], sizeof(*p->inst), &arr, &p->ninst) == -1)
 		return (-1);
 	p->inst = arr;
-	jv_iter(&fs[6].v, &it);
-	for (i = 0; i < p->ninst && jv_next(&it, NULL, &el.v); i++)
-		if (parse_instance(&el.v, &p->inst[i], err, errlen) == -1)
+	for (i = 0, el.v = p->ninst > 0 ? fs[6].v->child : NULL;
+	    el.v != NULL; el.v = el.v->next, i++)
+		if (parse_instance(pc, el.v, &p->inst[i]) == -1)
 			return (-1);
-	if (getstr(&fs[7], 1, 0, &p->credential_profile, NULL, err,
-	    errlen) == -1)
+	if (getstr(pc, &fs[7], 1, 0, &p->credential_profile, NULL) == -1)
 		return (-1);
 	return (0);
 }
 
 static int
-parse_logentry(const struct jv *o, struct apm2_logentry *l, char *err,
-    size_t errlen)
+parse_logentry(struct pctx *pc, const cJSON *o, struct apm2_logentry *l)
 {
 	struct fslot	 fs[] = {
-		{ "timestamp", { 0, 0, 0 }, 0 },
-		{ "process_name", { 0, 0, 0 }, 0 },
-		{ "instance", { 0, 0, 0 }, 0 },
-		{ "stream", { 0, 0, 0 }, 0 },
-		{ "content", { 0, 0, 0 }, 0 }
+		{ "timestamp", NULL, 0 },
+		{ "process_name", NULL, 0 },
+		{ "instance", NULL, 0 },
+		{ "stream", NULL, 0 },
+		{ "content", NULL, 0 }
 	};
 
-	if (o->type != JV_OBJECT) {
-		seterr(err, errlen, "log entry must be an object");
+	if (!cJSON_IsObject(o)) {
+		seterr(pc->err, pc->errlen, "log entry must be an object");
 		return (-1);
 	}
-	collect(o, fs, NF(fs));
-	if (gettime(&fs[0], 0, NULL, &l->timestamp, err, errlen) == -1 ||
-	    getstr(&fs[1], 0, 0, &l->process_name, NULL, err, errlen) == -1 ||
-	    getu32(&fs[2], &l->instance, err, errlen) == -1 ||
-	    getstr(&fs[3], 0, 0, &l->stream, NULL, err, errlen) == -1 ||
-	    getstr(&fs[4], 0, 1, &l->content, &l->content_len, err,
-	    errlen) == -1)
+	collect(pc, o, fs, NF(fs));
+	if (gettime(pc, &fs[0], 0, NULL, &l->timestamp) == -1 ||
+	    getstr(pc, &fs[1], 0, 0, &l->process_name, NULL) == -1 ||
+	    getu32(pc, &fs[2], &l->instance) == -1 ||
+	    getstr(pc, &fs[3], 0, 0, &l->stream, NULL) == -1 ||
+	    getstr(pc, &fs[4], 0, 1, &l->content, &l->content_len) == -1)
 		return (-1);
 	return (0);
 }
 
 static int
-parse_credmeta(const struct jv *o, struct apm2_credmeta *c, char *err,
-    size_t errlen)
+parse_credmeta(struct pctx *pc, const cJSON *o, struct apm2_credmeta *c)
 {
 	struct fslot	 fs[] = {
-		{ "id", { 0, 0, 0 }, 0 },
-		{ "provider", { 0, 0, 0 }, 0 },
-		{ "label", { 0, 0, 0 }, 0 },
-		{ "auth_method", { 0, 0, 0 }, 0 },
-		{ "expires_at", { 0, 0, 0 }, 0 },
-		{ "created_at", { 0, 0, 0 }, 0 },
-		{ "last_used_at", { 0, 0, 0 }, 0 }
+		{ "id", NULL, 0 },
+		{ "provider", NULL, 0 },
+		{ "label", NULL, 0 },
+		{ "auth_method", NULL, 0 },
+		{ "expires_at", NULL, 0 },
+		{ "created_at", NULL, 0 },
+		{ "last_used_at", NULL, 0 }
 	};
 
-	if (o->type != JV_OBJECT) {
-		seterr(err, errlen, "credential profile must be an object");
+	if (!cJSON_IsObject(o)) {
+		seterr(pc->err, pc->errlen, "credential profile must be an "
+		    "object");
 		return (-1);
 	}
-	collect(o, fs, NF(fs));
-	if (getstr(&fs[0], 0, 0, &c->id, NULL, err, errlen) == -1 ||
-	    getstr(&fs[1], 0, 0, &c->provider, NULL, err, errlen) == -1 ||
-	    getstr(&fs[2], 1, 0, &c->label, NULL, err, errlen) == -1 ||
-	    getstr(&fs[3], 0, 0, &c->auth_method, NULL, err, errlen) == -1 ||
-	    gettime(&fs[4], 1, &c->has_expires, &c->expires_at, err,
-	    errlen) == -1 ||
-	    gettime(&fs[5], 0, NULL, &c->created_at, err, errlen) == -1 ||
-	    gettime(&fs[6], 1, &c->has_last_used, &c->last_used_at, err,
-	    errlen) == -1)
+	collect(pc, o, fs, NF(fs));
+	if (getstr(pc, &fs[0], 0, 0, &c->id, NULL) == -1 ||
+	    getstr(pc, &fs[1], 0, 0, &c->provider, NULL) == -1 ||
+	    getstr(pc, &fs[2], 1, 0, &c->label, NULL) == -1 ||
+	    getstr(pc, &fs[3], 0, 0, &c->auth_method, NULL) == -1 ||
+	    gettime(pc, &fs[4], 1, &c->has_expires, &c->expires_at) == -1 ||
+	    gettime(pc, &fs[5], 0, NULL, &c->created_at) == -1 ||
+	    gettime(pc, &fs[6], 1, &c->has_last_used, &c->last_used_at) == -1)
 		return (-1);
 	return (0);
 }
-
 int
 apm2_resp_parse(const char *buf, size_t len, struct apm2_resp *r, char *err,
     size_t errlen)
 {
 	struct fslot	 fs[] = {
-		{ "type", { 0, 0, 0 }, 0 },		/* 0 */
-		{ "version", { 0, 0, 0 }, 0 },		/* 1 */
-		{ "uptime_secs", { 0, 0, 0 }, 0 },	/* 2 */
-		{ "pid", { 0, 0, 0 }, 0 },		/* 3 */
-		{ "process_count", { 0, 0, 0 }, 0 },	/* 4 */
-		{ "running_instances", { 0, 0, 0 }, 0 },	/* 5 */
-		{ "processes", { 0, 0, 0 }, 0 },	/* 6 */
-		{ "process", { 0, 0, 0 }, 0 },		/* 7 */
-		{ "message", { 0, 0, 0 }, 0 },		/* 8 */
-		{ "code", { 0, 0, 0 }, 0 },		/* 9 */
-		{ "lines", { 0, 0, 0 }, 0 },		/* 10 */
-		{ "profiles", { 0, 0, 0 }, 0 },		/* 11 */
-		{ "profile", { 0, 0, 0 }, 0 }		/* 12 */
+		{ "type", NULL, 0 },			/* 0 */
+		{ "version", NULL, 0 },			/* 1 */
+		{ "uptime_secs", NULL, 0 },		/* 2 */
+		{ "pid", NULL, 0 },			/* 3 */
+		{ "process_count", NULL, 0 },		/* 4 */
+		{ "running_instances", NULL, 0 },	/* 5 */
+		{ "processes", NULL, 0 },		/* 6 */
+		{ "process", NULL, 0 },			/* 7 */
+		{ "message", NULL, 0 },			/* 8 */
+		{ "code", NULL, 0 },			/* 9 */
+		{ "lines", NULL, 0 },			/* 10 */
+		{ "profiles", NULL, 0 },		/* 11 */
+		{ "profile", NULL, 0 }			/* 12 */
 	};
-	struct fslot	 el = { "element", { 0, 0, 0 }, 1 };
-	struct jv	 root;
-	struct jv_iter	 it;
+	struct pctx	 pc;
+	const cJSON	*root, *el;
 	char		 what[80];
 	void		*arr;
 	size_t		 i;
@@ -921,125 +913,129 @@ apm2_resp_parse(const char *buf, size_t len, struct apm2_resp *r, char *err,
 
 	memset(r, 0, sizeof(*r));
 	seterr(err, errlen, "%s", "");
-	if (jv_check(buf, len, APM2_JSON_MAXDEPTH, err, errlen) == -1)
+	pc.err = err;
+	pc.errlen = errlen;
+	/* apm2ctl trusts the daemon with the size of its replies. */
+	if (json_parse(&pc.j, buf, len, APM2_JSON_MAXDEPTH, JSON_NOLIMIT, err,
+	    errlen) == -1)
 		return (-1);
-	jv_root(buf, len, &root);
-	if (root.type != JV_OBJECT) {
+	root = pc.j.root;
+	t = RESP__COUNT;
+	if (!cJSON_IsObject(root)) {
 		seterr(err, errlen, "response must be a JSON object, got %s",
-		    jv_typename(&root));
-		return (-1);
+		    json_typename(root));
+		goto fail;
 	}
-	collect(&root, fs, NF(fs));
-	if (!fs[0].seen)
-		return (missing(&fs[0], err, errlen));
-	if (fs[0].v.type != JV_STRING) {
+	collect(&pc, root, fs, NF(fs));
+	if (!fs[0].seen) {
+		(void)missing(&pc, &fs[0]);
+		goto fail;
+	}
+	if (!cJSON_IsString(fs[0].v)) {
 		seterr(err, errlen, "field \"type\": expected a string, got %s",
-		    jv_typename(&fs[0].v));
-		return (-1);
+		    json_typename(fs[0].v));
+		goto fail;
 	}
 	for (t = 0; t < RESP__COUNT; t++)
-		if (jv_streq(&fs[0].v, resp_names[t], strlen(resp_names[t])))
+		if (json_streq(&pc.j, fs[0].v, resp_names[t]))
 			break;
 	if (t == RESP__COUNT) {
-		sanitize(&fs[0].v, what, sizeof(what));
+		sanitize(&pc, fs[0].v, what, sizeof(what));
 		seterr(err, errlen, "unknown response type%s", what);
-		return (-1);
+		goto fail;
 	}
 	r->type = (enum apm2_resp_type)t;
 	switch (r->type) {
 	case RESP_PONG:
-		if (getstr(&fs[1], 0, 0, &r->version, NULL, err,
-		    errlen) == -1 ||
-		    getu64(&fs[2], &r->uptime_secs, err, errlen) == -1)
+		if (getstr(&pc, &fs[1], 0, 0, &r->version, NULL) == -1 ||
+		    getu64(&pc, &fs[2], &r->uptime_secs) == -1)
 			goto fail;
 		break;
 	case RESP_STATUS:
-		if (getstr(&fs[1], 0, 0, &r->version, NULL, err,
-		    errlen) == -1 ||
-		    getu32(&fs[3], &r->pid, err, errlen) == -1 ||
-		    getu64(&fs[2], &r->uptime_secs, err, errlen) == -1 ||
-		    getu32(&fs[4], &r->process_count, err, errlen) == -1 ||
-		    getu32(&fs[5], &r->running_instances, err, errlen) == -1)
+		if (getstr(&pc, &fs[1], 0, 0, &r->version, NULL) == -1 ||
+		    getu32(&pc, &fs[3], &r->pid) == -1 ||
+		    getu64(&pc, &fs[2], &r->uptime_secs) == -1 ||
+		    getu32(&pc, &fs[4], &r->process_count) == -1 ||
+		    getu32(&pc, &fs[5], &r->running_instances) == -1)
 			goto fail;
 		break;
 	case RESP_PROCESS_LIST:
-		if (getarray(&fs[6], sizeof(*r->procs), &arr, &r->nprocs, err,
-		    errlen) == -1)
+		if (getarray(&pc, &fs[6], sizeof(*r->procs), &arr,
+		    &r->nprocs) == -1)
 			goto fail;
 		r->procs = arr;
-		jv_iter(&fs[6].v, &it);
-		for (i = 0; i < r->nprocs && jv_next(&it, NULL, &el.v); i++)
-			if (parse_summary(&el.v, &r->procs[i], err,
-			    errlen) == -1)
+		for (i = 0, el = r->nprocs > 0 ? fs[6].v->child : NULL;
+		    el != NULL; el = el->next, i++)
+			if (parse_summary(&pc, el, &r->procs[i]) == -1)
 				goto fail;
 		break;
 	case RESP_PROCESS_DETAILS:
 		if (!fs[7].seen) {
-			(void)missing(&fs[7], err, errlen);
+			(void)missing(&pc, &fs[7]);
 			goto fail;
 		}
-		if (parse_procinfo(&fs[7].v, &r->proc, err, errlen) == -1)
+		if (parse_procinfo(&pc, fs[7].v, &r->proc) == -1)
 			goto fail;
 		break;
 	case RESP_OK:
-		if (getstr(&fs[8], 1, 0, &r->message, NULL, err, errlen) == -1)
+		if (getstr(&pc, &fs[8], 1, 0, &r->message, NULL) == -1)
 			goto fail;
 		break;
 	case RESP_ERROR:
 		if (!fs[9].seen) {
-			(void)missing(&fs[9], err, errlen);
+			(void)missing(&pc, &fs[9]);
 			goto fail;
 		}
 		for (i = 0; i < ERR__COUNT; i++)
-			if (jv_streq(&fs[9].v, err_names[i],
-			    strlen(err_names[i])))
+			if (json_streq(&pc.j, fs[9].v, err_names[i]))
 				break;
 		if (i == ERR__COUNT) {
-			sanitize(&fs[9].v, what, sizeof(what));
+			sanitize(&pc, fs[9].v, what, sizeof(what));
 			seterr(err, errlen, "unknown error code%s", what);
 			goto fail;
 		}
 		r->code = (enum apm2_errcode)i;
-		if (getstr(&fs[8], 0, 0, &r->message, NULL, err, errlen) == -1)
+		if (getstr(&pc, &fs[8], 0, 0, &r->message, NULL) == -1)
 			goto fail;
 		break;
 	case RESP_LOG_LINES:
-		if (getarray(&fs[10], sizeof(*r->lines), &arr, &r->nlines, err,
-		    errlen) == -1)
+		if (getarray(&pc, &fs[10], sizeof(*r->lines), &arr,
+		    &r->nlines) == -1)
 			goto fail;
 		r->lines = arr;
-		jv_iter(&fs[10].v, &it);
-		for (i = 0; i < r->nlines && jv_next(&it, NULL, &el.v); i++)
-			if (parse_logentry(&el.v, &r->lines[i], err,
-			    errlen) == -1)
+		for (i = 0, el = r->nlines > 0 ? fs[10].v->child : NULL;
+		    el != NULL; el = el->next, i++)
+			if (parse_logentry(&pc, el, &r->lines[i]) == -1)
 				goto fail;
 		break;
 	case RESP_CREDENTIAL_LIST:
-		if (getarray(&fs[11], sizeof(*r->profiles), &arr,
-		    &r->nprofiles, err, errlen) == -1)
+		if (getarray(&pc, &fs[11], sizeof(*r->profiles), &arr,
+		    &r->nprofiles) == -1)
 			goto fail;
 		r->profiles = arr;
-		jv_iter(&fs[11].v, &it);
-		for (i = 0; i < r->nprofiles && jv_next(&it, NULL, &el.v); i++)
-			if (parse_credmeta(&el.v, &r->profiles[i], err,
-			    errlen) == -1)
+		for (i = 0, el = r->nprofiles > 0 ? fs[11].v->child : NULL;
+		    el != NULL; el = el->next, i++)
+			if (parse_credmeta(&pc, el, &r->profiles[i]) == -1)
 				goto fail;
 		break;
 	case RESP_CREDENTIAL_DETAILS:
 		if (!fs[12].seen) {
-			(void)missing(&fs[12], err, errlen);
+			(void)missing(&pc, &fs[12]);
 			goto fail;
 		}
-		if (parse_credmeta(&fs[12].v, &r->profile, err, errlen) == -1)
+		if (parse_credmeta(&pc, fs[12].v, &r->profile) == -1)
 			goto fail;
 		break;
 	case RESP__COUNT:
 		break;
 	}
+	json_free(&pc.j);
 	return (0);
  fail:
+	json_free(&pc.j);
 	apm2_resp_free(r);
-	r->type = (enum apm2_resp_type)t;
+	if (t < RESP__COUNT)
+		r->type = (enum apm2_resp_type)t;
 	return (-1);
 }
 

@@ -2,7 +2,7 @@
  * codec: the public control protocol (apm2-upstream.md section 1) between
  * wire JSON and C structs, for all 16 requests and 9 responses.
  *
- * Parsing is strict (see jsonv.h) and safe on hostile bytes; rendering is
+ * Parsing is strict (see json.h) and safe on hostile bytes; rendering is
  * byte-identical to what the Rust original's serde_json produces.
  */
 #ifndef APM2_CODEC_H
@@ -15,6 +15,12 @@
 
 /* Arrays and objects nested deeper than this are rejected. */
 #define APM2_JSON_MAXDEPTH	64
+/*
+ * Keys and values in one request, at most: no request has more than a
+ * handful, and it bounds what cJSON's tree costs the frontend (about
+ * 100 bytes each) whatever fits in a frame.
+ */
+#define APM2_REQ_MAXITEMS	65536
 /* Room for any apm2_time_rfc3339() output, NUL included. */
 #define APM2_TIME_MAX		48
 /* Room for any apm2_state_human() output, NUL included. */
@@ -55,7 +61,10 @@ struct apm2_req {
 	char			*process_name;	/* switch_credential */
 };
 
-/* 0 ok; -1 with a short message in errbuf (req is then still freeable). */
+/*
+ * 0 ok; -1 with a short message in errbuf (req is then still freeable).
+ * buf[len] must be NUL, as frame_dec_take() leaves it.
+ */
 int	 apm2_req_parse(const char *, size_t, struct apm2_req *, char *,
 	    size_t);
 /* malloc'd, NUL-terminated; NULL if a required string is NULL or ENOMEM. */
@@ -202,7 +211,8 @@ struct apm2_resp {
 
 /*
  * Render: malloc'd, NUL-terminated, NULL on ENOMEM or when a required
- * string is NULL.  Parse: 0 ok; -1 with errbuf set, resp still freeable.
+ * string is NULL.  Parse: 0 ok; -1 with errbuf set, resp still freeable;
+ * buf[len] must be NUL.
  * apm2_resp_free() frees every pointer member, so a struct to be freed
  * must have zeroed (or owned) pointers in all of them.
  */

@@ -1354,6 +1354,7 @@ refused_read(int fd)
 	check(got > FRAME_HDRSZ && frame_get_len(buf) == got - FRAME_HDRSZ);
 	if (nrefused++ > 0)
 		return;
+	buf[got] = '\0';		/* the parser wants it, as frames have */
 	check(apm2_resp_parse((const char *)buf + FRAME_HDRSZ,
 	    got - FRAME_HDRSZ, &resp, err, sizeof(err)) == 0);
 	check(resp.type == RESP_ERROR &&

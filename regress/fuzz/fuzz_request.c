@@ -1,10 +1,21 @@
 /*
- * libFuzzer harness for the protocol codec.  The input is handed to the
- * request parser (the daemon's exposure to untrusted clients) and to the
- * response parser (apm2ctl's), as an exactly-sized buffer.  Whatever
- * parses must render, the rendering must parse again to the same values,
- * and rendering that must give the same bytes: the round trip is stable.
- * A rejection must come with a message and leave nothing allocated.
+ * libFuzzer harness for the request parser, the daemon's exposure to
+ * untrusted clients: cJSON and the strictness checks of common/json.c
+ * under it, then the shape checks of apm2_req_parse().  The input is an
+ * exactly-sized buffer and its NUL, so over-reads trip ASan.
+ *
+ * Oracles, each written apart from the code it checks:
+ * - json_parse() and apm2_req_parse() agree on the JSON verdict.
+ * - Accepted text is well-formed UTF-8 as a whole, has no control byte
+ *   but JSON's whitespace, nests at most APM2_JSON_MAXDEPTH deep and has
+ *   no key twice in one object (compared by cJSON's C strings where no
+ *   \u0000 can cut them short).
+ * - Accepted text with " x" appended, and an accepted request with a
+ *   second "type" key, are refused with the matching message.
+ * - An accepted request renders, parses back to the same values, and
+ *   renders to the same bytes again.
+ * - A rejection comes with a message and leaves nothing allocated; the
+ *   scan and cJSON never disagree ("unexpected token").
  */
 
 #include <stddef.h>
@@ -13,14 +24,19 @@
 #include <string.h>
 
 #include "codec.h"
+#include "json.h"
+#include "utf8.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void	check(int);
 static int	streq(const char *, const char *);
 static void	req_same(const struct apm2_req *, const struct apm2_req *);
+static int	depth_of(const char *, size_t);
+static void	no_dup_keys(const cJSON *);
+static void	json_oracles(const char *, size_t);
+static void	must_refuse(const char *, size_t, const char *);
 static void	fuzz_req(const char *, size_t);
-static void	fuzz_resp(const char *, size_t);
 
 static void
 check(int ok)
@@ -50,21 +66,122 @@ req_same(const struct apm2_req *a, const struct apm2_req *b)
 	check(streq(a->process_name, b->process_name));
 }
 
+/* Deepest bracket nesting outside strings. */
+static int
+depth_of(const char *s, size_t n)
+{
+	size_t	 i;
+	int	 d = 0, max = 0, instr = 0;
+
+	for (i = 0; i < n; i++) {
+		if (instr) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				instr = 0;
+		} else if (s[i] == '"')
+			instr = 1;
+		else if (s[i] == '[' || s[i] == '{') {
+			if (++d > max)
+				max = d;
+		} else if (s[i] == ']' || s[i] == '}')
+			d--;
+	}
+	return (max);
+}
+
+static void
+no_dup_keys(const cJSON *n)
+{
+	const cJSON	*a, *b;
+
+	for (a = n->child; a != NULL; a = a->next) {
+		if (cJSON_IsObject(n))
+			for (b = a->next; b != NULL; b = b->next)
+				check(strcmp(a->string, b->string) != 0);
+		no_dup_keys(a);
+	}
+}
+
+static void
+must_refuse(const char *buf, size_t len, const char *why)
+{
+	struct apm2_req	 r;
+	char		 err[256];
+
+	check(apm2_req_parse(buf, len, &r, err, sizeof(err)) == -1);
+	check(strstr(err, why) != NULL);
+	apm2_req_free(&r);
+}
+
+static void
+json_oracles(const char *buf, size_t len)
+{
+	struct json	 j;
+	char		 err[256], *t;
+	size_t		 i, bad;
+
+	err[0] = '\0';
+	if (json_parse(&j, buf, len, APM2_JSON_MAXDEPTH, APM2_REQ_MAXITEMS,
+	    err, sizeof(err)) == -1) {
+		check(strncmp(err, "invalid JSON: ", 14) == 0);
+		check(strncmp(err, "invalid JSON: unexpected token ", 31) != 0);
+		check(j.root == NULL);
+		return;
+	}
+	check(utf8_valid(buf, len, &bad) == 0);
+	for (i = 0; i < len; i++)
+		check((unsigned char)buf[i] >= 0x20 || buf[i] == '\t' ||
+		    buf[i] == '\n' || buf[i] == '\r');
+	check(depth_of(buf, len) <= APM2_JSON_MAXDEPTH);
+	if (memmem(buf, len, "\\u0000", 6) == NULL)
+		no_dup_keys(j.root);
+	json_free(&j);
+
+	if ((t = malloc(len + 16)) == NULL)
+		return;
+	/* A word more is trailing, whatever the value was. */
+	memcpy(t, buf, len);
+	memcpy(t + len, " x", 3);
+	must_refuse(t, len + 2, "invalid JSON: trailing characters");
+	free(t);
+}
+
 static void
 fuzz_req(const char *buf, size_t len)
 {
 	struct apm2_req	 a, b;
-	char		 err[256], *t1, *t2;
+	struct json	 j;
+	char		 err[256], jerr[256], *t1, *t2;
 	size_t		 l1, l2;
+	int		 jok;
 
+	jok = json_parse(&j, buf, len, APM2_JSON_MAXDEPTH, APM2_REQ_MAXITEMS,
+	    jerr, sizeof(jerr)) == 0;
+	if (jok)
+		json_free(&j);
 	err[0] = '\0';
 	if (apm2_req_parse(buf, len, &a, err, sizeof(err)) == -1) {
 		check(err[0] != '\0');
+		/* A JSON verdict is the same, word for word. */
+		check(jok || strcmp(err, jerr) == 0);
+		check(!jok || strncmp(err, "invalid JSON: ", 14) != 0);
 		/* Freeing a rejected request must be harmless. */
 		apm2_req_free(&a);
 		return;
 	}
+	check(jok);
 	check(a.type < REQ__COUNT);
+	/* A second "type" first in the object is a duplicate key. */
+	if ((t1 = malloc(len + 10)) != NULL) {
+		l1 = strcspn(buf, "{") + 1;
+		memcpy(t1, buf, l1);
+		memcpy(t1 + l1, "\"type\":0,", 9);
+		memcpy(t1 + l1 + 9, buf + l1, len - l1 + 1);
+		must_refuse(t1, len + 9,
+		    "invalid JSON: duplicate key \"type\"");
+		free(t1);
+	}
 	t1 = apm2_req_render(&a, &l1);
 	check(t1 != NULL && strlen(t1) == l1);
 	check(apm2_req_parse(t1, l1, &b, err, sizeof(err)) == 0);
@@ -77,43 +194,18 @@ fuzz_req(const char *buf, size_t len)
 	apm2_req_free(&b);
 }
 
-static void
-fuzz_resp(const char *buf, size_t len)
-{
-	struct apm2_resp a, b;
-	char		 err[256], *t1, *t2;
-	size_t		 l1, l2;
-
-	err[0] = '\0';
-	if (apm2_resp_parse(buf, len, &a, err, sizeof(err)) == -1) {
-		check(err[0] != '\0');
-		apm2_resp_free(&a);
-		return;
-	}
-	t1 = apm2_resp_render(&a, &l1);
-	check(t1 != NULL && strlen(t1) == l1);
-	check(apm2_resp_parse(t1, l1, &b, err, sizeof(err)) == 0);
-	check(a.type == b.type);
-	t2 = apm2_resp_render(&b, &l2);
-	check(t2 != NULL && l1 == l2 && memcmp(t1, t2, l1) == 0);
-	free(t1);
-	free(t2);
-	apm2_resp_free(&a);
-	apm2_resp_free(&b);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char	*buf;
 
-	/* A private copy without a terminator: over-reads trip ASan. */
-	if ((buf = malloc(size > 0 ? size : 1)) == NULL)
+	if ((buf = malloc(size + 1)) == NULL)
 		return (0);
 	if (size > 0)
 		memcpy(buf, data, size);
+	buf[size] = '\0';
+	json_oracles(buf, size);
 	fuzz_req(buf, size);
-	fuzz_resp(buf, size);
 	free(buf);
 	return (0);
 }

@@ -1,9 +1,10 @@
 /*
- * Unit tests for the protocol codec (common/codec.c) and its JSON reader
- * and writer (common/jsonv.c, common/jsonw.c).
+ * Unit tests for the protocol codec (common/codec.c) and its strict JSON
+ * reader and writer (common/json.c over cJSON, common/jsonw.c).
  *
  * Every parse goes through an exactly-sized heap copy of the input with
- * no terminating NUL, so an over-read shows up under ASan.
+ * only the terminating NUL the parsers require (frame_dec_take() gives
+ * one) after it, so an over-read shows up under ASan.
  */
 
 #include <setjmp.h>
@@ -17,7 +18,6 @@
 #include <cmocka.h>
 
 #include "codec.h"
-#include "jsonv.h"
 #include "jsonw.h"
 
 #define T2026	1769346764LL	/* 2026-01-25T13:12:44Z */
@@ -35,6 +35,9 @@ static void	 req_golden(const char *);
 static void	 resp_golden(const struct apm2_resp *, const char *);
 static void	 resp_bad(const char *);
 static char	*f32s(float);
+static int	 cpu_parse(const char *, float *);
+static void	 nested(char *, size_t, const char *, int);
+static size_t	 zeros(char *, size_t, const char *, size_t);
 static char	*strrender(const char *, size_t);
 static uint32_t	 rnd(uint32_t *);
 static void	 roundtrip_any(const char *, size_t);
@@ -123,10 +126,11 @@ req_parse_n(const char *s, size_t n, struct apm2_req *r, char *err,
 	char	*copy;
 	int	 rc;
 
-	/* Exactly n bytes: any read past the end trips ASan. */
-	copy = malloc(n > 0 ? n : 1);
+	/* Exactly n bytes and the NUL: any read past it trips ASan. */
+	copy = malloc(n + 1);
 	assert_non_null(copy);
 	memcpy(copy, s, n);
+	copy[n] = '\0';
 	rc = apm2_req_parse(copy, n, r, err, errlen);
 	free(copy);
 	return (rc);
@@ -147,9 +151,10 @@ resp_parse_n(const char *s, size_t n, struct apm2_resp *r, char *err,
 	char	*copy;
 	int	 rc;
 
-	copy = malloc(n > 0 ? n : 1);
+	copy = malloc(n + 1);
 	assert_non_null(copy);
 	memcpy(copy, s, n);
+	copy[n] = '\0';
 	rc = apm2_resp_parse(copy, n, r, err, errlen);
 	free(copy);
 	return (rc);
@@ -1150,6 +1155,30 @@ test_float_render(void **state)
 	}
 }
 
+/* cpu_percent as written in a process_list: 0 and *f, or -1. */
+static int
+cpu_parse(const char *lit, float *f)
+{
+	struct apm2_resp r;
+	char		*b, err[256];
+	size_t		 n = strlen(lit) + 256;
+	int		 rc;
+
+	b = malloc(n);
+	assert_non_null(b);
+	snprintf(b, n, "{\"type\":\"process_list\",\"processes\":[{\"name\":"
+	    "\"p\",\"instances\":1,\"running\":0,\"status\":\"Running\","
+	    "\"cpu_percent\":%s,\"restart_count\":0}]}", lit);
+	rc = resp_parse_n(b, strlen(b), &r, err, sizeof(err));
+	if (rc == 0) {
+		assert_int_equal(r.procs[0].has_cpu, 1);
+		*f = r.procs[0].cpu_percent;
+	}
+	apm2_resp_free(&r);
+	free(b);
+	return (rc);
+}
+
 static void
 test_float_parse(void **state)
 {
@@ -1165,61 +1194,66 @@ test_float_parse(void **state)
 		{ "0.0000000000000000000000000000000000000000000"
 		    "1", 1e-44f },
 		{ "340282346638528859811704183484516925440", 3.4028235e38f },
-		{ "1.000000059604644775390625", 1.0f },	/* tie: to even */
-		{ "1.000000059604644775390626", 1.00000012f }
+		/* A tie: to even. */
+		{ "1.000000059604644775390625", 1.0f },
+		/*
+		 * Just past the tie: read through a double, as serde_json
+		 * reads an f32, it is a tie again (jsonv rounded once).
+		 */
+		{ "1.000000059604644775390626", 1.0f },
+		{ "1.000000059604645", 1.00000012f }
 	};
-	struct jv	 v;
 	float		 f;
 	size_t		 i, n;
 	char		*b;
 
 	(void)state;
-	/* Very long literals: digits past the cut still round right. */
+	/* Very long literals: every digit counts. */
 	b = malloc(4096);
 	assert_non_null(b);
 	n = (size_t)snprintf(b, 4096, "1");
 	for (i = 0; i < 1000; i++)
 		b[n++] = '0';
-	n += (size_t)snprintf(b + n, 4096 - n, "e-999");
-	assert_int_equal(jv_check(b, n, 8, NULL, 0), 0);
-	jv_root(b, n, &v);
-	assert_int_equal(jv_f32(&v, &f), 0);
+	snprintf(b + n, 4096 - n, "e-999");
+	assert_int_equal(cpu_parse(b, &f), 0);
 	assert_true(f == 10.0f);
 	n = (size_t)snprintf(b, 4096, "0.");
 	for (i = 0; i < 1000; i++)
 		b[n++] = '0';
-	n += (size_t)snprintf(b + n, 4096 - n, "25e1001");
-	jv_root(b, n, &v);
-	assert_int_equal(jv_f32(&v, &f), 0);
+	snprintf(b + n, 4096 - n, "25e1001");
+	assert_int_equal(cpu_parse(b, &f), 0);
 	assert_true(f == 2.5f);
-	/* Exactly halfway, then a 1 far beyond the kept digits. */
+	/* Exactly halfway, then a 1 far beyond: a tie in a double. */
 	n = (size_t)snprintf(b, 4096, "1.000000059604644775390625");
 	for (i = 0; i < 900; i++)
 		b[n++] = '0';
 	b[n++] = '1';
-	jv_root(b, n, &v);
-	assert_int_equal(jv_f32(&v, &f), 0);
-	assert_true(f == 1.00000012f);
+	b[n] = '\0';
+	assert_int_equal(cpu_parse(b, &f), 0);
+	assert_true(f == 1.0f);
 	b[n - 1] = '0';
-	jv_root(b, n, &v);
-	assert_int_equal(jv_f32(&v, &f), 0);
+	assert_int_equal(cpu_parse(b, &f), 0);
 	assert_true(f == 1.0f);
 	free(b);
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		assert_int_equal(jv_check(t[i].lit, strlen(t[i].lit), 8, NULL,
-		    0), 0);
-		jv_root(t[i].lit, strlen(t[i].lit), &v);
-		assert_int_equal(jv_f32(&v, &f), 0);
+		assert_int_equal(cpu_parse(t[i].lit, &f), 0);
 		if (memcmp(&f, &t[i].want, sizeof(f)) != 0)
 			fail_msg("%s: got %g", t[i].lit, (double)f);
 	}
-	jv_root("1e39", 4, &v);
-	assert_int_equal(jv_f32(&v, &f), -1);
-	jv_root("-1e400", 6, &v);
-	assert_int_equal(jv_f32(&v, &f), -1);
-	jv_root("\"1\"", 3, &v);
-	assert_int_equal(jv_f32(&v, &f), -1);
+	/*
+	 * Out of f32 range.  The largest double that still rounds to
+	 * FLT_MAX, and the halfway point to 2^128, which does not.
+	 */
+	assert_int_equal(cpu_parse("1e39", &f), -1);
+	assert_int_equal(cpu_parse("-1e400", &f), -1);
+	assert_int_equal(cpu_parse("1e400", &f), -1);
+	assert_int_equal(cpu_parse("340282356779733623858607532500980858880",
+	    &f), 0);
+	assert_true(f == 3.4028235e38f);
+	assert_int_equal(cpu_parse("340282356779733661637539395458142568448",
+	    &f), -1);
+	assert_int_equal(cpu_parse("\"1\"", &f), -1);
 }
 
 static void
@@ -1841,6 +1875,227 @@ test_upstream_ipc(void **state)
 	free(s);
 }
 
+/*
+ * What cJSON alone accepts and JSON does not: the scan in front of it
+ * must refuse each one, in a request, in a reply and as a key.
+ */
+static void
+test_cjson_laxities(void **state)
+{
+	static const char *const values[] = {
+		"01", "-01", "1.", "-.5", "1.e5", "1e", "1e+", "-", "1.5.3",
+		"1e5e5", "1-2", "1+2", "\"\\uzzzz\"", "\"\\u00G0\"",
+		"\"a\tb\"", "\"a\x01\"", "\"\x7f\xff\"", "\"\\ud800\"",
+		"\"\\udc00\"", "\"\\ud800\\u0041\"", "tru", "nul", "truex",
+		"True", "NaN", "Infinity", "-Infinity", "0x10", "[1,]",
+		"{\"a\":1,}", "[1 2]", "{\"a\" 1}", "{1:2}", "[}", "{]"
+	};
+	static const char *const around[] = {
+		"\xef\xbb\xbf{\"type\":\"ping\"}",	/* BOM */
+		"{\"type\":\"ping\"}\x0c", "\x0c{\"type\":\"ping\"}",
+		"{\"type\":\x0b\"ping\"}", "{\"type\":\x01\"ping\"}",
+		"{\"type\"\x1f:\"ping\"}", "{\"type\":\"ping\"}\x7f",
+		"{\"type\":\"ping\"} x"
+	};
+	char	 buf[256];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		snprintf(buf, sizeof(buf), "{\"type\":\"ping\",\"x\":%s}",
+		    values[i]);
+		req_bad(buf);
+		snprintf(buf, sizeof(buf), "{\"type\":\"ok\",\"x\":[%s]}",
+		    values[i]);
+		resp_bad(buf);
+	}
+	for (i = 0; i < sizeof(around) / sizeof(around[0]); i++)
+		req_bad(around[i]);
+	/* NUL as whitespace (cJSON's buffer_skip_whitespace). */
+	req_bad_n("{\"type\":\"ping\"}\0 ", 17);
+	req_bad_n("{\"type\":\0\"ping\"}", 16);
+	/*
+	 * And what it must still let through.  (A cJSON older than 1.7.19,
+	 * unless patched as Debian's is, stops numbers at 63 characters.)
+	 */
+	req_ok("{\"type\":\"ping\",\"x\":[0,-0,1.5,-1e-5,1E+2,2e400,"
+	    "12345678901234567890123456789012345678901234567890123456789"
+	    "012345678901234567890]}");
+	req_ok("{\"type\":\"ping\",\"x\":\"\\ud83d\\ude00\\u0000\\/\"}");
+}
+
+/* A \u0000 in a key or a value is neither dropped nor a terminator. */
+static void
+test_nul_escapes(void **state)
+{
+	struct apm2_req	 r;
+	struct apm2_resp rr;
+	char		 err[256], *buf;
+	const char	*s;
+	size_t		 i, o, cap = 64 * 1024;
+
+	(void)state;
+	/* Not "type", whatever cJSON's C string says. */
+	s = "{\"type\\u0000\":\"ping\"}";
+	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
+	assert_string_equal(err, "missing field \"type\"");
+	apm2_req_free(&r);
+	req_bad("{\"type\\u0000x\":\"ping\"}");
+	req_bad("{\"type\":\"ping\\u0000\"}");
+	req_bad("{\"type\":\"get_process\",\"name\":\"a\\u0000\"}");
+	/* Keys equal up to the NUL are different keys; equal ones are not. */
+	req_ok("{\"type\":\"ping\",\"type\\u0000\":1}");
+	req_ok("{\"type\":\"ping\",\"a\\u0000b\":1,\"a\\u0000c\":1,\"a\":1}");
+	req_bad("{\"type\":\"ping\",\"a\\u0000b\":1,\"a\\u0000b\":1}");
+	req_bad("{\"type\":\"ping\",\"a\\u0000\":1,\"a\\u0000\":1}");
+	req_bad("{\"type\":\"ping\",\"\\u0000\\u0000\":1,"
+	    "\"\\u0000\\u0000\":2}");
+	req_ok("{\"type\":\"ping\",\"\\u0000\":1,\"\\u0000\\u0000\":2}");
+	/* The same in an object large enough to be sorted. */
+	buf = malloc(cap);
+	assert_non_null(buf);
+	o = (size_t)snprintf(buf, cap, "{\"type\":\"ping\"");
+	for (i = 0; i < 100; i++)
+		o += (size_t)snprintf(buf + o, cap - o, ",\"k\\u0000%zu\":0",
+		    i);
+	snprintf(buf + o, cap - o, "}");
+	req_ok(buf);
+	snprintf(buf + o, cap - o, ",\"k\\u000042\":1}");
+	assert_int_equal(req_parse_n(buf, strlen(buf), &r, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "invalid JSON: duplicate key at byte "));
+	apm2_req_free(&r);
+	free(buf);
+
+	/* Log content keeps every NUL and what follows it. */
+	assert_int_equal(resp_parse_s("{\"type\":\"log_lines\",\"lines\":[{"
+	    "\"timestamp\":\"2026-01-25T13:12:44Z\",\"process_name\":\"w\","
+	    "\"instance\":0,\"stream\":\"stdout\",\"content\":"
+	    "\"\\u0000a\\u0000\\u0000\\\\u0000b\\u0000\"}]}", &rr), 0);
+	assert_int_equal(rr.lines[0].content_len, 12);
+	assert_memory_equal(rr.lines[0].content, "\0a\0\0\\u0000b\0", 12);
+	apm2_resp_free(&rr);
+}
+
+/* Integer fields: integral literals within the field's type only. */
+static void
+test_integer_fields(void **state)
+{
+	static const char *const bad[] = {
+		"1.5", "-1", "1.0", "1e2", "1e400", "-1e400", "4294967296",
+		"9007199254740993", "18446744073709551616", "1e-400", "-0.0"
+	};
+	char		 buf[256];
+	struct apm2_resp r;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* u32 */
+		snprintf(buf, sizeof(buf), "{\"type\":\"tail_logs\","
+		    "\"lines\":%s,\"follow\":false}", bad[i]);
+		req_bad(buf);
+		/* i32 */
+		snprintf(buf, sizeof(buf), "{\"type\":\"process_list\","
+		    "\"processes\":[{\"name\":\"p\",\"instances\":1,"
+		    "\"running\":0,\"status\":{\"Crashed\":{\"exit_code\":%s}},"
+		    "\"restart_count\":0}]}", bad[i]);
+		if (strcmp(bad[i], "-1") != 0)
+			resp_bad(buf);
+		/* u64 */
+		snprintf(buf, sizeof(buf), "{\"type\":\"pong\","
+		    "\"version\":\"v\",\"uptime_secs\":%s}", bad[i]);
+		if (strcmp(bad[i], "4294967296") != 0 &&
+		    strcmp(bad[i], "9007199254740993") != 0)
+			resp_bad(buf);
+	}
+	/* 2^53 + 1 and the i32 extremes are exact. */
+	assert_int_equal(resp_parse_s("{\"type\":\"pong\",\"version\":\"v\","
+	    "\"uptime_secs\":9007199254740993}", &r), 0);
+	assert_true(r.uptime_secs == 9007199254740993ULL);
+	apm2_resp_free(&r);
+	assert_int_equal(resp_parse_s("{\"type\":\"process_list\","
+	    "\"processes\":[{\"name\":\"p\",\"instances\":1,\"running\":0,"
+	    "\"status\":{\"Crashed\":{\"exit_code\":-0}},"
+	    "\"restart_count\":0}]}", &r), 0);
+	assert_int_equal(r.procs[0].status.has_code, 1);
+	assert_int_equal(r.procs[0].status.exit_code, 0);
+	apm2_resp_free(&r);
+}
+
+/* {"type":T,"x":{"a":{"a":...1}}}: depth objects deep in all. */
+static void
+nested(char *buf, size_t cap, const char *type, int depth)
+{
+	size_t	 o;
+	int	 i;
+
+	o = (size_t)snprintf(buf, cap, "{\"type\":\"%s\",\"x\":", type);
+	for (i = 1; i < depth; i++)
+		o += (size_t)snprintf(buf + o, cap - o, "{\"a\":");
+	o += (size_t)snprintf(buf + o, cap - o, "1");
+	for (i = 0; i < depth; i++)
+		o += (size_t)snprintf(buf + o, cap - o, "}");
+}
+
+/* Depth 64 passes in a reply too, 65 fails; objects count as arrays do. */
+static void
+test_depth_limit(void **state)
+{
+	struct apm2_resp r;
+	char		 buf[1024];
+
+	(void)state;
+	nested(buf, sizeof(buf), "ping", APM2_JSON_MAXDEPTH);
+	req_ok(buf);
+	nested(buf, sizeof(buf), "ping", APM2_JSON_MAXDEPTH + 1);
+	req_bad(buf);
+	nested(buf, sizeof(buf), "ok", APM2_JSON_MAXDEPTH);
+	assert_int_equal(resp_parse_s(buf, &r), 0);
+	apm2_resp_free(&r);
+	nested(buf, sizeof(buf), "ok", APM2_JSON_MAXDEPTH + 1);
+	resp_bad(buf);
+}
+
+/* {"type":T,"x":[0,0,...]} with n zeros. */
+static size_t
+zeros(char *buf, size_t cap, const char *type, size_t n)
+{
+	size_t	 o, i;
+
+	o = (size_t)snprintf(buf, cap, "{\"type\":\"%s\",\"x\":[", type);
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(buf + o, cap - o, "%s0", i ? "," : "");
+	o += (size_t)snprintf(buf + o, cap - o, "]}");
+	return (o);
+}
+
+/* A request holds at most APM2_REQ_MAXITEMS keys and values. */
+static void
+test_item_limit(void **state)
+{
+	struct apm2_req	 r;
+	struct apm2_resp rr;
+	char		*buf, err[256];
+	size_t		 n, cap = 2 * APM2_REQ_MAXITEMS + 64;
+
+	(void)state;
+	buf = malloc(cap);
+	assert_non_null(buf);
+	/* The object, "type", "ping", "x", the array: five items. */
+	zeros(buf, cap, "ping", APM2_REQ_MAXITEMS - 5);
+	req_ok(buf);
+	n = zeros(buf, cap, "ping", APM2_REQ_MAXITEMS - 4);
+	assert_int_equal(req_parse_n(buf, n, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "invalid JSON: too many values at byte "));
+	apm2_req_free(&r);
+	/* Replies have no such limit. */
+	zeros(buf, cap, "ok", APM2_REQ_MAXITEMS);
+	assert_int_equal(resp_parse_s(buf, &rr), 0);
+	apm2_resp_free(&rr);
+	free(buf);
+}
+
 /* Error texts are short, say what is wrong, and never echo raw bytes. */
 static void
 test_error_messages(void **state)
@@ -1871,6 +2126,21 @@ test_error_messages(void **state)
 	s = "{\"type\":\"ping\",\"x\":\"\xff\"}";
 	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "invalid UTF-8 at byte 20"));
+	s = "{\"type\":\"ping\",\"x\":\"\\ud800\"}";
+	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	    "invalid JSON: lone surrogate escape at byte 20");
+	s = "{\"type\":\"ping\",\"x\":01}";
+	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	    "invalid JSON: leading zero in number at byte 19");
+	s = "{\"type\" \"ping\"}";
+	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
+	assert_string_equal(err, "invalid JSON: syntax error at byte 8");
+	s = "{\"type\":\"ping\",\"a\":{\"b\":1,\"b\":2},\"a\":0}";
+	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	    "invalid JSON: duplicate key \"b\" at byte 26");
 	/* A tiny error buffer truncates safely; NULL is allowed. */
 	assert_int_equal(req_parse_n(s, strlen(s), &r, err, 4), -1);
 	assert_int_equal(strlen(err), 3);
@@ -1906,6 +2176,11 @@ main(void)
 		cmocka_unit_test(test_jw_streaming),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_upstream_ipc),
+		cmocka_unit_test(test_cjson_laxities),
+		cmocka_unit_test(test_nul_escapes),
+		cmocka_unit_test(test_integer_fields),
+		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_item_limit),
 		cmocka_unit_test(test_error_messages),
 	};
 

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "fmt.h"
+#include "apm2ctl/fmt.h"
 
 #define JA	"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"	/* 3 chars, 9 bytes */
 
