@@ -9,8 +9,6 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 out=regress/out
 mkdir -p "$out"
-TOML_TEST_DIR=${TOML_TEST_DIR:-$(cd .. && pwd)/shared/toml-test}
-export TOML_TEST_DIR
 pass=0
 fail=0
 failed_names=
@@ -51,8 +49,8 @@ done
 
 # TOML 1.0 conformance corpus.
 case "toml-test" in *"$filter"*)
-	if [ -x regress/toml/tomldec ] && [ -d "$TOML_TEST_DIR" ]; then
-		timeout 600 python3 "$TOML_TEST_DIR/../tools/toml-test-run" \
+	if [ -x regress/toml/tomldec ] && [ -d regress/toml/toml-test ]; then
+		timeout 600 python3 regress/toml/toml-test-run \
 		    regress/toml/tomldec >"$out/toml-test.log" 2>&1
 		line=$(tail -n 1 "$out/toml-test.log")
 		p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
@@ -67,7 +65,7 @@ case "toml-test" in *"$filter"*)
 			echo "ok   toml-test ($line)"
 		fi
 	else
-		echo "FAIL toml-test: decoder or corpus ($TOML_TEST_DIR) missing"
+		echo "FAIL toml-test: decoder or corpus (regress/toml/toml-test) missing"
 		fail=$((fail + 1))
 	fi
 	;;

@@ -1232,7 +1232,7 @@ walk_corpus(const char *dir, int valid, struct corpus_count *cnt)
 	closedir(d);
 }
 
-/* The toml-test corpus: TOML_TEST_DIR, else ../shared/toml-test. */
+/* The toml-test corpus: TOML_TEST_DIR, else the copy in the tree. */
 static void
 test_corpus(void **state)
 {
@@ -1242,7 +1242,7 @@ test_corpus(void **state)
 
 	(void)state;
 	if ((dir = getenv("TOML_TEST_DIR")) == NULL)
-		dir = "../shared/toml-test";
+		dir = "regress/toml/toml-test";
 	(void)snprintf(path, sizeof(path), "%s/valid", dir);
 	walk_corpus(path, 1, &cnt);
 	(void)snprintf(path, sizeof(path), "%s/invalid", dir);
