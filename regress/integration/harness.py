@@ -12,11 +12,13 @@ only the processes it started (by pid).  Python 3 standard library only.
 
     run()
 """
+import fcntl
+import grp
 import json
 import os
-import grp
 import pwd
 import re
+import select
 import shutil
 import signal
 import socket
@@ -44,6 +46,23 @@ class Skip(Exception):
 
 # ---------------------------------------------------------------- users
 
+# Tests run in parallel (and as root and as a user at once): useradd and
+# friends refuse to run while another holds the password file's lock, so
+# ours take turns on this one.
+USERS_LOCK = os.path.join(tempfile.gettempdir(), "apm2-regress-users.lock")
+
+
+class _UsersLock:
+    def __enter__(self):
+        self.fd = os.open(USERS_LOCK, os.O_RDWR | os.O_CREAT |
+                          os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+
+
 def ensure_user(name, groups=()):
     """Create a system test user (root only); return its pwd entry."""
     try:
@@ -52,9 +71,14 @@ def ensure_user(name, groups=()):
         pass
     if not IS_ROOT:
         raise Skip("needs root to create user %s" % name)
-    subprocess.run(["useradd", "--system", "--no-create-home",
-                    "--shell", "/usr/sbin/nologin", name],
-                   check=True, timeout=30)
+    with _UsersLock():
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            pass
+        subprocess.run(["useradd", "--system", "--no-create-home",
+                        "--shell", "/usr/sbin/nologin", name],
+                       check=True, timeout=30)
     return pwd.getpwnam(name)
 
 
@@ -65,13 +89,22 @@ def ensure_group(name):
         pass
     if not IS_ROOT:
         raise Skip("needs root to create group %s" % name)
-    subprocess.run(["groupadd", "--system", name], check=True, timeout=30)
+    with _UsersLock():
+        try:
+            return grp.getgrnam(name)
+        except KeyError:
+            pass
+        subprocess.run(["groupadd", "--system", name], check=True,
+                       timeout=30)
     return grp.getgrnam(name)
 
 
 def add_to_group(user, group):
-    subprocess.run(["usermod", "-a", "-G", group, user], check=True,
-                   timeout=30)
+    if user in grp.getgrnam(group).gr_mem:
+        return
+    with _UsersLock():
+        subprocess.run(["usermod", "-a", "-G", group, user], check=True,
+                       timeout=30)
 
 
 def ensure_frontend_user():
@@ -213,10 +246,14 @@ class Daemon:
     config: the TOML text for [[processes]] etc.; a [daemon] table with
     paths inside the temp dir is prepended unless daemon_table=False (then
     use {tmp} in the text).  user: run the daemon as this user (root only).
+    quick_stop: for agents that ignore SIGTERM on purpose, the clean-up
+    follows its SIGTERM with a second one, which kills them at once
+    instead of after their shutdown timeout (not what such a test checks).
     """
 
     def __init__(self, config="", user=None, daemon_table=True,
-                 extra_args=(), foreground=True, daemon_extra=""):
+                 extra_args=(), foreground=True, daemon_extra="",
+                 quick_stop=False):
         self.tmp = tempfile.mkdtemp(prefix="apm2-it-")
         os.chmod(self.tmp, 0o755)
         self.user = user
@@ -243,6 +280,7 @@ class Daemon:
             os.chown(self.tmp, pw.pw_uid, pw.pw_gid)
         self.extra_args = list(extra_args)
         self.foreground = foreground
+        self.quick_stop = quick_stop
         self.proc = None
         self.pid = None
         self.stderr_path = os.path.join(self.tmp, "apm2d.stderr")
@@ -330,6 +368,8 @@ class Daemon:
         if self.pid and pid_alive(self.pid):
             try:
                 os.kill(self.pid, signal.SIGTERM)
+                if self.quick_stop:
+                    self._terminate_again()
             except ProcessLookupError:
                 pass
             if self.wait_exit(timeout=20) is None and pid_alive(self.pid):
@@ -338,6 +378,17 @@ class Daemon:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=5)
+
+    def _terminate_again(self):
+        """Once the first SIGTERM was taken (two at once may be one), a
+        second: the daemon kills what is left (test_supervision.py,
+        second_sigterm_kills_at_once)."""
+        try:
+            wait_until(lambda: "shutting down" in self.stderr() or
+                       not pid_alive(self.pid), 10, what="shutdown begun")
+        except AssertionError:
+            return
+        os.kill(self.pid, signal.SIGTERM)
 
     def cleanup(self):
         """Stop, remove the temp dir, and fail on any sanitizer report."""
@@ -384,6 +435,13 @@ def ctl(daemon, *args, timeout=30, user=None, socket_path=None):
 # ---------------------------------------------------------------- TAP
 
 _TESTS = []
+# A test in a process of its own (TEST_JOBS > 1) gets this long; then it
+# fails with TestTimeout (and cleans up), and 30 s later it is killed.
+TEST_TIMEOUT = int(os.environ.get("TEST_TIMEOUT", "300"))
+
+
+class TestTimeout(Exception):
+    """A test ran past TEST_TIMEOUT."""
 
 
 def test(fn):
@@ -392,24 +450,129 @@ def test(fn):
 
 
 def run():
-    """Run the registered tests (filter with TEST_FILTER), print TAP."""
+    """Run the registered tests (filter with TEST_FILTER), print TAP.
+
+    TEST_JOBS=n runs up to n tests at once, each in a forked process of
+    its own: the transcript is the same, in the same order."""
     filt = os.environ.get("TEST_FILTER", "")
     tests = [t for t in _TESTS if filt in t.__name__]
+    jobs = max(1, int(os.environ.get("TEST_JOBS", "") or 1))
     print("1..%d" % len(tests), flush=True)
-    failed = 0
-    for i, t in enumerate(tests, 1):
-        t0 = time.monotonic()
-        try:
-            t()
-        except Skip as s:
-            print("ok %d - %s # SKIP %s" % (i, t.__name__, s), flush=True)
-            continue
-        except Exception:  # noqa: BLE001 - any failure is a test failure
-            failed += 1
-            print("not ok %d - %s" % (i, t.__name__), flush=True)
-            for line in traceback.format_exc().splitlines():
-                print("# " + line, flush=True)
-            continue
-        print("ok %d - %s (%.2fs)" % (i, t.__name__, time.monotonic() - t0),
-              flush=True)
+    if jobs == 1 or len(tests) < 2:
+        failed = sum(_run_one(i, t) for i, t in enumerate(tests, 1))
+    else:
+        failed = _run_forked(tests, jobs)
     sys.exit(1 if failed else 0)
+
+
+def _run_one(i, t):
+    """Run test number i and print its TAP line; 1 if it failed."""
+    t0 = time.monotonic()
+    try:
+        t()
+    except Skip as s:
+        print("ok %d - %s # SKIP %s" % (i, t.__name__, s), flush=True)
+        return 0
+    except Exception:  # noqa: BLE001 - any failure is a test failure
+        print("not ok %d - %s" % (i, t.__name__), flush=True)
+        for line in traceback.format_exc().splitlines():
+            print("# " + line, flush=True)
+        return 1
+    print("ok %d - %s (%.2fs)" % (i, t.__name__, time.monotonic() - t0),
+          flush=True)
+    return 0
+
+
+def _alarm(sig, frame):
+    raise TestTimeout("still running after %d s" % TEST_TIMEOUT)
+
+
+def _child(i, t, path, wr):
+    """In the forked child: test i with stdout and stderr in files, the
+    verdict on the pipe wr; never returns."""
+    rc = 1
+    try:
+        for fd, name in ((1, path), (2, path + ".err")):
+            f = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(f, fd)
+            os.close(f)
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.alarm(TEST_TIMEOUT)
+        rc = _run_one(i, t)
+        signal.alarm(0)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.write(wr, b"%d" % rc)
+    finally:
+        os._exit(rc)
+
+
+def _run_forked(tests, jobs):
+    """Up to jobs tests at once, each forked; print each one's transcript
+    in test order as soon as it and those before it are done.  Return the
+    number of failures."""
+    out = tempfile.mkdtemp(prefix="apm2-tap-")
+    running = {}        # read end of a child's pipe: (pid, i, deadline)
+    verdict = {}        # i: (1 if test i failed, why if it did not say)
+    nxt = printed = failed = 0
+    try:
+        while printed < len(tests):
+            while nxt < len(tests) and len(running) < jobs:
+                nxt += 1
+                rd, wr = os.pipe()
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    os.close(rd)
+                    _child(nxt, tests[nxt - 1],
+                           os.path.join(out, str(nxt)), wr)
+                os.close(wr)
+                running[rd] = (pid, nxt, time.monotonic() + TEST_TIMEOUT
+                               + 30)
+            # A child's pipe is readable when it says its verdict or dies.
+            left = min(d for _, _, d in running.values()) - time.monotonic()
+            ready, _, _ = select.select(list(running), [], [],
+                                        max(0.0, left))
+            for rd, (pid, i, d) in list(running.items()):
+                if rd not in ready and d <= time.monotonic():
+                    # Its pipe may live on in a child of its own.
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    del running[rd]
+                    os.close(rd)
+                    verdict[i] = (1, "killed after %d s" % (TEST_TIMEOUT
+                                                            + 30))
+            for rd in ready:
+                data = os.read(rd, 16)
+                pid, i, _ = running.pop(rd)
+                os.close(rd)
+                _, status = os.waitpid(pid, 0)
+                verdict[i] = (0 if data == b"0" and status == 0 else 1,
+                              "" if data else
+                              "died (wait status %d)" % status)
+            while printed + 1 in verdict:
+                printed += 1
+                failed += _print_child(printed, tests[printed - 1],
+                                       os.path.join(out, str(printed)),
+                                       *verdict[printed])
+    finally:
+        for pid, _, _ in running.values():
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        shutil.rmtree(out, ignore_errors=True)
+    return failed
+
+
+def _print_child(i, t, path, bad, why):
+    """Copy test i's transcript; a child that died unheard is not ok."""
+    for name, dst in ((path, sys.stdout), (path + ".err", sys.stderr)):
+        try:
+            with open(name, errors="replace") as f:
+                dst.write(f.read())
+        except OSError:
+            pass
+        dst.flush()
+    if why:
+        print("not ok %d - %s\n# %s" % (i, t.__name__, why), flush=True)
+    return bad

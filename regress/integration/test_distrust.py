@@ -33,7 +33,7 @@ timeout = "3s"
 
 class HookDaemon(Daemon):
     def __init__(self, mode):
-        super().__init__(CONFIG)
+        super().__init__(CONFIG, quick_stop=True)
         self.mode = mode
         self.state = os.path.join(self.tmp, "fakefront.state")
 
@@ -148,7 +148,7 @@ for _mode in ("conn-chan-fd", "conn-listen-fd", "conn-socketpair",
 @test
 def production_binary_ignores_the_hook():
     """The installed apm2d has no stand-in hook compiled in."""
-    d = Daemon(CONFIG)
+    d = Daemon(CONFIG, quick_stop=True)
     os.environ["APM2D_TEST_FRONTEND"] = FAKE
     try:
         d.start()
