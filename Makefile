@@ -112,6 +112,38 @@ regress/integration/apm2d-hooks: $(FRONT_SRCS) $(SUPER_SRCS) $(LIBCOMMON) $(HDRS
 	$(CC) $(CFLAGS) -DAPM2D_TEST_HOOKS $(LDFLAGS) -o $@ $(FRONT_SRCS) \
 	    $(SUPER_SRCS) $(LIBCOMMON) $(LIBS)
 
+# Each fuzz harness linked with a main() that replays its seed corpus
+# (regress/fuzz/replay.c), by the ordinary compiler: make check then
+# notices a harness that no longer builds, or a seed that crashes it,
+# without clang.  A new harness needs a line here (run.sh fails it until).
+REPLAY_PROGS =	regress/fuzz/bin/replay_chan regress/fuzz/bin/replay_dispatch \
+		regress/fuzz/bin/replay_frame regress/fuzz/bin/replay_request \
+		regress/fuzz/bin/replay_toml
+REPLAY_LINK =	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ regress/fuzz/replay.c
+
+$(REPLAY_PROGS): regress/fuzz/replay.c $(LIBCOMMON) $(HDRS)
+
+regress/fuzz/bin/replay_chan: regress/fuzz/fuzz_chan.c
+	@mkdir -p regress/fuzz/bin
+	$(REPLAY_LINK) regress/fuzz/fuzz_chan.c $(LIBCOMMON) $(LIBS)
+
+regress/fuzz/bin/replay_dispatch: regress/fuzz/fuzz_dispatch.c \
+    supervisor/dispatch.c
+	@mkdir -p regress/fuzz/bin
+	$(REPLAY_LINK) regress/fuzz/fuzz_dispatch.c $(LIBCOMMON) $(LIBS)
+
+regress/fuzz/bin/replay_frame: regress/fuzz/fuzz_frame.c
+	@mkdir -p regress/fuzz/bin
+	$(REPLAY_LINK) regress/fuzz/fuzz_frame.c $(LIBCOMMON) $(LIBS)
+
+regress/fuzz/bin/replay_request: regress/fuzz/fuzz_request.c
+	@mkdir -p regress/fuzz/bin
+	$(REPLAY_LINK) regress/fuzz/fuzz_request.c $(LIBCOMMON) $(LIBS)
+
+regress/fuzz/bin/replay_toml: regress/fuzz/fuzz_toml.c
+	@mkdir -p regress/fuzz/bin
+	$(REPLAY_LINK) regress/fuzz/fuzz_toml.c $(LIBCOMMON) $(LIBS)
+
 # Unit test programs: regress/unit/test_X.c links the production libraries.
 $(UNIT_PROGS): $(LIBFRONT) $(LIBSUPER) $(LIBCOMMON) $(HDRS)
 
@@ -124,7 +156,7 @@ regress/unit/test_fmt: regress/unit/test_fmt.c apm2ctl/fmt.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBFRONT) $(LIBSUPER) \
 	    $(LIBCOMMON) $(LIBS) $(CMOCKA_LIBS)
 
-unit: $(UNIT_PROGS)
+unit: $(UNIT_PROGS) $(REPLAY_PROGS)
 
 deps:
 	@sh mk/deps.sh install
