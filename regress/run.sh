@@ -1,88 +1,147 @@
 #!/bin/sh
-# Run every test program and print one summary line: "N passed, N failed".
+# Run every test program and print one summary line:
+# "N passed, N failed, N skipped".
 #
-# Unit tests (cmocka) and integration tests (Python) both speak TAP; the
-# toml-test conformance runner prints its own "N passed, N failed" line.
-# A program that dies before finishing its plan counts the missing tests
-# as failures.
+# The programs: the cmocka unit tests, the fuzz harnesses replaying their
+# seed corpora, the TOML conformance corpus, and the Python integration
+# tests, these once as root and once more as an ordinary user (the daemon
+# then runs unprivileged, and tests that need root skip themselves).
+# They are independent, so REGRESS_JOBS of them run at once (the
+# integration files also run TEST_JOBS of their tests at once); each one's
+# output is kept in regress/out/ and the results are printed in a fixed
+# order as they come in.  A program that dies before finishing its plan
+# counts the missing tests as failures; a TAP "# SKIP" counts as skipped.
+#
+# REGRESS_FILTER=substring runs only the programs whose name has it;
+# REGRESS_NO_USER=1 leaves out the pass as an ordinary user.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 out=regress/out
 mkdir -p "$out"
+rm -f "$out"/*.rc "$out"/*.pid "$out/.pool"
+filter=${REGRESS_FILTER:-}
+asuser=${REGRESS_USER:-apm2tu}
+ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+jobs=${REGRESS_JOBS:-$((ncpu * 2 + 2))}
+tjobs=${TEST_JOBS:-4}
 pass=0
 fail=0
+skip=0
 failed_names=
+njobs=0
+copy=
 
-# count FILE NAME: add a TAP transcript's results to the totals.
+# add KIND NAME ARG FILE: one more program to run, job number $njobs;
+# its output goes to $out/FILE.tap (and .err).
+add() {
+	case "$2" in *"$filter"*) ;; *) return ;; esac
+	njobs=$((njobs + 1))
+	eval "kind_$njobs=\$1 name_$njobs=\$2 arg_$njobs=\$3 file_$njobs=\$4"
+}
+
+# runjob N: run program N (in the background): its exit status goes to
+# FILE.rc, its pid meanwhile to FILE.pid for the clean-up.
+runjob() {
+	eval "k=\$kind_$1 n=\$name_$1 a=\$arg_$1 b=\$out/\$file_$1"
+	case "$k" in
+	unit)	set -- env CMOCKA_MESSAGE_OUTPUT=TAP timeout 300 "./$a" ;;
+	replay)	set -- timeout 300 "./$a" "regress/fuzz/corpus/${n#fuzz_}" ;;
+	toml)	set -- timeout 600 python3 regress/toml/toml-test-run \
+		    regress/toml/tomldec ;;
+	py)	set -- env TEST_JOBS="$tjobs" timeout 900 python3 "$a" ;;
+	user)	set -- timeout 900 runuser -u "$asuser" -- \
+		    env TEST_JOBS="$tjobs" python3 "$a" ;;
+	esac
+	"$@" >"$b.tap" 2>"$b.err" 3>&- &
+	echo $! >"$b.pid"
+	wait $!
+	echo $? >"$b.rc"
+	rm -f "$b.pid"
+}
+
+# count FILE NAME STATUS: add a TAP transcript's results to the totals.
+# A "# SKIP" test is skipped, whether cmocka says "ok" or "not ok" of it.
 count() {
-	p=$(grep -c '^ok ' "$1")
-	f=$(grep -c '^not ok ' "$1")
+	s=$(grep -Eic '^(not )?ok [^#]*# *skip' "$1")
+	p=$(($(grep -Ec '^ok ' "$1") - $(grep -Eic '^ok [^#]*# *skip' "$1")))
+	f=$(($(grep -Ec '^not ok ' "$1") - $(grep -Eic '^not ok [^#]*# *skip' \
+	    "$1")))
 	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1)
 	missing=0
-	if [ -n "$plan" ] && [ $((p + f)) -lt "$plan" ]; then
-		missing=$((plan - p - f))
+	if [ -n "$plan" ] && [ $((p + f + s)) -lt "$plan" ]; then
+		missing=$((plan - p - f - s))
 	fi
 	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ] && [ "$missing" -eq 0 ]; then
 		missing=1	# died or failed without saying which test
 	fi
-	pass=$((pass + p))
-	fail=$((fail + f + missing))
-	if [ $((f + missing)) -ne 0 ]; then
-		failed_names="$failed_names $2"
-		echo "FAIL $2 ($p passed, $((f + missing)) failed):"
-		grep -E '^not ok |^# ' "$1" | head -n 40
+	tally "$2" "$p" $((f + missing)) "$s" "$1"
+}
+
+# tally NAME PASSED FAILED SKIPPED LOG: add to the totals, say how it went.
+tally() {
+	pass=$((pass + $2))
+	fail=$((fail + $3))
+	skip=$((skip + $4))
+	sk=
+	[ "$4" -ne 0 ] && sk=", $4 skipped"
+	if [ "$3" -ne 0 ]; then
+		failed_names="$failed_names $1"
+		echo "FAIL $1 ($2 passed, $3 failed$sk):"
+		grep -E '^not ok |^# |^FAIL ' "$5" | head -n 40
+		tail -n 5 "${5%.tap}.err"
 	else
-		echo "ok   $2 ($p passed)"
+		echo "ok   $1 ($2 passed$sk)"
 	fi
 }
 
-filter=${REGRESS_FILTER:-}
+# report N: program N is done: count its results.
+report() {
+	eval "k=\$kind_$1 n=\$name_$1 b=\$out/\$file_$1"
+	rc=$(cat "$b.rc")
+	if [ "$k" != toml ]; then
+		count "$b.tap" "$n" "$rc"
+		return
+	fi
+	# The conformance runner's last line: "N passed, N failed".
+	line=$(tail -n 1 "$b.tap")
+	tp=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, [0-9]* failed$/\1/p')
+	tf=$(echo "$line" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p')
+	if [ -z "$tp" ]; then
+		tp=0
+		tf=1
+	elif [ "$rc" -ne 0 ] && [ "$tf" -eq 0 ]; then
+		tf=1
+	fi
+	tally "$n" "$tp" "$tf" 0 "$b.tap"
+}
 
+# On an interrupt: stop the programs still running (timeout(1) passes
+# the signal on to each one's process group), remove the user's copy.
+cleanup() {
+	for f in "$out"/*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	[ -n "$copy" ] && rm -rf "$copy"
+	rm -f "$out/.pool" "$out"/*.pid
+}
+trap 'cleanup; exit 1' INT TERM HUP
+
+# The programs, in the order they are reported.
 for t in regress/unit/test_*; do
 	case "$t" in *.c|*.o) continue ;; esac
-	[ -x "$t" ] || continue
-	name=$(basename "$t")
-	case "$name" in *"$filter"*) ;; *) continue ;; esac
-	CMOCKA_MESSAGE_OUTPUT=TAP timeout 300 "./$t" >"$out/$name.tap" 2>"$out/$name.err"
-	count "$out/$name.tap" "$name" $?
+	n=$(basename "$t")
+	[ -x "$t" ] && add unit "$n" "$t" "$n"
 done
-
-# TOML 1.0 conformance corpus.
-case "toml-test" in *"$filter"*)
-	if [ -x regress/toml/tomldec ] && [ -d regress/toml/toml-test ]; then
-		timeout 600 python3 regress/toml/toml-test-run \
-		    regress/toml/tomldec >"$out/toml-test.log" 2>&1
-		line=$(tail -n 1 "$out/toml-test.log")
-		p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
-		f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
-		if [ -z "$p" ]; then p=0; f=1; fi
-		pass=$((pass + p)); fail=$((fail + f))
-		if [ "$f" -ne 0 ]; then
-			failed_names="$failed_names toml-test"
-			echo "FAIL toml-test: $line"
-			grep -i fail "$out/toml-test.log" | head -n 20
-		else
-			echo "ok   toml-test ($line)"
-		fi
-	else
-		echo "FAIL toml-test: decoder or corpus (regress/toml/toml-test) missing"
-		fail=$((fail + 1))
-	fi
-	;;
-esac
-
-# Integration tests: the real daemon with real processes.
+for t in regress/fuzz/fuzz_*.c; do
+	n=$(basename "$t" .c)
+	[ -f "$t" ] && add replay "$n" "regress/fuzz/bin/replay_${n#fuzz_}" "$n"
+done
+add toml toml-test - toml-test
+first_py=$((njobs + 1))
 for t in regress/integration/test_*.py; do
-	[ -f "$t" ] || continue
-	name=$(basename "$t" .py)
-	case "$name" in *"$filter"*) ;; *) continue ;; esac
-	timeout 600 python3 "$t" >"$out/$name.tap" 2>"$out/$name.err"
-	count "$out/$name.tap" "$name" $?
+	n=$(basename "$t" .py)
+	[ -f "$t" ] && add py "$n" "$t" "$n"
 done
-
-# The same integration tests again as an ordinary user: the daemon then
-# runs unprivileged, and tests that need root report themselves skipped.
-asuser=${REGRESS_USER:-apm2tu}
 if [ "$(id -u)" -eq 0 ] && [ "${REGRESS_NO_USER:-0}" = 0 ]; then
 	if ! id "$asuser" >/dev/null 2>&1; then
 		useradd --system --no-create-home --shell /usr/sbin/nologin \
@@ -97,16 +156,64 @@ if [ "$(id -u)" -eq 0 ] && [ "${REGRESS_NO_USER:-0}" = 0 ]; then
 	cp -R regress/integration "$copy/regress/"
 	chmod -R a+rX "$copy"
 	for t in "$copy"/regress/integration/test_*.py; do
-		[ -f "$t" ] || continue
-		name=$(basename "$t" .py)
-		case "$name" in *"$filter"*) ;; *) continue ;; esac
-		timeout 600 runuser -u "$asuser" -- python3 "$t" \
-		    >"$out/$name.$asuser.tap" 2>"$out/$name.$asuser.err"
-		count "$out/$name.$asuser.tap" "$name (as $asuser)" $?
+		n=$(basename "$t" .py)
+		[ -f "$t" ] && add user "$n (as $asuser)" "$t" "$n.$asuser"
 	done
-	rm -rf "$copy"
 fi
 
+# Start order: the integration tests first, each file as root beside the
+# same file as the user (they take longest, and wait more than they
+# compute), then the rest.
+order=
+nuser=0
+i=$first_py
+while [ "$i" -le "$njobs" ]; do
+	eval "k=\$kind_$i"
+	[ "$k" = user ] && nuser=$((nuser + 1))
+	i=$((i + 1))
+done
+i=$first_py
+while [ "$i" -le $((njobs - nuser)) ]; do
+	order="$order $i"
+	[ "$nuser" -ne 0 ] && order="$order $((i + nuser))"
+	i=$((i + 1))
+done
+i=1
+while [ "$i" -lt "$first_py" ]; do
+	order="$order $i"
+	i=$((i + 1))
+done
+
+# A finished job writes its number to the pool FIFO; reading it frees a
+# slot.  Results are printed in job order once all before them are in.
+mkfifo "$out/.pool" || exit 1
+exec 3<>"$out/.pool"
+running=0
+next=1
+for i in $order; do
+	if [ "$running" -ge "$jobs" ]; then
+		read -r d <&3
+		running=$((running - 1))
+		eval "done_$d=1"
+	fi
+	( runjob "$i"; echo "$i" >&3 ) &
+	running=$((running + 1))
+	while [ "$next" -le "$njobs" ] && eval "[ -n \"\${done_$next:-}\" ]"; do
+		report "$next"
+		next=$((next + 1))
+	done
+done
+while [ "$next" -le "$njobs" ]; do
+	while eval "[ -z \"\${done_$next:-}\" ]"; do
+		read -r d <&3
+		eval "done_$d=1"
+	done
+	report "$next"
+	next=$((next + 1))
+done
+exec 3>&-
+cleanup
+
 [ -n "$failed_names" ] && echo "failed:$failed_names"
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
