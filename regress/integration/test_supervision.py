@@ -172,6 +172,32 @@ def gaps(path):
     return [b - a for a, b in zip(t, t[1:])]
 
 
+def delays(d, name):
+    """The restart delays the daemon chose for name, as it logged them.
+
+    The gaps between runs are each delay plus the time to spawn the next
+    run, which a loaded machine stretches at will: they show that a delay
+    was waited, the log which delay it was."""
+    return re.findall(r"supervisor: %s: restarting in (\S+) \(attempt \d+\)"
+                      % re.escape(name), d.stderr())
+
+
+def cpu_secs(pid):
+    """The CPU time (user + system) the kernel charged pid, in seconds,
+    as the daemon reads it (/proc/PID/stat, in clock ticks)."""
+    f = stat_fields(pid)
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bracketed(fn, pid):
+    """fn(), and the clock and pid's CPU time read before and after it."""
+    c0 = cpu_secs(pid)
+    t0 = time.monotonic()
+    r = fn()
+    t1 = time.monotonic()
+    return r, (t0, t1), (c0, cpu_secs(pid))
+
+
 # ------------------------------------------------------------ states
 
 @test
@@ -317,14 +343,17 @@ def exponential_backoff_doubles_up_to_the_cap():
         path = os.path.join(d.tmp, "stamps")
         ok(req(d, "start_process", "e"), "Process 'e' started")
         wait_until(lambda: len(read_lines(path)) == 6, 15)
-        g = gaps(path)
-        # 100, 200, 400, 400, 400 ms (plus spawning time).
-        for got, want in zip(g, (0.1, 0.2, 0.4, 0.4, 0.4)):
-            assert got >= want - 0.01, g
-        assert g[1] > g[0] * 1.4 and g[2] > g[1] * 1.4, g
-        assert g[3] < 0.4 * 1.8 and g[4] < 0.4 * 1.8, g    # capped
         wait_until(lambda: inst(d, "e")["pid"] is None, 5)
         assert inst(d, "e")["restart_count"] == 5
+        # 100, 200, 400, then capped at 400 ms ...
+        assert delays(d, "e") == ["100ms", "200ms", "400ms", "400ms",
+                                  "400ms"], d.stderr()
+        # ... and waited: no run came sooner (spawning only adds), and the
+        # last no later than the uncapped 1.6 s would have made it.
+        g = gaps(path)
+        for got, want in zip(g, (0.1, 0.2, 0.4, 0.4, 0.4)):
+            assert got >= want - 0.01, g
+        assert g[4] < 1.6, g
     finally:
         d.cleanup()
 
@@ -339,12 +368,13 @@ def linear_backoff_grows_by_the_increment():
         path = os.path.join(d.tmp, "stamps")
         ok(req(d, "start_process", "l"), "Process 'l' started")
         wait_until(lambda: len(read_lines(path)) == 5, 15)
+        wait_until(lambda: inst(d, "l")["pid"] is None, 5)
+        # 100, 250, 300 (capped), 300 ms, each waited at least.
+        assert delays(d, "l") == ["100ms", "250ms", "300ms", "300ms"], \
+            d.stderr()
         g = gaps(path)
-        # 100, 250, 300 (capped), 300 ms.
         for got, want in zip(g, (0.1, 0.25, 0.3, 0.3)):
             assert got >= want - 0.01, g
-        assert g[1] > g[0] + 0.1, g
-        assert g[3] < g[1] + 0.25, g
     finally:
         d.cleanup()
 
@@ -389,11 +419,14 @@ def min_uptime_resets_the_backoff():
         r = os.path.join(d.tmp, "r")
         g = os.path.join(d.tmp, "g")
         wait_until(lambda: len(read_lines(r)) >= 5, 10)
+        assert delays(d, "reset")[:4] == ["100ms"] * 4, d.stderr()
         for x in gaps(r):
-            assert 0.35 < x < 0.9, gaps(r)
+            assert x > 0.35, gaps(r)
         # grow: 0.3+0.1, 0.3+1.0, then 0.3+10 s: 3 runs so far.
         wait_until(lambda: len(read_lines(g)) >= 3, 10)
         assert gaps(g)[1] >= 1.29, gaps(g)
+        wait_until(lambda: len(delays(d, "grow")) == 3, 5, what="3rd exit")
+        assert delays(d, "grow") == ["100ms", "1s", "10s"], d.stderr()
         time.sleep(0.2)
         assert len(read_lines(g)) == 3, read_lines(g)
     finally:
@@ -626,13 +659,17 @@ def stop_finds_grandchildren_that_left_the_session():
 def leftovers_die_with_a_crashed_instance():
     tok1 = "1000.%d5" % os.getpid()
     tok2 = "1000.%d6" % os.getpid()
+    # It crashes once the test has seen both leftovers (a fixed lifetime
+    # may end before a loaded machine let the test look).
     conf = proc("left", "sh", ["-c", "sleep %s & (setsid sleep %s &); "
-                               "sleep 0.3; exit 3" % (tok1, tok2)],
+                               "while [ ! -e {tmp}/go ]; do sleep 0.02; "
+                               "done; exit 3" % (tok1, tok2)],
                 extra=restart(max_restarts=0))
     with Daemon(conf) as d:
         ok(req(d, "start_process", "left"), "Process 'left' started")
         wait_until(lambda: pids_with(tok1) and pids_with(tok2), 5)
         left = pids_with(tok1) + pids_with(tok2)
+        open(os.path.join(d.tmp, "go"), "w").close()
         wait_until(lambda: inst(d, "left")["pid"] is None, 5)
         assert inst(d, "left")["state"] == {"Crashed": {"exit_code": 3}}
         wait_until(lambda: all_gone(left), 5, what="leftovers gone")
@@ -673,7 +710,7 @@ def slow_pre_shutdown_command_is_bounded():
 def requests_are_not_blocked_by_a_slow_stop():
     conf = (proc("slow", "sh", ["-c", 'trap "" TERM; touch {tmp}/ready; '
                                'sleep 1000'],
-                 extra=shutdown(timeout="1s"))
+                 extra=shutdown(timeout="3s"))
             + proc("other", "sleep", ["1000"]))
     with Daemon(conf) as d:
         ok(req(d, "start_process", "slow"), "Process 'slow' started")
@@ -692,9 +729,11 @@ def requests_are_not_blocked_by_a_slow_stop():
         # waits for the stop instead of racing it.
         assert summary(d, "slow")["status"] == "Stopping"
         ok(req(d, "start_process", "other"), "Process 'other' started")
-        assert time.monotonic() - t0 < 0.9
+        # Long before the stop's 3 s are over (with room for a loaded
+        # machine): the requests did not wait for it.
+        assert time.monotonic() - t0 < 2.5
         ok(req(d, "start_process", "slow"), "Process 'slow' started")
-        assert time.monotonic() - t0 >= 0.95     # after the stop's 1 s
+        assert time.monotonic() - t0 >= 2.95     # after the stop's 3 s
         th.join(10)
         ok(res["stop"], "Stopped 1 instance(s) of 'slow'")
         assert inst(d, "slow")["state"] == "Running"
@@ -884,15 +923,33 @@ def metrics_and_ids():
     conf = (proc("busy", "sh", ["-c", "while :; do :; done"])
             + proc("idle", "sleep", ["1000"], instances=2))
     with Daemon(conf) as d:
+        s0 = time.monotonic()
         ok(req(d, "start_process", "busy"), "Process 'busy' started")
+        s1 = time.monotonic()
         ok(req(d, "start_process", "idle"), "Process 'idle' started")
+        # Its pid from /proc: asking the daemon would take a sample.
+        pid = [c for c in proc_children(d.pid)
+               if open("/proc/%d/cmdline" % c, "rb").read().startswith(
+                   b"sh\0-c\0while")][0]
+        # cpu_percent is the CPU time over the wall time since the last
+        # sample (here: the start), at most one sample a second.  What
+        # share the busy loop gets depends on what else the machine runs,
+        # so it is checked against the kernel's own accounting, read
+        # around each request: the daemon's figure must lie between the
+        # least and the most the loop can have used.
         time.sleep(1.1)
-        b = inst(d, "busy")
-        assert b["cpu_percent"] > 30.0, b
+        b, (a1, b1), (c0, c1) = bracketed(lambda: inst(d, "busy"), pid)
+        lo, hi = 100 * c0 / (b1 - s0), 100 * c1 / (a1 - s1)
+        assert lo - 0.01 <= b["cpu_percent"] <= hi + 0.01, (b, lo, hi)
+        assert b["cpu_percent"] > 10.0, b     # a busy loop, not idle
+        assert b["pid"] == pid, (b, pid)
         assert b["memory_bytes"] > 0 and b["uptime_secs"] >= 1, b
         time.sleep(1.05)
-        b = inst(d, "busy")
-        assert b["cpu_percent"] > 30.0, b
+        b, (a2, b2), (e0, e1) = bracketed(lambda: inst(d, "busy"), pid)
+        lo = 100 * (e0 - c1) / (b2 - a1)
+        hi = 100 * (e1 - c0) / (a2 - b1)
+        assert lo - 0.01 <= b["cpu_percent"] <= hi + 0.01, (b, lo, hi)
+        assert b["cpu_percent"] > 10.0, b
         s = summary(d, "idle")
         det = get(d, "idle")["instance_details"]
         assert s["running"] == 2 and s["status"] == "Running", s
