@@ -144,8 +144,14 @@ regress/fuzz/bin/replay_toml: regress/fuzz/fuzz_toml.c
 	@mkdir -p regress/fuzz/bin
 	$(REPLAY_LINK) regress/fuzz/fuzz_toml.c $(LIBCOMMON) $(LIBS)
 
-# Unit test programs: regress/unit/test_X.c links the production libraries.
-$(UNIT_PROGS): $(LIBFRONT) $(LIBSUPER) $(LIBCOMMON) $(HDRS)
+# Unit test programs: regress/unit/test_X.c links the production libraries
+# and the helpers the tests share (regress/unit/unit.c).
+UNIT_OBJ =	regress/unit/unit.o
+
+$(UNIT_OBJ): regress/unit/unit.h
+
+$(UNIT_PROGS): $(UNIT_OBJ) regress/unit/unit.h $(LIBFRONT) $(LIBSUPER) \
+    $(LIBCOMMON) $(HDRS)
 
 # CLI formatting lives with apm2ctl, outside the libraries.
 regress/unit/test_fmt: regress/unit/test_fmt.c apm2ctl/fmt.o
@@ -153,8 +159,8 @@ regress/unit/test_fmt: regress/unit/test_fmt.c apm2ctl/fmt.o
 	    $(LIBCOMMON) $(LIBS) $(CMOCKA_LIBS)
 
 .c:
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBFRONT) $(LIBSUPER) \
-	    $(LIBCOMMON) $(LIBS) $(CMOCKA_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_OBJ) $(LIBFRONT) \
+	    $(LIBSUPER) $(LIBCOMMON) $(LIBS) $(CMOCKA_LIBS)
 
 unit: $(UNIT_PROGS) $(REPLAY_PROGS)
 
@@ -185,7 +191,7 @@ install: all
 clean:
 	rm -f $(COMMON_OBJS) $(SUPER_OBJS) $(FRONT_OBJS) $(CTL_OBJS) \
 	    $(LIBCOMMON) $(LIBSUPER) $(LIBFRONT) $(PROGS) $(TOOLS) \
-	    $(UNIT_PROGS)
+	    $(UNIT_PROGS) $(UNIT_OBJ)
 	rm -rf regress/fuzz/bin regress/out
 
 .PHONY: all unit deps check run fuzz bench install clean

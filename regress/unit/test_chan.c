@@ -21,12 +21,8 @@
 #include <cmocka.h>
 
 #include "chan.h"
+#include "unit.h"
 
-static uint64_t	rng_state;
-
-static void	rng_seed(uint64_t);
-static uint32_t	rng(void);
-static int	count_fds(void);
 static void	mkpair(int [2]);
 static void	mkpipe(int [2]);
 static void	set_nonblock(int);
@@ -36,40 +32,6 @@ static size_t	put_msg(uint8_t *, uint32_t, uint32_t, uint32_t, uint32_t,
 static ssize_t	send_fds(int, const void *, size_t, const int *, int);
 static void	fill(uint8_t *, size_t, uint32_t);
 static void	check_fill(const uint8_t *, size_t, uint32_t);
-static int	is_open(int);
-
-static void
-rng_seed(uint64_t s)
-{
-	rng_state = s != 0 ? s : 0x9e3779b97f4a7c15ULL;
-}
-
-static uint32_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return ((uint32_t)((rng_state * 0x2545f4914f6cdd1dULL) >> 32));
-}
-
-/* Open descriptors below 1024 (like counting /proc/self/fd, portably). */
-static int
-count_fds(void)
-{
-	int	fd, n = 0;
-
-	for (fd = 0; fd < 1024; fd++)
-		if (fcntl(fd, F_GETFD) != -1)
-			n++;
-	return (n);
-}
-
-static int
-is_open(int fd)
-{
-	return (fcntl(fd, F_GETFD) != -1);
-}
 
 static void
 set_nonblock(int fd)
@@ -261,7 +223,7 @@ test_fd_passing(void **state)
 	assert_int_equal(chan_flush(&a), 0);
 	/* Sent descriptors are closed on our side. */
 	for (k = 0; k < 30; k += 3)
-		assert_false(is_open(p[k][1]));
+		assert_false(fd_is_open(p[k][1]));
 
 	while (got < 30) {
 		n = chan_read(&b);
@@ -714,7 +676,7 @@ test_wq_bound(void **state)
 			    100), -1);
 			assert_int_equal(errno, ENOBUFS);
 		}
-		assert_false(is_open(r[1]));
+		assert_false(fd_is_open(r[1]));
 		close(r[0]);
 	}
 	assert_int_equal(chan_compose(&a, 11, 0, -5, NULL, 0), -1);
@@ -861,7 +823,7 @@ test_partial_write_after_fd(void **state)
 	/* Part of the message is out, and the descriptor went with it. */
 	assert_int_equal(chan_pending(&a), 1);
 	assert_true(chan_wqbytes(&a) > 0);
-	assert_false(is_open(p[1]));
+	assert_false(fd_is_open(p[1]));
 	assert_int_equal(a.wqfds, 0);
 
 	while (!done) {

@@ -19,6 +19,7 @@
 
 #include "codec.h"
 #include "jsonw.h"
+#include "unit.h"
 
 #define T2026	1769346764LL	/* 2026-01-25T13:12:44Z */
 
@@ -39,7 +40,6 @@ static int	 cpu_parse(const char *, float *);
 static void	 nested(char *, size_t, const char *, int);
 static size_t	 zeros(char *, size_t, const char *, size_t);
 static char	*strrender(const char *, size_t);
-static uint32_t	 rnd(uint32_t *);
 static void	 roundtrip_any(const char *, size_t);
 static int	 brute_f32(float, char *);
 
@@ -279,16 +279,6 @@ strrender(const char *s, size_t n)
 	out = jw_detach(&w, NULL);
 	assert_non_null(out);
 	return (out);
-}
-
-/* xorshift32: a fixed seed keeps failures reproducible. */
-static uint32_t
-rnd(uint32_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return (*s);
 }
 
 /* Parse as request and response; whatever parses must round-trip. */
@@ -871,43 +861,43 @@ test_random_bytes(void **state)
 	static const char alphabet[] = "{}[]\":,\\ \n0123456789-+.eEtruefalsn"
 	    "ul\x80\xc3\xa9\xff\x00typeingam";
 	char		 buf[256];
-	uint32_t	 seed = 0x2545f491;
 	size_t		 n, i, j, k;
 
 	(void)state;
+	rng_seed(0x2545f491);
 	/* Uniformly random bytes. */
 	for (i = 0; i < 4000; i++) {
-		n = rnd(&seed) % sizeof(buf);
+		n = rng() % sizeof(buf);
 		for (j = 0; j < n; j++)
-			buf[j] = (char)rnd(&seed);
+			buf[j] = (char)rng();
 		roundtrip_any(buf, n);
 	}
 	/* Random strings over JSON-ish characters. */
 	for (i = 0; i < 4000; i++) {
-		n = rnd(&seed) % 64;
+		n = rng() % 64;
 		for (j = 0; j < n; j++)
-			buf[j] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+			buf[j] = alphabet[rng() % (sizeof(alphabet) - 1)];
 		roundtrip_any(buf, n);
 	}
 	/* Mutations of valid lines: flips, truncations, splices. */
 	for (i = 0; i < 6000; i++) {
-		const char *src = req_lines[rnd(&seed) %
+		const char *src = req_lines[rng() %
 		    (sizeof(req_lines) / sizeof(req_lines[0]))];
 
 		n = strlen(src);
 		memcpy(buf, src, n);
-		switch (rnd(&seed) % 3) {
+		switch (rng() % 3) {
 		case 0:
-			for (k = 0; k < 1 + rnd(&seed) % 3; k++)
-				buf[rnd(&seed) % n] = alphabet[rnd(&seed) %
+			for (k = 0; k < 1 + rng() % 3; k++)
+				buf[rng() % n] = alphabet[rng() %
 				    (sizeof(alphabet) - 1)];
 			break;
 		case 1:
-			n = rnd(&seed) % n;
+			n = rng() % n;
 			break;
 		default:
-			j = rnd(&seed) % n;
-			k = rnd(&seed) % (n - j);
+			j = rng() % n;
+			k = rng() % (n - j);
 			memmove(buf + j, buf + j + k, n - j - k);
 			n -= k;
 			break;
@@ -1080,7 +1070,7 @@ test_float_render(void **state)
 	struct apm2_summary	 sum;
 	struct apm2_resp	 resp, r2;
 	char			 ref[64], *out, err[128];
-	uint32_t		 seed = 12345, bits;
+	uint32_t		 bits;
 	float			 f;
 	int			 i;
 
@@ -1130,13 +1120,14 @@ test_float_render(void **state)
 	free(out);
 
 	/* Against the brute-force reference, and back through the parser. */
+	rng_seed(12345);
 	for (i = 0; i < 30000; i++) {
-		bits = rnd(&seed);
+		bits = rng();
 		if (i < 512)		/* powers of two: asymmetric gaps */
 			bits = (uint32_t)(i / 2) << 23 | (uint32_t)(i & 1);
 		else if (i % 2)		/* 1e-8 .. 1e12: the u64 fast path */
 			bits = (bits & 0x807fffff) |
-			    (uint32_t)(100 + rnd(&seed) % 67) << 23;
+			    (uint32_t)(100 + rng() % 67) << 23;
 		memcpy(&f, &bits, sizeof(f));
 		if (!(f == f) || f - f != 0.0f || f == 0.0f)
 			continue;

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "unit.h"
 
 #ifndef nitems
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -45,7 +46,6 @@ struct err_case {
 };
 
 static char	 tmpdir[PATH_MAX];
-static uint64_t	 rng_state = 0x2545f4914f6cdd1dULL;
 
 static struct config *parse(const char *, struct config_errors *);
 static struct config *ok(const char *);
@@ -54,7 +54,6 @@ static void	 expect1(const char *, const char *);
 static void	 expectn(const char *, const char *const *, size_t);
 static void	 run_cases(const struct err_case *, size_t);
 static const char *sample(const char *);
-static uint64_t	 rng64(void);
 static int	 as_nobody(int (*)(void));
 static int	 nonroot_checks(void);
 static int	 samples_nonroot(void);
@@ -154,15 +153,6 @@ dureq(const struct duration *d, uint64_t sec, uint32_t nsec)
 	return (d->sec == sec && d->nsec == nsec);
 }
 
-static uint64_t
-rng64(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (rng_state * 0x2545f4914f6cdd1dULL);
-}
-
 static const char *
 sample(const char *name)
 {
@@ -213,11 +203,9 @@ setup_tmp(void **state)
 static int
 teardown_tmp(void **state)
 {
-	char	cmd[PATH_MAX + 16];
-
 	(void)state;
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return (system(cmd) == 0 ? 0 : -1);
+	rm_tree(tmpdir);
+	return (0);
 }
 
 static void
@@ -1889,6 +1877,7 @@ test_bad_input(void **state)
 	size_t			 alen = strlen(alphabet);
 
 	(void)state;
+	rng_seed(0x2545f4914f6cdd1dULL);
 	for (i = 0; i < 3000; i++) {
 		n = rng64() % sizeof(buf);
 		for (j = 0; j < n; j++)

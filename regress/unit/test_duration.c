@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "duration.h"
+#include "unit.h"
 
 #define OVERFLOW	"number is too large or cannot be represented " \
 			"without a lack of precision (values below 1ns are " \
@@ -35,29 +36,9 @@ struct err_case {
 	const char	*msg;
 };
 
-static uint64_t	rng_state;
-
-static void	rng_seed(uint64_t);
-static uint64_t	rng64(void);
 static void	check_ok(const struct ok_case *, size_t);
 static void	check_err(const struct err_case *, size_t);
 static void	check_fmt(uint64_t, uint32_t, const char *);
-
-static void
-rng_seed(uint64_t s)
-{
-	rng_state = s != 0 ? s : 0x9e3779b97f4a7c15ULL;
-}
-
-/* xorshift64*: deterministic so a failure can be reproduced. */
-static uint64_t
-rng64(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (rng_state * 0x2545f4914f6cdd1dULL);
-}
 
 static void
 check_ok(const struct ok_case *c, size_t n)

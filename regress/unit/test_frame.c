@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "frame.h"
+#include "unit.h"
 
 struct stream {
 	uint8_t	*buf;
@@ -24,30 +25,10 @@ struct got {
 	size_t	 n;
 };
 
-static uint64_t	rng_state;
-
-static void	rng_seed(uint64_t);
-static uint32_t	rng(void);
 static void	stream_add(struct stream *, const void *, size_t);
 static void	got_free(struct got *);
 static int	feed_all(struct frame_dec *, const uint8_t *, size_t,
 		    struct got *);
-
-static void
-rng_seed(uint64_t s)
-{
-	rng_state = s != 0 ? s : 0x9e3779b97f4a7c15ULL;
-}
-
-/* xorshift64*: deterministic so a failure can be reproduced. */
-static uint32_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return ((uint32_t)((rng_state * 0x2545f4914f6cdd1dULL) >> 32));
-}
 
 static void
 stream_add(struct stream *s, const void *payload, size_t len)

@@ -10,7 +10,6 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,13 +27,13 @@
 
 #include "config.h"
 #include "supervisor/logfile.h"
+#include "unit.h"
 
 static char	dir[64];
 static char	logpath[128];
 
 static int	 setup(void **);
 static int	 teardown(void **);
-static void	 rm_tree(const char *);
 static char	*slurp(const char *, size_t *);
 static int	 exists(const char *);
 static void	 gen(char *, size_t, int, int);
@@ -67,33 +66,6 @@ teardown(void **state)
 	(void)state;
 	rm_tree(dir);
 	return (0);
-}
-
-static void
-rm_tree(const char *path)
-{
-	char		 sub[PATH_MAX];
-	struct dirent	*de;
-	struct stat	 st;
-	DIR		*d;
-
-	if (lstat(path, &st) == -1)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		(void)unlink(path);
-		return;
-	}
-	if ((d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			rm_tree(sub);
-		}
-		closedir(d);
-	}
-	(void)rmdir(path);
 }
 
 static char *

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "supervisor/logring.h"
+#include "unit.h"
 
 #define MAXL	LOGRING_LINE_MAX
 
@@ -32,9 +33,6 @@ struct model {
 	size_t		 n, cap;
 };
 
-static uint64_t	rng_state;
-
-static uint32_t	 rng(void);
 static void	 model_add(struct model *, const char *, size_t, int,
 		    int64_t);
 static void	 model_record(struct model *, const char *, size_t, int,
@@ -46,15 +44,6 @@ static size_t	 ring_lines_rev(const struct logring *, struct mline **);
 static void	 check_suffix(const struct logring *, const struct model *);
 static void	 append1(struct logring *, int, int64_t, const char *,
 		    size_t);
-
-static uint32_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return ((uint32_t)((rng_state * 0x2545f4914f6cdd1dULL) >> 32));
-}
 
 static void
 model_add(struct model *m, const char *p, size_t len, int stream, int64_t ts)
@@ -395,7 +384,7 @@ test_random(void **state)
 	int64_t		 ts = 0;
 
 	(void)state;
-	rng_state = 0x1234567887654321ULL;
+	rng_seed(0x1234567887654321ULL);
 	buf = malloc(4 * MAXL);
 	assert_non_null(buf);
 	for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "supervisor/redact.h"
+#include "unit.h"
 
 struct vec {
 	const char	*in;
@@ -33,10 +34,6 @@ struct sink {
 	size_t	 maxlen;	/* longest piece */
 };
 
-static uint64_t	rng_state;
-
-static void	 rng_seed(uint64_t);
-static uint32_t	 rng(void);
 static char	*red(struct redactor *, const char *, size_t, size_t *, int *);
 static void	 check(const char *, const char *);
 static void	 check_lines(struct redactor *, const char *const *,
@@ -479,22 +476,6 @@ static const struct vec generated[] = {
 	{ "xoxq-", 5,
 	    "xoxq-", 5 },
 };
-
-static void
-rng_seed(uint64_t s)
-{
-	rng_state = s != 0 ? s : 0x9e3779b97f4a7c15ULL;
-}
-
-/* xorshift64*: deterministic so a failure can be reproduced. */
-static uint32_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return ((uint32_t)((rng_state * 0x2545f4914f6cdd1dULL) >> 32));
-}
 
 /* Redact one line; a NUL-terminated copy of the result. */
 static char *

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "toml.h"
+#include "unit.h"
 
 struct corpus_count {
 	int	valid;
@@ -35,7 +36,6 @@ static void	 expect_error(const char *, size_t, unsigned int,
 static void	 expect_invalid(const char *);
 static void	 expect_valid(const char *);
 static int	 pos_in_input(const unsigned char *, size_t, struct toml_pos);
-static uint64_t	 rnd(uint64_t *);
 static char	*repeat(const char *, size_t, const char *, const char *);
 static char	*read_file(const char *, size_t *);
 static void	 walk_corpus(const char *, int, struct corpus_count *);
@@ -129,16 +129,6 @@ pos_in_input(const unsigned char *buf, size_t len, struct toml_pos pos)
 			ncp++;
 	}
 	return (line == pos.line && pos.col <= ncp + 1);
-}
-
-/* xorshift64*: a fixed seed gives the same inputs on every run. */
-static uint64_t
-rnd(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return (*s * 2685821657736338717ULL);
 }
 
 /* head + n times unit + tail, NUL-terminated. */
@@ -1121,21 +1111,21 @@ test_random_input(void **state)
 	struct toml_table	*t;
 	struct toml_error	 e;
 	unsigned char		 buf[512];
-	uint64_t		 seed = 0x5eed1234abcdULL;
 	size_t			 len, i, n, k;
 	int			 round, ok = 0;
 
 	(void)state;
+	rng_seed(0x5eed1234abcdULL);
 	for (round = 0; round < 6000; round++) {
 		len = 0;
 		if (round % 2 == 0) {
-			n = rnd(&seed) % sizeof(buf);
+			n = rng64() % sizeof(buf);
 			for (i = 0; i < n; i++)
-				buf[len++] = (unsigned char)rnd(&seed);
+				buf[len++] = (unsigned char)rng64();
 		} else {
-			n = rnd(&seed) % 60;
+			n = rng64() % 60;
 			for (i = 0; i < n; i++) {
-				k = rnd(&seed) % (sizeof(tok) / sizeof(tok[0]));
+				k = rng64() % (sizeof(tok) / sizeof(tok[0]));
 				if (tok[k][0] == '\0') {
 					buf[len++] = '\0';
 					continue;
