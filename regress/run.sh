@@ -18,7 +18,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 out=regress/out
 mkdir -p "$out"
-rm -f "$out"/*.rc "$out"/*.pid "$out/.pool"
+rm -f "$out"/*.rc "$out"/*.time "$out"/*.pid "$out/.pool"
 filter=${REGRESS_FILTER:-}
 asuser=${REGRESS_USER:-apm2tu}
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
@@ -40,7 +40,8 @@ add() {
 }
 
 # runjob N: run program N (in the background): its exit status goes to
-# FILE.rc, its pid meanwhile to FILE.pid for the clean-up.
+# FILE.rc, its wall time to FILE.time, its pid meanwhile to FILE.pid for
+# the clean-up.
 runjob() {
 	eval "k=\$kind_$1 n=\$name_$1 a=\$arg_$1 b=\$out/\$file_$1"
 	case "$k" in
@@ -52,10 +53,12 @@ runjob() {
 	user)	set -- timeout 900 runuser -u "$asuser" -- \
 		    env TEST_JOBS="$tjobs" python3 "$a" ;;
 	esac
+	t0=$(date +%s)
 	"$@" >"$b.tap" 2>"$b.err" 3>&- &
 	echo $! >"$b.pid"
 	wait $!
 	echo $? >"$b.rc"
+	echo $(($(date +%s) - t0)) >"$b.time"
 	rm -f "$b.pid"
 }
 
@@ -74,23 +77,25 @@ count() {
 	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ] && [ "$missing" -eq 0 ]; then
 		missing=1	# died or failed without saying which test
 	fi
-	tally "$2" "$p" $((f + missing)) "$s" "$1"
+	tally "$2" "$p" $((f + missing)) "$s" "${1%.tap}"
 }
 
-# tally NAME PASSED FAILED SKIPPED LOG: add to the totals, say how it went.
+# tally NAME PASSED FAILED SKIPPED FILE: add to the totals, say how it
+# went and how long it took.
 tally() {
 	pass=$((pass + $2))
 	fail=$((fail + $3))
 	skip=$((skip + $4))
 	sk=
 	[ "$4" -ne 0 ] && sk=", $4 skipped"
+	secs=$(cat "$5.time" 2>/dev/null)
 	if [ "$3" -ne 0 ]; then
 		failed_names="$failed_names $1"
-		echo "FAIL $1 ($2 passed, $3 failed$sk):"
-		grep -E '^not ok |^# |^FAIL ' "$5" | head -n 40
-		tail -n 5 "${5%.tap}.err"
+		echo "FAIL $1 ($2 passed, $3 failed$sk; ${secs}s):"
+		grep -E '^not ok |^# |^FAIL ' "$5.tap" | head -n 40
+		tail -n 5 "$5.err"
 	else
-		echo "ok   $1 ($2 passed$sk)"
+		echo "ok   $1 ($2 passed$sk; ${secs}s)"
 	fi
 }
 
@@ -112,7 +117,7 @@ report() {
 	elif [ "$rc" -ne 0 ] && [ "$tf" -eq 0 ]; then
 		tf=1
 	fi
-	tally "$n" "$tp" "$tf" 0 "$b.tap"
+	tally "$n" "$tp" "$tf" 0 "$b"
 }
 
 # On an interrupt: stop the programs still running (timeout(1) passes
