@@ -115,6 +115,62 @@ def ensure_frontend_user():
     os.makedirs("/var/empty", mode=0o755, exist_ok=True)
 
 
+# ---------------------------------------------------------------- configs
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def toml_value(v):
+    """v as TOML: a string quoted (JSON's escapes are TOML's), a list of
+    values, a boolean or number as it is."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[%s]" % ", ".join(toml_value(x) for x in v)
+    return json.dumps(v)
+
+
+def _toml_keys(prefix, keys):
+    """key = value lines, then each dict value as the sub-table
+    [prefix.key] (TOML wants a table's own keys first)."""
+    lines, subs = "", ""
+    for k, v in keys.items():
+        k = k if _BARE_KEY.match(k) else json.dumps(k)
+        if isinstance(v, dict):
+            subs += "[%s.%s]\n" % (prefix, k) + \
+                _toml_keys("%s.%s" % (prefix, k), v)
+        elif v is not None:
+            lines += "%s = %s\n" % (k, toml_value(v))
+    return lines + subs
+
+
+def process(name, command, args=None, **keys):
+    """One [[processes]] table: name, command, args if given, then keys in
+    their order; a dict (env, log, log's rotation, restart, its backoff,
+    shutdown) is a sub-table, None leaves a key out.
+
+        process("web", "sleep", ["1000"], instances=2, autostart=False,
+                shutdown={"timeout": "3s"})"""
+    t = {"name": name, "command": command}
+    if args is not None:
+        t["args"] = list(args)
+    t.update(keys)
+    return "[[processes]]\n" + _toml_keys("processes", t) + "\n"
+
+
+def daemon_conf(**keys):
+    """A [daemon] table (socket, pid_file, log_dir, socket_mode, ...)."""
+    return "[daemon]\n" + _toml_keys("daemon", keys)
+
+
+# One agent that waits, for tests about the daemon rather than agents:
+# not started, or running from the start.
+SLEEPER = process("sleeper", "sleep", ["1000"], autostart=False)
+KEEPER = process("keeper", "sleep", ["1000"])
+
+
 # ---------------------------------------------------------------- framing
 
 def frame(payload):
@@ -243,17 +299,19 @@ def proc_status(pid):
 class Daemon:
     """One apm2d in a private temporary directory.
 
-    config: the TOML text for [[processes]] etc.; a [daemon] table with
-    paths inside the temp dir is prepended unless daemon_table=False (then
-    use {tmp} in the text).  user: run the daemon as this user (root only).
+    config: the TOML text for [[processes]] etc. (see process()); a
+    [daemon] table with paths inside the temp dir, and the keys of the
+    dict daemon (and the text daemon_extra), is prepended unless
+    daemon_table=False (then use {tmp} in the text).  user: run the
+    daemon as this user (root only).
     quick_stop: for agents that ignore SIGTERM on purpose, the clean-up
     follows its SIGTERM with a second one, which kills them at once
     instead of after their shutdown timeout (not what such a test checks).
     """
 
     def __init__(self, config="", user=None, daemon_table=True,
-                 extra_args=(), foreground=True, daemon_extra="",
-                 quick_stop=False):
+                 extra_args=(), foreground=True, daemon=None,
+                 daemon_extra="", quick_stop=False):
         self.tmp = tempfile.mkdtemp(prefix="apm2-it-")
         os.chmod(self.tmp, 0o755)
         self.user = user
@@ -264,11 +322,10 @@ class Daemon:
         self.config_path = os.path.join(self.tmp, "ecosystem.toml")
         text = config.replace("{tmp}", self.tmp)
         if daemon_table:
-            text = ("[daemon]\nsocket = %s\npid_file = %s\nlog_dir = %s\n"
-                    "state_file = %s\n%s\n" % (
-                        json.dumps(self.socket), json.dumps(self.pid_file),
-                        json.dumps(self.log_dir),
-                        json.dumps(self.state_file), daemon_extra)) + text
+            text = daemon_conf(
+                socket=self.socket, pid_file=self.pid_file,
+                log_dir=self.log_dir, state_file=self.state_file,
+                **(daemon or {})) + daemon_extra + "\n" + text
         with open(self.config_path, "w") as f:
             f.write(text)
         os.chmod(self.config_path, 0o644)

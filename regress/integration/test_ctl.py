@@ -17,23 +17,13 @@ import time
 import tty
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import APM2CTL, Daemon, ctl, run, test, wait_until  # noqa: E402
+from harness import (APM2CTL, Daemon, ctl, process, run, test,  # noqa: E402
+                     wait_until)
 
-CONFIG = """
-[[processes]]
-name = "web"
-command = "sleep"
-args = ["1000"]
-cwd = "/tmp"
-instances = 2
-autostart = false
-
-[[processes]]
-name = "batch"
-command = "sh"
-args = ["-c", "exec sleep 1000"]
-autostart = false
-"""
+CONFIG = (process("web", "sleep", ["1000"], cwd="/tmp", instances=2,
+                  autostart=False)
+          + process("batch", "sh", ["-c", "exec sleep 1000"],
+                    autostart=False))
 
 HEADER = ("NAME                  RUNNING    TOTAL STATUS            CPU"
           "        MEM     UPTIME")
@@ -204,10 +194,8 @@ RAWLINES = [
 
 
 # The daemon's directory is the test's: only it can create the trigger.
-EVIL_CFG = ("[[processes]]\nname = \"evil\"\ncommand = \"/bin/sh\"\n"
-            "args = [\"-c\", %s]\nautostart = false\n"
-            "[processes.env]\nTRIGGER = \"{tmp}/trigger\"\n"
-            % json.dumps(EVIL))
+EVIL_CFG = process("evil", "/bin/sh", ["-c", EVIL], autostart=False,
+                   env={"TRIGGER": "{tmp}/trigger"})
 
 
 def bodies(out):

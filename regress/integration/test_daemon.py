@@ -13,17 +13,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (APM2D, APM2CTL, IS_ROOT, Client, Daemon, Skip, ctl,  # noqa: E402
-                     ensure_user, frame, pid_alive, proc_status, run, test,
+from harness import (APM2D, APM2CTL, IS_ROOT, SLEEPER, Client, Daemon,  # noqa: E402
+                     Skip, ctl, ensure_user, frame, proc_status, run, test,
                      wait_until)
-
-SLEEPER = """
-[[processes]]
-name = "sleeper"
-command = "sleep"
-args = ["1000"]
-autostart = false
-"""
 
 USER = "apm2t1"
 
@@ -175,7 +167,7 @@ def non_socket_file_at_socket_path_refused():
 
 @test
 def socket_mode_and_directory():
-    d = Daemon(SLEEPER, daemon_extra='socket_mode = "0660"\n')
+    d = Daemon(SLEEPER, daemon={"socket_mode": "0660"})
     try:
         d.start()
         st = os.stat(d.socket)

@@ -10,25 +10,15 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (APM2D, TOP, Daemon, pid_alive, run, test,  # noqa: E402
-                     wait_until)
+from harness import (APM2D, KEEPER, TOP, Daemon, pid_alive,  # noqa: E402
+                     process, run, test, wait_until)
 
 HOOKS = os.path.join(TOP, "regress", "integration", "apm2d-hooks")
 FAKE = os.path.join(TOP, "regress", "integration", "fakefront")
 
-CONFIG = """
-[[processes]]
-name = "keeper"
-command = "sleep"
-args = ["1000"]
-
-[[processes]]
-name = "stubborn"
-command = "sh"
-args = ["-c", "trap '' TERM; while :; do sleep 1; done"]
-[processes.shutdown]
-timeout = "3s"
-"""
+CONFIG = KEEPER + process(
+    "stubborn", "sh", ["-c", "trap '' TERM; while :; do sleep 1; done"],
+    shutdown={"timeout": "3s"})
 
 
 class HookDaemon(Daemon):

@@ -18,21 +18,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (IS_ROOT, Daemon, Skip, ensure_user, frame,  # noqa: E402
-                     pid_alive, run, test, wait_until)
-
-SLEEPER = """
-[[processes]]
-name = "keeper"
-command = "sleep"
-args = ["1000"]
-"""
-
+from harness import (IS_ROOT, KEEPER, Daemon, Skip, ensure_user,  # noqa: E402
+                     frame, pid_alive, process, run, test, wait_until)
 
 def many_procs(n):
     """A configuration with n processes that never start."""
-    return "".join('[[processes]]\nname = "p%d"\ncommand = "true"\n'
-                   'autostart = false\n\n' % i for i in range(n))
+    return "".join(process("p%d" % i, "true", autostart=False)
+                   for i in range(n))
 
 
 def connect(path):
@@ -205,7 +197,7 @@ def one_user_cannot_lock_root_out():
         raise Skip("needs root for a second user")
     ensure_user("apm2t1")
     ensure_user("apm2t2")
-    with Daemon(SLEEPER) as d:
+    with Daemon(KEEPER) as d:
         u = AsUser("apm2t1", hog(600), d.socket)
         try:
             r = u.result()
@@ -234,7 +226,7 @@ def administrators_keep_reserved_slots():
         raise Skip("needs root for a second user")
     ensure_user("apm2t1")
     ensure_user("apm2t2")
-    with Daemon(SLEEPER, daemon_extra="max_connections_per_user = 512\n") \
+    with Daemon(KEEPER, daemon={"max_connections_per_user": 512}) \
             as d:
         u = AsUser("apm2t1", hog(600), d.socket)
         try:
@@ -259,7 +251,7 @@ def administrators_keep_reserved_slots():
 def idle_connections_are_closed():
     """idle_timeout closes a connection that asks nothing; one that asks,
     or follows a log, stays."""
-    with Daemon(SLEEPER, daemon_extra='idle_timeout = "1s"\n') as d:
+    with Daemon(KEEPER, daemon={"idle_timeout": "1s"}) as d:
         idle = connect(d.socket)
         busy = connect(d.socket)
         follow = connect(d.socket)
@@ -293,7 +285,7 @@ def reply_flood_is_back_pressure():
     the supervisor's queue to the frontend, which was then killed as if
     it had misbehaved.  Now the requests wait and every reply arrives."""
     with Daemon(many_procs(1000),
-                daemon_extra="max_connections_per_user = 512\n") as d:
+                daemon={"max_connections_per_user": 512}) as d:
         fe = d.frontend_pid()
         socks = [connect(d.socket) for _ in range(150)]
         try:
@@ -352,7 +344,7 @@ def hostile_connections_cannot_pin_memory():
         raise Skip("needs root for a second user")
     ensure_user("apm2t1")
     with Daemon(many_procs(1000),
-                daemon_extra="max_connections_per_user = 512\n") as d:
+                daemon={"max_connections_per_user": 512}) as d:
         fe = d.frontend_pid()
         before = vm_kib(fe, "VmRSS")
         u = AsUser("apm2t1", hostile(165), d.socket)
@@ -381,7 +373,7 @@ def hostile_connections_cannot_pin_memory():
 def frontend_deaths_cost_a_second_at_most():
     """Killing the frontend again and again never leaves clients without
     an answer for long (the respawn delay used to double to 60 s)."""
-    with Daemon(SLEEPER) as d:
+    with Daemon(KEEPER) as d:
         for i in range(8):
             fe = wait_until(d.frontend_pid, 10, what="a frontend")
             os.kill(fe, signal.SIGKILL)
@@ -398,7 +390,7 @@ def frontend_deaths_cost_a_second_at_most():
 def stopped_frontend_is_replaced():
     """A frontend that stops answering (SIGSTOP here) is found by the
     supervisor's heartbeat and replaced within seconds."""
-    with Daemon(SLEEPER) as d:
+    with Daemon(KEEPER) as d:
         fe = wait_until(d.frontend_pid, 10, what="a frontend")
         os.kill(fe, signal.SIGSTOP)
         try:

@@ -22,7 +22,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import APM2CTL, APM2D, Daemon  # noqa: E402
+from harness import APM2CTL, APM2D, Daemon, process  # noqa: E402
 from harness import Skip, ctl, run, test, wait_until  # noqa: E402
 
 DATA = tempfile.mkdtemp(prefix="apm2-logs-")
@@ -42,33 +42,13 @@ def sanitized():
 
 # ------------------------------------------------------------ helpers
 
-def q(s):
-    return json.dumps(s)
-
-
-def proc(name, script, instances=1, autostart=False, log=None,
-         rotation=None, env=None, extra=""):
-    """A [[processes]] running /bin/sh -c script."""
-    t = ("[[processes]]\nname = %s\ncommand = \"/bin/sh\"\n"
-         "args = [\"-c\", %s]\ninstances = %d\nautostart = %s\n" % (
-             q(name), q(script), instances,
-             "true" if autostart else "false"))
-    if env:
-        t += "[processes.env]\n" + "".join(
-            "%s = %s\n" % (k, q(v)) for k, v in env.items())
-    if log is not None or rotation is not None:
-        t += "[processes.log]\n"
-        for k, v in (log or {}).items():
-            t += "%s = %s\n" % (k, q(v) if isinstance(v, str) else
-                                ("true" if v is True else "false"
-                                 if v is False else v))
+def proc(name, script, autostart=False, log=None, rotation=None, **keys):
+    """A [[processes]] running /bin/sh -c script (the tests start it);
+    rotation is log's sub-table."""
     if rotation is not None:
-        t += "[processes.log.rotation]\n"
-        for k, v in rotation.items():
-            t += "%s = %s\n" % (k, q(v) if isinstance(v, str) else
-                                ("true" if v is True else "false"
-                                 if v is False else v))
-    return t + extra + "\n"
+        log = dict(log or {}, rotation=rotation)
+    return process(name, "/bin/sh", ["-c", script], autostart=autostart,
+                   log=log, **keys)
 
 
 RAW = {"redact": False, "timestamp": False}
@@ -343,8 +323,8 @@ def a_failing_file_is_reported_once_and_blocks_nothing():
 def partial_lines_and_pre_shutdown_output_reach_the_file():
     cfg = proc("part", "printf 'no newline yet'; exec sleep 30",
                log={"timestamp": True},
-               extra="[processes.shutdown]\ntimeout = \"5s\"\n"
-                     "pre_shutdown_commands = [\"echo pre-stop says bye\"]")
+               shutdown={"timeout": "5s", "pre_shutdown_commands": [
+                   "echo pre-stop says bye"]})
     with Daemon(cfg) as d:
         start(d, "part")
         wait_until(lambda: tail(d, "part", 5) == [] and

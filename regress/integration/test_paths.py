@@ -10,7 +10,6 @@ what used to work (private temporary directories under sticky /tmp,
 a daemon running as an ordinary user in its own directories) must still
 work.  Root-only cases skip themselves otherwise."""
 import grp
-import json
 import os
 import pwd
 import shutil
@@ -21,22 +20,14 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (APM2D, IS_ROOT, SANITIZER, TEST_ADMIN_GROUP, TOP,  # noqa: E402
-                     Client, Daemon, Skip, ensure_frontend_user,
-                     ensure_group, ensure_user, run, test, wait_until)
+from harness import (APM2D, IS_ROOT, SANITIZER, SLEEPER,  # noqa: E402
+                     TEST_ADMIN_GROUP, TOP, Client, Daemon, Skip,
+                     daemon_conf, ensure_frontend_user, ensure_group,
+                     ensure_user, run, test, wait_until)
 
 OTHER_UID = 65534       # "another user": nobody
 RUN_DEMO = os.path.join(TOP, "etc", "run-demo.sh")
 USER = "apm2t1"
-
-SLEEPER = """
-[[processes]]
-name = "sleeper"
-command = "sleep"
-args = ["1000"]
-autostart = false
-"""
-
 
 def needs_root():
     if not IS_ROOT:
@@ -78,15 +69,13 @@ def write(path, text, mode=0o644, uid=None):
     return path
 
 
-def config(tmp, sock, pid, extra=""):
+def config(tmp, sock, pid):
     """A daemon table with the socket and pid file where the test wants
     them, and log and state files in tmp."""
-    return ("[daemon]\nsocket = %s\npid_file = %s\nlog_dir = %s\n"
-            "state_file = %s\n%s\n" % (
-                json.dumps(sock), json.dumps(pid),
-                json.dumps(os.path.join(tmp, "log")),
-                json.dumps(os.path.join(tmp, "state.json")), extra)
-            ) + SLEEPER
+    return daemon_conf(socket=sock, pid_file=pid,
+                       log_dir=os.path.join(tmp, "log"),
+                       state_file=os.path.join(tmp, "state.json")) + \
+        "\n" + SLEEPER
 
 
 def answers(sock):
@@ -335,16 +324,16 @@ def socket_mode_and_group_at_start():
         group = ensure_group(TEST_ADMIN_GROUP)
     else:
         group = grp.getgrgid(os.getegid())
-    for mode, extra in ((0o660, 'socket_mode = "0660"\nsocket_group = '
-                         '"%s"\n' % group.gr_name),
-                        (0o600, 'socket_mode = "0600"\n'),
-                        (0o666, "")):
-        with Daemon(SLEEPER, daemon_extra=extra) as d:
+    for mode, keys in ((0o660, {"socket_mode": "0660",
+                                "socket_group": group.gr_name}),
+                       (0o600, {"socket_mode": "0600"}),
+                       (0o666, {})):
+        with Daemon(SLEEPER, daemon=keys) as d:
             st = os.lstat(d.socket)
             assert stat.S_ISSOCK(st.st_mode), oct(st.st_mode)
             assert stat.S_IMODE(st.st_mode) == mode, \
                 (oct(st.st_mode), oct(mode))
-            if "socket_group" in extra:
+            if "socket_group" in keys:
                 assert st.st_gid == group.gr_gid, (st.st_gid, group)
             else:
                 assert st.st_gid == os.getegid(), st.st_gid

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (APM2D, IS_ROOT, TEST_ADMIN_GROUP, TOP, Client,  # noqa: E402
                      Daemon, Skip, add_to_group, ensure_frontend_user,
                      ensure_group, ensure_user, frame, pid_alive,
-                     proc_status, run, test, wait_until)
+                     proc_status, process, run, test, wait_until)
 
 HOOKS = os.environ.get("APM2D_HOOKS", os.path.join(
     TOP, "regress", "integration", "apm2d-hooks"))
@@ -34,34 +34,14 @@ CLIENT_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
     else sys.executable
 FRONTEND_MAX_CONNS = 512
 
-CONFIG = """
-[[processes]]
-name = "t1proc"
-command = "sleep"
-args = ["1000"]
-user = "apm2t1"
-
-[[processes]]
-name = "t2proc"
-command = "sleep"
-args = ["1000"]
-user = "apm2t2"
-
-[[processes]]
-name = "rootproc"
-command = "sleep"
-args = ["1000"]
-"""
+CONFIG = (process("t1proc", "sleep", ["1000"], user=OWNER)
+          + process("t2proc", "sleep", ["1000"], user=OTHER)
+          + process("rootproc", "sleep", ["1000"]))
 
 # For the sandbox tests, which also run as an ordinary user.
-PLAIN = """
-[[processes]]
-name = "agent"
-command = "sleep"
-args = ["1000"]
-"""
+PLAIN = process("agent", "sleep", ["1000"])
 
-ADMIN_TABLE = 'admin_group = "%s"\n' % TEST_ADMIN_GROUP
+ADMIN_TABLE = {"admin_group": TEST_ADMIN_GROUP}
 
 # Every request type, naming t1proc where a process is named.
 REQUESTS = [
@@ -235,7 +215,7 @@ def authorization_matrix():
     """root, an admin-group member, the owner of t1proc and another user
     against every request type: allowed, or permission_denied."""
     setup_users()
-    d = Daemon(CONFIG, daemon_extra=ADMIN_TABLE)
+    d = Daemon(CONFIG, daemon=ADMIN_TABLE)
     try:
         d.start()
         wait_until(lambda: d.request({"type": "get_process",
@@ -300,7 +280,7 @@ def owner_scope_and_list_details():
     everybody every name and state, details only where allowed; unknown
     names are not_found for everyone; tail_logs of all is for admins."""
     setup_users()
-    with Daemon(CONFIG, daemon_extra=ADMIN_TABLE) as d:
+    with Daemon(CONFIG, daemon=ADMIN_TABLE) as d:
         def all_running():
             ps = d.request({"type": "list_processes"})["processes"]
             return all(p["status"] == "Running" for p in ps)
@@ -357,7 +337,7 @@ def admin_is_judged_by_the_connecting_process_groups():
     admin member without the group in its process is not an admin, a
     process whose gid is the admin group is."""
     setup_users()
-    with Daemon(CONFIG, daemon_extra=ADMIN_TABLE) as d:
+    with Daemon(CONFIG, daemon=ADMIN_TABLE) as d:
         q = [{"type": "list_credentials"}]
         r = as_user(ADMIN, d.socket, q, groups=[])[0]
         assert denied(r), r
@@ -373,9 +353,8 @@ def socket_mode_keeps_a_user_out():
     """socket_mode 0660 with socket_group apm2tadm: apm2t2 cannot even
     connect (EACCES) for any request; a member can; root may shut down."""
     setup_users()
-    extra = ADMIN_TABLE + 'socket_mode = "0660"\nsocket_group = "%s"\n' \
-        % TEST_ADMIN_GROUP
-    d = Daemon(CONFIG, daemon_extra=extra)
+    d = Daemon(CONFIG, daemon=dict(ADMIN_TABLE, socket_mode="0660",
+                                   socket_group=TEST_ADMIN_GROUP))
     try:
         d.start()
         st = os.stat(d.socket)

@@ -6,6 +6,7 @@ trees, child hygiene, many instances, daemon shutdown and run-as-user.
 Every wait is bounded; the only processes signalled directly are the
 daemon's own agents (by the pid it reports) and the daemon itself."""
 import atexit
+import functools
 import json
 import os
 import pwd
@@ -21,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import APM2D, IS_ROOT, Skip, ensure_user  # noqa: E402
-from harness import Daemon  # noqa: E402
+from harness import Daemon, process  # noqa: E402
 from harness import pid_alive, proc_children, run, test, wait_until  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,37 +57,26 @@ def chkchild():
     return out
 
 
-def toml_str(s):
-    return json.dumps(s)
-
-
-def proc(name, command, args=(), instances=1, autostart=False, extra=""):
-    """One [[processes]] table; extra is appended verbatim (sub-tables)."""
-    t = "[[processes]]\nname = %s\ncommand = %s\nargs = [%s]\n" % (
-        toml_str(name), toml_str(command),
-        ", ".join(toml_str(a) for a in args))
-    t += "instances = %d\nautostart = %s\n" % (
-        instances, "true" if autostart else "false")
-    return t + extra + "\n"
+# The tests start what they test: autostart is off unless they ask.
+proc = functools.partial(process, autostart=False)
 
 
 def restart(max_restarts=5, window="60s", min_uptime="30s",
             on_success=False, backoff=None):
-    t = ("[processes.restart]\nmax_restarts = %d\nrestart_window = %s\n"
-         "min_uptime = %s\nrestart_on_success = %s\n" % (
-             max_restarts, toml_str(window), toml_str(min_uptime),
-             "true" if on_success else "false"))
-    if backoff:
-        t += "[processes.restart.backoff]\n" + backoff + "\n"
-    return t
+    """A restart policy, every key given (backoff: a dict, or none)."""
+    return {"max_restarts": max_restarts, "restart_window": window,
+            "min_uptime": min_uptime, "restart_on_success": on_success,
+            "backoff": backoff}
+
+
+def fixed(delay):
+    return {"type": "fixed", "delay": delay}
 
 
 def shutdown(timeout="30s", sig="SIGTERM", force_kill=True, pre=()):
-    return ("[processes.shutdown]\ntimeout = %s\nsignal = %s\n"
-            "force_kill = %s\npre_shutdown_commands = [%s]\n" % (
-                toml_str(timeout), toml_str(sig),
-                "true" if force_kill else "false",
-                ", ".join(toml_str(c) for c in pre)))
+    """A shutdown policy, every key given."""
+    return {"timeout": timeout, "signal": sig, "force_kill": force_kill,
+            "pre_shutdown_commands": list(pre)}
 
 
 def get(d, name):
@@ -257,12 +247,12 @@ def unknown_names_and_tail_logs():
 def exit_codes_stopped_and_crashed():
     conf = (proc("zero", "sh", ["-c", "exit 0"])
             + proc("seven", "sh", ["-c", "exit 7"],
-                   extra=restart(max_restarts=0))
+                   restart=restart(max_restarts=0))
             + proc("sig", "sh", ["-c", "kill -KILL $$"],
-                   extra=restart(max_restarts=0))
+                   restart=restart(max_restarts=0))
             + proc("succ", "sh", ["-c", "exit 0"],
-                   extra=restart(max_restarts=1, on_success=True,
-                                 backoff='type = "fixed"\ndelay = "10ms"')))
+                   restart=restart(max_restarts=1, on_success=True,
+                                   backoff=fixed("10ms"))))
     with Daemon(conf) as d:
         for n in ("zero", "seven", "sig", "succ"):
             ok(req(d, "start_process", n), "Process '%s' started" % n)
@@ -290,8 +280,7 @@ def exit_codes_stopped_and_crashed():
 
 @test
 def sigkill_is_restarted_quickly_with_zero_backoff():
-    conf = proc("k", "sleep", ["1000"], extra=restart(
-        backoff='type = "fixed"\ndelay = "0s"'))
+    conf = proc("k", "sleep", ["1000"], restart=restart(backoff=fixed("0s")))
     with Daemon(conf) as d:
         ok(req(d, "start_process", "k"), "Process 'k' started")
         old = inst(d, "k")["pid"]
@@ -309,8 +298,7 @@ def sigkill_is_restarted_quickly_with_zero_backoff():
 @test
 def fixed_backoff_and_circuit_until_explicit_start():
     d = Daemon(proc("c", "sh", ["-c", "date +%s%N >> {tmp}/stamps; exit 1"],
-                    extra=restart(max_restarts=3, backoff='type = "fixed"\n'
-                                  'delay = "100ms"')))
+                    restart=restart(max_restarts=3, backoff=fixed("100ms"))))
     try:
         d.start()
         path = os.path.join(d.tmp, "stamps")
@@ -335,9 +323,10 @@ def fixed_backoff_and_circuit_until_explicit_start():
 
 @test
 def exponential_backoff_doubles_up_to_the_cap():
-    d = Daemon(proc("e", "sh", stamp_cmd("{tmp}/stamps"), extra=restart(
-        max_restarts=5, backoff='type = "exponential"\n'
-        'initial_delay = "100ms"\nmax_delay = "400ms"\nmultiplier = 2.0')))
+    d = Daemon(proc("e", "sh", stamp_cmd("{tmp}/stamps"), restart=restart(
+        max_restarts=5, backoff={
+            "type": "exponential", "initial_delay": "100ms",
+            "max_delay": "400ms", "multiplier": 2.0})))
     try:
         d.start()
         path = os.path.join(d.tmp, "stamps")
@@ -360,9 +349,10 @@ def exponential_backoff_doubles_up_to_the_cap():
 
 @test
 def linear_backoff_grows_by_the_increment():
-    d = Daemon(proc("l", "sh", stamp_cmd("{tmp}/stamps"), extra=restart(
-        max_restarts=4, backoff='type = "linear"\ninitial_delay = "100ms"\n'
-        'increment = "150ms"\nmax_delay = "300ms"')))
+    d = Daemon(proc("l", "sh", stamp_cmd("{tmp}/stamps"), restart=restart(
+        max_restarts=4, backoff={
+            "type": "linear", "initial_delay": "100ms",
+            "increment": "150ms", "max_delay": "300ms"})))
     try:
         d.start()
         path = os.path.join(d.tmp, "stamps")
@@ -383,12 +373,10 @@ def linear_backoff_grows_by_the_increment():
 def restart_window_slides():
     # A delay longer than the window: no restart ever counts against the
     # next, so the circuit never opens.  A long window stops at 2.
-    conf = (proc("slide", "sh", ["-c", "exit 1"], extra=restart(
-        max_restarts=2, window="150ms",
-        backoff='type = "fixed"\ndelay = "200ms"'))
-        + proc("fixedwin", "sh", ["-c", "exit 1"], extra=restart(
-            max_restarts=2, window="1h",
-            backoff='type = "fixed"\ndelay = "50ms"')))
+    conf = (proc("slide", "sh", ["-c", "exit 1"], restart=restart(
+        max_restarts=2, window="150ms", backoff=fixed("200ms")))
+        + proc("fixedwin", "sh", ["-c", "exit 1"], restart=restart(
+            max_restarts=2, window="1h", backoff=fixed("50ms"))))
     with Daemon(conf) as d:
         ok(req(d, "start_process", "slide"), "Process 'slide' started")
         ok(req(d, "start_process", "fixedwin"), "Process 'fixedwin' started")
@@ -401,16 +389,16 @@ def restart_window_slides():
 def min_uptime_resets_the_backoff():
     # Each run lasts 300 ms.  With min_uptime 200 ms every exit is a
     # success, so the delay stays at 100 ms; with 30 s it grows x10.
-    back = ('type = "exponential"\ninitial_delay = "100ms"\n'
-            'max_delay = "10s"\nmultiplier = 10.0')
+    back = {"type": "exponential", "initial_delay": "100ms",
+            "max_delay": "10s", "multiplier": 10.0}
     conf = (proc("reset", "sh", ["-c", "date +%s%N >> {tmp}/r; sleep 0.3; "
                                  "exit 1"],
-                 extra=restart(max_restarts=20, min_uptime="200ms",
-                               backoff=back))
+                 restart=restart(max_restarts=20, min_uptime="200ms",
+                                 backoff=back))
             + proc("grow", "sh", ["-c", "date +%s%N >> {tmp}/g; sleep 0.3; "
                                   "exit 1"],
-                   extra=restart(max_restarts=20, min_uptime="30s",
-                                 backoff=back)))
+                   restart=restart(max_restarts=20, min_uptime="30s",
+                                   backoff=back)))
     d = Daemon(conf)
     try:
         d.start()
@@ -435,8 +423,8 @@ def min_uptime_resets_the_backoff():
 
 @test
 def max_restarts_zero_never_restarts():
-    conf = proc("z", "sh", stamp_cmd("{tmp}/s", 2), extra=restart(
-        max_restarts=0, backoff='type = "fixed"\ndelay = "0s"'))
+    conf = proc("z", "sh", stamp_cmd("{tmp}/s", 2), restart=restart(
+        max_restarts=0, backoff=fixed("0s")))
     d = Daemon(conf)
     try:
         d.start()
@@ -464,10 +452,8 @@ def spawn_failures_name_the_os_error():
     with open(d.config_path, "a") as f:
         f.write(proc("missing", "no-such-command-apm2", instances=2)
                 + proc("abs", "/nonexistent/bin/x")
-                + proc("badcwd", "sleep", ["1"],
-                       extra="cwd = %s\n" % toml_str(d.tmp + "/nodir"))
-                + proc("notdir", "sleep", ["1"],
-                       extra="cwd = %s\n" % toml_str(script))
+                + proc("badcwd", "sleep", ["1"], cwd=d.tmp + "/nodir")
+                + proc("notdir", "sleep", ["1"], cwd=script)
                 + proc("perm", script))
     try:
         d.start()
@@ -505,11 +491,10 @@ def path_lookup_uses_the_child_path_and_sh_runs_scripts():
     os.chmod(tool, 0o755)
     os.chmod(bare, 0o755)
     with open(d.config_path, "a") as f:
-        f.write(proc("found", "apm2-tool-x", extra=(
-                    '[processes.env]\nPATH = "/nonexistent::%s"\n'
-                    % bindir))
+        f.write(proc("found", "apm2-tool-x",
+                     env={"PATH": "/nonexistent::%s" % bindir})
                 + proc("notfound", "apm2-tool-x")
-                + proc("bare", bare, extra=restart(max_restarts=0)))
+                + proc("bare", bare, restart=restart(max_restarts=0)))
     try:
         d.start()
         ok(req(d, "start_process", "found"), "Process 'found' started")
@@ -532,9 +517,9 @@ def partial_start_and_zero_start():
         raise Skip("needs root to run processes as another user")
     ensure_user(NPROC_USER)
     conf = (proc("part", "sleep", ["1000"], instances=3,
-                 extra='user = "%s"\n' % NPROC_USER)
+                 user=NPROC_USER)
             + proc("none", "sleep", ["1000"], instances=2,
-                   extra='user = "%s"\n' % NPROC_USER))
+                   user=NPROC_USER))
     d = Daemon(conf)
     old = resource.getrlimit(resource.RLIMIT_NPROC)
     try:
@@ -568,7 +553,7 @@ def partial_start_and_zero_start():
 
 @test
 def unknown_user_is_a_config_error():
-    d = Daemon(proc("u", "sleep", ["1"], extra='user = "no-such-user-apm2"\n'))
+    d = Daemon(proc("u", "sleep", ["1"], user="no-such-user-apm2"))
     try:
         p = subprocess.run([APM2D, "-n", "-f", d.config_path],
                            capture_output=True, timeout=30)
@@ -584,7 +569,7 @@ def unknown_user_is_a_config_error():
 def stop_escalates_to_sigkill_and_terminated():
     tok = "1000.%d1" % os.getpid()
     conf = proc("stub", "sh", ["-c", 'trap "" TERM; sleep %s' % tok],
-                extra=shutdown(timeout="300ms"))
+                shutdown=shutdown(timeout="300ms"))
     with Daemon(conf) as d:
         ok(req(d, "start_process", "stub"), "Process 'stub' started")
         pid = inst(d, "stub")["pid"]
@@ -602,8 +587,8 @@ def stop_escalates_to_sigkill_and_terminated():
 def stop_without_force_kill_leaves_it_running():
     conf = proc("soft", "sh", ["-c", 'trap "" TERM; touch {tmp}/ready; '
                                'while :; do sleep 1; done'],
-                extra=shutdown(timeout="200ms", force_kill=False))
-    with Daemon(conf, daemon_extra='shutdown_timeout = "500ms"') as d:
+                shutdown=shutdown(timeout="200ms", force_kill=False))
+    with Daemon(conf, daemon={"shutdown_timeout": "500ms"}) as d:
         ok(req(d, "start_process", "soft"), "Process 'soft' started")
         pid = inst(d, "soft")["pid"]
         wait_until(lambda: os.path.exists(d.tmp + "/ready"), 5)
@@ -664,7 +649,7 @@ def leftovers_die_with_a_crashed_instance():
     conf = proc("left", "sh", ["-c", "sleep %s & (setsid sleep %s &); "
                                "while [ ! -e {tmp}/go ]; do sleep 0.02; "
                                "done; exit 3" % (tok1, tok2)],
-                extra=restart(max_restarts=0))
+                restart=restart(max_restarts=0))
     with Daemon(conf) as d:
         ok(req(d, "start_process", "left"), "Process 'left' started")
         wait_until(lambda: pids_with(tok1) and pids_with(tok2), 5)
@@ -678,9 +663,9 @@ def leftovers_die_with_a_crashed_instance():
 @test
 def pre_shutdown_commands_run_first_as_the_process():
     out = "{tmp}/pre"
-    conf = proc("pre", "sleep", ["1000"], instances=2, extra=(
-        'cwd = "{tmp}"\n' + shutdown(timeout="2s", pre=[
-            "echo pre $APM2_INSTANCE $(pwd) $(id -u) >> %s" % out])))
+    conf = proc("pre", "sleep", ["1000"], instances=2, cwd="{tmp}",
+                shutdown=shutdown(timeout="2s", pre=[
+                    "echo pre $APM2_INSTANCE $(pwd) $(id -u) >> %s" % out]))
     with Daemon(conf) as d:
         ok(req(d, "start_process", "pre"), "Process 'pre' started")
         pids = [i["pid"] for i in get(d, "pre")["instance_details"]]
@@ -694,7 +679,7 @@ def pre_shutdown_commands_run_first_as_the_process():
 @test
 def slow_pre_shutdown_command_is_bounded():
     tok = "1000.%d7" % os.getpid()
-    conf = proc("slowpre", "sleep", ["1000"], extra=shutdown(
+    conf = proc("slowpre", "sleep", ["1000"], shutdown=shutdown(
         timeout="300ms", pre=["sleep %s" % tok]))
     with Daemon(conf) as d:
         ok(req(d, "start_process", "slowpre"), "Process 'slowpre' started")
@@ -710,7 +695,7 @@ def slow_pre_shutdown_command_is_bounded():
 def requests_are_not_blocked_by_a_slow_stop():
     conf = (proc("slow", "sh", ["-c", 'trap "" TERM; touch {tmp}/ready; '
                                'sleep 1000'],
-                 extra=shutdown(timeout="3s"))
+                 shutdown=shutdown(timeout="3s"))
             + proc("other", "sleep", ["1000"]))
     with Daemon(conf) as d:
         ok(req(d, "start_process", "slow"), "Process 'slow' started")
@@ -756,7 +741,7 @@ def restart_process_counts_as_a_restart():
 @test
 def reload_is_a_rolling_restart():
     n = 3
-    conf = proc("roll", "sleep", ["1000"], instances=n, extra=shutdown(
+    conf = proc("roll", "sleep", ["1000"], instances=n, shutdown=shutdown(
         timeout="5s", pre=["sleep 0.25"]))
     with Daemon(conf) as d:
         ok(req(d, "start_process", "roll"), "Process 'roll' started")
@@ -786,9 +771,8 @@ def reload_is_a_rolling_restart():
 
 # ------------------------------------------------------------ hygiene
 
-def hygiene_conf(tmp, name, extra="", instances=1):
-    return proc(name, chkchild(), ["%s/%s-report" % (tmp, name)],
-                instances=instances, extra=extra)
+def hygiene_conf(tmp, name, **keys):
+    return proc(name, chkchild(), ["%s/%s-report" % (tmp, name)], **keys)
 
 
 @test
@@ -799,9 +783,10 @@ def child_hygiene_clean_environment():
     os.environ["LC_TIME"] = "C"
     os.environ["TZ"] = "UTC"
     try:
-        d = Daemon(hygiene_conf("{tmp}", "hyg", instances=2, extra=(
-            'umask = "027"\ncwd = "/"\n[processes.env]\nFOO = "bar"\n'
-            'PATH = "/bin:/usr/bin"\nAPM2_INSTANCE = "spoof"\n')))
+        d = Daemon(hygiene_conf("{tmp}", "hyg", instances=2, umask="027",
+                                cwd="/", env={
+                                    "FOO": "bar", "PATH": "/bin:/usr/bin",
+                                    "APM2_INSTANCE": "spoof"}))
         d.start()
     finally:
         os.environ.clear()
@@ -841,9 +826,8 @@ def child_hygiene_clean_environment():
 def inherit_env_passes_the_daemon_environment():
     os.environ["APM2_TEST_PASS"] = "passed"
     try:
-        d = Daemon(hygiene_conf("{tmp}", "inh", extra=(
-            'inherit_env = true\n[processes.env]\nAPM2_TEST_PASS = '
-            '"overridden"\nEXTRA = "1"\n')))
+        d = Daemon(hygiene_conf("{tmp}", "inh", inherit_env=True, env={
+            "APM2_TEST_PASS": "overridden", "EXTRA": "1"}))
         d.start()
     finally:
         del os.environ["APM2_TEST_PASS"]
@@ -864,8 +848,7 @@ def run_as_user_with_its_groups_only():
     if not IS_ROOT:
         raise Skip("needs root")
     pw = ensure_user(USER)
-    d = Daemon(hygiene_conf("{tmp}/out", "usr", extra=(
-        'user = "%s"\numask = "077"\n' % USER)))
+    d = Daemon(hygiene_conf("{tmp}/out", "usr", user=USER, umask="077"))
     os.makedirs(os.path.join(d.tmp, "out"))
     os.chmod(os.path.join(d.tmp, "out"), 0o777)
     try:
@@ -894,8 +877,8 @@ def run_as_user_cwd_checked_as_that_user():
     if not IS_ROOT:
         raise Skip("needs root")
     ensure_user(USER)
-    d = Daemon(proc("cw", "sleep", ["1000"], extra=(
-        'user = "%s"\ncwd = "{tmp}/closed"\n' % USER)))
+    d = Daemon(proc("cw", "sleep", ["1000"], user=USER,
+                    cwd="{tmp}/closed"))
     os.makedirs(os.path.join(d.tmp, "closed"))
     os.chmod(os.path.join(d.tmp, "closed"), 0o700)
     try:
@@ -997,9 +980,9 @@ def daemon_shutdown_kills_stubborn_children_by_the_deadline():
     tok = "1000.%d8" % os.getpid()
     conf = (proc("stub", "sh", ["-c", 'trap "" TERM; sleep %s' % tok],
                  instances=3, autostart=True,
-                 extra=shutdown(timeout="1h"))
+                 shutdown=shutdown(timeout="1h"))
             + proc("nice", "sleep", ["1000"], autostart=True))
-    d = Daemon(conf, daemon_extra='shutdown_timeout = "700ms"')
+    d = Daemon(conf, daemon={"shutdown_timeout": "700ms"})
     try:
         d.start()
         wait_until(lambda: d.request({"type": "status"})[
@@ -1021,8 +1004,8 @@ def daemon_shutdown_kills_stubborn_children_by_the_deadline():
 def second_sigterm_kills_at_once():
     conf = proc("stub", "sh", ["-c", 'trap "" TERM; touch {tmp}/ready; '
                                'sleep 1000'],
-                autostart=True, extra=shutdown(timeout="1h"))
-    d = Daemon(conf, daemon_extra='shutdown_timeout = "1h"')
+                autostart=True, shutdown=shutdown(timeout="1h"))
+    d = Daemon(conf, daemon={"shutdown_timeout": "1h"})
     try:
         d.start()
         wait_until(lambda: os.path.exists(d.tmp + "/ready"), 5)
