@@ -21,12 +21,19 @@ mkdir -p "$out"
 rm -f "$out"/*.rc "$out"/*.time "$out"/*.pid "$out/.pool"
 filter=${REGRESS_FILTER:-}
 asuser=${REGRESS_USER:-apm2tu}
+# The interpreter itself, not a wrapper that picks one on every start
+# (pyenv's shim costs a second each time).
+python=${PYTHON:-python3}
+python=$("$python" -c 'import sys; print(sys.executable)' 2>/dev/null ||
+    echo "$python")
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 jobs=${REGRESS_JOBS:-$((ncpu * 2 + 2))}
 tjobs=${TEST_JOBS:-4}
 pass=0
 fail=0
 skip=0
+cpu_total=0
+start=$(date +%s)
 failed_names=
 njobs=0
 copy=
@@ -40,16 +47,17 @@ add() {
 }
 
 # runjob N: run program N (in the background): its exit status goes to
-# FILE.rc, its wall time to FILE.time, its pid meanwhile to FILE.pid for
+# FILE.rc, its wall and CPU time (its own and its descendants', as far as
+# they were waited for) to FILE.time, its pid meanwhile to FILE.pid for
 # the clean-up.
 runjob() {
 	eval "k=\$kind_$1 n=\$name_$1 a=\$arg_$1 b=\$out/\$file_$1"
 	case "$k" in
 	unit)	set -- env CMOCKA_MESSAGE_OUTPUT=TAP timeout 300 "./$a" ;;
 	replay)	set -- timeout 300 "./$a" "regress/fuzz/corpus/${n#fuzz_}" ;;
-	toml)	set -- timeout 600 python3 regress/toml/toml-test-run \
+	toml)	set -- timeout 600 "$python" regress/toml/toml-test-run \
 		    regress/toml/tomldec ;;
-	py)	set -- env TEST_JOBS="$tjobs" timeout 900 python3 "$a" ;;
+	py)	set -- env TEST_JOBS="$tjobs" timeout 900 "$python" "$a" ;;
 	user)	set -- timeout 900 runuser -u "$asuser" -- \
 		    env TEST_JOBS="$tjobs" python3 "$a" ;;
 	esac
@@ -58,7 +66,12 @@ runjob() {
 	echo $! >"$b.pid"
 	wait $!
 	echo $? >"$b.rc"
-	echo $(($(date +%s) - t0)) >"$b.time"
+	# times' second line: the children's user and system time.
+	times >"$b.time"
+	cpu=$(sed -n 2p "$b.time")
+	echo $(($(date +%s) - t0)) $cpu | awk '
+	    function s(t) { split(t, a, "m"); return a[1] * 60 + a[2] }
+	    { printf "%d %.1f\n", $1, s($2) + s($3) }' >"$b.time"
 	rm -f "$b.pid"
 }
 
@@ -88,14 +101,15 @@ tally() {
 	skip=$((skip + $4))
 	sk=
 	[ "$4" -ne 0 ] && sk=", $4 skipped"
-	secs=$(cat "$5.time" 2>/dev/null)
+	read -r secs cpu <"$5.time"
+	cpu_total=$(echo "$cpu_total $cpu" | awk '{ print $1 + $2 }')
 	if [ "$3" -ne 0 ]; then
 		failed_names="$failed_names $1"
-		echo "FAIL $1 ($2 passed, $3 failed$sk; ${secs}s):"
+		echo "FAIL $1 ($2 passed, $3 failed$sk; ${secs}s, ${cpu}s CPU):"
 		grep -E '^not ok |^# |^FAIL ' "$5.tap" | head -n 40
 		tail -n 5 "$5.err"
 	else
-		echo "ok   $1 ($2 passed$sk; ${secs}s)"
+		echo "ok   $1 ($2 passed$sk; ${secs}s, ${cpu}s CPU)"
 	fi
 }
 
@@ -220,5 +234,6 @@ exec 3>&-
 cleanup
 
 [ -n "$failed_names" ] && echo "failed:$failed_names"
+echo "took $(($(date +%s) - start))s, ${cpu_total}s CPU, $jobs programs at once"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
