@@ -167,11 +167,14 @@ unit: $(UNIT_PROGS) $(REPLAY_PROGS)
 deps:
 	@sh mk/deps.sh install
 
-# check: install what is missing, build everything, run every test.
+# check: install what is missing, build everything (on every CPU), run
+# every test (regress/run.sh runs them in parallel too).
+NCPU !=		getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1
+
 check:
 	@sh mk/deps.sh ensure
-	@$(MAKE) all unit WERROR=$(WERROR) SANITIZE=$(SANITIZE)
-	@sh regress/run.sh
+	@$(MAKE) -j$(NCPU) all unit WERROR=$(WERROR) SANITIZE=$(SANITIZE)
+	@PYTHON="$(PYTHON)" sh regress/run.sh
 
 # run: the demo configuration in the foreground (see README).
 run:
