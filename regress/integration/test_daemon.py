@@ -65,6 +65,7 @@ def check_mode_reports_ok_and_errors():
         d.cleanup()
 
 
+# CTR-D014: the pid file is written after daemonizing, with the final pid.
 @test
 def daemon_mode_launcher_exits_zero_when_ready():
     d = Daemon(SLEEPER, foreground=False)
@@ -136,6 +137,7 @@ def second_daemon_refused_pid_file_and_socket():
         assert open(d.pid_file).read() == "%d\n" % d.pid
 
 
+# CTR-D005: a stale socket file is removed before binding.
 @test
 def stale_socket_removed():
     d = Daemon(SLEEPER)
@@ -165,6 +167,7 @@ def non_socket_file_at_socket_path_refused():
         d.cleanup()
 
 
+# CTR-D006: the socket's parent directory is created.
 @test
 def socket_mode_and_directory():
     d = Daemon(SLEEPER, daemon={"socket_mode": "0660"})
@@ -180,6 +183,8 @@ def socket_mode_and_directory():
         d.cleanup()
 
 
+# CTR-D007, CTR-D015, CTR-D017, CTR-D019: SIGTERM is a graceful
+# shutdown that removes the socket and the pid file.
 @test
 def sigterm_removes_socket_and_pid_file():
     d = Daemon(SLEEPER)
@@ -193,6 +198,7 @@ def sigterm_removes_socket_and_pid_file():
         d.cleanup()
 
 
+# CTR-D007, CTR-D017: so is SIGINT.
 @test
 def sigint_is_graceful_too():
     d = Daemon(SLEEPER)
@@ -205,6 +211,7 @@ def sigint_is_graceful_too():
         d.cleanup()
 
 
+# CTR-D015, CTR-D019: a shutdown request cleans up the same way.
 @test
 def shutdown_request_answers_ok_then_exits():
     d = Daemon(SLEEPER)
@@ -230,6 +237,7 @@ def sighup_keeps_running_with_bad_config():
         wait_until(lambda: "reload" in d.stderr(), 5, what="reload log")
 
 
+# INV-D002: uptime counts from a start time that never moves.
 @test
 def uptime_is_monotonic():
     with Daemon(SLEEPER) as d:
@@ -320,6 +328,8 @@ def client_connecting_while_frontend_down_is_served():
 
 # ------------------------------------------------------------ clients
 
+# INV-D008, CTR-D010: a parse error is answered (code and message),
+# then the connection is closed.
 @test
 def malformed_requests_get_invalid_request_and_close():
     cases = [b"not json", b"{}", b'{"type":"Ping"}', b'{"type":"nope"}',
@@ -347,6 +357,7 @@ def unknown_keys_ignored_and_key_order_free():
         assert r["type"] == "error", r
 
 
+# INV-D007, INV-D008: a frame over 16 MiB closes the connection.
 @test
 def oversized_frame_closed_without_reading_payload():
     with Daemon(SLEEPER) as d:
@@ -359,6 +370,7 @@ def oversized_frame_closed_without_reading_payload():
         assert d.request({"type": "ping"})["type"] == "pong"
 
 
+# CTR-D009: one reply for every request.
 @test
 def pipelined_requests_answered_in_order():
     with Daemon(SLEEPER) as d:
@@ -383,6 +395,7 @@ def split_frames_one_byte_at_a_time():
             assert c.recv()["type"] == "status"
 
 
+# CTR-D008: each connection is served on its own.
 @test
 def slow_drip_client_cut_off_others_unaffected():
     with Daemon(SLEEPER) as d:
@@ -404,6 +417,7 @@ def slow_drip_client_cut_off_others_unaffected():
         slow.close()
 
 
+# CTR-D008: each connection is served on its own.
 @test
 def client_that_never_reads_does_not_stall_others():
     with Daemon(SLEEPER) as d:
@@ -424,6 +438,7 @@ def client_that_never_reads_does_not_stall_others():
         assert d.request({"type": "status"})["type"] == "status"
 
 
+# CTR-D008: each connection is served on its own.
 @test
 def two_hundred_concurrent_clients():
     with Daemon(SLEEPER) as d:
@@ -478,6 +493,7 @@ def connection_limit_refuses_extra_but_keeps_serving():
                    == "pong", 10, what="ping after the burst")
 
 
+# CTR-D010: an error has a code and a message.
 @test
 def credential_requests_not_supported():
     with Daemon(SLEEPER) as d:

@@ -522,6 +522,7 @@ def tail_of_one_and_of_all():
         assert rc == 1 and "Process 'nope' not found" in err, (rc, err)
 
 
+# INV-D007: no reply is larger than 16 MiB either.
 @test
 def a_large_tail_is_one_bounded_frame():
     # Three instances keep about 1000 lines each of 1000 control bytes

@@ -340,6 +340,7 @@ def socket_mode_and_group_at_start():
             assert d.request({"type": "ping"})["type"] == "pong"
 
 
+# CTR-D006: the socket's parent directory is created.
 @test
 def private_dirs_under_tmp_still_work():
     """The everyday case: a root (or ordinary) daemon in a directory made

@@ -210,6 +210,7 @@ class PipeDaemon(VerboseDaemon):
 
 # ------------------------------------------------------------ authorization
 
+# CTR-D009: every request, allowed or refused, gets exactly one answer.
 @test
 def authorization_matrix():
     """root, an admin-group member, the owner of t1proc and another user

@@ -190,6 +190,8 @@ def bracketed(fn, pid):
 
 # ------------------------------------------------------------ states
 
+# CTR-D011, CTR-D012: start of a running process and stop of a
+# stopped one are refused.
 @test
 def start_stop_and_the_states_in_between():
     with Daemon(proc("sl", "sleep", ["1000"])) as d:
@@ -227,6 +229,7 @@ def start_stop_and_the_states_in_between():
         assert inst(d, "sl")["pid"] != pid
 
 
+# INV-D004, CTR-D003: only configured processes have runners.
 @test
 def unknown_names_and_tail_logs():
     with Daemon(proc("a", "sleep", ["1000"])) as d:
@@ -278,6 +281,7 @@ def exit_codes_stopped_and_crashed():
         assert inst(d, "seven")["state"] == {"Crashed": {"exit_code": 7}}
 
 
+# CTR-D004: a restarted instance replaces the old one in its slot.
 @test
 def sigkill_is_restarted_quickly_with_zero_backoff():
     conf = proc("k", "sleep", ["1000"], restart=restart(backoff=fixed("0s")))
@@ -508,6 +512,7 @@ def path_lookup_uses_the_child_path_and_sh_runs_scripts():
         d.cleanup()
 
 
+# CTR-D011: one running instance of three is enough to refuse a start.
 @test
 def partial_start_and_zero_start():
     # RLIMIT_NPROC 0 for a run-as user: the first instance's exec works,
@@ -583,6 +588,7 @@ def stop_escalates_to_sigkill_and_terminated():
         wait_until(lambda: all_gone(tree), 5, what="tree gone")
 
 
+# CTR-D018: the daemon-wide shutdown deadline still kills it.
 @test
 def stop_without_force_kill_leaves_it_running():
     conf = proc("soft", "sh", ["-c", 'trap "" TERM; touch {tmp}/ready; '
@@ -724,6 +730,8 @@ def requests_are_not_blocked_by_a_slow_stop():
         assert inst(d, "slow")["state"] == "Running"
 
 
+# CTR-D013, CTR-D004: restart of a stopped process starts it; each
+# instance is replaced in its own slot.
 @test
 def restart_process_counts_as_a_restart():
     with Daemon(proc("r", "sleep", ["1000"], instances=2)) as d:
@@ -775,6 +783,7 @@ def hygiene_conf(tmp, name, **keys):
     return proc(name, chkchild(), ["%s/%s-report" % (tmp, name)], **keys)
 
 
+# INV-D006: APM2_INSTANCE is an index below instances.
 @test
 def child_hygiene_clean_environment():
     saved = dict(os.environ)
@@ -901,6 +910,7 @@ def chatty_child_never_blocks():
         assert inst(d, "chat")["state"] == "Running"
 
 
+# INV-D005, INV-D006: instances are indexed 0 .. instances - 1, once each.
 @test
 def metrics_and_ids():
     conf = (proc("busy", "sh", ["-c", "while :; do :; done"])
@@ -959,6 +969,7 @@ def autostart_starts_at_boot():
 
 # ------------------------------------------------------------ scale
 
+# INV-D005: a hundred instances, a hundred distinct processes.
 @test
 def hundred_instances_start_and_stop():
     with Daemon(proc("h", "sleep", ["1000"], instances=100)) as d:
@@ -975,6 +986,8 @@ def hundred_instances_start_and_stop():
 
 # ------------------------------------------------------------ shutdown
 
+# CTR-D018: shutdown stops every process within the deadline (the
+# default of 10 s: test_config.c, test_defaults_empty).
 @test
 def daemon_shutdown_kills_stubborn_children_by_the_deadline():
     tok = "1000.%d8" % os.getpid()
@@ -1000,6 +1013,8 @@ def daemon_shutdown_kills_stubborn_children_by_the_deadline():
         d.cleanup()
 
 
+# INV-D001: once shutting down, the daemon never goes back; another
+# signal only hastens it.
 @test
 def second_sigterm_kills_at_once():
     conf = proc("stub", "sh", ["-c", 'trap "" TERM; touch {tmp}/ready; '

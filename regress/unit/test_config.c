@@ -287,6 +287,7 @@ as_nobody(int (*fn)(void))
  * Defaults.
  */
 
+/* Among them CTR-D018's shutdown deadline of 10 s. */
 static void
 test_defaults_empty(void **state)
 {

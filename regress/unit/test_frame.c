@@ -384,6 +384,7 @@ test_random_chunks(void **state)
 	}
 }
 
+/* INV-D007: a frame of exactly the 16 MiB maximum is accepted. */
 static void
 test_exactly_max_accepted(void **state)
 {
@@ -422,7 +423,10 @@ test_exactly_max_accepted(void **state)
 	frame_dec_free(&d);
 }
 
-/* Refused as soon as the prefix is known, before any allocation. */
+/*
+ * INV-D007: one byte more is refused as soon as the prefix is known,
+ * before any allocation.
+ */
 static void
 test_max_plus_one_refused(void **state)
 {
