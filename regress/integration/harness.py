@@ -448,9 +448,13 @@ class Daemon:
         os.kill(self.pid, signal.SIGTERM)
 
     def cleanup(self):
-        """Stop, remove the temp dir, and fail on any sanitizer report."""
+        """Stop, remove the temp dir, and fail on any sanitizer report.
+        Cleaning up after a failure, say what the daemon said last."""
         self.stop()
         err = self.stderr()
+        if sys.exc_info()[0] not in (None, Skip):
+            for line in err.splitlines()[-15:]:
+                print("# apm2d: " + line, flush=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
         m = SANITIZER.search(err)
         assert m is None, err[max(0, m.start() - 200):m.start() + 2000]
