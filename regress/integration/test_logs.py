@@ -462,11 +462,24 @@ def a_key_cut_by_the_ring_is_still_masked_for_clients():
 
 # ------------------------------------------------------------ tail
 
+# Each writer waits for the test's word before each line ({tmp}/go.LINE),
+# so the lines come in a known order however loaded the machine is.
+WAIT_GO = "w() { while [ ! -e {tmp}/go.$1 ]; do sleep 0.01; done; }; "
+TAIL_ORDER = [
+    ("ta", 0, "stdout", "ta0-first"),
+    ("tb", 0, "stdout", "tb-only"),
+    ("ta", 1, "stdout", "ta1-first"),
+    ("ta", 0, "stderr", "ta0-second"),
+    ("tb", 0, "stdout", "tb-late"),
+    ("ta", 1, "stderr", "ta1-second")]
+
+
 def tail_cfg():
-    return (proc("ta", "sleep 0.$((APM2_INSTANCE * 8)); echo ta$APM2_INSTANCE"
-                 "-first; sleep 2; echo ta$APM2_INSTANCE-second >&2",
-                 instances=2) +
-            proc("tb", "sleep 0.4; echo tb-only; sleep 2; echo tb-late"))
+    return (proc("ta", WAIT_GO + "w ta$APM2_INSTANCE-first; "
+                 "echo ta$APM2_INSTANCE-first; w ta$APM2_INSTANCE-second; "
+                 "echo ta$APM2_INSTANCE-second >&2", instances=2) +
+            proc("tb", WAIT_GO + "w tb-only; echo tb-only; w tb-late; "
+                 "echo tb-late"))
 
 
 @test
@@ -474,18 +487,16 @@ def tail_of_one_and_of_all():
     with Daemon(tail_cfg()) as d:
         start(d, "ta")
         start(d, "tb")
+        for k, (_, _, _, line) in enumerate(TAIL_ORDER):
+            open(os.path.join(d.tmp, "go." + line), "w").close()
+            wait_until(lambda: len(tail(d, None, 100)) == k + 1, 10,
+                       what="line %r" % line)
         wait_until(lambda: stopped0(d, "ta", 2) and stopped0(d, "tb"),
                    timeout=20, what="writers to finish")
         allx = tail(d, None, 100)
         order = [(e["process_name"], e["instance"], e["stream"],
                   e["content"]) for e in allx]
-        assert order == [
-            ("ta", 0, "stdout", "ta0-first"),
-            ("tb", 0, "stdout", "tb-only"),
-            ("ta", 1, "stdout", "ta1-first"),
-            ("ta", 0, "stderr", "ta0-second"),
-            ("tb", 0, "stdout", "tb-late"),
-            ("ta", 1, "stderr", "ta1-second")], order
+        assert order == TAIL_ORDER, order
         stamps = [e["timestamp"] for e in allx]
         assert stamps == sorted(stamps)
         for s in stamps:
