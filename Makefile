@@ -117,8 +117,8 @@ regress/integration/apm2d-hooks: $(FRONT_SRCS) $(SUPER_SRCS) $(LIBCOMMON) $(HDRS
 # notices a harness that no longer builds, or a seed that crashes it,
 # without clang.  A new harness needs a line here (run.sh fails it until).
 REPLAY_PROGS =	regress/fuzz/bin/replay_chan regress/fuzz/bin/replay_dispatch \
-		regress/fuzz/bin/replay_frame regress/fuzz/bin/replay_request \
-		regress/fuzz/bin/replay_toml
+		regress/fuzz/bin/replay_frame regress/fuzz/bin/replay_reply \
+		regress/fuzz/bin/replay_request regress/fuzz/bin/replay_toml
 REPLAY_LINK =	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ regress/fuzz/replay.c
 
 $(REPLAY_PROGS): regress/fuzz/replay.c $(LIBCOMMON) $(HDRS)
@@ -135,6 +135,10 @@ regress/fuzz/bin/replay_dispatch: regress/fuzz/fuzz_dispatch.c \
 regress/fuzz/bin/replay_frame: regress/fuzz/fuzz_frame.c
 	@mkdir -p regress/fuzz/bin
 	$(REPLAY_LINK) regress/fuzz/fuzz_frame.c $(LIBCOMMON) $(LIBS)
+
+regress/fuzz/bin/replay_reply: regress/fuzz/fuzz_reply.c
+	@mkdir -p regress/fuzz/bin
+	$(REPLAY_LINK) regress/fuzz/fuzz_reply.c $(LIBCOMMON) $(LIBS)
 
 regress/fuzz/bin/replay_request: regress/fuzz/fuzz_request.c
 	@mkdir -p regress/fuzz/bin
