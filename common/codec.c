@@ -181,7 +181,6 @@ static const char *const err_debug[ERR__COUNT] = {
 	[ERR_PERMISSION_DENIED] = "PermissionDenied"
 };
 
-#define ST__COUNT	(ST_TERMINATED + 1)
 static const char *const st_names[ST__COUNT] = {
 	[ST_STARTING] = "Starting",
 	[ST_RUNNING] = "Running",

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "jsonw.h"
+#include "proto.h"
 
 /* Arrays and objects nested deeper than this are rejected. */
 #define APM2_JSON_MAXDEPTH	64
@@ -25,26 +26,6 @@
 #define APM2_TIME_MAX		48
 /* Room for any apm2_state_human() output, NUL included. */
 #define APM2_STATE_HUMAN_MAX	40
-
-enum apm2_req_type {
-	REQ_PING,
-	REQ_STATUS,
-	REQ_LIST_PROCESSES,
-	REQ_GET_PROCESS,
-	REQ_START_PROCESS,
-	REQ_STOP_PROCESS,
-	REQ_RESTART_PROCESS,
-	REQ_RELOAD_PROCESS,
-	REQ_TAIL_LOGS,
-	REQ_LIST_CREDENTIALS,
-	REQ_GET_CREDENTIAL,
-	REQ_ADD_CREDENTIAL,
-	REQ_REMOVE_CREDENTIAL,
-	REQ_REFRESH_CREDENTIAL,
-	REQ_SWITCH_CREDENTIAL,
-	REQ_SHUTDOWN,
-	REQ__COUNT
-};
 
 /*
  * Only the fields of the request's type are used.  Parsed strings are
@@ -73,31 +54,8 @@ void	 apm2_req_free(struct apm2_req *);
 const char *apm2_req_type_name(enum apm2_req_type);	/* "ping", ... */
 int	 apm2_req_type_from_name(const char *);		/* -1 if unknown */
 
-enum apm2_errcode {
-	ERR_PROCESS_NOT_FOUND,
-	ERR_PROCESS_ALREADY_RUNNING,
-	ERR_PROCESS_NOT_RUNNING,
-	ERR_CREDENTIAL_NOT_FOUND,
-	ERR_CREDENTIAL_EXISTS,
-	ERR_INVALID_REQUEST,
-	ERR_INTERNAL_ERROR,
-	ERR_NOT_SUPPORTED,
-	ERR_PERMISSION_DENIED,		/* ours, not upstream's */
-	ERR__COUNT
-};
-
 const char *apm2_errcode_name(enum apm2_errcode);	/* snake_case */
 const char *apm2_errcode_debug(enum apm2_errcode);	/* "ProcessNotFound" */
-
-enum apm2_state_kind {
-	ST_STARTING,
-	ST_RUNNING,
-	ST_UNHEALTHY,
-	ST_STOPPING,
-	ST_STOPPED,
-	ST_CRASHED,
-	ST_TERMINATED
-};
 
 struct apm2_state {
 	enum apm2_state_kind	 kind;

@@ -75,6 +75,54 @@ enum proto_type {
 	PROTO_TYPE_MAX
 };
 
+/*
+ * The enums the payloads carry.  Their numbers travel between the
+ * processes; their spellings on the client wire live in codec.c.
+ */
+enum apm2_req_type {		/* f_request.type: upstream's requests */
+	REQ_PING,
+	REQ_STATUS,
+	REQ_LIST_PROCESSES,
+	REQ_GET_PROCESS,
+	REQ_START_PROCESS,
+	REQ_STOP_PROCESS,
+	REQ_RESTART_PROCESS,
+	REQ_RELOAD_PROCESS,
+	REQ_TAIL_LOGS,
+	REQ_LIST_CREDENTIALS,
+	REQ_GET_CREDENTIAL,
+	REQ_ADD_CREDENTIAL,
+	REQ_REMOVE_CREDENTIAL,
+	REQ_REFRESH_CREDENTIAL,
+	REQ_SWITCH_CREDENTIAL,
+	REQ_SHUTDOWN,
+	REQ__COUNT
+};
+
+enum apm2_errcode {		/* s_error.code */
+	ERR_PROCESS_NOT_FOUND,
+	ERR_PROCESS_ALREADY_RUNNING,
+	ERR_PROCESS_NOT_RUNNING,
+	ERR_CREDENTIAL_NOT_FOUND,
+	ERR_CREDENTIAL_EXISTS,
+	ERR_INVALID_REQUEST,
+	ERR_INTERNAL_ERROR,
+	ERR_NOT_SUPPORTED,
+	ERR_PERMISSION_DENIED,		/* ours, not upstream's */
+	ERR__COUNT
+};
+
+enum apm2_state_kind {		/* p_state.kind: ProcessState */
+	ST_STARTING,
+	ST_RUNNING,
+	ST_UNHEALTHY,
+	ST_STOPPING,
+	ST_STOPPED,		/* has_code: exit_code */
+	ST_CRASHED,		/* has_code: exit_code */
+	ST_TERMINATED,
+	ST__COUNT
+};
+
 /* S_HELLO: sent once to every new frontend. */
 struct s_hello {
 	int64_t		start_mono_sec;	/* CLOCK_MONOTONIC at daemon start */
@@ -237,5 +285,6 @@ const struct proto_rule	*proto_rule_find(const struct proto_rule *, size_t,
 			    uint32_t);
 int			 proto_strfield_ok(const char *, size_t);
 const char		*proto_type_name(uint32_t);
+const char		*proto_req_name(uint32_t);	/* "ping", ... */
 
 #endif /* APM2_PROTO_H */

@@ -433,26 +433,23 @@ conn_limit(const struct conn_auth *a, char *why, size_t len)
 
 /*
  * Tell a refused client why in one frame, then close.  The socket was
- * just accepted, so its send buffer is empty and this cannot block.
+ * just accepted, so its send buffer is empty and this cannot block.  The
+ * reason is our own text (conn_limit: printable ASCII, no '"' or '\\'),
+ * so the error object is written as it stands, without a JSON writer.
  */
 static void
 conn_refuse(int fd, const char *why)
 {
-	struct apm2_resp	 resp;
-	uint8_t			*f;
-	char			*json;
-	size_t			 len, flen;
+	uint8_t	buf[FRAME_HDRSZ + 128 + PROTO_MSG_MAX];
+	int	n;
 
-	memset(&resp, 0, sizeof(resp));
-	resp.type = RESP_ERROR;
-	resp.code = ERR_PERMISSION_DENIED;
-	resp.message = (char *)why;
-	if ((json = apm2_resp_render(&resp, &len)) != NULL) {
-		if ((f = frame_encode(json, len, &flen)) != NULL) {
-			(void)send(fd, f, flen, MSG_DONTWAIT | MSG_NOSIGNAL);
-			free(f);
-		}
-		free(json);
+	n = snprintf((char *)buf + FRAME_HDRSZ, sizeof(buf) - FRAME_HDRSZ,
+	    "{\"type\":\"error\",\"code\":\"permission_denied\","
+	    "\"message\":\"%s\"}", why);
+	if (n > 0 && (size_t)n < sizeof(buf) - FRAME_HDRSZ) {
+		frame_put_len(buf, (uint32_t)n);
+		(void)send(fd, buf, FRAME_HDRSZ + (size_t)n,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
 	close(fd);
 }
@@ -778,7 +775,7 @@ static int
 authorize(const struct conn_auth *a, uint32_t type, const char *name,
     char *why, size_t len)
 {
-	const char	*what = apm2_req_type_name(type);
+	const char	*what = proto_req_name(type);
 
 	if (conn_is_admin(a))
 		return (0);
@@ -850,7 +847,7 @@ dispatch_request(struct sup_conn *c, const struct f_request *req)
 	char		 why[PROTO_MSG_MAX];
 	const char	*name = (req->flags & F_REQ_HAS_NAME) ? req->name :
 			    NULL;
-	const char	*what = apm2_req_type_name(req->type);
+	const char	*what = proto_req_name(req->type);
 
 	if (authorize(a, req->type, name, why, sizeof(why)) == -1) {
 		log_warnx("denied %s%s%s to uid %ld gid %ld pid %ld", what,

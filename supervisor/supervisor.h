@@ -16,7 +16,6 @@
 #include <time.h>
 
 #include "chan.h"
-#include "codec.h"
 #include "config.h"
 #include "proto.h"
 #include "sysutil.h"
