@@ -962,12 +962,6 @@ conn_request(struct conn *c, const uint8_t *buf, size_t len)
 		if (req.follow)
 			f.flags |= F_REQ_FOLLOW;
 	}
-	if (req.profile_id != NULL)
-		strlcpy(f.profile_id, req.profile_id, sizeof(f.profile_id));
-	if (req.provider != NULL)
-		strlcpy(f.provider, req.provider, sizeof(f.provider));
-	if (req.auth_method != NULL)
-		strlcpy(f.auth_method, req.auth_method, sizeof(f.auth_method));
 	apm2_req_free(&req);
 
 	c->inflight = 1;

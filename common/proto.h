@@ -236,8 +236,14 @@ struct s_logend {
 	uint32_t	pad;
 };
 
-/* F_REQUEST: one parsed client request. */
-#define F_REQ_HAS_NAME	0x1	/* name present (tail_logs: not null) */
+/*
+ * F_REQUEST: one parsed client request.  Only what the supervisor acts
+ * on travels: the credential requests' own fields stay in the frontend
+ * until there is a credential store to give them to (until then those
+ * requests are authorized and answered not_supported on the type alone).
+ */
+#define F_REQ_HAS_NAME	0x1	/* name present (tail_logs: not null;
+				   switch_credential: its process_name) */
 #define F_REQ_FOLLOW	0x2
 
 struct f_request {
@@ -246,9 +252,6 @@ struct f_request {
 	uint32_t	lines;
 	uint32_t	pad;
 	char		name[PROTO_NAME_MAX];	/* process name */
-	char		profile_id[PROTO_ID_MAX];
-	char		provider[PROTO_ID_MAX];
-	char		auth_method[PROTO_ID_MAX];
 };
 
 struct f_log_ack {
@@ -268,7 +271,7 @@ _Static_assert(sizeof(struct s_detail) == 8448, "s_detail layout");
 _Static_assert(sizeof(struct s_instance) == 56, "s_instance layout");
 _Static_assert(sizeof(struct s_logentry) == 96, "s_logentry layout");
 _Static_assert(sizeof(struct s_logend) == 8, "s_logend layout");
-_Static_assert(sizeof(struct f_request) == 464, "f_request layout");
+_Static_assert(sizeof(struct f_request) == 80, "f_request layout");
 _Static_assert(sizeof(struct f_log_ack) == 8, "f_log_ack layout");
 _Static_assert(sizeof(struct s_detail) <= PROTO_CHAN_MAX, "fits a message");
 

@@ -242,12 +242,7 @@ msg_check(const struct chan_msg *msg, const struct sup_conn *c, int ready,
 		memcpy(&req, msg->data, sizeof(req));
 		if (req.type >= REQ__COUNT ||
 		    (req.flags & ~(uint32_t)(F_REQ_HAS_NAME | F_REQ_FOLLOW)) ||
-		    !proto_strfield_ok(req.name, sizeof(req.name)) ||
-		    !proto_strfield_ok(req.profile_id,
-		    sizeof(req.profile_id)) ||
-		    !proto_strfield_ok(req.provider, sizeof(req.provider)) ||
-		    !proto_strfield_ok(req.auth_method,
-		    sizeof(req.auth_method))) {
+		    !proto_strfield_ok(req.name, sizeof(req.name))) {
 			snprintf(why, len, "malformed request on connection %u",
 			    c->id);
 			return (-1);
