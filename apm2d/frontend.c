@@ -34,6 +34,7 @@
 
 #include "apm2d.h"
 #include "chan.h"
+#include "chan_event.h"
 #include "codec.h"
 #include "frame.h"
 #include "log.h"
@@ -88,8 +89,7 @@ struct conn {
 };
 
 struct frontend {
-	struct chan		 chan;
-	struct event		 chev;
+	struct chan_ev		 sup;		/* the channel to the supervisor */
 	struct event		 exitev;
 	struct event		 resumeev;
 	int			 exiting;
@@ -110,9 +110,9 @@ struct frontend {
 
 static struct frontend	*fe;
 
-static void	chan_dispatch(int, short, void *);
-static void	chan_update(void);
-static void	chan_send(uint32_t, uint32_t, int, const void *, size_t);
+static void	chan_send(uint32_t, uint32_t, const void *, size_t);
+static void	sup_lost(enum chan_ev_why, int, void *);
+static void	sup_drained(void *);
 static void	conn_new(struct chan_msg *);
 static void	conn_read(int, short, void *);
 static void	conn_write(int, short, void *);
@@ -123,7 +123,6 @@ static int	conn_may_dispatch(struct conn *);
 static void	conn_stall(struct conn *);
 static void	conn_resume(struct conn *);
 static void	fe_resume(int, short, void *);
-static void	conn_confirmed(void);
 static int	conn_is_idle(const struct conn *);
 static int64_t	loop_ms(void);
 static void	conn_idle_sweep(void);
@@ -142,13 +141,18 @@ static void	conn_update(struct conn *);
 static void	conn_done(struct conn *);
 static void	conn_ack(struct conn *);
 static struct conn *conn_find(uint32_t);
-static void	sup_message(struct chan_msg *);
+static void	sup_message(struct chan_msg *, void *);
 static void	fe_exit(int, short, void *);
-static void	fe_shutdown(void);
 static uint64_t	uptime_secs(void);
 #ifdef APM2D_TEST_HOOKS
 static int	test_hook(struct conn *, const uint8_t *, size_t);
 #endif
+
+static const struct chan_ev_ops sup_ops = {
+	.msg = sup_message,
+	.lost = sup_lost,
+	.drained = sup_drained,
+};
 
 static const struct proto_rule fe_rules[] = {
 	{ S_HELLO, sizeof(struct s_hello), sizeof(struct s_hello), 0, 0 },
@@ -206,12 +210,11 @@ frontend_main(const struct frontend_opts *opts)
 	event_init();
 	sandbox_frontend(opts);
 
-	chan_init(&f.chan, FRONTEND_CHAN_FD, PROTO_CHAN_MAX);
-	event_set(&f.chev, FRONTEND_CHAN_FD, EV_READ | EV_PERSIST,
-	    chan_dispatch, NULL);
-	event_add(&f.chev, NULL);
+	/* Requests go out as they are made: no batching. */
+	chan_ev_init(&f.sup, FRONTEND_CHAN_FD, PROTO_CHAN_MAX, 0, &sup_ops,
+	    NULL);
 	evtimer_set(&f.resumeev, fe_resume, NULL);
-	chan_send(F_READY, 0, -1, NULL, 0);
+	chan_send(F_READY, 0, NULL, 0);
 
 	event_dispatch();
 	fatalx("event loop ended");
@@ -232,85 +235,61 @@ uptime_secs(void)
 
 /* ---- the channel to the supervisor ---- */
 
+/* Sent at once: a request reaches the supervisor without a loop. */
 static void
-chan_send(uint32_t type, uint32_t peerid, int fd, const void *data,
-    size_t len)
+chan_send(uint32_t type, uint32_t peerid, const void *data, size_t len)
 {
-	if (chan_compose(&fe->chan, type, peerid, fd, data, len) == -1)
-		fatal("chan_compose %s", proto_type_name(type));
-	/* Write now: the request reaches the supervisor without a loop. */
-	if (chan_flush(&fe->chan) == -1) {
-		if (errno == EPIPE || errno == ECONNRESET)
-			fe_shutdown();
-		fatal("chan_flush");
-	}
-	chan_update();
+	(void)chan_ev_compose(&fe->sup, type, peerid, -1, data, len);
 }
 
-/* Watch for writability only while something is queued. */
+/*
+ * The supervisor is gone (or broke the protocol, or we cannot reach it):
+ * nothing left to serve.  The supervisor takes the clients back.
+ */
 static void
-chan_update(void)
+sup_lost(enum chan_ev_why why, int err, void *arg)
 {
-	static short	cur;
-	short		ev = EV_READ | EV_PERSIST;
-
-	/* Whichever write emptied the queue, the acks it held are out. */
-	if (fe->nunconfirmed > 0 && !chan_pending(&fe->chan))
-		conn_confirmed();
-	if (chan_pending(&fe->chan))
-		ev |= EV_WRITE;
-	if (ev == cur)
-		return;
-	event_del(&fe->chev);
-	event_set(&fe->chev, fe->chan.fd, ev, chan_dispatch, NULL);
-	event_add(&fe->chev, NULL);
-	cur = ev;
-}
-
-static void
-chan_dispatch(int fd, short ev, void *arg)
-{
-	struct chan_msg	 msg;
-	ssize_t		 n;
-
-	(void)fd;
 	(void)arg;
-	if (ev & EV_WRITE) {
-		if (chan_flush(&fe->chan) == -1) {
-			if (errno == EPIPE || errno == ECONNRESET)
-				fe_shutdown();
+	errno = err;
+	switch (why) {
+	case CHAN_EV_EOF:
+		log_debug("supervisor went away");
+		break;
+	case CHAN_EV_READ:
+		if (err != ECONNRESET)
+			log_warn("chan_read");
+		break;
+	case CHAN_EV_WRITE:
+		if (err != EPIPE && err != ECONNRESET)
 			fatal("chan_flush");
-		}
+		break;
+	case CHAN_EV_BADMSG:
+		fatal("bad message from supervisor");
+	case CHAN_EV_QUEUE:
+		fatal("chan_compose");
 	}
-	if (ev & EV_READ) {
-		n = chan_read(&fe->chan);
-		if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			if (errno != ECONNRESET)
-				log_warn("chan_read");
-			fe_shutdown();
-		}
-		for (;;) {
-			n = chan_get(&fe->chan, &msg);
-			if (n == -1)
-				fatal("bad message from supervisor");
-			if (n == 0)
-				break;
-			sup_message(&msg);
-			chan_msg_free(&msg);
-		}
-		if (fe->chan.eof) {
-			log_debug("supervisor went away");
-			fe_shutdown();
-		}
-	}
-	chan_update();
+	exit(0);
 }
 
-/* The supervisor is gone: nothing left to serve. */
+/*
+ * Whichever write emptied the queue, the F_CONN_ACKs it held are out:
+ * those clients may be read now.
+ */
 static void
-fe_shutdown(void)
+sup_drained(void *arg)
 {
-	exit(0);
+	struct conn	*c, *t;
+
+	(void)arg;
+	if (fe->nunconfirmed == 0)
+		return;
+	fe->nunconfirmed = 0;
+	TAILQ_FOREACH_SAFE(c, &fe->conns, entry, t) {
+		if (!c->unconfirmed)
+			continue;
+		c->unconfirmed = 0;
+		conn_update(c);
+	}
 }
 
 static void
@@ -323,12 +302,13 @@ fe_exit(int fd, short ev, void *arg)
 }
 
 static void
-sup_message(struct chan_msg *msg)
+sup_message(struct chan_msg *msg, void *arg)
 {
 	const struct proto_rule	*r;
 	struct conn		*c = NULL;
 	struct timeval		 tv;
 
+	(void)arg;
 	r = proto_rule_find(fe_rules, sizeof(fe_rules) / sizeof(fe_rules[0]),
 	    msg->hdr.type);
 	if (r == NULL || msg->datalen < r->minsize ||
@@ -362,7 +342,7 @@ sup_message(struct chan_msg *msg)
 		break;
 	case S_HEARTBEAT:
 		/* Echoed as is: the supervisor checks the number. */
-		chan_send(F_HEARTBEAT, 0, -1, msg->data, msg->datalen);
+		chan_send(F_HEARTBEAT, 0, msg->data, msg->datalen);
 		conn_idle_sweep();
 		break;
 	case S_STATUS: {
@@ -664,8 +644,8 @@ conn_new(struct chan_msg *msg)
 	 * with the acknowledgement unsent, the supervisor gives the client
 	 * to our successor, untouched.
 	 */
-	chan_send(F_CONN_ACK, id, -1, NULL, 0);
-	if (chan_pending(&fe->chan)) {
+	chan_send(F_CONN_ACK, id, NULL, 0);
+	if (chan_pending(&fe->sup.chan)) {
 		c->unconfirmed = 1;
 		fe->nunconfirmed++;
 	}
@@ -696,7 +676,7 @@ conn_close(struct conn *c)
 	fe->slots[c->id & (CONN_SLOTS - 1)] = NULL;
 	fe->nconns--;
 	TAILQ_REMOVE(&fe->conns, c, entry);
-	chan_send(F_CONN_CLOSED, c->id, -1, NULL, 0);
+	chan_send(F_CONN_CLOSED, c->id, NULL, 0);
 	free(c);
 	if (fe->exiting && TAILQ_EMPTY(&fe->conns))
 		exit(0);
@@ -786,7 +766,7 @@ loop_ms(void)
 {
 	struct timeval	tv;
 
-	event_base_gettimeofday_cached(event_get_base(&fe->chev), &tv);
+	event_base_gettimeofday_cached(chan_ev_base(&fe->sup), &tv);
 	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
 }
 
@@ -967,7 +947,7 @@ conn_request(struct conn *c, const uint8_t *buf, size_t len)
 	c->inflight = 1;
 	c->counted = 1;
 	fe->ninflight++;
-	chan_send(F_REQUEST, c->id, -1, &f, sizeof(f));
+	chan_send(F_REQUEST, c->id, &f, sizeof(f));
 }
 
 #ifdef APM2D_TEST_HOOKS
@@ -1027,7 +1007,7 @@ conn_ack(struct conn *c)
 	    c->out.len - c->out.off > FOLLOW_ACK_LOWAT)
 		return;
 	for (; c->acks_owed > 0; c->acks_owed--)
-		chan_send(F_LOG_ACK, c->id, -1, &(struct f_log_ack){
+		chan_send(F_LOG_ACK, c->id, &(struct f_log_ack){
 		    .frames = 1 }, sizeof(struct f_log_ack));
 }
 
@@ -1280,20 +1260,5 @@ fe_resume(int fd, short ev, void *arg)
 		TAILQ_REMOVE(&fe->stalled, c, sentry);
 		c->stalled = 0;
 		conn_resume(c);
-	}
-}
-
-/* Every F_CONN_ACK has left: those clients may be read now. */
-static void
-conn_confirmed(void)
-{
-	struct conn	*c, *t;
-
-	fe->nunconfirmed = 0;
-	TAILQ_FOREACH_SAFE(c, &fe->conns, entry, t) {
-		if (!c->unconfirmed)
-			continue;
-		c->unconfirmed = 0;
-		conn_update(c);
 	}
 }
