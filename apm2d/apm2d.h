@@ -6,6 +6,11 @@
 
 #include <sys/types.h>
 
+#include <stdint.h>
+
+#include "jsonw.h"
+#include "proto.h"
+
 #define FRONTEND_PARTIAL_TIMEOUT	10	/* s to finish a started frame */
 #define FRONTEND_EXIT_GRACE		2	/* s to flush replies on exit */
 
@@ -43,6 +48,23 @@ struct frontend_opts {
 
 /* frontend.c */
 __attribute__((__noreturn__)) void	frontend_main(const struct frontend_opts *);
+
+/* render.c: the upstream JSON of each reply, from the supervisor's messages */
+void	render_pong(struct jw *, uint64_t);
+void	render_status(struct jw *, const struct s_status *);
+void	render_ok(struct jw *, const struct s_text *);
+void	render_error(struct jw *, enum apm2_errcode, const char *);
+void	render_list_begin(struct jw *);
+void	render_list_entry(struct jw *, const struct s_summary *, int);
+void	render_list_end(struct jw *);
+void	render_detail_begin(struct jw *, const struct s_detail *);
+void	render_detail_arg(struct jw *, const struct s_str *, int);
+void	render_detail_args_end(struct jw *, const struct s_detail *);
+void	render_detail_inst(struct jw *, const struct s_instance *, int);
+void	render_detail_end(struct jw *, const struct s_detail *);
+void	render_log_begin(struct jw *);
+void	render_log_entry(struct jw *, const struct s_logentry *,
+	    const char *, int);
 
 /* sandbox.c */
 void	sandbox_frontend(const struct frontend_opts *);

@@ -37,6 +37,7 @@
 #include "chan_event.h"
 #include "codec.h"
 #include "frame.h"
+#include "jsonw.h"
 #include "log.h"
 #include "proto.h"
 
@@ -47,11 +48,26 @@
  */
 #define FOLLOW_ACK_LOWAT	(256 * 1024)
 
+/*
+ * A connection's replies, framed, in the order they are sent.  A reply
+ * is written straight into it (conn_reply_begin); until it is complete
+ * (conn_reply_end puts its length in front) nothing from its start on
+ * goes out.
+ */
 struct outbuf {
-	uint8_t		*buf;
+	struct jw	 w;		/* w.len: bytes held */
 	size_t		 off;		/* first unsent byte */
-	size_t		 len;		/* bytes in buf */
-	size_t		 size;
+	size_t		 reply;		/* start of the reply being written */
+	int		 open;		/* a reply is being written */
+};
+
+/* A reply that several supervisor messages make, while it is written. */
+struct partial {
+	uint32_t	 kind;		/* S_LIST_ENTRY, S_DETAIL, S_LOG_ENTRY;
+					   0: none */
+	uint32_t	 n;		/* entries (or arguments) written */
+	uint32_t	 ninst;		/* S_DETAIL: instances written */
+	struct s_detail	*detail;	/* S_DETAIL: what follows the args */
 };
 
 struct conn {
@@ -81,11 +97,7 @@ struct conn {
 	uint32_t		 acks_owed;	/* follow frames not acked */
 	int			 closing;	/* close once output is sent */
 	int			 eof;		/* client closed its side */
-	/* reply being assembled from several supervisor messages */
-	struct apm2_resp	 resp;
-	int			 building;
-	size_t			 want_args;
-	size_t			 want_inst;
+	struct partial		 part;		/* reply being assembled */
 };
 
 struct frontend {
@@ -113,7 +125,7 @@ static struct frontend	*fe;
 static void	chan_send(uint32_t, uint32_t, const void *, size_t);
 static void	sup_lost(enum chan_ev_why, int, void *);
 static void	sup_drained(void *);
-static void	conn_new(struct chan_msg *);
+static void	conn_new(uint32_t, int, int);
 static void	conn_read(int, short, void *);
 static void	conn_write(int, short, void *);
 static void	conn_timeout(int, short, void *);
@@ -133,15 +145,37 @@ static void	conn_close(struct conn *);
 static int	conn_process(struct conn *);
 static void	conn_flush(struct conn *);
 static void	conn_request(struct conn *, const uint8_t *, size_t);
-static void	conn_reply(struct conn *, const struct apm2_resp *);
+static struct jw *conn_reply_begin(struct conn *);
+static void	conn_reply_end(struct conn *);
+static void	conn_reply_abort(struct conn *);
 static void	conn_reply_error(struct conn *, enum apm2_errcode,
 		    const char *);
-static int	conn_queue(struct conn *, const void *, size_t);
+static size_t	conn_unsent(const struct conn *);
+static int	request_make(struct conn *, const struct apm2_req *,
+		    struct f_request *);
 static void	conn_update(struct conn *);
 static void	conn_done(struct conn *);
 static void	conn_ack(struct conn *);
 static struct conn *conn_find(uint32_t);
 static void	sup_message(struct chan_msg *, void *);
+static void	msg_hello(struct chan_msg *, struct conn *);
+static void	msg_conn_new(struct chan_msg *, struct conn *);
+static void	msg_heartbeat(struct chan_msg *, struct conn *);
+static void	msg_status(struct chan_msg *, struct conn *);
+static void	msg_ok(struct chan_msg *, struct conn *);
+static void	msg_error(struct chan_msg *, struct conn *);
+static void	msg_list_entry(struct chan_msg *, struct conn *);
+static void	msg_list_end(struct chan_msg *, struct conn *);
+static void	msg_detail(struct chan_msg *, struct conn *);
+static void	msg_detail_arg(struct chan_msg *, struct conn *);
+static void	msg_detail_inst(struct chan_msg *, struct conn *);
+static void	msg_detail_end(struct chan_msg *, struct conn *);
+static void	msg_log_entry(struct chan_msg *, struct conn *);
+static void	msg_log_end(struct chan_msg *, struct conn *);
+static void	msg_close(struct chan_msg *, struct conn *);
+static void	msg_exit(struct chan_msg *, struct conn *);
+static struct jw *part_get(struct conn *, uint32_t);
+static void	part_clear(struct conn *);
 static void	fe_exit(int, short, void *);
 static uint64_t	uptime_secs(void);
 #ifdef APM2D_TEST_HOOKS
@@ -154,28 +188,41 @@ static const struct chan_ev_ops sup_ops = {
 	.drained = sup_drained,
 };
 
-static const struct proto_rule fe_rules[] = {
-	{ S_HELLO, sizeof(struct s_hello), sizeof(struct s_hello), 0, 0 },
-	{ S_CONN_NEW, sizeof(struct s_conn_new), sizeof(struct s_conn_new),
-	    1, 0 },
-	{ S_HEARTBEAT, sizeof(struct heartbeat), sizeof(struct heartbeat),
-	    0, 0 },
-	{ S_STATUS, sizeof(struct s_status), sizeof(struct s_status), 0, 1 },
-	{ S_OK, sizeof(struct s_text), sizeof(struct s_text), 0, 1 },
-	{ S_ERROR, sizeof(struct s_error), sizeof(struct s_error), 0, 1 },
-	{ S_LIST_ENTRY, sizeof(struct s_summary), sizeof(struct s_summary),
-	    0, 1 },
-	{ S_LIST_END, 0, 0, 0, 1 },
-	{ S_DETAIL, sizeof(struct s_detail), sizeof(struct s_detail), 0, 1 },
-	{ S_DETAIL_ARG, sizeof(struct s_str), sizeof(struct s_str), 0, 1 },
-	{ S_DETAIL_INST, sizeof(struct s_instance), sizeof(struct s_instance),
-	    0, 1 },
-	{ S_DETAIL_END, 0, 0, 0, 1 },
-	{ S_LOG_ENTRY, sizeof(struct s_logentry),
-	    sizeof(struct s_logentry) + PROTO_LOGLINE_MAX, 0, 1 },
-	{ S_LOG_END, sizeof(struct s_logend), sizeof(struct s_logend), 0, 1 },
-	{ S_CLOSE, 0, 0, 0, 1 },
-	{ S_EXIT, 0, 0, 0, 0 },
+/*
+ * What the frontend takes from the supervisor, by type: the payload size
+ * (exact when min == max), a descriptor or none, whether the peer id
+ * names a connection (which then has a request in flight), and the
+ * handler.  Anything else ends the frontend: the supervisor is broken.
+ */
+struct sup_msg {
+	uint32_t	 minsize;
+	uint32_t	 maxsize;
+	int		 fd;
+	int		 conn;
+	void		(*fn)(struct chan_msg *, struct conn *);
+};
+
+#define FIXED(t)	sizeof(t), sizeof(t)
+
+static const struct sup_msg sup_msgs[PROTO_TYPE_MAX] = {
+	[S_HELLO] =	  { FIXED(struct s_hello), 0, 0, msg_hello },
+	[S_CONN_NEW] =	  { FIXED(struct s_conn_new), 1, 0, msg_conn_new },
+	[S_HEARTBEAT] =	  { FIXED(struct heartbeat), 0, 0, msg_heartbeat },
+	[S_STATUS] =	  { FIXED(struct s_status), 0, 1, msg_status },
+	[S_OK] =	  { FIXED(struct s_text), 0, 1, msg_ok },
+	[S_ERROR] =	  { FIXED(struct s_error), 0, 1, msg_error },
+	[S_LIST_ENTRY] =  { FIXED(struct s_summary), 0, 1, msg_list_entry },
+	[S_LIST_END] =	  { 0, 0, 0, 1, msg_list_end },
+	[S_DETAIL] =	  { FIXED(struct s_detail), 0, 1, msg_detail },
+	[S_DETAIL_ARG] =  { FIXED(struct s_str), 0, 1, msg_detail_arg },
+	[S_DETAIL_INST] = { FIXED(struct s_instance), 0, 1, msg_detail_inst },
+	[S_DETAIL_END] =  { 0, 0, 0, 1, msg_detail_end },
+	[S_LOG_ENTRY] =	  { sizeof(struct s_logentry),
+			    sizeof(struct s_logentry) + PROTO_LOGLINE_MAX,
+			    0, 1, msg_log_entry },
+	[S_LOG_END] =	  { FIXED(struct s_logend), 0, 1, msg_log_end },
+	[S_CLOSE] =	  { 0, 0, 0, 1, msg_close },
+	[S_EXIT] =	  { 0, 0, 0, 0, msg_exit },
 };
 
 void
@@ -304,295 +351,299 @@ fe_exit(int fd, short ev, void *arg)
 static void
 sup_message(struct chan_msg *msg, void *arg)
 {
-	const struct proto_rule	*r;
+	const struct sup_msg	*m = NULL;
 	struct conn		*c = NULL;
-	struct timeval		 tv;
+	uint32_t		 type = msg->hdr.type;
 
 	(void)arg;
-	r = proto_rule_find(fe_rules, sizeof(fe_rules) / sizeof(fe_rules[0]),
-	    msg->hdr.type);
-	if (r == NULL || msg->datalen < r->minsize ||
-	    msg->datalen > r->maxsize || (msg->fd != -1) != (r->fd != 0))
+	if (type < PROTO_TYPE_MAX)
+		m = &sup_msgs[type];
+	if (m == NULL || m->fn == NULL || msg->datalen < m->minsize ||
+	    msg->datalen > m->maxsize || (msg->fd != -1) != (m->fd != 0))
 		fatalx("invalid %s message from supervisor",
-		    proto_type_name(msg->hdr.type));
-	if (r->conn) {
+		    proto_type_name(type));
+	if (m->conn) {
 		if ((c = conn_find(msg->hdr.peerid)) == NULL)
 			return;		/* connection already gone */
 		if (!c->inflight)
 			fatalx("unsolicited %s for connection %u",
-			    proto_type_name(msg->hdr.type), msg->hdr.peerid);
+			    proto_type_name(type), msg->hdr.peerid);
 	}
+	m->fn(msg, c);
+}
 
-	switch (msg->hdr.type) {
-	case S_HELLO: {
-		struct s_hello	h;
+static void
+msg_hello(struct chan_msg *msg, struct conn *c)
+{
+	struct s_hello	h;
 
-		memcpy(&h, msg->data, sizeof(h));
-		fe->start.tv_sec = h.start_mono_sec;
-		fe->start.tv_nsec = h.start_mono_nsec;
-		fe->sup_pid = h.sup_pid;
-		if (h.max_conns > 0 && h.max_conns < FRONTEND_MAX_CONNS)
-			fe->max_conns = h.max_conns;
-		fe->idle_ms = h.idle_timeout_ms;
-		fe->hello = 1;
-		break;
-	}
-	case S_CONN_NEW:
-		conn_new(msg);
-		break;
-	case S_HEARTBEAT:
-		/* Echoed as is: the supervisor checks the number. */
-		chan_send(F_HEARTBEAT, 0, msg->data, msg->datalen);
-		conn_idle_sweep();
-		break;
-	case S_STATUS: {
-		struct s_status	 s;
-		struct apm2_resp resp;
+	(void)c;
+	memcpy(&h, msg->data, sizeof(h));
+	fe->start.tv_sec = h.start_mono_sec;
+	fe->start.tv_nsec = h.start_mono_nsec;
+	fe->sup_pid = h.sup_pid;
+	if (h.max_conns > 0 && h.max_conns < FRONTEND_MAX_CONNS)
+		fe->max_conns = h.max_conns;
+	fe->idle_ms = h.idle_timeout_ms;
+	fe->hello = 1;
+}
 
-		memcpy(&s, msg->data, sizeof(s));
-		memset(&resp, 0, sizeof(resp));
-		resp.type = RESP_STATUS;
-		resp.version = (char *)APM2_VERSION;
-		resp.pid = s.pid;
-		resp.uptime_secs = s.uptime_secs;
-		resp.process_count = s.process_count;
-		resp.running_instances = s.running_instances;
-		conn_reply(c, &resp);
-		conn_done(c);
-		break;
-	}
-	case S_OK: {
-		struct s_text	 t;
-		struct apm2_resp resp;
+/*
+ * A client the supervisor accepted, and already knows the uid of: the
+ * connected socket comes with the message, the id is the supervisor's.
+ */
+static void
+msg_conn_new(struct chan_msg *msg, struct conn *c)
+{
+	struct s_conn_new	 cn;
+	uint32_t		 id = msg->hdr.peerid;
 
-		memcpy(&t, msg->data, sizeof(t));
-		if (t.has_text && !proto_strfield_ok(t.text, sizeof(t.text)))
-			fatalx("unterminated S_OK text");
-		memset(&resp, 0, sizeof(resp));
-		resp.type = RESP_OK;
-		resp.message = t.has_text ? t.text : NULL;
-		conn_reply(c, &resp);
-		conn_done(c);
-		break;
-	}
-	case S_ERROR: {
-		struct s_error	e;
+	(void)c;
+	memcpy(&cn, msg->data, sizeof(cn));
+	if (id == 0 || (cn.flags & ~(uint32_t)S_CONN_ADMIN) != 0 ||
+	    fe->slots[id & (CONN_SLOTS - 1)] != NULL ||
+	    fe->nconns >= fe->max_conns)
+		fatalx("invalid S_CONN_NEW for connection %u", id);
+	conn_new(id, msg->fd, (cn.flags & S_CONN_ADMIN) != 0);
+	msg->fd = -1;
+}
 
-		memcpy(&e, msg->data, sizeof(e));
-		if (!proto_strfield_ok(e.text, sizeof(e.text)) ||
-		    e.code >= ERR__COUNT)
-			fatalx("invalid S_ERROR");
-		conn_reply_error(c, e.code, e.text);
-		if (c->following)
-			c->closing = 1;
-		conn_done(c);
-		break;
-	}
-	case S_LIST_ENTRY: {
-		struct s_summary	 s;
-		struct apm2_summary	*ps, *n;
+static void
+msg_heartbeat(struct chan_msg *msg, struct conn *c)
+{
+	(void)c;
+	/* Echoed as is: the supervisor checks the number. */
+	chan_send(F_HEARTBEAT, 0, msg->data, msg->datalen);
+	conn_idle_sweep();
+}
 
-		memcpy(&s, msg->data, sizeof(s));
-		if (!proto_strfield_ok(s.name, sizeof(s.name)) ||
-		    s.status.kind > ST_TERMINATED)
-			fatalx("invalid S_LIST_ENTRY");
-		if (!c->building) {
-			memset(&c->resp, 0, sizeof(c->resp));
-			c->resp.type = RESP_PROCESS_LIST;
-			c->building = 1;
-		}
-		n = reallocarray(c->resp.procs, c->resp.nprocs + 1,
-		    sizeof(*n));
-		if (n == NULL)
-			fatal("reallocarray");
-		c->resp.procs = n;
-		ps = &n[c->resp.nprocs];
-		memset(ps, 0, sizeof(*ps));
-		if ((ps->name = strdup(s.name)) == NULL)
-			fatal("strdup");
-		c->resp.nprocs++;
-		ps->instances = s.instances;
-		ps->running = s.running;
-		ps->status.kind = s.status.kind;
-		ps->status.has_code = s.status.has_code != 0;
-		ps->status.exit_code = s.status.exit_code;
-		ps->has_cpu = (s.flags & P_HAS_CPU) != 0;
-		ps->cpu_percent = s.cpu_percent;
-		ps->has_mem = (s.flags & P_HAS_MEM) != 0;
-		ps->memory_bytes = s.memory_bytes;
-		ps->has_uptime = (s.flags & P_HAS_UPTIME) != 0;
-		ps->uptime_secs = s.uptime_secs;
-		ps->restart_count = s.restart_count;
-		break;
-	}
-	case S_LIST_END:
-		if (!c->building) {
-			memset(&c->resp, 0, sizeof(c->resp));
-			c->resp.type = RESP_PROCESS_LIST;
-		}
-		conn_reply(c, &c->resp);
-		apm2_resp_free(&c->resp);
-		c->building = 0;
-		conn_done(c);
-		break;
-	case S_DETAIL: {
-		struct s_detail		 d;
-		struct apm2_procinfo	*p = &c->resp.proc;
+static void
+msg_status(struct chan_msg *msg, struct conn *c)
+{
+	struct s_status	s;
 
-		memcpy(&d, msg->data, sizeof(d));
-		if (!proto_strfield_ok(d.name, sizeof(d.name)) ||
-		    !proto_strfield_ok(d.id, sizeof(d.id)) ||
-		    !proto_strfield_ok(d.command, sizeof(d.command)) ||
-		    !proto_strfield_ok(d.cwd, sizeof(d.cwd)) ||
-		    !proto_strfield_ok(d.credential_profile,
-		    sizeof(d.credential_profile)) || c->building ||
-		    d.nargs > 65536 || d.ninst > 65536)
-			fatalx("invalid S_DETAIL");
-		memset(&c->resp, 0, sizeof(c->resp));
-		c->resp.type = RESP_PROCESS_DETAILS;
-		c->building = 1;
-		if ((p->name = strdup(d.name)) == NULL ||
-		    (p->command = strdup(d.command)) == NULL ||
-		    (d.has_cwd && (p->cwd = strdup(d.cwd)) == NULL) ||
-		    (d.has_profile && (p->credential_profile =
-		    strdup(d.credential_profile)) == NULL))
-			fatal("strdup");
-		strlcpy(p->id, d.id, sizeof(p->id));
-		p->instances = d.instances;
-		c->want_args = d.nargs;
-		c->want_inst = d.ninst;
-		if (d.nargs > 0 && (p->args = calloc(d.nargs,
-		    sizeof(*p->args))) == NULL)
-			fatal("calloc");
-		if (d.ninst > 0 && (p->inst = calloc(d.ninst,
-		    sizeof(*p->inst))) == NULL)
-			fatal("calloc");
-		break;
-	}
-	case S_DETAIL_ARG: {
-		struct s_str		 s;
-		struct apm2_procinfo	*p = &c->resp.proc;
+	memcpy(&s, msg->data, sizeof(s));
+	if (c->part.kind != 0)
+		fatalx("S_STATUS inside another reply");
+	render_status(conn_reply_begin(c), &s);
+	conn_reply_end(c);
+	conn_done(c);
+}
 
-		memcpy(&s, msg->data, sizeof(s));
-		if (!proto_strfield_ok(s.str, sizeof(s.str)) ||
-		    !c->building || c->resp.type != RESP_PROCESS_DETAILS ||
-		    p->nargs >= c->want_args)
-			fatalx("invalid S_DETAIL_ARG");
-		if ((p->args[p->nargs] = strdup(s.str)) == NULL)
-			fatal("strdup");
-		p->nargs++;
-		break;
-	}
-	case S_DETAIL_INST: {
-		struct s_instance	 s;
-		struct apm2_procinfo	*p = &c->resp.proc;
-		struct apm2_instance	*i;
+static void
+msg_ok(struct chan_msg *msg, struct conn *c)
+{
+	struct s_text	t;
 
-		memcpy(&s, msg->data, sizeof(s));
-		if (!c->building || c->resp.type != RESP_PROCESS_DETAILS ||
-		    p->ninst >= c->want_inst || s.state.kind > ST_TERMINATED)
-			fatalx("invalid S_DETAIL_INST");
-		i = &p->inst[p->ninst++];
-		i->index = s.index;
-		i->has_pid = (s.flags & P_HAS_PID) != 0;
-		i->pid = s.pid;
-		i->state.kind = s.state.kind;
-		i->state.has_code = s.state.has_code != 0;
-		i->state.exit_code = s.state.exit_code;
-		i->has_cpu = (s.flags & P_HAS_CPU) != 0;
-		i->cpu_percent = s.cpu_percent;
-		i->has_mem = (s.flags & P_HAS_MEM) != 0;
-		i->memory_bytes = s.memory_bytes;
-		i->has_uptime = (s.flags & P_HAS_UPTIME) != 0;
-		i->uptime_secs = s.uptime_secs;
-		i->restart_count = s.restart_count;
-		break;
-	}
-	case S_DETAIL_END:
-		if (!c->building || c->resp.type != RESP_PROCESS_DETAILS ||
-		    c->resp.proc.nargs != c->want_args ||
-		    c->resp.proc.ninst != c->want_inst)
-			fatalx("invalid S_DETAIL_END");
-		conn_reply(c, &c->resp);
-		apm2_resp_free(&c->resp);
-		c->building = 0;
-		conn_done(c);
-		break;
-	case S_LOG_ENTRY: {
-		struct s_logentry	 s;
-		struct apm2_logentry	*e, *n;
+	memcpy(&t, msg->data, sizeof(t));
+	if ((t.has_text && !proto_strfield_ok(t.text, sizeof(t.text))) ||
+	    c->part.kind != 0)
+		fatalx("invalid S_OK");
+	render_ok(conn_reply_begin(c), &t);
+	conn_reply_end(c);
+	conn_done(c);
+}
 
-		memcpy(&s, msg->data, sizeof(s));
-		if (!proto_strfield_ok(s.process_name,
-		    sizeof(s.process_name)) || s.stream > 1 ||
-		    s.content_len != msg->datalen - sizeof(s) ||
-		    s.ts_nsec < 0 || s.ts_nsec >= 1000000000)
-			fatalx("invalid S_LOG_ENTRY");
-		if (!c->building) {
-			memset(&c->resp, 0, sizeof(c->resp));
-			c->resp.type = RESP_LOG_LINES;
-			c->building = 1;
-		} else if (c->resp.type != RESP_LOG_LINES)
-			fatalx("S_LOG_ENTRY inside another reply");
-		n = reallocarray(c->resp.lines, c->resp.nlines + 1,
-		    sizeof(*n));
-		if (n == NULL)
-			fatal("reallocarray");
-		c->resp.lines = n;
-		e = &n[c->resp.nlines];
-		memset(e, 0, sizeof(*e));
-		c->resp.nlines++;
-		e->timestamp.sec = s.ts_sec;
-		e->timestamp.nsec = s.ts_nsec;
-		e->instance = s.instance;
-		if ((e->process_name = strdup(s.process_name)) == NULL ||
-		    (e->stream = strdup(s.stream ? "stderr" : "stdout")) ==
-		    NULL || (e->content = malloc(s.content_len + 1)) == NULL)
-			fatal("malloc");
-		memcpy(e->content, (uint8_t *)msg->data + sizeof(s),
-		    s.content_len);
-		e->content[s.content_len] = '\0';
-		e->content_len = s.content_len;
-		break;
-	}
-	case S_LOG_END: {
-		struct s_logend	s;
+static void
+msg_error(struct chan_msg *msg, struct conn *c)
+{
+	struct s_error	e;
 
-		memcpy(&s, msg->data, sizeof(s));
-		if (!c->building) {
-			memset(&c->resp, 0, sizeof(c->resp));
-			c->resp.type = RESP_LOG_LINES;
-		}
-		conn_reply(c, &c->resp);
-		apm2_resp_free(&c->resp);
-		c->building = 0;
-		if (s.follow) {
-			/* Stay in flight: more frames will come. */
-			c->following = 1;
-			conn_uncount(c);	/* flow-controlled now */
-			c->acks_owed++;
-			conn_ack(c);
-			/* Write out what the socket did not take at once. */
-			conn_update(c);
-		} else
-			conn_done(c);
-		break;
-	}
-	case S_CLOSE:
+	memcpy(&e, msg->data, sizeof(e));
+	if (!proto_strfield_ok(e.text, sizeof(e.text)) ||
+	    e.code >= ERR__COUNT || c->part.kind != 0)
+		fatalx("invalid S_ERROR");
+	conn_reply_error(c, e.code, e.text);
+	if (c->following)
 		c->closing = 1;
+	conn_done(c);
+}
+
+/*
+ * The reply of this kind being written, begun if need be.  A reply's
+ * messages come together: one of another kind in the middle is the
+ * supervisor's error.
+ */
+static struct jw *
+part_get(struct conn *c, uint32_t kind)
+{
+	struct jw	*w;
+
+	if (c->part.kind == kind)
+		return (&c->out.w);
+	if (c->part.kind != 0)
+		fatalx("%s inside another reply", proto_type_name(kind));
+	w = conn_reply_begin(c);
+	c->part.kind = kind;
+	c->part.n = 0;
+	c->part.ninst = 0;
+	if (kind == S_LIST_ENTRY)
+		render_list_begin(w);
+	else if (kind == S_LOG_ENTRY)
+		render_log_begin(w);
+	return (w);
+}
+
+static void
+part_clear(struct conn *c)
+{
+	free(c->part.detail);
+	memset(&c->part, 0, sizeof(c->part));
+}
+
+static void
+msg_list_entry(struct chan_msg *msg, struct conn *c)
+{
+	struct s_summary	s;
+	struct jw		*w;
+
+	memcpy(&s, msg->data, sizeof(s));
+	if (!proto_strfield_ok(s.name, sizeof(s.name)) ||
+	    s.status.kind >= ST__COUNT)
+		fatalx("invalid S_LIST_ENTRY");
+	w = part_get(c, S_LIST_ENTRY);
+	render_list_entry(w, &s, c->part.n++ == 0);
+}
+
+static void
+msg_list_end(struct chan_msg *msg, struct conn *c)
+{
+	(void)msg;
+	render_list_end(part_get(c, S_LIST_ENTRY));
+	part_clear(c);
+	conn_reply_end(c);
+	conn_done(c);
+}
+
+/* process_details: its arguments and instances follow, then the end. */
+static void
+msg_detail(struct chan_msg *msg, struct conn *c)
+{
+	struct s_detail	*d;
+	struct jw	*w;
+
+	if ((d = malloc(sizeof(*d))) == NULL)
+		fatal("malloc");
+	memcpy(d, msg->data, sizeof(*d));
+	if (!proto_strfield_ok(d->name, sizeof(d->name)) ||
+	    !proto_strfield_ok(d->id, sizeof(d->id)) ||
+	    !proto_strfield_ok(d->command, sizeof(d->command)) ||
+	    !proto_strfield_ok(d->cwd, sizeof(d->cwd)) ||
+	    !proto_strfield_ok(d->credential_profile,
+	    sizeof(d->credential_profile)) || c->part.kind != 0 ||
+	    d->nargs > 65536 || d->ninst > 65536)
+		fatalx("invalid S_DETAIL");
+	w = part_get(c, S_DETAIL);
+	c->part.detail = d;
+	render_detail_begin(w, d);
+	if (d->nargs == 0)
+		render_detail_args_end(w, d);
+}
+
+static void
+msg_detail_arg(struct chan_msg *msg, struct conn *c)
+{
+	struct s_str	a;
+	struct jw	*w = &c->out.w;
+
+	memcpy(&a, msg->data, sizeof(a));
+	if (!proto_strfield_ok(a.str, sizeof(a.str)) ||
+	    c->part.kind != S_DETAIL || c->part.n >= c->part.detail->nargs)
+		fatalx("invalid S_DETAIL_ARG");
+	render_detail_arg(w, &a, c->part.n == 0);
+	if (++c->part.n == c->part.detail->nargs)
+		render_detail_args_end(w, c->part.detail);
+}
+
+/* The instances come after every argument. */
+static void
+msg_detail_inst(struct chan_msg *msg, struct conn *c)
+{
+	struct s_instance	s;
+
+	memcpy(&s, msg->data, sizeof(s));
+	if (c->part.kind != S_DETAIL || c->part.n != c->part.detail->nargs ||
+	    c->part.ninst >= c->part.detail->ninst ||
+	    s.state.kind >= ST__COUNT)
+		fatalx("invalid S_DETAIL_INST");
+	render_detail_inst(&c->out.w, &s, c->part.ninst++ == 0);
+}
+
+static void
+msg_detail_end(struct chan_msg *msg, struct conn *c)
+{
+	(void)msg;
+	if (c->part.kind != S_DETAIL || c->part.n != c->part.detail->nargs ||
+	    c->part.ninst != c->part.detail->ninst)
+		fatalx("invalid S_DETAIL_END");
+	render_detail_end(&c->out.w, c->part.detail);
+	part_clear(c);
+	conn_reply_end(c);
+	conn_done(c);
+}
+
+static void
+msg_log_entry(struct chan_msg *msg, struct conn *c)
+{
+	struct s_logentry	s;
+	struct jw		*w;
+
+	memcpy(&s, msg->data, sizeof(s));
+	if (!proto_strfield_ok(s.process_name, sizeof(s.process_name)) ||
+	    s.stream > 1 || s.content_len != msg->datalen - sizeof(s) ||
+	    s.ts_nsec < 0 || s.ts_nsec >= 1000000000)
+		fatalx("invalid S_LOG_ENTRY");
+	w = part_get(c, S_LOG_ENTRY);
+	render_log_entry(w, &s, (const char *)msg->data + sizeof(s),
+	    c->part.n++ == 0);
+}
+
+/* One log_lines frame done; a follow stream stays in flight. */
+static void
+msg_log_end(struct chan_msg *msg, struct conn *c)
+{
+	struct s_logend	s;
+
+	memcpy(&s, msg->data, sizeof(s));
+	render_list_end(part_get(c, S_LOG_ENTRY));
+	part_clear(c);
+	conn_reply_end(c);
+	if (s.follow) {
+		c->following = 1;
+		conn_uncount(c);	/* flow-controlled now */
+		c->acks_owed++;
+		conn_ack(c);
+		/* Write out what the socket did not take at once. */
 		conn_update(c);
-		break;
-	case S_EXIT:
-		/* Flush what is queued, then go; bounded by a timer. */
-		fe->exiting = 1;
-		evtimer_set(&fe->exitev, fe_exit, NULL);
-		tv.tv_sec = FRONTEND_EXIT_GRACE;
-		tv.tv_usec = 0;
-		evtimer_add(&fe->exitev, &tv);
-		if (TAILQ_EMPTY(&fe->conns))
-			exit(0);
-		break;
-	}
+	} else
+		conn_done(c);
+}
+
+static void
+msg_close(struct chan_msg *msg, struct conn *c)
+{
+	(void)msg;
+	conn_reply_abort(c);
+	part_clear(c);
+	c->closing = 1;
+	conn_update(c);
+}
+
+/* Flush what is queued, then go; bounded by a timer. */
+static void
+msg_exit(struct chan_msg *msg, struct conn *c)
+{
+	struct timeval	tv;
+
+	(void)msg;
+	(void)c;
+	fe->exiting = 1;
+	evtimer_set(&fe->exitev, fe_exit, NULL);
+	tv.tv_sec = FRONTEND_EXIT_GRACE;
+	tv.tv_usec = 0;
+	evtimer_add(&fe->exitev, &tv);
+	if (TAILQ_EMPTY(&fe->conns))
+		exit(0);
 }
 
 /* ---- client connections ---- */
@@ -608,28 +659,18 @@ conn_find(uint32_t id)
 	return (c);
 }
 
-/*
- * A client the supervisor accepted, and already knows the uid of: the
- * connected socket comes with the message, the id is the supervisor's.
- */
+/* A new client: fd is its connected socket, id the supervisor's. */
 static void
-conn_new(struct chan_msg *msg)
+conn_new(uint32_t id, int fd, int admin)
 {
-	struct s_conn_new	 cn;
-	struct conn		*c;
-	uint32_t		 id = msg->hdr.peerid;
+	struct conn	*c;
 
-	memcpy(&cn, msg->data, sizeof(cn));
-	if (id == 0 || (cn.flags & ~(uint32_t)S_CONN_ADMIN) != 0 ||
-	    fe->slots[id & (CONN_SLOTS - 1)] != NULL ||
-	    fe->nconns >= fe->max_conns)
-		fatalx("invalid S_CONN_NEW for connection %u", id);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("calloc");
 	c->id = id;
-	c->fd = msg->fd;	/* non-blocking, close-on-exec: accept4 */
-	msg->fd = -1;
-	c->admin = (cn.flags & S_CONN_ADMIN) != 0;
+	c->fd = fd;		/* non-blocking, close-on-exec: accept4 */
+	c->admin = admin;
+	jw_init(&c->out.w);
 	c->active = loop_ms();
 	frame_dec_init(&c->dec);
 	fe->slots[id & (CONN_SLOTS - 1)] = c;
@@ -661,9 +702,8 @@ conn_close(struct conn *c)
 	evtimer_del(&c->wtmo);
 	close(c->fd);
 	frame_dec_free(&c->dec);
-	if (c->building)
-		apm2_resp_free(&c->resp);
-	free(c->out.buf);
+	part_clear(c);
+	jw_free(&c->out.w);
 	free(c->pend);
 	if (c->stalled)
 		TAILQ_REMOVE(&fe->stalled, c, sentry);
@@ -709,7 +749,7 @@ conn_update(struct conn *c)
 	size_t		unsent;
 	int		want_read, want_write;
 
-	unsent = c->out.len - c->out.off;
+	unsent = conn_unsent(c);
 	want_write = unsent > 0;
 	if (c->closing && !want_write) {
 		conn_close(c);
@@ -756,7 +796,7 @@ conn_update(struct conn *c)
 static int
 conn_is_idle(const struct conn *c)
 {
-	return (!c->inflight && !c->following && c->out.len == c->out.off &&
+	return (!c->inflight && !c->following && conn_unsent(c) == 0 &&
 	    c->pendlen == 0 && !frame_dec_midframe(&c->dec));
 }
 
@@ -879,9 +919,8 @@ static void
 conn_request(struct conn *c, const uint8_t *buf, size_t len)
 {
 	struct apm2_req		 req;
-	struct apm2_resp	 resp;
 	struct f_request	 f;
-	char			 err[256], msg[PROTO_MSG_MAX];
+	char			 err[256];
 
 	c->active = loop_ms();		/* the idle time counts from here */
 #ifdef APM2D_TEST_HOOKS
@@ -894,60 +933,64 @@ conn_request(struct conn *c, const uint8_t *buf, size_t len)
 		/* INV-D008: say why, then close. */
 		conn_reply_error(c, ERR_INVALID_REQUEST, err);
 		c->closing = 1;
-		apm2_req_free(&req);
-		return;
+	} else if (req.type == REQ_PING) {
+		render_pong(conn_reply_begin(c), uptime_secs());
+		conn_reply_end(c);
+	} else if (request_make(c, &req, &f) == 0) {
+		c->inflight = 1;
+		c->counted = 1;
+		fe->ninflight++;
+		chan_send(F_REQUEST, c->id, &f, sizeof(f));
 	}
+	apm2_req_free(&req);
+}
 
-	memset(&f, 0, sizeof(f));
-	f.type = req.type;
-	switch (req.type) {
-	case REQ_PING:
-		memset(&resp, 0, sizeof(resp));
-		resp.type = RESP_PONG;
-		resp.version = (char *)APM2_VERSION;
-		resp.uptime_secs = uptime_secs();
-		conn_reply(c, &resp);
-		apm2_req_free(&req);
-		return;
+/*
+ * The supervisor's request from the client's: 0, or -1 when it is
+ * answered here already.
+ */
+static int
+request_make(struct conn *c, const struct apm2_req *req, struct f_request *f)
+{
+	char	msg[PROTO_MSG_MAX];
+
+	memset(f, 0, sizeof(*f));
+	f->type = req->type;
+	switch (req->type) {
 	case REQ_GET_PROCESS:
 	case REQ_START_PROCESS:
 	case REQ_STOP_PROCESS:
 	case REQ_RESTART_PROCESS:
 	case REQ_RELOAD_PROCESS:
 	case REQ_TAIL_LOGS:
-		if (req.name == NULL)
+		if (req->name == NULL)
 			break;
-		f.flags |= F_REQ_HAS_NAME;
-		if (strlen(req.name) >= sizeof(f.name)) {
+		f->flags |= F_REQ_HAS_NAME;
+		if (strlen(req->name) >= sizeof(f->name)) {
 			/* No configured name is this long. */
 			snprintf(msg, sizeof(msg), "Process '%.*s' not found",
-			    (int)(sizeof(msg) - 32), req.name);
+			    (int)(sizeof(msg) - 32), req->name);
 			conn_reply_error(c, ERR_PROCESS_NOT_FOUND, msg);
-			apm2_req_free(&req);
-			return;
+			return (-1);
 		}
-		strlcpy(f.name, req.name, sizeof(f.name));
+		strlcpy(f->name, req->name, sizeof(f->name));
 		break;
 	case REQ_SWITCH_CREDENTIAL:
-		if (req.process_name != NULL) {
-			f.flags |= F_REQ_HAS_NAME;
-			strlcpy(f.name, req.process_name, sizeof(f.name));
+		/* For the supervisor's log line only. */
+		if (req->process_name != NULL) {
+			f->flags |= F_REQ_HAS_NAME;
+			strlcpy(f->name, req->process_name, sizeof(f->name));
 		}
 		break;
 	default:
 		break;
 	}
-	if (req.type == REQ_TAIL_LOGS) {
-		f.lines = req.lines;
-		if (req.follow)
-			f.flags |= F_REQ_FOLLOW;
+	if (req->type == REQ_TAIL_LOGS) {
+		f->lines = req->lines;
+		if (req->follow)
+			f->flags |= F_REQ_FOLLOW;
 	}
-	apm2_req_free(&req);
-
-	c->inflight = 1;
-	c->counted = 1;
-	fe->ninflight++;
-	chan_send(F_REQUEST, c->id, &f, sizeof(f));
+	return (0);
 }
 
 #ifdef APM2D_TEST_HOOKS
@@ -967,9 +1010,8 @@ conn_request(struct conn *c, const uint8_t *buf, size_t len)
 static int
 test_hook(struct conn *c, const uint8_t *buf, size_t len)
 {
-	char		*argv[] = { (char *)"sh", NULL };
-	struct apm2_resp resp;
-	int		 fd;
+	char	*argv[] = { (char *)"sh", NULL };
+	int	 fd;
 
 	if (len == sizeof(TEST_HOOK_FORBIDDEN) - 1 &&
 	    memcmp(buf, TEST_HOOK_FORBIDDEN, len) == 0) {
@@ -987,11 +1029,8 @@ test_hook(struct conn *c, const uint8_t *buf, size_t len)
 		}
 	} else
 		return (0);
-	memset(&resp, 0, sizeof(resp));
-	resp.type = RESP_PONG;
-	resp.version = (char *)APM2_VERSION;
-	resp.uptime_secs = uptime_secs();
-	conn_reply(c, &resp);
+	render_pong(conn_reply_begin(c), uptime_secs());
+	conn_reply_end(c);
 	return (1);
 }
 #endif
@@ -1004,7 +1043,7 @@ static void
 conn_ack(struct conn *c)
 {
 	if (!c->following || c->closing || c->acks_owed == 0 ||
-	    c->out.len - c->out.off > FOLLOW_ACK_LOWAT)
+	    conn_unsent(c) > FOLLOW_ACK_LOWAT)
 		return;
 	for (; c->acks_owed > 0; c->acks_owed--)
 		chan_send(F_LOG_ACK, c->id, &(struct f_log_ack){
@@ -1022,108 +1061,118 @@ conn_done(struct conn *c)
 	conn_resume(c);
 }
 
-static void
-conn_reply(struct conn *c, const struct apm2_resp *resp)
+/*
+ * Start a reply in the connection's output: its frame's length comes
+ * first, once conn_reply_end() knows it.  The JSON goes to the writer
+ * returned.
+ */
+static struct jw *
+conn_reply_begin(struct conn *c)
 {
-	char	*json;
-	size_t	 len;
+	struct outbuf	*o = &c->out;
 
-	if ((json = apm2_resp_render(resp, &len)) == NULL) {
-		/* Cannot say anything valid: drop this client only. */
-		log_warnx("connection %u: cannot render a reply", c->id);
-		c->closing = 1;
-		return;
+	if (o->off == o->w.len)
+		o->off = o->w.len = 0;
+	else if (o->off > 0 && o->off >= o->w.cap / 2) {
+		/* Most of the buffer is sent: make room at its end. */
+		memmove(o->w.buf, o->w.buf + o->off, o->w.len - o->off);
+		o->w.len -= o->off;
+		o->off = 0;
 	}
+	o->reply = o->w.len;
+	o->open = 1;
+	jw_raw(&o->w, "\0\0\0\0", FRAME_HDRSZ);
+	return (&o->w);
+}
+
+/*
+ * The reply is complete: frame it and send what the socket takes.  One
+ * that cannot be sent is dropped and the client cut off: too large, out
+ * of memory, or a client that lets too much pile up.
+ */
+static void
+conn_reply_end(struct conn *c)
+{
+	struct outbuf	*o = &c->out;
+	size_t		 len;
+
+	o->open = 0;
+	len = o->w.len - o->reply - FRAME_HDRSZ;
 	/* Large replies raise the estimate at once; it decays slowly. */
 	if (len > fe->reply_est)
 		fe->reply_est = len;
 	else if (fe->reply_est > FRONTEND_REPLY_EST_MIN)
 		fe->reply_est -= (fe->reply_est - len) / 16;
-	if (conn_queue(c, json, len) == -1)
+	if (o->w.failed || len > FRAME_MAX ||
+	    o->w.len - o->off > FRONTEND_OUTBUF_MAX) {
+		if (o->w.failed)
+			log_warnx("connection %u: cannot render a reply",
+			    c->id);
+		else if (len <= FRAME_MAX)
+			log_debug("connection %u: not reading its replies",
+			    c->id);
+		o->w.failed = 0;
+		o->w.len = o->reply;
 		c->closing = 1;
-	free(json);
+	} else {
+		frame_put_len((uint8_t *)o->w.buf + o->reply, (uint32_t)len);
+		/* Try right away: most replies fit the socket buffer. */
+		conn_flush(c);
+	}
+	conn_account(c);
+}
+
+/* Forget a reply not complete yet. */
+static void
+conn_reply_abort(struct conn *c)
+{
+	if (c->out.open) {
+		c->out.open = 0;
+		c->out.w.len = c->out.reply;
+	}
 }
 
 static void
 conn_reply_error(struct conn *c, enum apm2_errcode code, const char *msg)
 {
-	struct apm2_resp	resp;
-
-	memset(&resp, 0, sizeof(resp));
-	resp.type = RESP_ERROR;
-	resp.code = code;
-	resp.message = (char *)msg;
-	conn_reply(c, &resp);
+	render_error(conn_reply_begin(c), code, msg);
+	conn_reply_end(c);
 }
 
-/* Queue one frame; a client that lets too much pile up is cut off. */
-static int
-conn_queue(struct conn *c, const void *payload, size_t len)
+/* Bytes the client may be sent now: none of a reply being written. */
+static size_t
+conn_unsent(const struct conn *c)
 {
-	struct outbuf	*o = &c->out;
-	uint8_t		*nb;
-	size_t		 need, nsize;
+	const struct outbuf	*o = &c->out;
 
-	if (len > FRAME_MAX)
-		return (-1);
-	if (o->off > 0 && o->off == o->len)
-		o->off = o->len = 0;
-	need = o->len + 4 + len;
-	if (need - o->off > FRONTEND_OUTBUF_MAX) {
-		log_debug("connection %u: not reading its replies", c->id);
-		return (-1);
-	}
-	if (need > o->size) {
-		if (o->off > 0) {
-			memmove(o->buf, o->buf + o->off, o->len - o->off);
-			o->len -= o->off;
-			o->off = 0;
-			need = o->len + 4 + len;
-		}
-		nsize = o->size ? o->size : 4096;
-		while (nsize < need)
-			nsize *= 2;
-		if ((nb = realloc(o->buf, nsize)) == NULL)
-			fatal("realloc");
-		o->buf = nb;
-		o->size = nsize;
-	}
-	frame_put_len(o->buf + o->len, (uint32_t)len);
-	memcpy(o->buf + o->len + 4, payload, len);
-	o->len += 4 + len;
-	/* Try right away: most replies fit the socket buffer. */
-	conn_flush(c);
-	conn_account(c);
-	return (0);
+	return ((o->open ? o->reply : o->w.len) - o->off);
 }
 
 static void
 conn_flush(struct conn *c)
 {
 	struct outbuf	*o = &c->out;
+	size_t		 end = o->open ? o->reply : o->w.len;
 	ssize_t		 n;
 
-	while (o->off < o->len) {
-		n = write(c->fd, o->buf + o->off, o->len - o->off);
+	while (o->off < end) {
+		n = write(c->fd, o->w.buf + o->off, end - o->off);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			/* The client is gone; drop what it did not take. */
-			o->off = o->len;
+			o->off = end;
 			c->closing = 1;
 			break;
 		}
 		o->off += n;
 		c->written += n;
 	}
-	if (o->off == o->len) {
-		o->off = o->len = 0;
+	if (o->off == o->w.len) {
+		o->off = o->w.len = 0;
 		/* An idle connection keeps a small buffer at most. */
-		if (o->size > FRONTEND_OUT_KEEP) {
-			free(o->buf);
-			o->buf = NULL;
-			o->size = 0;
-		}
+		if (o->w.cap > FRONTEND_OUT_KEEP)
+			jw_free(&o->w);
 	}
 }
 
@@ -1153,7 +1202,7 @@ conn_drain_check(int fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (c->out.len == c->out.off)
+	if (conn_unsent(c) == 0)
 		return;
 	if (c->written - c->win_mark < c->win_need) {
 		log_debug("connection %u: took %llu bytes in %d s: too slow",
@@ -1171,7 +1220,7 @@ conn_account(struct conn *c)
 {
 	size_t	now;
 
-	now = c->out.size + c->pendlen + frame_dec_bufsize(&c->dec);
+	now = c->out.w.cap + c->pendlen + frame_dec_bufsize(&c->dec);
 	fe->mem = fe->mem - c->memacct + now;
 	c->memacct = now;
 	fe_budget_check();
@@ -1215,7 +1264,7 @@ fe_budget_check(void)
 static int
 conn_may_dispatch(struct conn *c)
 {
-	size_t	unsent = c->out.len - c->out.off;
+	size_t	unsent = conn_unsent(c);
 
 	if (unsent > FRONTEND_CONN_OUT_HIGH)
 		return (0);

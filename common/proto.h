@@ -43,6 +43,11 @@
 
 _Static_assert(FRONTEND_MAX_CONNS <= CONN_SLOTS, "connection slots");
 
+/*
+ * The replies of several messages (S_LIST_*, S_DETAIL*, S_LOG_*) are sent
+ * together: nothing else for that connection between their first message
+ * and their end, and a process's S_DETAIL_ARGs before its S_DETAIL_INSTs.
+ */
 enum proto_type {
 	/* supervisor -> frontend */
 	S_HELLO = 1,		/* struct s_hello: daemon identity, first message */
