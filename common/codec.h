@@ -1,6 +1,9 @@
 /*
  * codec: the public control protocol (apm2-upstream.md section 1) between
- * wire JSON and C structs, for all 16 requests and 9 responses.
+ * wire JSON and C structs: all 16 requests, parsed (the daemon) and
+ * rendered (apm2ctl), and the 9 responses, parsed (apm2ctl).  The daemon
+ * writes its responses from the supervisor's messages (apm2d/render.c),
+ * with the names below.
  *
  * Parsing is strict (see json.h) and safe on hostile bytes; rendering is
  * byte-identical to what the Rust original's serde_json produces.
@@ -11,7 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jsonw.h"
 #include "proto.h"
 
 /* Arrays and objects nested deeper than this are rejected. */
@@ -168,29 +170,16 @@ struct apm2_resp {
 };
 
 /*
- * Render: malloc'd, NUL-terminated, NULL on ENOMEM or when a required
- * string is NULL.  Parse: 0 ok; -1 with errbuf set, resp still freeable;
+ * Parse (apm2ctl's side; the daemon writes replies from its messages, in
+ * apm2d/render.c): 0 ok; -1 with errbuf set, resp still freeable;
  * buf[len] must be NUL.
  * apm2_resp_free() frees every pointer member, so a struct to be freed
  * must have zeroed (or owned) pointers in all of them.
  */
-char	*apm2_resp_render(const struct apm2_resp *, size_t *);
 int	 apm2_resp_parse(const char *, size_t, struct apm2_resp *, char *,
 	    size_t);
 void	 apm2_resp_free(struct apm2_resp *);
 const char *apm2_resp_type_name(enum apm2_resp_type);	/* "pong", ... */
-char	*apm2_render_error(enum apm2_errcode, const char *, size_t *);
-
-/*
- * Building blocks for incremental rendering (e.g. streamed log_lines).
- * A NULL required string marks the writer failed (jw_detach gives NULL).
- */
-void	 apm2_jw_state(struct jw *, const struct apm2_state *);
-void	 apm2_jw_time(struct jw *, const struct apm2_time *);
-void	 apm2_jw_logentry(struct jw *, const struct apm2_logentry *);
-void	 apm2_jw_summary(struct jw *, const struct apm2_summary *);
-void	 apm2_jw_procinfo(struct jw *, const struct apm2_procinfo *);
-void	 apm2_jw_credmeta(struct jw *, const struct apm2_credmeta *);
 
 /* Timestamps: RFC 3339, UTC "Z", fraction of 0, 3, 6 or 9 digits. */
 void	 apm2_time_rfc3339(const struct apm2_time *, char *, size_t);
