@@ -35,7 +35,7 @@
 
 #include "chan.h"
 
-#define CHAN_EV_BATCH	0x1	/* compose in ops->msg: written after the batch */
+#define CHAN_EV_BATCH	0x1	/* composed in ops->msg: sent after the batch */
 
 /* Why a channel was lost (ops->lost); err is the errno, 0 if none. */
 enum chan_ev_why {
@@ -62,9 +62,9 @@ struct chan_ev {
 
 	/* private */
 	struct event			 ev;
-	short				 evmask;	/* ev added for; 0: not */
+	short				 evmask;	/* ev is added for */
 	int				 flags;		/* CHAN_EV_BATCH */
-	int				 inbatch;	/* handing out messages */
+	int				 inbatch;	/* in ops->msg */
 	int				 stopped;
 	const struct chan_ev_ops	*ops;
 	void				*arg;
