@@ -25,6 +25,8 @@
 static void	jw_state(struct jw *, const struct p_state *);
 static void	jw_opt_u64(struct jw *, int, uint64_t);
 static void	jw_opt_f32(struct jw *, int, float);
+static void	jw_usage(struct jw *, uint32_t, float, uint64_t, uint64_t,
+		    uint32_t);
 static void	jw_sep(struct jw *, int);
 
 /* ProcessState, externally tagged: "Running", {"Stopped":{"exit_code":0}} */
@@ -63,6 +65,25 @@ jw_opt_f32(struct jw *w, int has, float v)
 		jw_f32(w, v);
 	else
 		jw_null(w);
+}
+
+/*
+ * What a process summary and an instance end with: usage (null unless
+ * flagged P_HAS_*) and restarts.
+ */
+static void
+jw_usage(struct jw *w, uint32_t flags, float cpu, uint64_t mem,
+    uint64_t uptime, uint32_t restarts)
+{
+	JW_LIT(w, ",\"cpu_percent\":");
+	jw_opt_f32(w, (flags & P_HAS_CPU) != 0, cpu);
+	JW_LIT(w, ",\"memory_bytes\":");
+	jw_opt_u64(w, (flags & P_HAS_MEM) != 0, mem);
+	JW_LIT(w, ",\"uptime_secs\":");
+	jw_opt_u64(w, (flags & P_HAS_UPTIME) != 0, uptime);
+	JW_LIT(w, ",\"restart_count\":");
+	jw_u64(w, restarts);
+	jw_char(w, '}');
 }
 
 /* Array elements after the first are preceded by a comma. */
@@ -133,15 +154,8 @@ render_list_entry(struct jw *w, const struct s_summary *s, int first)
 	jw_u64(w, s->running);
 	JW_LIT(w, ",\"status\":");
 	jw_state(w, &s->status);
-	JW_LIT(w, ",\"cpu_percent\":");
-	jw_opt_f32(w, (s->flags & P_HAS_CPU) != 0, s->cpu_percent);
-	JW_LIT(w, ",\"memory_bytes\":");
-	jw_opt_u64(w, (s->flags & P_HAS_MEM) != 0, s->memory_bytes);
-	JW_LIT(w, ",\"uptime_secs\":");
-	jw_opt_u64(w, (s->flags & P_HAS_UPTIME) != 0, s->uptime_secs);
-	JW_LIT(w, ",\"restart_count\":");
-	jw_u64(w, s->restart_count);
-	jw_char(w, '}');
+	jw_usage(w, s->flags, s->cpu_percent, s->memory_bytes,
+	    s->uptime_secs, s->restart_count);
 }
 
 /* The end of process_list and of log_lines. */
@@ -192,15 +206,8 @@ render_detail_inst(struct jw *w, const struct s_instance *in, int first)
 	jw_opt_u64(w, (in->flags & P_HAS_PID) != 0, in->pid);
 	JW_LIT(w, ",\"state\":");
 	jw_state(w, &in->state);
-	JW_LIT(w, ",\"cpu_percent\":");
-	jw_opt_f32(w, (in->flags & P_HAS_CPU) != 0, in->cpu_percent);
-	JW_LIT(w, ",\"memory_bytes\":");
-	jw_opt_u64(w, (in->flags & P_HAS_MEM) != 0, in->memory_bytes);
-	JW_LIT(w, ",\"uptime_secs\":");
-	jw_opt_u64(w, (in->flags & P_HAS_UPTIME) != 0, in->uptime_secs);
-	JW_LIT(w, ",\"restart_count\":");
-	jw_u64(w, in->restart_count);
-	jw_char(w, '}');
+	jw_usage(w, in->flags, in->cpu_percent, in->memory_bytes,
+	    in->uptime_secs, in->restart_count);
 }
 
 void
