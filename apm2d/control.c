@@ -518,21 +518,25 @@ conn_reply_end(struct conn *c)
 	size_t		 len;
 
 	o->open = 0;
+	if (o->w.failed) {
+		/* Out of memory: this client alone goes without it. */
+		log_warnx("connection %u: cannot render a reply", c->id);
+		o->w.failed = 0;
+		o->w.len = o->reply;
+		c->closing = 1;
+		conn_account(c);
+		return;
+	}
 	len = o->w.len - o->reply - FRAME_HDRSZ;
 	/* Large replies raise the estimate at once; it decays slowly. */
 	if (len > fe->reply_est)
 		fe->reply_est = len;
 	else if (fe->reply_est > FRONTEND_REPLY_EST_MIN)
 		fe->reply_est -= (fe->reply_est - len) / 16;
-	if (o->w.failed || len > FRAME_MAX ||
-	    o->w.len - o->off > FRONTEND_OUTBUF_MAX) {
-		if (o->w.failed)
-			log_warnx("connection %u: cannot render a reply",
-			    c->id);
-		else if (len <= FRAME_MAX)
+	if (len > FRAME_MAX || o->w.len - o->off > FRONTEND_OUTBUF_MAX) {
+		if (len <= FRAME_MAX)
 			log_debug("connection %u: not reading its replies",
 			    c->id);
-		o->w.failed = 0;
 		o->w.len = o->reply;
 		c->closing = 1;
 	} else {
