@@ -35,8 +35,8 @@ struct rfield {
 	size_t		 off;
 };
 
+/* A request's fields; its name is proto_req_name()'s. */
 struct reqdesc {
-	const char		*name;
 	const struct rfield	*f;
 	size_t			 nf;
 };
@@ -121,25 +121,17 @@ static const struct rfield f_switch[] = {
 #define REQ_MAXF	3
 
 static const struct reqdesc reqs[REQ__COUNT] = {
-	[REQ_PING] = { "ping", NULL, 0 },
-	[REQ_STATUS] = { "status", NULL, 0 },
-	[REQ_LIST_PROCESSES] = { "list_processes", NULL, 0 },
-	[REQ_GET_PROCESS] = { "get_process", f_name, NF(f_name) },
-	[REQ_START_PROCESS] = { "start_process", f_name, NF(f_name) },
-	[REQ_STOP_PROCESS] = { "stop_process", f_name, NF(f_name) },
-	[REQ_RESTART_PROCESS] = { "restart_process", f_name, NF(f_name) },
-	[REQ_RELOAD_PROCESS] = { "reload_process", f_name, NF(f_name) },
-	[REQ_TAIL_LOGS] = { "tail_logs", f_tail, NF(f_tail) },
-	[REQ_LIST_CREDENTIALS] = { "list_credentials", NULL, 0 },
-	[REQ_GET_CREDENTIAL] = { "get_credential", f_profile, NF(f_profile) },
-	[REQ_ADD_CREDENTIAL] = { "add_credential", f_addcred, NF(f_addcred) },
-	[REQ_REMOVE_CREDENTIAL] = { "remove_credential", f_profile,
-	    NF(f_profile) },
-	[REQ_REFRESH_CREDENTIAL] = { "refresh_credential", f_profile,
-	    NF(f_profile) },
-	[REQ_SWITCH_CREDENTIAL] = { "switch_credential", f_switch,
-	    NF(f_switch) },
-	[REQ_SHUTDOWN] = { "shutdown", NULL, 0 }
+	[REQ_GET_PROCESS] = { f_name, NF(f_name) },
+	[REQ_START_PROCESS] = { f_name, NF(f_name) },
+	[REQ_STOP_PROCESS] = { f_name, NF(f_name) },
+	[REQ_RESTART_PROCESS] = { f_name, NF(f_name) },
+	[REQ_RELOAD_PROCESS] = { f_name, NF(f_name) },
+	[REQ_TAIL_LOGS] = { f_tail, NF(f_tail) },
+	[REQ_GET_CREDENTIAL] = { f_profile, NF(f_profile) },
+	[REQ_ADD_CREDENTIAL] = { f_addcred, NF(f_addcred) },
+	[REQ_REMOVE_CREDENTIAL] = { f_profile, NF(f_profile) },
+	[REQ_REFRESH_CREDENTIAL] = { f_profile, NF(f_profile) },
+	[REQ_SWITCH_CREDENTIAL] = { f_switch, NF(f_switch) }
 };
 
 static const char *const resp_names[RESP__COUNT] = {
@@ -438,7 +430,7 @@ apm2_req_type_name(enum apm2_req_type t)
 {
 	if ((unsigned int)t >= REQ__COUNT)
 		return ("unknown");
-	return (reqs[t].name);
+	return (proto_req_name(t));
 }
 
 int
@@ -447,7 +439,7 @@ apm2_req_type_from_name(const char *name)
 	int	 i;
 
 	for (i = 0; i < REQ__COUNT; i++)
-		if (strcmp(reqs[i].name, name) == 0)
+		if (strcmp(proto_req_name(i), name) == 0)
 			return (i);
 	return (-1);
 }
@@ -542,7 +534,7 @@ apm2_req_parse(const char *buf, size_t len, struct apm2_req *req, char *err,
 		goto fail;
 	}
 	for (t = 0; t < REQ__COUNT; t++)
-		if (json_streq(&pc.j, ts[0].v, reqs[t].name))
+		if (json_streq(&pc.j, ts[0].v, proto_req_name(t)))
 			break;
 	if (t == REQ__COUNT) {
 		sanitize(&pc, ts[0].v, what, sizeof(what));
@@ -609,7 +601,7 @@ apm2_req_render(const struct apm2_req *req, size_t *lenp)
 	d = &reqs[req->type];
 	jw_init(&w);
 	jw_raw(&w, "{\"type\":\"", 9);
-	jw_rawz(&w, d->name);
+	jw_rawz(&w, proto_req_name(req->type));
 	jw_char(&w, '"');
 	for (i = 0; i < d->nf; i++) {
 		fp = (const char *)req + d->f[i].off;

@@ -33,7 +33,7 @@ static const char *const proto_names[PROTO_TYPE_MAX] = {
 	[F_CONN_ACK] = "F_CONN_ACK",
 };
 
-/* For log lines; the client wire's spellings, which codec.c parses. */
+/* Upstream's spellings: codec.c parses them, the supervisor logs them. */
 static const char *const req_names[REQ__COUNT] = {
 	[REQ_PING] = "ping",
 	[REQ_STATUS] = "status",

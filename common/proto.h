@@ -82,7 +82,8 @@ enum proto_type {
 
 /*
  * The enums the payloads carry.  Their numbers travel between the
- * processes; their spellings on the client wire live in codec.c.
+ * processes.  Request names are proto_req_name()'s; the error codes'
+ * and states' spellings on the client wire are codec.c's.
  */
 enum apm2_req_type {		/* f_request.type: upstream's requests */
 	REQ_PING,
