@@ -31,10 +31,25 @@
 
 extern char	**environ;
 
+/* What the command line asks for. */
+struct cmdline {
+	struct frontend_opts	 fopts;		/* -F: user, chroot */
+	const char		*conffile;
+	const char		*sockpath;
+	const char		*pidpath;
+	const char		*statepath;
+	int			 debug;
+	int			 noaction;
+	int			 verbose;
+	int			 frontend;
+};
+
 static __attribute__((__noreturn__)) void	usage(int);
 static char	*abspath(const char *);
 static char	*self_path(const char *);
 static void	 override(char **, const char *);
+static void	 parse_args(int, char *[], struct cmdline *);
+static struct config *load_config(const struct cmdline *);
 
 static const struct option longopts[] = {
 	{ "config",	required_argument,	NULL, 'f' },
@@ -116,60 +131,46 @@ override(char **field, const char *value)
 	*field = p;
 }
 
-int
-main(int argc, char *argv[])
+/* The command line. */
+static void
+parse_args(int argc, char *argv[], struct cmdline *cl)
 {
-	struct frontend_opts	 fopts;
-	struct sup_opts		 sopts;
-	struct config_errors	 errs;
-	struct config		*conf;
-	const char		*conffile = DEFAULT_CONFIG;
-	const char		*sockpath = NULL, *pidpath = NULL;
-	const char		*statepath = NULL;
-	int			 ch, debug = 0, noaction = 0, verbose = 0;
-	int			 frontend = 0;
-	size_t			 i;
-	const char		*argv0 = argv[0];
-
-	setproctitle_init(argc, argv, environ);
-	memset(&fopts, 0, sizeof(fopts));
-	fopts.user = CONFIG_DEFAULT_USER;
-	fopts.chroot = CONFIG_DEFAULT_CHROOT;
+	int	ch;
 
 	while ((ch = getopt_long(argc, argv, "dFf:hnR:s:U:vV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
-			debug = 1;
+			cl->debug = 1;
 			break;
 		case 'F':
-			frontend = 1;
+			cl->frontend = 1;
 			break;
 		case 'f':
-			conffile = optarg;
+			cl->conffile = optarg;
 			break;
 		case 'h':
 			usage(0);
 		case 'n':
-			noaction = 1;
+			cl->noaction = 1;
 			break;
 		case 'P':
-			pidpath = optarg;
+			cl->pidpath = optarg;
 			break;
 		case 'R':
-			fopts.chroot = optarg;
+			cl->fopts.chroot = optarg;
 			break;
 		case 'S':
-			statepath = optarg;
+			cl->statepath = optarg;
 			break;
 		case 's':
-			sockpath = optarg;
+			cl->sockpath = optarg;
 			break;
 		case 'U':
-			fopts.user = optarg;
+			cl->fopts.user = optarg;
 			break;
 		case 'v':
-			verbose++;
+			cl->verbose++;
 			break;
 		case 'V':
 			printf("apm2d %s (apm2 protocol %s)\n", APM2D_VERSION,
@@ -179,22 +180,19 @@ main(int argc, char *argv[])
 			usage(2);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 0)
+	if (argc != optind)
 		usage(2);
+}
 
-	if (frontend) {
-		fopts.debug = debug;
-		fopts.verbose = verbose;
-		frontend_main(&fopts);
-	}
+/* The configuration, with the command line's paths over the file's. */
+static struct config *
+load_config(const struct cmdline *cl)
+{
+	struct config_errors	 errs;
+	struct config		*conf;
+	size_t			 i;
 
-	/* Log to stderr until the supervisor decides otherwise. */
-	log_init(1, LOG_DAEMON);
-	log_setverbose(verbose);
-
-	conf = config_load(conffile, &errs);
+	conf = config_load(cl->conffile, &errs);
 	if (conf == NULL) {
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msgs[i]);
@@ -202,7 +200,7 @@ main(int argc, char *argv[])
 		exit(1);
 	}
 	config_errors_free(&errs);
-	if (noaction) {
+	if (cl->noaction) {
 		printf("configuration OK\n");
 		config_free(conf);
 		exit(0);
@@ -213,17 +211,45 @@ main(int argc, char *argv[])
 	override(&conf->daemon.pid_file, conf->daemon.pid_file);
 	override(&conf->daemon.log_dir, conf->daemon.log_dir);
 	override(&conf->daemon.state_file, conf->daemon.state_file);
-	if (sockpath != NULL)
-		override(&conf->daemon.socket, sockpath);
-	if (pidpath != NULL)
-		override(&conf->daemon.pid_file, pidpath);
-	if (statepath != NULL)
-		override(&conf->daemon.state_file, statepath);
+	if (cl->sockpath != NULL)
+		override(&conf->daemon.socket, cl->sockpath);
+	if (cl->pidpath != NULL)
+		override(&conf->daemon.pid_file, cl->pidpath);
+	if (cl->statepath != NULL)
+		override(&conf->daemon.state_file, cl->statepath);
+	return (conf);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct cmdline	 cl;
+	struct sup_opts	 sopts;
+	struct config	*conf;
+	const char	*argv0 = argv[0];	/* before setproctitle_init */
+
+	setproctitle_init(argc, argv, environ);
+	memset(&cl, 0, sizeof(cl));
+	cl.conffile = DEFAULT_CONFIG;
+	cl.fopts.user = CONFIG_DEFAULT_USER;
+	cl.fopts.chroot = CONFIG_DEFAULT_CHROOT;
+	parse_args(argc, argv, &cl);
+
+	if (cl.frontend) {
+		cl.fopts.debug = cl.debug;
+		cl.fopts.verbose = cl.verbose;
+		frontend_main(&cl.fopts);
+	}
+
+	/* Log to stderr until the supervisor decides otherwise. */
+	log_init(1, LOG_DAEMON);
+	log_setverbose(cl.verbose);
+	conf = load_config(&cl);
 
 	memset(&sopts, 0, sizeof(sopts));
-	sopts.debug = debug;
-	sopts.verbose = verbose;
-	sopts.config_path = abspath(conffile);
+	sopts.debug = cl.debug;
+	sopts.verbose = cl.verbose;
+	sopts.config_path = abspath(cl.conffile);
 	sopts.self = self_path(argv0);
 	supervisor_main(conf, &sopts);
 }

@@ -52,6 +52,7 @@ static ssize_t	chan_fail(struct chan *);
 static int	chan_rroom(struct chan *);
 static void	chan_rfd_pop(struct chan *);
 static void	chan_closefds(int *, size_t);
+static int	chan_cmsg_fds(struct msghdr *, int *, size_t *);
 
 void
 chan_init(struct chan *c, int fd, size_t maxpayload)
@@ -171,6 +172,42 @@ chan_rroom(struct chan *c)
 	return (0);
 }
 
+/*
+ * The descriptors a recvmsg() brought: up to CHAN_CMSGFDS into fds (the
+ * rest closed).  1 if the control data was anything but descriptors or
+ * there were too many of them, else 0.
+ */
+static int
+chan_cmsg_fds(struct msghdr *msg, int *fds, size_t *nfds)
+{
+	struct cmsghdr	*cm;
+	size_t		 i, k;
+	int		 fd, bad = 0;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0)) {
+			bad = 1;
+			continue;
+		}
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof(int));
+			if (fd < 0)
+				continue;
+			if (*nfds == CHAN_CMSGFDS) {
+				close(fd);
+				bad = 1;
+				continue;
+			}
+			fds[(*nfds)++] = fd;
+		}
+	}
+	return (bad);
+}
+
 ssize_t
 chan_read(struct chan *c)
 {
@@ -180,9 +217,8 @@ chan_read(struct chan *c)
 	}			 cbuf;
 	struct msghdr		 msg;
 	struct iovec		 iov;
-	struct cmsghdr		*cm;
-	int			 fds[CHAN_CMSGFDS], fd, bad = 0;
-	size_t			 nfds = 0, i, k;
+	int			 fds[CHAN_CMSGFDS], bad;
+	size_t			 nfds = 0;
 	ssize_t			 n;
 
 	if (c->err != 0) {
@@ -207,28 +243,7 @@ chan_read(struct chan *c)
 		return (-1);
 
 	/* Take every descriptor out of the control data first: none leaks. */
-	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
-	    cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET ||
-		    cm->cmsg_type != SCM_RIGHTS ||
-		    cm->cmsg_len < CMSG_LEN(0)) {
-			bad = 1;
-			continue;
-		}
-		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < k; i++) {
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-			    sizeof(int));
-			if (fd < 0)
-				continue;
-			if (nfds == CHAN_CMSGFDS) {
-				close(fd);
-				bad = 1;
-				continue;
-			}
-			fds[nfds++] = fd;
-		}
-	}
+	bad = chan_cmsg_fds(&msg, fds, &nfds);
 	if ((msg.msg_flags & MSG_CTRUNC) != 0 || nfds > 1 ||
 	    (n == 0 && nfds > 0) || (nfds == 1 && c->nrfds == CHAN_RQFDS))
 		bad = 1;

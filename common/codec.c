@@ -35,8 +35,8 @@ struct rfield {
 	size_t		 off;
 };
 
+/* A request's fields; its name is proto_req_name()'s. */
 struct reqdesc {
-	const char		*name;
 	const struct rfield	*f;
 	size_t			 nf;
 };
@@ -92,9 +92,6 @@ static int	getarray(struct pctx *, const struct fslot *, size_t, void **,
 static void	free_procinfo(struct apm2_procinfo *);
 static void	free_credmeta(struct apm2_credmeta *);
 static void	jw_reqstr(struct jw *, const char *);
-static void	jw_optu64(struct jw *, int, uint64_t);
-static void	jw_optf32(struct jw *, int, float);
-static void	jw_opttime(struct jw *, int, const struct apm2_time *);
 static int64_t	days_from_civil(int64_t, int, int);
 static void	civil_from_days(int64_t, int64_t *, int *, int *);
 static int	digits(const char *, int, int *);
@@ -124,25 +121,17 @@ static const struct rfield f_switch[] = {
 #define REQ_MAXF	3
 
 static const struct reqdesc reqs[REQ__COUNT] = {
-	[REQ_PING] = { "ping", NULL, 0 },
-	[REQ_STATUS] = { "status", NULL, 0 },
-	[REQ_LIST_PROCESSES] = { "list_processes", NULL, 0 },
-	[REQ_GET_PROCESS] = { "get_process", f_name, NF(f_name) },
-	[REQ_START_PROCESS] = { "start_process", f_name, NF(f_name) },
-	[REQ_STOP_PROCESS] = { "stop_process", f_name, NF(f_name) },
-	[REQ_RESTART_PROCESS] = { "restart_process", f_name, NF(f_name) },
-	[REQ_RELOAD_PROCESS] = { "reload_process", f_name, NF(f_name) },
-	[REQ_TAIL_LOGS] = { "tail_logs", f_tail, NF(f_tail) },
-	[REQ_LIST_CREDENTIALS] = { "list_credentials", NULL, 0 },
-	[REQ_GET_CREDENTIAL] = { "get_credential", f_profile, NF(f_profile) },
-	[REQ_ADD_CREDENTIAL] = { "add_credential", f_addcred, NF(f_addcred) },
-	[REQ_REMOVE_CREDENTIAL] = { "remove_credential", f_profile,
-	    NF(f_profile) },
-	[REQ_REFRESH_CREDENTIAL] = { "refresh_credential", f_profile,
-	    NF(f_profile) },
-	[REQ_SWITCH_CREDENTIAL] = { "switch_credential", f_switch,
-	    NF(f_switch) },
-	[REQ_SHUTDOWN] = { "shutdown", NULL, 0 }
+	[REQ_GET_PROCESS] = { f_name, NF(f_name) },
+	[REQ_START_PROCESS] = { f_name, NF(f_name) },
+	[REQ_STOP_PROCESS] = { f_name, NF(f_name) },
+	[REQ_RESTART_PROCESS] = { f_name, NF(f_name) },
+	[REQ_RELOAD_PROCESS] = { f_name, NF(f_name) },
+	[REQ_TAIL_LOGS] = { f_tail, NF(f_tail) },
+	[REQ_GET_CREDENTIAL] = { f_profile, NF(f_profile) },
+	[REQ_ADD_CREDENTIAL] = { f_addcred, NF(f_addcred) },
+	[REQ_REMOVE_CREDENTIAL] = { f_profile, NF(f_profile) },
+	[REQ_REFRESH_CREDENTIAL] = { f_profile, NF(f_profile) },
+	[REQ_SWITCH_CREDENTIAL] = { f_switch, NF(f_switch) }
 };
 
 static const char *const resp_names[RESP__COUNT] = {
@@ -181,7 +170,6 @@ static const char *const err_debug[ERR__COUNT] = {
 	[ERR_PERMISSION_DENIED] = "PermissionDenied"
 };
 
-#define ST__COUNT	(ST_TERMINATED + 1)
 static const char *const st_names[ST__COUNT] = {
 	[ST_STARTING] = "Starting",
 	[ST_RUNNING] = "Running",
@@ -442,7 +430,7 @@ apm2_req_type_name(enum apm2_req_type t)
 {
 	if ((unsigned int)t >= REQ__COUNT)
 		return ("unknown");
-	return (reqs[t].name);
+	return (proto_req_name(t));
 }
 
 int
@@ -451,7 +439,7 @@ apm2_req_type_from_name(const char *name)
 	int	 i;
 
 	for (i = 0; i < REQ__COUNT; i++)
-		if (strcmp(reqs[i].name, name) == 0)
+		if (strcmp(proto_req_name(i), name) == 0)
 			return (i);
 	return (-1);
 }
@@ -546,7 +534,7 @@ apm2_req_parse(const char *buf, size_t len, struct apm2_req *req, char *err,
 		goto fail;
 	}
 	for (t = 0; t < REQ__COUNT; t++)
-		if (json_streq(&pc.j, ts[0].v, reqs[t].name))
+		if (json_streq(&pc.j, ts[0].v, proto_req_name(t)))
 			break;
 	if (t == REQ__COUNT) {
 		sanitize(&pc, ts[0].v, what, sizeof(what));
@@ -613,7 +601,7 @@ apm2_req_render(const struct apm2_req *req, size_t *lenp)
 	d = &reqs[req->type];
 	jw_init(&w);
 	jw_raw(&w, "{\"type\":\"", 9);
-	jw_rawz(&w, d->name);
+	jw_rawz(&w, proto_req_name(req->type));
 	jw_char(&w, '"');
 	for (i = 0; i < d->nf; i++) {
 		fp = (const char *)req + d->f[i].off;
@@ -1101,293 +1089,6 @@ jw_reqstr(struct jw *w, const char *s)
 		w->failed = 1;
 	else
 		jw_str(w, s, strlen(s));
-}
-
-static void
-jw_optu64(struct jw *w, int has, uint64_t v)
-{
-	if (has)
-		jw_u64(w, v);
-	else
-		jw_null(w);
-}
-
-static void
-jw_optf32(struct jw *w, int has, float v)
-{
-	if (has)
-		jw_f32(w, v);
-	else
-		jw_null(w);
-}
-
-static void
-jw_opttime(struct jw *w, int has, const struct apm2_time *t)
-{
-	if (has)
-		apm2_jw_time(w, t);
-	else
-		jw_null(w);
-}
-
-void
-apm2_jw_state(struct jw *w, const struct apm2_state *st)
-{
-	switch (st->kind) {
-	case ST_STOPPED:
-	case ST_CRASHED:
-		jw_raw(w, "{\"", 2);
-		jw_rawz(w, st_names[st->kind]);
-		jw_raw(w, "\":{\"exit_code\":", 15);
-		if (st->has_code)
-			jw_i64(w, st->exit_code);
-		else
-			jw_null(w);
-		jw_raw(w, "}}", 2);
-		break;
-	case ST_STARTING:
-	case ST_RUNNING:
-	case ST_UNHEALTHY:
-	case ST_STOPPING:
-	case ST_TERMINATED:
-		jw_char(w, '"');
-		jw_rawz(w, st_names[st->kind]);
-		jw_char(w, '"');
-		break;
-	default:
-		w->failed = 1;
-		break;
-	}
-}
-
-void
-apm2_jw_time(struct jw *w, const struct apm2_time *t)
-{
-	char	 b[APM2_TIME_MAX];
-
-	apm2_time_rfc3339(t, b, sizeof(b));
-	jw_char(w, '"');
-	jw_rawz(w, b);
-	jw_char(w, '"');
-}
-
-void
-apm2_jw_summary(struct jw *w, const struct apm2_summary *s)
-{
-	jw_raw(w, "{\"name\":", 8);
-	jw_reqstr(w, s->name);
-	jw_raw(w, ",\"instances\":", 13);
-	jw_u64(w, s->instances);
-	jw_raw(w, ",\"running\":", 11);
-	jw_u64(w, s->running);
-	jw_raw(w, ",\"status\":", 10);
-	apm2_jw_state(w, &s->status);
-	jw_raw(w, ",\"cpu_percent\":", 15);
-	jw_optf32(w, s->has_cpu, s->cpu_percent);
-	jw_raw(w, ",\"memory_bytes\":", 16);
-	jw_optu64(w, s->has_mem, s->memory_bytes);
-	jw_raw(w, ",\"uptime_secs\":", 15);
-	jw_optu64(w, s->has_uptime, s->uptime_secs);
-	jw_raw(w, ",\"restart_count\":", 17);
-	jw_u64(w, s->restart_count);
-	jw_char(w, '}');
-}
-
-void
-apm2_jw_procinfo(struct jw *w, const struct apm2_procinfo *p)
-{
-	const struct apm2_instance	*in;
-	size_t				 i;
-
-	jw_raw(w, "{\"name\":", 8);
-	jw_reqstr(w, p->name);
-	jw_raw(w, ",\"id\":", 6);
-	jw_str(w, p->id, strnlen(p->id, sizeof(p->id)));
-	jw_raw(w, ",\"command\":", 11);
-	jw_reqstr(w, p->command);
-	jw_raw(w, ",\"args\":[", 9);
-	for (i = 0; i < p->nargs; i++) {
-		if (i > 0)
-			jw_char(w, ',');
-		jw_reqstr(w, p->args[i]);
-	}
-	jw_raw(w, "],\"cwd\":", 8);
-	jw_strz(w, p->cwd);
-	jw_raw(w, ",\"instances\":", 13);
-	jw_u64(w, p->instances);
-	jw_raw(w, ",\"instance_details\":[", 21);
-	for (i = 0; i < p->ninst; i++) {
-		in = &p->inst[i];
-		if (i > 0)
-			jw_char(w, ',');
-		jw_raw(w, "{\"index\":", 9);
-		jw_u64(w, in->index);
-		jw_raw(w, ",\"pid\":", 7);
-		jw_optu64(w, in->has_pid, in->pid);
-		jw_raw(w, ",\"state\":", 9);
-		apm2_jw_state(w, &in->state);
-		jw_raw(w, ",\"cpu_percent\":", 15);
-		jw_optf32(w, in->has_cpu, in->cpu_percent);
-		jw_raw(w, ",\"memory_bytes\":", 16);
-		jw_optu64(w, in->has_mem, in->memory_bytes);
-		jw_raw(w, ",\"uptime_secs\":", 15);
-		jw_optu64(w, in->has_uptime, in->uptime_secs);
-		jw_raw(w, ",\"restart_count\":", 17);
-		jw_u64(w, in->restart_count);
-		jw_char(w, '}');
-	}
-	jw_raw(w, "],\"credential_profile\":", 23);
-	jw_strz(w, p->credential_profile);
-	jw_char(w, '}');
-}
-
-void
-apm2_jw_logentry(struct jw *w, const struct apm2_logentry *l)
-{
-	jw_raw(w, "{\"timestamp\":", 13);
-	apm2_jw_time(w, &l->timestamp);
-	jw_raw(w, ",\"process_name\":", 16);
-	jw_reqstr(w, l->process_name);
-	jw_raw(w, ",\"instance\":", 12);
-	jw_u64(w, l->instance);
-	jw_raw(w, ",\"stream\":", 10);
-	jw_reqstr(w, l->stream);
-	jw_raw(w, ",\"content\":", 11);
-	if (l->content == NULL && l->content_len == 0)
-		jw_str(w, "", 0);
-	else if (l->content == NULL)
-		w->failed = 1;
-	else
-		jw_str(w, l->content, l->content_len);
-	jw_char(w, '}');
-}
-
-void
-apm2_jw_credmeta(struct jw *w, const struct apm2_credmeta *c)
-{
-	jw_raw(w, "{\"id\":", 6);
-	jw_reqstr(w, c->id);
-	jw_raw(w, ",\"provider\":", 12);
-	jw_reqstr(w, c->provider);
-	jw_raw(w, ",\"label\":", 9);
-	jw_strz(w, c->label);
-	jw_raw(w, ",\"auth_method\":", 15);
-	jw_reqstr(w, c->auth_method);
-	jw_raw(w, ",\"expires_at\":", 14);
-	jw_opttime(w, c->has_expires, &c->expires_at);
-	jw_raw(w, ",\"created_at\":", 14);
-	apm2_jw_time(w, &c->created_at);
-	jw_raw(w, ",\"last_used_at\":", 16);
-	jw_opttime(w, c->has_last_used, &c->last_used_at);
-	jw_char(w, '}');
-}
-
-char *
-apm2_resp_render(const struct apm2_resp *r, size_t *lenp)
-{
-	struct jw	 w;
-	size_t		 i, est;
-
-	if ((unsigned int)r->type >= RESP__COUNT)
-		return (NULL);
-	jw_init(&w);
-	/* One allocation for the usual sizes; larger output still grows. */
-	est = 256;
-	if (r->type == RESP_PROCESS_LIST && r->nprocs < 4096)
-		est += r->nprocs * 192;
-	else if (r->type == RESP_PROCESS_DETAILS && r->proc.ninst < 4096)
-		est += r->proc.ninst * 160;
-	else if (r->type == RESP_LOG_LINES && r->nlines < 4096)
-		est += r->nlines * 160;
-	(void)jw_reserve(&w, est);
-	jw_raw(&w, "{\"type\":\"", 9);
-	jw_rawz(&w, resp_names[r->type]);
-	jw_char(&w, '"');
-	switch (r->type) {
-	case RESP_PONG:
-		jw_raw(&w, ",\"version\":", 11);
-		jw_reqstr(&w, r->version);
-		jw_raw(&w, ",\"uptime_secs\":", 15);
-		jw_u64(&w, r->uptime_secs);
-		break;
-	case RESP_STATUS:
-		jw_raw(&w, ",\"version\":", 11);
-		jw_reqstr(&w, r->version);
-		jw_raw(&w, ",\"pid\":", 7);
-		jw_u64(&w, r->pid);
-		jw_raw(&w, ",\"uptime_secs\":", 15);
-		jw_u64(&w, r->uptime_secs);
-		jw_raw(&w, ",\"process_count\":", 17);
-		jw_u64(&w, r->process_count);
-		jw_raw(&w, ",\"running_instances\":", 21);
-		jw_u64(&w, r->running_instances);
-		break;
-	case RESP_PROCESS_LIST:
-		jw_raw(&w, ",\"processes\":[", 14);
-		for (i = 0; i < r->nprocs; i++) {
-			if (i > 0)
-				jw_char(&w, ',');
-			apm2_jw_summary(&w, &r->procs[i]);
-		}
-		jw_char(&w, ']');
-		break;
-	case RESP_PROCESS_DETAILS:
-		jw_raw(&w, ",\"process\":", 11);
-		apm2_jw_procinfo(&w, &r->proc);
-		break;
-	case RESP_OK:
-		jw_raw(&w, ",\"message\":", 11);
-		jw_strz(&w, r->message);
-		break;
-	case RESP_ERROR:
-		if ((unsigned int)r->code >= ERR__COUNT) {
-			w.failed = 1;
-			break;
-		}
-		jw_raw(&w, ",\"code\":\"", 9);
-		jw_rawz(&w, err_names[r->code]);
-		jw_raw(&w, "\",\"message\":", 12);
-		jw_reqstr(&w, r->message);
-		break;
-	case RESP_LOG_LINES:
-		jw_raw(&w, ",\"lines\":[", 10);
-		for (i = 0; i < r->nlines; i++) {
-			if (i > 0)
-				jw_char(&w, ',');
-			apm2_jw_logentry(&w, &r->lines[i]);
-		}
-		jw_char(&w, ']');
-		break;
-	case RESP_CREDENTIAL_LIST:
-		jw_raw(&w, ",\"profiles\":[", 13);
-		for (i = 0; i < r->nprofiles; i++) {
-			if (i > 0)
-				jw_char(&w, ',');
-			apm2_jw_credmeta(&w, &r->profiles[i]);
-		}
-		jw_char(&w, ']');
-		break;
-	case RESP_CREDENTIAL_DETAILS:
-		jw_raw(&w, ",\"profile\":", 11);
-		apm2_jw_credmeta(&w, &r->profile);
-		break;
-	case RESP__COUNT:
-		break;
-	}
-	jw_char(&w, '}');
-	return (jw_detach(&w, lenp));
-}
-
-char *
-apm2_render_error(enum apm2_errcode code, const char *message, size_t *lenp)
-{
-	struct apm2_resp	 r;
-
-	memset(&r, 0, sizeof(r));
-	r.type = RESP_ERROR;
-	r.code = code;
-	r.message = (char *)(uintptr_t)(message != NULL ? message : "");
-	return (apm2_resp_render(&r, lenp));
 }
 
 /*

@@ -1,6 +1,9 @@
 /*
  * codec: the public control protocol (apm2-upstream.md section 1) between
- * wire JSON and C structs, for all 16 requests and 9 responses.
+ * wire JSON and C structs: all 16 requests, parsed (the daemon) and
+ * rendered (apm2ctl), and the 9 responses, parsed (apm2ctl).  The daemon
+ * writes its responses from the supervisor's messages (apm2d/render.c),
+ * with the names below.
  *
  * Parsing is strict (see json.h) and safe on hostile bytes; rendering is
  * byte-identical to what the Rust original's serde_json produces.
@@ -11,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jsonw.h"
+#include "proto.h"
 
 /* Arrays and objects nested deeper than this are rejected. */
 #define APM2_JSON_MAXDEPTH	64
@@ -25,26 +28,6 @@
 #define APM2_TIME_MAX		48
 /* Room for any apm2_state_human() output, NUL included. */
 #define APM2_STATE_HUMAN_MAX	40
-
-enum apm2_req_type {
-	REQ_PING,
-	REQ_STATUS,
-	REQ_LIST_PROCESSES,
-	REQ_GET_PROCESS,
-	REQ_START_PROCESS,
-	REQ_STOP_PROCESS,
-	REQ_RESTART_PROCESS,
-	REQ_RELOAD_PROCESS,
-	REQ_TAIL_LOGS,
-	REQ_LIST_CREDENTIALS,
-	REQ_GET_CREDENTIAL,
-	REQ_ADD_CREDENTIAL,
-	REQ_REMOVE_CREDENTIAL,
-	REQ_REFRESH_CREDENTIAL,
-	REQ_SWITCH_CREDENTIAL,
-	REQ_SHUTDOWN,
-	REQ__COUNT
-};
 
 /*
  * Only the fields of the request's type are used.  Parsed strings are
@@ -73,31 +56,8 @@ void	 apm2_req_free(struct apm2_req *);
 const char *apm2_req_type_name(enum apm2_req_type);	/* "ping", ... */
 int	 apm2_req_type_from_name(const char *);		/* -1 if unknown */
 
-enum apm2_errcode {
-	ERR_PROCESS_NOT_FOUND,
-	ERR_PROCESS_ALREADY_RUNNING,
-	ERR_PROCESS_NOT_RUNNING,
-	ERR_CREDENTIAL_NOT_FOUND,
-	ERR_CREDENTIAL_EXISTS,
-	ERR_INVALID_REQUEST,
-	ERR_INTERNAL_ERROR,
-	ERR_NOT_SUPPORTED,
-	ERR_PERMISSION_DENIED,		/* ours, not upstream's */
-	ERR__COUNT
-};
-
 const char *apm2_errcode_name(enum apm2_errcode);	/* snake_case */
 const char *apm2_errcode_debug(enum apm2_errcode);	/* "ProcessNotFound" */
-
-enum apm2_state_kind {
-	ST_STARTING,
-	ST_RUNNING,
-	ST_UNHEALTHY,
-	ST_STOPPING,
-	ST_STOPPED,
-	ST_CRASHED,
-	ST_TERMINATED
-};
 
 struct apm2_state {
 	enum apm2_state_kind	 kind;
@@ -210,29 +170,16 @@ struct apm2_resp {
 };
 
 /*
- * Render: malloc'd, NUL-terminated, NULL on ENOMEM or when a required
- * string is NULL.  Parse: 0 ok; -1 with errbuf set, resp still freeable;
+ * Parse (apm2ctl's side; the daemon writes replies from its messages, in
+ * apm2d/render.c): 0 ok; -1 with errbuf set, resp still freeable;
  * buf[len] must be NUL.
  * apm2_resp_free() frees every pointer member, so a struct to be freed
  * must have zeroed (or owned) pointers in all of them.
  */
-char	*apm2_resp_render(const struct apm2_resp *, size_t *);
 int	 apm2_resp_parse(const char *, size_t, struct apm2_resp *, char *,
 	    size_t);
 void	 apm2_resp_free(struct apm2_resp *);
 const char *apm2_resp_type_name(enum apm2_resp_type);	/* "pong", ... */
-char	*apm2_render_error(enum apm2_errcode, const char *, size_t *);
-
-/*
- * Building blocks for incremental rendering (e.g. streamed log_lines).
- * A NULL required string marks the writer failed (jw_detach gives NULL).
- */
-void	 apm2_jw_state(struct jw *, const struct apm2_state *);
-void	 apm2_jw_time(struct jw *, const struct apm2_time *);
-void	 apm2_jw_logentry(struct jw *, const struct apm2_logentry *);
-void	 apm2_jw_summary(struct jw *, const struct apm2_summary *);
-void	 apm2_jw_procinfo(struct jw *, const struct apm2_procinfo *);
-void	 apm2_jw_credmeta(struct jw *, const struct apm2_credmeta *);
 
 /* Timestamps: RFC 3339, UTC "Z", fraction of 0, 3, 6 or 9 digits. */
 void	 apm2_time_rfc3339(const struct apm2_time *, char *, size_t);

@@ -33,6 +33,26 @@ static const char *const proto_names[PROTO_TYPE_MAX] = {
 	[F_CONN_ACK] = "F_CONN_ACK",
 };
 
+/* Upstream's spellings: codec.c parses them, the supervisor logs them. */
+static const char *const req_names[REQ__COUNT] = {
+	[REQ_PING] = "ping",
+	[REQ_STATUS] = "status",
+	[REQ_LIST_PROCESSES] = "list_processes",
+	[REQ_GET_PROCESS] = "get_process",
+	[REQ_START_PROCESS] = "start_process",
+	[REQ_STOP_PROCESS] = "stop_process",
+	[REQ_RESTART_PROCESS] = "restart_process",
+	[REQ_RELOAD_PROCESS] = "reload_process",
+	[REQ_TAIL_LOGS] = "tail_logs",
+	[REQ_LIST_CREDENTIALS] = "list_credentials",
+	[REQ_GET_CREDENTIAL] = "get_credential",
+	[REQ_ADD_CREDENTIAL] = "add_credential",
+	[REQ_REMOVE_CREDENTIAL] = "remove_credential",
+	[REQ_REFRESH_CREDENTIAL] = "refresh_credential",
+	[REQ_SWITCH_CREDENTIAL] = "switch_credential",
+	[REQ_SHUTDOWN] = "shutdown",
+};
+
 const struct proto_rule *
 proto_rule_find(const struct proto_rule *tab, size_t n, uint32_t type)
 {
@@ -56,5 +76,13 @@ proto_type_name(uint32_t type)
 {
 	if (type < PROTO_TYPE_MAX && proto_names[type] != NULL)
 		return (proto_names[type]);
+	return ("unknown");
+}
+
+const char *
+proto_req_name(uint32_t type)
+{
+	if (type < REQ__COUNT)
+		return (req_names[type]);
 	return ("unknown");
 }

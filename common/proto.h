@@ -43,6 +43,11 @@
 
 _Static_assert(FRONTEND_MAX_CONNS <= CONN_SLOTS, "connection slots");
 
+/*
+ * The replies of several messages (S_LIST_*, S_DETAIL*, S_LOG_*) are sent
+ * together: nothing else for that connection between their first message
+ * and their end, and a process's S_DETAIL_ARGs before its S_DETAIL_INSTs.
+ */
 enum proto_type {
 	/* supervisor -> frontend */
 	S_HELLO = 1,		/* struct s_hello: daemon identity, first message */
@@ -73,6 +78,55 @@ enum proto_type {
 				   read from the client before this was sent */
 
 	PROTO_TYPE_MAX
+};
+
+/*
+ * The enums the payloads carry.  Their numbers travel between the
+ * processes.  Request names are proto_req_name()'s; the error codes'
+ * and states' spellings on the client wire are codec.c's.
+ */
+enum apm2_req_type {		/* f_request.type: upstream's requests */
+	REQ_PING,
+	REQ_STATUS,
+	REQ_LIST_PROCESSES,
+	REQ_GET_PROCESS,
+	REQ_START_PROCESS,
+	REQ_STOP_PROCESS,
+	REQ_RESTART_PROCESS,
+	REQ_RELOAD_PROCESS,
+	REQ_TAIL_LOGS,
+	REQ_LIST_CREDENTIALS,
+	REQ_GET_CREDENTIAL,
+	REQ_ADD_CREDENTIAL,
+	REQ_REMOVE_CREDENTIAL,
+	REQ_REFRESH_CREDENTIAL,
+	REQ_SWITCH_CREDENTIAL,
+	REQ_SHUTDOWN,
+	REQ__COUNT
+};
+
+enum apm2_errcode {		/* s_error.code */
+	ERR_PROCESS_NOT_FOUND,
+	ERR_PROCESS_ALREADY_RUNNING,
+	ERR_PROCESS_NOT_RUNNING,
+	ERR_CREDENTIAL_NOT_FOUND,
+	ERR_CREDENTIAL_EXISTS,
+	ERR_INVALID_REQUEST,
+	ERR_INTERNAL_ERROR,
+	ERR_NOT_SUPPORTED,
+	ERR_PERMISSION_DENIED,		/* ours, not upstream's */
+	ERR__COUNT
+};
+
+enum apm2_state_kind {		/* p_state.kind: ProcessState */
+	ST_STARTING,
+	ST_RUNNING,
+	ST_UNHEALTHY,
+	ST_STOPPING,
+	ST_STOPPED,		/* has_code: exit_code */
+	ST_CRASHED,		/* has_code: exit_code */
+	ST_TERMINATED,
+	ST__COUNT
 };
 
 /* S_HELLO: sent once to every new frontend. */
@@ -188,8 +242,14 @@ struct s_logend {
 	uint32_t	pad;
 };
 
-/* F_REQUEST: one parsed client request. */
-#define F_REQ_HAS_NAME	0x1	/* name present (tail_logs: not null) */
+/*
+ * F_REQUEST: one parsed client request.  Only what the supervisor acts
+ * on travels: the credential requests' own fields stay in the frontend
+ * until there is a credential store to give them to (until then those
+ * requests are authorized and answered not_supported on the type alone).
+ */
+#define F_REQ_HAS_NAME	0x1	/* name present (tail_logs: not null;
+				   switch_credential: its process_name) */
 #define F_REQ_FOLLOW	0x2
 
 struct f_request {
@@ -198,9 +258,6 @@ struct f_request {
 	uint32_t	lines;
 	uint32_t	pad;
 	char		name[PROTO_NAME_MAX];	/* process name */
-	char		profile_id[PROTO_ID_MAX];
-	char		provider[PROTO_ID_MAX];
-	char		auth_method[PROTO_ID_MAX];
 };
 
 struct f_log_ack {
@@ -220,7 +277,7 @@ _Static_assert(sizeof(struct s_detail) == 8448, "s_detail layout");
 _Static_assert(sizeof(struct s_instance) == 56, "s_instance layout");
 _Static_assert(sizeof(struct s_logentry) == 96, "s_logentry layout");
 _Static_assert(sizeof(struct s_logend) == 8, "s_logend layout");
-_Static_assert(sizeof(struct f_request) == 464, "f_request layout");
+_Static_assert(sizeof(struct f_request) == 80, "f_request layout");
 _Static_assert(sizeof(struct f_log_ack) == 8, "f_log_ack layout");
 _Static_assert(sizeof(struct s_detail) <= PROTO_CHAN_MAX, "fits a message");
 
@@ -237,5 +294,6 @@ const struct proto_rule	*proto_rule_find(const struct proto_rule *, size_t,
 			    uint32_t);
 int			 proto_strfield_ok(const char *, size_t);
 const char		*proto_type_name(uint32_t);
+const char		*proto_req_name(uint32_t);	/* "ping", ... */
 
 #endif /* APM2_PROTO_H */

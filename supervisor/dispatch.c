@@ -73,17 +73,6 @@
 /* Peer groups beyond this are ignored (Linux NGROUPS_MAX is 65536). */
 #define PEER_GROUPS_MAX	65536
 
-/*
- * What the supervisor knows about a client beyond struct sup_conn.  The
- * sup_conn comes first, so every struct sup_conn * in the table points
- * to one of these (conn_new() allocates them all).
- */
-struct conn_auth {
-	struct sup_conn	 c;
-	gid_t		*groups;	/* supplementary groups at connect */
-	size_t		 ngroups;
-};
-
 /* Who may make a request (req_policy). */
 enum policy {
 	POL_ADMIN = 1,		/* administrators only */
@@ -114,6 +103,8 @@ _Static_assert(REQ__COUNT == 16, "req_policy covers every request type");
 
 static struct sup_conn *conn_get(uint32_t);
 static void	conn_new(int);
+static int	conn_auth_read(int, struct conn_auth *);
+static void	conn_free(struct sup_conn *);
 static int	conn_limit(const struct conn_auth *, char *, size_t);
 static void	conn_refuse(int, const char *);
 static uint32_t	conn_count_uid(uid_t);
@@ -242,12 +233,7 @@ msg_check(const struct chan_msg *msg, const struct sup_conn *c, int ready,
 		memcpy(&req, msg->data, sizeof(req));
 		if (req.type >= REQ__COUNT ||
 		    (req.flags & ~(uint32_t)(F_REQ_HAS_NAME | F_REQ_FOLLOW)) ||
-		    !proto_strfield_ok(req.name, sizeof(req.name)) ||
-		    !proto_strfield_ok(req.profile_id,
-		    sizeof(req.profile_id)) ||
-		    !proto_strfield_ok(req.provider, sizeof(req.provider)) ||
-		    !proto_strfield_ok(req.auth_method,
-		    sizeof(req.auth_method))) {
+		    !proto_strfield_ok(req.name, sizeof(req.name))) {
 			snprintf(why, len, "malformed request on connection %u",
 			    c->id);
 			return (-1);
@@ -398,7 +384,7 @@ conn_count_uid(uid_t uid)
 	uint32_t	i, n = 0;
 
 	for (i = 0; i < CONN_SLOTS; i++)
-		if (sup->conns[i] != NULL && sup->conns[i]->uid == uid)
+		if (sup->conns[i] != NULL && sup->conns[i]->auth.uid == uid)
 			n++;
 	return (n);
 }
@@ -414,17 +400,17 @@ conn_limit(const struct conn_auth *a, char *why, size_t len)
 		    FRONTEND_MAX_CONNS);
 		return (-1);
 	}
-	if (!a->c.admin &&
+	if (!a->admin &&
 	    sup->nconns >= FRONTEND_MAX_CONNS - CONN_ADMIN_RESERVED) {
 		snprintf(why, len, "Too many connections: the remaining %u "
 		    "are reserved for administrators", FRONTEND_MAX_CONNS -
 		    sup->nconns);
 		return (-1);
 	}
-	if (a->c.uid != 0 && a->c.uid != geteuid() && sup->nconns >= quota &&
-	    conn_count_uid(a->c.uid) >= quota) {
+	if (a->uid != 0 && a->uid != geteuid() && sup->nconns >= quota &&
+	    conn_count_uid(a->uid) >= quota) {
 		snprintf(why, len, "Too many connections: uid %ld already "
-		    "holds %u (max_connections_per_user)", (long)a->c.uid,
+		    "holds %u (max_connections_per_user)", (long)a->uid,
 		    quota);
 		return (-1);
 	}
@@ -433,28 +419,58 @@ conn_limit(const struct conn_auth *a, char *why, size_t len)
 
 /*
  * Tell a refused client why in one frame, then close.  The socket was
- * just accepted, so its send buffer is empty and this cannot block.
+ * just accepted, so its send buffer is empty and this cannot block.  The
+ * reason is our own text (conn_limit: printable ASCII, no '"' or '\\'),
+ * so the error object is written as it stands, without a JSON writer.
  */
 static void
 conn_refuse(int fd, const char *why)
 {
-	struct apm2_resp	 resp;
-	uint8_t			*f;
-	char			*json;
-	size_t			 len, flen;
+	uint8_t	buf[FRAME_HDRSZ + 128 + PROTO_MSG_MAX];
+	int	n;
 
-	memset(&resp, 0, sizeof(resp));
-	resp.type = RESP_ERROR;
-	resp.code = ERR_PERMISSION_DENIED;
-	resp.message = (char *)why;
-	if ((json = apm2_resp_render(&resp, &len)) != NULL) {
-		if ((f = frame_encode(json, len, &flen)) != NULL) {
-			(void)send(fd, f, flen, MSG_DONTWAIT | MSG_NOSIGNAL);
-			free(f);
-		}
-		free(json);
+	n = snprintf((char *)buf + FRAME_HDRSZ, sizeof(buf) - FRAME_HDRSZ,
+	    "{\"type\":\"error\",\"code\":\"permission_denied\","
+	    "\"message\":\"%s\"}", why);
+	if (n > 0 && (size_t)n < sizeof(buf) - FRAME_HDRSZ) {
+		frame_put_len(buf, (uint32_t)n);
+		(void)send(fd, buf, FRAME_HDRSZ + (size_t)n,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
 	close(fd);
+}
+
+/*
+ * Who the client is, from the socket we accepted: the kernel's record of
+ * the connecting process (uid, gid, pid at connect(2)) and its groups.
+ * 0, or -1 if the kernel would not say.
+ */
+static int
+conn_auth_read(int fd, struct conn_auth *a)
+{
+#ifdef SO_PEERCRED
+	struct ucred	uc;
+	socklen_t	len = sizeof(uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
+	    len != sizeof(uc)) {
+		log_warn("accepted client: SO_PEERCRED");
+		return (-1);
+	}
+	a->uid = uc.uid;
+	a->gid = uc.gid;
+	a->pid = uc.pid;
+#else
+	if (getpeereid(fd, &a->uid, &a->gid) == -1) {
+		log_warn("accepted client: getpeereid");
+		return (-1);
+	}
+#endif
+	/* Without its groups the client is judged by its uid and gid. */
+	if (peer_groups(fd, a->uid, &a->groups, &a->ngroups) == -1)
+		log_warn("client uid %ld: supplementary groups", (long)a->uid);
+	a->admin = conn_is_admin(a);
+	return (0);
 }
 
 /*
@@ -464,60 +480,35 @@ conn_refuse(int fd, const char *why)
 static void
 conn_new(int fd)
 {
-	struct conn_auth	*a;
+	struct sup_conn		*c;
 	struct s_conn_new	 cn;
 	char			 why[PROTO_MSG_MAX];
 	uint32_t		 slot;
 	time_t			 now;
-#ifdef SO_PEERCRED
-	struct ucred		 uc;
-	socklen_t		 len = sizeof(uc);
-#endif
 
-	if ((a = calloc(1, sizeof(*a))) == NULL) {
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("calloc");
 		close(fd);
 		return;
 	}
-#ifdef SO_PEERCRED
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
-	    len != sizeof(uc)) {
-		log_warn("accepted client: SO_PEERCRED");
-		free(a);
+	if (conn_auth_read(fd, &c->auth) == -1) {
+		conn_free(c);
 		close(fd);
 		return;
 	}
-	a->c.uid = uc.uid;
-	a->c.gid = uc.gid;
-	a->c.pid = uc.pid;
-#else
-	if (getpeereid(fd, &a->c.uid, &a->c.gid) == -1) {
-		log_warn("accepted client: getpeereid");
-		free(a);
-		close(fd);
-		return;
-	}
-#endif
-	/* Without its groups the client is judged by its uid and gid. */
-	if (peer_groups(fd, a->c.uid, &a->groups, &a->ngroups) == -1)
-		log_warn("client uid %ld: supplementary groups",
-		    (long)a->c.uid);
-	a->c.admin = conn_is_admin(a);
-
-	if (conn_limit(a, why, sizeof(why)) == -1) {
+	if (conn_limit(&c->auth, why, sizeof(why)) == -1) {
 		/* One line per REFUSE_LOG_SECS, however hard they try. */
 		sup->refused++;
 		now = time(NULL);
 		if (now - sup->refuse_log_at >= REFUSE_LOG_SECS) {
 			log_warnx("refused a connection from uid %ld pid %ld: "
-			    "%s (%llu refused so far)", (long)a->c.uid,
-			    (long)a->c.pid, why,
+			    "%s (%llu refused so far)", (long)c->auth.uid,
+			    (long)c->auth.pid, why,
 			    (unsigned long long)sup->refused);
 			sup->refuse_log_at = now;
 		}
 		conn_refuse(fd, why);
-		free(a->groups);
-		free(a);
+		conn_free(c);
 		return;
 	}
 
@@ -527,22 +518,29 @@ conn_new(int fd)
 			break;
 	if (++sup->conn_gen >= (1U << (32 - CONN_SLOT_BITS)))
 		sup->conn_gen = 1;
-	a->c.id = (sup->conn_gen << CONN_SLOT_BITS) | slot;
-	a->c.serial = ++sup->conn_serial;
-	sup->conns[slot] = &a->c;
+	c->id = (sup->conn_gen << CONN_SLOT_BITS) | slot;
+	c->serial = ++sup->conn_serial;
+	sup->conns[slot] = c;
 	sup->nconns++;
 	log_debug("connection %u: uid %ld gid %ld pid %ld, %zu groups%s",
-	    a->c.id, (long)a->c.uid, (long)a->c.gid, (long)a->c.pid,
-	    a->ngroups, a->c.admin ? ", administrator" : "");
+	    c->id, (long)c->auth.uid, (long)c->auth.gid, (long)c->auth.pid,
+	    c->auth.ngroups, c->auth.admin ? ", administrator" : "");
 
 	/*
 	 * Our copy until the frontend acknowledges it: should the frontend
 	 * die with the message unread, the client goes to the next one.
 	 */
-	a->c.fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	c->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	memset(&cn, 0, sizeof(cn));
-	cn.flags = a->c.admin ? S_CONN_ADMIN : 0;
-	frontend_send_fd(S_CONN_NEW, a->c.id, fd, &cn, sizeof(cn));
+	cn.flags = c->auth.admin ? S_CONN_ADMIN : 0;
+	frontend_send_fd(S_CONN_NEW, c->id, fd, &cn, sizeof(cn));
+}
+
+static void
+conn_free(struct sup_conn *c)
+{
+	free(c->auth.groups);
+	free(c);
 }
 
 /*
@@ -612,8 +610,7 @@ peer_groups(int fd, uid_t uid, gid_t **groupsp, size_t *ngroupsp)
 static void
 conn_closed(struct sup_conn *c)
 {
-	struct conn_auth	*a = (struct conn_auth *)c;
-	struct conn_ref		 ref = { c->id, c->serial };
+	struct conn_ref	ref = { c->id, c->serial };
 
 	sup->conns[c->id & (CONN_SLOTS - 1)] = NULL;
 	sup->nconns--;
@@ -623,8 +620,7 @@ conn_closed(struct sup_conn *c)
 		runner_conn_closed(ref);
 	if (c->fd != -1)
 		close(c->fd);
-	free(a->groups);
-	free(a);
+	conn_free(c);
 }
 
 /*
@@ -748,11 +744,11 @@ conn_is_admin(const struct conn_auth *a)
 	const struct daemon_config	*dc = &sup->conf->daemon;
 	size_t				 i;
 
-	if (a->c.uid == 0 || a->c.uid == geteuid())
+	if (a->uid == 0 || a->uid == geteuid())
 		return (1);
 	if (dc->admin_group == NULL)
 		return (0);
-	if (a->c.gid == dc->admin_gid)
+	if (a->gid == dc->admin_gid)
 		return (1);
 	for (i = 0; i < a->ngroups; i++)
 		if (a->groups[i] == dc->admin_gid)
@@ -766,7 +762,7 @@ conn_owns(const struct conn_auth *a, const char *name)
 {
 	uid_t	owner;
 
-	return (runner_proc_owner(name, &owner) == 0 && owner == a->c.uid);
+	return (runner_proc_owner(name, &owner) == 0 && owner == a->uid);
 }
 
 /*
@@ -778,7 +774,7 @@ static int
 authorize(const struct conn_auth *a, uint32_t type, const char *name,
     char *why, size_t len)
 {
-	const char	*what = apm2_req_type_name(type);
+	const char	*what = proto_req_name(type);
 
 	if (conn_is_admin(a))
 		return (0);
@@ -795,7 +791,7 @@ authorize(const struct conn_auth *a, uint32_t type, const char *name,
 		    config_find_proc(sup->conf, name) == NULL)
 			return (0);
 		snprintf(why, len, "Permission denied: process '%s' does not "
-		    "run as uid %ld", name, (long)a->c.uid);
+		    "run as uid %ld", name, (long)a->uid);
 		return (-1);
 	default:
 		snprintf(why, len, "Permission denied: %s is for "
@@ -844,25 +840,24 @@ list_entry_filter(const struct conn_auth *a, struct s_summary *s)
 static void
 dispatch_request(struct sup_conn *c, const struct f_request *req)
 {
-	struct conn_auth *a = (struct conn_auth *)c;
 	struct conn_ref	 ref = { c->id, c->serial };
 	struct s_status	 st;
 	char		 why[PROTO_MSG_MAX];
 	const char	*name = (req->flags & F_REQ_HAS_NAME) ? req->name :
 			    NULL;
-	const char	*what = apm2_req_type_name(req->type);
+	const char	*what = proto_req_name(req->type);
 
-	if (authorize(a, req->type, name, why, sizeof(why)) == -1) {
+	if (authorize(&c->auth, req->type, name, why, sizeof(why)) == -1) {
 		log_warnx("denied %s%s%s to uid %ld gid %ld pid %ld", what,
 		    name != NULL ? " " : "", name != NULL ? name : "",
-		    (long)c->uid, (long)c->gid, (long)c->pid);
+		    (long)c->auth.uid, (long)c->auth.gid, (long)c->auth.pid);
 		reply_error(ref, ERR_PERMISSION_DENIED, "%s", why);
 		return;
 	}
 	if (req_changes_state(req->type))
 		log_info("%s%s%s requested by uid %ld pid %ld", what,
 		    name != NULL ? " " : "", name != NULL ? name : "",
-		    (long)c->uid, (long)c->pid);
+		    (long)c->auth.uid, (long)c->auth.pid);
 
 	switch (req->type) {
 	case REQ_PING:
@@ -924,7 +919,7 @@ reply_send(struct conn_ref ref, uint32_t type, const void *data, size_t len)
 		return;
 	if (type == S_LIST_ENTRY && len == sizeof(s)) {
 		memcpy(&s, data, sizeof(s));
-		list_entry_filter((struct conn_auth *)c, &s);
+		list_entry_filter(&c->auth, &s);
 		data = &s;
 	}
 	switch (type) {

@@ -95,7 +95,7 @@ struct instance {
 	uint32_t		 idx;
 	char			 display[CONFIG_DISPLAY_MAX];
 	char			 env_inst[32];	/* APM2_INSTANCE=<idx> */
-	struct apm2_state	 state;
+	struct p_state		 state;
 	pid_t			 pid;		/* 0: none (until reaped) */
 	struct pidnode		 node;
 	uint64_t		 start_ns;	/* monotonic */
@@ -225,7 +225,7 @@ static int	step_stop(struct proc *, struct op *);
 static int	step_restart(struct proc *, struct op *);
 static int	step_reload(struct proc *, struct op *);
 static void	inst_sample(struct instance *, uint64_t);
-static void	fill_state(struct p_state *, const struct apm2_state *);
+static void	fill_state(struct p_state *, const struct p_state *);
 static void	fill_summary(struct proc *, struct s_summary *, uint64_t);
 static void	fill_instance(struct instance *, struct s_instance *,
 		    uint64_t);
@@ -1547,7 +1547,7 @@ inst_sample(struct instance *in, uint64_t now)
 }
 
 static void
-fill_state(struct p_state *ps, const struct apm2_state *st)
+fill_state(struct p_state *ps, const struct p_state *st)
 {
 	memset(ps, 0, sizeof(*ps));
 	ps->kind = st->kind;

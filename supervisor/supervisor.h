@@ -16,7 +16,6 @@
 #include <time.h>
 
 #include "chan.h"
-#include "codec.h"
 #include "config.h"
 #include "proto.h"
 #include "sysutil.h"
@@ -41,15 +40,26 @@ struct sup_opts {
 	const char	*self;		/* absolute path of the apm2d binary */
 };
 
+/*
+ * Who a client is: what the kernel recorded of the connecting process,
+ * read by us from the socket we accepted (never taken from the frontend).
+ * Every request is authorized against it (dispatch.c).
+ */
+struct conn_auth {
+	uid_t		 uid;
+	gid_t		 gid;
+	pid_t		 pid;		/* 0 if the kernel won't say */
+	gid_t		*groups;	/* supplementary groups at connect */
+	size_t		 ngroups;
+	int		 admin;		/* may do everything */
+};
+
 /* One client connection, as the supervisor knows it. */
 struct sup_conn {
 	TAILQ_ENTRY(sup_conn)	 dentry;	/* on sup->deferred */
 	uint32_t		 id;	/* connection id, ours */
 	uint64_t		 serial;	/* unique for the daemon's life */
-	uid_t			 uid;	/* read by us from the socket */
-	gid_t			 gid;
-	pid_t			 pid;
-	int			 admin;	/* may do everything */
+	struct conn_auth	 auth;
 	int			 fd;	/* our copy until F_CONN_ACK, or -1 */
 	int			 acked;	/* F_CONN_ACK seen */
 	int			 busy;	/* a request is being answered */

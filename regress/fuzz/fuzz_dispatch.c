@@ -109,6 +109,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "codec.h"		/* the refusal a client reads */
 
 /*
  * Two calls in dispatch.c go to the stand-ins below: getsockopt() (who
@@ -662,10 +663,7 @@ oracle_msg(const struct chan_msg *m, const struct fconn *f)
 		memcpy(&r, m->data, sizeof(r));
 		return (f->req == R_NONE && r.type < REQ__COUNT &&
 		    (r.flags & ~(uint32_t)(F_REQ_HAS_NAME | F_REQ_FOLLOW)) ==
-		    0 && has_nul(r.name, sizeof(r.name)) &&
-		    has_nul(r.profile_id, sizeof(r.profile_id)) &&
-		    has_nul(r.provider, sizeof(r.provider)) &&
-		    has_nul(r.auth_method, sizeof(r.auth_method)));
+		    0 && has_nul(r.name, sizeof(r.name)));
 	}
 	return (1);
 }
@@ -725,8 +723,8 @@ check_table(void)
 			nonadmin++;
 		check(f->req != R_ACTIVE);	/* every request answered */
 		check(c->id == f->id && (c->id & (CONN_SLOTS - 1)) == i &&
-		    c->serial == f->serial && c->uid == f->uid &&
-		    c->gid == f->gid && c->admin == f->admin);
+		    c->serial == f->serial && c->auth.uid == f->uid &&
+		    c->auth.gid == f->gid && c->auth.admin == f->admin);
 		check(c->busy == (f->req != R_NONE));
 		check(c->following == (f->req == R_FOLLOWING));
 		check(c->deferred == (f->req == R_DEFERRED));
@@ -866,8 +864,8 @@ frontend_send_fd(uint32_t type, uint32_t peerid, int fd, const void *data,
 	check(nfc < FRONTEND_MAX_CONNS);
 	check(adm.id->admin || nfc < FRONTEND_MAX_CONNS - CONN_ADMIN_RESERVED);
 	check(S.nconns == nfc + 1);
-	check(c->uid == adm.id->uid && c->gid == adm.id->gid &&
-	    c->admin == adm.id->admin);
+	check(c->auth.uid == adm.id->uid && c->auth.gid == adm.id->gid &&
+	    c->auth.admin == adm.id->admin);
 	check(c->serial > last_serial);
 	check(!c->busy && !c->following && !c->deferred);
 	/* Our copy: the same socket, not passed on to agents. */

@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include "chan.h"
-#include "codec.h"
 #include "proto.h"
 
 /* The type number F_CONN_NEW had when the frontend passed clients up. */
