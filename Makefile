@@ -13,7 +13,7 @@ CC ?=		cc
 PYTHON ?=	python3
 
 WARNINGS =	-Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
-		-Wpointer-arith -Wsign-compare
+		-Wpointer-arith -Wsign-compare -Wno-unused-parameter
 STD =		-std=c11
 OPT =		-O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 # OS fragments add include paths and libraries (PKG_CFLAGS, PKG_LIBS, ...).

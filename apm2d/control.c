@@ -148,8 +148,6 @@ conn_timeout(int fd, short ev, void *arg)
 {
 	struct conn	*c = arg;
 
-	(void)fd;
-	(void)ev;
 	log_debug("connection %u: timed out", c->id);
 	conn_close(c);
 }
@@ -261,7 +259,6 @@ conn_read(int fd, short ev, void *arg)
 	static uint8_t	 buf[FRONTEND_READ_CHUNK];
 	ssize_t		 n;
 
-	(void)ev;
 	n = read(fd, buf, sizeof(buf));
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
@@ -606,8 +603,6 @@ conn_write(int fd, short ev, void *arg)
 {
 	struct conn	*c = arg;
 
-	(void)fd;
-	(void)ev;
 	conn_flush(c);
 	conn_account(c);
 	conn_ack(c);
@@ -625,8 +620,6 @@ conn_drain_check(int fd, short ev, void *arg)
 {
 	struct conn	*c = arg;
 
-	(void)fd;
-	(void)ev;
 	if (conn_unsent(c) == 0)
 		return;
 	if (c->written - c->win_mark < c->win_need) {
@@ -727,9 +720,6 @@ fe_resume(int fd, short ev, void *arg)
 {
 	struct conn	*c;
 
-	(void)fd;
-	(void)ev;
-	(void)arg;
 	while (fe_budget_room() && (c = TAILQ_FIRST(&fe->stalled)) != NULL) {
 		TAILQ_REMOVE(&fe->stalled, c, sentry);
 		c->stalled = 0;

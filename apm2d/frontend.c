@@ -173,7 +173,6 @@ fe_send(uint32_t type, uint32_t peerid, const void *data, size_t len)
 static void
 sup_lost(enum chan_ev_why why, int err, void *arg)
 {
-	(void)arg;
 	errno = err;
 	switch (why) {
 	case CHAN_EV_EOF:
@@ -199,7 +198,6 @@ sup_lost(enum chan_ev_why why, int err, void *arg)
 static void
 sup_drained(void *arg)
 {
-	(void)arg;
 	if (fe->nunconfirmed > 0)
 		conn_confirmed();
 }
@@ -207,9 +205,6 @@ sup_drained(void *arg)
 static void
 fe_exit(int fd, short ev, void *arg)
 {
-	(void)fd;
-	(void)ev;
-	(void)arg;
 	exit(0);
 }
 
@@ -220,7 +215,6 @@ sup_message(struct chan_msg *msg, void *arg)
 	struct conn		*c = NULL;
 	uint32_t		 type = msg->hdr.type;
 
-	(void)arg;
 	if (type < PROTO_TYPE_MAX)
 		m = &sup_msgs[type];
 	if (m == NULL || m->fn == NULL || msg->datalen < m->minsize ||
@@ -242,7 +236,6 @@ msg_hello(struct chan_msg *msg, struct conn *c)
 {
 	struct s_hello	h;
 
-	(void)c;
 	memcpy(&h, msg->data, sizeof(h));
 	fe->start.tv_sec = h.start_mono_sec;
 	fe->start.tv_nsec = h.start_mono_nsec;
@@ -263,7 +256,6 @@ msg_conn_new(struct chan_msg *msg, struct conn *c)
 	struct s_conn_new	 cn;
 	uint32_t		 id = msg->hdr.peerid;
 
-	(void)c;
 	memcpy(&cn, msg->data, sizeof(cn));
 	if (id == 0 || (cn.flags & ~(uint32_t)S_CONN_ADMIN) != 0 ||
 	    fe->slots[id & (CONN_SLOTS - 1)] != NULL ||
@@ -276,7 +268,6 @@ msg_conn_new(struct chan_msg *msg, struct conn *c)
 static void
 msg_heartbeat(struct chan_msg *msg, struct conn *c)
 {
-	(void)c;
 	/* Echoed as is: the supervisor checks the number. */
 	fe_send(F_HEARTBEAT, 0, msg->data, msg->datalen);
 	conn_idle_sweep();
@@ -373,7 +364,6 @@ msg_list_entry(struct chan_msg *msg, struct conn *c)
 static void
 msg_list_end(struct chan_msg *msg, struct conn *c)
 {
-	(void)msg;
 	render_list_end(part_get(c, S_LIST_ENTRY));
 	part_clear(c);
 	conn_reply_end(c);
@@ -437,7 +427,6 @@ msg_detail_inst(struct chan_msg *msg, struct conn *c)
 static void
 msg_detail_end(struct chan_msg *msg, struct conn *c)
 {
-	(void)msg;
 	if (c->part.kind != S_DETAIL || c->part.n != c->part.detail->nargs ||
 	    c->part.ninst != c->part.detail->ninst)
 		fatalx("invalid S_DETAIL_END");
@@ -487,7 +476,6 @@ msg_log_end(struct chan_msg *msg, struct conn *c)
 static void
 msg_close(struct chan_msg *msg, struct conn *c)
 {
-	(void)msg;
 	conn_reply_abort(c);
 	part_clear(c);
 	c->closing = 1;
@@ -500,8 +488,6 @@ msg_exit(struct chan_msg *msg, struct conn *c)
 {
 	struct timeval	tv;
 
-	(void)msg;
-	(void)c;
 	fe->exiting = 1;
 	evtimer_set(&fe->exitev, fe_exit, NULL);
 	tv.tv_sec = FRONTEND_EXIT_GRACE;

@@ -113,8 +113,6 @@ self_path(const char *argv0)
 		return (abspath(buf));
 	}
 #else
-	(void)n;
-	(void)buf;
 #endif
 	if (strchr(argv0, '/') != NULL)
 		return (abspath(argv0));

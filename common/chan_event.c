@@ -150,7 +150,6 @@ chan_ev_cb(int fd, short ev, void *arg)
 {
 	struct chan_ev	*ce = arg;
 
-	(void)fd;
 	if ((ev & EV_WRITE) && chan_ev_write(ce) == -1)
 		return;
 	ce->inbatch = (ce->flags & CHAN_EV_BATCH) != 0;

@@ -297,7 +297,7 @@ dispatch_frontend(struct chan_msg *msg)
 		memcpy(&req, msg->data, sizeof(req));
 		c->busy = 1;
 		if (!TAILQ_EMPTY(&sup->deferred) ||
-		    chan_wqbytes(&sup->fe_chan) >= FRONTEND_WQ_HIGH) {
+		    chan_wqbytes(&sup->fe_ce.chan) >= FRONTEND_WQ_HIGH) {
 			/* Back-pressure: served when the channel drains. */
 			c->dreq = req;
 			c->deferred = 1;
@@ -348,8 +348,6 @@ control_accept(int fd, short ev, void *arg)
 	struct timeval	tv;
 	int		i, cfd;
 
-	(void)fd;
-	(void)arg;
 	if (ev & EV_TIMEOUT) {
 		sup->accept_paused = 0;
 		control_update();
@@ -591,7 +589,6 @@ peer_groups(int fd, uid_t uid, gid_t **groupsp, size_t *ngroupsp)
 		return (-1);
 	}
 #else
-	(void)fd;
 #endif
 	if ((pw = pw_byuid(uid)) == NULL)
 		return (0);	/* no user entry: no supplementary groups */
@@ -665,7 +662,7 @@ conn_orphans_drain(void)
 		return;
 	/* What was read already comes first, then the rest until EOF. */
 	for (;;) {
-		while ((n = chan_get(&sup->fe_chan, &msg)) > 0) {
+		while ((n = chan_get(&sup->fe_ce.chan, &msg)) > 0) {
 			if (msg.hdr.type == F_CONN_ACK)
 				for (i = 0; i < sup->norphans; i++)
 					if (sup->orphans[i].id ==
@@ -681,9 +678,9 @@ conn_orphans_drain(void)
 			ok = 0;
 			break;
 		}
-		if (sup->fe_chan.eof)
+		if (sup->fe_ce.chan.eof)
 			break;
-		n = chan_read(&sup->fe_chan);
+		n = chan_read(&sup->fe_ce.chan);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno != EAGAIN) {
@@ -693,13 +690,13 @@ conn_orphans_drain(void)
 		if (n == -1)
 			break;		/* no EOF yet: cannot tell */
 	}
-	if (!ok || sup->fe_chan.eof == 0) {
+	if (!ok || sup->fe_ce.chan.eof == 0) {
 		/* Cannot tell who was seen: none may be handed on. */
 		for (i = 0; i < sup->norphans; i++)
 			close(sup->orphans[i].fd);
 		sup->norphans = 0;
 	}
-	chan_clear(&sup->fe_chan);
+	chan_clear(&sup->fe_ce.chan);
 	close(sup->fe_oldchan);
 	sup->fe_oldchan = -1;
 	if (sup->norphans > 0)
@@ -729,7 +726,7 @@ dispatch_deferred(void)
 	struct sup_conn	*c;
 
 	while (sup->fe_up && (c = TAILQ_FIRST(&sup->deferred)) != NULL &&
-	    chan_wqbytes(&sup->fe_chan) < FRONTEND_WQ_HIGH) {
+	    chan_wqbytes(&sup->fe_ce.chan) < FRONTEND_WQ_HIGH) {
 		TAILQ_REMOVE(&sup->deferred, c, dentry);
 		c->deferred = 0;
 		dispatch_request(c, &c->dreq);

@@ -463,7 +463,6 @@ logcap_output(void *arg, int stream, const char *buf, size_t len)
 	struct capstream	*cs = arg;
 	struct timespec		 now;
 
-	(void)stream;
 	if (cs->ended) {
 		/* Flushed for exit already; nothing more is kept. */
 		if (len == 0)
@@ -874,7 +873,7 @@ static int
 chan_busy(void)
 {
 	return (sup != NULL && sup->fe_up &&
-	    chan_wqbytes(&sup->fe_chan) >= LOGCAP_CHAN_HIGH);
+	    chan_wqbytes(&sup->fe_ce.chan) >= LOGCAP_CHAN_HIGH);
 }
 
 static void
@@ -932,9 +931,6 @@ pump(int fd, short ev, void *arg)
 	size_t		 popped;
 	int		 blocked = 0;
 
-	(void)fd;
-	(void)ev;
-	(void)arg;
 	pump_ms = -1;
 	while ((t = TAILQ_FIRST(&tails)) != NULL) {
 		if (conn_lookup(t->ref) == NULL) {

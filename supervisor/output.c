@@ -101,8 +101,6 @@ output_event(int fd, short ev, void *arg)
 {
 	struct output	*o = arg;
 
-	(void)fd;
-	(void)ev;
 	output_read(o);
 	if (o->eof && o->released)
 		output_free(o);

@@ -295,9 +295,6 @@ fail:
 int
 procstat_children(pid_t pid, pid_t *out, size_t max)
 {
-	(void)pid;
-	(void)out;
-	(void)max;
 	return (-1);	/* no cheap per-parent list: use ptable_load */
 }
 

@@ -215,9 +215,6 @@ tree_run(int fd, short ev, void *arg)
 	uint8_t		*mark;
 	size_t		 i, k;
 
-	(void)fd;
-	(void)ev;
-	(void)arg;
 	if (ntks == 0)
 		return;
 	if (need_scan() && ptable_sorted(&t) == 0) {

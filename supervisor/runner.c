@@ -758,7 +758,6 @@ inst_status_ev(int fd, short ev, void *arg)
 	struct instance	*in = arg;
 	int		 r;
 
-	(void)ev;
 	if ((r = spawn_status(fd)) == -1) {
 		event_add(&in->status_ev, NULL);
 		return;
@@ -912,8 +911,6 @@ inst_restart_ev(int fd, short ev, void *arg)
 {
 	struct instance	*in = arg;
 
-	(void)fd;
-	(void)ev;
 	if (sup->shutting_down)
 		return;
 	in->restart_count++;
@@ -975,8 +972,6 @@ stop_timeout(int fd, short ev, void *arg)
 	const struct shutdown_config *sc = &in->p->pc->shutdown;
 	char		 buf[DURATION_FMT_MAX];
 
-	(void)fd;
-	(void)ev;
 	duration_format(&sc->timeout, buf, sizeof(buf));
 	switch (in->stop_phase) {
 	case STOP_PRE:
@@ -1151,9 +1146,6 @@ runner_shutdown(const struct duration *d)
 static void
 deadline_cb(int fd, short ev, void *arg)
 {
-	(void)fd;
-	(void)ev;
-	(void)arg;
 	if (!runner_all_stopped())
 		log_warnx("shutdown deadline reached: killing what is left");
 	runner_kill_all();

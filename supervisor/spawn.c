@@ -157,7 +157,6 @@ spawn_child(const struct spawn_req *r, char **sharg, int wfd, pid_t parent)
 		goto fail;
 	}
 #else
-	(void)parent;
 #endif
 	if (dup2(r->fd_in, 0) == -1 || dup2(r->fd_out, 1) == -1 ||
 	    dup2(r->fd_err, 2) == -1)

@@ -29,15 +29,13 @@
 
 struct supervisor	*sup;
 
-static int		 fe_in_event;	/* handling the frontend's messages */
-static short		 fe_evmask;	/* events fe_ev is registered for */
-
 static void	sup_signal(int, short, void *);
 static void	sup_sigchld(void);
 static void	fe_spawn(void);
 static void	fe_respawn(int, short, void *);
-static void	fe_event(int, short, void *);
-static void	fe_update(void);
+static void	fe_msg(struct chan_msg *, void *);
+static void	fe_done(void *);
+static void	fe_chan_lost(enum chan_ev_why, int, void *);
 static void	fe_reaped(int);
 static void	fe_heartbeat(int, short, void *);
 static void	sup_finish(void);
@@ -49,6 +47,12 @@ static __attribute__((__noreturn__)) void
 		__attribute__((__format__(printf, 1, 2)));
 static void	sup_setup(void);
 static void	sup_events(void);
+
+static const struct chan_ev_ops fe_ops = {
+	.msg = fe_msg,
+	.lost = fe_chan_lost,
+	.done = fe_done
+};
 static __attribute__((__noreturn__)) void
 		fe_exec(int);
 
@@ -187,8 +191,6 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 static void
 sup_signal(int sig, short ev, void *arg)
 {
-	(void)ev;
-	(void)arg;
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
@@ -307,9 +309,6 @@ sup_stopped_all(void)
 static void
 sup_finish_ev(int fd, short ev, void *arg)
 {
-	(void)fd;
-	(void)ev;
-	(void)arg;
 	/* Out of time: kill what is left and go. */
 	runner_kill_all();
 	if (sup->fe_pid > 0) {
@@ -374,15 +373,14 @@ fe_spawn(void)
 	sup->fe_started = mono_ms();
 	sup->fe_why[0] = '\0';
 	sup->hb_seq = sup->hb_acked = 0;
-	chan_init(&sup->fe_chan, sp[0], PROTO_CHAN_MAX);
+	/* Replies to one read of the frontend go out together. */
+	chan_ev_init(&sup->fe_ce, sp[0], PROTO_CHAN_MAX, CHAN_EV_BATCH,
+	    &fe_ops, NULL);
 	/*
 	 * Requests wait (dispatch_deferred) while FRONTEND_WQ_HIGH bytes are
 	 * queued; the limit is a backstop that no reply reaches.
 	 */
-	chan_set_wqlimit(&sup->fe_chan, FRONTEND_WQ_MAX, CONN_SLOTS + 64);
-	event_set(&sup->fe_ev, sp[0], EV_READ | EV_PERSIST, fe_event, NULL);
-	event_add(&sup->fe_ev, NULL);
-	fe_evmask = EV_READ | EV_PERSIST;
+	chan_set_wqlimit(&sup->fe_ce.chan, FRONTEND_WQ_MAX, CONN_SLOTS + 64);
 
 	memset(&h, 0, sizeof(h));
 	h.start_mono_sec = sup->start_mono.tv_sec;
@@ -439,9 +437,6 @@ fe_respawn(int fd, short ev, void *arg)
 {
 	struct timeval	tv;
 
-	(void)fd;
-	(void)ev;
-	(void)arg;
 	if (sup->shutting_down || sup->fe_pid != 0)
 		return;
 	fe_spawn();
@@ -468,9 +463,6 @@ fe_heartbeat(int fd, short ev, void *arg)
 	struct timeval		tv;
 	int64_t			now = mono_ms();
 
-	(void)fd;
-	(void)ev;
-	(void)arg;
 	if (!sup->fe_up)
 		return;
 	if (sup->hb_acked < sup->hb_seq) {
@@ -512,96 +504,45 @@ frontend_send_fd(uint32_t type, uint32_t peerid, int fd, const void *data,
 			close(fd);
 		return;
 	}
-	if (chan_compose(&sup->fe_chan, type, peerid, fd, data, len) == -1) {
-		/* Our own limit, not the frontend's fault (see fe_spawn). */
-		frontend_lost("cannot queue %s: %s", proto_type_name(type),
-		    strerror(errno));
-		return;
-	}
-	if (fe_in_event)
-		return;		/* fe_event() flushes the batch */
-	if (chan_flush(&sup->fe_chan) == -1) {
-		frontend_lost("write to frontend: %s", strerror(errno));
-		return;
-	}
-	fe_update();
-}
-
-/* Watch for writability only while something is queued. */
-static void
-fe_update(void)
-{
-	short	ev = EV_READ | EV_PERSIST;
-
-	if (!sup->fe_up)
-		return;
-	if (chan_pending(&sup->fe_chan))
-		ev |= EV_WRITE;
-	if (fe_evmask == ev && event_pending(&sup->fe_ev, EV_READ, NULL))
-		return;
-	event_del(&sup->fe_ev);
-	event_set(&sup->fe_ev, sup->fe_chan.fd, ev, fe_event, NULL);
-	event_add(&sup->fe_ev, NULL);
-	fe_evmask = ev;
+	/* A failure has called fe_chan_lost() already. */
+	(void)chan_ev_compose(&sup->fe_ce, type, peerid, fd, data, len);
 }
 
 static void
-fe_event(int fd, short ev, void *arg)
+fe_msg(struct chan_msg *msg, void *arg)
 {
-	struct chan_msg	msg;
-	ssize_t		n;
+	dispatch_frontend(msg);
+}
 
-	(void)fd;
-	(void)arg;
-	if (ev & EV_WRITE) {
-		if (chan_flush(&sup->fe_chan) == -1) {
-			frontend_lost("write to frontend: %s",
-			    strerror(errno));
-			return;
-		}
-	}
-	fe_in_event = 1;
-	if (ev & EV_READ) {
-		n = chan_read(&sup->fe_chan);
-		if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			fe_in_event = 0;
-			frontend_lost("read from frontend: %s",
-			    strerror(errno));
-			return;
-		}
-		for (;;) {
-			n = chan_get(&sup->fe_chan, &msg);
-			if (n == -1) {
-				fe_in_event = 0;
-				frontend_lost("malformed message from the "
-				    "frontend");
-				return;
-			}
-			if (n == 0)
-				break;
-			dispatch_frontend(&msg);
-			chan_msg_free(&msg);
-			if (!sup->fe_up) {
-				fe_in_event = 0;
-				return;	/* it misbehaved and is gone */
-			}
-		}
-		if (sup->fe_chan.eof) {
-			fe_in_event = 0;
-			frontend_lost("frontend closed its channel");
-			return;
-		}
-	}
-	/* Requests that waited for the queue to drain, then this batch. */
+/* Requests that waited for the queue to drain join this batch. */
+static void
+fe_done(void *arg)
+{
 	dispatch_deferred();
-	fe_in_event = 0;
-	if (!sup->fe_up)
-		return;
-	if (chan_pending(&sup->fe_chan) && chan_flush(&sup->fe_chan) == -1) {
-		frontend_lost("write to frontend: %s", strerror(errno));
-		return;
+}
+
+static void
+fe_chan_lost(enum chan_ev_why why, int err, void *arg)
+{
+	switch (why) {
+	case CHAN_EV_EOF:
+		frontend_lost("frontend closed its channel");
+		break;
+	case CHAN_EV_READ:
+		frontend_lost("read from frontend: %s", strerror(err));
+		break;
+	case CHAN_EV_WRITE:
+		frontend_lost("write to frontend: %s", strerror(err));
+		break;
+	case CHAN_EV_BADMSG:
+		frontend_lost("malformed message from the frontend");
+		break;
+	case CHAN_EV_QUEUE:
+		/* Our own limit, not the frontend's fault (see fe_spawn). */
+		frontend_lost("cannot queue a message for it: %s",
+		    strerror(err));
+		break;
 	}
-	fe_update();
 }
 
 /*
@@ -623,10 +564,10 @@ frontend_lost(const char *fmt, ...)
 		if (!sup->shutting_down)
 			log_warnx("frontend lost: %s", buf);
 		strlcpy(sup->fe_why, buf, sizeof(sup->fe_why));
-		event_del(&sup->fe_ev);
+		chan_ev_stop(&sup->fe_ce);
 		evtimer_del(&sup->fe_hb_ev);
 		/* Kept until it is reaped: conn_orphans_drain() reads it. */
-		sup->fe_oldchan = sup->fe_chan.fd;
+		sup->fe_oldchan = sup->fe_ce.chan.fd;
 		sup->fe_up = 0;
 		sup->fe_ready = 0;
 		conn_drop_all();

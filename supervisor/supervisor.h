@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "chan.h"
+#include "chan_event.h"
 #include "config.h"
 #include "proto.h"
 #include "sysutil.h"
@@ -90,8 +91,7 @@ struct supervisor {
 	int			 fe_up;		/* channel open */
 	int			 fe_ready;
 	int			 fe_exiting;	/* S_EXIT sent */
-	struct chan		 fe_chan;
-	struct event		 fe_ev;
+	struct chan_ev		 fe_ce;		/* the channel and its event */
 	struct event		 fe_respawn_ev;
 	struct event		 fe_exit_ev;
 	struct event		 fe_hb_ev;

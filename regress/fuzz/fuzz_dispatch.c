@@ -523,7 +523,7 @@ fuzz_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 size_t
 fuzz_wqbytes(const struct chan *c)
 {
-	check(c == &S.fe_chan);
+	check(c == &S.fe_ce.chan);
 	return (wq);
 }
 
@@ -895,7 +895,6 @@ frontend_lost(const char *fmt, ...)
 	int		fds[CONN_SLOTS];
 	size_t		i, n = 0, before;
 
-	(void)fmt;
 	if (!S.fe_up)
 		return;
 	check(!lost);
@@ -909,7 +908,7 @@ frontend_lost(const char *fmt, ...)
 		}
 	before = S.norphans;
 	lost = 1;
-	S.fe_oldchan = S.fe_chan.fd;
+	S.fe_oldchan = S.fe_ce.chan.fd;
 	S.fe_up = 0;
 	S.fe_ready = 0;
 	conn_drop_all();
@@ -933,7 +932,6 @@ frontend_lost(const char *fmt, ...)
 void
 sup_shutdown(const char *why)
 {
-	(void)why;
 	check(S.fe_up && last.type == S_OK &&
 	    last.rqtype == REQ_SHUTDOWN && !last.denied);
 	S.shutting_down = 1;
@@ -951,8 +949,6 @@ sup_uptime_secs(void)
 void
 daemon_ready(int fd, const char *msg)
 {
-	(void)fd;
-	(void)msg;
 	abort();	/* readyfd is -1 */
 }
 
@@ -1227,12 +1223,12 @@ drain(void)
 	ssize_t		 r, g;
 
 	while (S.fe_up) {
-		r = chan_read(&S.fe_chan);
+		r = chan_read(&S.fe_ce.chan);
 		if (r == -1 && errno != EAGAIN && errno != EINTR) {
 			frontend_lost("read from frontend");
 			return (-1);
 		}
-		while ((g = chan_get(&S.fe_chan, &m)) > 0) {
+		while ((g = chan_get(&S.fe_ce.chan, &m)) > 0) {
 			one(&m);
 			chan_msg_free(&m);
 			if (lost)
@@ -1242,7 +1238,7 @@ drain(void)
 			frontend_lost("malformed message from the frontend");
 			return (-1);
 		}
-		if (S.fe_chan.eof) {
+		if (S.fe_ce.chan.eof) {
 			frontend_lost("frontend closed its channel");
 			return (-1);
 		}
@@ -1440,7 +1436,7 @@ spawn(void)
 	seen(sv[0]);
 	seen(sv[1]);
 	fefd = sv[0];
-	chan_init(&S.fe_chan, sv[1], PROTO_CHAN_MAX);
+	chan_init(&S.fe_ce.chan, sv[1], PROTO_CHAN_MAX);
 	S.fe_up = 1;
 	S.fe_ready = 0;
 	S.fe_exiting = 0;
@@ -1492,7 +1488,7 @@ reap(void)
 	size_t		i, j, npre = S.norphans, nacked;
 	int		oldchan = S.fe_oldchan;
 
-	check(lost && !S.fe_up && oldchan == S.fe_chan.fd);
+	check(lost && !S.fe_up && oldchan == S.fe_ce.chan.fd);
 	if (fefd != -1)
 		close(fefd);
 	fefd = -1;

@@ -244,7 +244,6 @@ main(int argc, char *argv[])
 	FILE		*f;
 	int		 n = 0;
 
-	(void)argc;
 	mode = getenv("FAKEFRONT_MODE");
 	state = getenv("FAKEFRONT_STATE");
 	real = getenv("FAKEFRONT_REAL");

@@ -153,7 +153,6 @@ test_roundtrip_all_sizes(void **state)
 	ssize_t		 n;
 	int		 sv[2], r;
 
-	(void)state;
 	mkpair(sv);
 	chan_init(&a, sv[0], sizeof(buf));
 	chan_init(&b, sv[1], sizeof(buf));
@@ -207,7 +206,6 @@ test_fd_passing(void **state)
 	int		 sv[2], p[30][2], base, k, got = 0, v;
 	ssize_t		 n;
 
-	(void)state;
 	base = count_fds();
 	mkpair(sv);
 	chan_init(&a, sv[0], 256);
@@ -275,7 +273,6 @@ test_split_one_byte(void **state)
 	int		 sv[2], got = 0;
 	ssize_t		 n;
 
-	(void)state;
 	mkpair(sv);
 	chan_init(&b, sv[1], 512);
 	fill(pay, sizeof(pay), 9);
@@ -324,7 +321,6 @@ test_several_in_one_read(void **state)
 	uint32_t	 i;
 	int		 sv[2];
 
-	(void)state;
 	mkpair(sv);
 	chan_init(&b, sv[1], 128);
 	for (i = 0; i < 10; i++) {
@@ -361,7 +357,6 @@ test_bad_headers(void **state)
 	size_t			 i;
 	int			 sv[2];
 
-	(void)state;
 	memset(raw, 'z', sizeof(raw));
 	for (i = 0; i <= sizeof(lens) / sizeof(lens[0]); i++) {
 		mkpair(sv);
@@ -400,7 +395,6 @@ test_length_bound(void **state)
 	int		 sv[2];
 	ssize_t		 n;
 
-	(void)state;
 	mkpair(sv);
 	chan_init(&a, sv[0], 1000);
 	chan_init(&b, sv[1], 1000);
@@ -438,7 +432,6 @@ test_truncated_then_eof(void **state)
 	uint8_t		 raw[256];
 	int		 sv[2], round;
 
-	(void)state;
 	memset(raw, 'q', sizeof(raw));
 	for (round = 0; round < 4; round++) {
 		mkpair(sv);
@@ -490,7 +483,6 @@ test_fd_without_flag(void **state)
 	size_t		 len;
 	int		 sv[2], p[2], base, round;
 
-	(void)state;
 	base = count_fds();
 	for (round = 0; round < 2; round++) {
 		mkpair(sv);
@@ -532,7 +524,6 @@ test_flag_without_fd(void **state)
 	size_t		 len;
 	int		 sv[2], p[2], base, round;
 
-	(void)state;
 	base = count_fds();
 	for (round = 0; round < 2; round++) {
 		mkpair(sv);
@@ -576,7 +567,6 @@ test_too_many_fds(void **state)
 	size_t		 len;
 	int		 sv[2], fds[12], base, round, i, nfds;
 
-	(void)state;
 	base = count_fds();
 	for (round = 0; round < 3; round++) {
 		nfds = round == 0 ? 2 : round == 1 ? 5 : 12;
@@ -631,7 +621,6 @@ test_wq_bound(void **state)
 	int		 sv[2], p[2], q[2], r[2], base, i, got;
 	ssize_t		 n;
 
-	(void)state;
 	base = count_fds();
 	mkpair(sv);
 	chan_init(&a, sv[0], sizeof(buf));
@@ -724,7 +713,6 @@ test_flush_full_socket(void **state)
 	ssize_t		 n;
 	const size_t	 max = 65536;
 
-	(void)state;
 	base = count_fds();
 	buf = malloc(max);
 	assert_non_null(buf);
@@ -805,7 +793,6 @@ test_partial_write_after_fd(void **state)
 	ssize_t		 n;
 	char		 c;
 
-	(void)state;
 	base = count_fds();
 	buf = malloc(max);
 	assert_non_null(buf);
@@ -865,7 +852,6 @@ test_clear_closes_fds(void **state)
 	size_t		 len;
 	int		 sv[2], p[2], base, i;
 
-	(void)state;
 	base = count_fds();
 	mkpair(sv);
 	chan_init(&a, sv[0], 64);
@@ -915,7 +901,6 @@ test_rbuf_bounded(void **state)
 	int		 sv[2], i, got = 0;
 	ssize_t		 n;
 
-	(void)state;
 	mkpair(sv);
 	chan_init(&b, sv[1], 64);
 	memset(pay, 'r', sizeof(pay));
@@ -978,7 +963,6 @@ test_rbuf_grows_to_message(void **state)
 	ssize_t		 n;
 	const size_t	 max = 200000;
 
-	(void)state;
 	buf = malloc(max);
 	assert_non_null(buf);
 	mkpair(sv);
@@ -1014,7 +998,6 @@ test_peer_gone(void **state)
 	struct chan_msg	 m;
 	int		 sv[2];
 
-	(void)state;
 	mkpair(sv);
 	chan_init(&a, sv[0], 64);
 	chan_init(&b, sv[1], 64);
@@ -1052,7 +1035,6 @@ test_header_fields(void **state)
 	struct chan_msg	 m;
 	int		 sv[2];
 
-	(void)state;
 	mkpair(sv);
 	chan_init(&a, sv[0], 64);
 	chan_init(&b, sv[1], 64);
@@ -1088,7 +1070,6 @@ test_random_stream(void **state)
 	int		 sv[2], base, round, fd, stop;
 	ssize_t		 r, g;
 
-	(void)state;
 	base = count_fds();
 	rng_seed(4242);
 	for (round = 0; round < 300; round++) {

@@ -310,7 +310,6 @@ test_req_golden(void **state)
 	struct apm2_req	 r;
 	size_t		 i;
 
-	(void)state;
 	for (i = 0; i < sizeof(req_lines) / sizeof(req_lines[0]); i++)
 		req_golden(req_lines[i]);
 
@@ -343,7 +342,6 @@ test_req_type_names(void **state)
 {
 	int	 t;
 
-	(void)state;
 	for (t = 0; t < REQ__COUNT; t++) {
 		assert_int_equal(apm2_req_type_from_name(
 		    apm2_req_type_name((enum apm2_req_type)t)), t);
@@ -361,7 +359,6 @@ test_req_accepted(void **state)
 	struct apm2_req	 r;
 	char		*out;
 
-	(void)state;
 	assert_int_equal(req_parse(
 	    "{\"type\":\"tail_logs\",\"lines\":5,\"follow\":false}", &r), 0);
 	assert_null(r.name);
@@ -415,7 +412,6 @@ test_req_accepted(void **state)
 static void
 test_req_rejected(void **state)
 {
-	(void)state;
 	req_bad("{\"type\":\"start_process\"}");
 	req_bad("{\"type\":\"tail_logs\",\"name\":\"x\",\"lines\":5}");
 	req_bad("{}");
@@ -497,7 +493,6 @@ test_req_fields(void **state)
 	size_t		 i, j, k, w, nf, o;
 	int		 isstr, isnum, isbool, optional;
 
-	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		for (nf = 0; nf < 3 && t[i].fields[nf] != NULL; nf++)
 			;
@@ -557,7 +552,6 @@ test_req_lines_bounds(void **state)
 {
 	struct apm2_req	 r;
 
-	(void)state;
 	assert_int_equal(req_parse("{\"type\":\"tail_logs\",\"lines\":0,"
 	    "\"follow\":false}", &r), 0);
 	assert_int_equal(r.lines, 0);
@@ -599,7 +593,6 @@ test_duplicate_keys(void **state)
 	char	*buf;
 	size_t	 i, o, cap = 64 * 1024;
 
-	(void)state;
 	req_bad("{\"type\":\"ping\",\"type\":\"ping\"}");
 	req_bad("{\"type\":\"ping\",\"type\":\"status\"}");
 	req_bad("{\"type\":\"get_process\",\"name\":\"a\",\"name\":\"b\"}");
@@ -658,7 +651,6 @@ test_invalid_utf8(void **state)
 	struct apm2_req	 r;
 	size_t		 i;
 
-	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		/* In a name value, an ignored value and a key. */
 		snprintf(buf, sizeof(buf),
@@ -692,7 +684,6 @@ test_invalid_utf8(void **state)
 static void
 test_trailing_data(void **state)
 {
-	(void)state;
 	req_bad("{\"type\":\"ping\"} {}");
 	req_bad("{\"type\":\"ping\"}{\"type\":\"ping\"}");
 	req_bad("{\"type\":\"ping\"}x");
@@ -715,7 +706,6 @@ test_nul_bytes(void **state)
 	    "{\"type\":\"get_process\",\"name\":\"a\0\"}";
 	struct apm2_req	 r;
 
-	(void)state;
 	req_bad_n(raw1, sizeof(raw1) - 1);
 	req_bad_n(raw2, sizeof(raw2) - 1);
 	req_bad_n(raw3, sizeof(raw3) - 1);
@@ -745,7 +735,6 @@ test_deep_nesting(void **state)
 	size_t	 n = 100000, i, o;
 	int	 d;
 
-	(void)state;
 	buf = malloc(2 * n + 64);
 	assert_non_null(buf);
 	memset(buf, '[', n);
@@ -784,7 +773,6 @@ test_random_bytes(void **state)
 	char		 buf[256];
 	size_t		 n, i, j, k;
 
-	(void)state;
 	rng_seed(0x2545f491);
 	/* Uniformly random bytes. */
 	for (i = 0; i < 4000; i++) {
@@ -849,7 +837,6 @@ test_errcodes(void **state)
 	char		 line[256];
 	int		 c;
 
-	(void)state;
 	for (c = 0; c < ERR__COUNT; c++) {
 		assert_string_equal(apm2_errcode_name(c), names[c]);
 		assert_string_equal(apm2_errcode_debug(c), dbg[c]);
@@ -914,7 +901,6 @@ test_states(void **state)
 	char			 err[128];
 	size_t			 i;
 
-	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		assert_string_equal(apm2_state_human(&t[i].st, hb, sizeof(hb)),
 		    t[i].human);
@@ -972,7 +958,6 @@ test_float_render(void **state)
 	float			 f;
 	int			 i;
 
-	(void)state;
 	assert_string_equal(f32s(0.0f), "0.0");
 	assert_string_equal(f32s(-0.0f), "-0.0");
 	assert_string_equal(f32s(1.5f), "1.5");
@@ -1089,7 +1074,6 @@ test_float_parse(void **state)
 	size_t		 i, n;
 	char		*b;
 
-	(void)state;
 	/* Very long literals: every digit counts. */
 	b = malloc(4096);
 	assert_non_null(b);
@@ -1196,7 +1180,6 @@ test_time(void **state)
 	char		 b[APM2_TIME_MAX];
 	size_t		 i;
 
-	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		tm.sec = t[i].sec;
 		tm.nsec = t[i].nsec;
@@ -1291,7 +1274,6 @@ test_string_escaping(void **state)
 	unsigned int		 c;
 	char			 all[256];
 
-	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		out = strrender(t[i].in, t[i].n);
 		assert_string_equal(out, t[i].out);
@@ -1350,7 +1332,6 @@ test_resp_golden(void **state)
 	struct apm2_resp	 r;
 	size_t			 i;
 
-	(void)state;
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		assert_int_equal(resp_parse_s(lines[i], &r), 0);
 		apm2_resp_free(&r);
@@ -1384,7 +1365,6 @@ test_resp_parse_values(void **state)
 	struct apm2_resp r;
 	char		 err[128];
 
-	(void)state;
 	assert_int_equal(resp_parse_n(RESP_DETAILS_LINE,
 	    strlen(RESP_DETAILS_LINE), &r, err, sizeof(err)), 0);
 	assert_int_equal(r.type, RESP_PROCESS_DETAILS);
@@ -1442,7 +1422,6 @@ test_resp_parse_values(void **state)
 static void
 test_resp_rejected(void **state)
 {
-	(void)state;
 	resp_bad("{}");
 	resp_bad("[]");
 	resp_bad("{\"type\":\"Pong\",\"version\":\"v\",\"uptime_secs\":1}");
@@ -1505,7 +1484,6 @@ test_render_required(void **state)
 {
 	struct apm2_req		 q;
 
-	(void)state;
 	memset(&q, 0, sizeof(q));
 	q.type = REQ_GET_PROCESS;
 	assert_null(apm2_req_render(&q, NULL));
@@ -1530,7 +1508,6 @@ test_jw_streaming(void **state)
 	struct jw	 w;
 	char		*out;
 
-	(void)state;
 	/* Numbers at their extremes. */
 	jw_init(&w);
 	jw_u64(&w, UINT64_MAX);
@@ -1581,7 +1558,6 @@ test_uuid(void **state)
 	char	 out[37];
 	size_t	 i;
 
-	(void)state;
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		assert_int_equal(apm2_uuid_parse(good[i], strlen(good[i]), out),
 		    0);
@@ -1602,7 +1578,6 @@ test_upstream_ipc(void **state)
 	char			*s, err[64];
 	size_t			 n;
 
-	(void)state;
 	memset(&q, 0, sizeof(q));
 	q.type = REQ_START_PROCESS;
 	q.name = (char *)(uintptr_t)"test-process";
@@ -1647,7 +1622,6 @@ test_cjson_laxities(void **state)
 	char	 buf[256];
 	size_t	 i;
 
-	(void)state;
 	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		snprintf(buf, sizeof(buf), "{\"type\":\"ping\",\"x\":%s}",
 		    values[i]);
@@ -1681,7 +1655,6 @@ test_nul_escapes(void **state)
 	const char	*s;
 	size_t		 i, o, cap = 64 * 1024;
 
-	(void)state;
 	/* Not "type", whatever cJSON's C string says. */
 	s = "{\"type\\u0000\":\"ping\"}";
 	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
@@ -1736,7 +1709,6 @@ test_integer_fields(void **state)
 	struct apm2_resp r;
 	size_t		 i;
 
-	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		/* u32 */
 		snprintf(buf, sizeof(buf), "{\"type\":\"tail_logs\","
@@ -1792,7 +1764,6 @@ test_depth_limit(void **state)
 	struct apm2_resp r;
 	char		 buf[1024];
 
-	(void)state;
 	nested(buf, sizeof(buf), "ping", APM2_JSON_MAXDEPTH);
 	req_ok(buf);
 	nested(buf, sizeof(buf), "ping", APM2_JSON_MAXDEPTH + 1);
@@ -1826,7 +1797,6 @@ test_item_limit(void **state)
 	char		*buf, err[256];
 	size_t		 n, cap = 2 * APM2_REQ_MAXITEMS + 64;
 
-	(void)state;
 	buf = malloc(cap);
 	assert_non_null(buf);
 	/* The object, "type", "ping", "x", the array: five items. */
@@ -1851,7 +1821,6 @@ test_error_messages(void **state)
 	char		 err[256];
 	const char	*s;
 
-	(void)state;
 	s = "{\"type\":\"start_process\"}";
 	assert_int_equal(req_parse_n(s, strlen(s), &r, err, sizeof(err)), -1);
 	assert_string_equal(err, "missing field \"name\"");

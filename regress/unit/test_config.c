@@ -195,7 +195,6 @@ sample_copy(const char *name)
 static int
 setup_tmp(void **state)
 {
-	(void)state;
 	(void)strlcpy(tmpdir, "/tmp/test_config.XXXXXX", sizeof(tmpdir));
 	return (mkdtemp(tmpdir) == NULL ? -1 : 0);
 }
@@ -203,7 +202,6 @@ setup_tmp(void **state)
 static int
 teardown_tmp(void **state)
 {
-	(void)state;
 	rm_tree(tmpdir);
 	return (0);
 }
@@ -293,7 +291,6 @@ test_defaults_empty(void **state)
 {
 	struct config	*cfg;
 
-	(void)state;
 	cfg = ok("");
 	assert_string_equal(cfg->path, "t.toml");
 	assert_string_equal(cfg->daemon.pid_file, "/var/run/apm2/apm2.pid");
@@ -335,7 +332,6 @@ test_proc_defaults(void **state)
 	struct config		*cfg;
 	const struct proc_config *p;
 
-	(void)state;
 	cfg = ok(P0);
 	assert_int_equal(cfg->nprocs, 1);
 	p = &cfg->procs[0];
@@ -424,7 +420,6 @@ test_daemon_valid(void **state)
 {
 	struct config	*cfg;
 
-	(void)state;
 	cfg = ok("[daemon]\n"
 	    "pid_file = \"/run/a.pid\"\n"
 	    "socket = \"/run/a.sock\"\n"
@@ -549,7 +544,6 @@ test_daemon_errors(void **state)
 	static char	longsock[300];
 	char		buf[512];
 
-	(void)state;
 	run_cases(daemon_cases, nitems(daemon_cases));
 
 	/* sun_path is 108 bytes on Linux, 104 on the BSDs */
@@ -615,7 +609,6 @@ test_daemon_limits(void **state)
 	};
 	struct config	*cfg;
 
-	(void)state;
 	cfg = ok("[daemon]\nidle_timeout = \"90s\"\n"
 	    "max_connections_per_user = 8\n");
 	assert_true(dureq(&cfg->daemon.idle_timeout, 90, 0));
@@ -653,7 +646,6 @@ test_creds_valid(void **state)
 	struct config		*cfg;
 	const struct cred_config *cr;
 
-	(void)state;
 	cfg = ok("[[credentials]]\nid = \"w\"\nprovider = \"claude\"\n"
 	    "auth_method = \"session_token\"\n"
 	    "[[credentials]]\nid = \"g.main_2\"\nprovider = \"Google\"\n"
@@ -763,7 +755,6 @@ test_creds_errors(void **state)
 		  "(first defined at line 1)" },
 	};
 
-	(void)state;
 	run_cases(cases, nitems(cases));
 }
 
@@ -778,7 +769,6 @@ test_proc_valid(void **state)
 	const struct proc_config *p;
 	struct passwd		*pw;
 
-	(void)state;
 	pw = getpwuid(geteuid());
 	assert_non_null(pw);
 	{
@@ -964,7 +954,6 @@ test_proc_errors(void **state)
 {
 	char	buf[8192], big[CONFIG_STR_MAX + 2];
 
-	(void)state;
 	run_cases(proc_cases, nitems(proc_cases));
 
 	/* CONFIG_STR_MAX bytes fit, one more does not */
@@ -1041,7 +1030,6 @@ test_names(void **state)
 	};
 	struct config	*cfg;
 
-	(void)state;
 	run_cases(cases, nitems(cases));
 	expectn(P0 P0 P0, three, 2);
 
@@ -1095,7 +1083,6 @@ test_restart(void **state)
 	struct config		*cfg;
 	const struct restart_config *r;
 
-	(void)state;
 	run_cases(cases, nitems(cases));
 
 	cfg = ok(P0 "[processes.restart]\nmax_restarts = 0\n"
@@ -1210,7 +1197,6 @@ test_backoff(void **state)
 	struct config			*cfg;
 	const struct backoff_config	*b;
 
-	(void)state;
 	run_cases(backoff_cases, nitems(backoff_cases));
 	/* every missing key of a variant, in the order checked */
 	{
@@ -1380,7 +1366,6 @@ test_health(void **state)
 	struct config			*cfg;
 	const struct health_config	*h;
 
-	(void)state;
 	run_cases(health_cases, nitems(health_cases));
 
 	cfg = ok(H0 "type = \"http\"\nurl = \"http://127.0.0.1:8080/h\"\n"
@@ -1509,7 +1494,6 @@ test_log(void **state)
 	struct config			*cfg;
 	const struct log_config		*l;
 
-	(void)state;
 	run_cases(log_cases, nitems(log_cases));
 
 	cfg = ok(P0 "[processes.log]\nout_file = \"/o\"\nerr_file = \"e\"\n"
@@ -1582,7 +1566,6 @@ test_shutdown(void **state)
 	struct config			*cfg;
 	const struct shutdown_config	*s;
 
-	(void)state;
 	run_cases(cases, nitems(cases));
 
 	cfg = ok(P0 "[processes.shutdown]\ntimeout = \"1m\"\nsignal = \"int\"\n"
@@ -1684,7 +1667,6 @@ test_binding(void **state)
 	struct config			*cfg;
 	const struct cred_binding	*b;
 
-	(void)state;
 	run_cases(binding_cases, nitems(binding_cases));
 
 	cfg = ok("[[credentials]]\nid = \"z\"\nprovider = \"custom\"\n"
@@ -1737,7 +1719,6 @@ test_unknown_keys_everywhere(void **state)
 		"t.toml:32:19: processes[0].health: unknown key \"x\"",
 	};
 
-	(void)state;
 	expectn("version = 2\n"			/* 1 */
 	    "[daemon]\n"
 	    "sockett = \"/x\"\n"		/* 3 */
@@ -1792,7 +1773,6 @@ test_many_errors_file_order(void **state)
 		    "name: STOP",
 	};
 
-	(void)state;
 	expectn("[daemon]\n"
 	    "pid_file = 7\n"
 	    "\n"
@@ -1814,7 +1794,6 @@ test_too_many_errors(void **state)
 	char			*buf, *p;
 	size_t			 i, len = 20 * 2000 + 16;
 
-	(void)state;
 	assert_non_null(buf = malloc(len));
 	p = buf;
 	p += sprintf(p, "[daemon]\n");
@@ -1839,7 +1818,6 @@ test_syntax_error(void **state)
 	struct config_errors	 e;
 	struct config		*cfg;
 
-	(void)state;
 	/* the parser's one error, with its position; nothing else */
 	cfg = parse("[daemon]\nsocket = \"/x\nbogus = 1\n", &e);
 	assert_null(cfg);
@@ -1877,7 +1855,6 @@ test_bad_input(void **state)
 	const char		*alphabet = "[]{}=\"'.,#\n abc123-_tfe\\u";
 	size_t			 alen = strlen(alphabet);
 
-	(void)state;
 	rng_seed(0x2545f4914f6cdd1dULL);
 	for (i = 0; i < 3000; i++) {
 		n = rng64() % sizeof(buf);
@@ -2004,7 +1981,6 @@ nonroot_checks(void)
 static void
 test_nonroot(void **state)
 {
-	(void)state;
 	assert_int_equal(as_nobody(nonroot_checks), 0);
 }
 
@@ -2013,7 +1989,6 @@ test_root_users(void **state)
 {
 	struct config	*cfg;
 
-	(void)state;
 	if (geteuid() != 0)
 		skip();
 	cfg = ok(P0 "user = \"root\"\n");
@@ -2033,7 +2008,6 @@ test_load_files(void **state)
 	struct config		*cfg;
 	char			 path[PATH_MAX + 32], want[PATH_MAX * 2];
 
-	(void)state;
 	cfg = config_load("/nonexistent/apm2.toml", &e);
 	assert_null(cfg);
 	assert_int_equal(e.n, 1);
@@ -2126,7 +2100,6 @@ load_size_limit(void)
 static void
 test_load_root(void **state)
 {
-	(void)state;
 	if (geteuid() != 0)
 		skip();
 	load_root_file();
@@ -2309,7 +2282,6 @@ load_nonroot(void)
 static void
 test_load_nonroot(void **state)
 {
-	(void)state;
 	assert_int_equal(as_nobody(load_nonroot), 0);
 }
 
@@ -2320,7 +2292,6 @@ test_path_dirs_secure(void **state)
 	char		 err[PATH_MAX * 2], want[PATH_MAX * 2];
 	uid_t		 me = geteuid();
 
-	(void)state;
 	dirs_owner(me);
 	dirs_writable(me);
 
@@ -2454,7 +2425,6 @@ test_sample_ecosystem(void **state)
 	struct config		*cfg;
 	const struct proc_config *p;
 
-	(void)state;
 	cfg = config_load(sample_copy("ecosystem.toml"), &e);
 	dump(&e);
 	assert_non_null(cfg);
@@ -2497,7 +2467,6 @@ test_sample_demo(void **state)
 	char			 out[PATH_MAX], err[PATH_MAX];
 	size_t			 i;
 
-	(void)state;
 	cfg = config_load(sample_copy("demo.toml"), &e);
 	dump(&e);
 	assert_non_null(cfg);
@@ -2557,7 +2526,6 @@ samples_nonroot(void)
 static void
 test_samples_nonroot(void **state)
 {
-	(void)state;
 	assert_int_equal(as_nobody(samples_nonroot), 0);
 }
 
@@ -2571,7 +2539,6 @@ test_display_names(void **state)
 	struct config	*cfg;
 	char		 buf[CONFIG_DISPLAY_MAX], small[4];
 
-	(void)state;
 	cfg = ok(P0 "[[processes]]\nname = \"w\"\ncommand = \"x\"\n"
 	    "instances = 3\n");
 	config_display_name(&cfg->procs[0], 0, buf, sizeof(buf));
@@ -2606,7 +2573,6 @@ test_log_paths(void **state)
 	struct config	*cfg;
 	char		 out[PATH_MAX], err[PATH_MAX], tiny[8];
 
-	(void)state;
 	/* defaults: one instance, several, merged */
 	cfg = ok("[daemon]\nlog_dir = \"/l\"\n" P0
 	    "[[processes]]\nname = \"w\"\ncommand = \"x\"\ninstances = 2\n"
@@ -2670,7 +2636,6 @@ test_log_paths(void **state)
 static void
 test_type_names(void **state)
 {
-	(void)state;
 	assert_string_equal(config_backoff_type_name(BACKOFF_FIXED), "fixed");
 	assert_string_equal(config_backoff_type_name(BACKOFF_EXPONENTIAL),
 	    "exponential");

@@ -120,7 +120,6 @@ t_units(void **state)
 		{ "10yr", 10 * 31557600ULL, 0 }, { "17y", 536479200, 0 }
 	};
 
-	(void)state;
 	check_ok(c, sizeof(c) / sizeof(c[0]));
 }
 
@@ -150,7 +149,6 @@ t_combinations(void **state)
 		{ "1500ms 600ms", 2, 100000000 }
 	};
 
-	(void)state;
 	check_ok(c, sizeof(c) / sizeof(c[0]));
 }
 
@@ -195,7 +193,6 @@ t_fractions(void **state)
 		{ "1.5 s", 1, 500000000 }
 	};
 
-	(void)state;
 	check_ok(c, sizeof(c) / sizeof(c[0]));
 }
 
@@ -251,7 +248,6 @@ t_errors(void **state)
 		{ "1s\xc3\xa9", "invalid character at 2" }
 	};
 
-	(void)state;
 	check_err(c, sizeof(c) / sizeof(c[0]));
 }
 
@@ -297,7 +293,6 @@ t_overflow(void **state)
 		{ "18446744073709551615s 999999999ns", UINT64_MAX, 999999999 }
 	};
 
-	(void)state;
 	check_err(c, sizeof(c) / sizeof(c[0]));
 	check_ok(ok, sizeof(ok) / sizeof(ok[0]));
 }
@@ -309,7 +304,6 @@ t_parse_len(void **state)
 	struct duration	 d;
 	char		 err[DURATION_ERR_MAX];
 
-	(void)state;
 	assert_int_equal(duration_parse_len("\0", 1, &d, err, sizeof(err)), -1);
 	assert_string_equal(err, "expected number at 0");
 	assert_int_equal(duration_parse_len("1s\0", 3, &d, err, sizeof(err)),
@@ -338,7 +332,6 @@ t_errbuf(void **state)
 	const char	*full = UNKNOWN("xyz");
 	size_t		 mu;
 
-	(void)state;
 	assert_int_equal(duration_parse("1xyz", &d, NULL, 0), -1);
 	assert_int_equal(duration_parse("1xyz", &d, NULL, 99), -1);
 	small[0] = 'Q';
@@ -373,7 +366,6 @@ t_long_input(void **state)
 	char		*s;
 	size_t		 i, n = 100000;
 
-	(void)state;
 	s = malloc(n + 2);
 	assert_non_null(s);
 	s[0] = '1';
@@ -406,7 +398,6 @@ t_random_bytes(void **state)
 	size_t			 len, j;
 	int			 i, r;
 
-	(void)state;
 	rng_seed(42);
 	for (i = 0; i < 200000; i++) {
 		len = rng64() % sizeof(in);
@@ -430,7 +421,6 @@ t_random_bytes(void **state)
 static void
 t_format(void **state)
 {
-	(void)state;
 	check_fmt(0, 0, "0s");
 	check_fmt(60, 0, "1m");
 	check_fmt(300, 0, "5m");
@@ -468,7 +458,6 @@ t_format_small(void **state)
 	struct duration	 d = { 90, 5 };
 	char		 buf[8];
 
-	(void)state;
 	buf[0] = 'Q';
 	duration_format(&d, buf, 0);
 	assert_int_equal(buf[0], 'Q');
@@ -494,7 +483,6 @@ t_roundtrip(void **state)
 	char		 buf[DURATION_FMT_MAX], err[DURATION_ERR_MAX];
 	int		 i;
 
-	(void)state;
 	rng_seed(7);
 	for (i = 0; i < 100000; i++) {
 		switch (i % 4) {
@@ -529,7 +517,6 @@ t_conversions(void **state)
 {
 	struct duration	 d;
 
-	(void)state;
 	d.sec = 1;
 	d.nsec = 500000000;
 	assert_int_equal(duration_to_ms(&d), 1500);

@@ -121,7 +121,6 @@ render_detail(const struct fmt_detail *d)
 static void
 t_bytes(void **state)
 {
-	(void)state;
 	want_bytes(0, "0B");
 	want_bytes(1, "1B");
 	want_bytes(512, "512B");
@@ -144,7 +143,6 @@ t_bytes(void **state)
 static void
 t_duration(void **state)
 {
-	(void)state;
 	want_dur(0, "0s");
 	want_dur(30, "30s");
 	want_dur(59, "59s");
@@ -166,7 +164,6 @@ t_small_buffers(void **state)
 {
 	char	 buf[8];
 
-	(void)state;
 	memset(buf, 'x', sizeof(buf));
 	fmt_bytes(1536, buf, 3);
 	assert_string_equal(buf, "1.");
@@ -186,7 +183,6 @@ t_float1(void **state)
 {
 	char	 buf[64];
 
-	(void)state;
 	fmt_float1(0.0f, buf, sizeof(buf));
 	assert_string_equal(buf, "0.0");
 	fmt_float1(-0.0f, buf, sizeof(buf));
@@ -244,7 +240,6 @@ t_state(void **state)
 	char	 buf[FMT_STATE_MAX], tiny[5];
 	size_t	 i;
 
-	(void)state;
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		memset(buf, 'x', sizeof(buf));
 		assert_int_equal(fmt_state(c[i].variant, c[i].has_code,
@@ -258,7 +253,6 @@ t_state(void **state)
 static void
 t_utf8_width(void **state)
 {
-	(void)state;
 	assert_int_equal(fmt_utf8_count("a\xc3\xa9" JA "\xf0\x9f\x98\x80",
 	    1 + 2 + 9 + 4), 6);
 	assert_int_equal(fmt_utf8_count("\xff\xfe\xc3", 3), 3);
@@ -277,7 +271,6 @@ t_utf8_width(void **state)
 static void
 t_esc(void **state)
 {
-	(void)state;
 	WANT_ESC("", "");
 	WANT_ESC("plain text, 100% sure", "plain text, 100% sure");
 	/* Tab stays; backslash stays, so forged "\x1b" text is possible. */
@@ -319,7 +312,6 @@ t_esc_all(void **state)
 	char	 in[2], want[8];
 	int	 c;
 
-	(void)state;
 	for (c = 0; c < 0x100; c++) {
 		in[0] = (char)c;
 		if ((c < 0x20 && c != '\t') || c >= 0x7f)
@@ -351,7 +343,6 @@ t_esc_small(void **state)
 	char			 buf[16];
 	size_t			 size;
 
-	(void)state;
 	for (size = 1; size < sizeof(want) / sizeof(want[0]); size++) {
 		memset(buf, 'x', sizeof(buf));
 		assert_int_equal(fmt_esc(in, sizeof(in) - 1, buf, size), 10);
@@ -375,7 +366,6 @@ t_truncate(void **state)
 {
 	char	 buf[8];
 
-	(void)state;
 	want_trunc("", 20, "");
 	want_trunc("web", 20, "web");
 	want_trunc("exactly-twenty-bytes", 20, "exactly-twenty-bytes");
@@ -440,7 +430,6 @@ t_list_empty(void **state)
 {
 	char	*out;
 
-	(void)state;
 	out = render_list(NULL, 0);
 	assert_string_equal(out, "No processes configured\n");
 	free(out);
@@ -470,7 +459,6 @@ t_list_table(void **state)
 	    "exactly-twenty-bytes        0        0                 -0.0% 17179869184.0G 213503982334601d 7h\n";
 	char	*out;
 
-	(void)state;
 	out = render_list(rows, sizeof(rows) / sizeof(rows[0]));
 	assert_string_equal(out, want);
 	free(out);
@@ -494,7 +482,6 @@ t_list_utf8(void **state)
 	    "x                           0        1 st\xc3\xb6pped          0.0%         0B         0s\n";
 	char	*out;
 
-	(void)state;
 	out = render_list(rows, sizeof(rows) / sizeof(rows[0]));
 	assert_string_equal(out, want);
 	free(out);
@@ -528,7 +515,6 @@ t_detail(void **state)
 	    "  [10] PID: 4294967295  State: stopping      CPU: 100.0%  Mem:     1.5K  Uptime:    1d 0h  Restarts: 4294967295\n";
 	char	*out;
 
-	(void)state;
 	out = render_detail(&d);
 	assert_string_equal(out, want);
 	free(out);
@@ -551,7 +537,6 @@ t_detail_minimal(void **state)
 	    "Instance Details:\n";
 	char	*out;
 
-	(void)state;
 	out = render_detail(&d);
 	assert_string_equal(out, want);
 	free(out);
@@ -577,7 +562,6 @@ t_detail_utf8_state(void **state)
 	    "  [2] PID:      7  State: \xc3\xa9tat          CPU:   NaN%  Mem:       0B  Uptime:       0s  Restarts: 1\n";
 	char	*out;
 
-	(void)state;
 	out = render_detail(&d);
 	assert_string_equal(out, want);
 	free(out);

@@ -93,7 +93,6 @@ test_pin_hello(void **state)
 	uint8_t			*f;
 	size_t			 len;
 
-	(void)state;
 	f = frame_encode("hello", 5, &len);
 	assert_non_null(f);
 	assert_int_equal(len, sizeof(want));
@@ -109,7 +108,6 @@ test_pin_lengths(void **state)
 	uint8_t			 hdr[4], *f;
 	size_t			 len;
 
-	(void)state;
 	assert_int_equal(frame_get_len(p256), 256);
 	f = frame_encode("0123456789ab", 12, &len);
 	assert_non_null(f);
@@ -135,7 +133,6 @@ test_short_prefix_incomplete(void **state)
 	struct frame_dec	 d;
 	size_t			 used, n;
 
-	(void)state;
 	for (n = 0; n <= sizeof(p); n++) {
 		frame_dec_init(&d);
 		assert_int_equal(frame_dec_feed(&d, p, n, &used), FRAME_NEED);
@@ -159,7 +156,6 @@ test_decode_hello(void **state)
 	uint8_t			*p;
 	size_t			 used, len;
 
-	(void)state;
 	frame_dec_init(&d);
 	assert_int_equal(frame_dec_feed(&d, in, sizeof(in), &used),
 	    FRAME_DONE);
@@ -192,7 +188,6 @@ test_zero_length(void **state)
 	uint8_t			*p;
 	size_t			 used, len;
 
-	(void)state;
 	frame_dec_init(&d);
 	assert_int_equal(frame_dec_feed(&d, in, sizeof(in), &used),
 	    FRAME_DONE);
@@ -219,7 +214,6 @@ test_states(void **state)
 	struct frame_dec	 d;
 	size_t			 used;
 
-	(void)state;
 	frame_dec_init(&d);
 	assert_false(frame_dec_midframe(&d));
 	assert_int_equal(frame_dec_feed(&d, in, 2, &used), FRAME_NEED);
@@ -276,7 +270,6 @@ test_all_in_one_buffer(void **state)
 	struct got		 g = { .n = 0 };
 	uint8_t			 big[1000];
 
-	(void)state;
 	build_three(&s, big, sizeof(big));
 	frame_dec_init(&d);
 	assert_int_equal(feed_all(&d, s.buf, s.len, &g), FRAME_NEED);
@@ -296,7 +289,6 @@ test_one_byte_at_a_time(void **state)
 	uint8_t			 big[1000];
 	size_t			 i;
 
-	(void)state;
 	build_three(&s, big, sizeof(big));
 	frame_dec_init(&d);
 	for (i = 0; i < s.len; i++) {
@@ -322,7 +314,6 @@ test_every_split(void **state)
 	uint8_t			 big[20];
 	size_t			 i, j;
 
-	(void)state;
 	build_three(&s, big, sizeof(big));
 	for (i = 0; i <= s.len; i++) {
 		for (j = i; j <= s.len; j++) {
@@ -352,7 +343,6 @@ test_random_chunks(void **state)
 	size_t			 plen[8], off, n, i;
 	int			 round;
 
-	(void)state;
 	rng_seed(12345);
 	for (round = 0; round < 200; round++) {
 		memset(&s, 0, sizeof(s));
@@ -393,7 +383,6 @@ test_exactly_max_accepted(void **state)
 	size_t			 flen, off, n, used, len;
 	int			 r = FRAME_NEED;
 
-	(void)state;
 	payload = malloc(FRAME_MAX);
 	assert_non_null(payload);
 	for (off = 0; off < FRAME_MAX; off++)
@@ -434,7 +423,6 @@ test_max_plus_one_refused(void **state)
 	uint8_t			 in[4 + 64];
 	size_t			 used, i;
 
-	(void)state;
 	memset(in, 'x', sizeof(in));
 	frame_put_len(in, FRAME_MAX + 1);
 	frame_dec_init(&d);
@@ -468,7 +456,6 @@ test_ffffffff_refused(void **state)
 	struct frame_dec	 d;
 	size_t			 used;
 
-	(void)state;
 	frame_dec_init(&d);
 	assert_int_equal(frame_dec_feed(&d, in, sizeof(in), &used),
 	    FRAME_TOOBIG);
@@ -486,7 +473,6 @@ test_lazy_allocation(void **state)
 	uint8_t			 in[4 + 1000];
 	size_t			 used;
 
-	(void)state;
 	memset(in, 'y', sizeof(in));
 	frame_put_len(in, FRAME_MAX);
 	frame_dec_init(&d);
@@ -515,7 +501,6 @@ test_encode_refuses_oversize(void **state)
 	uint8_t	 b[1] = { 0 };
 	size_t	 len = 99;
 
-	(void)state;
 	errno = 0;
 	assert_null(frame_encode(b, (size_t)FRAME_MAX + 1, &len));
 	assert_int_equal(errno, EMSGSIZE);
@@ -533,7 +518,6 @@ test_random_bytes(void **state)
 	size_t			 off, n, used, len, i;
 	int			 round, r;
 
-	(void)state;
 	rng_seed(777);
 	for (round = 0; round < 3000; round++) {
 		for (i = 0; i < sizeof(buf); i++)

@@ -100,7 +100,6 @@ __syslog_chk(int pri, int flag, const char *fmt, ...)
 {
 	va_list	ap;
 
-	(void)flag;
 	va_start(ap, fmt);
 	fake_vsyslog(pri, fmt, ap);
 	va_end(ap);
@@ -167,7 +166,6 @@ expect_line(pid_t pid, const char *rest)
 static int
 setup(void **state)
 {
-	(void)state;
 	log_init(1, LOG_DAEMON);
 	log_procinit("supervisor");
 	log_setverbose(0);
@@ -180,7 +178,6 @@ test_info_format(void **state)
 {
 	char	*out;
 
-	(void)state;
 	cap_begin();
 	log_info("hello %d %s", 42, "world");
 	out = cap_end();
@@ -209,7 +206,6 @@ test_warn_appends_strerror(void **state)
 	void	(*warnfn)(const char *, ...) = log_warn;
 	char	 want[512], *out;
 
-	(void)state;
 	cap_begin();
 	errno = ENOENT;
 	log_warn("open %s", "/nonexistent");
@@ -239,7 +235,6 @@ test_verbosity(void **state)
 {
 	char	*out;
 
-	(void)state;
 	assert_int_equal(log_getverbose(), 0);
 	cap_begin();
 	log_debug("hidden %d", 1);
@@ -273,7 +268,6 @@ test_errno_preserved(void **state)
 {
 	int	 save;
 
-	(void)state;
 	log_setverbose(1);
 	cap_begin();
 	errno = EACCES;
@@ -308,7 +302,6 @@ test_control_chars_escaped(void **state)
 {
 	char	*out;
 
-	(void)state;
 	cap_begin();
 	log_info("a\nb\rc%cd\te%c", 1, 0x7f);
 	out = cap_end();
@@ -328,7 +321,6 @@ test_long_line_cut(void **state)
 	char	*big, *out, want[256];
 	size_t	 len;
 
-	(void)state;
 	big = malloc(10000);
 	assert_non_null(big);
 	memset(big, 'x', 9999);
@@ -373,7 +365,6 @@ test_lines_atomic(void **state)
 	int	 p2[2], i, j, st, count[2] = { 0, 0 };
 	size_t	 plen;
 
-	(void)state;
 	assert_int_equal(pipe(p2), 0);
 	for (i = 0; i < 2; i++) {
 		pid[i] = fork();
@@ -496,7 +487,6 @@ test_fatal(void **state)
 {
 	char	want[256];
 
-	(void)state;
 	snprintf(want, sizeof(want), "child: fatal: open /x: %s",
 	    strerror(ENOENT));
 	check_child(child_fatal, want);
@@ -512,7 +502,6 @@ test_fatal_syslog_crit(void **state)
 	pid_t	 pid;
 	int	 st;
 
-	(void)state;
 	out = run_child(child_fatalx_syslog, &st, &pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 1);
@@ -526,7 +515,6 @@ test_syslog_mode(void **state)
 {
 	char	 want[256], *out;
 
-	(void)state;
 	cap_begin();
 	log_init(0, LOG_DAEMON);
 	assert_int_equal(fake.opened, 1);

@@ -51,7 +51,6 @@ static void	 write_rotate(struct logfile *, const char *);
 static int
 setup(void **state)
 {
-	(void)state;
 	strlcpy(dir, "/tmp/test_logfile.XXXXXX", sizeof(dir));
 	if (mkdtemp(dir) == NULL)
 		return (-1);
@@ -63,7 +62,6 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	(void)state;
 	rm_tree(dir);
 	return (0);
 }
@@ -243,7 +241,6 @@ test_mkdirs(void **state)
 	struct stat	 st;
 	mode_t		 old;
 
-	(void)state;
 	old = umask(077);
 	snprintf(p, sizeof(p), "%s/a/b//c/x.log", dir);
 	assert_int_equal(logfile_mkdirs(p, getuid(), getgid()), 0);
@@ -276,7 +273,6 @@ test_mode_owner(void **state)
 	mode_t		 old;
 	int		 fd;
 
-	(void)state;
 	old = umask(077);
 	lf = open_ok(NULL);
 	assert_int_equal(stat(logpath, &st), 0);
@@ -333,7 +329,6 @@ test_raw_exact(void **state)
 	size_t		 n = 3 * LOGFILE_BUFSZ + 12345, off, k, len;
 	unsigned	 seed = 1;
 
-	(void)state;
 	data = malloc(n);
 	assert_non_null(data);
 	for (off = 0; off < n; off++)
@@ -384,7 +379,6 @@ test_timestamp_lines(void **state)
 	    "[2026-01-25 13:12:45.000] [stdout] cut\n"
 	    "[2026-01-25 13:12:45.000] [stdout] \n";
 
-	(void)state;
 	lc_init(&lc, 1, 1 << 20, 3, 0, ROTATE_SIZE);
 	lf = open_ok(&lc);
 	t1 = utc(2026, 1, 25, 13, 12, 44, 123456789);
@@ -446,7 +440,6 @@ test_strftime_ext(void **state)
 	char		buf[LOGFILE_TS_MAX], err[256], longfmt[200];
 	size_t		i;
 
-	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		ts = utc(2026, 1, 25, 13, 12, 44, t[i].ns);
 		assert_int_equal(logfile_strftime(t[i].fmt, &ts, buf,
@@ -488,7 +481,6 @@ test_size_rotation(void **state)
 	size_t		 len;
 	int		 i, ev;
 
-	(void)state;
 	lc_init(&lc, 0, 100, 3, 0, ROTATE_SIZE);
 	lf = open_ok(&lc);
 	/* 4 x 25 bytes: exactly 100, no rotation. */
@@ -577,7 +569,6 @@ test_raw_rotation(void **state)
 	size_t		 n = 1000, off, k, len, total = 0;
 	int		 i;
 
-	(void)state;
 	data = malloc(n);
 	all = malloc(2 * n);
 	assert_non_null(data);
@@ -653,7 +644,6 @@ test_time_rotation(void **state)
 	char		 name[PATH_MAX], *got;
 	size_t		 len;
 
-	(void)state;
 	lc_init(&lc, 0, 1 << 20, 5, 0, ROTATE_DAILY);
 	lf = open_ok(&lc);
 	t = utc(2026, 1, 25, 23, 59, 59, 999999999);
@@ -729,7 +719,6 @@ test_compress(void **state)
 	pid_t		 pid;
 	int		 status, ev;
 
-	(void)state;
 	if (!have_gzip()) {
 		print_message("gzip not installed: compression not tested\n");
 		skip();
@@ -823,7 +812,6 @@ test_compress_dropped(void **state)
 	pid_t		 pid;
 	int		 status;
 
-	(void)state;
 	if (!have_gzip()) {
 		print_message("gzip not installed: compression not tested\n");
 		skip();
@@ -857,7 +845,6 @@ test_write_errors(void **state)
 	ssize_t		 n;
 	int		 i, ev, rfd;
 
-	(void)state;
 	memset(buf, 'z', sizeof(buf));
 	if (stat("/dev/full", &before) == -1) {
 		print_message("no /dev/full: write errors not tested\n");
@@ -919,7 +906,6 @@ test_reopen_defaults(void **state)
 	size_t		 len;
 	int		 ev;
 
-	(void)state;
 	lf = open_ok(NULL);
 	assert_int_equal(logfile_write_line(lf, 0, NULL, "old", 3, 1), 0);
 	assert_int_equal(logfile_flush(lf), 0);

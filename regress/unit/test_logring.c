@@ -175,7 +175,6 @@ test_empty(void **state)
 	struct logring	*r;
 	struct lr_line	 l;
 
-	(void)state;
 	r = logring_new(LOGRING_MIN);
 	assert_non_null(r);
 	assert_int_equal(logring_bytes(r), 0);
@@ -198,7 +197,6 @@ test_lines(void **state)
 	static const char a[] = "one\ntwo\n\nfour\n";
 	static const char b[] = "err\nno newline";
 
-	(void)state;
 	r = logring_new(LOGRING_MIN);
 	assert_non_null(r);
 	append1(r, 0, 100, a, sizeof(a) - 1);
@@ -226,7 +224,6 @@ test_segments(void **state)
 	struct lr_seg	 seg[2];
 	struct lr_line	 l;
 
-	(void)state;
 	r = logring_new(LOGRING_MIN);
 	assert_non_null(r);
 	seg[0].p = "par";
@@ -264,7 +261,6 @@ test_long_lines(void **state)
 	static const size_t sizes[] = { MAXL - 1, MAXL, MAXL + 1, 2 * MAXL,
 	    2 * MAXL + 7 };
 
-	(void)state;
 	r = logring_new(LOGRING_MAX);
 	assert_non_null(r);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -298,7 +294,6 @@ test_eviction(void **state)
 	size_t		 cap = LOGRING_MIN, i;
 	int		 n;
 
-	(void)state;
 	r = logring_new(cap);
 	assert_non_null(r);
 	for (i = 0; i < 20000; i++) {
@@ -332,7 +327,6 @@ test_oversized(void **state)
 	char		*buf;
 	size_t		 len = 3 * LOGRING_MIN, i, count = 0, last = 0;
 
-	(void)state;
 	r = logring_new(LOGRING_MIN);
 	assert_non_null(r);
 	buf = malloc(len);
@@ -383,7 +377,6 @@ test_random(void **state)
 	size_t		 c, i, len, j, cut;
 	int64_t		 ts = 0;
 
-	(void)state;
 	rng_seed(0x1234567887654321ULL);
 	buf = malloc(4 * MAXL);
 	assert_non_null(buf);
@@ -456,7 +449,6 @@ test_random(void **state)
 static void
 test_cap(void **state)
 {
-	(void)state;
 	assert_int_equal(logring_cap(0), LOGRING_MAX);
 	assert_int_equal(logring_cap(1), LOGRING_MAX);
 	assert_int_equal(logring_cap(64), LOGRING_MAX);
@@ -467,7 +459,6 @@ test_cap(void **state)
 static void
 test_json_len(void **state)
 {
-	(void)state;
 	assert_int_equal(logring_json_len("", 0), 0);
 	assert_int_equal(logring_json_len("abc", 3), 3);
 	assert_int_equal(logring_json_len("a\"b\\", 4), 6);

@@ -627,7 +627,6 @@ test_upstream_examples(void **state)
 {
 	char	buf[128];
 
-	(void)state;
 	check("Using key: sk-ant-api03-abcdefghijklmnopqrstuvwxyz",
 	    "Using key: [REDACTED]");
 	check("OPENAI_API_KEY=sk-proj-1234567890abcdefghij",
@@ -666,7 +665,6 @@ test_upstream_pins(void **state)
 	size_t		 i, len;
 	int		 changed;
 
-	(void)state;
 	for (i = 0; pins[i] != NULL; i++) {
 		r = redact_new();
 		assert_non_null(r);
@@ -698,7 +696,6 @@ test_upstream_pins(void **state)
 static void
 test_prefix_patterns(void **state)
 {
-	(void)state;
 	/* 1: sk-ant- and at least 20 of [A-Za-z0-9_-], all of them. */
 	check("k=sk-ant-abcdefghij0123456789 x", "k=[REDACTED] x");
 	check("sk-ant-abcdefghij_-_-_-_-_-abc.x", "[REDACTED].x");
@@ -723,7 +720,6 @@ test_prefix_patterns(void **state)
 static void
 test_keyword_patterns(void **state)
 {
-	(void)state;
 	/* 5: exactly 40 characters, no closing quote taken. */
 	check("aws_secret_access_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXA"
 	    "MPLEKEY\"", "[REDACTED]\"");
@@ -778,7 +774,6 @@ test_keyword_patterns(void **state)
 static void
 test_bearer(void **state)
 {
-	(void)state;
 	check("the bearer of bad news", "the bearer of bad news");
 	check("Bearer bonds were the bearer instruments",
 	    "Bearer bonds were the bearer instruments");
@@ -800,7 +795,6 @@ test_bearer(void **state)
 static void
 test_pem_github_slack(void **state)
 {
-	(void)state;
 	/* 11 catches headers the block rule does not (Unicode blanks). */
 	check("x -----BEGIN PRIVATE\xe2\x80\x83KEY----- y", "x [REDACTED] y");
 	check("-----BEGIN CERTIFICATE-----", "-----BEGIN CERTIFICATE-----");
@@ -825,7 +819,6 @@ test_pem_github_slack(void **state)
 static void
 test_sk_proj(void **state)
 {
-	(void)state;
 	check("key sk-proj-AbCdEfGhIj_0123456789-xyz in use",
 	    "key [REDACTED] in use");
 	check("sk-svcacct-AbCdEfGhIj0123456789", "[REDACTED]");
@@ -865,7 +858,6 @@ test_pem_block(void **state)
 	};
 	struct redactor	*r;
 
-	(void)state;
 	r = redact_new();
 	assert_non_null(r);
 	check_lines(r, in, want);
@@ -890,7 +882,6 @@ test_pem_unterminated(void **state)
 	struct redactor	*r;
 	char		*got;
 
-	(void)state;
 	r = redact_new();
 	assert_non_null(r);
 	free(red(r, "-----BEGIN DSA PRIVATE KEY-----", 31, NULL, NULL));
@@ -916,7 +907,6 @@ test_injected_values(void **state)
 	size_t		 len;
 	int		 changed;
 
-	(void)state;
 	r = redact_new();
 	assert_non_null(r);
 	assert_int_equal(redact_add_value(r, "Zq9!x-Secret", 12), 0);
@@ -990,7 +980,6 @@ test_many_values(void **state)
 	char		 v[32], line[64], *got;
 	int		 i;
 
-	(void)state;
 	r = redact_new();
 	assert_non_null(r);
 	for (i = 0; i < REDACT_VALUES_MAX; i++) {
@@ -1032,7 +1021,6 @@ test_env_names(void **state)
 	char		*got;
 	size_t		 i;
 
-	(void)state;
 	for (i = 0; yes[i] != NULL; i++)
 		if (!redact_env_name_sensitive(yes[i]))
 			fail_msg("%s should be sensitive", yes[i]);
@@ -1055,7 +1043,6 @@ test_env_names(void **state)
 static void
 test_generated_vectors(void **state)
 {
-	(void)state;
 	check_vec(generated, sizeof(generated) / sizeof(generated[0]));
 }
 
@@ -1072,7 +1059,6 @@ test_binary(void **state)
 	char		*got;
 	size_t		 len;
 
-	(void)state;
 	r = redact_new();
 	assert_non_null(r);
 	got = red(r, in, sizeof(in) - 1, &len, NULL);
@@ -1095,7 +1081,6 @@ test_long_line(void **state)
 	struct redactor	*r;
 	char		*line, *got;
 
-	(void)state;
 	line = malloc(n);
 	assert_non_null(line);
 	memset(line, 'a', n);
@@ -1130,7 +1115,6 @@ test_random_bytes(void **state)
 	size_t			 n, i, v, at, len;
 	int			 iter;
 
-	(void)state;
 	rng_seed(42);
 	r = redact_new();
 	assert_non_null(r);
@@ -1178,7 +1162,6 @@ test_repetitive(void **state)
 	char		*line, *got;
 	size_t		 n = 1 << 18, i, k, ul, len;
 
-	(void)state;
 	line = malloc(n);
 	assert_non_null(line);
 	r = redact_new();
@@ -1226,7 +1209,6 @@ test_feed_splits(void **state)
 	size_t			 off, k;
 	int			 iter;
 
-	(void)state;
 	rng_seed(7);
 	for (iter = 0; iter < 300; iter++) {
 		memset(&s, 0, sizeof(s));
@@ -1263,7 +1245,6 @@ test_feed_long_lines(void **state)
 	char		*in;
 	int		 pass;
 
-	(void)state;
 	in = malloc(n + REDACT_LINE_MAX + 2);
 	assert_non_null(in);
 	for (pass = 0; pass < 2; pass++) {
@@ -1324,7 +1305,6 @@ test_feed_split_secret(void **state)
 	struct sink		 s;
 	size_t			 i;
 
-	(void)state;
 	memset(&s, 0, sizeof(s));
 	r = redact_new();
 	assert_non_null(r);
@@ -1368,7 +1348,6 @@ test_pem_first(void **state)
 	};
 	size_t	i;
 
-	(void)state;
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		if (redact_pem_first(v[i].line, strlen(v[i].line)) != v[i].want)
 			fail_msg("\"%s\": got %d", v[i].line,
@@ -1397,7 +1376,6 @@ test_pem_assume_open(void **state)
 	};
 	struct redactor	*r;
 
-	(void)state;
 	r = redact_new();
 	assert_non_null(r);
 	redact_pem_assume_open(r);

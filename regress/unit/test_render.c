@@ -128,7 +128,6 @@ test_golden(void **state)
 	struct jw		 w;
 	size_t			 i;
 
-	(void)state;
 	jw_init(&w);
 	render_pong(&w, 42);
 	golden(&w, RESP_PONG_LINE, &r);
@@ -269,7 +268,6 @@ test_states(void **state)
 	char			 want[256], *out;
 	size_t			 i, len;
 
-	(void)state;
 	jw_init(&w);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		summary(&s, "p", 0);
@@ -318,7 +316,6 @@ test_errors(void **state)
 	char			 want[256];
 	int			 c;
 
-	(void)state;
 	jw_init(&w);
 	for (c = 0; c < ERR__COUNT; c++) {
 		render_error(&w, c, "m\n");
@@ -348,7 +345,6 @@ test_floats(void **state)
 	float			 f;
 	int			 i, n;
 
-	(void)state;
 	jw_init(&w);
 	summary(&s, "p", ST_RUNNING);
 	s.cpu_percent = 2.5f;		/* not flagged: null */
@@ -397,7 +393,6 @@ test_content(void **state)
 	size_t			 len;
 	unsigned int		 c;
 
-	(void)state;
 	for (c = 0; c < 256; c++)
 		all[c] = (char)c;
 	memset(&le, 0, sizeof(le));
@@ -438,7 +433,6 @@ test_fields(void **state)
 	struct jw	 w;
 	char		*out;
 
-	(void)state;
 	memset(&d, 'x', sizeof(d));
 	memcpy(d.name, "w\0junk", 6);
 	memcpy(d.id, "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6bXYZ", 40);
@@ -475,7 +469,6 @@ test_streaming(void **state)
 	char			*out;
 	int			 i;
 
-	(void)state;
 	memset(&le, 0, sizeof(le));
 	le.ts_sec = T2026;
 	strlcpy(le.process_name, "web", sizeof(le.process_name));
@@ -515,7 +508,6 @@ test_random(void **state)
 	uint32_t		 seed = 0x9e3779b9, i;
 	int			 iter;
 
-	(void)state;
 	jw_init(&w);
 	for (iter = 0; iter < 3000; iter++) {
 		summary(&s, "", rnd(&seed) % ST__COUNT);

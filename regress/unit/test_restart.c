@@ -75,7 +75,6 @@ test_exponential_pins(void **state)
 	struct backoff_config	b;
 	uint32_t		n;
 
-	(void)state;
 	exp_conf(&b, 1, 60, 2.0);
 	assert_int_equal(restart_backoff_ns(&b, 1), 1 * SEC);
 	assert_int_equal(restart_backoff_ns(&b, 2), 2 * SEC);
@@ -96,7 +95,6 @@ test_exponential_fractional(void **state)
 {
 	struct backoff_config	b;
 
-	(void)state;
 	exp_conf(&b, 0, 10, 1.5);
 	b.initial_delay = dur(0, 100000000);	/* 100 ms */
 	assert_int_equal(restart_backoff_ns(&b, 1), 100 * MSEC);
@@ -118,7 +116,6 @@ test_exponential_clamping(void **state)
 {
 	struct backoff_config	b;
 
-	(void)state;
 	exp_conf(&b, 1, 60, 2.0);
 	assert_int_equal(restart_backoff_ns(&b, UINT32_MAX), 60 * SEC);
 	assert_int_equal(restart_backoff_ns(&b, 1100), 60 * SEC);
@@ -149,7 +146,6 @@ test_linear_pins(void **state)
 {
 	struct backoff_config	b;
 
-	(void)state;
 	lin_conf(&b, 1, 2, 10);
 	assert_int_equal(restart_backoff_ns(&b, 1), 1 * SEC);
 	assert_int_equal(restart_backoff_ns(&b, 2), 3 * SEC);
@@ -174,7 +170,6 @@ test_fixed(void **state)
 {
 	struct backoff_config	b;
 
-	(void)state;
 	memset(&b, 0, sizeof(b));
 	b.type = BACKOFF_FIXED;
 	b.delay = dur(0, 250000000);
@@ -193,7 +188,6 @@ test_breaker_sequence(void **state)
 	uint64_t		d, now = 100 * SEC;
 	int			i;
 
-	(void)state;
 	rc_conf(&rc, 3, 60, 30);
 	memset(&st, 0, sizeof(st));
 	for (i = 0; i < 3; i++) {
@@ -227,7 +221,6 @@ test_restart_on_success(void **state)
 	struct restart_config	rc;
 	struct restart_state	st;
 
-	(void)state;
 	rc_conf(&rc, 5, 60, 30);
 	memset(&st, 0, sizeof(st));
 	assert_false(restart_allowed(&rc, &st, 1, 0, SEC));	/* exit 0 */
@@ -247,7 +240,6 @@ test_sliding_window(void **state)
 	struct restart_state	st;
 	uint64_t		d;
 
-	(void)state;
 	rc_conf(&rc, 3, 10, 30);
 	memset(&st, 0, sizeof(st));
 	assert_int_equal(restart_record(&rc, &st, 100 * SEC, &d), 0);
@@ -278,7 +270,6 @@ test_min_uptime_reset(void **state)
 	struct restart_state	st;
 	uint64_t		d, now = 1000 * SEC;
 
-	(void)state;
 	rc_conf(&rc, 10, 60, 5);
 	exp_conf(&rc.backoff, 1, 60, 2.0);
 	memset(&st, 0, sizeof(st));
@@ -309,7 +300,6 @@ test_success_with_full_window(void **state)
 	struct restart_state	st;
 	uint64_t		d, now = 1000 * SEC;
 
-	(void)state;
 	rc_conf(&rc, 2, 60, 5);
 	memset(&st, 0, sizeof(st));
 	assert_int_equal(restart_on_exit(&rc, &st, 1, 1, 0, now, &d),
@@ -338,7 +328,6 @@ test_decisions(void **state)
 	struct restart_state	st;
 	uint64_t		d;
 
-	(void)state;
 	rc_conf(&rc, 5, 60, 30);
 	memset(&st, 0, sizeof(st));
 	assert_int_equal(restart_on_exit(&rc, &st, 1, 0, 0, SEC, &d),
@@ -359,7 +348,6 @@ test_max_restarts_zero(void **state)
 	struct restart_state	st;
 	uint64_t		d;
 
-	(void)state;
 	rc_conf(&rc, 0, 60, 30);
 	memset(&st, 0, sizeof(st));
 	assert_false(restart_allowed(&rc, &st, 1, 1, SEC));
@@ -382,7 +370,6 @@ test_history_growth(void **state)
 	uint64_t		d;
 	uint32_t		i;
 
-	(void)state;
 	rc_conf(&rc, 1000, 3600, 30);
 	lin_conf(&rc.backoff, 0, 1, 100);
 	memset(&st, 0, sizeof(st));

@@ -58,7 +58,6 @@ t_accepted(void **state)
 	char	 buf[32];
 	size_t	 i, j;
 
-	(void)state;
 	want_sig("SIGTERM", SIGTERM);
 	want_sig("TERM", SIGTERM);
 	want_sig("sigterm", SIGTERM);
@@ -81,7 +80,6 @@ t_accepted(void **state)
 static void
 t_rejected(void **state)
 {
-	(void)state;
 	want_err("INVALID", "invalid signal name: INVALID");
 	want_err("sigfoo", "invalid signal name: FOO");
 	want_err("", "invalid signal name: ");
@@ -118,7 +116,6 @@ t_null(void **state)
 	char	 err[SIGNAME_ERR_MAX];
 	int	 signo = 0;
 
-	(void)state;
 	assert_int_equal(signame_parse(NULL, &signo, err, sizeof(err)), -1);
 	assert_string_equal(err, "invalid signal name: ");
 	assert_int_equal(signame_parse("bogus", &signo, NULL, 0), -1);
@@ -136,7 +133,6 @@ t_long(void **state)
 	size_t	 n = 100000, i;
 	int	 signo;
 
-	(void)state;
 	s = malloc(n + 1);
 	assert_non_null(s);
 	memset(s, 'q', n);
@@ -170,7 +166,6 @@ t_utf8_cut(void **state)
 	char	 err[32];
 	int	 signo;
 
-	(void)state;
 	/* "invalid signal name: " is 21 bytes; room for 21 + 2 + 1 + 1. */
 	assert_int_equal(signame_parse("AB\xe6\x97\xa5", &signo, err, 25), -1);
 	assert_string_equal(err, "invalid signal name: AB");
@@ -191,7 +186,6 @@ t_names(void **state)
 	size_t			 i;
 	int			 signo;
 
-	(void)state;
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		assert_string_equal(signame_name(sigs[i]), names[i]);
 		/* The name reads back to the same signal. */

@@ -99,7 +99,6 @@ test_exec_ok_and_output(void **state)
 			    "echo $A $APM2_INSTANCE; exit 3", NULL };
 	struct run	 r;
 
-	(void)state;
 	run_child(argv, NULL, NULL, &r);
 	assert_int_equal(r.status, 0);
 	assert_true(WIFEXITED(r.wstatus));
@@ -114,7 +113,6 @@ test_missing_command(void **state)
 	char		*abs[] = { "/nonexistent/x", NULL };
 	struct run	 r;
 
-	(void)state;
 	run_child(argv, "/bin:/usr/bin", NULL, &r);
 	assert_int_equal(r.status, ENOENT);
 	assert_true(WIFEXITED(r.wstatus) && WEXITSTATUS(r.wstatus) != 0);
@@ -128,7 +126,6 @@ test_bad_cwd(void **state)
 	char		*argv[] = { "/bin/true", NULL };
 	struct run	 r;
 
-	(void)state;
 	run_child(argv, NULL, "/nonexistent-dir-apm2", &r);
 	assert_int_equal(r.status, ENOENT);
 	run_child(argv, NULL, "/etc/passwd", &r);
@@ -147,7 +144,6 @@ test_path_search(void **state)
 	struct run	 r;
 	FILE		*f;
 
-	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(file, sizeof(file), "%s/apm2tool", dir);
 	assert_non_null(f = fopen(file, "w"));
@@ -183,7 +179,6 @@ test_child_state(void **state)
 	char		 want[256];
 	int		 leak;
 
-	(void)state;
 	/* A descriptor without close-on-exec must not reach the child. */
 	assert_true((leak = open("/dev/null", O_RDONLY)) >= 3);
 	signal(SIGUSR1, SIG_IGN);
@@ -213,7 +208,6 @@ test_procstat(void **state)
 	char		*envp[] = { "APM2_PROCESS_NAME=x", "APM2_INSTANCE=2",
 			    NULL };
 
-	(void)state;
 	assert_int_equal(procstat_get(getpid(), &ps), 0);
 	assert_int_equal(ps.pid, getpid());
 	assert_int_equal(ps.ppid, getppid());
@@ -266,7 +260,6 @@ test_output_release(void **state)
 	struct output	*o;
 	int		 p[2];
 
-	(void)state;
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
 	assert_non_null(o = output_attach(p[0], OUTPUT_STDOUT, collect, &r));

@@ -62,7 +62,6 @@ t_passwd(void **state)
 	uid_t		 uid;
 	gid_t		 gid;
 
-	(void)state;
 	pw = pw_byuid(getuid());
 	assert_non_null(pw);
 	assert_int_equal(pw->pw_uid, getuid());
@@ -84,7 +83,6 @@ t_group(void **state)
 	struct group	*gr;
 	gid_t		 gid = 12345;
 
-	(void)state;
 	gr = gr_byname("root");
 	assert_non_null(gr);
 	assert_int_equal(gr->gr_gid, 0);
@@ -101,7 +99,6 @@ t_not_found(void **state)
 	uid_t	uid = 7;
 	gid_t	gid = 7;
 
-	(void)state;
 	errno = EINVAL;
 	assert_null(pw_byname(NOSUCH));
 	assert_int_equal(errno, 0);
@@ -139,7 +136,6 @@ want_groups(int total, int max, int rv, int n)
 static void
 t_grouplist(void **state)
 {
-	(void)state;
 	want_groups(1, 65536, 0, 1);
 	want_groups(16, 65536, 0, 16);
 	want_groups(17, 65536, 0, 17);
@@ -160,7 +156,6 @@ t_mono(void **state)
 	uint64_t	ns, ns2;
 	int64_t		ms;
 
-	(void)state;
 	ns = mono_ns();
 	ms = mono_ms();
 	ns2 = mono_ns();
@@ -184,7 +179,6 @@ t_timeval(void **state)
 {
 	struct timeval	tv;
 
-	(void)state;
 	ns_to_tv(1500000000ULL, &tv);
 	assert_int_equal(tv.tv_sec, 1);
 	assert_int_equal(tv.tv_usec, 500000);

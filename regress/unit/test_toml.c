@@ -166,7 +166,6 @@ test_scalar_types(void **state)
 	    "a = [1, \"two\", 3.0, [4], {x = 5}]\n"
 	    "t = {}\n";
 
-	(void)state;
 	t = parse(doc, &e);
 	assert_non_null(t);
 	assert_int_equal(t->n, 11);
@@ -221,7 +220,6 @@ test_empty_and_null(void **state)
 	struct toml_table	*t;
 	struct toml_error	 e;
 
-	(void)state;
 	t = toml_parse(NULL, 0, &e);
 	assert_non_null(t);
 	assert_int_equal(t->n, 0);
@@ -267,7 +265,6 @@ test_positions(void **state)
 	    "[a]\n"
 	    "arr = [\n  1,\n  2 ]\n";
 
-	(void)state;
 	t = parse(doc, &e);
 	assert_non_null(t);
 	kv = toml_get(t, "title");
@@ -325,7 +322,6 @@ test_positions(void **state)
 static void
 test_error_positions(void **state)
 {
-	(void)state;
 	expect_error("a = 1\nb = @\n", 12, 2, 5, "expected a value");
 	expect_error("a = 1\na = 2\n", 12, 2, 1, "duplicate key 'a'");
 	expect_error("a = \"\xc3\xa9\" x", 10, 1, 9,
@@ -355,7 +351,6 @@ test_error_positions(void **state)
 static void
 test_redefinitions(void **state)
 {
-	(void)state;
 	/* [a] may define a table created implicitly by [a.b], once. */
 	expect_valid("[a.b]\n[a]\n");
 	expect_valid("[a]\n[a.b]\n");
@@ -443,7 +438,6 @@ test_syntax(void **state)
 	const struct toml_table		*a;
 	struct toml_error		 e;
 
-	(void)state;
 	t = parse("arr = [\n  1, # one\n\n  2, # two\n]\n"
 	    "empty = [ ]\n"
 	    "mixed = [1, 'a', {b = 1}, [2], 1.5]\n"
@@ -510,7 +504,6 @@ test_array_of_tables(void **state)
 	const struct toml_value		*a, *b;
 	struct toml_error		 e;
 
-	(void)state;
 	t = parse("[[a]]\nx = 1\n[[a.b]]\ny = 1\n[[a.b]]\ny = 2\n"
 	    "[[a]]\nx = 2\n[a.c]\nz = 3\n", &e);
 	assert_non_null(t);
@@ -551,7 +544,6 @@ test_strings(void **state)
 	    "\"\" = 'empty key'\n"
 	    "utf = \"\xe2\x82\xac \xf0\x9f\x98\x80\"\n";
 
-	(void)state;
 	if ((t = parse(doc, &e)) == NULL)
 		fail_msg("%u:%u: %s", e.pos.line, e.pos.col, e.msg);
 	v = get(t, "esc");
@@ -613,7 +605,6 @@ test_integers(void **state)
 	struct toml_table	*t;
 	struct toml_error	 e;
 
-	(void)state;
 	t = parse("max = 9223372036854775807\n"
 	    "min = -9223372036854775808\n"
 	    "hmax = 0x7fffffffffffffff\n"
@@ -671,7 +662,6 @@ test_floats(void **state)
 	struct toml_table	*t;
 	struct toml_error	 e;
 
-	(void)state;
 	t = parse("a = 0.1\nb = -1.5e-3\nc = 1e10\nd = 6.626E-34\n"
 	    "e = inf\nf = +inf\ng = -inf\nh = nan\ni = -nan\nj = +nan\n"
 	    "k = 1_0.0_1\nl = 1.7976931348623157e308\n"
@@ -725,7 +715,6 @@ test_datetimes(void **state)
 	struct toml_error		 e;
 	char				 buf[64];
 
-	(void)state;
 	t = parse("a = 1979-05-27T07:32:00Z\n"
 	    "b = 1979-05-27T00:32:00.999999-07:00\n"
 	    "c = 1979-05-27 07:32:00\n"
@@ -832,7 +821,6 @@ test_depth_limit(void **state)
 	char			*s, *p;
 	size_t			 i;
 
-	(void)state;
 	/* 100000 '[' must be refused, not recursed into. */
 	s = repeat("a = ", 100000, "[", "");
 	expect_error(s, strlen(s), 1, 5 + TOML_MAX_DEPTH, "deeper than 64");
@@ -915,7 +903,6 @@ test_size_limit(void **state)
 	char			*s;
 	size_t			 n;
 
-	(void)state;
 	s = malloc(TOML_MAX_INPUT + 2);
 	assert_non_null(s);
 	memset(s, 'x', TOML_MAX_INPUT + 1);
@@ -968,7 +955,6 @@ test_crlf_bom(void **state)
 	    "d = \"\"\"x \\\r\n  y\"\"\"\r\n"
 	    "e = [\r\n1,\r\n2]\r\n";
 
-	(void)state;
 	if ((t = parse(doc, &e)) == NULL)
 		fail_msg("%u:%u: %s", e.pos.line, e.pos.col, e.msg);
 	kv = toml_get(t, "a");
@@ -1005,7 +991,6 @@ test_crlf_bom(void **state)
 static void
 test_utf8(void **state)
 {
-	(void)state;
 	expect_valid("a = \"\xc2\x80 \xdf\xbf \xe0\xa0\x80 \xed\x9f\xbf "
 	    "\xee\x80\x80 \xef\xbf\xbf \xf0\x90\x80\x80 \xf4\x8f\xbf\xbf\"");
 	expect_valid("# \xe2\x82\xac comment\n\"\xe2\x82\xac\" = 1");
@@ -1037,7 +1022,6 @@ test_order_and_lookup(void **state)
 	char				*s, *p, key[32];
 	size_t				 i, n = 10000, cap;
 
-	(void)state;
 	t = parse("z = 1\na = 2\nm.x = 3\n[b]\n[c]\n", &e);
 	assert_non_null(t);
 	assert_int_equal(t->n, 5);
@@ -1114,7 +1098,6 @@ test_random_input(void **state)
 	size_t			 len, i, n, k;
 	int			 round, ok = 0;
 
-	(void)state;
 	rng_seed(0x5eed1234abcdULL);
 	for (round = 0; round < 6000; round++) {
 		len = 0;
@@ -1230,7 +1213,6 @@ test_corpus(void **state)
 	const char		*dir;
 	char			 path[PATH_MAX];
 
-	(void)state;
 	if ((dir = getenv("TOML_TEST_DIR")) == NULL)
 		dir = "regress/toml/toml-test";
 	(void)snprintf(path, sizeof(path), "%s/valid", dir);

@@ -61,7 +61,6 @@ t_decode(void **state)
 	size_t			 i, n;
 	uint32_t		 cp;
 
-	(void)state;
 	for (i = 0; i < sizeof(dcases) / sizeof(dcases[0]); i++) {
 		c = &dcases[i];
 		n = utf8_decode(c->s, c->len, &cp);
@@ -83,7 +82,6 @@ t_encode(void **state)
 	uint32_t	 cp, back;
 	size_t		 n;
 
-	(void)state;
 	for (cp = 0; cp <= 0x10ffff; cp++) {
 		n = utf8_encode(cp, buf);
 		if (cp >= 0xd800 && cp <= 0xdfff) {
@@ -104,7 +102,6 @@ t_valid(void **state)
 {
 	size_t	 bad;
 
-	(void)state;
 	bad = 99;
 	assert_int_equal(utf8_valid("", 0, &bad), 0);
 	assert_int_equal(bad, 99);
@@ -141,7 +138,6 @@ t_clip(void **state)
 	char	 buf[32];
 	size_t	 i;
 
-	(void)state;
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		(void)strlcpy(buf, c[i].in, sizeof(buf));
 		utf8_clip(buf);
