@@ -57,6 +57,11 @@ def chkchild():
     return out
 
 
+# Once, here: with TEST_JOBS each test runs in a process of its own, which
+# would build its own copy and leave it behind (it skips atexit).
+chkchild()
+
+
 # The tests start what they test: autostart is off unless they ask.
 proc = functools.partial(process, autostart=False)
 
