@@ -168,6 +168,7 @@ static int		 devnull = -1;
 static struct rlimit	 orig_nofile;
 
 static void	pid_add(struct pidnode *, pid_t);
+static void	arm_delay(struct event *, const struct timeval *);
 static struct pidnode *pid_find(pid_t);
 static int	st_running(enum apm2_state_kind);
 static int	st_exited(enum apm2_state_kind);
@@ -886,7 +887,7 @@ inst_policy(struct instance *in, int has_code, int code, uint64_t uptime)
 		log_info("%s: restarting in %s (attempt %u)", in->display,
 		    buf, in->rs.attempt);
 		ns_to_tv(delay, &tv);
-		evtimer_add(&in->restart_ev, &tv);
+		arm_delay(&in->restart_ev, &tv);
 		break;
 	case RESTART_NO_CIRCUIT:
 		duration_format(&rc->restart_window, buf, sizeof(buf));
@@ -954,7 +955,20 @@ stop_arm(struct instance *in)
 			t = deadline_ns - now;
 	}
 	ns_to_tv(t, &tv);
-	evtimer_add(&in->stop_ev, &tv);
+	arm_delay(&in->stop_ev, &tv);
+}
+
+/*
+ * Arm a configured delay from now.  libevent counts a timeout from the
+ * time the loop last woke; a callback that ran late (a busy machine)
+ * would otherwise shorten the delay, and the restart window, measured
+ * on the real clock, would see restarts closer than the backoff allows.
+ */
+static void
+arm_delay(struct event *ev, const struct timeval *tv)
+{
+	event_base_update_cache_time(event_get_base(ev));
+	evtimer_add(ev, tv);
 }
 
 static void
@@ -1140,7 +1154,7 @@ runner_shutdown(const struct duration *d)
 			inst_stop(&p->inst[k]);
 	}
 	ns_to_tv(duration_to_ns(d), &tv);
-	evtimer_add(&deadline_ev, &tv);
+	arm_delay(&deadline_ev, &tv);
 }
 
 static void
