@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * apm2ctl -- command-line client for apm2d.
  *

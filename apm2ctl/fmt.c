@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fmt.c -- apm2ctl's table and detail renderers, the byte and uptime
  * formatters they use, the UTF-8 width helpers, and the escaping of text

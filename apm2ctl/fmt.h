@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fmt.h -- text helpers for apm2ctl's output (upstream §8.3, §8.4).
  *

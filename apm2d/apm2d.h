@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * apm2d.h -- the frontend process (apm2d -F) and the command line.
  */

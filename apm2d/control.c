@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * control.c -- the frontend's client connections: reading and decoding
  * requests, writing replies, and bounding what a client can make the

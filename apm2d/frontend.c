@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * frontend.c -- the unprivileged half of apm2d: its start, and its
  * channel to the supervisor.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * render.c -- the upstream JSON of every reply, written straight from the
  * supervisor's messages (proto.h) with the jsonw writer: one function per

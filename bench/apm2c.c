@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * apm2c -- the benchmark's apm2d client, in C so that what is measured is
  * the daemon and not the client.  One kept connection per command; every

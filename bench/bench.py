@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """bench.py -- apm2d against supervisord and pm2, side by side (issue 8).
 
     python3 bench/bench.py [--quick]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * floor -- what this machine can do at best, for the ratios:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * killwait -- restart latency as seen from outside, the same for every
  * supervisor: SIGKILL VICTIM (a child of PARENT) and print the

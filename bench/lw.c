@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * lw -- a log writer for the capture benchmarks.  Every line is 64 bytes
  * (63 printable + newline), text that no redaction pattern matches.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proc.c -- clock, sleeps, /proc children lists and statistics for the
  * benchmark helpers (see proc.h).

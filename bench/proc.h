@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proc.h -- what the benchmark helpers need from the system: a monotonic
  * clock, precise short sleeps, the children of a process as the kernel

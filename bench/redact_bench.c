@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * redact_bench.c -- throughput of the secret redactor (supervisor/redact.c)
  * over typical 64-byte log lines.

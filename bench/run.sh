@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make bench [QUICK=1]: install what the benchmarks need, build apm2d and
 # run bench/bench.py (apm2d against supervisord and pm2, side by side).
 #

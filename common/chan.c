@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chan.c -- bounded typed messages with descriptor passing over a
  * SOCK_STREAM socketpair.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chan.h -- typed binary messages between the frontend and the supervisor
  * over a socketpair(AF_UNIX, SOCK_STREAM), in the spirit of imsg(3) but

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chan_event.c -- the event plumbing of a chan(3): arm and re-arm its
  * event, write, read and hand out messages, notice failures.  See

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chan_event.h -- a chan(3) driven by libevent: the event plumbing every
  * process needs for its channels, written once (as slaacd's

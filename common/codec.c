@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * codec: the public JSON control protocol <-> C structs.
  *

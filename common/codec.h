@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * codec: the public control protocol (apm2-upstream.md section 1) between
  * wire JSON and C structs: all 16 requests, parsed (the daemon) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.c -- load and validate ecosystem.toml (see config.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.h -- the ecosystem.toml configuration model.
  *

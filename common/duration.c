@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * duration.c -- humantime 2.3.0's duration grammar and output format.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * duration.h -- duration strings exactly as humantime 2.3.0 reads and
  * writes them (upstream §2.2): "1h 30m", "2.5s", "1year 2months 3days".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * frame.c -- 4-byte big-endian length-prefixed frames.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * frame.h -- the public control protocol's framing: a 4-byte big-endian
  * payload length followed by that many bytes (upstream §1.2).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * json.h -- strict JSON input: cJSON builds the tree, and the checks cJSON
  * leaves out are made around it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jsonw: growable-buffer JSON writer matching serde_json's compact output.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jsonw: a small growable-buffer JSON writer that produces exactly what
  * serde_json's compact serializer produces for the same values.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c -- stderr or syslog logging with a per-process prefix.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.h -- logging for every apm2d process, in the OpenBSD daemon style.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proto.c -- helpers for validating frontend/supervisor messages.
  */

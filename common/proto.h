@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proto.h -- the one contract between the frontend and the supervisor.
  *

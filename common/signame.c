@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * signame.c -- upstream's signal-name parser: uppercase, strip one "SIG",
  * then match one of seven names.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * signame.h -- signal names in the config (upstream §2.3): "SIGTERM",
  * "term", "Hup" ...; only TERM INT QUIT KILL HUP USR1 USR2 are accepted.

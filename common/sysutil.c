@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sysutil.c -- the user database and the monotonic clock, asked one way
  * by every process.

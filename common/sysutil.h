@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sysutil.h -- what every process asks the system the same way: the user
  * database (reentrant lookups whose buffers grow) and the monotonic clock.

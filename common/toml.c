@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TOML 1.0.0 parser: a hand-written recursive descent over the bytes of
  * the document.  The input is checked to be UTF-8 first, so later stages

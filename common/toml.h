@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TOML 1.0.0 parser.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * utf8.c -- decode, encode and validate UTF-8 (see utf8.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * utf8.h -- the one UTF-8 decoder and encoder every parser and writer
  * uses.  Well-formed means RFC 3629: no overlong forms, no surrogates,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make run: apm2d in the foreground on the bundled demo configuration.
 # Socket, pid file and logs live under one directory made for this user;
 # try "apm2ctl -s <dir>/apm2.sock list" from a second terminal.

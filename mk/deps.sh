@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install (or name) the packages apm2d needs to build and test.
 #   deps.sh install   install what is missing (as root), else print the command
 #   deps.sh ensure    like install, but silent when nothing is missing

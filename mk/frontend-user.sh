@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Create the frontend's unprivileged user and its empty chroot directory
 # when they are missing (root only; a no-op otherwise).
 set -u

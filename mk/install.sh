@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make install: binaries, manual pages, sample configuration, and the
 # frontend's user and chroot directory.
 set -eu

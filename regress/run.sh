@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Run every test program and print one summary line:
 # "N passed, N failed, N skipped".
 #

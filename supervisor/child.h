@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * child.h -- what the runner uses to deal with child processes:
  * spawning (spawn.c), reading their output (output.c), looking at them

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * daemon.c -- what happens before the event loop exists: the pid file,
  * the control socket and daemonizing.

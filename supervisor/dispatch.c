@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dispatch.c -- client connections, messages from the frontend checked
  * before anything acts on them, and the authorization of every client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * logcap.c -- log capture, tail_logs and followers (see logcap.h).
  */

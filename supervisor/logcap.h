@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * logcap.h -- log capture: every byte an instance writes to stdout and
  * stderr goes to its log files (logfile.h), masked by the redactor

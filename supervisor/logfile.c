@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * logfile.c -- log destination files: buffering, timestamps, rotation,
  * compression and error accounting (see logfile.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * logfile.h -- one log destination file: buffered appends, optional
  * timestamp prefixes, rotation by size or time, gzip of old generations,

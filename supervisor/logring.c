@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * logring.c -- an instance's recent output in memory (see logring.h).
  *

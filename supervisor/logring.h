@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * logring.h -- the recent output of one instance, kept in memory for
  * tail_logs: a circular buffer of records, each holding one stream's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * output.c -- reading the children's stdout and stderr pipes in the event
  * loop, so that no child ever blocks on a full pipe.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * procstat.c -- processes as the kernel sees them: cpu time and resident
  * memory for the metrics, parent/group/session links for killing whole

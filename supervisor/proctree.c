@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proctree.c -- signalling whole process trees.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * redact.c -- secret masking for captured output (see redact.h).
  *

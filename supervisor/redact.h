@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * redact.h -- mask secrets in agents' output before it reaches a log file
  * or a client.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * restart.c -- restart policy and backoff formulas (upstream §4.2-4.3).
  */

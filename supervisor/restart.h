@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * restart.h -- the restart policy of one instance (upstream §4), pure:
  * no clock, no I/O.  Times are monotonic nanoseconds given by the caller.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * runner.h -- the runner table: every instance of every configured
  * process, its state, restart policy, timers and output.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * supervisor.c -- the supervisor's life: start-up, the event loop,
  * signals, the frontend's spawn/respawn, and shutdown.

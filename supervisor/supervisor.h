@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * supervisor.h -- the privileged half of apm2d.
  *

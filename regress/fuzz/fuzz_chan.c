@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for the channel's receive side.  The input is written
  * into one end of a socketpair and read through chan_read()/chan_get() on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for the supervisor's side of the channel: what a
  * taken-over frontend can send, and the clients it is handed.  The

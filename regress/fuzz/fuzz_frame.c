@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for the frame decoder.  Input: one byte n (mod 16),
  * then n chunk-size bytes, then the stream, fed in chunks of those sizes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for the reply parser, apm2ctl's exposure to whatever
  * answers on the socket: apm2_resp_parse() over cJSON and the checks of

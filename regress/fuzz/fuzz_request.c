@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for the request parser, the daemon's exposure to
  * untrusted clients: cJSON and the strictness checks of common/json.c

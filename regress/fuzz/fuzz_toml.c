@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for the TOML parser: parse, walk the tree, free.  An
  * error must point inside the input (end of input included) and carry a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * replay -- run a libFuzzer harness over its seed corpus, without
  * libFuzzer.

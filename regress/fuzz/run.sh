@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make fuzz [FUZZTIME=secs]: build every libFuzzer harness in regress/fuzz
 # with clang (ASan+UBSan) against the common library and run each for a
 # bounded time on a copy of its seed corpus.  Prints one summary line.

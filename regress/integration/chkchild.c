@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chkchild -- an agent that reports what it inherited from its
  * supervisor, for the integration tests.

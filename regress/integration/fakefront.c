@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fakefront -- a stand-in for the frontend that breaks the protocol.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Integration-test harness: run the real apm2d, talk to it, report TAP.
 
 Everything here is bounded in time, works on Unix sockets only, and kills

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """apm2ctl against a real daemon: the upstream table and detail formats,
 the action messages, "all", errors and -j; agents' output and the
 configuration's strings escaped on a terminal, kept as they are on a

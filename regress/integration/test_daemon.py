@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """The daemon itself: start-up and its failures, pid file and socket
 lifecycle, signals, the privilege-separated frontend, and hostile clients.
 Every test runs the real apm2d."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """The supervisor distrusts the frontend.
 
 A stand-in frontend (fakefront, started only by the test build

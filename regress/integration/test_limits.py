@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """What one client, or one user, can make the daemon hold or suffer.
 
 Each test reproduces an attack found on the daemon (issue 13, part 2)

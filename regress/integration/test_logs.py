@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Log capture end to end with the real daemon and real processes: bytes
 on disk exactly as written, streams separate and merged, nothing lost
 from short-lived processes, long lines, rotation and compression,

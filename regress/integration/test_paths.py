@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Files the daemon touches by path (issue 13, part 3): the demo
 directory of `make run`, the control socket's and pid file's
 directories, the socket's mode and group, and, as root, the

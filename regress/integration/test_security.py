@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Multi-user security: who may do what (decided by the supervisor from
 the client's credentials), the socket's mode keeping users out, and the
 frontend's sandbox (seccomp, NO_NEW_PRIVS, Landlock, rlimits, chroot,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Process supervision with the real daemon and real processes: states,
 exit codes, restart policies and backoff, spawn failures, stopping whole
 trees, child hygiene, many instances, daemon shutdown and run-as-user.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * toml-test decoder: TOML on stdin, tagged JSON on stdout.  Invalid input
  * gives "line:col: message" on stderr and exit status 1.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_chan.c -- common/chan.c over real socketpairs: round trips,
  * descriptor passing, split and merged reads, every malformed input the

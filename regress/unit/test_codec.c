@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for the protocol codec (common/codec.c) and its strict JSON
  * reader and writer (common/json.c over cJSON, common/jsonw.c).  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_config.c -- the ecosystem.toml model (common/config.c).
  *

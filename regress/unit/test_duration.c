@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_duration.c -- humantime 2.3.0 duration strings (common/duration.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_fmt.c -- apm2ctl's formatting helpers and renderers (common/fmt.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_frame.c -- the length-prefixed frame codec (common/frame.c).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_log.c -- common/log.c: line format on stderr, verbosity, errno
  * handling, escaping, atomic lines, fatal(), and the syslog path (with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_logfile.c -- log destination files (supervisor/logfile.c): modes
  * and owners, byte-exact raw writes, the timestamp prefix and its format,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_logring.c -- the ring of recent output (supervisor/logring.c):
  * lines and pieces walked both ways, records given in two segments,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_redact.c -- the secret redactor (supervisor/redact.c): upstream's
  * 13 patterns with their worked examples and pinned inputs (§5.3, §9),

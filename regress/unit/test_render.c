@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for the frontend's replies (apm2d/render.c): the upstream
  * JSON written from the supervisor's messages (proto.h), byte for byte,

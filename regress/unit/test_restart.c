@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_restart.c -- the restart policy and backoff formulas
  * (supervisor/restart.c, upstream §4).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_signame.c -- signal names in the config (common/signame.c).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_spawn.c -- spawning (supervisor/spawn.c), reading output
  * (supervisor/output.c) and process information (supervisor/procstat.c)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_sysutil.c -- the user database lookups and the monotonic clock
  * helpers (common/sysutil.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for common/toml.c: values, positions, redefinition rules,
  * limits, hostile input, and the toml-test corpus.

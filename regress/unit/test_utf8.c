@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_utf8.c -- the shared UTF-8 decoder, encoder and validator
  * (common/utf8.c).

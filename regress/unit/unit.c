@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * unit.c -- helpers the cmocka unit tests share; see unit.h.
  */

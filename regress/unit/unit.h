@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * unit.h -- helpers the cmocka unit tests share (regress/unit/unit.c,
  * linked into every test program).

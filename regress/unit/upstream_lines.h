@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * upstream_lines.h -- every response example of apm2-upstream.md section
  * 1.5, byte for byte as the Rust original writes it: test_render.c writes
