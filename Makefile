@@ -121,32 +121,12 @@ REPLAY_PROGS =	regress/fuzz/bin/replay_chan regress/fuzz/bin/replay_dispatch \
 		regress/fuzz/bin/replay_request regress/fuzz/bin/replay_toml
 REPLAY_LINK =	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ regress/fuzz/replay.c
 
-$(REPLAY_PROGS): regress/fuzz/replay.c $(LIBCOMMON) $(HDRS)
-
-regress/fuzz/bin/replay_chan: regress/fuzz/fuzz_chan.c
-	@mkdir -p regress/fuzz/bin
-	$(REPLAY_LINK) regress/fuzz/fuzz_chan.c $(LIBCOMMON) $(LIBS)
-
-regress/fuzz/bin/replay_dispatch: regress/fuzz/fuzz_dispatch.c \
+# replay_X links fuzz_X.c; fuzz_dispatch.c includes supervisor/dispatch.c.
+$(REPLAY_PROGS): regress/fuzz/replay.c $(LIBCOMMON) $(HDRS) \
+    $(REPLAY_PROGS:regress/fuzz/bin/replay_%=regress/fuzz/fuzz_%.c) \
     supervisor/dispatch.c
 	@mkdir -p regress/fuzz/bin
-	$(REPLAY_LINK) regress/fuzz/fuzz_dispatch.c $(LIBCOMMON) $(LIBS)
-
-regress/fuzz/bin/replay_frame: regress/fuzz/fuzz_frame.c
-	@mkdir -p regress/fuzz/bin
-	$(REPLAY_LINK) regress/fuzz/fuzz_frame.c $(LIBCOMMON) $(LIBS)
-
-regress/fuzz/bin/replay_reply: regress/fuzz/fuzz_reply.c
-	@mkdir -p regress/fuzz/bin
-	$(REPLAY_LINK) regress/fuzz/fuzz_reply.c $(LIBCOMMON) $(LIBS)
-
-regress/fuzz/bin/replay_request: regress/fuzz/fuzz_request.c
-	@mkdir -p regress/fuzz/bin
-	$(REPLAY_LINK) regress/fuzz/fuzz_request.c $(LIBCOMMON) $(LIBS)
-
-regress/fuzz/bin/replay_toml: regress/fuzz/fuzz_toml.c
-	@mkdir -p regress/fuzz/bin
-	$(REPLAY_LINK) regress/fuzz/fuzz_toml.c $(LIBCOMMON) $(LIBS)
+	$(REPLAY_LINK) regress/fuzz/fuzz_$(@F:replay_%=%).c $(LIBCOMMON) $(LIBS)
 
 # Unit test programs: regress/unit/test_X.c links the production libraries
 # and the helpers the tests share (regress/unit/unit.c).
