@@ -58,6 +58,7 @@ void		 fmt_float1(float, char *, size_t);
  * 0)", without -> "stopped".  -1 (buf "unknown") for any other variant.
  */
 #define FMT_STATE_MAX		40
+/* Test seam: only regress/ calls fmt_state(). */
 int		 fmt_state(const char *, int, int32_t, char *, size_t);
 
 /* One row of `apm2ctl list`; has_* = 0 is the wire's null. */

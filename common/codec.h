@@ -54,7 +54,9 @@ int	 apm2_req_parse(const char *, size_t, struct apm2_req *, char *,
 /* malloc'd, NUL-terminated; NULL if a required string is NULL or ENOMEM. */
 char	*apm2_req_render(const struct apm2_req *, size_t *);
 void	 apm2_req_free(struct apm2_req *);
+/* Test seam: only regress/ calls apm2_req_type_name(). */
 const char *apm2_req_type_name(enum apm2_req_type);	/* "ping", ... */
+/* Test seam: only regress/ calls apm2_req_type_from_name(). */
 int	 apm2_req_type_from_name(const char *);		/* -1 if unknown */
 
 const char *apm2_errcode_name(enum apm2_errcode);	/* snake_case */
@@ -180,6 +182,7 @@ struct apm2_resp {
 int	 apm2_resp_parse(const char *, size_t, struct apm2_resp *, char *,
 	    size_t);
 void	 apm2_resp_free(struct apm2_resp *);
+/* Test seam: only regress/ calls apm2_resp_type_name(). */
 const char *apm2_resp_type_name(enum apm2_resp_type);	/* "pong", ... */
 
 /* Timestamps: RFC 3339, UTC "Z", fraction of 0, 3, 6 or 9 digits. */

@@ -311,6 +311,7 @@ int		 path_dirs_secure(const char *path, uid_t self, char *err,
 
 const struct proc_config *config_find_proc(const struct config *,
 		    const char *name);
+/* Test seam: only regress/ calls config_find_cred(). */
 const struct cred_config *config_find_cred(const struct config *,
 		    const char *id);
 
@@ -336,10 +337,15 @@ int		 config_log_paths(const struct config *,
 		    const struct proc_config *, uint32_t idx, char *out,
 		    size_t outlen, char *err, size_t errlen);
 
+/* Test seam: only regress/ calls config_backoff_type_name(). */
 const char	*config_backoff_type_name(enum backoff_type);
+/* Test seam: only regress/ calls config_health_type_name(). */
 const char	*config_health_type_name(enum health_type);
+/* Test seam: only regress/ calls config_rotation_mode_name(). */
 const char	*config_rotation_mode_name(enum rotation_mode);
+/* Test seam: only regress/ calls config_provider_name(). */
 const char	*config_provider_name(enum cred_provider);
+/* Test seam: only regress/ calls config_auth_method_name(). */
 const char	*config_auth_method_name(enum auth_method);
 
 #endif /* APM2_CONFIG_H */

@@ -27,6 +27,7 @@ struct duration {
  * duration_parse_len takes an explicit length, so an embedded NUL is
  * seen and rejected as humantime would reject it.
  */
+/* Test seam: only regress/ calls duration_parse(). */
 int		 duration_parse(const char *, struct duration *, char *,
 		    size_t);
 int		 duration_parse_len(const char *, size_t, struct duration *,

@@ -65,6 +65,7 @@ int	 frame_dec_midframe(const struct frame_dec *);
 
 /* The 4-byte prefix is complete and the payload is not (EOF here is an
  * error upstream; EOF inside the prefix is a normal close). */
+/* Test seam: only regress/ calls frame_dec_inpayload(). */
 int	 frame_dec_inpayload(const struct frame_dec *);
 
 /* The announced payload length once the prefix is known, else 0. */

@@ -25,6 +25,7 @@ struct jw {
 
 void	 jw_init(struct jw *);
 void	 jw_free(struct jw *);
+/* Test seam: only regress/ calls jw_reset(). */
 void	 jw_reset(struct jw *);		/* empty it, keep the buffer */
 int	 jw_reserve(struct jw *, size_t);	/* room for n more bytes; -1 */
 char	*jw_detach(struct jw *, size_t *);	/* NUL-terminated; free() it */

@@ -30,8 +30,10 @@
 void	log_init(int, int);
 void	log_procinit(const char *);
 void	log_setverbose(int);
+/* Test seam: only regress/ calls log_getverbose(). */
 int	log_getverbose(void);
 
+/* Test seam: only regress/ calls logit(). */
 void	logit(int, const char *, ...)
 	    __attribute__((__format__ (printf, 2, 3)));
 void	vlog(int, const char *, va_list)

@@ -132,6 +132,7 @@ const char		*toml_type_name(enum toml_type);
  * original precision up to nanoseconds, a zero offset as "Z").  Returns
  * the length snprintf would, so a result >= size means truncation.
  */
+/* Test seam: only regress/ calls toml_format_datetime(). */
 int			 toml_format_datetime(const struct toml_datetime *,
 			    char *buf, size_t size);
 

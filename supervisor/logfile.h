@@ -119,11 +119,13 @@ int		 logfile_mkdirs(const char *path, uid_t uid, gid_t gid);
 struct logfile	*logfile_open(const char *path, const struct log_config *lc,
 		    uid_t uid, gid_t gid, char *err, size_t errlen);
 /* Flush, close; a running compression child is killed (SIGTERM). */
+/* Test seam: only regress/ calls logfile_close(). */
 void		 logfile_close(struct logfile *);
 /*
  * Flush and reopen the path (after an outside rename or removal).
  * Event bits, or -1 with a message in err (the old file stays open).
  */
+/* Test seam: only regress/ calls logfile_reopen(). */
 int		 logfile_reopen(struct logfile *, char *err, size_t errlen);
 
 /*
@@ -140,6 +142,7 @@ int		 logfile_write_raw(struct logfile *, const struct timespec *now,
 /* Write out the buffer.  Event bits. */
 int		 logfile_flush(struct logfile *);
 /* Rotate now if the file is non-empty.  Event bits. */
+/* Test seam: only regress/ calls logfile_rotate(). */
 int		 logfile_rotate(struct logfile *);
 
 /*
@@ -150,16 +153,20 @@ int		 logfile_rotate(struct logfile *);
  */
 int		 logfile_reap(pid_t pid, int status);
 /* The running compression child, or -1. */
+/* Test seam: only regress/ calls logfile_compress_pid(). */
 pid_t		 logfile_compress_pid(const struct logfile *);
 /* gzip to run (absolute path); NULL: look for it in /usr/bin, /bin. */
+/* Test seam: only regress/ calls logfile_set_gzip(). */
 void		 logfile_set_gzip(const char *);
 
 uint64_t	 logfile_lost_bytes(const struct logfile *);
 uint64_t	 logfile_episode_lost(const struct logfile *);
 int		 logfile_errno(const struct logfile *);
 const char	*logfile_error(const struct logfile *);
+/* Test seam: only regress/ calls logfile_path(). */
 const char	*logfile_path(const struct logfile *);
 /* Bytes in the current file, buffered ones included. */
+/* Test seam: only regress/ calls logfile_size(). */
 uint64_t	 logfile_size(const struct logfile *);
 
 /*
@@ -169,6 +176,7 @@ uint64_t	 logfile_size(const struct logfile *);
  */
 int		 logfile_format_check(const char *fmt, char *err,
 		    size_t errlen);
+/* Test seam: only regress/ calls logfile_strftime(). */
 int		 logfile_strftime(const char *fmt, const struct timespec *ts,
 		    char *buf, size_t len);
 

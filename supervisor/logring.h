@@ -59,6 +59,7 @@ struct lr_line {
 size_t		 logring_cap(size_t ninstances);
 
 struct logring	*logring_new(size_t cap);
+/* Test seam: only regress/ calls logring_free(). */
 void		 logring_free(struct logring *);
 /*
  * Append one record made of the concatenation of nseg segments.  Empty
@@ -69,7 +70,9 @@ int		 logring_append(struct logring *, int stream, int64_t ts_ns,
 		    const struct lr_seg *, int nseg);
 /* 1 if records were ever dropped (or cut) to make room. */
 int		 logring_evicted(const struct logring *);
+/* Test seam: only regress/ calls logring_bytes(). */
 size_t		 logring_bytes(const struct logring *);	/* allocated */
+/* Test seam: only regress/ calls logring_records(). */
 size_t		 logring_records(const struct logring *);
 
 /* Oldest first: 1 with *l set, 0 when there is none. */

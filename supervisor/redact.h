@@ -83,6 +83,7 @@ struct redactor	*redact_new(void);
 /* Values are wiped before their memory is freed. */
 void		 redact_free(struct redactor *);
 /* Forget the stream state (PEM block, partial line); keep the values. */
+/* Test seam: only regress/ calls redact_reset(). */
 void		 redact_reset(struct redactor *);
 /*
  * For a stream picked up in the middle: treat the next lines as inside
@@ -152,6 +153,7 @@ int		 redact_feed(struct redactor *, const char *buf, size_t len,
 void		 redact_feed_end(struct redactor *, redact_emit_fn *emit,
 		    void *arg);
 /* Bytes waiting for their newline. */
+/* Test seam: only regress/ calls redact_pending(). */
 size_t		 redact_pending(const struct redactor *);
 
 #endif /* APM2_REDACT_H */

@@ -58,6 +58,7 @@ int		restart_record(const struct restart_config *,
 
 void		restart_success(struct restart_state *);
 void		restart_reset(struct restart_state *);
+/* Test seam: only regress/ calls restart_free(). */
 void		restart_free(struct restart_state *);
 
 /* The whole decision for one exit after a run of uptime ns. */

@@ -154,6 +154,7 @@ struct sup_conn	*conn_lookup(struct conn_ref);
 void		 reply_send(struct conn_ref, uint32_t, const void *, size_t);
 void		 reply_ok(struct conn_ref, const char *, ...)
 		    __attribute__((__format__(printf, 2, 3)));
+/* Test seam: only regress/ calls reply_ok_null(). */
 void		 reply_ok_null(struct conn_ref);
 void		 reply_error(struct conn_ref, enum apm2_errcode, const char *,
 		    ...) __attribute__((__format__(printf, 3, 4)));
