@@ -65,6 +65,8 @@ static int	getstr(struct pctx *, const struct fslot *, int, int, char **,
 		    size_t *);
 static int	getu32(struct pctx *, const struct fslot *, uint32_t *);
 static int	getu64(struct pctx *, const struct fslot *, uint64_t *);
+static int	resp_fields(struct pctx *, struct fslot *, struct apm2_resp *);
+static int	resp_errcode(struct pctx *, const cJSON *, enum apm2_errcode *);
 static int	getoptu32(struct pctx *, const struct fslot *, int *,
 		    uint32_t *);
 static int	getoptu64(struct pctx *, const struct fslot *, int *,
@@ -874,6 +876,110 @@ parse_credmeta(struct pctx *pc, const cJSON *o, struct apm2_credmeta *c)
 		return (-1);
 	return (0);
 }
+/* An error reply's "code": one of the snake_case names. */
+static int
+resp_errcode(struct pctx *pc, const cJSON *v, enum apm2_errcode *codep)
+{
+	char	 what[80];
+	size_t	 i;
+
+	for (i = 0; i < ERR__COUNT; i++)
+		if (json_streq(&pc->j, v, err_names[i])) {
+			*codep = (enum apm2_errcode)i;
+			return (0);
+		}
+	sanitize(pc, v, what, sizeof(what));
+	seterr(pc->err, pc->errlen, "unknown error code%s", what);
+	return (-1);
+}
+
+/* The fields of a reply of type r->type (fs: apm2_resp_parse's slots). */
+static int
+resp_fields(struct pctx *pc, struct fslot *fs, struct apm2_resp *r)
+{
+	const cJSON	*el;
+	void		*arr;
+	size_t		 i;
+
+	switch (r->type) {
+	case RESP_PONG:
+		if (getstr(pc, &fs[1], 0, 0, &r->version, NULL) == -1 ||
+		    getu64(pc, &fs[2], &r->uptime_secs) == -1)
+			return (-1);
+		break;
+	case RESP_STATUS:
+		if (getstr(pc, &fs[1], 0, 0, &r->version, NULL) == -1 ||
+		    getu32(pc, &fs[3], &r->pid) == -1 ||
+		    getu64(pc, &fs[2], &r->uptime_secs) == -1 ||
+		    getu32(pc, &fs[4], &r->process_count) == -1 ||
+		    getu32(pc, &fs[5], &r->running_instances) == -1)
+			return (-1);
+		break;
+	case RESP_PROCESS_LIST:
+		if (getarray(pc, &fs[6], sizeof(*r->procs), &arr,
+		    &r->nprocs) == -1)
+			return (-1);
+		r->procs = arr;
+		for (i = 0, el = r->nprocs > 0 ? fs[6].v->child : NULL;
+		    el != NULL; el = el->next, i++)
+			if (parse_summary(pc, el, &r->procs[i]) == -1)
+				return (-1);
+		break;
+	case RESP_PROCESS_DETAILS:
+		if (!fs[7].seen) {
+			(void)missing(pc, &fs[7]);
+			return (-1);
+		}
+		if (parse_procinfo(pc, fs[7].v, &r->proc) == -1)
+			return (-1);
+		break;
+	case RESP_OK:
+		if (getstr(pc, &fs[8], 1, 0, &r->message, NULL) == -1)
+			return (-1);
+		break;
+	case RESP_ERROR:
+		if (!fs[9].seen) {
+			(void)missing(pc, &fs[9]);
+			return (-1);
+		}
+		if (resp_errcode(pc, fs[9].v, &r->code) == -1 ||
+		    getstr(pc, &fs[8], 0, 0, &r->message, NULL) == -1)
+			return (-1);
+		break;
+	case RESP_LOG_LINES:
+		if (getarray(pc, &fs[10], sizeof(*r->lines), &arr,
+		    &r->nlines) == -1)
+			return (-1);
+		r->lines = arr;
+		for (i = 0, el = r->nlines > 0 ? fs[10].v->child : NULL;
+		    el != NULL; el = el->next, i++)
+			if (parse_logentry(pc, el, &r->lines[i]) == -1)
+				return (-1);
+		break;
+	case RESP_CREDENTIAL_LIST:
+		if (getarray(pc, &fs[11], sizeof(*r->profiles), &arr,
+		    &r->nprofiles) == -1)
+			return (-1);
+		r->profiles = arr;
+		for (i = 0, el = r->nprofiles > 0 ? fs[11].v->child : NULL;
+		    el != NULL; el = el->next, i++)
+			if (parse_credmeta(pc, el, &r->profiles[i]) == -1)
+				return (-1);
+		break;
+	case RESP_CREDENTIAL_DETAILS:
+		if (!fs[12].seen) {
+			(void)missing(pc, &fs[12]);
+			return (-1);
+		}
+		if (parse_credmeta(pc, fs[12].v, &r->profile) == -1)
+			return (-1);
+		break;
+	case RESP__COUNT:
+		break;
+	}
+	return (0);
+}
+
 int
 apm2_resp_parse(const char *buf, size_t len, struct apm2_resp *r, char *err,
     size_t errlen)
@@ -894,10 +1000,8 @@ apm2_resp_parse(const char *buf, size_t len, struct apm2_resp *r, char *err,
 		{ "profile", NULL, 0 }			/* 12 */
 	};
 	struct pctx	 pc;
-	const cJSON	*root, *el;
+	const cJSON	*root;
 	char		 what[80];
-	void		*arr;
-	size_t		 i;
 	int		 t;
 
 	memset(r, 0, sizeof(*r));
@@ -934,90 +1038,8 @@ apm2_resp_parse(const char *buf, size_t len, struct apm2_resp *r, char *err,
 		goto fail;
 	}
 	r->type = (enum apm2_resp_type)t;
-	switch (r->type) {
-	case RESP_PONG:
-		if (getstr(&pc, &fs[1], 0, 0, &r->version, NULL) == -1 ||
-		    getu64(&pc, &fs[2], &r->uptime_secs) == -1)
-			goto fail;
-		break;
-	case RESP_STATUS:
-		if (getstr(&pc, &fs[1], 0, 0, &r->version, NULL) == -1 ||
-		    getu32(&pc, &fs[3], &r->pid) == -1 ||
-		    getu64(&pc, &fs[2], &r->uptime_secs) == -1 ||
-		    getu32(&pc, &fs[4], &r->process_count) == -1 ||
-		    getu32(&pc, &fs[5], &r->running_instances) == -1)
-			goto fail;
-		break;
-	case RESP_PROCESS_LIST:
-		if (getarray(&pc, &fs[6], sizeof(*r->procs), &arr,
-		    &r->nprocs) == -1)
-			goto fail;
-		r->procs = arr;
-		for (i = 0, el = r->nprocs > 0 ? fs[6].v->child : NULL;
-		    el != NULL; el = el->next, i++)
-			if (parse_summary(&pc, el, &r->procs[i]) == -1)
-				goto fail;
-		break;
-	case RESP_PROCESS_DETAILS:
-		if (!fs[7].seen) {
-			(void)missing(&pc, &fs[7]);
-			goto fail;
-		}
-		if (parse_procinfo(&pc, fs[7].v, &r->proc) == -1)
-			goto fail;
-		break;
-	case RESP_OK:
-		if (getstr(&pc, &fs[8], 1, 0, &r->message, NULL) == -1)
-			goto fail;
-		break;
-	case RESP_ERROR:
-		if (!fs[9].seen) {
-			(void)missing(&pc, &fs[9]);
-			goto fail;
-		}
-		for (i = 0; i < ERR__COUNT; i++)
-			if (json_streq(&pc.j, fs[9].v, err_names[i]))
-				break;
-		if (i == ERR__COUNT) {
-			sanitize(&pc, fs[9].v, what, sizeof(what));
-			seterr(err, errlen, "unknown error code%s", what);
-			goto fail;
-		}
-		r->code = (enum apm2_errcode)i;
-		if (getstr(&pc, &fs[8], 0, 0, &r->message, NULL) == -1)
-			goto fail;
-		break;
-	case RESP_LOG_LINES:
-		if (getarray(&pc, &fs[10], sizeof(*r->lines), &arr,
-		    &r->nlines) == -1)
-			goto fail;
-		r->lines = arr;
-		for (i = 0, el = r->nlines > 0 ? fs[10].v->child : NULL;
-		    el != NULL; el = el->next, i++)
-			if (parse_logentry(&pc, el, &r->lines[i]) == -1)
-				goto fail;
-		break;
-	case RESP_CREDENTIAL_LIST:
-		if (getarray(&pc, &fs[11], sizeof(*r->profiles), &arr,
-		    &r->nprofiles) == -1)
-			goto fail;
-		r->profiles = arr;
-		for (i = 0, el = r->nprofiles > 0 ? fs[11].v->child : NULL;
-		    el != NULL; el = el->next, i++)
-			if (parse_credmeta(&pc, el, &r->profiles[i]) == -1)
-				goto fail;
-		break;
-	case RESP_CREDENTIAL_DETAILS:
-		if (!fs[12].seen) {
-			(void)missing(&pc, &fs[12]);
-			goto fail;
-		}
-		if (parse_credmeta(&pc, fs[12].v, &r->profile) == -1)
-			goto fail;
-		break;
-	case RESP__COUNT:
-		break;
-	}
+	if (resp_fields(&pc, fs, r) == -1)
+		goto fail;
 	json_free(&pc.j);
 	return (0);
  fail:
