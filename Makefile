@@ -122,7 +122,7 @@ REPLAY_PROGS =	regress/fuzz/bin/replay_chan regress/fuzz/bin/replay_dispatch \
 REPLAY_LINK =	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ regress/fuzz/replay.c
 
 # replay_X links fuzz_X.c; fuzz_dispatch.c includes supervisor/dispatch.c.
-$(REPLAY_PROGS): regress/fuzz/replay.c $(LIBCOMMON) $(HDRS) \
+$(REPLAY_PROGS): regress/fuzz/replay.c regress/fuzz/fuzz.h $(LIBCOMMON) $(HDRS) \
     $(REPLAY_PROGS:regress/fuzz/bin/replay_%=regress/fuzz/fuzz_%.c) \
     supervisor/dispatch.c
 	@mkdir -p regress/fuzz/bin

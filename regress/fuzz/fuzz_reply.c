@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "fuzz.h"
 #include "json.h"
 #include "utf8.h"
 
@@ -257,12 +258,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char	*buf;
 
-	/* A private copy with just the NUL: over-reads trip ASan. */
-	if ((buf = malloc(size + 1)) == NULL)
+	if ((buf = fuzz_cstr(data, size)) == NULL)
 		return (0);
-	if (size > 0)
-		memcpy(buf, data, size);
-	buf[size] = '\0';
 	fuzz_resp(buf, size);
 	free(buf);
 	return (0);

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "fuzz.h"
 #include "json.h"
 #include "utf8.h"
 
@@ -200,11 +201,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char	*buf;
 
-	if ((buf = malloc(size + 1)) == NULL)
+	if ((buf = fuzz_cstr(data, size)) == NULL)
 		return (0);
-	if (size > 0)
-		memcpy(buf, data, size);
-	buf[size] = '\0';
 	json_oracles(buf, size);
 	fuzz_req(buf, size);
 	free(buf);
