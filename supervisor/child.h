@@ -48,6 +48,13 @@ struct spawn_req {
 pid_t	spawn_process(const struct spawn_req *, int *statusfd);
 /* 0: exec succeeded; > 0: the child's errno; -1: not known yet. */
 int	spawn_status(int);
+/*
+ * In a child of fork: switch to uid, gid and the supplementary groups
+ * for good (raw system calls on Linux: glibc's set*id wrappers would
+ * synchronise threads through libc state, which a child of fork must
+ * not rely on).  0, or -1 with errno.
+ */
+int	child_setids(uid_t, gid_t, const gid_t *, int);
 
 /* ---- output.c ---- */
 

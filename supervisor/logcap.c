@@ -35,6 +35,7 @@ struct capfile {
 	LIST_ENTRY(capfile)	 entry;
 	struct logfile		*lf;
 	char			*path;
+	uid_t			 uid;		/* whose rights it has */
 };
 
 /* A sensitive variable of the environment the process was given. */
@@ -143,7 +144,8 @@ static int			 stage_nomem;
 static int	 grow(char **, size_t *, size_t);
 static int64_t	 ts_ns(const struct timespec *);
 static void	 vals_free(struct logcap *);
-static struct capfile *capfile_get(struct logcap *, const char *);
+static struct capfile *capfile_get(struct logcap *, const char *,
+		    const struct logowner *);
 static void	 file_events(struct capfile *, int);
 static void	 record(struct logcap *, int, int64_t, const struct lr_seg *,
 		    int);
@@ -286,7 +288,8 @@ vals_free(struct logcap *cap)
 }
 
 void
-logcap_spawn(struct logcap *cap, char *const *env, size_t nenv)
+logcap_spawn(struct logcap *cap, const struct logowner *owner,
+    char *const *env, size_t nenv)
 {
 	char		 out[PATH_MAX], err[PATH_MAX];
 	const char	*path[2];
@@ -305,7 +308,7 @@ logcap_spawn(struct logcap *cap, char *const *env, size_t nenv)
 			for (s = 0; s < 2; s++)
 				if (cap->file[s] == NULL && path[s][0] != '\0')
 					cap->file[s] = capfile_get(cap,
-					    path[s]);
+					    path[s], owner);
 		}
 	}
 
@@ -340,27 +343,28 @@ logcap_spawn(struct logcap *cap, char *const *env, size_t nenv)
 			    cap->vals[i].value);
 }
 
-/* The open file for path, opened (and its directories made) if new. */
+/*
+ * The open file for path, opened (and its directories made) with the
+ * owner's rights if new.  Processes of different users never share one.
+ */
 static struct capfile *
-capfile_get(struct logcap *cap, const char *path)
+capfile_get(struct logcap *cap, const char *path,
+    const struct logowner *owner)
 {
 	struct capfile	*f;
-	char		 err[512];
-	uid_t		 uid = (uid_t)-1;
-	gid_t		 gid = (gid_t)-1;
+	char		 err[PATH_MAX + 128];
 
 	LIST_FOREACH(f, &files, entry)
 		if (strcmp(f->path, path) == 0)
-			return (f);
-	/* Root-owned when we are root: agents cannot rewrite history. */
-	if (geteuid() == 0) {
-		uid = 0;
-		gid = getegid();
-	}
-	if (logfile_mkdirs(path, uid, gid) == -1) {
-		log_warn("%s: log directory of %s", cap->display, path);
+			break;
+	if (f != NULL && f->uid != owner->uid) {
+		log_warnx("%s: log file %s: refused: it is written for uid "
+		    "%lu (its output is kept in memory only)", cap->display,
+		    path, (unsigned long)f->uid);
 		return (NULL);
 	}
+	if (f != NULL)
+		return (f);
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
 	    (f->path = strdup(path)) == NULL) {
 		free(f);
@@ -368,7 +372,7 @@ capfile_get(struct logcap *cap, const char *path)
 		    path);
 		return (NULL);
 	}
-	if ((f->lf = logfile_open(path, &cap->pc->log, uid, gid, err,
+	if ((f->lf = logfile_open(path, &cap->pc->log, owner, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("%s: log file: %s (its output is kept in memory "
 		    "only)", cap->display, err);
@@ -376,6 +380,7 @@ capfile_get(struct logcap *cap, const char *path)
 		free(f);
 		return (NULL);
 	}
+	f->uid = owner->uid;
 	LIST_INSERT_HEAD(&files, f, entry);
 	return (f);
 }

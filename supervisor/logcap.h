@@ -16,9 +16,9 @@
  *    and its complete lines are copied to the ring; a partial line waits
  *    in the stream (at most LOGRING_LINE_MAX bytes, then it is cut).
  * At EOF the partial line is written too.  Files are opened at the
- * first spawn of an instance (0640, directories 0750, owned by the
- * daemon's user), shared by every stream that names the same path, kept
- * open across restarts, and written without ever blocking: a failing
+ * first spawn of an instance with the rights of the process's user
+ * (logfs.h), shared by every stream of that user that names the same
+ * path, kept open across restarts, and written without ever blocking: a failing
  * file loses bytes, which are counted and logged once per episode.
  *
  * Secrets.  Each redactor knows the exact values of the sensitive
@@ -63,6 +63,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "logfs.h"
 #include "supervisor.h"
 
 #define TAIL_LINES_MAX		10000
@@ -85,12 +86,12 @@ struct logcap	*logcap_new(const struct config *,
 		    const struct proc_config *, uint32_t idx,
 		    const char *display);
 /*
- * Before each spawn: open the files that are not open yet, and note the
- * sensitive values of env (nenv "KEY=value" strings), the environment
+ * Before each spawn: open the files that are not open yet with owner's
+ * rights, and note the sensitive values of env (nenv "KEY=value" strings), the environment
  * the child gets.
  */
-void		 logcap_spawn(struct logcap *, char *const *env,
-		    size_t nenv);
+void		 logcap_spawn(struct logcap *, const struct logowner *,
+		    char *const *env, size_t nenv);
 /* A capture stream for a new pipe of the instance; NULL when out of
  * memory (the pipe's output is then only read and dropped). */
 struct capstream *logcap_stream(struct logcap *, int stream);

@@ -22,9 +22,8 @@
 
 #include "config.h"
 #include "logfile.h"
+#include "logfs.h"
 
-#define GEN_SUFFIX_MAX	16	/* ".4294967295.gz" + NUL */
-#define TMP_SUFFIX	".gz.tmp"
 
 enum seg_kind {
 	SEG_STRF,		/* strftime(3) of the UTC time */
@@ -58,11 +57,9 @@ struct lf_job {
 
 struct logfile {
 	char			*path;
-	char			*tmp;		/* compression output */
 	int			 fd;
 	int			 regular;
-	uid_t			 uid;
-	gid_t			 gid;
+	struct logowner		 owner;
 	int			 timestamp;
 	struct tsfmt		 ts;
 	/* the last line prefix: lines of one read share their time */
@@ -103,11 +100,7 @@ static void	 ts_free(struct tsfmt *);
 static int	 ts_render_sec(struct tsfmt *, time_t);
 static int	 ts_render(struct tsfmt *, const struct timespec *, char *,
 		    size_t);
-static int	 open_fd(struct logfile *, int *, uint64_t *, time_t *, char *,
-		    size_t);
-static void	 gen_name(const struct logfile *, uint32_t, int, char *,
-		    size_t);
-static int	 gen_exists(const struct logfile *, uint32_t, int);
+static void	 lf_setfd(struct logfile *, int);
 static int64_t	 period_of(const struct logfile *, time_t);
 static void	 lf_emit(struct logfile *, const char *, size_t);
 static void	 lf_put(struct logfile *, const char *, size_t);
@@ -115,8 +108,7 @@ static void	 lf_flush(struct logfile *);
 static void	 lf_rotate(struct logfile *);
 static void	 lf_time_check(struct logfile *, const struct timespec *);
 static void	 lf_size_check(struct logfile *, uint64_t);
-static void	 lf_compress_next(struct logfile *);
-static int	 lf_compress_start(struct logfile *, uint32_t);
+static void	 lf_compress_next(struct logfile *, uint32_t);
 static const char *gzip_find(void);
 static int	 take_ev(struct logfile *);
 static void	 now_if_null(const struct timespec **, struct timespec *);
@@ -410,100 +402,40 @@ logfile_strftime(const char *fmt, const struct timespec *ts, char *buf,
 
 /* Files and directories. */
 
-int
-logfile_mkdirs(const char *path, uid_t uid, gid_t gid)
+/* Write to fd from now on: a new file, or the same path anew. */
+static void
+lf_setfd(struct logfile *lf, int fd)
 {
-	char		 dir[PATH_MAX];
-	struct stat	 st;
-	char		*p;
+	struct stat	st;
 
-	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir)) {
-		errno = ENAMETOOLONG;
-		return (-1);
-	}
-	/* Each prefix ending before a '/', the last component excluded. */
-	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
-		if (p[-1] == '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, LOGFILE_DIR_MODE) == 0) {
-			/* mkdir's mode went through the umask. */
-			if (chmod(dir, LOGFILE_DIR_MODE) == -1 ||
-			    (uid != (uid_t)-1 && chown(dir, uid, gid) == -1))
-				return (-1);
-		} else if (errno != EEXIST)
-			return (-1);
-		else if (stat(dir, &st) == -1)
-			return (-1);
-		else if (!S_ISDIR(st.st_mode)) {
-			errno = ENOTDIR;
-			return (-1);
-		}
-		*p = '/';
-	}
-	return (0);
-}
-
-/*
- * Open lf->path for appending (see logfile.h for modes and owners).
- * The size of the file, and its mtime when it is not empty.
- */
-static int
-open_fd(struct logfile *lf, int *fdp, uint64_t *sizep, time_t *mtimep,
-    char *err, size_t errlen)
-{
-	const int	 fl = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
-			    O_CLOEXEC;
-	struct stat	 st;
-	int		 fd = -1, created = 0, tries;
-
-	for (tries = 0; tries < 3 && fd == -1; tries++) {
-		if ((fd = open(lf->path, fl | O_CREAT | O_EXCL,
-		    LOGFILE_FILE_MODE)) != -1)
-			created = 1;
-		else if (errno == EEXIST)
-			fd = open(lf->path, fl);
-		if (fd == -1 && errno != ENOENT && errno != EEXIST)
-			break;
-	}
-	if (fd == -1) {
-		snprintf(err, errlen, "%s: %s", lf->path, strerror(errno));
-		return (-1);
-	}
+	if (lf->fd != -1)
+		close(lf->fd);
+	lf->fd = fd;
+	lf->size = 0;
+	lf->base = 0;
+	lf->have_period = 0;
 	if (fstat(fd, &st) == -1)
-		goto fail;
+		return;
 	lf->regular = S_ISREG(st.st_mode);
-	if (lf->regular) {
-		if (created) {
-			if (fchmod(fd, LOGFILE_FILE_MODE) == -1)
-				goto fail;
-		} else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
-		    fchmod(fd, st.st_mode & 07755) == -1)
-			goto fail;
-		if (lf->uid != (uid_t)-1 && (st.st_uid != lf->uid ||
-		    st.st_gid != lf->gid) && fchown(fd, lf->uid, lf->gid) == -1)
-			goto fail;
+	if (lf->regular && st.st_size > 0) {
+		/* A file left from before counts from its mtime. */
+		lf->size = (uint64_t)st.st_size;
+		lf->have_period = 1;
+		lf->period = period_of(lf, st.st_mtime);
 	}
-	*fdp = fd;
-	*sizep = lf->regular ? (uint64_t)st.st_size : 0;
-	*mtimep = st.st_mtime;
-	return (0);
- fail:
-	snprintf(err, errlen, "%s: %s", lf->path, strerror(errno));
-	close(fd);
-	return (-1);
 }
 
 struct logfile *
-logfile_open(const char *path, const struct log_config *lc, uid_t uid,
-    gid_t gid, char *err, size_t errlen)
+logfile_open(const char *path, const struct log_config *lc,
+    const struct logowner *owner, char *err, size_t errlen)
 {
 	struct logfile	*lf;
 	const char	*fmt;
-	time_t		 mtime;
-	size_t		 plen = strlen(path);
+	uint32_t	 next;
+	int		 fd;
 
-	if (plen + GEN_SUFFIX_MAX + sizeof(TMP_SUFFIX) >= PATH_MAX) {
+	if (strlen(path) + LOGFS_SUFFIX_MAX + sizeof(LOGFS_TMP_SUFFIX) >=
+	    PATH_MAX) {
 		snprintf(err, errlen, "%s: file name too long", path);
 		return (NULL);
 	}
@@ -512,16 +444,12 @@ logfile_open(const char *path, const struct log_config *lc, uid_t uid,
 		return (NULL);
 	}
 	/* The write buffer comes with the first output (lf_put). */
+	lf->fd = -1;
 	if ((lf->path = strdup(path)) == NULL ||
-	    (lf->tmp = malloc(plen + sizeof(TMP_SUFFIX))) == NULL) {
+	    logowner_copy(&lf->owner, owner) == -1) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	memcpy(lf->tmp, path, plen);
-	memcpy(lf->tmp + plen, TMP_SUFFIX, sizeof(TMP_SUFFIX));
-	lf->fd = -1;
-	lf->uid = uid;
-	lf->gid = gid;
 	lf->mode = ROTATE_SIZE;
 	lf->max_size = LOGFILE_DEFAULT_MAX_SIZE;
 	lf->max_files = LOGFILE_DEFAULT_MAX_FILES;
@@ -543,21 +471,15 @@ logfile_open(const char *path, const struct log_config *lc, uid_t uid,
 		    ts_compile(&lf->ts, fmt, err, errlen) == -1)
 			goto fail;
 	}
-	if (open_fd(lf, &lf->fd, &lf->size, &mtime, err, errlen) == -1)
+	if ((fd = logfs_open(&lf->owner, path, lf->compress, lf->max_files,
+	    0, &next, err, errlen)) == -1)
 		goto fail;
-	if (lf->regular && lf->size > 0) {
-		lf->have_period = 1;
-		lf->period = period_of(lf, mtime);
-	}
-	/* A leftover of a compression that never finished. */
-	if (lf->regular)
-		(void)unlink(lf->tmp);
-	lf_compress_next(lf);
+	lf_setfd(lf, fd);
+	lf_compress_next(lf, next);
 	return (lf);
  fail:
 	ts_free(&lf->ts);
-	free(lf->buf);
-	free(lf->tmp);
+	logowner_clear(&lf->owner);
 	free(lf->path);
 	free(lf);
 	return (NULL);
@@ -572,14 +494,13 @@ logfile_close(struct logfile *lf)
 	if (lf->fd != -1)
 		close(lf->fd);
 	if (lf->job != NULL) {
-		/* logfile_reap() forgets it; the next open compresses. */
+		/* logfile_reap() forgets it; the next open cleans up. */
 		(void)kill(lf->job->pid, SIGTERM);
-		(void)unlink(lf->tmp);
 		lf->job->lf = NULL;
 	}
 	ts_free(&lf->ts);
+	logowner_clear(&lf->owner);
 	free(lf->buf);
-	free(lf->tmp);
 	free(lf->path);
 	free(lf);
 }
@@ -587,46 +508,16 @@ logfile_close(struct logfile *lf)
 int
 logfile_reopen(struct logfile *lf, char *err, size_t errlen)
 {
-	int		 fd, regular = lf->regular;
-	uint64_t	 size;
-	time_t		 mtime;
+	uint32_t	 next;
+	int		 fd;
 
 	lf_flush(lf);
-	if (open_fd(lf, &fd, &size, &mtime, err, errlen) == -1) {
-		lf->regular = regular;
+	if ((fd = logfs_open(&lf->owner, lf->path, lf->compress,
+	    lf->max_files, lf->job != NULL, &next, err, errlen)) == -1)
 		return (-1);
-	}
-	close(lf->fd);
-	lf->fd = fd;
-	lf->size = size;
-	lf->base = 0;
-	lf->have_period = lf->regular && size > 0;
-	if (lf->have_period)
-		lf->period = period_of(lf, mtime);
+	lf_setfd(lf, fd);
+	lf_compress_next(lf, next);
 	return (take_ev(lf));
-}
-
-static void
-gen_name(const struct logfile *lf, uint32_t i, int gz, char *buf, size_t len)
-{
-	(void)snprintf(buf, len, "%s.%u%s", lf->path, i, gz ? ".gz" : "");
-}
-
-/* Does generation i exist: 1 plain, 2 gzipped, 3 both, 0 neither. */
-static int
-gen_exists(const struct logfile *lf, uint32_t i, int which)
-{
-	char		name[PATH_MAX];
-	struct stat	st;
-	int		r = 0;
-
-	gen_name(lf, i, 0, name, sizeof(name));
-	if ((which & 1) != 0 && lstat(name, &st) == 0)
-		r |= 1;
-	gen_name(lf, i, 1, name, sizeof(name));
-	if ((which & 2) != 0 && lstat(name, &st) == 0)
-		r |= 2;
-	return (r);
 }
 
 static int64_t
@@ -760,63 +651,36 @@ lf_size_check(struct logfile *lf, uint64_t n)
 static void
 lf_rotate(struct logfile *lf)
 {
-	char		 from[PATH_MAX], to[PATH_MAX], err[PATH_MAX + 64];
-	uint32_t	 g, i;
-	uint64_t	 size;
-	time_t		 mtime;
-	int		 fd, k;
+	char		 err[PATH_MAX + 128];
+	uint32_t	 g, i, next;
+	int		 fd;
 
 	lf_flush(lf);
 	if (!lf->regular)
 		return;
-	/* The contiguous run X.1 .. X.g; the oldest beyond max_files goes. */
-	for (g = 0; g < lf->max_files && gen_exists(lf, g + 1, 3) != 0; g++)
-		;
-	if (g == lf->max_files) {
-		for (k = 0; k < 2; k++) {
-			gen_name(lf, g, k, from, sizeof(from));
-			if (unlink(from) == -1 && errno != ENOENT)
-				goto fail_errno;
-		}
-		if (lf->job != NULL && lf->job->gen == g)
+	if ((fd = logfs_rotate(&lf->owner, lf->path, lf->max_files,
+	    lf->compress, &g, &next, err, sizeof(err))) == -1) {
+		snprintf(lf->errmsg, sizeof(lf->errmsg), "%s", err);
+		/* Retry after another max_size bytes, or at the next period. */
+		lf->base = lf->size;
+		lf->ev |= LOGFILE_EV_ROTATE_FAIL;
+		return;
+	}
+	/* The generation being compressed moved up with the others. */
+	if (lf->job != NULL) {
+		if (g == lf->max_files && lf->job->gen == g)
 			lf->job->gen = 0;
-		g--;
+		else
+			for (i = g < lf->max_files ? g : g - 1; i >= 1; i--)
+				if (lf->job->gen == i) {
+					lf->job->gen = i + 1;
+					break;
+				}
 	}
-	for (i = g; i >= 1; i--) {
-		for (k = 0; k < 2; k++) {
-			gen_name(lf, i, k, from, sizeof(from));
-			gen_name(lf, i + 1, k, to, sizeof(to));
-			if (rename(from, to) == -1 && errno != ENOENT)
-				goto fail_errno;
-		}
-		if (lf->job != NULL && lf->job->gen == i)
-			lf->job->gen = i + 1;
-	}
-	gen_name(lf, 1, 0, to, sizeof(to));
-	if (rename(lf->path, to) == -1)
-		goto fail_errno;
-	if (open_fd(lf, &fd, &size, &mtime, err, sizeof(err)) == -1) {
-		/* Put the file back and keep writing to it. */
-		(void)rename(to, lf->path);
-		lf->regular = 1;
-		snprintf(lf->errmsg, sizeof(lf->errmsg), "rotate %s", err);
-		goto fail;
-	}
-	close(lf->fd);
-	lf->fd = fd;
-	lf->size = size;
-	lf->base = 0;
+	lf_setfd(lf, fd);
 	lf->ev |= LOGFILE_EV_ROTATED;
 	lf->compress_failed = 0;
-	lf_compress_next(lf);
-	return;
- fail_errno:
-	snprintf(lf->errmsg, sizeof(lf->errmsg), "rotate %s: %s", lf->path,
-	    strerror(errno));
- fail:
-	/* Retry after another max_size bytes, or at the next period. */
-	lf->base = lf->size;
-	lf->ev |= LOGFILE_EV_ROTATE_FAIL;
+	lf_compress_next(lf, next);
 }
 
 int
@@ -935,100 +799,51 @@ gzip_find(void)
 	return (NULL);
 }
 
-/* Start on the newest generation still uncompressed, if any. */
+/* Start on generation gen (0: none) unless one is running. */
 static void
-lf_compress_next(struct logfile *lf)
+lf_compress_next(struct logfile *lf, uint32_t gen)
 {
-	char		name[PATH_MAX];
-	uint32_t	i;
-	int		e;
+	struct lf_job	*job;
+	const char	*gz;
+	char		 err[PATH_MAX + 128];
 
 	if (!lf->compress || !lf->regular || lf->job != NULL ||
-	    lf->compress_failed)
+	    lf->compress_failed || gen == 0)
 		return;
-	for (i = 1; i <= lf->max_files; i++) {
-		if ((e = gen_exists(lf, i, 3)) == 0)
-			break;
-		if (e == 3) {
-			/* Compressed before a crash left the original. */
-			gen_name(lf, i, 0, name, sizeof(name));
-			(void)unlink(name);
-		} else if (e == 1) {
-			if (lf_compress_start(lf, i) == -1) {
-				lf->compress_failed = 1;
-				lf->ev |= LOGFILE_EV_COMPRESS_FAIL;
-			}
-			return;
-		}
-	}
-}
-
-static int
-lf_compress_start(struct logfile *lf, uint32_t gen)
-{
-	char		 name[PATH_MAX];
-	char *const	 argv[] = { "gzip", "-c", NULL };
-	const char	*gz;
-	struct lf_job	*job;
-	sigset_t	 none;
-	int		 in = -1, out = -1;
-
 	if ((gz = gzip_find()) == NULL) {
 		snprintf(lf->errmsg, sizeof(lf->errmsg), "%s: cannot "
 		    "compress: no gzip found", lf->path);
-		return (-1);
+		goto fail;
 	}
-	gen_name(lf, gen, 0, name, sizeof(name));
-	if ((job = calloc(1, sizeof(*job))) == NULL)
+	if ((job = calloc(1, sizeof(*job))) == NULL) {
+		snprintf(lf->errmsg, sizeof(lf->errmsg), "compress %s: out "
+		    "of memory", lf->path);
 		goto fail;
-	if ((in = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    (out = open(lf->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, LOGFILE_FILE_MODE)) == -1 ||
-	    fchmod(out, LOGFILE_FILE_MODE) == -1 ||
-	    (lf->uid != (uid_t)-1 && fchown(out, lf->uid, lf->gid) == -1))
-		goto fail;
-	switch (job->pid = fork()) {
-	case -1:
-		goto fail;
-	case 0:
-		/* Only async-signal-safe calls until exec. */
-		if (dup2(in, STDIN_FILENO) == -1 ||
-		    dup2(out, STDOUT_FILENO) == -1)
-			_exit(127);
-		sigemptyset(&none);
-		(void)sigprocmask(SIG_SETMASK, &none, NULL);
-		(void)signal(SIGPIPE, SIG_DFL);
-		(void)signal(SIGTERM, SIG_DFL);
-		(void)setpriority(PRIO_PROCESS, 0, 10);
-		execv(gz, argv);
-		_exit(127);
 	}
-	close(in);
-	close(out);
+	if ((job->pid = logfs_gzip(&lf->owner, lf->path, gen, gz, err,
+	    sizeof(err))) == -1) {
+		snprintf(lf->errmsg, sizeof(lf->errmsg), "%s", err);
+		free(job);
+		goto fail;
+	}
 	job->lf = lf;
 	job->gen = gen;
 	LIST_INSERT_HEAD(&jobs, job, entry);
 	lf->job = job;
-	return (0);
+	return;
  fail:
-	snprintf(lf->errmsg, sizeof(lf->errmsg), "compress %s: %s", name,
-	    strerror(errno));
-	if (in != -1)
-		close(in);
-	if (out != -1) {
-		close(out);
-		(void)unlink(lf->tmp);
-	}
-	free(job);
-	return (-1);
+	lf->compress_failed = 1;
+	lf->ev |= LOGFILE_EV_COMPRESS_FAIL;
 }
 
 int
 logfile_reap(pid_t pid, int status)
 {
-	char		 name[PATH_MAX];
+	char		 err[PATH_MAX + 128];
 	struct lf_job	*job;
 	struct logfile	*lf;
+	uint32_t	 next = 0;
+	int		 ok;
 
 	LIST_FOREACH(job, &jobs, entry)
 		if (job->pid == pid)
@@ -1041,11 +856,15 @@ logfile_reap(pid_t pid, int status)
 		return (1);
 	}
 	lf->job = NULL;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		(void)unlink(lf->tmp);
+	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!ok) {
 		lf->compress_failed = 1;
 		lf->ev |= LOGFILE_EV_COMPRESS_FAIL;
-		if (WIFEXITED(status))
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 126)
+			snprintf(lf->errmsg, sizeof(lf->errmsg), "compress "
+			    "%s.%u: its files could not be opened", lf->path,
+			    job->gen);
+		else if (WIFEXITED(status))
 			snprintf(lf->errmsg, sizeof(lf->errmsg), "compress "
 			    "%s.%u: gzip exited with status %d", lf->path,
 			    job->gen, WEXITSTATUS(status));
@@ -1054,24 +873,15 @@ logfile_reap(pid_t pid, int status)
 			    "%s.%u: gzip killed by signal %d", lf->path,
 			    job->gen, WIFSIGNALED(status) ? WTERMSIG(status) :
 			    0);
-	} else if (job->gen == 0) {
-		/* The generation was dropped while it was compressed. */
-		(void)unlink(lf->tmp);
-	} else {
-		gen_name(lf, job->gen, 1, name, sizeof(name));
-		if (rename(lf->tmp, name) == -1) {
-			snprintf(lf->errmsg, sizeof(lf->errmsg), "rename %s: "
-			    "%s", lf->tmp, strerror(errno));
-			(void)unlink(lf->tmp);
-			lf->compress_failed = 1;
-			lf->ev |= LOGFILE_EV_COMPRESS_FAIL;
-		} else {
-			gen_name(lf, job->gen, 0, name, sizeof(name));
-			(void)unlink(name);
-		}
+	}
+	if (logfs_compress_done(&lf->owner, lf->path, job->gen, ok,
+	    lf->max_files, &next, err, sizeof(err)) == -1 && ok) {
+		snprintf(lf->errmsg, sizeof(lf->errmsg), "%s", err);
+		lf->compress_failed = 1;
+		lf->ev |= LOGFILE_EV_COMPRESS_FAIL;
 	}
 	free(job);
-	lf_compress_next(lf);
+	lf_compress_next(lf, next);
 	return (1);
 }
 

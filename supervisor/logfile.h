@@ -8,15 +8,12 @@
  * the streams that go to it (merge_stderr, combined_file): two objects on
  * one path would rotate it behind each other's back.
  *
- * Files.  The file is opened O_WRONLY|O_APPEND|O_NOFOLLOW|O_NONBLOCK|
- * O_CLOEXEC.  A new file gets mode 0640 exactly (umask ignored) and the
- * owner given to logfile_open(); an existing regular file is given that
- * owner too and loses group/other write permission: the agent whose
- * output it holds must not be able to rewrite its history.  Pass the
- * daemon's own uid/gid (root when it runs as root), or (uid_t)-1 to
- * leave ownership alone.  A final symbolic link is refused (ELOOP).  A
- * path that is not a regular file (/dev/null, a FIFO) is written to as
- * is, never chowned, chmodded or rotated.
+ * Files.  Every operation on the file system -- open, the renames of a
+ * rotation, compression -- goes through logfs.h with the rights of the
+ * owner given to logfile_open(): a new file is 0640 and the owner's, an
+ * existing one with other links or another owner is refused, a final
+ * symbolic link is refused.  A path that is not a regular file
+ * (/dev/null, a FIFO) is written to as is, never chmodded or rotated.
  *
  * Lines.  logfile_write_line() with timestamps off writes the bytes
  * unchanged, plus '\n' when newline is set.  With timestamps on every
@@ -50,8 +47,8 @@
  *    them up (X.i.gz too) and removes the oldest.  Only the contiguous
  *    run from X.1 is shifted, so a huge max_files costs nothing.
  *  - compress: a rotated generation is gzipped by a child process
- *    (the system's gzip, "gzip -c", nice 10) reading it on stdin and
- *    writing <path>.gz.tmp; when the child is reaped the result is
+ *    with the owner's rights (the system's gzip, "gzip -c", nice 10)
+ *    reading it on stdin and writing <path>.gz.tmp; when the child is reaped the result is
  *    renamed to X.<i>.gz wherever that generation has moved meanwhile,
  *    and the plain X.<i> removed.  One child per file at a time; others
  *    wait and are picked up when it ends, or at the next open.  The
@@ -84,14 +81,13 @@
 #include <time.h>
 
 #include "config.h"
+#include "logfs.h"
 
 #define LOGFILE_BUFSZ			(64 * 1024)
 #define LOGFILE_DIRECT_MIN		4096
 #define LOGFILE_TS_MAX			256	/* rendered timestamp */
 #define LOGFILE_DEFAULT_MAX_SIZE	(10 * 1024 * 1024)
 #define LOGFILE_DEFAULT_MAX_FILES	10
-#define LOGFILE_FILE_MODE		0640
-#define LOGFILE_DIR_MODE		0750
 
 /* Event bits returned by the writing calls; 0 = nothing to report. */
 #define LOGFILE_EV_FAIL		0x01	/* an error episode began */
@@ -106,18 +102,11 @@
 struct logfile;
 
 /*
- * Create the missing parent directories of path, mode 0750 exactly,
- * owned by uid/gid unless uid is (uid_t)-1.  0, or -1 with errno
- * (ENOTDIR when a component exists and is no directory).
- */
-int		 logfile_mkdirs(const char *path, uid_t uid, gid_t gid);
-
-/*
  * Open (create) the file.  lc may be NULL: no timestamps, default
  * rotation.  NULL on error with a message in err.
  */
 struct logfile	*logfile_open(const char *path, const struct log_config *lc,
-		    uid_t uid, gid_t gid, char *err, size_t errlen);
+		    const struct logowner *, char *err, size_t errlen);
 /* Flush, close; a running compression child is killed (SIGTERM). */
 /* Test seam: only regress/ calls logfile_close(). */
 void		 logfile_close(struct logfile *);

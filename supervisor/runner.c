@@ -696,8 +696,9 @@ run_child(struct proc *p, char *const *argv, char **envp, int *out,
 static int
 inst_spawn(struct instance *in, int automatic)
 {
-	char	**envp;
-	int	  fds[2], sfd, err = 0;
+	struct logowner	  owner;
+	char		**envp;
+	int		  fds[2], sfd, err = 0;
 	pid_t	  pid = -1;
 
 	if (in->pid != 0) {
@@ -710,7 +711,12 @@ inst_spawn(struct instance *in, int automatic)
 	in->automatic = automatic;
 	in->spawn_err = 0;
 	in->stop_phase = STOP_NONE;
-	logcap_spawn(in->cap, in->p->envbase, in->p->nenvbase);
+	owner.uid = in->p->uid;
+	owner.gid = in->p->setid ? in->p->gid : getegid();
+	owner.groups = in->p->groups;
+	owner.ngroups = in->p->ngroups;
+	owner.setid = in->p->setid;
+	logcap_spawn(in->cap, &owner, in->p->envbase, in->p->nenvbase);
 	if ((envp = inst_envp(in)) == NULL)
 		err = errno;
 	else {

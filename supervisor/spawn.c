@@ -45,7 +45,6 @@
 static pid_t	spawn_fork(const struct spawn_req *, char **, int, pid_t);
 static void	spawn_child(const struct spawn_req *, char **, int, pid_t)
 		    __attribute__((__noreturn__));
-static int	child_creds(const struct spawn_req *);
 static void	child_closefds(int);
 static void	child_exec(const struct spawn_req *, char **);
 static void	child_try(const char *, const struct spawn_req *, char **);
@@ -167,7 +166,8 @@ spawn_child(const struct spawn_req *r, char **sharg, int wfd, pid_t parent)
 		goto fail;
 	if (r->has_umask)
 		umask(r->umask);
-	if (r->setid && child_creds(r) == -1)
+	if (r->setid &&
+	    child_setids(r->uid, r->gid, r->groups, r->ngroups) == -1)
 		goto fail;
 	if (r->cwd != NULL && chdir(r->cwd) == -1)
 		goto fail;
@@ -182,29 +182,26 @@ fail:
 	_exit(127);
 }
 
-/*
- * Raw system calls on Linux: glibc's set*id wrappers would synchronise
- * threads through libc state, which a child of fork must not rely on.
- */
-static int
-child_creds(const struct spawn_req *r)
+/* Raw system calls on Linux: see child.h. */
+int
+child_setids(uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
 {
 #ifdef __linux__
 #ifdef SYS_setresuid32
-	if (syscall(SYS_setgroups32, r->ngroups, r->groups) == -1 ||
-	    syscall(SYS_setresgid32, r->gid, r->gid, r->gid) == -1 ||
-	    syscall(SYS_setresuid32, r->uid, r->uid, r->uid) == -1)
+	if (syscall(SYS_setgroups32, ngroups, groups) == -1 ||
+	    syscall(SYS_setresgid32, gid, gid, gid) == -1 ||
+	    syscall(SYS_setresuid32, uid, uid, uid) == -1)
 		return (-1);
 #else
-	if (syscall(SYS_setgroups, r->ngroups, r->groups) == -1 ||
-	    syscall(SYS_setresgid, r->gid, r->gid, r->gid) == -1 ||
-	    syscall(SYS_setresuid, r->uid, r->uid, r->uid) == -1)
+	if (syscall(SYS_setgroups, ngroups, groups) == -1 ||
+	    syscall(SYS_setresgid, gid, gid, gid) == -1 ||
+	    syscall(SYS_setresuid, uid, uid, uid) == -1)
 		return (-1);
 #endif
 #else
-	if (setgroups(r->ngroups, r->groups) == -1 ||
-	    setresgid(r->gid, r->gid, r->gid) == -1 ||
-	    setresuid(r->uid, r->uid, r->uid) == -1)
+	if (setgroups(ngroups, groups) == -1 ||
+	    setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1)
 		return (-1);
 #endif
 	return (0);

@@ -144,13 +144,24 @@ lc_init(struct log_config *lc, int ts, uint64_t max_size, uint32_t max_files,
 	lc->rotation.mode = mode;
 }
 
+/* The files' owner: this process, no user of its own. */
+static const struct logowner *
+me(void)
+{
+	static struct logowner	o;
+
+	o.uid = getuid();
+	o.gid = getgid();
+	return (&o);
+}
+
 static struct logfile *
 open_ok(const struct log_config *lc)
 {
 	struct logfile	*lf;
-	char		 err[256];
+	char		 err[512];
 
-	lf = logfile_open(logpath, lc, getuid(), getgid(), err, sizeof(err));
+	lf = logfile_open(logpath, lc, me(), err, sizeof(err));
 	if (lf == NULL)
 		fail_msg("logfile_open: %s", err);
 	return (lf);
@@ -238,86 +249,159 @@ write_rotate(struct logfile *lf, const char *text)
 static void
 test_mkdirs(void **state)
 {
-	char		 p[PATH_MAX];
+	struct logfile	*lf;
+	char		 p[PATH_MAX], err[512];
 	struct stat	 st;
 	mode_t		 old;
 
 	old = umask(077);
 	snprintf(p, sizeof(p), "%s/a/b//c/x.log", dir);
-	assert_int_equal(logfile_mkdirs(p, getuid(), getgid()), 0);
+	lf = logfile_open(p, NULL, me(), err, sizeof(err));
+	assert_non_null(lf);
+	logfile_close(lf);
 	snprintf(p, sizeof(p), "%s/a/b/c", dir);
 	assert_int_equal(stat(p, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
-	assert_int_equal(st.st_mode & 07777, LOGFILE_DIR_MODE);
+	assert_int_equal(st.st_mode & 07777, LOGFS_DIR_MODE);
 	assert_int_equal(st.st_uid, getuid());
-	snprintf(p, sizeof(p), "%s/a/b/c/x.log", dir);
-	assert_false(exists(p));
 	/* Again: nothing to do. */
-	assert_int_equal(logfile_mkdirs(p, (uid_t)-1, (gid_t)-1), 0);
+	snprintf(p, sizeof(p), "%s/a/b/c/x.log", dir);
+	lf = logfile_open(p, NULL, me(), err, sizeof(err));
+	assert_non_null(lf);
+	logfile_close(lf);
 
 	snprintf(p, sizeof(p), "%s/file", dir);
 	close(open(p, O_CREAT | O_WRONLY, 0600));
 	snprintf(p, sizeof(p), "%s/file/sub/x.log", dir);
-	errno = 0;
-	assert_int_equal(logfile_mkdirs(p, (uid_t)-1, (gid_t)-1), -1);
-	assert_int_equal(errno, ENOTDIR);
+	assert_null(logfile_open(p, NULL, me(), err, sizeof(err)));
+	assert_non_null(strstr(err, "Not a directory"));
 	umask(old);
 }
 
-/* 0640 whatever the umask; history not writable by group or others. */
+/* 0640 whatever the umask, on every open; the owner's or refused. */
 static void
 test_mode_owner(void **state)
 {
 	struct logfile	*lf;
+	struct logowner	 other = { .uid = 12345, .gid = 23456, .setid = 1 };
 	struct stat	 st;
-	char		 err[256], target[PATH_MAX];
+	char		 err[512], target[PATH_MAX];
 	mode_t		 old;
 	int		 fd;
 
 	old = umask(077);
 	lf = open_ok(NULL);
 	assert_int_equal(stat(logpath, &st), 0);
-	assert_int_equal(st.st_mode & 07777, LOGFILE_FILE_MODE);
+	assert_int_equal(st.st_mode & 07777, LOGFS_FILE_MODE);
 	assert_int_equal(st.st_uid, getuid());
 	logfile_close(lf);
 	umask(old);
 
-	/* An existing file keeps its mode minus group/other write. */
+	/* An existing file is made 0640: others lose read too. */
 	assert_int_equal(chmod(logpath, 0666), 0);
 	lf = open_ok(NULL);
 	assert_int_equal(stat(logpath, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(st.st_mode & 07777, LOGFS_FILE_MODE);
 	logfile_close(lf);
 
+	/* A second link: refused, the file left as it was. */
+	snprintf(target, sizeof(target), "%s/link", dir);
+	assert_int_equal(link(logpath, target), 0);
+	assert_int_equal(chmod(logpath, 0604), 0);
+	assert_null(logfile_open(logpath, NULL, me(), err, sizeof(err)));
+	assert_non_null(strstr(err, "2 links"));
+	assert_int_equal(stat(logpath, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0604);
+	assert_int_equal(unlink(target), 0);
+	assert_int_equal(unlink(logpath), 0);
+
 	if (geteuid() == 0) {
-		lf = logfile_open(logpath, NULL, 12345, 23456, err,
-		    sizeof(err));
+		/* In a directory only root can change: made for the user. */
+		lf = logfile_open(logpath, NULL, &other, err, sizeof(err));
 		assert_non_null(lf);
 		assert_int_equal(stat(logpath, &st), 0);
 		assert_int_equal(st.st_uid, 12345);
 		assert_int_equal(st.st_gid, 23456);
 		logfile_close(lf);
+		/* Someone else's file is never taken over nor chowned. */
+		assert_null(logfile_open(logpath, NULL, me(), err,
+		    sizeof(err)));
+		assert_non_null(strstr(err, "belongs to uid 12345"));
+		assert_int_equal(stat(logpath, &st), 0);
+		assert_int_equal(st.st_uid, 12345);
+		assert_int_equal(unlink(logpath), 0);
 	}
 
 	/* A final symbolic link is refused; its target is left alone. */
-	assert_int_equal(unlink(logpath), 0);
 	snprintf(target, sizeof(target), "%s/target", dir);
 	fd = open(target, O_CREAT | O_WRONLY, 0600);
 	assert_true(fd != -1);
 	close(fd);
 	assert_int_equal(symlink(target, logpath), 0);
-	lf = logfile_open(logpath, NULL, getuid(), getgid(), err, sizeof(err));
+	lf = logfile_open(logpath, NULL, me(), err, sizeof(err));
 	assert_null(lf);
 	assert_non_null(strstr(err, "x.log"));
 	assert_int_equal(stat(target, &st), 0);
 	assert_int_equal(st.st_size, 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
+}
 
-	/* A path that cannot be opened. */
-	snprintf(target, sizeof(target), "%s/missing/x.log", dir);
-	assert_null(logfile_open(target, NULL, (uid_t)-1, (gid_t)-1, err,
-	    sizeof(err)));
-	assert_non_null(strstr(err, "No such file"));
+/*
+ * Directories others can change are refused for the daemon's own
+ * processes: a group-writable one, one reached through a symbolic link
+ * that lies in such a directory, one in a sticky directory that belongs
+ * to someone else.  A sticky directory whose entry is ours is crossed.
+ */
+static void
+test_untrusted_dirs(void **state)
+{
+	struct logfile	*lf;
+	char		 p[PATH_MAX], q[PATH_MAX], err[512];
+	struct stat	 st;
+
+	snprintf(p, sizeof(p), "%s/gw", dir);
+	assert_int_equal(mkdir(p, 0770), 0);
+	assert_int_equal(chmod(p, 0770), 0);
+	snprintf(q, sizeof(q), "%s/gw/x.log", dir);
+	assert_null(logfile_open(q, NULL, me(), err, sizeof(err)));
+	assert_non_null(strstr(err, "writable by others"));
+	assert_int_equal(lstat(q, &st), -1);
+
+	/* gw/real is ours and 0750, but gw/ln -> real can be swapped. */
+	snprintf(p, sizeof(p), "%s/gw/real", dir);
+	assert_int_equal(mkdir(p, 0750), 0);
+	snprintf(p, sizeof(p), "%s/gw/ln", dir);
+	assert_int_equal(symlink("real", p), 0);
+	snprintf(q, sizeof(q), "%s/gw/ln/x.log", dir);
+	assert_null(logfile_open(q, NULL, me(), err, sizeof(err)));
+	assert_non_null(strstr(err, "symbolic link"));
+	snprintf(q, sizeof(q), "%s/gw/real/x.log", dir);
+	assert_null(logfile_open(q, NULL, me(), err, sizeof(err)));
+	assert_non_null(strstr(err, "changed by others"));
+
+	/* A symbolic link in a trusted directory is followed. */
+	snprintf(p, sizeof(p), "%s/mine", dir);
+	assert_int_equal(mkdir(p, 0750), 0);
+	snprintf(p, sizeof(p), "%s/alias", dir);
+	assert_int_equal(symlink("mine", p), 0);
+	snprintf(q, sizeof(q), "%s/alias/x.log", dir);
+	lf = logfile_open(q, NULL, me(), err, sizeof(err));
+	assert_non_null(lf);
+	logfile_close(lf);
+	snprintf(q, sizeof(q), "%s/mine/x.log", dir);
+	assert_int_equal(lstat(q, &st), 0);
+
+	/* Sticky and world-writable, like /tmp: our entry is crossed. */
+	snprintf(p, sizeof(p), "%s/sticky", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	assert_int_equal(chmod(p, 01777), 0);
+	snprintf(q, sizeof(q), "%s/sticky/sub/x.log", dir);
+	lf = logfile_open(q, NULL, me(), err, sizeof(err));
+	assert_non_null(lf);
+	logfile_close(lf);
+	snprintf(q, sizeof(q), "%s/sticky/x.log", dir);
+	assert_null(logfile_open(q, NULL, me(), err, sizeof(err)));
+	assert_non_null(strstr(err, "writable by others"));
 }
 
 /* Timestamps off: every byte as given, through buffer and direct path. */
@@ -466,7 +550,7 @@ test_strftime_ext(void **state)
 
 		lc_init(&lc, 1, 100, 1, 0, ROTATE_SIZE);
 		lc.timestamp_format = longfmt;
-		assert_null(logfile_open(logpath, &lc, getuid(), getgid(), err,
+		assert_null(logfile_open(logpath, &lc, me(), err,
 		    sizeof(err)));
 		assert_non_null(strstr(err, "longer than"));
 	}
@@ -735,7 +819,7 @@ test_compress(void **state)
 	assert_false(exists(name));
 	gen(name, sizeof(name), 1, 1);
 	assert_int_equal(stat(name, &st), 0);
-	assert_int_equal(st.st_mode & 07777, LOGFILE_FILE_MODE);
+	assert_int_equal(st.st_mode & 07777, LOGFS_FILE_MODE);
 	got = gunzip(name, &len);
 	assert_string_equal(got, "first\n");
 	free(got);
@@ -851,7 +935,7 @@ test_write_errors(void **state)
 		print_message("no /dev/full: write errors not tested\n");
 		skip();
 	}
-	lf = logfile_open("/dev/full", NULL, getuid(), getgid(), err,
+	lf = logfile_open("/dev/full", NULL, me(), err,
 	    sizeof(err));
 	assert_non_null(lf);
 	assert_int_equal(logfile_write_line(lf, 0, NULL, "abc", 3, 1), 0);
@@ -877,7 +961,7 @@ test_write_errors(void **state)
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	rfd = open(fifo, O_RDONLY | O_NONBLOCK);
 	assert_true(rfd != -1);
-	lf = logfile_open(fifo, NULL, (uid_t)-1, (gid_t)-1, err, sizeof(err));
+	lf = logfile_open(fifo, NULL, me(), err, sizeof(err));
 	assert_non_null(lf);
 	memset(buf, 'f', sizeof(buf));
 	ev = 0;
@@ -947,7 +1031,7 @@ test_reopen_defaults(void **state)
 
 		memset(zero, 0, sizeof(zero));
 		lc_init(&lc, 0, 10, 1, 0, ROTATE_SIZE);
-		lf = logfile_open("/dev/null", &lc, (uid_t)-1, (gid_t)-1, err,
+		lf = logfile_open("/dev/null", &lc, me(), err,
 		    sizeof(err));
 		assert_non_null(lf);
 		assert_int_equal(logfile_write_raw(lf, NULL, zero, 100), 0);
@@ -964,6 +1048,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_mkdirs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_untrusted_dirs, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_mode_owner, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_raw_exact, setup,
