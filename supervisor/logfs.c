@@ -478,7 +478,7 @@ op_in(int dfd, const struct fsop *op, struct fsres *r)
 static int
 op_run(struct fsop *op, struct fsres *r)
 {
-	char	 dir[PATH_MAX];
+	char	 dir[PATH_MAX], why[PATH_MAX + 64];
 	int	 dfd, fd;
 
 	memset(r, 0, sizeof(*r));
@@ -486,14 +486,14 @@ op_run(struct fsop *op, struct fsres *r)
 		fail(r, "%s: not an absolute file name", op->path);
 		return (-1);
 	}
-	if ((dfd = dir_walk(dir, r->msg, sizeof(r->msg))) != -1) {
+	if ((dfd = dir_walk(dir, why, sizeof(why))) != -1) {
 		fd = op_in(dfd, op, r);
 		close(dfd);
 		return (fd);
 	}
 	if (op->o->setid && geteuid() == 0 && op->o->uid != 0)
 		return (op_as_owner(dir, op, r));
-	r->err = errno;
+	fail(r, "%s: %s", op->path, why);
 	return (-1);
 }
 
@@ -531,7 +531,7 @@ op_as_owner(const char *dir, const struct fsop *op, struct fsres *r)
 			fail(r, "%s: cannot act as uid %lu: %s", op->path,
 			    (unsigned long)o->uid, strerror(errno));
 		else if ((dfd = dir_as_owner(dir)) == -1)
-			fail(r, "%s: %s", dir, strerror(errno));
+			fail(r, "%s: %s: %s", op->path, dir, strerror(errno));
 		else
 			fd = op_in(dfd, op, r);
 		(void)res_send(sv[1], r, fd);
