@@ -43,14 +43,17 @@ LDFLAGS +=	$(SAN_LDFLAGS_$(SANITIZE))
 
 COMMON_SRCS !=	ls common/*.c 2>/dev/null || true
 SUPER_SRCS !=	ls supervisor/*.c 2>/dev/null || true
+LOGGER_SRCS !=	ls logger/*.c 2>/dev/null || true
 FRONT_SRCS !=	ls apm2d/*.c 2>/dev/null || true
 FRONT_LIB_SRCS != ls apm2d/*.c 2>/dev/null | grep -v '/main\.c$$' || true
 CTL_SRCS !=	ls apm2ctl/*.c 2>/dev/null || true
 UNIT_SRCS !=	ls regress/unit/test_*.c 2>/dev/null || true
-HDRS !=		ls common/*.h supervisor/*.h apm2d/*.h apm2ctl/*.h 2>/dev/null || true
+HDRS !=		ls common/*.h supervisor/*.h logger/*.h apm2d/*.h apm2ctl/*.h \
+		    2>/dev/null || true
 
 COMMON_OBJS =	$(COMMON_SRCS:.c=.o)
 SUPER_OBJS =	$(SUPER_SRCS:.c=.o)
+LOGGER_OBJS =	$(LOGGER_SRCS:.c=.o)
 FRONT_OBJS =	$(FRONT_SRCS:.c=.o)
 FRONT_LIB_OBJS = $(FRONT_LIB_SRCS:.c=.o)
 CTL_OBJS =	$(CTL_SRCS:.c=.o)
@@ -58,6 +61,7 @@ UNIT_PROGS =	$(UNIT_SRCS:.c=)
 
 LIBCOMMON =	common/libcommon.a
 LIBSUPER =	supervisor/libsupervisor.a
+LIBLOGGER =	logger/liblogger.a
 LIBFRONT =	apm2d/libfrontend.a
 
 PROGS =		apm2d/apm2d apm2ctl/apm2ctl
@@ -73,7 +77,7 @@ LIBS =		$(PKG_LIBS) $(EVENT_LIBS) $(SECCOMP_LIBS)
 
 all: $(PROGS) $(TOOLS)
 
-$(COMMON_OBJS) $(SUPER_OBJS) $(FRONT_OBJS) $(CTL_OBJS): $(HDRS)
+$(COMMON_OBJS) $(SUPER_OBJS) $(LOGGER_OBJS) $(FRONT_OBJS) $(CTL_OBJS): $(HDRS)
 
 $(LIBCOMMON): $(COMMON_OBJS)
 	rm -f $@
@@ -83,13 +87,17 @@ $(LIBSUPER): $(SUPER_OBJS)
 	rm -f $@
 	ar rcs $@ $(SUPER_OBJS)
 
+$(LIBLOGGER): $(LOGGER_OBJS)
+	rm -f $@
+	ar rcs $@ $(LOGGER_OBJS)
+
 $(LIBFRONT): $(FRONT_LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(FRONT_LIB_OBJS)
 
-apm2d/apm2d: apm2d/main.o $(LIBFRONT) $(LIBSUPER) $(LIBCOMMON)
+apm2d/apm2d: apm2d/main.o $(LIBFRONT) $(LIBSUPER) $(LIBLOGGER) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ apm2d/main.o $(LIBFRONT) $(LIBSUPER) \
-	    $(LIBCOMMON) $(LIBS)
+	    $(LIBLOGGER) $(LIBFRONT) $(LIBCOMMON) $(LIBS)
 
 apm2ctl/apm2ctl: $(CTL_OBJS) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(LIBCOMMON) $(LIBS)
@@ -108,9 +116,10 @@ regress/integration/chkchild: regress/integration/chkchild.c
 # The test build of the daemon: the same sources with the test-only hooks
 # (a stand-in frontend, a forbidden-syscall trigger) compiled in.  The
 # installed apm2d never contains them.
-regress/integration/apm2d-hooks: $(FRONT_SRCS) $(SUPER_SRCS) $(LIBCOMMON) $(HDRS)
+regress/integration/apm2d-hooks: $(FRONT_SRCS) $(SUPER_SRCS) $(LOGGER_SRCS) \
+    $(LIBCOMMON) $(HDRS)
 	$(CC) $(CFLAGS) -DAPM2D_TEST_HOOKS $(LDFLAGS) -o $@ $(FRONT_SRCS) \
-	    $(SUPER_SRCS) $(LIBCOMMON) $(LIBS)
+	    $(SUPER_SRCS) $(LOGGER_SRCS) $(LIBCOMMON) $(LIBS)
 
 # Each fuzz harness linked with a main() that replays its seed corpus
 # (regress/fuzz/replay.c), by the ordinary compiler: make check then
@@ -135,7 +144,7 @@ UNIT_OBJ =	regress/unit/unit.o
 $(UNIT_OBJ): regress/unit/unit.h
 
 $(UNIT_PROGS): $(UNIT_OBJ) regress/unit/unit.h $(LIBFRONT) $(LIBSUPER) \
-    $(LIBCOMMON) $(HDRS)
+    $(LIBLOGGER) $(LIBCOMMON) $(HDRS)
 
 # CLI formatting lives with apm2ctl, outside the libraries.
 regress/unit/test_fmt: regress/unit/test_fmt.c apm2ctl/fmt.o
@@ -144,7 +153,8 @@ regress/unit/test_fmt: regress/unit/test_fmt.c apm2ctl/fmt.o
 
 .c:
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_OBJ) $(LIBFRONT) \
-	    $(LIBSUPER) $(LIBCOMMON) $(LIBS) $(CMOCKA_LIBS)
+	    $(LIBSUPER) $(LIBLOGGER) $(LIBFRONT) $(LIBSUPER) $(LIBCOMMON) \
+	    $(LIBS) $(CMOCKA_LIBS)
 
 unit: $(UNIT_PROGS) $(REPLAY_PROGS)
 
@@ -176,8 +186,9 @@ install: all
 	sh mk/install.sh "$(DESTDIR)" "$(BINDIR)" "$(CTLBINDIR)" "$(MANDIR)"
 
 clean:
-	rm -f $(COMMON_OBJS) $(SUPER_OBJS) $(FRONT_OBJS) $(CTL_OBJS) \
-	    $(LIBCOMMON) $(LIBSUPER) $(LIBFRONT) $(PROGS) $(TOOLS) \
+	rm -f $(COMMON_OBJS) $(SUPER_OBJS) $(LOGGER_OBJS) $(FRONT_OBJS) \
+	    $(CTL_OBJS) $(LIBCOMMON) $(LIBSUPER) $(LIBLOGGER) $(LIBFRONT) \
+	    $(PROGS) $(TOOLS) \
 	    $(UNIT_PROGS) $(UNIT_OBJ)
 	rm -rf regress/fuzz/bin regress/out
 

@@ -48,6 +48,7 @@
 struct frontend_opts {
 	int		 debug;		/* log to stderr */
 	int		 verbose;
+	int		 logger;	/* the logger (-L), not the frontend */
 	const char	*user;		/* drop to this user when root */
 	const char	*chroot;	/* chroot here when root */
 };
@@ -168,6 +169,6 @@ void	render_log_entry(struct jw *, const struct s_logentry *,
 	    const char *, int);
 
 /* sandbox.c */
-void	sandbox_frontend(const struct frontend_opts *);
+void	sandbox_enter(const struct frontend_opts *);
 
 #endif /* APM2D_H */

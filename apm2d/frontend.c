@@ -133,7 +133,7 @@ frontend_main(const struct frontend_opts *opts)
 
 	/* The epoll descriptor and libevent's pipe exist before seccomp. */
 	event_init();
-	sandbox_frontend(opts);
+	sandbox_enter(opts);
 
 	/* Requests go out as they are made: no batching. */
 	chan_ev_init(&f.sup, FRONTEND_CHAN_FD, PROTO_CHAN_MAX, 0, &sup_ops,

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "log.h"
 #include "proto.h"
+#include "logger/logger.h"
 #include "supervisor/supervisor.h"
 
 #define DEFAULT_CONFIG	"/etc/apm2/ecosystem.toml"
@@ -34,7 +35,7 @@ extern char	**environ;
 
 /* What the command line asks for. */
 struct cmdline {
-	struct frontend_opts	 fopts;		/* -F: user, chroot */
+	struct frontend_opts	 fopts;		/* -F, -L: user, chroot */
 	const char		*conffile;
 	const char		*sockpath;
 	const char		*pidpath;
@@ -43,6 +44,7 @@ struct cmdline {
 	int			 noaction;
 	int			 verbose;
 	int			 frontend;
+	int			 logger;
 };
 
 static __attribute__((__noreturn__)) void	usage(int);
@@ -136,7 +138,7 @@ parse_args(int argc, char *argv[], struct cmdline *cl)
 {
 	int	ch;
 
-	while ((ch = getopt_long(argc, argv, "dFf:hnR:s:U:vV", longopts,
+	while ((ch = getopt_long(argc, argv, "dFf:hLnR:s:U:vV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -150,6 +152,9 @@ parse_args(int argc, char *argv[], struct cmdline *cl)
 			break;
 		case 'h':
 			usage(0);
+		case 'L':
+			cl->logger = 1;
+			break;
 		case 'n':
 			cl->noaction = 1;
 			break;
@@ -234,9 +239,12 @@ main(int argc, char *argv[])
 	cl.fopts.chroot = CONFIG_DEFAULT_CHROOT;
 	parse_args(argc, argv, &cl);
 
-	if (cl.frontend) {
+	if (cl.frontend || cl.logger) {
 		cl.fopts.debug = cl.debug;
 		cl.fopts.verbose = cl.verbose;
+		cl.fopts.logger = cl.logger;
+		if (cl.logger)
+			logger_main(&cl.fopts);
 		frontend_main(&cl.fopts);
 	}
 

@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * sandbox.c -- confine the frontend.
+ * sandbox.c -- confine the frontend and the logger.
  *
- * The frontend is the only process that parses bytes from clients, so it
- * is built to be taken over without consequence.  Each layer only takes
+ * The frontend is the only process that parses bytes from clients, the
+ * logger the only one that reads what agents write, so both are built
+ * to be taken over without consequence.  Each layer only takes
  * something away, in this order:
  *
  *  1. Started as root: chroot to an empty directory and drop to the
- *     unprivileged [daemon] user (supplementary groups, gid and uid, each
- *     verified).  Started as an ordinary user it keeps that user.
+ *     unprivileged user ([daemon] user for the frontend, log_user for
+ *     the logger; supplementary groups, gid and uid, each verified).
+ *     Started as an ordinary user it keeps that user.
  *  2. Linux: PR_SET_NO_NEW_PRIVS (setuid binaries and file capabilities
  *     stop working; required for Landlock and seccomp without privilege).
- *  3. rlimits, on every system: no new processes, no file growth, just
- *     enough descriptors for the connection limit, no core dumps, and
- *     RLIMIT_DATA as a backstop under the frontend's memory budget.
+ *  3. rlimits, on every system: no new processes, no core dumps; for the
+ *     frontend also no file growth, just enough descriptors for the
+ *     connection limit, and RLIMIT_DATA as a backstop under its memory
+ *     budget (the logger writes the log files it is given, four
+ *     descriptors per instance).
  *  4. Linux: a Landlock ruleset that handles every access right the
  *     kernel knows and grants none, skipped (with a log line) where the
  *     kernel has no Landlock.
@@ -22,11 +26,11 @@
  *     except the socket(2)/connect(2)/sendto(2) calls glibc's syslog(3)
  *     makes to reconnect, which fail with EACCES.  OpenBSD: pledge.
  *
- * The descriptors the frontend needs (the channel, the libevent backend,
- * the syslog socket) are all open before this runs; clients' sockets
- * arrive later over the channel, accepted by the supervisor (the
- * frontend has no listening socket and may not call accept):
- * frontend_main() calls it after event_init().  The supervisor never gets
+ * The descriptors each needs (the channel, the libevent backend, the
+ * syslog socket) are all open before this runs; clients' sockets, pipes
+ * and log files arrive later over the channel, opened by the supervisor
+ * (neither may open or accept anything): frontend_main() and
+ * logger_main() call it after event_init().  The supervisor never gets
  * any of these layers: its children, the agents, would inherit them.
  */
 #include <sys/types.h>
@@ -83,7 +87,7 @@ static int	sandboxed;	/* this process is the sandboxed frontend */
 
 static void	sandbox_drop(const struct frontend_opts *);
 static void	sandbox_rlimits(const struct frontend_opts *);
-static void	sandbox_frontend_syscalls(void);
+static void	sandbox_syscalls(void);
 #ifdef __linux__
 static void	sandbox_landlock(void);
 static void	sandbox_seccomp(void);
@@ -92,7 +96,7 @@ static void	sandbox_rule(scmp_filter_ctx, uint32_t, const char *,
 #endif
 
 void
-sandbox_frontend(const struct frontend_opts *opts)
+sandbox_enter(const struct frontend_opts *opts)
 {
 	/* Load what the chroot would hide: time zone, syslog socket. */
 	tzset();
@@ -112,7 +116,7 @@ sandbox_frontend(const struct frontend_opts *opts)
 #ifdef SANDBOX_ASAN
 	sandboxed = 1;
 #endif
-	sandbox_frontend_syscalls();
+	sandbox_syscalls();
 }
 
 /* Root: chroot, then become the unprivileged user for good. */
@@ -128,7 +132,8 @@ sandbox_drop(const struct frontend_opts *opts)
 	if ((pw = pw_byname(opts->user)) == NULL)
 		fatalx("unknown user %s", opts->user);
 	if (pw->pw_uid == 0)
-		fatalx("refusing to run the frontend as root (%s)", opts->user);
+		fatalx("refusing to run the %s as root (%s)",
+		    opts->logger ? "logger" : "frontend", opts->user);
 	if (chroot(opts->chroot) == -1)
 		fatal("chroot %s", opts->chroot);
 	if (chdir("/") == -1)
@@ -166,6 +171,8 @@ sandbox_rlimits(const struct frontend_opts *opts)
 		fatal("setrlimit(RLIMIT_NPROC)");
 	if (setrlimit(RLIMIT_CORE, &rl) == -1)
 		fatal("setrlimit(RLIMIT_CORE)");
+	if (opts->logger)
+		return;		/* files to write, descriptors to hold */
 	/*
 	 * The frontend writes no files.  The one exception is its own
 	 * stderr when "apm2d -d" sends it to a file: with a zero limit every
@@ -205,7 +212,7 @@ sandbox_rlimits(const struct frontend_opts *opts)
 
 /* The syscall-level layers, last: nothing but the event loop is left. */
 static void
-sandbox_frontend_syscalls(void)
+sandbox_syscalls(void)
 {
 #ifdef __linux__
 	sandbox_landlock();

@@ -355,7 +355,7 @@ def build_helpers(ctx):
         ctx.run([ctx.tools["cc"], "-O2", "-I" + TOP, "-I" + os.path.join(
             TOP, "common"), "-o", os.path.join(ctx.bin, "redact_bench"),
             os.path.join(HERE, "redact_bench.c"),
-            os.path.join(TOP, "supervisor", "libsupervisor.a"),
+            os.path.join(TOP, "logger", "liblogger.a"),
             os.path.join(TOP, "common", "libcommon.a")] + pc, 120)
     except Exception as e:			# noqa: BLE001 -- reported
         ctx.na["redact_bench"] = "redact_bench did not build: %s" % str(e)[:200]

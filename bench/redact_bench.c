@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "supervisor/redact.h"
+#include "logger/redact.h"
 
 #define LINE		64		/* bytes per line, newline included */
 #define POOL		(64UL << 20)	/* distinct data */

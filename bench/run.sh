@@ -81,6 +81,7 @@ if ! make all; then
 fi
 if [ "$(id -u)" -eq 0 ]; then
 	sh mk/frontend-user.sh _apm2d /var/empty || exit 1
+	sh mk/frontend-user.sh _apm2log /var/empty || exit 1
 fi
 
 if [ "$quick" = 1 ]; then

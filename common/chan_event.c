@@ -18,6 +18,7 @@ static void	chan_ev_read(struct chan_ev *);
 static int	chan_ev_write(struct chan_ev *);
 static void	chan_ev_update(struct chan_ev *);
 static void	chan_ev_fail(struct chan_ev *, enum chan_ev_why, int);
+static void	chan_ev_resume(int, short, void *);
 
 void
 chan_ev_init(struct chan_ev *ce, int fd, size_t maxpayload, int flags,
@@ -27,6 +28,8 @@ chan_ev_init(struct chan_ev *ce, int fd, size_t maxpayload, int flags,
 	ce->flags = flags;
 	ce->inbatch = 0;
 	ce->stopped = 0;
+	ce->paused = 0;
+	evtimer_set(&ce->resume_ev, chan_ev_resume, ce);
 	ce->ops = ops;
 	ce->arg = arg;
 	ce->evmask = EV_READ | EV_PERSIST;
@@ -41,6 +44,7 @@ chan_ev_stop(struct chan_ev *ce)
 		return;
 	ce->stopped = 1;
 	ce->inbatch = 0;
+	evtimer_del(&ce->resume_ev);
 	if (ce->evmask != 0)
 		event_del(&ce->ev);
 	ce->evmask = 0;
@@ -96,10 +100,48 @@ chan_ev_write(struct chan_ev *ce)
  * Watch for writability only while something is queued.  The owner hears
  * of an empty queue first: what it does then may queue more.
  */
+void
+chan_ev_pause(struct chan_ev *ce, int pause)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (ce->stopped || ce->paused == pause)
+		return;
+	ce->paused = pause;
+	if (pause)
+		evtimer_del(&ce->resume_ev);
+	else
+		evtimer_add(&ce->resume_ev, &tv);
+	chan_ev_update(ce);
+}
+
+/* After a pause: what was read meanwhile, then the socket again. */
+static void
+chan_ev_resume(int fd, short ev, void *arg)
+{
+	struct chan_ev	*ce = arg;
+
+	if (ce->stopped || ce->paused)
+		return;
+	ce->inbatch = (ce->flags & CHAN_EV_BATCH) != 0;
+	chan_ev_read(ce);
+	if (ce->stopped)
+		return;
+	if (ce->ops->done != NULL) {
+		ce->ops->done(ce->arg);
+		if (ce->stopped)
+			return;
+	}
+	ce->inbatch = 0;
+	if (chan_ev_write(ce) == -1)
+		return;
+	chan_ev_update(ce);
+}
+
 static void
 chan_ev_update(struct chan_ev *ce)
 {
-	short	ev = EV_READ | EV_PERSIST;
+	short	ev = ce->paused ? EV_PERSIST : EV_READ | EV_PERSIST;
 
 	if (ce->stopped)
 		return;
@@ -110,12 +152,17 @@ chan_ev_update(struct chan_ev *ce)
 	}
 	if (chan_pending(&ce->chan))
 		ev |= EV_WRITE;
+	if ((ev & (EV_READ | EV_WRITE)) == 0)
+		ev = 0;		/* paused, nothing to write: no event */
 	if (ev == ce->evmask)
 		return;
-	event_del(&ce->ev);
+	if (ce->evmask != 0)
+		event_del(&ce->ev);
+	ce->evmask = ev;
+	if (ev == 0)
+		return;
 	event_set(&ce->ev, ce->chan.fd, ev, chan_ev_cb, ce);
 	event_add(&ce->ev, NULL);
-	ce->evmask = ev;
 }
 
 /* Read what is there and hand out every complete message. */
@@ -125,12 +172,14 @@ chan_ev_read(struct chan_ev *ce)
 	struct chan_msg	msg;
 	ssize_t		n;
 
-	n = chan_read(&ce->chan);
-	if (n == -1 && errno != EAGAIN && errno != EINTR) {
+	if (!ce->paused && (n = chan_read(&ce->chan)) == -1 &&
+	    errno != EAGAIN && errno != EINTR) {
 		chan_ev_fail(ce, CHAN_EV_READ, errno);
 		return;
 	}
 	for (;;) {
+		if (ce->paused)
+			return;		/* the rest waits in the chan */
 		if ((n = chan_get(&ce->chan, &msg)) == -1) {
 			chan_ev_fail(ce, CHAN_EV_BADMSG, errno);
 			return;

@@ -67,6 +67,8 @@ struct chan_ev {
 	int				 flags;		/* CHAN_EV_BATCH */
 	int				 inbatch;	/* in ops->msg */
 	int				 stopped;
+	int				 paused;	/* not read */
+	struct event			 resume_ev;
 	const struct chan_ev_ops	*ops;
 	void				*arg;
 };
@@ -85,6 +87,13 @@ void	chan_ev_stop(struct chan_ev *);
  */
 int	chan_ev_compose(struct chan_ev *, uint32_t, uint32_t, int,
 	    const void *, size_t);
+
+/*
+ * Stop (1) or start again (0) reading and handing out messages; writing
+ * goes on.  Messages already read wait, and are handed out from the
+ * event loop after the restart.
+ */
+void	chan_ev_pause(struct chan_ev *, int);
 
 /* The event's base, for its cached clock. */
 struct event_base *chan_ev_base(struct chan_ev *);

@@ -69,6 +69,7 @@ struct ctx {
 	gid_t		 rgid;
 	gid_t		 egid;
 	int		 daemon_user_set;
+	int		 log_user_set;
 	/* positions kept for the whole-file checks */
 	const struct toml_value	**namev;	/* processes[i].name */
 	const struct toml_value	**profv;	/* ...credentials.profile */
@@ -204,7 +205,8 @@ static const char *const top_keys[] = {
 	"daemon", "credentials", "processes", NULL
 };
 static const char *const daemon_keys[] = {
-	"pid_file", "socket", "log_dir", "state_file", "user", "chroot",
+	"pid_file", "socket", "log_dir", "state_file", "user", "log_user",
+	"chroot",
 	"socket_mode", "socket_group", "admin_group", "shutdown_timeout",
 	"idle_timeout", "max_connections_per_user", NULL
 };
@@ -1077,6 +1079,12 @@ parse_daemon(struct ctx *c, struct config *cfg, const struct toml_value *tv)
 	if (getstr(c, t, "daemon", "user", S_NONEMPTY, &d->user, &v) == 1 &&
 	    lookup_user(c, v, "daemon.user", d->user, &d->uid, &d->gid) == 0)
 		d->user_found = 1;
+	if (toml_get(t, "log_user") != NULL)
+		c->log_user_set = 1;
+	if (getstr(c, t, "daemon", "log_user", S_NONEMPTY, &d->log_user,
+	    &v) == 1 && lookup_user(c, v, "daemon.log_user", d->log_user,
+	    &d->log_uid, &d->log_gid) == 0)
+		d->log_user_found = 1;
 	(void)getstr(c, t, "daemon", "chroot", S_PATH | S_ABS, &d->chroot,
 	    NULL);
 	(void)getoctal(c, t, "daemon", "socket_mode", &d->socket_mode);
@@ -1878,6 +1886,7 @@ set_defaults(struct config *cfg)
 	d->log_dir = strdup(CONFIG_DEFAULT_LOG_DIR);
 	d->state_file = strdup(CONFIG_DEFAULT_STATE_FILE);
 	d->user = strdup(CONFIG_DEFAULT_USER);
+	d->log_user = strdup(CONFIG_DEFAULT_LOG_USER);
 	d->chroot = strdup(CONFIG_DEFAULT_CHROOT);
 	d->socket_mode = CONFIG_DEFAULT_SOCKET_MODE;
 	d->shutdown_timeout.sec = 10;
@@ -1963,7 +1972,7 @@ config_parse_buf(const char *path, const char *buf, size_t len,
 	d = &cfg->daemon;
 	if ((cfg->path = strdup(path)) == NULL || d->pid_file == NULL ||
 	    d->socket == NULL || d->log_dir == NULL || d->state_file == NULL ||
-	    d->user == NULL || d->chroot == NULL)
+	    d->user == NULL || d->log_user == NULL || d->chroot == NULL)
 		c.oom = 1;
 
 	check_keys(&c, root, "", top_keys);
@@ -1973,6 +1982,9 @@ config_parse_buf(const char *path, const char *buf, size_t len,
 	if (!c.daemon_user_set && !c.oom &&
 	    user_ids(d->user, &d->uid, &d->gid) == 0)
 		d->user_found = 1;
+	if (!c.log_user_set && !c.oom &&
+	    user_ids(d->log_user, &d->log_uid, &d->log_gid) == 0)
+		d->log_user_found = 1;
 	if (typed(&c, root, "", "credentials", TOML_ARRAY, " of tables",
 	    &v) == 1)
 		parse_creds(&c, cfg, v);
@@ -2278,6 +2290,7 @@ config_free(struct config *cfg)
 	free(cfg->daemon.log_dir);
 	free(cfg->daemon.state_file);
 	free(cfg->daemon.user);
+	free(cfg->daemon.log_user);
 	free(cfg->daemon.chroot);
 	free(cfg->daemon.socket_group);
 	free(cfg->daemon.admin_group);

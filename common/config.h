@@ -50,9 +50,10 @@
  *    an unknown one is an error.  When the loader does not run as root, a
  *    process user other than the current one, or a group other than the
  *    current real/effective gid, is an error: the daemon could not switch.
- *    daemon.user is an exception: the default "_apm2d" need not exist
- *    (daemon.user_found says whether it does; the daemon decides what to
- *    do when started as root), but a user set explicitly must exist.
+ *    daemon.user and daemon.log_user are exceptions: the defaults
+ *    "_apm2d" and "_apm2log" need not exist (daemon.user_found and
+ *    log_user_found say whether they do; the daemon decides what to do
+ *    when started as root), but a user set explicitly must exist.
  */
 #ifndef APM2_CONFIG_H
 #define APM2_CONFIG_H
@@ -77,6 +78,7 @@
 #define CONFIG_DEFAULT_LOG_DIR		"/var/log/apm2"
 #define CONFIG_DEFAULT_STATE_FILE	"/var/lib/apm2/state.json"
 #define CONFIG_DEFAULT_USER		"_apm2d"
+#define CONFIG_DEFAULT_LOG_USER		"_apm2log"
 #define CONFIG_DEFAULT_CHROOT		"/var/empty"
 #define CONFIG_DEFAULT_SOCKET_MODE	0666
 #define CONFIG_DEFAULT_IDLE_TIMEOUT	60	/* s; "0s" disables it */
@@ -254,6 +256,10 @@ struct daemon_config {
 	int			 user_found;	/* uid/gid valid */
 	uid_t			 uid;
 	gid_t			 gid;
+	char			*log_user;	/* logger's user, "_apm2log" */
+	int			 log_user_found;
+	uid_t			 log_uid;
+	gid_t			 log_gid;
 	char			*chroot;	/* "/var/empty" */
 	mode_t			 socket_mode;	/* 0666 */
 	char			*socket_group;	/* NULL: none */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * proto.h -- the one contract between the frontend and the supervisor.
+ * proto.h -- the one contract between the processes of apm2d: the
+ * frontend and the supervisor (S_*, F_*), the logger and the supervisor
+ * (L_*).
  *
  * Every message on the socketpair is a chan(3)-style message: a 16-byte
  * header (type, total length, peer id, flags) and a fixed-layout payload
@@ -28,8 +30,13 @@
 #define PROTO_LOGLINE_MAX	65536	/* one captured line */
 #define PROTO_CHAN_MAX		(PROTO_LOGLINE_MAX + 1024)	/* max payload */
 
-/* The descriptor the frontend is started with (apm2d -F). */
-#define FRONTEND_CHAN_FD	3	/* socketpair end to the supervisor */
+/* The descriptor the frontend (apm2d -F) and the logger (apm2d -L) are
+ * started with: their socketpair end to the supervisor. */
+#define FRONTEND_CHAN_FD	3
+#define LOGGER_CHAN_FD		3
+#define PROTO_DISPLAY_MAX	80	/* "name" or "name-<index>" + NUL */
+#define PROTO_TSFMT_MAX		256	/* a timestamp_format + NUL */
+#define PROTO_PATH_MAX		4096	/* a file name, for messages */
 
 /*
  * Client connections.  The supervisor accepts them itself and hands each
@@ -77,6 +84,30 @@ enum proto_type {
 	F_HEARTBEAT,		/* struct heartbeat, echoed */
 	F_CONN_ACK,		/* no payload: S_CONN_NEW received, and nothing
 				   read from the client before this was sent */
+
+	/* supervisor -> logger (see supervisor/logctl.h) */
+	L_HELLO = 128,		/* struct l_hello, first message */
+	L_INST,			/* struct l_inst: an instance and its files */
+	L_SECRETS_CLEAR,	/* struct l_id (instance): forget its values */
+	L_SECRET,		/* struct l_secret + name + value */
+	L_FILE_OPEN,		/* struct l_file + the open log file */
+	L_FILE_FD,		/* struct l_filefd + the file's new descriptor */
+	L_ROTATE_FAIL,		/* struct l_id (file): keep writing the old */
+	L_PIPE,			/* struct l_pipe + a pipe's read end */
+	L_DRAIN,		/* struct l_drain: read the instance's pipes */
+	L_TAIL,			/* struct l_tail (peer id: connection) */
+	L_ACK,			/* struct l_conn: a follow frame drained */
+	L_CONN_CLOSED,		/* struct l_conn */
+	L_EXIT,			/* no payload: drain, flush and exit */
+
+	/* logger -> supervisor: never a descriptor */
+	L_READY = 192,		/* no payload */
+	L_ROTATE,		/* struct l_id (file): rotate it now */
+	L_DRAINED,		/* struct l_drain, echoed */
+	L_PIPE_DONE,		/* struct l_pipe: the pipe reached EOF */
+	L_LOG_ENTRY,		/* peer id: connection; as S_LOG_ENTRY */
+	L_LOG_END,		/* peer id: connection; struct s_logend */
+	L_LOG_ERROR,		/* peer id: connection; struct s_error */
 
 	PROTO_TYPE_MAX
 };
@@ -266,6 +297,107 @@ struct f_log_ack {
 	uint32_t	pad;
 };
 
+/* L_HELLO */
+struct l_hello {
+	uint32_t	ninstances;	/* for the per-instance ring budget */
+	uint32_t	pad;
+};
+
+/* L_SECRETS_CLEAR, L_FILE_FD, L_ROTATE_FAIL, L_ROTATE: an id. */
+struct l_id {
+	uint32_t	id;
+	uint32_t	pad;
+};
+
+/*
+ * L_INST: instance inst (the supervisor's index, stable for the daemon's
+ * life) of process proc (1-based config index), what its output goes
+ * to (file ids, 0 for none) and how it is captured.
+ */
+#define L_INST_REDACT	0x1	/* files and ring hold masked lines */
+#define L_INST_LINES	0x2	/* capture line by line */
+
+struct l_inst {
+	uint32_t	inst;
+	uint32_t	proc;
+	uint32_t	idx;
+	uint32_t	flags;		/* L_INST_* */
+	uint32_t	file[2];	/* stdout, stderr */
+	char		name[PROTO_NAME_MAX];
+	char		display[PROTO_DISPLAY_MAX];
+};
+
+/* L_SECRET: namelen bytes of name, then the value up to the end. */
+struct l_secret {
+	uint32_t	inst;
+	uint32_t	namelen;
+};
+
+/*
+ * L_FILE_OPEN: file id's settings; L_FILE_FD: a new descriptor for it
+ * (rotated or reopened).  The descriptor comes with the message, with
+ * what fstat(2) said of it: the logger may not look itself.
+ */
+#define L_FILE_TIMESTAMP	0x1
+
+struct l_filefd {
+	uint32_t	file;
+	uint32_t	regular;	/* a regular file: sized, rotated */
+	uint64_t	size;
+	int64_t		mtime;
+};
+
+struct l_file {
+	struct l_filefd	fd;
+	uint32_t	flags;		/* L_FILE_* */
+	uint32_t	mode;		/* enum rotation_mode */
+	uint64_t	max_size;
+	char		ts_format[PROTO_TSFMT_MAX];
+	char		path[PROTO_PATH_MAX];	/* what messages call it */
+};
+
+/* L_PIPE, L_PIPE_DONE: pipe id (never 0) of stream of inst. */
+#define L_PIPE_AUX	0x10	/* stream flag: a pre-shutdown command's */
+
+struct l_pipe {
+	uint32_t	inst;
+	uint32_t	stream;		/* 0 stdout, 1 stderr; L_PIPE_AUX */
+	uint64_t	id;
+};
+
+/* L_DRAIN, L_DRAINED: the run serial of inst whose exit waits. */
+struct l_drain {
+	uint32_t	inst;
+	uint32_t	pad;
+	uint64_t	serial;
+};
+
+/* L_TAIL: tail_logs of proc (1-based; 0: all) for a connection. */
+struct l_tail {
+	uint64_t	serial;		/* the connection's */
+	uint32_t	proc;
+	uint32_t	lines;
+	uint32_t	follow;
+	uint32_t	pad;
+};
+
+/* L_ACK, L_CONN_CLOSED */
+struct l_conn {
+	uint64_t	serial;
+};
+
+_Static_assert(sizeof(struct l_hello) == 8, "l_hello layout");
+_Static_assert(sizeof(struct l_id) == 8, "l_id layout");
+_Static_assert(sizeof(struct l_inst) == 24 + PROTO_NAME_MAX + PROTO_DISPLAY_MAX,
+    "l_inst layout");
+_Static_assert(sizeof(struct l_secret) == 8, "l_secret layout");
+_Static_assert(sizeof(struct l_filefd) == 24, "l_filefd layout");
+_Static_assert(sizeof(struct l_file) == 40 + PROTO_TSFMT_MAX + PROTO_PATH_MAX,
+    "l_file layout");
+_Static_assert(sizeof(struct l_pipe) == 16, "l_pipe layout");
+_Static_assert(sizeof(struct l_drain) == 16, "l_drain layout");
+_Static_assert(sizeof(struct l_tail) == 24, "l_tail layout");
+_Static_assert(sizeof(struct l_conn) == 8, "l_conn layout");
 _Static_assert(sizeof(struct s_hello) == 32, "s_hello layout");
 _Static_assert(sizeof(struct s_conn_new) == 8, "s_conn_new layout");
 _Static_assert(sizeof(struct heartbeat) == 8, "heartbeat layout");

@@ -92,6 +92,7 @@ sed "s|/tmp/apm2-demo|$dir|g" etc/demo.toml >"$dir/demo.toml"
 chmod 0644 "$dir/demo.toml"
 if [ "$me" -eq 0 ]; then
 	sh mk/frontend-user.sh _apm2d /var/empty
+	sh mk/frontend-user.sh _apm2log /var/empty
 fi
 echo "apm2d: socket $dir/apm2.sock, logs in $dir/log"
 echo "try:   ./apm2ctl/apm2ctl -s $dir/apm2.sock list   (Ctrl-C here stops the daemon)"

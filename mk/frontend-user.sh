@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# Create the frontend's unprivileged user and its empty chroot directory
-# when they are missing (root only; a no-op otherwise).
+# Create an unprivileged user of apm2d (the frontend's, _apm2d, or the
+# logger's, _apm2log) and the empty chroot directory when they are
+# missing (root only; a no-op otherwise).
 set -u
 user=${1:-_apm2d}
 chroot=${2:-/var/empty}
@@ -12,11 +13,11 @@ fi
 if ! id "$user" >/dev/null 2>&1; then
 	case "$(uname -s)" in
 	OpenBSD)
-		useradd -d "$chroot" -s /sbin/nologin -c "apm2d frontend" \
+		useradd -d "$chroot" -s /sbin/nologin -c "apm2d $user" \
 		    "$user" ;;
 	*)
 		useradd --system --home-dir "$chroot" --no-create-home \
-		    --shell /usr/sbin/nologin --comment "apm2d frontend" \
+		    --shell /usr/sbin/nologin --comment "apm2d $user" \
 		    "$user" ;;
 	esac || exit 1
 	echo "created user $user"

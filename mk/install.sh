@@ -19,4 +19,5 @@ fi
 # Only on the real system, not into a staging directory.
 if [ -z "$destdir" ]; then
 	sh mk/frontend-user.sh _apm2d /var/empty
+	sh mk/frontend-user.sh _apm2log /var/empty
 fi

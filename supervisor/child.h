@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * child.h -- what the runner uses to deal with child processes:
- * spawning (spawn.c), reading their output (output.c), looking at them
- * through the kernel (procstat.c) and signalling whole trees
- * (proctree.c).
+ * spawning (spawn.c), looking at them through the kernel (procstat.c)
+ * and signalling whole trees (proctree.c).  Their output is read by the
+ * logger (logger/output.h).
  */
 #ifndef APM2_CHILD_H
 #define APM2_CHILD_H
@@ -55,29 +55,6 @@ int	spawn_status(int);
  * not rely on).  0, or -1 with errno.
  */
 int	child_setids(uid_t, gid_t, const gid_t *, int);
-
-/* ---- output.c ---- */
-
-#define OUTPUT_STDOUT	0
-#define OUTPUT_STDERR	1
-
-/*
- * Called for each chunk read, in order; len 0 once at EOF.  A NULL
- * callback discards the data (the pipe is still read, so the child
- * never blocks on a full pipe).
- */
-typedef void	(*output_cb)(void *, int, const char *, size_t);
-
-struct output;
-
-/* Watch a non-blocking read end; the output owns fd from now on. */
-struct output	*output_attach(int, int, output_cb, void *);
-/* Read what is in the pipe now; 1 when EOF was reached. */
-int		 output_drain(struct output *);
-/* The caller is done with it: read on until EOF, then free. */
-void		 output_release(struct output *);
-/* Read what every pipe holds right now (before exit). */
-void		 output_flush_all(void);
 
 /* ---- procstat.c ---- */
 

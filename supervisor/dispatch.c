@@ -928,15 +928,54 @@ reply_send(struct conn_ref ref, uint32_t type, const void *data, size_t len)
 	case S_DETAIL_END:
 		c->busy = 0;
 		c->following = 0;
+		c->logs = 0;
 		break;
 	case S_LOG_END:
 		if (((const struct s_logend *)data)->follow)
 			c->following = 1;
-		else
+		else {
 			c->busy = 0;
+			c->logs = 0;
+		}
 		break;
 	}
 	frontend_send(type, c->id, data, len);
+}
+
+void
+conn_logs_expect(struct conn_ref ref)
+{
+	struct sup_conn	*c;
+
+	if ((c = conn_lookup(ref)) != NULL)
+		c->logs = 1;
+}
+
+struct sup_conn *
+conn_logs_waiting(uint32_t id)
+{
+	struct sup_conn	*c;
+
+	if ((c = conn_get(id)) == NULL || !c->logs)
+		return (NULL);
+	return (c);
+}
+
+void
+conn_logs_lost(void)
+{
+	struct sup_conn	*c;
+	struct conn_ref	 ref;
+	size_t		 i;
+
+	for (i = 0; i < CONN_SLOTS; i++) {
+		if ((c = sup->conns[i]) == NULL || !c->logs)
+			continue;
+		ref.id = c->id;
+		ref.serial = c->serial;
+		reply_error(ref, ERR_INTERNAL_ERROR, "the logger was "
+		    "restarted: ask again");
+	}
 }
 
 void

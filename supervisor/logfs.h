@@ -55,6 +55,7 @@
 #define LOGFS_DIR_MODE		0750
 #define LOGFS_TMP_SUFFIX	".gz.tmp"
 #define LOGFS_SUFFIX_MAX	16	/* ".4294967295.gz" + NUL */
+#define LOGFS_DEFAULT_MAX_FILES	10
 
 /* Whose rights a log file is handled with. */
 struct logowner {

@@ -42,7 +42,7 @@
 #include "sysutil.h"
 #include "signame.h"
 #include "child.h"
-#include "logcap.h"
+#include "logctl.h"
 #include "restart.h"
 #include "runner.h"
 
@@ -105,8 +105,13 @@ struct instance {
 	struct event		 status_ev;
 	int			 spawn_err;	/* errno of a failed exec */
 	int			 automatic;	/* spawned by the policy */
-	struct output		*out[2];
-	struct logcap		*cap;		/* its log capture */
+	uint32_t		 logid;		/* the logger's name for it */
+	uint64_t		 runs;		/* spawns so far: run serial */
+	int			 draining;	/* reaped, output being read */
+	int			 reap_status;
+	pid_t			 reap_leader;
+	uint64_t		 reap_uptime;
+	int			 reap_exec_note;
 	uint32_t		 restart_count;
 	struct restart_state	 rs;
 	struct event		 restart_ev;
@@ -161,6 +166,8 @@ LIST_HEAD(pidbucket, pidnode);
 static struct config	*rconf;
 static struct proc	*procs;
 static size_t		 nprocs;
+static struct instance	**byid;		/* by logid */
+static uint32_t		 ninsts;
 static struct pidbucket	*pids;		/* hash of our children */
 static size_t		 npidb;		/* a power of two */
 static uint64_t		 deadline_ns;
@@ -192,13 +199,13 @@ static int	env_reserved(const char *, size_t);
 static void	make_uuid(char *, size_t);
 static char	**inst_envp(const struct instance *);
 static int	make_pipe(int *);
-static struct output *out_attach(struct instance *, int, int);
 static pid_t	run_child(struct proc *, char *const *, char **, int *,
 		    int *, int *);
 static int	inst_spawn(struct instance *, int);
 static void	inst_status_ev(int, short, void *);
 static void	status_close(struct instance *);
 static void	inst_reaped(struct instance *, int);
+static void	inst_exited(struct instance *);
 static void	inst_policy(struct instance *, int, int, uint64_t);
 static void	inst_restart_ev(int, short, void *);
 static void	inst_stop(struct instance *);
@@ -352,7 +359,9 @@ runner_init(struct config *conf)
 		total += conf->procs[i].instances;
 	for (npidb = 64; npidb < total * 2; npidb *= 2)
 		;
-	logcap_init(total);
+	logctl_init((uint32_t)total);
+	if ((byid = calloc(total > 0 ? total : 1, sizeof(*byid))) == NULL)
+		fatal("calloc");
 	if ((pids = calloc(npidb, sizeof(*pids))) == NULL)
 		fatal("calloc");
 	for (i = 0; i < npidb; i++)
@@ -397,8 +406,8 @@ proc_setup(struct proc *p, const struct proc_config *pc)
 		in->pre_node.pre = 1;
 		evtimer_set(&in->restart_ev, inst_restart_ev, in);
 		evtimer_set(&in->stop_ev, stop_timeout, in);
-		if ((in->cap = logcap_new(rconf, pc, k, in->display)) == NULL)
-			fatal("%s: log capture", in->display);
+		in->logid = ninsts;
+		byid[ninsts++] = in;
 	}
 	if (proc_prepare(p) == -1)
 		fatal("%s: cannot prepare the environment", pc->name);
@@ -620,23 +629,6 @@ make_pipe(int *fds)
 	return (0);
 }
 
-/* Read a pipe of the instance's child into its log capture. */
-static struct output *
-out_attach(struct instance *in, int fd, int stream)
-{
-	struct capstream	*cs;
-	struct output		*o;
-
-	if ((cs = logcap_stream(in->cap, stream)) == NULL) {
-		log_warnx("%s: out of memory: its %s is not kept", in->display,
-		    stream == OUTPUT_STDOUT ? "stdout" : "stderr");
-		return (output_attach(fd, stream, NULL, NULL));
-	}
-	if ((o = output_attach(fd, stream, logcap_output, cs)) == NULL)
-		logcap_stream_free(cs);
-	return (o);
-}
-
 /*
  * Fork/exec argv as the process's user with the given environment; the
  * read ends of stdout and stderr in out[0], out[1].  The pid, or -1.
@@ -701,7 +693,7 @@ inst_spawn(struct instance *in, int automatic)
 	int		  fds[2], sfd, err = 0;
 	pid_t	  pid = -1;
 
-	if (in->pid != 0) {
+	if (in->pid != 0 || in->draining) {
 		/* The previous process has not been reaped yet. */
 		log_warnx("%s: cannot start: pid %ld is still there",
 		    in->display, (long)in->pid);
@@ -716,7 +708,8 @@ inst_spawn(struct instance *in, int automatic)
 	owner.groups = in->p->groups;
 	owner.ngroups = in->p->ngroups;
 	owner.setid = in->p->setid;
-	logcap_spawn(in->cap, &owner, in->p->envbase, in->p->nenvbase);
+	logctl_spawn(in->logid, rconf, in->p->pc, (uint32_t)(in->p - procs) + 1,
+	    in->idx, in->display, &owner, in->p->envbase, in->p->nenvbase);
 	if ((envp = inst_envp(in)) == NULL)
 		err = errno;
 	else {
@@ -740,10 +733,9 @@ inst_spawn(struct instance *in, int automatic)
 	set_state(in, ST_STARTING, 0, 0);
 	event_set(&in->status_ev, sfd, EV_READ, inst_status_ev, in);
 	event_add(&in->status_ev, NULL);
-	in->out[0] = out_attach(in, fds[0], OUTPUT_STDOUT);
-	in->out[1] = out_attach(in, fds[1], OUTPUT_STDERR);
-	if (in->out[0] == NULL || in->out[1] == NULL)
-		log_warnx("%s: cannot watch its output", in->display);
+	in->runs++;
+	logctl_pipe(in->logid, 0, 0, fds[0]);
+	logctl_pipe(in->logid, 1, 0, fds[1]);
 	log_debug("%s: spawned pid %ld", in->display, (long)pid);
 	return (0);
 }
@@ -790,7 +782,7 @@ runner_reaped(pid_t pid, int status)
 	struct pidnode	*n;
 
 	if ((n = pid_find(pid)) == NULL) {
-		if (!logcap_reap(pid, status))
+		if (!logctl_reaped(pid, status))
 			log_debug("reaped adopted orphan %ld", (long)pid);
 		return;
 	}
@@ -801,42 +793,67 @@ runner_reaped(pid_t pid, int status)
 		inst_reaped(n->inst, status);
 }
 
+/*
+ * The process is gone; what it wrote is in its pipes.  Its new state is
+ * not shown before the logger has read them (runner_drained()), so that
+ * whoever sees it exited finds all its output in the files.
+ */
 static void
 inst_reaped(struct instance *in, int status)
 {
-	const struct proc_config *pc = in->p->pc;
-	uint64_t	 now = mono_ns(), uptime = now - in->start_ns;
-	pid_t		 leader = in->pid;
-	int		 has_code, code, k, r, exec_note = 0;
-	int		 stopped = 0;
-	const char	*sname;
+	pid_t	leader = in->pid;
+	int	r;
 
-	has_code = WIFEXITED(status);
-	code = has_code ? WEXITSTATUS(status) : 0;
 	in->pid = 0;
+	in->reap_status = status;
+	in->reap_leader = leader;
+	in->reap_uptime = mono_ns() - in->start_ns;
+	in->reap_exec_note = 0;
 	/* Whatever is left of its tree goes with it. */
 	if (proctree_signal(leader, 0, SIGKILL, in->p->env_name,
 	    in->env_inst) == 0)
 		log_debug("%s: killed what was left of group %ld",
 		    in->display, (long)leader);
-	/* All it wrote is in the pipes now: read it before moving on. */
-	for (k = 0; k < 2; k++) {
-		if (in->out[k] != NULL) {
-			output_drain(in->out[k]);
-			output_release(in->out[k]);
-			in->out[k] = NULL;
-		}
-	}
 	if (in->exec_pending) {
 		if ((r = spawn_status(in->statusfd)) > 0)
 			in->spawn_err = r;
 		status_close(in);
-		exec_note = 1;
+		in->reap_exec_note = 1;
 	}
 	evtimer_del(&in->stop_ev);
 	if (in->pre_pid != 0)
 		pre_kill(in);
+	in->draining = 1;
+	logctl_drain(in->logid, in->runs);
+}
 
+void
+runner_drained(uint32_t logid, uint64_t serial)
+{
+	struct instance	*in;
+
+	if (logid >= ninsts)
+		return;
+	in = byid[logid];
+	if (in->draining && in->runs == serial) {
+		in->draining = 0;
+		inst_exited(in);
+		if (sup->shutting_down)
+			sup_check_stopped();
+	}
+}
+
+/* Its output is in the files: the exit is now for everyone to see. */
+static void
+inst_exited(struct instance *in)
+{
+	const struct proc_config *pc = in->p->pc;
+	int		 status = in->reap_status, has_code, code;
+	int		 exec_note = in->reap_exec_note, stopped = 0;
+	const char	*sname;
+
+	has_code = WIFEXITED(status);
+	code = has_code ? WEXITSTATUS(status) : 0;
 	if (in->spawn_err != 0) {
 		log_warnx("%s: failed to spawn process: %s (os error %d)",
 		    in->display, strerror(in->spawn_err), in->spawn_err);
@@ -857,18 +874,19 @@ inst_reaped(struct instance *in, int status)
 	else if (WIFSIGNALED(status)) {
 		sname = signame_name(WTERMSIG(status));
 		log_info("%s: pid %ld killed by signal %d%s%s", in->display,
-		    (long)leader, WTERMSIG(status), sname != NULL ? " " : "",
-		    sname != NULL ? sname : "");
+		    (long)in->reap_leader, WTERMSIG(status),
+		    sname != NULL ? " " : "", sname != NULL ? sname : "");
 	} else
 		log_info("%s: pid %ld exited with code %d", in->display,
-		    (long)leader, code);
+		    (long)in->reap_leader, code);
 
 	if (in->stop_phase != STOP_NONE) {
 		in->stop_phase = STOP_NONE;
 		stopped = 1;
 	} else if (!sup->shutting_down &&
 	    (in->spawn_err == 0 || in->automatic))
-		inst_policy(in, in->spawn_err == 0 && has_code, code, uptime);
+		inst_policy(in, in->spawn_err == 0 && has_code, code,
+		    in->reap_uptime);
 
 	if (exec_note)
 		op_note(in, PH_STARTING, in->spawn_err == 0, in->spawn_err);
@@ -1060,8 +1078,8 @@ pre_spawn(struct instance *in, const char *cmd)
 	}
 	in->pre_statusfd = sfd;
 	/* Its output goes to the instance's logs. */
-	output_release(out_attach(in, fds[0], OUTPUT_STDOUT));
-	output_release(out_attach(in, fds[1], OUTPUT_STDERR));
+	logctl_pipe(in->logid, 0, 1, fds[0]);
+	logctl_pipe(in->logid, 1, 1, fds[1]);
 	in->pre_pid = pid;
 	pid_add(&in->pre_node, pid);
 	log_debug("%s: pre-shutdown command pid %ld: %s", in->display,
@@ -1129,7 +1147,8 @@ runner_all_stopped(void)
 	for (i = 0; i < nprocs; i++)
 		for (k = 0; k < procs[i].n; k++)
 			if (procs[i].inst[k].pid != 0 ||
-			    procs[i].inst[k].pre_pid != 0)
+			    procs[i].inst[k].pre_pid != 0 ||
+			    procs[i].inst[k].draining)
 				return (0);
 	return (1);
 }
@@ -1200,8 +1219,7 @@ runner_kill_all(void)
 void
 runner_flush_logs(void)
 {
-	output_flush_all();
-	logcap_flush_all();
+	logctl_exit();
 }
 
 uint32_t
@@ -1520,19 +1538,20 @@ runner_req_tail(struct conn_ref ref, const char *name, uint32_t lines,
 		    "Process '%s' not found", name);
 		return;
 	}
-	logcap_tail(ref, p != NULL ? p->pc : NULL, lines, follow);
+	logctl_tail(ref, p != NULL ? (uint32_t)(p - procs) + 1 : 0, lines,
+	    follow);
 }
 
 void
 runner_log_ack(struct conn_ref ref)
 {
-	logcap_ack(ref);
+	logctl_ack(ref);
 }
 
 void
 runner_conn_closed(struct conn_ref ref)
 {
-	logcap_conn_closed(ref);
+	logctl_conn_closed(ref);
 }
 
 /* cpu since the previous sample (or the start), resident memory. */

@@ -26,6 +26,7 @@
 
 #include "log.h"
 #include "runner.h"
+#include "logctl.h"
 #include "supervisor.h"
 
 struct supervisor	*sup;
@@ -106,6 +107,10 @@ sup_setup(void)
 		if (!dc->user_found)
 			errx(1, "user %s does not exist: create it (make "
 			    "install does) or set [daemon] user", dc->user);
+		if (!dc->log_user_found)
+			errx(1, "user %s does not exist: create it (make "
+			    "install does) or set [daemon] log_user",
+			    dc->log_user);
 		if (stat(dc->chroot, &st) == -1 || !S_ISDIR(st.st_mode))
 			errx(1, "chroot directory %s: %s", dc->chroot,
 			    errno ? strerror(errno) : "not a directory");
@@ -130,10 +135,12 @@ sup_events(void)
 	signal_set(&sup->ev_sigterm, SIGTERM, sup_signal, NULL);
 	signal_set(&sup->ev_sigint, SIGINT, sup_signal, NULL);
 	signal_set(&sup->ev_sighup, SIGHUP, sup_signal, NULL);
+	signal_set(&sup->ev_sigusr1, SIGUSR1, sup_signal, NULL);
 	signal_set(&sup->ev_sigchld, SIGCHLD, sup_signal, NULL);
 	signal_add(&sup->ev_sigterm, NULL);
 	signal_add(&sup->ev_sigint, NULL);
 	signal_add(&sup->ev_sighup, NULL);
+	signal_add(&sup->ev_sigusr1, NULL);
 	signal_add(&sup->ev_sigchld, NULL);
 	evtimer_set(&sup->fe_respawn_ev, fe_respawn, NULL);
 	evtimer_set(&sup->fe_exit_ev, sup_finish_ev, NULL);
@@ -177,6 +184,7 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 	sup_events();
 
 	runner_init(conf);
+	logctl_start();
 	fe_spawn();
 	if (s.fe_pid == -1)
 		startup_fail("cannot start the frontend: %s",
@@ -210,6 +218,9 @@ sup_signal(int sig, short ev, void *arg)
 	case SIGHUP:
 		sup_reload();
 		break;
+	case SIGUSR1:
+		logctl_reopen_all();
+		break;
 	case SIGCHLD:
 		sup_sigchld();
 		break;
@@ -235,6 +246,12 @@ sup_sigchld(void)
 			runner_reaped(pid, status);
 	}
 	/* The last agent may go while the frontend is still up. */
+	sup_check_stopped();
+}
+
+void
+sup_check_stopped(void)
+{
 	if (sup->shutting_down && runner_all_stopped())
 		sup_stopped_all();
 }
@@ -520,6 +537,7 @@ static void
 fe_done(void *arg)
 {
 	dispatch_deferred();
+	logctl_fe_room();
 }
 
 static void

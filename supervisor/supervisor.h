@@ -66,6 +66,7 @@ struct sup_conn {
 	int			 acked;	/* F_CONN_ACK seen */
 	int			 busy;	/* a request is being answered */
 	int			 following;	/* tail_logs follow stream */
+	int			 logs;		/* the logger answers it */
 	int			 deferred;	/* dreq waits for the channel */
 	struct f_request	 dreq;
 };
@@ -122,7 +123,7 @@ struct supervisor {
 	time_t			 refuse_log_at;
 
 	struct event		 ev_sigterm, ev_sigint, ev_sighup,
-				 ev_sigchld;
+				 ev_sigusr1, ev_sigchld;
 	struct event		 shutdown_ev;
 };
 
@@ -133,6 +134,8 @@ __attribute__((__noreturn__)) void
 		 supervisor_main(struct config *, const struct sup_opts *);
 uint64_t	 sup_uptime_secs(void);
 void		 sup_shutdown(const char *why);
+/* Shutting down: leave once every process is gone. */
+void		 sup_check_stopped(void);
 
 /* daemon.c: start-up before the event loop */
 int		 pid_lock(const char *, char *, size_t);
@@ -150,6 +153,11 @@ void		 control_update(void);
 void		 conn_drop_all(void);
 void		 conn_orphans_drain(void);
 void		 conn_orphans_adopt(void);
+/* tail_logs: the logger's frames for it are relayed (logctl.c). */
+void		 conn_logs_expect(struct conn_ref);
+struct sup_conn	*conn_logs_waiting(uint32_t);
+/* The logger is gone: its readers get an error and are closed. */
+void		 conn_logs_lost(void);
 struct sup_conn	*conn_lookup(struct conn_ref);
 void		 reply_send(struct conn_ref, uint32_t, const void *, size_t);
 void		 reply_ok(struct conn_ref, const char *, ...)

@@ -109,10 +109,12 @@ def add_to_group(user, group):
 
 
 def ensure_frontend_user():
-    """The default frontend user and chroot, as `make install` makes them."""
+    """The default frontend and logger users and chroot, as `make install`
+    makes them."""
     if not IS_ROOT:
         return
     ensure_user("_apm2d")
+    ensure_user("_apm2log")
     os.makedirs("/var/empty", mode=0o755, exist_ok=True)
 
 

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "supervisor/logring.h"
+#include "logger/logring.h"
 #include "unit.h"
 
 #define MAXL	LOGRING_LINE_MAX

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "supervisor/redact.h"
+#include "logger/redact.h"
 #include "unit.h"
 
 struct vec {

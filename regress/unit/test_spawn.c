@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "logger/output.h"
 #include "supervisor/child.h"
 
 struct run {

@@ -4,16 +4,12 @@
  * timestamp prefixes, rotation by size or time, gzip of old generations,
  * and write errors counted instead of blocking.
  *
- * Open each destination path once and share the struct logfile between
- * the streams that go to it (merge_stderr, combined_file): two objects on
- * one path would rotate it behind each other's back.
- *
- * Files.  Every operation on the file system -- open, the renames of a
- * rotation, compression -- goes through logfs.h with the rights of the
- * owner given to logfile_open(): a new file is 0640 and the owner's, an
- * existing one with other links or another owner is refused, a final
- * symbolic link is refused.  A path that is not a regular file
- * (/dev/null, a FIFO) is written to as is, never chmodded or rotated.
+ * The writer never sees a path: it is given descriptors, opened by the
+ * supervisor with the rights of the process's user (supervisor/logfs.h),
+ * and asks for a rotation through a callback.  Share one struct logfile
+ * between the streams that go to one file (merge_stderr,
+ * combined_file).  Something other than a regular file (/dev/null, a
+ * FIFO) is written to as is, never rotated.
  *
  * Lines.  logfile_write_line() with timestamps off writes the bytes
  * unchanged, plus '\n' when newline is set.  With timestamps on every
@@ -30,8 +26,8 @@
  *
  * Rotation.  The rotation table of the log config always applies; when
  * the config has none, config.h fills in the defaults: size mode,
- * LOGFILE_DEFAULT_MAX_SIZE bytes, LOGFILE_DEFAULT_MAX_FILES generations,
- * so no log grows without bound.
+ * LOGFILE_DEFAULT_MAX_SIZE bytes, 10 generations, so no log grows
+ * without bound.
  *  - Size: a write that would take a non-empty file past max_size first
  *    rotates it, so files stay within max_size and end at line
  *    boundaries.  One line longer than max_size goes whole into a fresh
@@ -43,18 +39,13 @@
  *    non-empty file (a file left from before a restart counts from its
  *    mtime).  max_size still caps each file in these modes; set it high
  *    to rotate on time only.
- *  - Generations X.1 (newest) ... X.<max_files>; each rotation shifts
- *    them up (X.i.gz too) and removes the oldest.  Only the contiguous
- *    run from X.1 is shifted, so a huge max_files costs nothing.
- *  - compress: a rotated generation is gzipped by a child process
- *    with the owner's rights (the system's gzip, "gzip -c", nice 10)
- *    reading it on stdin and writing <path>.gz.tmp; when the child is reaped the result is
- *    renamed to X.<i>.gz wherever that generation has moved meanwhile,
- *    and the plain X.<i> removed.  One child per file at a time; others
- *    wait and are picked up when it ends, or at the next open.  The
- *    caller reaps: its SIGCHLD loop passes every pid it does not own to
- *    logfile_reap().  Closing a file kills its child; its generation
- *    stays uncompressed until the next open of that path.
+ *  - The callback renames the generations and opens the new file (see
+ *    supervisor/logstore.h, which also compresses old generations).
+ *    When it answers LOGFILE_PENDING, what is written meanwhile waits
+ *    in memory, the caller stops reading its pipes (logfile_rotating()),
+ *    and logfile_rotated() writes it to the new file: nothing is lost or
+ *    written twice across a rotation, and files still end at line
+ *    boundaries.
  *  - A failed rotation leaves the data in the current file and is
  *    retried after another max_size bytes or at the next period.
  *
@@ -81,41 +72,62 @@
 #include <time.h>
 
 #include "config.h"
-#include "logfs.h"
 
 #define LOGFILE_BUFSZ			(64 * 1024)
 #define LOGFILE_DIRECT_MIN		4096
 #define LOGFILE_TS_MAX			256	/* rendered timestamp */
 #define LOGFILE_DEFAULT_MAX_SIZE	(10 * 1024 * 1024)
-#define LOGFILE_DEFAULT_MAX_FILES	10
 
 /* Event bits returned by the writing calls; 0 = nothing to report. */
 #define LOGFILE_EV_FAIL		0x01	/* an error episode began */
 #define LOGFILE_EV_RECOVER	0x02	/* it ended */
 #define LOGFILE_EV_ROTATED	0x04	/* the path is a new file now */
 #define LOGFILE_EV_ROTATE_FAIL	0x08	/* logfile_error() says why */
-#define LOGFILE_EV_COMPRESS_FAIL 0x10	/* logfile_error() says why */
 
 #define LOGFILE_STDOUT		0
 #define LOGFILE_STDERR		1
 
 struct logfile;
 
+/* What the writer needs to know of a descriptor it is given. */
+struct logfile_fdinfo {
+	int		 regular;	/* a regular file: rotated, sized */
+	uint64_t	 size;
+	time_t		 mtime;
+};
+
 /*
- * Open (create) the file.  lc may be NULL: no timestamps, default
- * rotation.  NULL on error with a message in err.
+ * Rotation, done by whoever owns the path (the supervisor): a
+ * descriptor of the new file (rotation done), LOGFILE_PENDING (it will
+ * come through logfile_rotated()), or -1 with a message in err.
  */
-struct logfile	*logfile_open(const char *path, const struct log_config *lc,
-		    const struct logowner *, char *err, size_t errlen);
-/* Flush, close; a running compression child is killed (SIGTERM). */
-/* Test seam: only regress/ calls logfile_close(). */
+#define LOGFILE_PENDING		(-2)
+typedef int	(*logfile_rotate_cb)(void *arg, char *err, size_t errlen);
+
+/* fstat(2) of fd as struct logfile_fdinfo; 0 or -1. */
+int		 logfile_fdinfo(int fd, struct logfile_fdinfo *);
+/*
+ * A writer for fd (which it owns from now on).  lc may be NULL: no
+ * timestamps, default rotation.  NULL on error with a message in err.
+ */
+struct logfile	*logfile_new(int fd, const struct logfile_fdinfo *,
+		    const struct log_config *lc, logfile_rotate_cb, void *arg,
+		    char *err, size_t errlen);
+/* Flush, close; what waited for a rotation goes to the old file. */
 void		 logfile_close(struct logfile *);
+/* Write to fd from now on (the same path reopened).  Flushes first. */
+void		 logfile_setfd(struct logfile *, int fd,
+		    const struct logfile_fdinfo *);
 /*
- * Flush and reopen the path (after an outside rename or removal).
- * Event bits, or -1 with a message in err (the old file stays open).
+ * A pending rotation ended: fd is the new file, or -1 when it failed
+ * (the old file goes on).  What came meanwhile is written.  Without a
+ * rotation pending, a new descriptor for the same path (fd -1: none).
+ * Event bits.
  */
-/* Test seam: only regress/ calls logfile_reopen(). */
-int		 logfile_reopen(struct logfile *, char *err, size_t errlen);
+int		 logfile_rotated(struct logfile *, int fd,
+		    const struct logfile_fdinfo *);
+/* 1 while a rotation is pending: the caller stops feeding it. */
+int		 logfile_rotating(const struct logfile *);
 
 /*
  * Append one line (see Lines above).  now is the wall-clock time of the
@@ -134,26 +146,10 @@ int		 logfile_flush(struct logfile *);
 /* Test seam: only regress/ calls logfile_rotate(). */
 int		 logfile_rotate(struct logfile *);
 
-/*
- * The caller reaped pid with status: if it was a compression child of
- * a log file (open or closed), finish its work and return 1; else 0.
- * A failure shows as LOGFILE_EV_COMPRESS_FAIL from the next call on
- * that file.
- */
-int		 logfile_reap(pid_t pid, int status);
-/* The running compression child, or -1. */
-/* Test seam: only regress/ calls logfile_compress_pid(). */
-pid_t		 logfile_compress_pid(const struct logfile *);
-/* gzip to run (absolute path); NULL: look for it in /usr/bin, /bin. */
-/* Test seam: only regress/ calls logfile_set_gzip(). */
-void		 logfile_set_gzip(const char *);
-
 uint64_t	 logfile_lost_bytes(const struct logfile *);
 uint64_t	 logfile_episode_lost(const struct logfile *);
 int		 logfile_errno(const struct logfile *);
 const char	*logfile_error(const struct logfile *);
-/* Test seam: only regress/ calls logfile_path(). */
-const char	*logfile_path(const struct logfile *);
 /* Bytes in the current file, buffered ones included. */
 /* Test seam: only regress/ calls logfile_size(). */
 uint64_t	 logfile_size(const struct logfile *);

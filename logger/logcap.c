@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <event.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,9 @@
 #include "log.h"
 #include "logcap.h"
 #include "logfile.h"
+#include "logger.h"
 #include "logring.h"
+#include "output.h"
 #include "redact.h"
 
 #define NSEC			1000000000LL
@@ -30,12 +33,12 @@
 
 _Static_assert(LOGRING_LINE_MAX == PROTO_LOGLINE_MAX, "line pieces");
 
-/* A log file, shared by every stream that writes to its path. */
+/* A log file, shared by every stream that writes to it. */
 struct capfile {
 	LIST_ENTRY(capfile)	 entry;
 	struct logfile		*lf;
-	char			*path;
-	uid_t			 uid;		/* whose rights it has */
+	uint32_t		 id;		/* the supervisor's */
+	char			*path;		/* for messages */
 };
 
 /* A sensitive variable of the environment the process was given. */
@@ -45,11 +48,13 @@ struct capval {
 };
 
 struct logcap {
-	const struct config	*conf;
-	const struct proc_config *pc;
+	uint32_t		 inst;
+	uint32_t		 proc;		/* 1-based config index */
 	uint32_t		 idx;
-	size_t			 order;		/* config order, for ties */
-	char			 display[CONFIG_DISPLAY_MAX];
+	size_t			 order;		/* instance order, for ties */
+	char			 name[PROTO_NAME_MAX];
+	char			 display[PROTO_DISPLAY_MAX];
+	struct output		*out[2];	/* the current run's pipes */
 	int			 redact;	/* files and ring are masked */
 	int			 lines;		/* capture line by line */
 	struct capfile		*file[2];
@@ -64,8 +69,11 @@ struct logcap {
 struct capstream {
 	LIST_ENTRY(capstream)	 entry;
 	struct logcap		*cap;
+	struct output		*out;
+	uint64_t		 pipe;		/* the supervisor's pipe id */
 	int			 stream;
 	int			 ended;
+	int			 paused;	/* its file is rotating */
 	struct redactor		*red;		/* line capture */
 	char			*carry;		/* raw capture: partial line */
 	size_t			 clen;
@@ -82,8 +90,8 @@ struct bq {
 
 struct follower {
 	TAILQ_ENTRY(follower)	 entry;
-	struct conn_ref		 ref;
-	const struct proc_config *key;		/* NULL: every process */
+	struct logref		 ref;
+	uint32_t		 key;		/* 0: every process */
 	uint32_t		 unacked;	/* frames not acknowledged */
 	int			 initial;	/* its tail is being sent */
 	int			 overflow;	/* too slow: to be cut */
@@ -93,8 +101,8 @@ struct follower {
 
 struct tailreq {
 	TAILQ_ENTRY(tailreq)	 entry;
-	struct conn_ref		 ref;
-	const struct proc_config *key;
+	struct logref		 ref;
+	uint32_t		 key;
 	uint32_t		 lines;
 	int			 follow;
 	int			 built;
@@ -144,9 +152,13 @@ static int			 stage_nomem;
 static int	 grow(char **, size_t *, size_t);
 static int64_t	 ts_ns(const struct timespec *);
 static void	 vals_free(struct logcap *);
-static struct capfile *capfile_get(struct logcap *, const char *,
-		    const struct logowner *);
+static struct capfile *capfile_find(uint32_t);
+static int	 capfile_rotate(void *, char *, size_t);
+static void	 capfile_resume(struct capfile *);
 static void	 file_events(struct capfile *, int);
+static void	 logcap_output(void *, int, const char *, size_t);
+static struct capstream *logcap_stream(struct logcap *, int);
+static void	 logcap_stream_free(struct capstream *);
 static void	 record(struct logcap *, int, int64_t, const struct lr_seg *,
 		    int);
 static void	 raw_input(struct capstream *, const struct timespec *,
@@ -177,19 +189,18 @@ static void	 bq_pop(struct bq *, size_t);
 static void	 bq_free(struct bq *);
 static int	 bq_add_split(struct bq *, const struct logcap *, int,
 		    int64_t, const char *, size_t);
-static int	 ref_eq(struct conn_ref, struct conn_ref);
+static int	 ref_eq(struct logref, struct logref);
 static int	 chan_busy(void);
 static void	 pump_at(int);
 static void	 pump(int, short, void *);
-static int	 key_match(const struct proc_config *, const struct logcap *);
-static struct follower *follower_new(struct conn_ref,
-		    const struct proc_config *);
+static int	 key_match(uint32_t, const struct logcap *);
+static struct follower *follower_new(struct logref, uint32_t);
 static void	 follower_push(struct follower *, const struct logcap *, int,
 		    int64_t, const char *, size_t);
 static void	 follower_overflow(struct follower *);
 static void	 follower_drop(struct follower *);
 static void	 follower_cut(struct follower *);
-static void	 send_frame(struct conn_ref, struct bq *, int, size_t,
+static void	 send_frame(struct logref, struct bq *, int, size_t,
 		    size_t *);
 static void	 tail_build(struct tailreq *);
 static size_t	 tail_select(struct tailreq *, struct tailit *, size_t *,
@@ -233,7 +244,7 @@ ts_ns(const struct timespec *ts)
 }
 
 static int
-ref_eq(struct conn_ref a, struct conn_ref b)
+ref_eq(struct logref a, struct logref b)
 {
 	return (a.id == b.id && a.serial == b.serial);
 }
@@ -246,31 +257,53 @@ logcap_init(size_t ninstances)
 	ringcap = logring_cap(ninstances);
 }
 
-struct logcap *
-logcap_new(const struct config *conf, const struct proc_config *pc,
-    uint32_t idx, const char *display)
+/* The capture of instance inst, made if new; NULL when out of memory. */
+static struct logcap *
+cap_get(uint32_t inst)
 {
-	struct logcap	 *cap, **nc;
+	struct logcap	**nc;
 	size_t		  ncap;
 
-	if (ncaps == capscap) {
-		ncap = capscap == 0 ? 16 : capscap * 2;
+	if (inst < ncaps && caps[inst] != NULL)
+		return (caps[inst]);
+	if (inst >= capscap) {
+		ncap = capscap == 0 ? 16 : capscap;
+		while (ncap <= inst)
+			ncap *= 2;
 		if ((nc = reallocarray(caps, ncap, sizeof(*nc))) == NULL)
 			return (NULL);
+		memset(nc + capscap, 0, (ncap - capscap) * sizeof(*nc));
 		caps = nc;
 		capscap = ncap;
 	}
-	if ((cap = calloc(1, sizeof(*cap))) == NULL)
+	if ((caps[inst] = calloc(1, sizeof(**caps))) == NULL)
 		return (NULL);
-	cap->conf = conf;
-	cap->pc = pc;
-	cap->idx = idx;
-	cap->order = ncaps;
-	strlcpy(cap->display, display, sizeof(cap->display));
-	cap->redact = pc->log.redact;
-	cap->lines = pc->log.redact || pc->log.timestamp;
-	caps[ncaps++] = cap;
-	return (cap);
+	caps[inst]->inst = inst;
+	caps[inst]->order = inst;
+	if (inst >= ncaps)
+		ncaps = inst + 1;
+	return (caps[inst]);
+}
+
+void
+logcap_inst(const struct l_inst *li)
+{
+	struct logcap	*cap;
+	int		 s;
+
+	if ((cap = cap_get(li->inst)) == NULL) {
+		log_warnx("instance %u: out of memory", li->inst);
+		return;
+	}
+	cap->proc = li->proc;
+	cap->idx = li->idx;
+	(void)strlcpy(cap->name, li->name, sizeof(cap->name));
+	(void)strlcpy(cap->display, li->display, sizeof(cap->display));
+	cap->redact = (li->flags & L_INST_REDACT) != 0;
+	cap->lines = (li->flags & L_INST_LINES) != 0;
+	for (s = 0; s < 2; s++)
+		cap->file[s] = li->file[s] != 0 ? capfile_find(li->file[s]) :
+		    NULL;
 }
 
 static void
@@ -288,101 +321,215 @@ vals_free(struct logcap *cap)
 }
 
 void
-logcap_spawn(struct logcap *cap, const struct logowner *owner,
-    char *const *env, size_t nenv)
+logcap_secrets_clear(uint32_t inst)
 {
-	char		 out[PATH_MAX], err[PATH_MAX];
-	const char	*path[2];
-	struct capval	*v;
-	const char	*eq;
-	size_t		 i, n = 0;
-	int		 s;
-
-	if (cap->file[0] == NULL || cap->file[1] == NULL) {
-		if (config_log_paths(cap->conf, cap->pc, cap->idx, out,
-		    sizeof(out), err, sizeof(err)) == -1) {
-			log_warnx("%s: log file names too long", cap->display);
-		} else {
-			path[0] = out;
-			path[1] = err;
-			for (s = 0; s < 2; s++)
-				if (cap->file[s] == NULL && path[s][0] != '\0')
-					cap->file[s] = capfile_get(cap,
-					    path[s], owner);
-		}
-	}
-
-	vals_free(cap);
-	for (i = 0; i < nenv; i++) {
-		if ((eq = strchr(env[i], '=')) == NULL)
-			continue;
-		n++;
-	}
-	if (n == 0 || (cap->vals = calloc(n, sizeof(*cap->vals))) == NULL)
-		return;
-	for (i = 0; i < nenv; i++) {
-		if ((eq = strchr(env[i], '=')) == NULL)
-			continue;
-		v = &cap->vals[cap->nvals];
-		if ((v->name = strndup(env[i], (size_t)(eq - env[i]))) == NULL)
-			break;
-		if (!redact_env_name_sensitive(v->name)) {
-			free(v->name);
-			continue;
-		}
-		if ((v->value = strdup(eq + 1)) == NULL) {
-			free(v->name);
-			break;
-		}
-		cap->nvals++;
-	}
-	/* Followers' redactors learn the new values too. */
-	for (s = 0; s < 2; s++)
-		for (i = 0; cap->live[s] != NULL && i < cap->nvals; i++)
-			(void)redact_add_env(cap->live[s], cap->vals[i].name,
-			    cap->vals[i].value);
+	if (inst < ncaps && caps[inst] != NULL)
+		vals_free(caps[inst]);
 }
 
-/*
- * The open file for path, opened (and its directories made) with the
- * owner's rights if new.  Processes of different users never share one.
- */
+/* One sensitive value of the environment the instance was given. */
+void
+logcap_secret(const struct l_secret *ls, const char *data, size_t len)
+{
+	struct logcap	*cap;
+	struct capval	*v;
+	int		 s;
+
+	if (ls->inst >= ncaps || (cap = caps[ls->inst]) == NULL ||
+	    ls->namelen == 0 || ls->namelen > len)
+		return;
+	if ((v = reallocarray(cap->vals, cap->nvals + 1, sizeof(*v))) ==
+	    NULL)
+		return;
+	cap->vals = v;
+	v = &cap->vals[cap->nvals];
+	if ((v->name = strndup(data, ls->namelen)) == NULL)
+		return;
+	if ((v->value = strndup(data + ls->namelen, len - ls->namelen)) ==
+	    NULL) {
+		free(v->name);
+		return;
+	}
+	cap->nvals++;
+	/* Followers' redactors learn the new value too. */
+	for (s = 0; s < 2; s++)
+		if (cap->live[s] != NULL)
+			(void)redact_add_env(cap->live[s], v->name, v->value);
+}
+
 static struct capfile *
-capfile_get(struct logcap *cap, const char *path,
-    const struct logowner *owner)
+capfile_find(uint32_t id)
 {
 	struct capfile	*f;
-	char		 err[PATH_MAX + 128];
 
 	LIST_FOREACH(f, &files, entry)
-		if (strcmp(f->path, path) == 0)
-			break;
-	if (f != NULL && f->uid != owner->uid) {
-		log_warnx("%s: log file %s: refused: it is written for uid "
-		    "%lu (its output is kept in memory only)", cap->display,
-		    path, (unsigned long)f->uid);
-		return (NULL);
+		if (f->id == id)
+			return (f);
+	return (NULL);
+}
+
+/* The writer wants a new file: the supervisor makes it. */
+static int
+capfile_rotate(void *arg, char *err, size_t errlen)
+{
+	struct capfile	*f = arg;
+	struct l_id	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = f->id;
+	logger_send(L_ROTATE, 0, &m, sizeof(m));
+	return (LOGFILE_PENDING);
+}
+
+void
+logcap_file_open(const struct l_file *lfm, int fd)
+{
+	struct logfile_fdinfo	 fi;
+	struct log_config	 lc;
+	struct capfile		*f;
+	char			 fmt[PROTO_TSFMT_MAX], err[512];
+
+	if (capfile_find(lfm->fd.file) != NULL) {
+		logcap_file_fd(&lfm->fd, fd);
+		return;
 	}
-	if (f != NULL)
-		return (f);
-	if ((f = calloc(1, sizeof(*f))) == NULL ||
-	    (f->path = strdup(path)) == NULL) {
-		free(f);
-		log_warnx("%s: log file %s: out of memory", cap->display,
-		    path);
-		return (NULL);
+	memset(&lc, 0, sizeof(lc));
+	lc.timestamp = (lfm->flags & L_FILE_TIMESTAMP) != 0;
+	(void)strlcpy(fmt, lfm->ts_format, sizeof(fmt));
+	lc.timestamp_format = fmt[0] != '\0' ? fmt : NULL;
+	lc.rotation.mode = lfm->mode;
+	lc.rotation.max_size = lfm->max_size;
+	fi.regular = lfm->fd.regular;
+	fi.size = lfm->fd.size;
+	fi.mtime = (time_t)lfm->fd.mtime;
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		log_warnx("log file %u: out of memory", lfm->fd.file);
+		close(fd);
+		return;
 	}
-	if ((f->lf = logfile_open(path, &cap->pc->log, owner, err,
+	f->id = lfm->fd.file;
+	if ((f->path = strndup(lfm->path, sizeof(lfm->path) - 1)) == NULL ||
+	    (f->lf = logfile_new(fd, &fi, &lc, capfile_rotate, f, err,
 	    sizeof(err))) == NULL) {
-		log_warnx("%s: log file: %s (its output is kept in memory "
-		    "only)", cap->display, err);
+		log_warnx("log file %u: %s", lfm->fd.file, f->path == NULL ?
+		    "out of memory" : err);
+		close(fd);
 		free(f->path);
 		free(f);
-		return (NULL);
+		return;
 	}
-	f->uid = owner->uid;
 	LIST_INSERT_HEAD(&files, f, entry);
-	return (f);
+}
+
+/* A new descriptor for a file: rotated, or reopened. */
+void
+logcap_file_fd(const struct l_filefd *m, int fd)
+{
+	struct logfile_fdinfo	 fi;
+	struct capfile		*f;
+
+	if ((f = capfile_find(m->file)) == NULL) {
+		close(fd);
+		return;
+	}
+	fi.regular = m->regular;
+	fi.size = m->size;
+	fi.mtime = (time_t)m->mtime;
+	file_events(f, logfile_rotated(f->lf, fd, &fi));
+	capfile_resume(f);
+	logger_settled();
+}
+
+void
+logcap_rotate_failed(uint32_t id)
+{
+	struct capfile	*f;
+
+	if ((f = capfile_find(id)) == NULL)
+		return;
+	file_events(f, logfile_rotated(f->lf, -1, NULL));
+	capfile_resume(f);
+	logger_settled();
+}
+
+/* The rotation is over: read the pipes that feed f again. */
+static void
+capfile_resume(struct capfile *f)
+{
+	struct capstream	*cs;
+
+	if (logfile_rotating(f->lf))
+		return;
+	LIST_FOREACH(cs, &streams, entry)
+		if (cs->paused && cs->cap->file[cs->stream] == f) {
+			cs->paused = 0;
+			output_resume(cs->out);
+		}
+}
+
+void
+logcap_pipe(const struct l_pipe *m, int fd)
+{
+	struct logcap		*cap;
+	struct capstream	*cs;
+	struct output		*o;
+	int			 stream = m->stream & 1;
+
+	if (m->inst >= ncaps || (cap = caps[m->inst]) == NULL) {
+		close(fd);
+		return;
+	}
+	if ((cs = logcap_stream(cap, stream)) == NULL) {
+		log_warnx("%s: out of memory: its %s is not kept",
+		    cap->display, stream == 0 ? "stdout" : "stderr");
+		output_release(output_attach(fd, stream, NULL, NULL));
+		return;
+	}
+	cs->pipe = m->id;
+	if ((o = output_attach(fd, stream, logcap_output, cs)) == NULL) {
+		logcap_stream_free(cs);
+		return;
+	}
+	cs->out = o;
+	if (m->stream & L_PIPE_AUX) {
+		output_release(o);	/* read on until EOF, on its own */
+		return;
+	}
+	if (cap->out[stream] != NULL)
+		output_release(cap->out[stream]);
+	cap->out[stream] = o;
+}
+
+/* The instance's process exited: what it wrote is in the pipes. */
+void
+logcap_drain(uint32_t inst)
+{
+	struct logcap	*cap;
+	int		 k;
+
+	if (inst >= ncaps || (cap = caps[inst]) == NULL)
+		return;
+	for (k = 0; k < 2; k++)
+		if (cap->out[k] != NULL) {
+			output_drain(cap->out[k]);
+			output_release(cap->out[k]);
+			cap->out[k] = NULL;
+		}
+}
+
+/* 1 when what the instance wrote is in its files (none is rotating). */
+int
+logcap_settled(uint32_t inst)
+{
+	struct logcap	*cap;
+	int		 k;
+
+	if (inst >= ncaps || (cap = caps[inst]) == NULL)
+		return (1);
+	for (k = 0; k < 2; k++)
+		if (cap->file[k] != NULL && logfile_rotating(cap->file[k]->lf))
+			return (0);
+	return (1);
 }
 
 /* Say once per episode what went wrong with a file. */
@@ -399,16 +546,9 @@ file_events(struct capfile *f, int ev)
 		log_warnx("log file %s: writing again; %llu bytes could not "
 		    "be written", f->path,
 		    (unsigned long long)logfile_episode_lost(f->lf));
-	if (ev & (LOGFILE_EV_ROTATE_FAIL | LOGFILE_EV_COMPRESS_FAIL))
-		log_warnx("log file %s: %s", f->path, logfile_error(f->lf));
+	/* Why a rotation failed, the supervisor said (logstore.c). */
 	if (ev & LOGFILE_EV_ROTATED)
 		log_debug("log file %s: rotated", f->path);
-}
-
-int
-logcap_reap(pid_t pid, int status)
-{
-	return (logfile_reap(pid, status));
 }
 
 /* ---- capture ---- */
@@ -431,7 +571,7 @@ red_new(const struct logcap *cap)
 	return (r);
 }
 
-struct capstream *
+static struct capstream *
 logcap_stream(struct logcap *cap, int stream)
 {
 	struct capstream	*cs;
@@ -452,7 +592,7 @@ logcap_stream(struct logcap *cap, int stream)
 	return (cs);
 }
 
-void
+static void
 logcap_stream_free(struct capstream *cs)
 {
 	if (cs == NULL)
@@ -463,29 +603,40 @@ logcap_stream_free(struct capstream *cs)
 	free(cs);
 }
 
-void
+static void
 logcap_output(void *arg, int stream, const char *buf, size_t len)
 {
 	struct capstream	*cs = arg;
+	struct capfile		*f = cs->cap->file[cs->stream];
 	struct timespec		 now;
+	struct l_pipe		 m;
 
-	if (cs->ended) {
-		/* Flushed for exit already; nothing more is kept. */
-		if (len == 0)
-			logcap_stream_free(cs);
-		return;
-	}
-	clock_gettime(CLOCK_REALTIME, &now);
 	if (len == 0) {
-		stream_end(cs, &now);
+		if (!cs->ended) {
+			clock_gettime(CLOCK_REALTIME, &now);
+			stream_end(cs, &now);
+		}
+		memset(&m, 0, sizeof(m));
+		m.inst = cs->cap->inst;
+		m.stream = (uint32_t)cs->stream;
+		m.id = cs->pipe;
+		logger_send(L_PIPE_DONE, 0, &m, sizeof(m));
 		logcap_stream_free(cs);
 		return;
 	}
+	if (cs->ended)
+		return;		/* flushed for exit already */
+	clock_gettime(CLOCK_REALTIME, &now);
 	if (cs->cap->lines)
 		line_input(cs, &now, buf, len);
 	else
 		raw_input(cs, &now, buf, len);
 	stream_flush(cs);
+	/* Its file waits for a new descriptor: let the pipe hold the rest. */
+	if (f != NULL && logfile_rotating(f->lf) && !cs->paused) {
+		cs->paused = 1;
+		output_pause(cs->out);
+	}
 }
 
 static void
@@ -792,7 +943,7 @@ entry_hdr(struct s_logentry *h, const struct logcap *cap, int stream,
 	memset(h, 0, sizeof(*h));
 	h->ts_sec = ts / NSEC;
 	h->ts_nsec = ts % NSEC;
-	strlcpy(h->process_name, cap->pc->name, sizeof(h->process_name));
+	strlcpy(h->process_name, cap->name, sizeof(h->process_name));
 	h->instance = cap->idx;
 	h->stream = (uint32_t)stream;
 	h->content_len = (uint32_t)len;
@@ -878,8 +1029,28 @@ bq_free(struct bq *q)
 static int
 chan_busy(void)
 {
-	return (sup != NULL && sup->fe_up &&
-	    chan_wqbytes(&sup->fe_ce.chan) >= LOGCAP_CHAN_HIGH);
+	return (logger_busy());
+}
+
+/* A reply for a connection, relayed by the supervisor. */
+static void
+reply(struct logref ref, uint32_t type, const void *data, size_t len)
+{
+	logger_send(type, ref.id, data, len);
+}
+
+static void
+reply_err(struct logref ref, const char *fmt, ...)
+{
+	struct s_error	e;
+	va_list		ap;
+
+	memset(&e, 0, sizeof(e));
+	e.code = ERR_INTERNAL_ERROR;
+	va_start(ap, fmt);
+	(void)vsnprintf(e.text, sizeof(e.text), fmt, ap);
+	va_end(ap);
+	logger_send(L_LOG_ERROR, ref.id, &e, sizeof(e));
 }
 
 static void
@@ -905,7 +1076,7 @@ pump_at(int ms)
  * (at least one), then the end marker.  *popped: queue bytes sent.
  */
 static void
-send_frame(struct conn_ref ref, struct bq *q, int follow, size_t maxjson,
+send_frame(struct logref ref, struct bq *q, int follow, size_t maxjson,
     size_t *popped)
 {
 	struct s_logentry	 h;
@@ -918,7 +1089,7 @@ send_frame(struct conn_ref ref, struct bq *q, int follow, size_t maxjson,
 		e = entry_est(&h, c);
 		if (n > 0 && est + e > maxjson)
 			break;
-		reply_send(ref, S_LOG_ENTRY, q->p + q->off, sz);
+		reply(ref, L_LOG_ENTRY, q->p + q->off, sz);
 		bq_pop(q, sz);
 		*popped += sz;
 		est += e;
@@ -926,7 +1097,7 @@ send_frame(struct conn_ref ref, struct bq *q, int follow, size_t maxjson,
 	}
 	memset(&le, 0, sizeof(le));
 	le.follow = follow;
-	reply_send(ref, S_LOG_END, &le, sizeof(le));
+	reply(ref, L_LOG_END, &le, sizeof(le));
 }
 
 static void
@@ -939,12 +1110,6 @@ pump(int fd, short ev, void *arg)
 
 	pump_ms = -1;
 	while ((t = TAILQ_FIRST(&tails)) != NULL) {
-		if (conn_lookup(t->ref) == NULL) {
-			if (t->f != NULL)
-				follower_drop(t->f);
-			tail_free(t);
-			continue;
-		}
 		if (!t->built)
 			tail_build(t);
 		if (!tail_send(t)) {
@@ -958,10 +1123,6 @@ pump(int fd, short ev, void *arg)
 	TAILQ_FOREACH_SAFE(f, &followers, entry, nf) {
 		if (f->initial)
 			continue;
-		if (conn_lookup(f->ref) == NULL) {
-			follower_drop(f);
-			continue;
-		}
 		if (f->overflow) {
 			if (f->unacked == 0)
 				follower_cut(f);
@@ -985,13 +1146,13 @@ pump(int fd, short ev, void *arg)
 /* ---- followers ---- */
 
 static int
-key_match(const struct proc_config *key, const struct logcap *cap)
+key_match(uint32_t key, const struct logcap *cap)
 {
-	return (key == NULL || key == cap->pc);
+	return (cap != NULL && (key == 0 || key == cap->proc));
 }
 
 static struct follower *
-follower_new(struct conn_ref ref, const struct proc_config *key)
+follower_new(struct logref ref, uint32_t key)
 {
 	struct follower	*f;
 	size_t		 i;
@@ -1051,7 +1212,7 @@ follower_cut(struct follower *f)
 	log_info("connection %u: log follower too slow, disconnected after "
 	    "%llu lines were dropped", f->ref.id,
 	    (unsigned long long)f->dropped);
-	reply_error(f->ref, ERR_INTERNAL_ERROR, "log follower too slow: "
+	reply_err(f->ref, "log follower too slow: "
 	    "%llu lines dropped, disconnected",
 	    (unsigned long long)f->dropped);
 	follower_drop(f);
@@ -1079,7 +1240,7 @@ follower_drop(struct follower *f)
 }
 
 void
-logcap_ack(struct conn_ref ref)
+logcap_ack(struct logref ref)
 {
 	struct follower	*f;
 
@@ -1096,7 +1257,7 @@ logcap_ack(struct conn_ref ref)
 }
 
 void
-logcap_conn_closed(struct conn_ref ref)
+logcap_conn_closed(struct logref ref)
 {
 	struct follower	*f, *nf;
 	struct tailreq	*t, *nt;
@@ -1112,19 +1273,18 @@ logcap_conn_closed(struct conn_ref ref)
 /* ---- tail ---- */
 
 void
-logcap_tail(struct conn_ref ref, const struct proc_config *key,
-    uint32_t lines, int follow)
+logcap_tail(struct logref ref, const struct l_tail *m)
 {
 	struct tailreq	*t;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		reply_error(ref, ERR_INTERNAL_ERROR, "out of memory");
+		reply_err(ref, "out of memory");
 		return;
 	}
 	t->ref = ref;
-	t->key = key;
-	t->lines = lines > TAIL_LINES_MAX ? TAIL_LINES_MAX : lines;
-	t->follow = follow;
+	t->key = m->proc;
+	t->lines = m->lines > TAIL_LINES_MAX ? TAIL_LINES_MAX : m->lines;
+	t->follow = m->follow != 0;
 	TAILQ_INSERT_TAIL(&tails, t, entry);
 	pump_at(0);
 }
@@ -1229,7 +1389,7 @@ tail_select(struct tailreq *t, struct tailit *its, size_t *nitsp,
 		}
 		if (best == NULL)
 			break;
-		e = ENTRY_JSON_OVERHEAD + strlen(best->cap->pc->name) +
+		e = ENTRY_JSON_OVERHEAD + strlen(best->cap->name) +
 		    logring_json_len(best->l.p, best->l.len);
 		if (nsel > 0 && est + e > TAIL_JSON_MAX)
 			break;
@@ -1284,7 +1444,7 @@ tail_queue(struct tailreq *t, const struct sel *sel, size_t nsel)
 	size_t	est = FRAME_JSON_OVERHEAD, keep, i, e;
 
 	for (keep = 0; keep < nsel; keep++) {
-		e = ENTRY_JSON_OVERHEAD + strlen(sel[keep].cap->pc->name) +
+		e = ENTRY_JSON_OVERHEAD + strlen(sel[keep].cap->name) +
 		    logring_json_len(sel[keep].clean, sel[keep].cleanlen);
 		if (est + e > HARD_JSON_MAX)
 			break;
@@ -1335,19 +1495,18 @@ tail_send(struct tailreq *t)
 		while ((sz = bq_peek(&t->snap, &h, &c)) > 0) {
 			if (chan_busy())
 				return (0);
-			reply_send(t->ref, S_LOG_ENTRY, t->snap.p +
+			reply(t->ref, L_LOG_ENTRY, t->snap.p +
 			    t->snap.off, sz);
 			bq_pop(&t->snap, sz);
 		}
 		memset(&le, 0, sizeof(le));
-		reply_send(t->ref, S_LOG_END, &le, sizeof(le));
+		reply(t->ref, L_LOG_END, &le, sizeof(le));
 		return (1);
 	}
 	if (t->f == NULL) {
 		/* No follower could be made: end the stream cleanly. */
 		if (t->frames == 0)
-			reply_error(t->ref, ERR_INTERNAL_ERROR,
-			    "out of memory");
+			reply_err(t->ref, "out of memory");
 		return (1);
 	}
 	while (t->frames == 0 || t->snap.n > 0) {

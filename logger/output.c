@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "child.h"
+#include "output.h"
 
 /* Reads per drain: a dead child left at most a pipe's worth behind. */
 #define DRAIN_MAX_READS	64
@@ -149,4 +149,18 @@ output_free(struct output *o)
 	}
 	LIST_REMOVE(o, entry);
 	free(o);
+}
+
+void
+output_pause(struct output *o)
+{
+	if (o != NULL && !o->eof)
+		event_del(&o->ev);
+}
+
+void
+output_resume(struct output *o)
+{
+	if (o != NULL && !o->eof)
+		event_add(&o->ev, NULL);
 }

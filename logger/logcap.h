@@ -5,9 +5,8 @@
  * (redact.h), and into a ring of recent lines in memory (logring.h)
  * that answers tail_logs and feeds followers.
  *
- * Capture.  The runner gives each pipe of a child a capture stream
- * (logcap_stream) and passes logcap_output as the output callback.  Per
- * read, in the event loop:
+ * Capture.  Each pipe the supervisor hands over (L_PIPE) gets a capture
+ * stream, read in the event loop (output.h).  Per read:
  *  - redact = true, or timestamp = true: the bytes are cut into lines
  *    by the stream's redactor (disabled when redact = false); each line
  *    is written to the file (with its timestamp prefix when configured)
@@ -15,11 +14,13 @@
  *  - both off: the read is written to the file unchanged (one write),
  *    and its complete lines are copied to the ring; a partial line waits
  *    in the stream (at most LOGRING_LINE_MAX bytes, then it is cut).
- * At EOF the partial line is written too.  Files are opened at the
- * first spawn of an instance with the rights of the process's user
- * (logfs.h), shared by every stream of that user that names the same
- * path, kept open across restarts, and written without ever blocking: a failing
- * file loses bytes, which are counted and logged once per episode.
+ * At EOF the partial line is written too, and the supervisor is told
+ * (L_PIPE_DONE).  Files come as descriptors (L_FILE_OPEN), opened by the
+ * supervisor with the rights of the process's user, shared by every
+ * stream that names the same path, kept open across restarts, and
+ * written without ever blocking: a failing file loses bytes, which are
+ * counted and logged once per episode.  While a file is being rotated
+ * the pipes that feed it are not read (the kernel keeps the output).
  *
  * Secrets.  Each redactor knows the exact values of the sensitive
  * variables (redact_env_name_sensitive) of the environment the daemon
@@ -32,9 +33,9 @@
  * Tail.  tail_logs takes the last lines (at most TAIL_LINES_MAX, and at
  * most TAIL_JSON_MAX bytes of rendered JSON, newest kept) of one
  * process's instances, or of all, merged by capture time.  Requests are
- * served one at a time, in arrival order; a reply is handed to the
- * frontend as fast as the channel takes it (its write queue is kept
- * under LOGCAP_CHAN_HIGH).  Without follow the reply is one log_lines
+ * served one at a time, in arrival order; a reply goes to the
+ * supervisor, which relays it to the frontend, as fast as the channel
+ * takes it (its write queue is kept under LOGCAP_CHAN_HIGH).  Without follow the reply is one log_lines
  * frame.  With follow it is one or more frames of at most
  * FOLLOW_FRAME_ENTRIES entries and FOLLOW_FRAME_JSON bytes, then new
  * lines as further frames, batched for up to FOLLOW_BATCH_MS.
@@ -62,9 +63,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "logfs.h"
-#include "supervisor.h"
+#include "proto.h"
 
 #define TAIL_LINES_MAX		10000
 #define TAIL_JSON_MAX		(8 * 1024 * 1024)
@@ -76,39 +75,28 @@
 #define FOLLOW_BATCH_MS		10
 #define LOGCAP_CHAN_HIGH	(1024 * 1024)
 
-struct logcap;
-struct capstream;
+/* A client connection, as the supervisor names it. */
+struct logref {
+	uint32_t	id;
+	uint64_t	serial;
+};
 
-/* Once, before logcap_new: the number of instances of all processes. */
-void		 logcap_init(size_t ninstances);
-/* The capture of instance idx of pc (display name given). */
-struct logcap	*logcap_new(const struct config *,
-		    const struct proc_config *, uint32_t idx,
-		    const char *display);
-/*
- * Before each spawn: open the files that are not open yet with owner's
- * rights, and note the sensitive values of env (nenv "KEY=value" strings), the environment
- * the child gets.
- */
-void		 logcap_spawn(struct logcap *, const struct logowner *,
-		    char *const *env, size_t nenv);
-/* A capture stream for a new pipe of the instance; NULL when out of
- * memory (the pipe's output is then only read and dropped). */
-struct capstream *logcap_stream(struct logcap *, int stream);
-/* The output callback (child.h output_cb); arg is the capstream, which
- * is freed after EOF (len 0). */
-void		 logcap_output(void *arg, int stream, const char *, size_t);
-/* output_attach failed: forget the stream. */
-void		 logcap_stream_free(struct capstream *);
+/* The supervisor's messages (logger.c hands them over). */
+void	logcap_init(size_t ninstances);
+void	logcap_inst(const struct l_inst *);
+void	logcap_secrets_clear(uint32_t inst);
+void	logcap_secret(const struct l_secret *, const char *, size_t);
+void	logcap_file_open(const struct l_file *, int fd);
+void	logcap_file_fd(const struct l_filefd *, int fd);
+void	logcap_rotate_failed(uint32_t file);
+void	logcap_pipe(const struct l_pipe *, int fd);
+void	logcap_drain(uint32_t inst);
+/* 1 when what inst wrote is in its files (no rotation pending). */
+int	logcap_settled(uint32_t inst);
+void	logcap_tail(struct logref, const struct l_tail *);
+void	logcap_ack(struct logref);
+void	logcap_conn_closed(struct logref);
 /* Before exit: write partial lines and every buffer out. */
-void		 logcap_flush_all(void);
-/* From the SIGCHLD loop: 1 if pid was a compression child of ours. */
-int		 logcap_reap(pid_t, int);
-
-/* tail_logs of one process (pc) or all (NULL); replies via reply_send. */
-void		 logcap_tail(struct conn_ref, const struct proc_config *,
-		    uint32_t lines, int follow);
-void		 logcap_ack(struct conn_ref);
-void		 logcap_conn_closed(struct conn_ref);
+void	logcap_flush_all(void);
 
 #endif /* APM2_LOGCAP_H */

@@ -22,7 +22,6 @@
 
 #include "config.h"
 #include "logfile.h"
-#include "logfs.h"
 
 
 enum seg_kind {
@@ -48,18 +47,14 @@ struct tsfmt {
 	char		 cache[LOGFILE_TS_MAX];
 };
 
-struct lf_job {
-	LIST_ENTRY(lf_job)	 entry;
-	pid_t			 pid;
-	struct logfile		*lf;	/* NULL once the file was closed */
-	uint32_t		 gen;	/* generation compressed, 0 dropped */
-};
-
 struct logfile {
-	char			*path;
 	int			 fd;
 	int			 regular;
-	struct logowner		 owner;
+	logfile_rotate_cb	 rotate;
+	void			*rarg;
+	int			 rotating;	/* waiting for the new file */
+	char			*pend;		/* what came meanwhile */
+	size_t			 plen, pcap;
 	int			 timestamp;
 	struct tsfmt		 ts;
 	/* the last line prefix: lines of one read share their time */
@@ -70,10 +65,6 @@ struct logfile {
 	char			 pre[LOGFILE_TS_MAX + 16];
 	enum rotation_mode	 mode;
 	uint64_t		 max_size;
-	uint32_t		 max_files;
-	int			 compress;
-	int			 compress_failed;
-	struct lf_job		*job;
 	uint64_t		 size;		/* file + buffer */
 	uint64_t		 base;		/* size counts from here */
 	int			 have_period;
@@ -88,8 +79,6 @@ struct logfile {
 	char			 errmsg[PATH_MAX + 128];
 };
 
-static LIST_HEAD(, lf_job)	jobs = LIST_HEAD_INITIALIZER(jobs);
-static char			gzip_path[PATH_MAX];
 
 static int	 seg_add(struct tsfmt *, enum seg_kind, const char *, size_t,
 		    int, int);
@@ -100,7 +89,7 @@ static void	 ts_free(struct tsfmt *);
 static int	 ts_render_sec(struct tsfmt *, time_t);
 static int	 ts_render(struct tsfmt *, const struct timespec *, char *,
 		    size_t);
-static void	 lf_setfd(struct logfile *, int);
+static void	 lf_pend(struct logfile *, const char *, size_t);
 static int64_t	 period_of(const struct logfile *, time_t);
 static void	 lf_emit(struct logfile *, const char *, size_t);
 static void	 lf_put(struct logfile *, const char *, size_t);
@@ -108,8 +97,6 @@ static void	 lf_flush(struct logfile *);
 static void	 lf_rotate(struct logfile *);
 static void	 lf_time_check(struct logfile *, const struct timespec *);
 static void	 lf_size_check(struct logfile *, uint64_t);
-static void	 lf_compress_next(struct logfile *, uint32_t);
-static const char *gzip_find(void);
 static int	 take_ev(struct logfile *);
 static void	 now_if_null(const struct timespec **, struct timespec *);
 
@@ -400,89 +387,80 @@ logfile_strftime(const char *fmt, const struct timespec *ts, char *buf,
 	return (n);
 }
 
-/* Files and directories. */
+/* Files. */
 
-/* Write to fd from now on: a new file, or the same path anew. */
-static void
-lf_setfd(struct logfile *lf, int fd)
+int
+logfile_fdinfo(int fd, struct logfile_fdinfo *fi)
 {
 	struct stat	st;
 
+	memset(fi, 0, sizeof(*fi));
+	if (fstat(fd, &st) == -1)
+		return (-1);
+	fi->regular = S_ISREG(st.st_mode);
+	if (fi->regular) {
+		fi->size = (uint64_t)st.st_size;
+		fi->mtime = st.st_mtime;
+	}
+	return (0);
+}
+
+void
+logfile_setfd(struct logfile *lf, int fd, const struct logfile_fdinfo *fi)
+{
+	lf_flush(lf);
 	if (lf->fd != -1)
 		close(lf->fd);
 	lf->fd = fd;
 	lf->size = 0;
 	lf->base = 0;
 	lf->have_period = 0;
-	if (fstat(fd, &st) == -1)
-		return;
-	lf->regular = S_ISREG(st.st_mode);
-	if (lf->regular && st.st_size > 0) {
+	lf->regular = fi->regular;
+	if (lf->regular && fi->size > 0) {
 		/* A file left from before counts from its mtime. */
-		lf->size = (uint64_t)st.st_size;
+		lf->size = fi->size;
 		lf->have_period = 1;
-		lf->period = period_of(lf, st.st_mtime);
+		lf->period = period_of(lf, fi->mtime);
 	}
 }
 
 struct logfile *
-logfile_open(const char *path, const struct log_config *lc,
-    const struct logowner *owner, char *err, size_t errlen)
+logfile_new(int fd, const struct logfile_fdinfo *fi,
+    const struct log_config *lc, logfile_rotate_cb rotate, void *rarg,
+    char *err, size_t errlen)
 {
 	struct logfile	*lf;
 	const char	*fmt;
-	uint32_t	 next;
-	int		 fd;
 
-	if (strlen(path) + LOGFS_SUFFIX_MAX + sizeof(LOGFS_TMP_SUFFIX) >=
-	    PATH_MAX) {
-		snprintf(err, errlen, "%s: file name too long", path);
-		return (NULL);
-	}
 	if ((lf = calloc(1, sizeof(*lf))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return (NULL);
 	}
 	/* The write buffer comes with the first output (lf_put). */
 	lf->fd = -1;
-	if ((lf->path = strdup(path)) == NULL ||
-	    logowner_copy(&lf->owner, owner) == -1) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
+	lf->rotate = rotate;
+	lf->rarg = rarg;
 	lf->mode = ROTATE_SIZE;
 	lf->max_size = LOGFILE_DEFAULT_MAX_SIZE;
-	lf->max_files = LOGFILE_DEFAULT_MAX_FILES;
 	if (lc != NULL) {
 		lf->timestamp = lc->timestamp;
 		lf->mode = lc->rotation.mode;
 		lf->max_size = lc->rotation.max_size;
-		lf->max_files = lc->rotation.max_files;
-		lf->compress = lc->rotation.compress;
 	}
 	if (lf->max_size == 0)
 		lf->max_size = 1;
-	if (lf->max_files == 0)
-		lf->max_files = 1;
 	if (lf->timestamp) {
 		fmt = lc->timestamp_format != NULL ? lc->timestamp_format :
 		    CONFIG_DEFAULT_TIMESTAMP_FORMAT;
 		if (logfile_format_check(fmt, err, errlen) == -1 ||
-		    ts_compile(&lf->ts, fmt, err, errlen) == -1)
-			goto fail;
+		    ts_compile(&lf->ts, fmt, err, errlen) == -1) {
+			ts_free(&lf->ts);
+			free(lf);
+			return (NULL);
+		}
 	}
-	if ((fd = logfs_open(&lf->owner, path, lf->compress, lf->max_files,
-	    0, &next, err, errlen)) == -1)
-		goto fail;
-	lf_setfd(lf, fd);
-	lf_compress_next(lf, next);
+	logfile_setfd(lf, fd, fi);
 	return (lf);
- fail:
-	ts_free(&lf->ts);
-	logowner_clear(&lf->owner);
-	free(lf->path);
-	free(lf);
-	return (NULL);
 }
 
 void
@@ -491,33 +469,79 @@ logfile_close(struct logfile *lf)
 	if (lf == NULL)
 		return;
 	lf_flush(lf);
+	if (lf->plen > 0 && lf->fd != -1) {
+		/* The new file never came: the old one takes the rest. */
+		lf->rotating = 0;
+		lf_emit(lf, lf->pend, lf->plen);
+	}
 	if (lf->fd != -1)
 		close(lf->fd);
-	if (lf->job != NULL) {
-		/* logfile_reap() forgets it; the next open cleans up. */
-		(void)kill(lf->job->pid, SIGTERM);
-		lf->job->lf = NULL;
-	}
 	ts_free(&lf->ts);
-	logowner_clear(&lf->owner);
+	free(lf->pend);
 	free(lf->buf);
-	free(lf->path);
 	free(lf);
 }
 
 int
-logfile_reopen(struct logfile *lf, char *err, size_t errlen)
+logfile_rotated(struct logfile *lf, int fd, const struct logfile_fdinfo *fi)
 {
-	uint32_t	 next;
-	int		 fd;
+	char	*p;
+	size_t	 n;
 
-	lf_flush(lf);
-	if ((fd = logfs_open(&lf->owner, lf->path, lf->compress,
-	    lf->max_files, lf->job != NULL, &next, err, errlen)) == -1)
-		return (-1);
-	lf_setfd(lf, fd);
-	lf_compress_next(lf, next);
+	if (!lf->rotating) {
+		/* A reopen: the same path, a new descriptor. */
+		if (fd != -1)
+			logfile_setfd(lf, fd, fi);
+		return (take_ev(lf));
+	}
+	lf->rotating = 0;
+	if (fd != -1) {
+		logfile_setfd(lf, fd, fi);
+		lf->ev |= LOGFILE_EV_ROTATED;
+	} else {
+		/* Retry after another max_size bytes, or at the next period. */
+		lf->base = lf->size;
+		lf->ev |= LOGFILE_EV_ROTATE_FAIL;
+	}
+	/* What waited goes out now, rotating again if it must. */
+	p = lf->pend;
+	n = lf->plen;
+	lf->pend = NULL;
+	lf->plen = lf->pcap = 0;
+	if (n > 0)
+		(void)logfile_write_raw(lf, NULL, p, n);
+	free(p);
+	if (!lf->rotating)
+		lf_flush(lf);
 	return (take_ev(lf));
+}
+
+int
+logfile_rotating(const struct logfile *lf)
+{
+	return (lf->rotating);
+}
+
+/* Keep bytes while the new file is on its way (the caller paused). */
+static void
+lf_pend(struct logfile *lf, const char *p, size_t n)
+{
+	size_t	 ncap;
+	char	*np;
+
+	if (lf->plen + n > lf->pcap) {
+		ncap = lf->pcap < 4096 ? 4096 : lf->pcap;
+		while (ncap < lf->plen + n)
+			ncap *= 2;
+		if ((np = realloc(lf->pend, ncap)) == NULL) {
+			lf->lost += n;	/* counted like a failed write */
+			return;
+		}
+		lf->pend = np;
+		lf->pcap = ncap;
+	}
+	memcpy(lf->pend + lf->plen, p, n);
+	lf->plen += n;
 }
 
 static int64_t
@@ -595,6 +619,10 @@ lf_flush(struct logfile *lf)
 static void
 lf_put(struct logfile *lf, const char *p, size_t n)
 {
+	if (lf->rotating) {
+		lf_pend(lf, p, n);
+		return;
+	}
 	lf->size += n;
 	if (lf->buf == NULL && (lf->buf = malloc(LOGFILE_BUFSZ)) == NULL) {
 		lf_emit(lf, p, n);	/* unbuffered, but nothing lost */
@@ -651,36 +679,27 @@ lf_size_check(struct logfile *lf, uint64_t n)
 static void
 lf_rotate(struct logfile *lf)
 {
-	char		 err[PATH_MAX + 128];
-	uint32_t	 g, i, next;
+	struct logfile_fdinfo fi;
 	int		 fd;
 
 	lf_flush(lf);
-	if (!lf->regular)
+	if (!lf->regular || lf->rotate == NULL || lf->rotating)
 		return;
-	if ((fd = logfs_rotate(&lf->owner, lf->path, lf->max_files,
-	    lf->compress, &g, &next, err, sizeof(err))) == -1) {
-		snprintf(lf->errmsg, sizeof(lf->errmsg), "%s", err);
+	fd = lf->rotate(lf->rarg, lf->errmsg, sizeof(lf->errmsg));
+	if (fd == LOGFILE_PENDING) {
+		lf->rotating = 1;
+		return;
+	}
+	if (fd == -1) {
 		/* Retry after another max_size bytes, or at the next period. */
 		lf->base = lf->size;
 		lf->ev |= LOGFILE_EV_ROTATE_FAIL;
 		return;
 	}
-	/* The generation being compressed moved up with the others. */
-	if (lf->job != NULL) {
-		if (g == lf->max_files && lf->job->gen == g)
-			lf->job->gen = 0;
-		else
-			for (i = g < lf->max_files ? g : g - 1; i >= 1; i--)
-				if (lf->job->gen == i) {
-					lf->job->gen = i + 1;
-					break;
-				}
-	}
-	lf_setfd(lf, fd);
+	if (logfile_fdinfo(fd, &fi) == -1)
+		fi.regular = 1;
+	logfile_setfd(lf, fd, &fi);
 	lf->ev |= LOGFILE_EV_ROTATED;
-	lf->compress_failed = 0;
-	lf_compress_next(lf, next);
 }
 
 int
@@ -732,6 +751,10 @@ logfile_write_raw(struct logfile *lf, const struct timespec *now,
 	now_if_null(&now, &tsbuf);
 	lf_time_check(lf, now);
 	while (len > 0) {
+		if (lf->rotating) {
+			lf_pend(lf, buf, len);
+			break;
+		}
 		used = lf->size - lf->base;
 		room = used < lf->max_size ? lf->max_size - used : 0;
 		if (!lf->regular || len <= room) {
@@ -773,124 +796,6 @@ logfile_rotate(struct logfile *lf)
 	return (take_ev(lf));
 }
 
-/* Compression. */
-
-void
-logfile_set_gzip(const char *path)
-{
-	if (path == NULL)
-		gzip_path[0] = '\0';
-	else
-		(void)strlcpy(gzip_path, path, sizeof(gzip_path));
-}
-
-static const char *
-gzip_find(void)
-{
-	static const char *const cand[] = { "/usr/bin/gzip", "/bin/gzip",
-	    NULL };
-	size_t	i;
-
-	if (gzip_path[0] != '\0')
-		return (access(gzip_path, X_OK) == 0 ? gzip_path : NULL);
-	for (i = 0; cand[i] != NULL; i++)
-		if (access(cand[i], X_OK) == 0)
-			return (cand[i]);
-	return (NULL);
-}
-
-/* Start on generation gen (0: none) unless one is running. */
-static void
-lf_compress_next(struct logfile *lf, uint32_t gen)
-{
-	struct lf_job	*job;
-	const char	*gz;
-	char		 err[PATH_MAX + 128];
-
-	if (!lf->compress || !lf->regular || lf->job != NULL ||
-	    lf->compress_failed || gen == 0)
-		return;
-	if ((gz = gzip_find()) == NULL) {
-		snprintf(lf->errmsg, sizeof(lf->errmsg), "%s: cannot "
-		    "compress: no gzip found", lf->path);
-		goto fail;
-	}
-	if ((job = calloc(1, sizeof(*job))) == NULL) {
-		snprintf(lf->errmsg, sizeof(lf->errmsg), "compress %s: out "
-		    "of memory", lf->path);
-		goto fail;
-	}
-	if ((job->pid = logfs_gzip(&lf->owner, lf->path, gen, gz, err,
-	    sizeof(err))) == -1) {
-		snprintf(lf->errmsg, sizeof(lf->errmsg), "%s", err);
-		free(job);
-		goto fail;
-	}
-	job->lf = lf;
-	job->gen = gen;
-	LIST_INSERT_HEAD(&jobs, job, entry);
-	lf->job = job;
-	return;
- fail:
-	lf->compress_failed = 1;
-	lf->ev |= LOGFILE_EV_COMPRESS_FAIL;
-}
-
-int
-logfile_reap(pid_t pid, int status)
-{
-	char		 err[PATH_MAX + 128];
-	struct lf_job	*job;
-	struct logfile	*lf;
-	uint32_t	 next = 0;
-	int		 ok;
-
-	LIST_FOREACH(job, &jobs, entry)
-		if (job->pid == pid)
-			break;
-	if (job == NULL)
-		return (0);
-	LIST_REMOVE(job, entry);
-	if ((lf = job->lf) == NULL) {
-		free(job);
-		return (1);
-	}
-	lf->job = NULL;
-	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	if (!ok) {
-		lf->compress_failed = 1;
-		lf->ev |= LOGFILE_EV_COMPRESS_FAIL;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 126)
-			snprintf(lf->errmsg, sizeof(lf->errmsg), "compress "
-			    "%s.%u: its files could not be opened", lf->path,
-			    job->gen);
-		else if (WIFEXITED(status))
-			snprintf(lf->errmsg, sizeof(lf->errmsg), "compress "
-			    "%s.%u: gzip exited with status %d", lf->path,
-			    job->gen, WEXITSTATUS(status));
-		else
-			snprintf(lf->errmsg, sizeof(lf->errmsg), "compress "
-			    "%s.%u: gzip killed by signal %d", lf->path,
-			    job->gen, WIFSIGNALED(status) ? WTERMSIG(status) :
-			    0);
-	}
-	if (logfs_compress_done(&lf->owner, lf->path, job->gen, ok,
-	    lf->max_files, &next, err, sizeof(err)) == -1 && ok) {
-		snprintf(lf->errmsg, sizeof(lf->errmsg), "%s", err);
-		lf->compress_failed = 1;
-		lf->ev |= LOGFILE_EV_COMPRESS_FAIL;
-	}
-	free(job);
-	lf_compress_next(lf, next);
-	return (1);
-}
-
-pid_t
-logfile_compress_pid(const struct logfile *lf)
-{
-	return (lf->job != NULL ? lf->job->pid : -1);
-}
-
 /* Accessors. */
 
 uint64_t
@@ -915,12 +820,6 @@ const char *
 logfile_error(const struct logfile *lf)
 {
 	return (lf->errmsg);
-}
-
-const char *
-logfile_path(const struct logfile *lf)
-{
-	return (lf->path);
 }
 
 uint64_t

@@ -1,0 +1,1015 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * logctl.c -- the supervisor's side of the logger (see logctl.h).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chan_event.h"
+#include "logger/logfile.h"
+#include "logger/redact.h"
+#include "log.h"
+#include "logctl.h"
+#include "logstore.h"
+#include "proto.h"
+#include "sysutil.h"
+
+_Static_assert(CONFIG_DISPLAY_MAX <= PROTO_DISPLAY_MAX, "display names");
+_Static_assert(CONFIG_NAME_MAX < PROTO_NAME_MAX, "process names");
+
+#define STORE_BUF	(64 * 1024 * 1024)	/* in-flight pipe copies */
+
+/* A log file: its store here, its writer in the logger. */
+struct lfile {
+	uint32_t		 id;		/* index + 1 */
+	struct logstore		*ls;
+	struct l_file		 m;		/* L_FILE_OPEN, fd info aside */
+};
+
+/* A sensitive value of an instance's environment. */
+struct lsecret {
+	char			*name;
+	char			*value;
+};
+
+/* What the logger is told about an instance, kept for a new logger. */
+struct linst {
+	int			 known;		/* L_INST was made */
+	struct l_inst		 m;
+	struct lsecret		*sec;
+	size_t			 nsec;
+	uint64_t		 pipe[2];	/* live pipe ids, 0: none */
+	uint64_t		 drain;		/* run serial waiting, 0: none */
+	struct event		 drain_ev;
+};
+
+/* A copy of a pipe's read end, in flight in the store. */
+struct stored {
+	struct l_pipe		 m;
+	int			 fd;
+};
+
+static struct {
+	pid_t			 pid;
+	int			 up;		/* channel open */
+	int			 ready;		/* L_READY seen */
+	int			 paused;	/* frontend full: not read */
+	int			 exiting;
+	struct chan_ev		 ce;
+	struct event		 respawn_ev;
+	struct event		 check_ev;
+	int64_t			 started;	/* monotonic ms */
+	struct lfile		*files;
+	size_t			 nfiles;
+	struct linst		*insts;
+	uint32_t		 ninsts;
+	uint64_t		 pipe_seq;
+	int			 store[2];	/* [1] in, [0] out */
+	size_t			 nstored;	/* copies in flight */
+	size_t			 nlive;
+	int			 store_full;	/* said once */
+} lg = { .store = { -1, -1 } };
+
+static void	 lg_spawn(void);
+static void	 lg_exec(int);
+static void	 lg_respawn(int, short, void *);
+static void	 lg_msg(struct chan_msg *, void *);
+static void	 lg_lost(enum chan_ev_why, int, void *);
+static void	 lg_gone(const char *, ...)
+		    __attribute__((__format__(printf, 1, 2)));
+static void	 lg_send(uint32_t, uint32_t, int, const void *, size_t);
+static void	 lg_introduce(void);
+static void	 lg_inst(const struct linst *);
+static void	 lg_file(struct lfile *, int);
+static void	 lg_filefd(struct lfile *, uint32_t, int);
+static void	 lg_rotate(uint32_t);
+static void	 lg_relay(struct chan_msg *);
+static void	 lg_check(int, short, void *);
+static struct lfile *file_get(const char *, const struct proc_config *,
+		    const struct logowner *, const char *);
+static void	 secrets_set(struct linst *, char *const *, size_t);
+static void	 secrets_free(struct linst *);
+static int	 store_put(const struct l_pipe *, int);
+static size_t	 store_take(struct stored **);
+static void	 store_compact(void);
+static void	 drain_done(int, short, void *);
+
+static const struct chan_ev_ops lg_ops = {
+	.msg = lg_msg,
+	.lost = lg_lost,
+};
+
+/* What each message from the logger must look like. */
+static const struct proto_rule lg_rules[] = {
+	/* type		min size			max size	fd conn */
+	{ L_READY,	0,				0,		0, 0 },
+	{ L_ROTATE,	sizeof(struct l_id),	sizeof(struct l_id),	0, 0 },
+	{ L_DRAINED,	sizeof(struct l_drain),	sizeof(struct l_drain),	0, 0 },
+	{ L_PIPE_DONE,	sizeof(struct l_pipe),	sizeof(struct l_pipe),	0, 0 },
+	{ L_LOG_ENTRY,	sizeof(struct s_logentry), PROTO_CHAN_MAX,	0, 1 },
+	{ L_LOG_END,	sizeof(struct s_logend), sizeof(struct s_logend),
+									0, 1 },
+	{ L_LOG_ERROR,	sizeof(struct s_error),	sizeof(struct s_error),	0, 1 },
+};
+
+void
+logctl_init(uint32_t ninstances)
+{
+	int	sz = STORE_BUF;
+
+	if ((lg.insts = calloc(ninstances ? ninstances : 1,
+	    sizeof(*lg.insts))) == NULL)
+		fatal("calloc");
+	lg.ninsts = ninstances;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lg.store) ==
+	    -1)
+		fatal("socketpair");
+	if (fcntl(lg.store[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(lg.store[1], F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	/* As much room as we are allowed: one entry per pipe in use. */
+#ifdef SO_SNDBUFFORCE
+	if (setsockopt(lg.store[1], SOL_SOCKET, SO_SNDBUFFORCE, &sz,
+	    sizeof(sz)) == -1)
+#endif
+		(void)setsockopt(lg.store[1], SOL_SOCKET, SO_SNDBUF, &sz,
+		    sizeof(sz));
+#ifdef SO_RCVBUFFORCE
+	if (setsockopt(lg.store[0], SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+	    sizeof(sz)) == -1)
+#endif
+		(void)setsockopt(lg.store[0], SOL_SOCKET, SO_RCVBUF, &sz,
+		    sizeof(sz));
+}
+
+void
+logctl_start(void)
+{
+	struct timeval	tv;
+
+	evtimer_set(&lg.respawn_ev, lg_respawn, NULL);
+	evtimer_set(&lg.check_ev, lg_check, NULL);
+	ms_to_tv(LOGCTL_CHECK_MS, &tv);
+	evtimer_add(&lg.check_ev, &tv);
+	lg_spawn();
+}
+
+/* ---- the process ---- */
+
+static void
+lg_spawn(void)
+{
+	struct timeval	tv;
+	int		sp[2];
+	pid_t		pid;
+
+	lg.started = mono_ms();
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("logger: socketpair");
+		goto retry;
+	}
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("logger: fork");
+		close(sp[0]);
+		close(sp[1]);
+		goto retry;
+	case 0:
+		lg_exec(sp[1]);
+	}
+	close(sp[1]);
+	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	lg.pid = pid;
+	lg.up = 1;
+	lg.ready = 0;
+	lg.paused = 0;
+	chan_ev_init(&lg.ce, sp[0], PROTO_CHAN_MAX, 0, &lg_ops, NULL);
+	/* A backstop no message flow reaches: pipes and files are few. */
+	chan_set_wqlimit(&lg.ce.chan, 256U * 1024 * 1024, 1U << 20);
+	log_debug("logger started, pid %ld", (long)pid);
+	lg_introduce();
+	return;
+ retry:
+	log_warnx("cannot start a logger; trying again in %d ms",
+	    LOGCTL_RESPAWN_MS);
+	ms_to_tv(LOGCTL_RESPAWN_MS, &tv);
+	evtimer_add(&lg.respawn_ev, &tv);
+}
+
+/* The forked child: apm2d -L, its channel on LOGGER_CHAN_FD. */
+static void
+lg_exec(int chanfd)
+{
+	char	*argv[12];
+	int	 argc = 0, fd, cfd;
+
+	argv[argc++] = (char *)"apm2d";
+	argv[argc++] = (char *)"-L";
+	if (sup->opts.debug)
+		argv[argc++] = (char *)"-d";
+	if (sup->opts.verbose > 0)
+		argv[argc++] = (char *)"-v";
+	if (sup->opts.verbose > 1)
+		argv[argc++] = (char *)"-v";
+	argv[argc++] = (char *)"-U";
+	argv[argc++] = sup->conf->daemon.log_user;
+	argv[argc++] = (char *)"-R";
+	argv[argc++] = sup->conf->daemon.chroot;
+	argv[argc] = NULL;
+
+	if ((cfd = fcntl(chanfd, F_DUPFD, 10)) == -1 ||
+	    dup2(cfd, LOGGER_CHAN_FD) == -1)
+		_exit(127);
+	for (fd = LOGGER_CHAN_FD + 1; fd < 1024; fd++)
+		close(fd);
+	signal(SIGPIPE, SIG_DFL);
+	execv(sup->opts.self, argv);
+	_exit(127);
+}
+
+/* Everything a new logger needs to know and hold. */
+static void
+lg_introduce(void)
+{
+	struct l_hello	 h;
+	struct stored	*st;
+	struct linst	*li;
+	size_t		 n, i;
+	uint32_t	 k;
+	int		 dup_fd;
+
+	memset(&h, 0, sizeof(h));
+	h.ninstances = lg.ninsts;
+	lg_send(L_HELLO, 0, -1, &h, sizeof(h));
+	for (i = 0; i < lg.nfiles; i++)
+		lg_file(&lg.files[i], 1);
+	for (k = 0; k < lg.ninsts; k++)
+		if (lg.insts[k].known)
+			lg_inst(&lg.insts[k]);
+	/* The pipes still in use, from the store and back into it. */
+	n = store_take(&st);
+	for (i = 0; i < n; i++) {
+		li = st[i].m.inst < lg.ninsts ? &lg.insts[st[i].m.inst] : NULL;
+		if (li == NULL || li->pipe[st[i].m.stream & 1] != st[i].m.id) {
+			close(st[i].fd);
+			continue;
+		}
+		if ((dup_fd = fcntl(st[i].fd, F_DUPFD_CLOEXEC, 0)) != -1)
+			lg_send(L_PIPE, 0, dup_fd, &st[i].m, sizeof(st[i].m));
+		if (store_put(&st[i].m, st[i].fd) == -1)
+			li->pipe[st[i].m.stream & 1] = 0;
+	}
+	free(st);
+	for (k = 0; k < lg.ninsts; k++)
+		if (lg.insts[k].drain != 0)
+			lg_send(L_DRAIN, 0, -1, &(struct l_drain){ .inst = k,
+			    .serial = lg.insts[k].drain }, sizeof(struct l_drain));
+}
+
+static void
+lg_respawn(int fd, short ev, void *arg)
+{
+	if (sup->shutting_down || lg.pid != 0)
+		return;
+	lg_spawn();
+}
+
+static void
+lg_send(uint32_t type, uint32_t peerid, int fd, const void *data,
+    size_t len)
+{
+	if (!lg.up) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	(void)chan_ev_compose(&lg.ce, type, peerid, fd, data, len);
+}
+
+static void
+lg_lost(enum chan_ev_why why, int err, void *arg)
+{
+	switch (why) {
+	case CHAN_EV_EOF:
+		lg_gone("logger closed its channel");
+		break;
+	case CHAN_EV_BADMSG:
+		lg_gone("malformed message from the logger");
+		break;
+	default:
+		lg_gone("channel to the logger: %s", strerror(err));
+		break;
+	}
+}
+
+/*
+ * The logger is lost: stop listening to it, kill it, and let the reap
+ * start the next one.  Instances waiting for a drain go on now; what
+ * the dead logger had read but not written is lost (see SECURITY.md).
+ */
+static void
+lg_gone(const char *fmt, ...)
+{
+	char		 buf[256];
+	va_list		 ap;
+	uint32_t	 k;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (lg.up) {
+		if (!sup->shutting_down)
+			log_warnx("logger lost: %s", buf);
+		chan_ev_stop(&lg.ce);
+		chan_clear(&lg.ce.chan);
+		close(lg.ce.chan.fd);
+		lg.up = 0;
+		lg.ready = 0;
+		conn_logs_lost();
+		for (k = 0; k < lg.ninsts; k++)
+			if (lg.insts[k].drain != 0)
+				drain_done(-1, 0, &lg.insts[k]);
+	}
+	if (lg.pid > 0)
+		kill(lg.pid, SIGKILL);
+}
+
+int
+logctl_reaped(pid_t pid, int status)
+{
+	struct timeval	tv;
+	int64_t		wait;
+
+	if (pid != lg.pid || pid <= 0)
+		return (logstore_reap(pid, status));
+	if (lg.up)
+		lg_gone("logger %s", WIFSIGNALED(status) ?
+		    "killed by a signal" : "exited");
+	if (!sup->shutting_down) {
+		if (WIFSIGNALED(status))
+			log_warnx("logger %ld killed by signal %d (%s)",
+			    (long)pid, WTERMSIG(status),
+			    strsignal(WTERMSIG(status)));
+		else
+			log_warnx("logger %ld exited with %d", (long)pid,
+			    WEXITSTATUS(status));
+	}
+	lg.pid = 0;
+	if (sup->shutting_down)
+		return (1);
+	wait = lg.started + LOGCTL_RESPAWN_MS - mono_ms();
+	if (wait < 0)
+		wait = 0;
+	if (wait > LOGCTL_RESPAWN_MS)
+		wait = LOGCTL_RESPAWN_MS;
+	log_warnx("respawning the logger in %lld ms", (long long)wait);
+	ms_to_tv(wait, &tv);
+	evtimer_add(&lg.respawn_ev, &tv);
+	return (1);
+}
+
+int
+logctl_running(void)
+{
+	return (lg.pid > 0);
+}
+
+/*
+ * Shutdown, every agent gone: the logger reads what the pipes still
+ * hold, writes it out and exits.  Waited for here, at most
+ * LOGCTL_EXIT_MS: nothing else is left to do.
+ */
+void
+logctl_exit(void)
+{
+	struct pollfd	 pfd;
+	char		 buf[4096];
+	int64_t		 end = mono_ms() + LOGCTL_EXIT_MS, left;
+	int		 st;
+
+	if (lg.up) {
+		lg_send(L_EXIT, 0, -1, NULL, 0);
+		if (lg.up) {
+			chan_ev_stop(&lg.ce);
+			/* What could not be written yet, written now. */
+			pfd.fd = lg.ce.chan.fd;
+			while (chan_pending(&lg.ce.chan) &&
+			    (left = end - mono_ms()) > 0) {
+				pfd.events = POLLOUT;
+				if (poll(&pfd, 1, (int)left) <= 0 ||
+				    chan_flush(&lg.ce.chan) == -1)
+					break;
+			}
+			/* Until it closes its end: it has exited. */
+			while ((left = end - mono_ms()) > 0) {
+				pfd.events = POLLIN;
+				if (poll(&pfd, 1, (int)left) <= 0 ||
+				    read(pfd.fd, buf, sizeof(buf)) <= 0)
+					break;
+			}
+			lg.up = 0;
+		}
+	}
+	if (lg.pid > 0) {
+		if (waitpid(lg.pid, &st, WNOHANG) == 0) {
+			kill(lg.pid, SIGKILL);
+			(void)waitpid(lg.pid, &st, 0);
+		}
+		lg.pid = 0;
+	}
+}
+
+/* ---- messages from the logger ---- */
+
+static void
+lg_msg(struct chan_msg *msg, void *arg)
+{
+	const struct proto_rule	*r;
+	const struct l_drain	*d = (const void *)msg->data;
+	const struct l_pipe	*p = (const void *)msg->data;
+	struct linst		*li;
+
+	r = proto_rule_find(lg_rules, sizeof(lg_rules) / sizeof(lg_rules[0]),
+	    msg->hdr.type);
+	if (r == NULL || msg->datalen < r->minsize ||
+	    msg->datalen > r->maxsize || msg->fd != -1 ||
+	    (msg->hdr.flags & ~(uint32_t)CHAN_F_FD) != 0 ||
+	    (!r->conn && msg->hdr.peerid != 0)) {
+		lg_gone("protocol violation: %s with %zu bytes",
+		    proto_type_name(msg->hdr.type), msg->datalen);
+		return;
+	}
+	switch (msg->hdr.type) {
+	case L_READY:
+		lg.ready = 1;
+		break;
+	case L_ROTATE:
+		lg_rotate(((const struct l_id *)msg->data)->id);
+		break;
+	case L_DRAINED:
+		if (d->inst < lg.ninsts && lg.insts[d->inst].drain ==
+		    d->serial && d->serial != 0)
+			drain_done(-1, 0, &lg.insts[d->inst]);
+		break;
+	case L_PIPE_DONE:
+		if (p->inst < lg.ninsts) {
+			li = &lg.insts[p->inst];
+			if (li->pipe[p->stream & 1] == p->id && p->id != 0) {
+				li->pipe[p->stream & 1] = 0;
+				lg.nlive--;
+				store_compact();
+			}
+		}
+		break;
+	default:
+		lg_relay(msg);
+		break;
+	}
+}
+
+/*
+ * A reply for a client: only to a connection that asked the logger,
+ * checked against what it asked (dispatch.c keeps that), never parsed.
+ */
+static void
+lg_relay(struct chan_msg *msg)
+{
+	struct sup_conn	*c;
+	struct conn_ref	 ref;
+	uint32_t	 type;
+
+	if ((c = conn_logs_waiting(msg->hdr.peerid)) == NULL)
+		return;		/* closed meanwhile, or never asked */
+	ref.id = c->id;
+	ref.serial = c->serial;
+	switch (msg->hdr.type) {
+	case L_LOG_ENTRY:
+		type = S_LOG_ENTRY;
+		if (sizeof(struct s_logentry) + ((const struct s_logentry *)
+		    msg->data)->content_len != msg->datalen) {
+			lg_gone("protocol violation: L_LOG_ENTRY length");
+			return;
+		}
+		break;
+	case L_LOG_END:
+		type = S_LOG_END;
+		break;
+	default:
+		type = S_ERROR;
+		break;
+	}
+	reply_send(ref, type, msg->data, msg->datalen);
+	if (sup->fe_up && chan_wqbytes(&sup->fe_ce.chan) >= FRONTEND_WQ_HIGH &&
+	    !lg.paused) {
+		lg.paused = 1;
+		chan_ev_pause(&lg.ce, 1);
+	}
+}
+
+void
+logctl_fe_room(void)
+{
+	if (lg.paused && lg.up && (!sup->fe_up ||
+	    chan_wqbytes(&sup->fe_ce.chan) < FRONTEND_WQ_HIGH / 2)) {
+		lg.paused = 0;
+		chan_ev_pause(&lg.ce, 0);
+	}
+}
+
+void
+logctl_tail(struct conn_ref ref, uint32_t proc, uint32_t lines, int follow)
+{
+	struct l_tail	m;
+
+	if (!lg.up) {
+		reply_error(ref, ERR_INTERNAL_ERROR, "the logger is not "
+		    "running; try again in a moment");
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.serial = ref.serial;
+	m.proc = proc;
+	m.lines = lines;
+	m.follow = follow != 0;
+	conn_logs_expect(ref);
+	lg_send(L_TAIL, ref.id, -1, &m, sizeof(m));
+}
+
+void
+logctl_ack(struct conn_ref ref)
+{
+	struct l_conn	m;
+
+	memset(&m, 0, sizeof(m));
+	m.serial = ref.serial;
+	lg_send(L_ACK, ref.id, -1, &m, sizeof(m));
+}
+
+void
+logctl_conn_closed(struct conn_ref ref)
+{
+	struct l_conn	m;
+
+	memset(&m, 0, sizeof(m));
+	m.serial = ref.serial;
+	lg_send(L_CONN_CLOSED, ref.id, -1, &m, sizeof(m));
+}
+
+/* ---- instances ---- */
+
+void
+logctl_spawn(uint32_t inst, const struct config *conf,
+    const struct proc_config *pc, uint32_t proc, uint32_t idx,
+    const char *display, const struct logowner *owner, char *const *env,
+    size_t nenv)
+{
+	char		 path[2][PATH_MAX];
+	struct linst	*li;
+	struct lfile	*f;
+	int		 s;
+
+	if (inst >= lg.ninsts)
+		return;
+	li = &lg.insts[inst];
+	if (!li->known) {
+		li->known = 1;
+		li->m.inst = inst;
+		li->m.proc = proc;
+		li->m.idx = idx;
+		li->m.flags = (pc->log.redact ? L_INST_REDACT : 0) |
+		    (pc->log.redact || pc->log.timestamp ? L_INST_LINES : 0);
+		(void)strlcpy(li->m.name, pc->name, sizeof(li->m.name));
+		(void)strlcpy(li->m.display, display, sizeof(li->m.display));
+	}
+	if (li->m.file[0] == 0 || li->m.file[1] == 0) {
+		if (config_log_paths(conf, pc, idx, path[0], sizeof(path[0]),
+		    path[1], sizeof(path[1])) == -1)
+			log_warnx("%s: log file names too long", display);
+		else
+			for (s = 0; s < 2; s++)
+				if (li->m.file[s] == 0 && path[s][0] != '\0' &&
+				    (f = file_get(path[s], pc, owner,
+				    display)) != NULL)
+					li->m.file[s] = f->id;
+	}
+	secrets_set(li, env, nenv);
+	lg_inst(li);
+}
+
+static void
+lg_inst(const struct linst *li)
+{
+	struct l_secret	 h;
+	char		*buf;
+	size_t		 i, nl, vl;
+
+	lg_send(L_INST, 0, -1, &li->m, sizeof(li->m));
+	lg_send(L_SECRETS_CLEAR, 0, -1, &(struct l_id){ .id = li->m.inst },
+	    sizeof(struct l_id));
+	for (i = 0; i < li->nsec; i++) {
+		nl = strlen(li->sec[i].name);
+		vl = strlen(li->sec[i].value);
+		if (sizeof(h) + nl + vl > PROTO_CHAN_MAX) {
+			log_warnx("%s: the value of %s is too long to be "
+			    "masked in its logs", li->m.display,
+			    li->sec[i].name);
+			continue;
+		}
+		if ((buf = malloc(sizeof(h) + nl + vl)) == NULL)
+			continue;
+		h.inst = li->m.inst;
+		h.namelen = (uint32_t)nl;
+		memcpy(buf, &h, sizeof(h));
+		memcpy(buf + sizeof(h), li->sec[i].name, nl);
+		memcpy(buf + sizeof(h) + nl, li->sec[i].value, vl);
+		lg_send(L_SECRET, 0, -1, buf, sizeof(h) + nl + vl);
+		freezero(buf, sizeof(h) + nl + vl);
+	}
+}
+
+static void
+secrets_free(struct linst *li)
+{
+	size_t	i;
+
+	for (i = 0; i < li->nsec; i++) {
+		freezero(li->sec[i].name, strlen(li->sec[i].name) + 1);
+		freezero(li->sec[i].value, strlen(li->sec[i].value) + 1);
+	}
+	free(li->sec);
+	li->sec = NULL;
+	li->nsec = 0;
+}
+
+/* The sensitive values of the environment the instance gets now. */
+static void
+secrets_set(struct linst *li, char *const *env, size_t nenv)
+{
+	struct lsecret	*v;
+	const char	*eq;
+	size_t		 i;
+
+	secrets_free(li);
+	if (nenv == 0 || (li->sec = calloc(nenv, sizeof(*li->sec))) == NULL)
+		return;
+	for (i = 0; i < nenv; i++) {
+		if ((eq = strchr(env[i], '=')) == NULL)
+			continue;
+		v = &li->sec[li->nsec];
+		if ((v->name = strndup(env[i], (size_t)(eq - env[i]))) == NULL)
+			break;
+		if (!redact_env_name_sensitive(v->name) ||
+		    (v->value = strdup(eq + 1)) == NULL) {
+			free(v->name);
+			continue;
+		}
+		li->nsec++;
+	}
+}
+
+void
+logctl_pipe(uint32_t inst, int stream, int aux, int fd)
+{
+	struct l_pipe	 m;
+	struct linst	*li;
+	int		 copy;
+
+	if (inst >= lg.ninsts) {
+		close(fd);
+		return;
+	}
+	li = &lg.insts[inst];
+	memset(&m, 0, sizeof(m));
+	m.inst = inst;
+	m.stream = (uint32_t)(stream & 1) | (aux ? L_PIPE_AUX : 0);
+	m.id = ++lg.pipe_seq;
+	if (!aux) {
+		if (li->pipe[stream & 1] != 0)
+			lg.nlive--;
+		li->pipe[stream & 1] = 0;
+		/* A copy for the next logger, should this one die. */
+		if ((copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)) != -1 &&
+		    store_put(&m, copy) == 0) {
+			li->pipe[stream & 1] = m.id;
+			lg.nlive++;
+		}
+		store_compact();
+	}
+	lg_send(L_PIPE, 0, fd, &m, sizeof(m));
+}
+
+void
+logctl_drain(uint32_t inst, uint64_t serial)
+{
+	struct linst	*li;
+	struct l_drain	 m;
+	struct timeval	 tv;
+
+	if (inst >= lg.ninsts || !lg.up) {
+		runner_drained(inst, serial);
+		return;
+	}
+	li = &lg.insts[inst];
+	li->drain = serial;
+	memset(&m, 0, sizeof(m));
+	m.inst = inst;
+	m.serial = serial;
+	evtimer_set(&li->drain_ev, drain_done, li);
+	ms_to_tv(LOGCTL_DRAIN_MS, &tv);
+	evtimer_add(&li->drain_ev, &tv);
+	lg_send(L_DRAIN, 0, -1, &m, sizeof(m));
+}
+
+/* The logger has read what the process left (or we stop waiting). */
+static void
+drain_done(int fd, short ev, void *arg)
+{
+	struct linst	*li = arg;
+	uint64_t	 serial = li->drain;
+
+	if (serial == 0)
+		return;
+	if (fd == -1 && ev == 0)
+		evtimer_del(&li->drain_ev);
+	else
+		log_warnx("%s: the logger did not confirm its output within "
+		    "%d ms", li->m.display, LOGCTL_DRAIN_MS);
+	li->drain = 0;
+	runner_drained(li->m.inst, serial);
+}
+
+/* ---- files ---- */
+
+/* The file for path, opened with the owner's rights if new. */
+static struct lfile *
+file_get(const char *path, const struct proc_config *pc,
+    const struct logowner *owner, const char *display)
+{
+	struct lfile	*f, *nf;
+	struct logstore	*ls;
+	char		 err[PATH_MAX + 128];
+	const char	*fmt;
+	size_t		 i;
+	int		 fd;
+
+	for (i = 0; i < lg.nfiles; i++) {
+		f = &lg.files[i];
+		if (strcmp(logstore_path(f->ls), path) != 0)
+			continue;
+		if (logstore_uid(f->ls) != owner->uid) {
+			log_warnx("%s: log file %s: refused: it is written "
+			    "for uid %lu (its output is kept in memory only)",
+			    display, path, (unsigned long)logstore_uid(f->ls));
+			return (NULL);
+		}
+		return (f);
+	}
+	if ((ls = logstore_open(path, &pc->log, owner, &fd, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("%s: log file: %s (its output is kept in memory "
+		    "only)", display, err);
+		return (NULL);
+	}
+	if ((nf = reallocarray(lg.files, lg.nfiles + 1, sizeof(*nf))) ==
+	    NULL) {
+		log_warnx("%s: log file %s: out of memory", display, path);
+		logstore_close(ls);
+		close(fd);
+		return (NULL);
+	}
+	lg.files = nf;
+	f = &lg.files[lg.nfiles];
+	memset(f, 0, sizeof(*f));
+	f->id = (uint32_t)++lg.nfiles;
+	f->ls = ls;
+	f->m.fd.file = f->id;
+	f->m.flags = pc->log.timestamp ? L_FILE_TIMESTAMP : 0;
+	f->m.mode = pc->log.rotation.mode;
+	f->m.max_size = pc->log.rotation.max_size;
+	fmt = pc->log.timestamp_format;
+	if (fmt != NULL)
+		(void)strlcpy(f->m.ts_format, fmt, sizeof(f->m.ts_format));
+	(void)strlcpy(f->m.path, path, sizeof(f->m.path));
+	lg_filefd(f, L_FILE_OPEN, fd);
+	return (f);
+}
+
+/* Send f with a descriptor: fd, or (reopen) a new one. */
+static void
+lg_file(struct lfile *f, int reopen)
+{
+	char	err[PATH_MAX + 128];
+	int	fd;
+
+	if ((fd = logstore_reopen(f->ls, err, sizeof(err))) == -1) {
+		log_warnx("log file %s: %s", logstore_path(f->ls), err);
+		return;
+	}
+	lg_filefd(f, reopen ? L_FILE_OPEN : L_FILE_FD, fd);
+}
+
+static void
+lg_filefd(struct lfile *f, uint32_t type, int fd)
+{
+	struct logfile_fdinfo	 fi;
+	struct l_filefd		 m;
+
+	memset(&m, 0, sizeof(m));
+	m.file = f->id;
+	if (logfile_fdinfo(fd, &fi) == 0) {
+		m.regular = (uint32_t)fi.regular;
+		m.size = fi.size;
+		m.mtime = (int64_t)fi.mtime;
+	}
+	if (type == L_FILE_OPEN) {
+		f->m.fd = m;
+		lg_send(L_FILE_OPEN, 0, fd, &f->m, sizeof(f->m));
+	} else
+		lg_send(L_FILE_FD, 0, fd, &m, sizeof(m));
+}
+
+static void
+lg_rotate(uint32_t id)
+{
+	struct lfile	*f;
+	char		 err[PATH_MAX + 128];
+	int		 fd;
+
+	if (id == 0 || id > lg.nfiles)
+		return;
+	f = &lg.files[id - 1];
+	if ((fd = logstore_rotate(f->ls, err, sizeof(err))) == -1) {
+		log_warnx("log file %s: %s", logstore_path(f->ls), err);
+		lg_send(L_ROTATE_FAIL, 0, -1, &(struct l_id){ .id = id },
+		    sizeof(struct l_id));
+		return;
+	}
+	log_debug("log file %s: rotated", logstore_path(f->ls));
+	lg_filefd(f, L_FILE_FD, fd);
+}
+
+/* Files that vanished from their path are made again there. */
+static void
+lg_check(int fd, short ev, void *arg)
+{
+	struct timeval	tv;
+	size_t		i;
+
+	for (i = 0; i < lg.nfiles; i++)
+		if (logstore_moved(lg.files[i].ls)) {
+			log_warnx("log file %s: moved or removed; reopening "
+			    "it at its path", logstore_path(lg.files[i].ls));
+			lg_file(&lg.files[i], 0);
+		}
+	ms_to_tv(LOGCTL_CHECK_MS, &tv);
+	evtimer_add(&lg.check_ev, &tv);
+}
+
+void
+logctl_reopen_all(void)
+{
+	size_t	i;
+
+	log_info("reopening %zu log files", lg.nfiles);
+	for (i = 0; i < lg.nfiles; i++)
+		lg_file(&lg.files[i], 0);
+}
+
+/* ---- the store of pipe copies ---- */
+
+/* Put a copy in flight (fd is consumed).  0, or -1 when full. */
+static int
+store_put(const struct l_pipe *m, int fd)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}		 cm;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+	ssize_t		 n;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	iov.iov_base = (void *)m;
+	iov.iov_len = sizeof(*m);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	while ((n = sendmsg(lg.store[1], &msg, 0)) == -1 && errno == EINTR)
+		;
+	close(fd);
+	if (n != (ssize_t)sizeof(*m)) {
+		if (!lg.store_full)
+			log_warnx("cannot keep a copy of a pipe for a new "
+			    "logger (%s): a logger that dies now loses that "
+			    "output", n == -1 ? strerror(errno) : "short");
+		lg.store_full = 1;
+		return (-1);
+	}
+	lg.nstored++;
+	return (0);
+}
+
+/* Every copy out of the store, into *out. */
+static size_t
+store_take(struct stored **out)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}		 cm;
+	struct stored	*v = NULL, *nv;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+	struct l_pipe	 m;
+	size_t		 n = 0, cap = 0;
+	ssize_t		 r;
+	int		 fd;
+
+	for (;;) {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = &m;
+		iov.iov_len = sizeof(m);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		if ((r = recvmsg(lg.store[0], &msg, MSG_CMSG_CLOEXEC)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		fd = -1;
+		for (c = CMSG_FIRSTHDR(&msg); c != NULL;
+		    c = CMSG_NXTHDR(&msg, c))
+			if (c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SCM_RIGHTS)
+				memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		if (r != (ssize_t)sizeof(m) || fd == -1) {
+			if (fd != -1)
+				close(fd);
+			continue;
+		}
+		if (n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
+				close(fd);
+				break;
+			}
+			v = nv;
+		}
+		v[n].m = m;
+		v[n++].fd = fd;
+	}
+	lg.nstored = 0;
+	lg.store_full = 0;
+	*out = v;
+	return (n);
+}
+
+/* Copies of pipes that ended are dropped once they outnumber the rest. */
+static void
+store_compact(void)
+{
+	struct stored	*st;
+	struct linst	*li;
+	size_t		 n, i;
+
+	if (lg.nstored <= 2 * lg.nlive + 64)
+		return;
+	n = store_take(&st);
+	for (i = 0; i < n; i++) {
+		li = st[i].m.inst < lg.ninsts ? &lg.insts[st[i].m.inst] : NULL;
+		if (li == NULL || li->pipe[st[i].m.stream & 1] != st[i].m.id)
+			close(st[i].fd);
+		else if (store_put(&st[i].m, st[i].fd) == -1) {
+			li->pipe[st[i].m.stream & 1] = 0;
+			lg.nlive--;
+		}
+	}
+	free(st);
+}
