@@ -543,9 +543,10 @@ file_events(struct capfile *f, int ev)
 		    "until it can be written again", f->path,
 		    strerror(logfile_errno(f->lf)));
 	if (ev & LOGFILE_EV_RECOVER)
-		log_warnx("log file %s: writing again; %llu bytes could not "
-		    "be written", f->path,
-		    (unsigned long long)logfile_episode_lost(f->lf));
+		log_warnx("log file %s: writing again; %llu bytes (%llu "
+		    "lines) could not be written", f->path,
+		    (unsigned long long)logfile_episode_lost(f->lf),
+		    (unsigned long long)logfile_episode_lines(f->lf));
 	/* Why a rotation failed, the supervisor said (logstore.c). */
 	if (ev & LOGFILE_EV_ROTATED)
 		log_debug("log file %s: rotated", f->path);

@@ -73,6 +73,13 @@ struct logfile {
 	size_t			 blen;
 	int			 ev;
 	int			 in_episode;
+	int			 midline;	/* the file ends inside a line */
+	int			 skipping;	/* dropping a line to its end */
+	int			 torn_open;	/* torn has no newline yet */
+	char			 torn[LOGFILE_TORN_MAX];	/* a line's rest */
+	size_t			 tornlen;
+	uint64_t		 lost_lines;
+	uint64_t		 episode_lines;
 	int			 err;
 	uint64_t		 lost;
 	uint64_t		 episode_lost;
@@ -90,6 +97,8 @@ static int	 ts_render_sec(struct tsfmt *, time_t);
 static int	 ts_render(struct tsfmt *, const struct timespec *, char *,
 		    size_t);
 static void	 lf_pend(struct logfile *, const char *, size_t);
+static void	 lf_drop(struct logfile *, const char *, size_t, int);
+static void	 lf_hold(struct logfile *, const char *, size_t, int);
 static int64_t	 period_of(const struct logfile *, time_t);
 static void	 lf_emit(struct logfile *, const char *, size_t);
 static void	 lf_put(struct logfile *, const char *, size_t);
@@ -409,6 +418,11 @@ void
 logfile_setfd(struct logfile *lf, int fd, const struct logfile_fdinfo *fi)
 {
 	lf_flush(lf);
+	if (lf->tornlen > 0 && lf->fd != -1 &&
+	    write(lf->fd, lf->torn, lf->tornlen) != (ssize_t)lf->tornlen)
+		lf_drop(lf, lf->torn, lf->tornlen, lf->err);
+	lf->tornlen = 0;
+	lf->torn_open = lf->skipping = lf->midline = 0;
 	if (lf->fd != -1)
 		close(lf->fd);
 	lf->fd = fd;
@@ -575,33 +589,131 @@ now_if_null(const struct timespec **now, struct timespec *buf)
 	}
 }
 
-/* write(2) it all or count what could not be written. */
+/* Count n bytes (lines newlines among them) that will never be written. */
+static void
+lf_drop(struct logfile *lf, const char *p, size_t n, int err)
+{
+	const char	*q, *end = p + n;
+	uint64_t	 lines = 0;
+
+	for (q = p; q < end && (q = memchr(q, '\n', (size_t)(end - q))) !=
+	    NULL; q++)
+		lines++;
+	lf->lost += n;
+	lf->lost_lines += lines;
+	lf->size = lf->size > n ? lf->size - n : 0;
+	if (lf->base > lf->size)
+		lf->base = lf->size;
+	if (!lf->in_episode) {
+		lf->in_episode = 1;
+		lf->err = err;
+		lf->episode_lost = 0;
+		lf->episode_lines = 0;
+		lf->ev |= LOGFILE_EV_FAIL;
+	}
+	lf->episode_lost += n;
+	lf->episode_lines += lines;
+}
+
+/*
+ * Data that cannot be written right now.  A line the file already holds
+ * the start of is kept back to be finished first when writing works
+ * again (at most LOGFILE_TORN_MAX bytes, then it is ended short); the
+ * rest is dropped, and a line whose start is dropped is dropped whole,
+ * up to its newline: the file only ever holds whole lines.
+ */
+static void
+lf_hold(struct logfile *lf, const char *p, size_t n, int err)
+{
+	const char	*nl;
+	size_t		 k;
+
+	if (lf->midline) {
+		nl = memchr(p, '\n', n);
+		k = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		if (lf->tornlen + k > LOGFILE_TORN_MAX) {
+			/* Too long to keep: end it short. */
+			lf_drop(lf, lf->torn, lf->tornlen, err);
+			lf_drop(lf, p, k, err);
+			lf->torn[0] = '\n';
+			lf->tornlen = 1;
+			lf->midline = nl == NULL;
+			lf->skipping = nl == NULL;
+			lf->torn_open = 0;
+		} else {
+			memcpy(lf->torn + lf->tornlen, p, k);
+			lf->tornlen += k;
+			lf->torn_open = nl == NULL;
+			if (!lf->in_episode) {
+				lf->in_episode = 1;
+				lf->err = err;
+				lf->episode_lost = 0;
+				lf->episode_lines = 0;
+				lf->ev |= LOGFILE_EV_FAIL;
+			}
+		}
+		p += k;
+		n -= k;
+		if (nl != NULL)
+			lf->midline = 0;
+	}
+	if (n == 0)
+		return;
+	lf_drop(lf, p, n, err);
+	lf->skipping = p[n - 1] != '\n';
+}
+
+/* write(2) it all or keep what a line needs and count the rest. */
 static void
 lf_emit(struct logfile *lf, const char *p, size_t n)
 {
-	ssize_t	w;
+	const char	*nl;
+	ssize_t		 w;
+	size_t		 k;
 
+	if (lf->torn_open) {
+		/* The held line goes on: the rest of it joins it. */
+		lf_hold(lf, p, n, lf->err);
+		return;
+	}
+	while (lf->tornlen > 0) {
+		if ((w = write(lf->fd, lf->torn, lf->tornlen)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (w <= 0) {
+			lf_hold(lf, p, n, w == 0 ? EIO : errno);
+			return;
+		}
+		memmove(lf->torn, lf->torn + w, lf->tornlen - (size_t)w);
+		lf->tornlen -= (size_t)w;
+		if (lf->tornlen == 0 && lf->in_episode) {
+			lf->in_episode = 0;
+			lf->ev |= LOGFILE_EV_RECOVER;
+		}
+	}
+	if (lf->skipping) {
+		/* The rest of a dropped line. */
+		nl = memchr(p, '\n', n);
+		k = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		lf_drop(lf, p, k, lf->err);
+		p += k;
+		n -= k;
+		if (nl == NULL)
+			return;
+		lf->skipping = 0;
+	}
 	while (n > 0) {
 		if ((w = write(lf->fd, p, n)) == -1 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			lf->err = w == 0 ? EIO : errno;
-			lf->lost += n;
-			lf->size = lf->size > n ? lf->size - n : 0;
-			if (lf->base > lf->size)
-				lf->base = lf->size;
-			if (!lf->in_episode) {
-				lf->in_episode = 1;
-				lf->episode_lost = 0;
-				lf->ev |= LOGFILE_EV_FAIL;
-			}
-			lf->episode_lost += n;
+			lf_hold(lf, p, n, w == 0 ? EIO : errno);
 			return;
 		}
 		if (lf->in_episode) {
 			lf->in_episode = 0;
 			lf->ev |= LOGFILE_EV_RECOVER;
 		}
+		lf->midline = p[w - 1] != '\n';
 		p += w;
 		n -= (size_t)w;
 	}
@@ -802,6 +914,12 @@ uint64_t
 logfile_lost_bytes(const struct logfile *lf)
 {
 	return (lf->lost);
+}
+
+uint64_t
+logfile_episode_lines(const struct logfile *lf)
+{
+	return (lf->episode_lines);
 }
 
 uint64_t

@@ -55,12 +55,18 @@
  * LOGFILE_DIRECT_MIN bytes into an empty buffer goes straight to
  * write(2).  No fsync.
  *
- * Errors.  A write that fails (ENOSPC, EIO, EAGAIN on a FIFO ...) never
- * blocks or retries: the bytes are dropped and counted.  Calls return
+ * Errors.  A write that fails (ENOSPC, EFBIG, EIO, EAGAIN on a FIFO ...)
+ * never blocks or retries: what cannot be written is dropped and
+ * counted, a whole line at a time.  When a short write leaves the file
+ * inside a line, the rest of that line is kept (at most
+ * LOGFILE_TORN_MAX bytes, else the line is ended short) and written
+ * first when writing works again; the lines after it are dropped whole.
+ * So the file never holds a line with another glued to it.  Calls return
  * event bits so the caller can log each error episode once:
  * LOGFILE_EV_FAIL when writes start failing (logfile_errno() says why),
  * LOGFILE_EV_RECOVER when one succeeds again (logfile_episode_lost()
- * bytes were lost meanwhile).  logfile_lost_bytes() is the total.
+ * bytes and logfile_episode_lines() lines were lost meanwhile).
+ * logfile_lost_bytes() is the total.
  */
 #ifndef APM2_LOGFILE_H
 #define APM2_LOGFILE_H
@@ -76,6 +82,7 @@
 #define LOGFILE_BUFSZ			(64 * 1024)
 #define LOGFILE_DIRECT_MIN		4096
 #define LOGFILE_TS_MAX			256	/* rendered timestamp */
+#define LOGFILE_TORN_MAX		(LOGFILE_TS_MAX + 65536 + 32)
 #define LOGFILE_DEFAULT_MAX_SIZE	(10 * 1024 * 1024)
 
 /* Event bits returned by the writing calls; 0 = nothing to report. */
@@ -148,6 +155,8 @@ int		 logfile_rotate(struct logfile *);
 
 uint64_t	 logfile_lost_bytes(const struct logfile *);
 uint64_t	 logfile_episode_lost(const struct logfile *);
+/* Whole lines among them. */
+uint64_t	 logfile_episode_lines(const struct logfile *);
 int		 logfile_errno(const struct logfile *);
 const char	*logfile_error(const struct logfile *);
 /* Bytes in the current file, buffered ones included. */

@@ -76,6 +76,8 @@ logger_main(const struct frontend_opts *opts)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);	/* the supervisor decides */
 	signal(SIGTERM, SIG_DFL);
+	/* A file over its size limit fails the write (EFBIG), not us. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	event_init();
 	sandbox_enter(opts);

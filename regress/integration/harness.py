@@ -410,6 +410,19 @@ class Daemon:
                 return c
         return None
 
+    def logger_pid(self):
+        """The logger is the supervisor's child running 'apm2d -L'."""
+        for c in proc_children(self.pid):
+            try:
+                with open("/proc/%d/cmdline" % c, "rb") as f:
+                    cmd = f.read()
+            except OSError:
+                continue
+            if cmd.startswith(b"apm2d") and (b"logger" in cmd or
+                                             b"\0-L" in cmd):
+                return c
+        return None
+
     def alive(self):
         return pid_alive(self.pid) if self.pid else False
 

@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+"""The logger process (issue 15): agents' output is read by an
+unprivileged, sandboxed process, never by the root supervisor; a logger
+that dies is replaced and gets every pipe again without an agent being
+restarted; log files that are moved or removed are made again at their
+path (and at once on SIGUSR1); a full disk drops whole lines, never half
+of one.
+
+Every wait is bounded; only the daemon and its logger are signalled,
+by the pids the test read."""
+import os
+import pwd
+import re
+import resource
+import shutil
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import IS_ROOT, Daemon, process, proc_children  # noqa: E402
+from harness import run, test, wait_until  # noqa: E402
+
+
+def get(d, name):
+    r = d.request({"type": "get_process", "name": name})
+    assert r["type"] == "process_details", r
+    return r["process"]
+
+
+def start(d, name):
+    r = d.request({"type": "start_process", "name": name}, timeout=30)
+    assert r["type"] == "ok", r
+
+
+def rd(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def said(d, pattern, n=1, timeout=15):
+    """Wait until the daemon's log has n lines matching pattern."""
+    rx = re.compile(pattern)
+    wait_until(lambda: len([ln for ln in d.stderr().splitlines()
+                            if rx.search(ln)]) >= n, timeout,
+               what="daemon to say %r" % pattern)
+
+
+def pipes_of(pid):
+    """The pipe inodes among pid's descriptors."""
+    out = set()
+    fddir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fddir):
+        try:
+            t = os.readlink(os.path.join(fddir, fd))
+        except OSError:
+            continue
+        if t.startswith("pipe:"):
+            out.add(t)
+    return out
+
+
+def status(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return dict(ln.split(":", 1) for ln in f.read().splitlines()
+                    if ":" in ln)
+
+
+def fsize_limit(pid, limit):
+    """Set pid's RLIMIT_FSIZE soft limit (None: the hard one) with pid's own
+    uid and gid: root in a container may lack CAP_SYS_RESOURCE."""
+    st = status(pid)
+    uid, gid = int(st["Uid"].split()[1]), int(st["Gid"].split()[1])
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            if os.geteuid() != uid:
+                os.setgroups([])
+                os.setresgid(gid, gid, gid)
+                os.setresuid(uid, uid, uid)
+            hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)[1]
+            resource.prlimit(pid, resource.RLIMIT_FSIZE,
+                             (hard if limit is None else limit, hard))
+            code = 0
+        finally:
+            os._exit(code)
+    _, st = os.waitpid(child, 0)
+    assert os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, st
+
+
+def wait_flag_script(flag, before, after):
+    """sh: print before, wait (bounded) for flag, print after, sleep."""
+    return ("%s; n=0; while [ ! -e %s ] && [ $n -lt 600 ]; do sleep 0.05; "
+            "n=$((n+1)); done; %s; exec sleep 1000" % (before, flag, after))
+
+
+# ------------------------------------------------------------ the split
+
+# The root supervisor holds no end of an agent's pipes: the logger
+# holds the read ends, the agent the write ends.
+@test
+def supervisor_holds_no_agent_pipe():
+    conf = process("talk", "/bin/sh", ["-c", "echo hi; echo err >&2; "
+                                       "exec sleep 1000"], instances=3,
+                   autostart=False)
+    with Daemon(conf) as d:
+        start(d, "talk")
+        agents = [i["pid"] for i in get(d, "talk")["instance_details"]]
+        theirs = set()
+        for a in agents:
+            for fd in (1, 2):
+                theirs.add(os.readlink("/proc/%d/fd/%d" % (a, fd)))
+        assert len(theirs) == 6 and all(t.startswith("pipe:")
+                                        for t in theirs), theirs
+        lg = d.logger_pid()
+        assert lg is not None
+        wait_until(lambda: theirs <= pipes_of(lg), 10,
+                   what="the logger to hold every read end")
+        assert not theirs & pipes_of(d.pid), theirs & pipes_of(d.pid)
+
+
+# The logger: its own user, no new privileges, seccomp filter, an empty
+# root directory.
+@test
+def logger_is_sandboxed():
+    with Daemon(process("x", "true", autostart=False)) as d:
+        lg = d.logger_pid()
+        assert lg is not None and lg != d.frontend_pid()
+        st = status(lg)
+        assert st["NoNewPrivs"].strip() == "1", st["NoNewPrivs"]
+        assert st["Seccomp"].strip() == "2", st["Seccomp"]
+        if IS_ROOT:
+            uid = pwd.getpwnam("_apm2log").pw_uid
+            assert st["Uid"].split() == [str(uid)] * 4, st["Uid"]
+            assert os.readlink("/proc/%d/root" % lg) == "/var/empty"
+            assert os.listdir("/proc/%d/root" % lg) == []
+        else:
+            assert st["Uid"].split()[0] == str(os.geteuid())
+
+
+# ------------------------------------------------------------ lost logger
+
+# SIGKILL the logger while 20 agents write numbered lines.  A new one
+# gets every pipe again; no agent is restarted; every line is on disk
+# once and in order.  What may be lost is only what the dead logger had
+# read and not yet written: it writes after every read, so at most one
+# read per pipe, one run of consecutive lines per agent (in practice
+# none: the kill finds it waiting in epoll).
+@test
+def lost_logger_loses_at_most_its_buffer():
+    n = 20
+    lines = 3000
+    script = ("i=0; while [ $i -lt %d ]; do echo \"$APM2_INSTANCE $i\"; "
+              "i=$((i+1)); [ $((i %% 100)) -eq 0 ] && sleep 0.02; done; "
+              "true" % lines)
+    conf = process("w", "/bin/sh", ["-c", script], instances=n,
+                   autostart=False)
+    with Daemon(conf) as d:
+        old = d.logger_pid()
+        start(d, "w")
+        first = os.path.join(d.log_dir, "w-0.out.log")
+        wait_until(lambda: os.path.exists(first) and
+                   rd(first).count(b"\n") >= 300, 20,
+                   what="output on disk before the kill")
+        os.kill(old, signal.SIGKILL)
+        wait_until(lambda: d.logger_pid() not in (None, old), 15,
+                   what="a new logger")
+        wait_until(lambda: all(i["state"] == {"Stopped": {"exit_code": 0}}
+                               for i in get(d, "w")["instance_details"]),
+                   40, what="the agents to finish")
+        det = get(d, "w")["instance_details"]
+        assert all(i["restart_count"] == 0 for i in det), det
+        lost = []
+        for k in range(n):
+            got = [ln.split() for ln in
+                   rd(os.path.join(d.log_dir, "w-%d.out.log" % k))
+                   .decode().splitlines()]
+            assert all(g[0] == str(k) for g in got), k
+            nums = [int(g[1]) for g in got]
+            assert nums == sorted(set(nums)), "duplicates or disorder"
+            assert nums[0] == 0 and nums[-1] == lines - 1, (k, nums[-1])
+            gaps = [(a, b) for a, b in zip(nums, nums[1:]) if b != a + 1]
+            assert len(gaps) <= 1, (k, gaps)
+            lost.append(lines - len(nums))
+        print("# lines lost at the logger's death, per agent: %s" % lost)
+
+
+# ------------------------------------------------------------ moved files
+
+@test
+def sigusr1_reopens_every_file():
+    flag = "{tmp}/flag"
+    conf = process("m", "/bin/sh", ["-c", wait_flag_script(
+        flag, "echo one", "echo two")], autostart=False)
+    with Daemon(conf) as d:
+        path = os.path.join(d.log_dir, "m.out.log")
+        start(d, "m")
+        wait_until(lambda: os.path.exists(path) and rd(path) == b"one\n",
+                   10, what="the first line")
+        os.rename(path, path + ".old")
+        os.kill(d.pid, signal.SIGUSR1)
+        said(d, r"reopening \d+ log files")
+        wait_until(lambda: os.path.exists(path), 10, what="a new file")
+        open(flag.replace("{tmp}", d.tmp), "w").close()
+        wait_until(lambda: rd(path) == b"two\n", 10, what="the new line")
+        assert rd(path + ".old") == b"one\n"
+
+
+# A file or its whole directory removed behind the daemon's back is
+# made again at its path within a few seconds, and said once.
+@test
+def removed_file_and_dir_are_made_again():
+    for remove in ("file", "dir"):
+        flag = "{tmp}/flag"
+        conf = process("m", "/bin/sh", ["-c", wait_flag_script(
+            flag, "echo one", "echo two")], autostart=False)
+        with Daemon(conf) as d:
+            path = os.path.join(d.log_dir, "m.out.log")
+            start(d, "m")
+            wait_until(lambda: os.path.exists(path) and
+                       rd(path) == b"one\n", 10, what="the first line")
+            if remove == "file":
+                os.unlink(path)
+            else:
+                shutil.rmtree(d.log_dir)
+            said(d, r"m\.out\.log: moved or removed; reopening")
+            wait_until(lambda: os.path.exists(path), 10, what="a new file")
+            open(flag.replace("{tmp}", d.tmp), "w").close()
+            wait_until(lambda: rd(path) == b"two\n", 10,
+                       what="the new line")
+            assert len(re.findall(r"m\.out\.log: moved or removed",
+                                  d.stderr())) == 1
+
+
+# ------------------------------------------------------------ full disk
+
+# A write limit (RLIMIT_FSIZE on the logger, like a disk that fills)
+# cuts a line: the file still holds only whole lines, the cut one is
+# finished when writing works again, the lines meanwhile are counted.
+@test
+def full_disk_never_tears_a_line():
+    flag1, flag2 = "{tmp}/f1", "{tmp}/f2"
+    line = "printf '%%04d %s\\n' $i" % ("x" * 94)    # 100 bytes
+    script = ("i=0; while [ $i -lt 50 ]; do %s; i=$((i+1)); done; "
+              "n=0; while [ ! -e %s ] && [ $n -lt 600 ]; do sleep 0.05; "
+              "n=$((n+1)); done; "
+              "while [ $i -lt 150 ]; do %s; i=$((i+1)); done; "
+              "n=0; while [ ! -e %s ] && [ $n -lt 600 ]; do sleep 0.05; "
+              "n=$((n+1)); done; "
+              "while [ $i -lt 200 ]; do %s; i=$((i+1)); done; "
+              "exec sleep 1000" % (line, flag1, line, flag2, line))
+    conf = process("full", "/bin/sh", ["-c", script], autostart=False,
+                   log={"redact": False, "timestamp": False})
+    with Daemon(conf) as d:
+        path = os.path.join(d.log_dir, "full.out.log")
+        start(d, "full")
+        wait_until(lambda: os.path.exists(path) and
+                   os.path.getsize(path) == 5000, 10, what="50 lines")
+        lg = d.logger_pid()
+        fsize_limit(lg, 8050)
+        try:
+            open(flag1.replace("{tmp}", d.tmp), "w").close()
+            said(d, r"full\.out\.log: cannot write")
+        finally:
+            fsize_limit(lg, None)
+        open(flag2.replace("{tmp}", d.tmp), "w").close()
+        said(d, r"full\.out\.log: writing again; \d+ bytes \(\d+ lines\)")
+        wait_until(lambda: rd(path).endswith(b"0199 " + b"x" * 94 + b"\n"),
+                   10, what="the last line")
+        got = rd(path).split(b"\n")
+        assert got[-1] == b""
+        nums = []
+        for ln in got[:-1]:
+            assert len(ln) == 99 and ln[5:] == b"x" * 94, ln[:20]
+            nums.append(int(ln[:4]))
+        assert nums == sorted(set(nums)), nums
+        # The line the limit cut (number 80) was finished, not lost.
+        assert list(range(0, 81)) == nums[:81], nums[:90]
+        assert nums[-50:] == list(range(150, 200)), nums[-50:]
+        m = re.search(r"writing again; (\d+) bytes \((\d+) lines\)",
+                      d.stderr())
+        assert int(m.group(2)) == 200 - len(nums), (m.group(0), len(nums))
+
+
+if __name__ == "__main__":
+    run()
