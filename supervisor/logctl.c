@@ -238,6 +238,11 @@ lg_exec(int chanfd)
 	for (fd = LOGGER_CHAN_FD + 1; fd < 1024; fd++)
 		close(fd);
 	signal(SIGPIPE, SIG_DFL);
+#ifdef APM2D_TEST_HOOKS
+	/* Test build only: a stand-in logger that misbehaves. */
+	if (getenv("APM2D_TEST_LOGGER") != NULL)
+		execv(getenv("APM2D_TEST_LOGGER"), argv);
+#endif
 	execv(sup->opts.self, argv);
 	_exit(127);
 }
@@ -493,6 +498,13 @@ lg_relay(struct chan_msg *msg)
 	struct conn_ref	 ref;
 	uint32_t	 type;
 
+	if (msg->hdr.type == L_LOG_ENTRY && sizeof(struct s_logentry) +
+	    (uint64_t)((const struct s_logentry *)(const void *)msg->data)->
+	    content_len != msg->datalen) {
+		lg_gone("protocol violation: L_LOG_ENTRY with %zu bytes",
+		    msg->datalen);
+		return;
+	}
 	if ((c = conn_logs_waiting(msg->hdr.peerid)) == NULL)
 		return;		/* closed meanwhile, or never asked */
 	ref.id = c->id;
@@ -500,11 +512,6 @@ lg_relay(struct chan_msg *msg)
 	switch (msg->hdr.type) {
 	case L_LOG_ENTRY:
 		type = S_LOG_ENTRY;
-		if (sizeof(struct s_logentry) + ((const struct s_logentry *)
-		    msg->data)->content_len != msg->datalen) {
-			lg_gone("protocol violation: L_LOG_ENTRY length");
-			return;
-		}
 		break;
 	case L_LOG_END:
 		type = S_LOG_END;

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+"""The supervisor distrusts the logger (a compromised one: an agent's
+output exploited a bug in the code that reads it).
+
+A stand-in logger (fakelogger, started only by the test build
+apm2d-hooks) misbehaves once; the supervisor must log the violation,
+kill it, start a real logger, keep its agents untouched and their
+output flowing.  Frames for connections that never asked the logger
+anything, and requests about files and instances it was never given,
+are dropped without harm."""
+import json
+import os
+import socket
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (TOP, Daemon, frame, pid_alive, process,  # noqa: E402
+                     run, test, wait_until)
+
+HOOKS = os.path.join(TOP, "regress", "integration", "apm2d-hooks")
+FAKE = os.path.join(TOP, "regress", "integration", "fakelogger")
+
+CONFIG = process("talker", "/bin/sh",
+                 ["-c", "i=0; while :; do echo line $i; i=$((i+1)); "
+                  "sleep 0.05; done"])
+
+
+class HookDaemon(Daemon):
+    def __init__(self, mode):
+        super().__init__(CONFIG, quick_stop=True)
+        self.mode = mode
+        self.state = os.path.join(self.tmp, "fakelogger.state")
+
+    def argv(self):
+        a = super().argv()
+        a[0] = HOOKS
+        return a + ["-v"]
+
+    def start(self, wait=True):
+        env = {"APM2D_TEST_LOGGER": FAKE, "FAKELOGGER_MODE": self.mode,
+               "FAKELOGGER_STATE": self.state, "FAKELOGGER_REAL": HOOKS}
+        os.environ.update(env)
+        try:
+            return super().start(wait)
+        finally:
+            for k in env:
+                os.environ.pop(k, None)
+
+
+def talker_pid(d):
+    r = d.request({"type": "get_process", "name": "talker"})
+    return r["process"]["instance_details"][0]["pid"]
+
+
+def check_violation(mode, expect):
+    with HookDaemon(mode) as d:
+        wait_until(lambda: expect in d.stderr(), 10,
+                   what="violation logged (%s)" % expect)
+        assert "logger lost: protocol violation" in d.stderr(), d.stderr()
+        wait_until(lambda: int(open(d.state).read()) >= 2, 10,
+                   what="a real logger")
+        pid = talker_pid(d)
+        assert pid_alive(pid)
+        # Output flows again, through the new logger, from the same agent.
+        path = os.path.join(d.log_dir, "talker.out.log")
+        size = os.path.getsize(path) if os.path.exists(path) else 0
+        wait_until(lambda: os.path.exists(path) and
+                   os.path.getsize(path) > size, 10, what="new output")
+        assert talker_pid(d) == pid
+        r = d.request({"type": "get_process", "name": "talker"})
+        i = r["process"]["instance_details"][0]
+        assert i["restart_count"] == 0, i
+
+
+def _mk(mode, expect):
+    def t():
+        check_violation(mode, expect)
+    t.__name__ = "logger_violation_" + mode.replace("-", "_")
+    return t
+
+
+for _mode, _expect in [
+        ("fd", "L_READY with"),
+        ("unknown-type", "protocol violation"),
+        ("frontend-type", "F_REQUEST"),
+        ("bad-size", "L_ROTATE with 3 bytes"),
+        ("entry-length", "L_LOG_ENTRY with")]:
+    test(_mk(_mode, _expect))
+
+
+# Forged frames for every connection id it can guess: no client that did
+# not ask the logger for logs ever sees one.
+@test
+def logger_cannot_reach_clients_that_did_not_ask():
+    with HookDaemon("spray") as d:
+        wait_until(lambda: os.path.exists(d.state), 10, what="fake logger")
+        for _ in range(5):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(10)
+            s.connect(d.socket)
+            s.sendall(frame({"type": "status"}))
+            hdr = s.recv(4, socket.MSG_WAITALL)
+            n = struct.unpack(">I", hdr)[0]
+            body = json.loads(s.recv(n, socket.MSG_WAITALL))
+            assert body["type"] == "status", body
+            # Nothing else comes on this connection.
+            s.settimeout(0.5)
+            try:
+                extra = s.recv(4096)
+            except socket.timeout:
+                extra = None
+            assert not extra, extra
+            s.close()
+        assert "protocol violation" not in d.stderr(), d.stderr()
+        assert int(open(d.state).read()) == 1
+        assert d.alive()
+
+
+if __name__ == "__main__":
+    run()
