@@ -52,6 +52,8 @@ static const char *const proto_names[PROTO_TYPE_MAX] = {
 	[L_LOG_ENTRY] = "L_LOG_ENTRY",
 	[L_LOG_END] = "L_LOG_END",
 	[L_LOG_ERROR] = "L_LOG_ERROR",
+	[L_HEARTBEAT] = "L_HEARTBEAT",
+	[L_HEARTBEAT_ACK] = "L_HEARTBEAT_ACK",
 };
 
 /* Upstream's spellings: codec.c parses them, the supervisor logs them. */

@@ -99,6 +99,7 @@ enum proto_type {
 	L_ACK,			/* struct l_conn: a follow frame drained */
 	L_CONN_CLOSED,		/* struct l_conn */
 	L_EXIT,			/* no payload: drain, flush and exit */
+	L_HEARTBEAT,		/* struct heartbeat: answer L_HEARTBEAT_ACK */
 
 	/* logger -> supervisor: never a descriptor */
 	L_READY = 192,		/* no payload */
@@ -108,6 +109,7 @@ enum proto_type {
 	L_LOG_ENTRY,		/* peer id: connection; as S_LOG_ENTRY */
 	L_LOG_END,		/* peer id: connection; struct s_logend */
 	L_LOG_ERROR,		/* peer id: connection; struct s_error */
+	L_HEARTBEAT_ACK,	/* struct heartbeat, echoed */
 
 	PROTO_TYPE_MAX
 };

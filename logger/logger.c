@@ -55,6 +55,8 @@ static const struct proto_rule logger_rules[] = {
 	{ L_ACK,	sizeof(struct l_conn),	sizeof(struct l_conn),	0, 1 },
 	{ L_CONN_CLOSED, sizeof(struct l_conn),	sizeof(struct l_conn),	0, 1 },
 	{ L_EXIT,	0,				0,		0, 0 },
+	{ L_HEARTBEAT,	sizeof(struct heartbeat), sizeof(struct heartbeat),
+									0, 0 },
 };
 
 void
@@ -223,6 +225,9 @@ sup_msg(struct chan_msg *msg, void *arg)
 	case L_CONN_CLOSED:
 		ref.serial = ((const struct l_conn *)d)->serial;
 		logcap_conn_closed(ref);
+		break;
+	case L_HEARTBEAT:
+		logger_send(L_HEARTBEAT_ACK, 0, d, sizeof(struct heartbeat));
 		break;
 	case L_EXIT:
 		logger_exit(0);

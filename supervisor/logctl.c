@@ -72,6 +72,10 @@ static struct {
 	struct chan_ev		 ce;
 	struct event		 respawn_ev;
 	struct event		 check_ev;
+	struct event		 hb_ev;
+	uint64_t		 hb_seq;	/* last heartbeat sent */
+	uint64_t		 hb_acked;	/* last one answered */
+	int64_t			 hb_sent;	/* when hb_seq went, ms */
 	int64_t			 started;	/* monotonic ms */
 	struct lfile		*files;
 	size_t			 nfiles;
@@ -99,6 +103,7 @@ static void	 lg_filefd(struct lfile *, uint32_t, int);
 static void	 lg_rotate(uint32_t);
 static void	 lg_relay(struct chan_msg *);
 static void	 lg_check(int, short, void *);
+static void	 lg_heartbeat(int, short, void *);
 static struct lfile *file_get(const char *, const struct proc_config *,
 		    const struct logowner *, const char *);
 static void	 secrets_set(struct linst *, char *const *, size_t);
@@ -124,6 +129,8 @@ static const struct proto_rule lg_rules[] = {
 	{ L_LOG_END,	sizeof(struct s_logend), sizeof(struct s_logend),
 									0, 1 },
 	{ L_LOG_ERROR,	sizeof(struct s_error),	sizeof(struct s_error),	0, 1 },
+	{ L_HEARTBEAT_ACK, sizeof(struct heartbeat), sizeof(struct heartbeat),
+									0, 0 },
 };
 
 void
@@ -163,6 +170,7 @@ logctl_start(void)
 
 	evtimer_set(&lg.respawn_ev, lg_respawn, NULL);
 	evtimer_set(&lg.check_ev, lg_check, NULL);
+	evtimer_set(&lg.hb_ev, lg_heartbeat, NULL);
 	ms_to_tv(LOGCTL_CHECK_MS, &tv);
 	evtimer_add(&lg.check_ev, &tv);
 	lg_spawn();
@@ -201,6 +209,9 @@ lg_spawn(void)
 	chan_ev_init(&lg.ce, sp[0], PROTO_CHAN_MAX, 0, &lg_ops, NULL);
 	/* A backstop no message flow reaches: pipes and files are few. */
 	chan_set_wqlimit(&lg.ce.chan, 256U * 1024 * 1024, 1U << 20);
+	lg.hb_seq = lg.hb_acked = 0;
+	ms_to_tv(FRONTEND_HB_INTERVAL_MS, &tv);
+	evtimer_add(&lg.hb_ev, &tv);
 	log_debug("logger started, pid %ld", (long)pid);
 	lg_introduce();
 	return;
@@ -343,6 +354,7 @@ lg_gone(const char *fmt, ...)
 		chan_ev_stop(&lg.ce);
 		chan_clear(&lg.ce.chan);
 		close(lg.ce.chan.fd);
+		evtimer_del(&lg.hb_ev);
 		lg.up = 0;
 		lg.ready = 0;
 		conn_logs_lost();
@@ -439,6 +451,41 @@ logctl_exit(void)
 	}
 }
 
+/*
+ * Every FRONTEND_HB_INTERVAL_MS, as for the frontend: a logger that has
+ * not answered within FRONTEND_HB_TIMEOUT_MS (wedged by what an agent
+ * wrote, or stopped) is replaced, so agents never wait on full pipes for
+ * a logger that only looks alive.  Not while we do not read it.
+ */
+static void
+lg_heartbeat(int fd, short ev, void *arg)
+{
+	struct heartbeat	hb;
+	struct timeval		tv;
+	int64_t			now = mono_ms();
+
+	if (!lg.up)
+		return;
+	if (lg.paused)
+		lg.hb_sent = now;
+	else if (lg.hb_acked < lg.hb_seq) {
+		if (now - lg.hb_sent >= FRONTEND_HB_TIMEOUT_MS) {
+			lg_gone("no answer to a heartbeat for %lld ms",
+			    (long long)(now - lg.hb_sent));
+			return;
+		}
+	} else {
+		memset(&hb, 0, sizeof(hb));
+		hb.seq = ++lg.hb_seq;
+		lg.hb_sent = now;
+		lg_send(L_HEARTBEAT, 0, -1, &hb, sizeof(hb));
+		if (!lg.up)
+			return;
+	}
+	ms_to_tv(FRONTEND_HB_INTERVAL_MS, &tv);
+	evtimer_add(&lg.hb_ev, &tv);
+}
+
 /* ---- messages from the logger ---- */
 
 static void
@@ -462,6 +509,10 @@ lg_msg(struct chan_msg *msg, void *arg)
 	switch (msg->hdr.type) {
 	case L_READY:
 		lg.ready = 1;
+		break;
+	case L_HEARTBEAT_ACK:
+		lg.hb_acked = ((const struct heartbeat *)(const void *)
+		    msg->data)->seq;
 		break;
 	case L_ROTATE:
 		lg_rotate(((const struct l_id *)msg->data)->id);

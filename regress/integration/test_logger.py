@@ -127,6 +127,9 @@ def logger_is_sandboxed():
     with Daemon(process("x", "true", autostart=False)) as d:
         lg = d.logger_pid()
         assert lg is not None and lg != d.frontend_pid()
+        # Found, it may still be on its way into the sandbox.
+        wait_until(lambda: status(lg)["Seccomp"].strip() == "2", 10,
+                   what="the logger's seccomp filter")
         st = status(lg)
         assert st["NoNewPrivs"].strip() == "1", st["NoNewPrivs"]
         assert st["Seccomp"].strip() == "2", st["Seccomp"]
@@ -184,6 +187,30 @@ def lost_logger_loses_at_most_its_buffer():
             assert len(gaps) <= 1, (k, gaps)
             lost.append(lines - len(nums))
         print("# lines lost at the logger's death, per agent: %s" % lost)
+
+
+# A logger that stops answering (stopped here; wedged by what an agent
+# wrote, in real life) is replaced, and the agent's output flows again.
+@test
+def stopped_logger_is_replaced():
+    conf = process("tick", "/bin/sh", ["-c", "i=0; while :; do echo $i; "
+                                       "i=$((i+1)); sleep 0.05; done"],
+                   autostart=False)
+    with Daemon(conf) as d:
+        path = os.path.join(d.log_dir, "tick.out.log")
+        start(d, "tick")
+        pid = get(d, "tick")["instance_details"][0]["pid"]
+        wait_until(lambda: os.path.exists(path) and
+                   os.path.getsize(path) > 0, 10, what="output")
+        old = d.logger_pid()
+        os.kill(old, signal.SIGSTOP)
+        said(d, r"logger lost: no answer to a heartbeat", timeout=30)
+        wait_until(lambda: d.logger_pid() not in (None, old), 15,
+                   what="a new logger")
+        size = os.path.getsize(path)
+        wait_until(lambda: os.path.getsize(path) > size, 10,
+                   what="output flowing again")
+        assert get(d, "tick")["instance_details"][0]["pid"] == pid
 
 
 # ------------------------------------------------------------ moved files
