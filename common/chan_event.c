@@ -123,19 +123,7 @@ chan_ev_resume(int fd, short ev, void *arg)
 
 	if (ce->stopped || ce->paused)
 		return;
-	ce->inbatch = (ce->flags & CHAN_EV_BATCH) != 0;
-	chan_ev_read(ce);
-	if (ce->stopped)
-		return;
-	if (ce->ops->done != NULL) {
-		ce->ops->done(ce->arg);
-		if (ce->stopped)
-			return;
-	}
-	ce->inbatch = 0;
-	if (chan_ev_write(ce) == -1)
-		return;
-	chan_ev_update(ce);
+	chan_ev_cb(ce->chan.fd, EV_READ, ce);
 }
 
 static void

@@ -9,7 +9,9 @@
  * second lookup would overwrite.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -210,4 +212,76 @@ ms_to_tv(int64_t ms, struct timeval *tv)
 		ms = 0;
 	tv->tv_sec = (time_t)(ms / 1000);
 	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
+}
+
+ssize_t
+fd_send(int s, const void *buf, size_t len, int fd)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}		 cm;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+	ssize_t		 n;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = (void *)buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (fd != -1) {
+		memset(&cm, 0, sizeof(cm));
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	while ((n = sendmsg(s, &msg, 0)) == -1 && errno == EINTR)
+		;
+	return (n);
+}
+
+ssize_t
+fd_recv(int s, void *buf, size_t len, int flags, int *fdp)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}		 cm;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+	ssize_t		 n;
+
+	*fdp = -1;
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	while ((n = recvmsg(s, &msg, flags | MSG_CMSG_CLOEXEC)) == -1 &&
+	    errno == EINTR)
+		;
+	if (n == -1)
+		return (-1);
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fdp, CMSG_DATA(c), sizeof(int));
+	if ((msg.msg_flags & MSG_CTRUNC) != 0) {
+		if (*fdp != -1)
+			close(*fdp);
+		*fdp = -1;
+		errno = EBADMSG;
+		return (-1);
+	}
+	return (n);
 }

@@ -43,4 +43,17 @@ uint64_t	 mono_secs_since(const struct timespec *);
 void		 ns_to_tv(uint64_t, struct timeval *);
 void		 ms_to_tv(int64_t, struct timeval *);
 
+/*
+ * One message of len bytes on a Unix socket with descriptor fd (-1:
+ * none) as SCM_RIGHTS; the bytes sent, or -1 with errno.
+ */
+ssize_t		 fd_send(int s, const void *buf, size_t len, int fd);
+/*
+ * Receive up to len bytes (flags for recvmsg(2)); a descriptor that came
+ * with them is put in *fdp (close-on-exec), else -1.  Truncated control
+ * data is an error (EBADMSG; no descriptor is kept).  The bytes, 0 at
+ * EOF, or -1 with errno.
+ */
+ssize_t		 fd_recv(int s, void *buf, size_t len, int flags, int *fdp);
+
 #endif /* APM2_SYSUTIL_H */

@@ -155,6 +155,7 @@ static void	 vals_free(struct logcap *);
 static struct capfile *capfile_find(uint32_t);
 static int	 capfile_rotate(void *, char *, size_t);
 static void	 capfile_resume(struct capfile *);
+static void	 capfile_rotated(uint32_t, int, const struct logfile_fdinfo *);
 static void	 file_events(struct capfile *, int);
 static void	 logcap_output(void *, int, const char *, size_t);
 static struct capstream *logcap_stream(struct logcap *, int);
@@ -426,28 +427,31 @@ void
 logcap_file_fd(const struct l_filefd *m, int fd)
 {
 	struct logfile_fdinfo	 fi;
-	struct capfile		*f;
 
-	if ((f = capfile_find(m->file)) == NULL) {
-		close(fd);
-		return;
-	}
 	fi.regular = m->regular;
 	fi.size = m->size;
 	fi.mtime = (time_t)m->mtime;
-	file_events(f, logfile_rotated(f->lf, fd, &fi));
-	capfile_resume(f);
-	logger_settled();
+	capfile_rotated(m->file, fd, &fi);
 }
 
 void
 logcap_rotate_failed(uint32_t id)
 {
+	capfile_rotated(id, -1, NULL);
+}
+
+/* The rotation of file id is over (fd -1: failed); its pipes go on. */
+static void
+capfile_rotated(uint32_t id, int fd, const struct logfile_fdinfo *fi)
+{
 	struct capfile	*f;
 
-	if ((f = capfile_find(id)) == NULL)
+	if ((f = capfile_find(id)) == NULL) {
+		if (fd != -1)
+			close(fd);
 		return;
-	file_events(f, logfile_rotated(f->lf, -1, NULL));
+	}
+	file_events(f, logfile_rotated(f->lf, fd, fi));
 	capfile_resume(f);
 	logger_settled();
 }

@@ -30,6 +30,7 @@
 
 _Static_assert(CONFIG_DISPLAY_MAX <= PROTO_DISPLAY_MAX, "display names");
 _Static_assert(CONFIG_NAME_MAX < PROTO_NAME_MAX, "process names");
+_Static_assert(LOGGER_CHAN_FD == FRONTEND_CHAN_FD, "sup_child_exec()");
 
 #define STORE_BUF	(64 * 1024 * 1024)	/* in-flight pipe copies */
 
@@ -37,6 +38,7 @@ _Static_assert(CONFIG_NAME_MAX < PROTO_NAME_MAX, "process names");
 struct lfile {
 	uint32_t		 id;		/* index + 1 */
 	struct logstore		*ls;
+	int			 moved;		/* said it moved, not reopened */
 	struct l_file		 m;		/* L_FILE_OPEN, fd info aside */
 };
 
@@ -89,7 +91,6 @@ static struct {
 } lg = { .store = { -1, -1 } };
 
 static void	 lg_spawn(void);
-static void	 lg_exec(int);
 static void	 lg_respawn(int, short, void *);
 static void	 lg_msg(struct chan_msg *, void *);
 static void	 lg_lost(enum chan_ev_why, int, void *);
@@ -98,10 +99,11 @@ static void	 lg_gone(const char *, ...)
 static void	 lg_send(uint32_t, uint32_t, int, const void *, size_t);
 static void	 lg_introduce(void);
 static void	 lg_inst(const struct linst *);
-static void	 lg_file(struct lfile *, int);
+static int	 lg_file(struct lfile *, int, int);
 static void	 lg_filefd(struct lfile *, uint32_t, int);
 static void	 lg_rotate(uint32_t);
 static void	 lg_relay(struct chan_msg *);
+static void	 lg_conn(uint32_t, struct conn_ref);
 static void	 lg_check(int, short, void *);
 static void	 lg_heartbeat(int, short, void *);
 static struct lfile *file_get(const char *, const struct proc_config *,
@@ -197,7 +199,8 @@ lg_spawn(void)
 		close(sp[1]);
 		goto retry;
 	case 0:
-		lg_exec(sp[1]);
+		sup_child_exec(sp[1], "-L", sup->conf->daemon.log_user,
+		    SUP_HOOK("APM2D_TEST_LOGGER"));
 	}
 	close(sp[1]);
 	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1)
@@ -222,42 +225,6 @@ lg_spawn(void)
 	evtimer_add(&lg.respawn_ev, &tv);
 }
 
-/* The forked child: apm2d -L, its channel on LOGGER_CHAN_FD. */
-static void
-lg_exec(int chanfd)
-{
-	char	*argv[12];
-	int	 argc = 0, fd, cfd;
-
-	argv[argc++] = (char *)"apm2d";
-	argv[argc++] = (char *)"-L";
-	if (sup->opts.debug)
-		argv[argc++] = (char *)"-d";
-	if (sup->opts.verbose > 0)
-		argv[argc++] = (char *)"-v";
-	if (sup->opts.verbose > 1)
-		argv[argc++] = (char *)"-v";
-	argv[argc++] = (char *)"-U";
-	argv[argc++] = sup->conf->daemon.log_user;
-	argv[argc++] = (char *)"-R";
-	argv[argc++] = sup->conf->daemon.chroot;
-	argv[argc] = NULL;
-
-	if ((cfd = fcntl(chanfd, F_DUPFD, 10)) == -1 ||
-	    dup2(cfd, LOGGER_CHAN_FD) == -1)
-		_exit(127);
-	for (fd = LOGGER_CHAN_FD + 1; fd < 1024; fd++)
-		close(fd);
-	signal(SIGPIPE, SIG_DFL);
-#ifdef APM2D_TEST_HOOKS
-	/* Test build only: a stand-in logger that misbehaves. */
-	if (getenv("APM2D_TEST_LOGGER") != NULL)
-		execv(getenv("APM2D_TEST_LOGGER"), argv);
-#endif
-	execv(sup->opts.self, argv);
-	_exit(127);
-}
-
 /* Everything a new logger needs to know and hold. */
 static void
 lg_introduce(void)
@@ -273,7 +240,7 @@ lg_introduce(void)
 	h.ninstances = lg.ninsts;
 	lg_send(L_HELLO, 0, -1, &h, sizeof(h));
 	for (i = 0; i < lg.nfiles; i++)
-		lg_file(&lg.files[i], 1);
+		(void)lg_file(&lg.files[i], 1, 0);
 	for (k = 0; k < lg.ninsts; k++)
 		if (lg.insts[k].known)
 			lg_inst(&lg.insts[k]);
@@ -608,24 +575,27 @@ logctl_tail(struct conn_ref ref, uint32_t proc, uint32_t lines, int follow)
 	lg_send(L_TAIL, ref.id, -1, &m, sizeof(m));
 }
 
-void
-logctl_ack(struct conn_ref ref)
+/* A message about a connection: L_ACK, L_CONN_CLOSED. */
+static void
+lg_conn(uint32_t type, struct conn_ref ref)
 {
 	struct l_conn	m;
 
 	memset(&m, 0, sizeof(m));
 	m.serial = ref.serial;
-	lg_send(L_ACK, ref.id, -1, &m, sizeof(m));
+	lg_send(type, ref.id, -1, &m, sizeof(m));
+}
+
+void
+logctl_ack(struct conn_ref ref)
+{
+	lg_conn(L_ACK, ref);
 }
 
 void
 logctl_conn_closed(struct conn_ref ref)
 {
-	struct l_conn	m;
-
-	memset(&m, 0, sizeof(m));
-	m.serial = ref.serial;
-	lg_send(L_CONN_CLOSED, ref.id, -1, &m, sizeof(m));
+	lg_conn(L_CONN_CLOSED, ref);
 }
 
 /* ---- instances ---- */
@@ -867,18 +837,24 @@ file_get(const char *path, const struct proc_config *pc,
 	return (f);
 }
 
-/* Send f with a descriptor: fd, or (reopen) a new one. */
-static void
-lg_file(struct lfile *f, int reopen)
+/*
+ * f opened anew at its path and sent: as a new file to a new logger
+ * (reopen), else as its new descriptor.  0, or -1 (said unless quiet).
+ */
+static int
+lg_file(struct lfile *f, int reopen, int quiet)
 {
 	char	err[PATH_MAX + 128];
 	int	fd;
 
 	if ((fd = logstore_reopen(f->ls, err, sizeof(err))) == -1) {
-		log_warnx("log file %s: %s", logstore_path(f->ls), err);
-		return;
+		if (!quiet)
+			log_warnx("log file %s: %s", logstore_path(f->ls),
+			    err);
+		return (-1);
 	}
 	lg_filefd(f, reopen ? L_FILE_OPEN : L_FILE_FD, fd);
+	return (0);
 }
 
 static void
@@ -925,15 +901,20 @@ lg_rotate(uint32_t id)
 static void
 lg_check(int fd, short ev, void *arg)
 {
-	struct timeval	tv;
-	size_t		i;
+	struct timeval	 tv;
+	struct lfile	*f;
+	size_t		 i;
 
-	for (i = 0; i < lg.nfiles; i++)
-		if (logstore_moved(lg.files[i].ls)) {
+	for (i = 0; i < lg.nfiles; i++) {
+		f = &lg.files[i];
+		if (!logstore_moved(f->ls))
+			continue;
+		/* Said once; a failing reopen is retried quietly. */
+		if (!f->moved)
 			log_warnx("log file %s: moved or removed; reopening "
-			    "it at its path", logstore_path(lg.files[i].ls));
-			lg_file(&lg.files[i], 0);
-		}
+			    "it at its path", logstore_path(f->ls));
+		f->moved = lg_file(f, 0, f->moved) == -1;
+	}
 	ms_to_tv(LOGCTL_CHECK_MS, &tv);
 	evtimer_add(&lg.check_ev, &tv);
 }
@@ -945,7 +926,7 @@ logctl_reopen_all(void)
 
 	log_info("reopening %zu log files", lg.nfiles);
 	for (i = 0; i < lg.nfiles; i++)
-		lg_file(&lg.files[i], 0);
+		lg.files[i].moved = lg_file(&lg.files[i], 0, 0) == -1;
 }
 
 /* ---- the store of pipe copies ---- */
@@ -954,30 +935,9 @@ logctl_reopen_all(void)
 static int
 store_put(const struct l_pipe *m, int fd)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	}		 cm;
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*c;
-	ssize_t		 n;
+	ssize_t	n;
 
-	memset(&msg, 0, sizeof(msg));
-	memset(&cm, 0, sizeof(cm));
-	iov.iov_base = (void *)m;
-	iov.iov_len = sizeof(*m);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	while ((n = sendmsg(lg.store[1], &msg, 0)) == -1 && errno == EINTR)
-		;
+	n = fd_send(lg.store[1], m, sizeof(*m), fd);
 	close(fd);
 	if (n != (ssize_t)sizeof(*m)) {
 		if (!lg.store_full)
@@ -995,38 +955,18 @@ store_put(const struct l_pipe *m, int fd)
 static size_t
 store_take(struct stored **out)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	}		 cm;
 	struct stored	*v = NULL, *nv;
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*c;
 	struct l_pipe	 m;
 	size_t		 n = 0, cap = 0;
 	ssize_t		 r;
 	int		 fd;
 
 	for (;;) {
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = &m;
-		iov.iov_len = sizeof(m);
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cm.buf;
-		msg.msg_controllen = sizeof(cm.buf);
-		if ((r = recvmsg(lg.store[0], &msg, MSG_CMSG_CLOEXEC)) == -1 &&
-		    errno == EINTR)
+		if ((r = fd_recv(lg.store[0], &m, sizeof(m), 0, &fd)) == -1 &&
+		    errno == EBADMSG)
 			continue;
 		if (r <= 0)
 			break;
-		fd = -1;
-		for (c = CMSG_FIRSTHDR(&msg); c != NULL;
-		    c = CMSG_NXTHDR(&msg, c))
-			if (c->cmsg_level == SOL_SOCKET &&
-			    c->cmsg_type == SCM_RIGHTS)
-				memcpy(&fd, CMSG_DATA(c), sizeof(int));
 		if (r != (ssize_t)sizeof(m) || fd == -1) {
 			if (fd != -1)
 				close(fd);

@@ -24,6 +24,7 @@
 
 #include "child.h"
 #include "logfs.h"
+#include "sysutil.h"
 
 #define DIRFL		(O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 #define FILEFL		(O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | \
@@ -73,6 +74,8 @@ static int	 op_in(int, const struct fsop *, struct fsres *);
 static int	 op_run(struct fsop *, struct fsres *);
 static int	 op_as_owner(const char *, const struct fsop *,
 		    struct fsres *);
+static int	 op_call(struct fsop *, uint32_t *, uint32_t *, char *,
+		    size_t);
 static int	 res_send(int, const struct fsres *, int);
 static int	 res_recv(int, struct fsres *, int *);
 static void	 fail(struct fsres *, const char *, ...)
@@ -172,6 +175,13 @@ dir_walk(const char *dir, char *why, size_t whylen)
 		made = 0;
 		fd = openat(cur, comp, DIRFL | O_NOFOLLOW);
 		if (fd == -1 && errno == ENOENT) {
+			/* Never make a directory where others can swap it. */
+			if (!trusted(&cst) && (cst.st_mode & S_ISVTX) == 0) {
+				errno = EPERM;
+				snprintf(why, whylen, "%s: its directory can be "
+				    "changed by others", seen);
+				goto out;
+			}
 			if (mkdirat(cur, comp, LOGFS_DIR_MODE) == 0)
 				made = 1;
 			else if (errno != EEXIST)
@@ -526,7 +536,7 @@ op_as_owner(const char *dir, const struct fsop *op, struct fsres *r)
 		sigfillset(&all);
 		(void)sigprocmask(SIG_SETMASK, &all, NULL);
 		close(sv[0]);
-		(void)umask(077);
+		(void)umask(027);
 		if (child_setids(o->uid, o->gid, o->groups, o->ngroups) == -1)
 			fail(r, "%s: cannot act as uid %lu: %s", op->path,
 			    (unsigned long)o->uid, strerror(errno));
@@ -563,70 +573,41 @@ op_as_owner(const char *dir, const struct fsop *op, struct fsres *r)
 static int
 res_send(int s, const struct fsres *r, int fd)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	}		 cm;
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*c;
-
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = (void *)r;
-	iov.iov_len = sizeof(*r);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (fd != -1) {
-		memset(&cm, 0, sizeof(cm));
-		msg.msg_control = cm.buf;
-		msg.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	return (sendmsg(s, &msg, 0) == (ssize_t)sizeof(*r) ? 0 : -1);
+	return (fd_send(s, r, sizeof(*r), fd) == (ssize_t)sizeof(*r) ? 0 : -1);
 }
 
 static int
 res_recv(int s, struct fsres *r, int *fdp)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	}		 cm;
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*c;
-	ssize_t		 n;
+	ssize_t	n;
 
-	*fdp = -1;
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = r;
-	iov.iov_len = sizeof(*r);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	while ((n = recvmsg(s, &msg, MSG_WAITALL | MSG_CMSG_CLOEXEC)) == -1 &&
-	    errno == EINTR)
-		;
-	for (c = CMSG_FIRSTHDR(&msg); n > 0 && c != NULL;
-	    c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET &&
-		    c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fdp, CMSG_DATA(c), sizeof(int));
-	if (n != (ssize_t)sizeof(*r) || (msg.msg_flags & MSG_CTRUNC) != 0) {
+	if ((n = fd_recv(s, r, sizeof(*r), MSG_WAITALL, fdp)) !=
+	    (ssize_t)sizeof(*r)) {
 		if (*fdp != -1)
 			close(*fdp);
 		*fdp = -1;
-		errno = n == -1 ? errno : EIO;
+		if (n != -1)
+			errno = EIO;
 		return (-1);
 	}
 	r->msg[sizeof(r->msg) - 1] = '\0';
 	return (0);
+}
+
+/* op_run() for the calls below: the message and the results out. */
+static int
+op_call(struct fsop *op, uint32_t *runp, uint32_t *nextp, char *err,
+    size_t errlen)
+{
+	struct fsres	 r;
+	int		 rv;
+
+	if ((rv = op_run(op, &r)) == -1)
+		(void)strlcpy(err, r.msg, errlen);
+	if (runp != NULL)
+		*runp = r.run;
+	*nextp = r.next;
+	return (rv);
 }
 
 int
@@ -636,13 +617,8 @@ logfs_open(const struct logowner *o, const char *path, int compress,
 	struct fsop	 op = { .kind = FS_OPEN, .o = o, .path = path,
 			    .compress = compress, .max_files = max_files,
 			    .busy = busy };
-	struct fsres	 r;
-	int		 fd;
 
-	if ((fd = op_run(&op, &r)) == -1)
-		(void)strlcpy(err, r.msg, errlen);
-	*nextp = r.next;
-	return (fd);
+	return (op_call(&op, NULL, nextp, err, errlen));
 }
 
 int
@@ -651,14 +627,8 @@ logfs_rotate(const struct logowner *o, const char *path, uint32_t max_files,
 {
 	struct fsop	 op = { .kind = FS_ROTATE, .o = o, .path = path,
 			    .compress = compress, .max_files = max_files };
-	struct fsres	 r;
-	int		 fd;
 
-	if ((fd = op_run(&op, &r)) == -1)
-		(void)strlcpy(err, r.msg, errlen);
-	*runp = r.run;
-	*nextp = r.next;
-	return (fd);
+	return (op_call(&op, runp, nextp, err, errlen));
 }
 
 int
@@ -669,13 +639,8 @@ logfs_compress_done(const struct logowner *o, const char *path,
 	struct fsop	 op = { .kind = FS_DONE, .o = o, .path = path,
 			    .compress = 1, .max_files = max_files, .gen = gen,
 			    .ok = ok };
-	struct fsres	 r;
-	int		 rv;
 
-	if ((rv = op_run(&op, &r)) == -1)
-		(void)strlcpy(err, r.msg, errlen);
-	*nextp = r.next;
-	return (rv);
+	return (op_call(&op, NULL, nextp, err, errlen));
 }
 
 /*
@@ -751,6 +716,7 @@ logfs_gzip(const struct logowner *o, const char *path, uint32_t gen,
 	(void)signal(SIGPIPE, SIG_DFL);
 	(void)signal(SIGTERM, SIG_DFL);
 	close(p[0]);
+	(void)umask(027);
 	asowner = o->setid && geteuid() == 0 && o->uid != 0;
 	if ((dfd = dir_walk(dir, why, sizeof(why))) == -1) {
 		if (!asowner ||

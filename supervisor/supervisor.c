@@ -55,8 +55,6 @@ static const struct chan_ev_ops fe_ops = {
 	.lost = fe_chan_lost,
 	.done = fe_done
 };
-static __attribute__((__noreturn__)) void
-		fe_exec(int);
 
 uint64_t
 sup_uptime_secs(void)
@@ -379,7 +377,8 @@ fe_spawn(void)
 		sup->fe_pid = -1;
 		return;
 	case 0:
-		fe_exec(sp[1]);
+		sup_child_exec(sp[1], "-F", sup->conf->daemon.user,
+		    SUP_HOOK("APM2D_TEST_FRONTEND"));
 	}
 	close(sp[1]);
 	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1)
@@ -413,15 +412,20 @@ fe_spawn(void)
 	log_debug("frontend started, pid %ld", (long)pid);
 }
 
-/* The forked child: apm2d -F, its channel on FRONTEND_CHAN_FD. */
-static void
-fe_exec(int chanfd)
+/*
+ * A forked child becomes apm2d <flag> (-F the frontend, -L the logger)
+ * as user, its channel on descriptor 3 and nothing else open above
+ * stderr.  The test build execs $<hook> instead when it is set.
+ */
+void
+sup_child_exec(int chanfd, const char *flag, const char *user,
+    const char *hook)
 {
 	char	*argv[12];
 	int	 argc = 0, fd, cfd;
 
 	argv[argc++] = (char *)"apm2d";
-	argv[argc++] = (char *)"-F";
+	argv[argc++] = (char *)flag;
 	if (sup->opts.debug)
 		argv[argc++] = (char *)"-d";
 	if (sup->opts.verbose > 0)
@@ -429,7 +433,7 @@ fe_exec(int chanfd)
 	if (sup->opts.verbose > 1)
 		argv[argc++] = (char *)"-v";
 	argv[argc++] = (char *)"-U";
-	argv[argc++] = sup->conf->daemon.user;
+	argv[argc++] = (char *)user;
 	argv[argc++] = (char *)"-R";
 	argv[argc++] = sup->conf->daemon.chroot;
 	argv[argc] = NULL;
@@ -441,11 +445,9 @@ fe_exec(int chanfd)
 	for (fd = FRONTEND_CHAN_FD + 1; fd < 1024; fd++)
 		close(fd);
 	signal(SIGPIPE, SIG_DFL);
-#ifdef APM2D_TEST_HOOKS
-	/* Test build only: a stand-in frontend that misbehaves. */
-	if (getenv("APM2D_TEST_FRONTEND") != NULL)
-		execv(getenv("APM2D_TEST_FRONTEND"), argv);
-#endif
+	/* Test build only (SUP_HOOK): a stand-in that misbehaves. */
+	if (hook != NULL && getenv(hook) != NULL)
+		execv(getenv(hook), argv);
 	execv(sup->opts.self, argv);
 	_exit(127);
 }

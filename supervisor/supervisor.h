@@ -134,6 +134,14 @@ __attribute__((__noreturn__)) void
 		 supervisor_main(struct config *, const struct sup_opts *);
 uint64_t	 sup_uptime_secs(void);
 void		 sup_shutdown(const char *why);
+__attribute__((__noreturn__)) void
+		 sup_child_exec(int, const char *, const char *, const char *);
+/* The name of a test build's stand-in variable; none in production. */
+#ifdef APM2D_TEST_HOOKS
+#define SUP_HOOK(name)	(name)
+#else
+#define SUP_HOOK(name)	NULL
+#endif
 /* Shutting down: leave once every process is gone. */
 void		 sup_check_stopped(void);
 

@@ -398,30 +398,23 @@ class Daemon:
         with Client(self.socket, timeout) as c:
             return c.call(obj)
 
-    def frontend_pid(self):
-        """The frontend is the supervisor's child running 'apm2d -F'."""
+    def _child(self, title, flag):
+        """The supervisor's child re-executed as 'apm2d <flag>'."""
         for c in proc_children(self.pid):
             try:
                 with open("/proc/%d/cmdline" % c, "rb") as f:
                     cmd = f.read()
             except OSError:
                 continue
-            if b"frontend" in cmd or b"\0-F" in cmd:
+            if cmd.startswith(b"apm2d") and (title in cmd or flag in cmd):
                 return c
         return None
 
+    def frontend_pid(self):
+        return self._child(b"frontend", b"\0-F")
+
     def logger_pid(self):
-        """The logger is the supervisor's child running 'apm2d -L'."""
-        for c in proc_children(self.pid):
-            try:
-                with open("/proc/%d/cmdline" % c, "rb") as f:
-                    cmd = f.read()
-            except OSError:
-                continue
-            if cmd.startswith(b"apm2d") and (b"logger" in cmd or
-                                             b"\0-L" in cmd):
-                return c
-        return None
+        return self._child(b"logger", b"\0-L")
 
     def alive(self):
         return pid_alive(self.pid) if self.pid else False

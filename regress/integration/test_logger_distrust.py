@@ -39,7 +39,14 @@ class HookDaemon(Daemon):
         return a + ["-v"]
 
     def start(self, wait=True):
-        env = {"APM2D_TEST_LOGGER": FAKE, "FAKELOGGER_MODE": self.mode,
+        # This Python, not whichever "python3" the PATH finds first (a
+        # pyenv shim can take seconds to start on a busy machine).
+        wrapper = os.path.join(self.tmp, "fakelogger.sh")
+        with open(wrapper, "w") as f:
+            f.write('#!/bin/sh\nexec "%s" "%s" "$@"\n' % (sys.executable,
+                                                        FAKE))
+        os.chmod(wrapper, 0o755)
+        env = {"APM2D_TEST_LOGGER": wrapper, "FAKELOGGER_MODE": self.mode,
                "FAKELOGGER_STATE": self.state, "FAKELOGGER_REAL": HOOKS}
         os.environ.update(env)
         try:

@@ -215,9 +215,13 @@ def users_own_dir_works_and_files_are_theirs():
                                        "compress": True}})
         conf += process("dflt", "/bin/sh", ["-c", "echo hello"],
                         user=ALICE, autostart=False)
+        # A directory missing right below hers is made by her, not root.
+        conf += agent("new", "echo new", os.path.join(s.home, "newlogs",
+                                                        "new.log"))
         with Daemon(conf) as d:
             start(d, "ag")
             start(d, "dflt")
+            start(d, "new")
             sub = os.path.join(mine, "sub")
             wait_until(lambda: state(d, "ag") == {
                 "Stopped": {"exit_code": 0}}, 20, what="agent to finish")
@@ -232,6 +236,13 @@ def users_own_dir_works_and_files_are_theirs():
             for name in os.listdir(sub):
                 st = os.stat(os.path.join(sub, name))
                 assert stat.S_IMODE(st.st_mode) == 0o640, (name, st)
+            for made in (sub, os.path.join(s.home, "newlogs")):
+                st = os.stat(made)
+                assert st.st_uid == s.alice.pw_uid, (made, st)
+                assert stat.S_IMODE(st.st_mode) == 0o750, (made, st)
+            new = os.path.join(s.home, "newlogs", "new.log")
+            wait_until(lambda: os.path.exists(new) and
+                       rd(new) == b"new\n", 10, what="new's log")
             dflt = os.path.join(d.log_dir, "dflt.out.log")
             wait_until(lambda: os.path.exists(dflt) and
                        rd(dflt) == b"hello\n", 10, what="dflt's log")

@@ -449,6 +449,12 @@ test_untrusted_dirs(void **state)
 	assert_null(tlf_open(q, NULL, me(), err, sizeof(err)));
 	assert_non_null(strstr(err, "writable by others"));
 	assert_int_equal(lstat(q, &st), -1);
+	/* Nothing is made there either. */
+	snprintf(q, sizeof(q), "%s/gw/new/x.log", dir);
+	assert_null(tlf_open(q, NULL, me(), err, sizeof(err)));
+	assert_non_null(strstr(err, "changed by others"));
+	snprintf(q, sizeof(q), "%s/gw/new", dir);
+	assert_int_equal(lstat(q, &st), -1);
 
 	/* gw/real is ours and 0750, but gw/ln -> real can be swapped. */
 	snprintf(p, sizeof(p), "%s/gw/real", dir);
