@@ -5,9 +5,10 @@
  *	apm2d [-dnv] [-f file] [-s socket] [--pid-file path]
  *	    [--state-file path]
  *
- * One binary, two processes: without -F this is the supervisor (it loads
- * the configuration and forks the frontend); "apm2d -F" is the frontend,
- * re-executed by the supervisor with its descriptors already in place.
+ * One binary, three processes: without -F or -L this is the supervisor
+ * (it loads the configuration and forks the others); "apm2d -F" is the
+ * frontend and "apm2d -L" the logger, re-executed by the supervisor with
+ * their descriptors already in place.
  */
 #include <sys/types.h>
 #include <sys/stat.h>

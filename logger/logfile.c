@@ -501,6 +501,7 @@ logfile_rotated(struct logfile *lf, int fd, const struct logfile_fdinfo *fi)
 {
 	char	*p;
 	size_t	 n;
+	int	 ev;
 
 	if (!lf->rotating) {
 		/* A reopen: the same path, a new descriptor. */
@@ -522,12 +523,13 @@ logfile_rotated(struct logfile *lf, int fd, const struct logfile_fdinfo *fi)
 	n = lf->plen;
 	lf->pend = NULL;
 	lf->plen = lf->pcap = 0;
+	ev = take_ev(lf);
 	if (n > 0)
-		(void)logfile_write_raw(lf, NULL, p, n);
+		ev |= logfile_write_raw(lf, NULL, p, n);
 	free(p);
 	if (!lf->rotating)
 		lf_flush(lf);
-	return (take_ev(lf));
+	return (ev | take_ev(lf));
 }
 
 int

@@ -1037,6 +1037,100 @@ fifo_lines(int fd)
 	return (total);
 }
 
+/* An asynchronous rotator: asked, answers later (LOGFILE_PENDING). */
+static int	pending_calls;
+
+static int
+pending_rotate(void *arg, char *err, size_t errlen)
+{
+	pending_calls++;
+	return (LOGFILE_PENDING);
+}
+
+static struct logfile *
+open_pending(const char *path, uint64_t max_size)
+{
+	struct logfile_fdinfo	 fi;
+	struct log_config	 lc;
+	struct logfile		*lf;
+	char			 err[256];
+	int			 fd;
+
+	lc_init(&lc, 0, max_size, 3, 0, ROTATE_SIZE);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	assert_true(fd != -1);
+	assert_int_equal(logfile_fdinfo(fd, &fi), 0);
+	lf = logfile_new(fd, &fi, &lc, pending_rotate, NULL, err,
+	    sizeof(err));
+	assert_non_null(lf);
+	return (lf);
+}
+
+/*
+ * A rotation that waits for its new file: what comes meanwhile is held,
+ * written to the new file when it comes, to the old one when the
+ * rotation fails or the file is closed; never lost, never twice.
+ */
+static void
+test_pending_rotation(void **state)
+{
+	struct logfile_fdinfo	 fi;
+	struct logfile		*lf;
+	char			 a[PATH_MAX], b[PATH_MAX], *got;
+	size_t			 len;
+	int			 fd;
+
+	snprintf(a, sizeof(a), "%s/a.log", dir);
+	snprintf(b, sizeof(b), "%s/b.log", dir);
+	pending_calls = 0;
+	lf = open_pending(a, 100);
+	/* 60 + 60 bytes of 10-byte lines: 100 fit, the rest waits. */
+	assert_int_equal(logfile_write_raw(lf, NULL,
+	    "000000000\n111111111\n222222222\n333333333\n444444444\n"
+	    "555555555\n", 60), 0);
+	assert_int_equal(logfile_write_raw(lf, NULL,
+	    "666666666\n777777777\n888888888\n999999999\naaaaaaaaa\n"
+	    "bbbbbbbbb\n", 60), 0);
+	assert_int_equal(pending_calls, 1);
+	assert_true(logfile_rotating(lf));
+	assert_int_equal(logfile_write_line(lf, 0, NULL, "ccccccccc", 9, 1),
+	    0);
+	assert_int_equal(logfile_flush(lf), 0);
+	assert_int_equal(pending_calls, 1);	/* asked once */
+	got = slurp(a, &len);
+	assert_int_equal(len, 100);
+	free(got);
+	/* The new file comes: what waited goes there, in order. */
+	fd = open(b, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	assert_true(fd != -1);
+	assert_int_equal(logfile_fdinfo(fd, &fi), 0);
+	assert_int_equal(logfile_rotated(lf, fd, &fi), LOGFILE_EV_ROTATED);
+	assert_false(logfile_rotating(lf));
+	got = slurp(b, &len);
+	assert_string_equal(got, "aaaaaaaaa\nbbbbbbbbb\nccccccccc\n");
+	free(got);
+	assert_int_equal(logfile_size(lf), 30);
+
+	/* A failed rotation: what waited goes to the file it had. */
+	assert_int_equal(logfile_write_raw(lf, NULL,
+	    "ddddddddd\neeeeeeeee\nfffffffff\ngggggggggg\nhhhhhhhhh\n"
+	    "iiiiiiiii\njjjjjjjjj\nkkkkkkkkk\n", 81), 0);
+	assert_int_equal(pending_calls, 2);
+	assert_int_equal(logfile_rotated(lf, -1, NULL),
+	    LOGFILE_EV_ROTATE_FAIL);
+	got = slurp(b, &len);
+	assert_int_equal(len, 30 + 81);
+	free(got);
+
+	/* Closed while waiting: the old file takes the rest. */
+	assert_int_equal(logfile_write_raw(lf, NULL, "lllllllll\n", 10), 0);
+	assert_int_equal(logfile_write_raw(lf, NULL, "x", 0), 0);
+	logfile_close(lf);
+	got = slurp(b, &len);
+	assert_int_equal(len, 30 + 81 + 10);
+	free(got);
+}
+
 /* ENOSPC: counted, reported once per episode, never blocking. */
 static void
 test_write_errors(void **state)
@@ -1187,6 +1281,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_compress, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_compress_dropped, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pending_rotation, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_write_errors, setup,
 		    teardown),
