@@ -149,15 +149,6 @@ spawn_child(const struct spawn_req *r, char **sharg, int wfd, pid_t parent)
 
 	if (setsid() == -1)
 		goto fail;
-#ifdef __linux__
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
-		goto fail;
-	if (getppid() != parent) {	/* we died before the line above */
-		errno = ESRCH;
-		goto fail;
-	}
-#else
-#endif
 	if (dup2(r->fd_in, 0) == -1 || dup2(r->fd_out, 1) == -1 ||
 	    dup2(r->fd_err, 2) == -1)
 		goto fail;
@@ -169,6 +160,15 @@ spawn_child(const struct spawn_req *r, char **sharg, int wfd, pid_t parent)
 	if (r->setid &&
 	    child_setids(r->uid, r->gid, r->groups, r->ngroups) == -1)
 		goto fail;
+#ifdef __linux__
+	/* After the switch: changing credentials clears the death signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+		goto fail;
+	if (getppid() != parent) {	/* we died before the line above */
+		errno = ESRCH;
+		goto fail;
+	}
+#endif
 	if (r->cwd != NULL && chdir(r->cwd) == -1)
 		goto fail;
 	sigemptyset(&none);

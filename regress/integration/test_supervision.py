@@ -789,6 +789,32 @@ def hygiene_conf(tmp, name, **keys):
     return proc(name, chkchild(), ["%s/%s-report" % (tmp, name)], **keys)
 
 
+# Agents, with a user of their own or not, die with a SIGKILLed
+# supervisor: the death signal is set after the switch of credentials,
+# which clears it.
+@test
+def agents_die_with_a_killed_supervisor():
+    if not IS_ROOT:
+        raise Skip("needs root to run an agent as another user")
+    ensure_user(USER)
+    conf = (process("mine", "sleep", ["1000"])
+            + process("theirs", "sleep", ["1000"], user=USER))
+    d = Daemon(conf)
+    d.start()
+    pids = []
+    try:
+        pids = [wait_until(lambda n=n: inst(d, n)["pid"], 10, what=n)
+                for n in ("mine", "theirs")]
+        os.kill(d.pid, signal.SIGKILL)
+        wait_until(lambda: not any(pid_alive(p) for p in pids), 10,
+                   what="the agents to die with the supervisor")
+    finally:
+        for p in pids:		# survivors of a failure, by their pids
+            if pid_alive(p):
+                os.kill(p, signal.SIGKILL)
+        d.cleanup()
+
+
 # INV-D006: APM2_INSTANCE is an index below instances.
 @test
 def child_hygiene_clean_environment():
