@@ -76,7 +76,7 @@ struct logfile {
 	int			 midline;	/* the file ends inside a line */
 	int			 skipping;	/* dropping a line to its end */
 	int			 torn_open;	/* torn has no newline yet */
-	char			 torn[LOGFILE_TORN_MAX];	/* a line's rest */
+	char			*torn;		/* a line's rest, when needed */
 	size_t			 tornlen;
 	uint64_t		 lost_lines;
 	uint64_t		 episode_lines;
@@ -491,6 +491,7 @@ logfile_close(struct logfile *lf)
 	if (lf->fd != -1)
 		close(lf->fd);
 	ts_free(&lf->ts);
+	free(lf->torn);
 	free(lf->pend);
 	free(lf->buf);
 	free(lf);
@@ -630,6 +631,9 @@ lf_hold(struct logfile *lf, const char *p, size_t n, int err)
 	const char	*nl;
 	size_t		 k;
 
+	if (lf->midline && lf->torn == NULL &&
+	    (lf->torn = malloc(LOGFILE_TORN_MAX)) == NULL)
+		lf->midline = 0;	/* no memory to keep it: it stays cut */
 	if (lf->midline) {
 		nl = memchr(p, '\n', n);
 		k = nl != NULL ? (size_t)(nl - p) + 1 : n;

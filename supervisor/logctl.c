@@ -39,7 +39,10 @@ struct lfile {
 	uint32_t		 id;		/* index + 1 */
 	struct logstore		*ls;
 	int			 moved;		/* said it moved, not reopened */
-	struct l_file		 m;		/* L_FILE_OPEN, fd info aside */
+	uint32_t		 flags;		/* L_FILE_* */
+	uint32_t		 mode;		/* enum rotation_mode */
+	uint64_t		 max_size;
+	char			*tsfmt;		/* NULL: the default */
 };
 
 /* A sensitive value of an instance's environment. */
@@ -823,16 +826,18 @@ file_get(const char *path, const struct proc_config *pc,
 	lg.files = nf;
 	f = &lg.files[lg.nfiles];
 	memset(f, 0, sizeof(*f));
+	fmt = pc->log.timestamp_format;
+	if (fmt != NULL && (f->tsfmt = strdup(fmt)) == NULL) {
+		log_warnx("%s: log file %s: out of memory", display, path);
+		logstore_close(ls);
+		close(fd);
+		return (NULL);
+	}
 	f->id = (uint32_t)++lg.nfiles;
 	f->ls = ls;
-	f->m.fd.file = f->id;
-	f->m.flags = pc->log.timestamp ? L_FILE_TIMESTAMP : 0;
-	f->m.mode = pc->log.rotation.mode;
-	f->m.max_size = pc->log.rotation.max_size;
-	fmt = pc->log.timestamp_format;
-	if (fmt != NULL)
-		(void)strlcpy(f->m.ts_format, fmt, sizeof(f->m.ts_format));
-	(void)strlcpy(f->m.path, path, sizeof(f->m.path));
+	f->flags = pc->log.timestamp ? L_FILE_TIMESTAMP : 0;
+	f->mode = pc->log.rotation.mode;
+	f->max_size = pc->log.rotation.max_size;
 	lg_filefd(f, L_FILE_OPEN, fd);
 	return (f);
 }
@@ -857,9 +862,11 @@ lg_file(struct lfile *f, int reopen, int quiet)
 	return (0);
 }
 
+/* f's descriptor fd to the logger: with f's settings for L_FILE_OPEN. */
 static void
 lg_filefd(struct lfile *f, uint32_t type, int fd)
 {
+	static struct l_file	 lf;	/* 4 KiB: not on the stack */
 	struct logfile_fdinfo	 fi;
 	struct l_filefd		 m;
 
@@ -870,11 +877,19 @@ lg_filefd(struct lfile *f, uint32_t type, int fd)
 		m.size = fi.size;
 		m.mtime = (int64_t)fi.mtime;
 	}
-	if (type == L_FILE_OPEN) {
-		f->m.fd = m;
-		lg_send(L_FILE_OPEN, 0, fd, &f->m, sizeof(f->m));
-	} else
+	if (type != L_FILE_OPEN) {
 		lg_send(L_FILE_FD, 0, fd, &m, sizeof(m));
+		return;
+	}
+	memset(&lf, 0, sizeof(lf));
+	lf.fd = m;
+	lf.flags = f->flags;
+	lf.mode = f->mode;
+	lf.max_size = f->max_size;
+	if (f->tsfmt != NULL)
+		(void)strlcpy(lf.ts_format, f->tsfmt, sizeof(lf.ts_format));
+	(void)strlcpy(lf.path, logstore_path(f->ls), sizeof(lf.path));
+	lg_send(L_FILE_OPEN, 0, fd, &lf, sizeof(lf));
 }
 
 static void
