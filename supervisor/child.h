@@ -35,6 +35,7 @@ struct spawn_req {
 	int		 fd_in;		/* becomes 0 */
 	int		 fd_out;	/* becomes 1 */
 	int		 fd_err;	/* becomes 2 */
+	int		 cgfd;		/* > 0: a cgroup.procs to join */
 	struct rlimit	 nofile;	/* RLIMIT_NOFILE to restore */
 };
 

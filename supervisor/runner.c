@@ -42,6 +42,7 @@
 #include "sysutil.h"
 #include "signame.h"
 #include "child.h"
+#include "cgroup.h"
 #include "logctl.h"
 #include "restart.h"
 #include "runner.h"
@@ -112,6 +113,8 @@ struct instance {
 	pid_t			 reap_leader;
 	uint64_t		 reap_uptime;
 	int			 reap_exec_note;
+	struct event		 cg_ev;		/* waiting for an empty cgroup */
+	uint32_t		 cg_polls;
 	uint32_t		 restart_count;
 	struct restart_state	 rs;
 	struct event		 restart_ev;
@@ -199,8 +202,14 @@ static int	env_reserved(const char *, size_t);
 static void	make_uuid(char *, size_t);
 static char	**inst_envp(const struct instance *);
 static int	make_pipe(int *);
-static pid_t	run_child(struct proc *, char *const *, char **, int *,
-		    int *, int *);
+static pid_t	run_child(struct proc *, const char *, char *const *,
+		    char **, int *, int *, int *);
+static void	cg_wait(int, short, void *);
+static void	sweep_found(const char *, void *);
+static uint32_t	fnv1a(const char *);
+
+#define CG_POLL_MS	5	/* an exited instance's cgroup, again */
+#define CG_POLLS	1000	/* then it is killed again, and left */
 static int	inst_spawn(struct instance *, int);
 static void	inst_status_ev(int, short, void *);
 static void	status_close(struct instance *);
@@ -329,6 +338,7 @@ runner_init(struct config *conf)
 {
 	struct rlimit	rl;
 	size_t		i, total;
+	char		tag[16];
 	int		fd;
 
 	rconf = conf;
@@ -368,6 +378,62 @@ runner_init(struct config *conf)
 		LIST_INIT(&pids[i]);
 	for (i = 0; i < nprocs; i++)
 		proc_setup(&procs[i], &conf->procs[i]);
+	snprintf(tag, sizeof(tag), "%08x", fnv1a(conf->daemon.pid_file));
+	if (cg_init(tag))
+		cg_sweep(sweep_found, NULL);
+}
+
+static uint32_t
+fnv1a(const char *s)
+{
+	uint32_t	h = 2166136261U;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619U;
+	return (h);
+}
+
+/*
+ * Start-up: processes a previous apm2d of this pid file left in cgroup
+ * name (it was killed).  Stopped before anything starts: the signal and
+ * timeout of the process of that name, SIGTERM and 10 s if there is
+ * none, then SIGKILL.
+ */
+static void
+sweep_found(const char *name, void *arg)
+{
+	const struct shutdown_config *sc = NULL;
+	pid_t		 left[8];
+	uint64_t	 end;
+	size_t		 i, n;
+	uint32_t	 k;
+	int		 sig = SIGTERM;
+	struct timespec	 ts = { 0, 20 * 1000 * 1000 };
+
+	for (i = 0; i < nprocs && sc == NULL; i++)
+		for (k = 0; k < procs[i].n; k++)
+			if (strcmp(procs[i].inst[k].display, name) == 0) {
+				sc = &procs[i].pc->shutdown;
+				sig = sc->signo;
+				break;
+			}
+	n = cg_pids(name, left, sizeof(left) / sizeof(left[0]));
+	log_warnx("%s: %zu%s process%s left by a previous apm2d (pid %ld"
+	    "%s): stopping them", name, n, n == 8 ? " or more" : "",
+	    n == 1 ? "" : "es", n > 0 ? (long)left[0] : 0L,
+	    n > 1 ? ", ..." : "");
+	cg_signal(name, sig);
+	end = mono_ns() + (sc != NULL ? duration_to_ns(&sc->timeout) :
+	    10ULL * MONO_NSEC);
+	while (cg_populated(name) && mono_ns() < end)
+		(void)nanosleep(&ts, NULL);
+	for (i = 0; i < 250 && cg_populated(name); i++) {
+		cg_kill(name);
+		(void)nanosleep(&ts, NULL);
+	}
+	if (cg_populated(name))
+		log_warnx("%s: processes of a previous apm2d still there",
+		    name);
 }
 
 static void
@@ -406,6 +472,7 @@ proc_setup(struct proc *p, const struct proc_config *pc)
 		in->pre_node.pre = 1;
 		evtimer_set(&in->restart_ev, inst_restart_ev, in);
 		evtimer_set(&in->stop_ev, stop_timeout, in);
+		evtimer_set(&in->cg_ev, cg_wait, in);
 		in->logid = ninsts;
 		byid[ninsts++] = in;
 	}
@@ -634,8 +701,8 @@ make_pipe(int *fds)
  * read ends of stdout and stderr in out[0], out[1].  The pid, or -1.
  */
 static pid_t
-run_child(struct proc *p, char *const *argv, char **envp, int *out,
-    int *statusfd, int *err)
+run_child(struct proc *p, const char *cg, char *const *argv, char **envp,
+    int *out, int *statusfd, int *err)
 {
 	struct spawn_req	r;
 	int			po[2], pe[2];
@@ -667,8 +734,19 @@ run_child(struct proc *p, char *const *argv, char **envp, int *out,
 	r.fd_out = po[1];
 	r.fd_err = pe[1];
 	r.nofile = orig_nofile;
+	if (cg_enabled() && (r.cgfd = cg_procs_fd(cg)) == -1) {
+		/* Contained, or not started. */
+		*err = errno;
+		close(po[0]);
+		close(po[1]);
+		close(pe[0]);
+		close(pe[1]);
+		return (-1);
+	}
 	pid = spawn_process(&r, statusfd);
 	*err = errno;
+	if (r.cgfd > 0)
+		close(r.cgfd);
 	close(po[1]);
 	close(pe[1]);
 	if (pid == -1) {
@@ -713,7 +791,8 @@ inst_spawn(struct instance *in, int automatic)
 	if ((envp = inst_envp(in)) == NULL)
 		err = errno;
 	else {
-		pid = run_child(in->p, in->p->argv, envp, fds, &sfd, &err);
+		pid = run_child(in->p, in->display, in->p->argv, envp, fds,
+		    &sfd, &err);
 		free(envp);
 	}
 	if (pid == -1) {
@@ -810,7 +889,13 @@ inst_reaped(struct instance *in, int status)
 	in->reap_uptime = mono_ns() - in->start_ns;
 	in->reap_exec_note = 0;
 	/* Whatever is left of its tree goes with it. */
-	if (proctree_signal(leader, 0, SIGKILL, in->p->env_name,
+	if (cg_enabled()) {
+		if (cg_populated(in->display)) {
+			log_debug("%s: killing what is left in its cgroup",
+			    in->display);
+			cg_kill(in->display);
+		}
+	} else if (proctree_signal(leader, 0, SIGKILL, in->p->env_name,
 	    in->env_inst) == 0)
 		log_debug("%s: killed what was left of group %ld",
 		    in->display, (long)leader);
@@ -824,6 +909,31 @@ inst_reaped(struct instance *in, int status)
 	if (in->pre_pid != 0)
 		pre_kill(in);
 	in->draining = 1;
+	in->cg_polls = 0;
+	cg_wait(-1, 0, in);
+}
+
+/*
+ * The instance is over when its cgroup is empty: look again every
+ * CG_POLL_MS (what cgroup.kill killed goes within a few), at most
+ * CG_POLLS times; then its output is read.
+ */
+static void
+cg_wait(int fd, short ev, void *arg)
+{
+	struct instance	*in = arg;
+	struct timeval	 tv;
+
+	if (cg_enabled() && cg_populated(in->display)) {
+		if (++in->cg_polls < CG_POLLS) {
+			ms_to_tv(CG_POLL_MS, &tv);
+			evtimer_add(&in->cg_ev, &tv);
+			return;
+		}
+		log_warnx("%s: processes left in its cgroup after %d ms",
+		    in->display, CG_POLLS * CG_POLL_MS);
+		cg_kill(in->display);
+	}
 	logctl_drain(in->logid, in->runs);
 }
 
@@ -1069,7 +1179,7 @@ pre_spawn(struct instance *in, const char *cmd)
 		log_warn("%s: pre-shutdown command", in->display);
 		return (-1);
 	}
-	pid = run_child(in->p, argv, envp, fds, &sfd, &err);
+	pid = run_child(in->p, in->display, argv, envp, fds, &sfd, &err);
 	free(envp);
 	if (pid == -1) {
 		log_warnx("%s: pre-shutdown command: %s", in->display,
@@ -1121,11 +1231,22 @@ pre_reaped(struct instance *in, int status)
 /* ---- process trees ---- */
 
 /* Signal an instance's group now, and the rest of its tree very soon. */
+/*
+ * The stop signal goes to the process group; SIGKILL to everything the
+ * instance started: its cgroup, or the process tree and the orphans
+ * that carry its marks without cgroups.
+ */
 static void
 tree_signal(struct instance *in, int sig)
 {
 	if (in->pid <= 1)
 		return;
+	if (cg_enabled()) {
+		(void)kill(-in->pid, sig);
+		if (sig == SIGKILL)
+			cg_kill(in->display);
+		return;
+	}
 	proctree_signal(in->pid, in->pid, sig, in->p->env_name,
 	    in->env_inst);
 }
@@ -1213,6 +1334,9 @@ runner_kill_all(void)
 			kill(-in->pid, SIGKILL);
 		}
 	}
+	for (i = 0; i < nprocs; i++)
+		for (k = 0; k < procs[i].n; k++)
+			cg_kill(procs[i].inst[k].display);
 	proctree_kill_all();
 }
 

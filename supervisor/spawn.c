@@ -149,6 +149,9 @@ spawn_child(const struct spawn_req *r, char **sharg, int wfd, pid_t parent)
 
 	if (setsid() == -1)
 		goto fail;
+	/* Into the instance's cgroup, while we may still write there. */
+	if (r->cgfd > 0 && write(r->cgfd, "0", 1) != 1)
+		goto fail;
 	if (dup2(r->fd_in, 0) == -1 || dup2(r->fd_out, 1) == -1 ||
 	    dup2(r->fd_err, 2) == -1)
 		goto fail;

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "log.h"
 #include "runner.h"
 #include "logctl.h"
@@ -340,6 +341,7 @@ static void
 sup_finish(void)
 {
 	runner_flush_logs();
+	cg_cleanup();
 	unlink(sup->conf->daemon.socket);
 	unlink(sup->conf->daemon.pid_file);
 	log_info("exiting");

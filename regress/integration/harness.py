@@ -264,6 +264,51 @@ def wait_until(fn, timeout=10.0, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
+def cgroup_dir(pid_file):
+    """The cgroup subtree a daemon run as root with this pid file uses
+    (supervisor/cgroup.c: apm2d.<FNV-1a of the path> in our own cgroup
+    of the unified hierarchy), or None."""
+    mnt = own = None
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                head, _, tail = line.partition(" - ")
+                if tail.startswith("cgroup2 "):
+                    mnt = head.split()[4]
+                    break
+        with open("/proc/self/cgroup") as f:
+            for line in f:
+                if line.startswith("0::"):
+                    own = line[3:].strip()
+    except OSError:
+        return None
+    if mnt is None or own is None:
+        return None
+    h = 2166136261
+    for b in pid_file.encode():
+        h = ((h ^ b) * 16777619) & 0xffffffff
+    return os.path.join(mnt + ("" if own == "/" else own),
+                        "apm2d.%08x" % h)
+
+
+def remove_cgroups(pid_file):
+    """What a daemon killed before its own clean-up left: empty cgroups."""
+    d = cgroup_dir(pid_file)
+    if d is None or not os.path.isdir(d):
+        return
+    for name in os.listdir(d):
+        p = os.path.join(d, name)
+        if os.path.isdir(p):
+            try:
+                os.rmdir(p)
+            except OSError:
+                pass
+    try:
+        os.rmdir(d)
+    except OSError:
+        pass
+
+
 def pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -464,6 +509,7 @@ class Daemon:
         if sys.exc_info()[0] not in (None, Skip):
             for line in err.splitlines()[-15:]:
                 print("# apm2d: " + line, flush=True)
+        remove_cgroups(self.pid_file)
         shutil.rmtree(self.tmp, ignore_errors=True)
         m = SANITIZER.search(err)
         assert m is None, err[max(0, m.start() - 200):m.start() + 2000]

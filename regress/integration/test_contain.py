@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+"""Containment (issue 16): what an agent starts belongs to it, whatever
+it does.  Each agent here leaves a grandchild that double-forks, calls
+setsid, clears its environment and ignores SIGTERM; it must be gone
+after stop, after a graceful shutdown, and after a SIGKILL of the
+supervisor followed by a new start (which finds it in the cgroup of its
+predecessor and stops it before starting anything).
+
+Needs root: cgroups are only written by a daemon run as root; without
+them the process-group walk stays best effort, and these attacks are
+known to beat it.  Every wait is bounded; only pids the tests read are
+signalled."""
+import atexit
+import os
+import shutil
+import signal
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import IS_ROOT, Daemon, Skip, ensure_user  # noqa: E402
+from harness import cgroup_dir, pid_alive, process, run  # noqa: E402
+from harness import test, wait_until  # noqa: E402
+
+USER = "apm2t1"
+
+
+# The escape, as a script any test user can run: $1 gets the pid of a
+# grandchild that double-forked, called setsid, cleared its environment
+# and ignores SIGTERM.
+BIN = tempfile.mkdtemp(prefix="apm2-contain-")
+os.chmod(BIN, 0o755)
+atexit.register(shutil.rmtree, BIN, True)
+ESCAPE = os.path.join(BIN, "escape.sh")
+with open(ESCAPE, "w") as _f:
+    _f.write("""#!/bin/sh
+( setsid sh -c 'trap "" TERM; echo $$ > "$0";
+  exec env -i /bin/sh -c "trap \\"\\" TERM; while :; do sleep 1; done"' "$1" & )
+exec sleep 1000
+""")
+os.chmod(ESCAPE, 0o755)
+
+
+def escaper(name, **keys):
+    """An agent that leaves an escaped grandchild, its pid in
+    {tmp}/gc/<name>.<instance>.gc."""
+    return process(name, "/bin/sh",
+                   ["-c", "exec %s {tmp}/gc/%s.$APM2_INSTANCE.gc" %
+                    (ESCAPE, name)],
+                   shutdown={"timeout": "2s"}, **keys)
+
+
+def setup():
+    if not IS_ROOT:
+        raise Skip("needs root: cgroups")
+    if cgroup_dir("/x") is None:
+        raise Skip("no cgroup v2 hierarchy")
+    ensure_user(USER)
+
+
+def start(conf):
+    """A daemon whose directory the test user's agents can write their
+    grandchild's pid to (sticky, like /tmp)."""
+    d = Daemon(conf)
+    gc = os.path.join(d.tmp, "gc")
+    os.mkdir(gc)
+    os.chmod(gc, 0o1777)
+    d.start()
+    return d
+
+
+def grandchild(d, name):
+    path = os.path.join(d.tmp, "gc", name + ".gc")
+    wait_until(lambda: os.path.exists(path) and
+               open(path).read().strip().isdigit(), 10,
+               what="%s's grandchild" % name)
+    return int(open(path).read())
+
+
+def get(d, name):
+    r = d.request({"type": "get_process", "name": name})
+    assert r["type"] == "process_details", r
+    return r["process"]
+
+
+def kill_left(pids):
+    """Survivors of a failed test, by the pids it read."""
+    for p in pids:
+        if pid_alive(p):
+            # A session leader (setsid): its group, then itself.
+            try:
+                os.killpg(p, signal.SIGKILL)
+            except OSError:
+                pass
+            os.kill(p, signal.SIGKILL)
+
+
+@test
+def escaped_grandchild_dies_with_stop():
+    setup()
+    conf = escaper("mine") + escaper("theirs", user=USER)
+    gcs = []
+    d = start(conf)
+    try:
+        gcs = [grandchild(d, n) for n in ("mine.0", "theirs.0")]
+        assert all(pid_alive(g) for g in gcs)
+        for n in ("mine", "theirs"):
+            r = d.request({"type": "stop_process", "name": n}, timeout=30)
+            assert r["type"] == "ok", r
+        wait_until(lambda: not any(pid_alive(g) for g in gcs), 10,
+                   what="the grandchildren to go")
+        for n in ("mine", "theirs"):
+            st = get(d, n)["instance_details"][0]["state"]
+            assert "Stopped" in st or st == "Terminated", st
+    finally:
+        kill_left(gcs)
+        d.cleanup()
+
+
+@test
+def escaped_grandchild_dies_with_graceful_shutdown():
+    setup()
+    conf = escaper("mine") + escaper("theirs", user=USER)
+    gcs = []
+    d = start(conf)
+    try:
+        gcs = [grandchild(d, n) for n in ("mine.0", "theirs.0")]
+        os.kill(d.pid, signal.SIGTERM)
+        d.wait_exit(30)
+        wait_until(lambda: not any(pid_alive(g) for g in gcs), 10,
+                   what="the grandchildren to go with the daemon")
+        assert not os.path.exists(cgroup_dir(d.pid_file))
+    finally:
+        kill_left(gcs)
+        d.cleanup()
+
+
+# SIGKILL the supervisor: the agents die with it (PDEATHSIG), their
+# escaped grandchildren do not -- until the next start finds them.
+@test
+def survivors_of_a_killed_supervisor_are_stopped_at_next_start():
+    setup()
+    conf = escaper("mine", instances=2) + escaper("theirs", user=USER)
+    gcs = []
+    d = start(conf)
+    try:
+        for n in ("mine", "theirs"):
+            wait_until(lambda n=n: all(i["state"] == "Running" for i in
+                                       get(d, n)["instance_details"]),
+                       10, what=n)
+        gcs = [grandchild(d, n) for n in ("mine.0", "mine.1", "theirs.0")]
+        os.kill(d.pid, signal.SIGKILL)
+        d.wait_exit(10)
+        assert all(pid_alive(g) for g in gcs), "the attack did not work"
+        d.start()
+        wait_until(lambda: not any(pid_alive(g) for g in gcs), 15,
+                   what="the survivors to be stopped")
+        assert "left by a previous apm2d" in d.stderr(), d.stderr()
+        wait_until(lambda: [i["state"] for i in
+                            get(d, "mine")["instance_details"]] ==
+                   ["Running", "Running"], 10, what="mine's 2 instances")
+        wait_until(lambda: get(d, "theirs")["instance_details"][0]
+                   ["state"] == "Running", 10, what="theirs")
+        # Exactly the configured instances, each with its own tree.
+        procs = []
+        for name in ("mine-0", "mine-1", "theirs"):
+            with open(os.path.join(cgroup_dir(d.pid_file), name,
+                                   "cgroup.procs")) as f:
+                procs.append(len(f.read().split()))
+        assert all(0 < n <= 4 for n in procs), procs
+    finally:
+        kill_left(gcs)
+        d.cleanup()
+
+
+if __name__ == "__main__":
+    run()

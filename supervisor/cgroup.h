@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cgroup.h -- one cgroup (v2) per instance, on Linux: what an agent
+ * starts belongs to it, whatever it does (setsid, double fork, a cleared
+ * environment), and goes with it.
+ *
+ * At start-up the supervisor finds the unified hierarchy (a pure v2
+ * mount, or the "unified" mount of a hybrid system) in
+ * /proc/self/mountinfo and its own cgroup in /proc/self/cgroup, and
+ * makes its subtree there: apm2d.<tag>, the tag naming this daemon (a
+ * hash of its pid file's path, so the next start of the same daemon
+ * finds it again).  Each instance gets apm2d.<tag>/<display name>; its
+ * processes are moved there by the child between fork and exec, before
+ * it drops privileges.
+ *
+ * Without a writable unified hierarchy (OpenBSD, no cgroup2 mount, a
+ * daemon that is not root) none of this is used: the process-group and
+ * subreaper walk of proctree.c stays, as best effort.
+ *
+ * Nothing here blocks on an agent: files of the cgroup file system are
+ * read and written, and the caller polls for an empty cgroup.
+ */
+#ifndef APM2_CGROUP_H
+#define APM2_CGROUP_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+/*
+ * Find the hierarchy and make the daemon's subtree for tag.  1 when
+ * cgroups are used, 0 when not (said once, with why).
+ */
+int	 cg_init(const char *tag);
+int	 cg_enabled(void);
+/*
+ * The cgroup of instance name, made if missing; a descriptor of its
+ * cgroup.procs for the child to write "0" to (close-on-exec), or -1.
+ */
+int	 cg_procs_fd(const char *name);
+/* Kill everything in it (cgroup.kill; else SIGKILL to each pid). */
+void	 cg_kill(const char *name);
+/* Send sig to each process in it. */
+void	 cg_signal(const char *name, int sig);
+/* 1 while a process is in it (cgroup.events "populated 1"), else 0. */
+int	 cg_populated(const char *name);
+/* Processes in it now (cgroup.procs), at most max into pids; the count. */
+size_t	 cg_pids(const char *name, pid_t *pids, size_t max);
+/* Remove it if it is empty. */
+void	 cg_remove(const char *name);
+/*
+ * Start-up, before anything runs: for each cgroup a previous daemon of
+ * this tag left with processes in it, call found(name, arg), which
+ * stops them (cg_signal, wait, cg_kill).  The empty ones are removed.
+ */
+void	 cg_sweep(void (*found)(const char *name, void *), void *arg);
+/* Exit: remove the instances' cgroups and the subtree, if empty. */
+void	 cg_cleanup(void);
+
+#endif /* APM2_CGROUP_H */
