@@ -21,6 +21,9 @@
  * its tree is killed.
  */
 #include <sys/types.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -381,6 +384,15 @@ runner_init(struct config *conf)
 	snprintf(tag, sizeof(tag), "%08x", fnv1a(conf->daemon.pid_file));
 	if (cg_init(tag))
 		cg_sweep(sweep_found, NULL);
+#ifdef __linux__
+	/*
+	 * Without cgroups, orphaned grandchildren of agents come to us, to be
+	 * found by the tree walk and reaped.  With them, their cgroup holds
+	 * them: they go to init, which pays for reaping a thousand of them.
+	 */
+	else if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
+#endif
 }
 
 static uint32_t
@@ -1718,6 +1730,13 @@ fill_instance(struct instance *in, struct s_instance *si, uint64_t now)
 	fill_state(&si->state, &in->state);
 	si->index = in->idx;
 	si->restart_count = in->restart_count;
+	if (in->draining && st_running(in->state.kind)) {
+		/* Reaped, its exit not shown yet (inst_reaped): as it was. */
+		si->pid = (uint32_t)in->reap_leader;
+		si->flags |= P_HAS_PID | P_HAS_UPTIME;
+		si->uptime_secs = in->reap_uptime / MONO_NSEC;
+		return;
+	}
 	if (!inst_alive(in))
 		return;
 	si->pid = (uint32_t)in->pid;

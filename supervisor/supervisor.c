@@ -174,11 +174,6 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 		startup_fail("cannot write pid file %s: %s", dc->pid_file,
 		    strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &s.start_mono);
-#ifdef __linux__
-	/* Orphaned grandchildren of agents come to us to be reaped. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
-		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
-#endif
 	signal(SIGPIPE, SIG_IGN);
 	sup_events();
 

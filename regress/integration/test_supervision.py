@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import APM2D, IS_ROOT, Skip, ensure_user  # noqa: E402
 from harness import Daemon, process  # noqa: E402
 from harness import pid_alive, proc_children, run, test, wait_until  # noqa: E402
+from harness import cgroup_dir  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NOENT = "failed to spawn process: No such file or directory (os error 2)"
@@ -636,7 +637,8 @@ def stop_finds_grandchildren_that_left_the_session():
     tok1 = "1000.%d3" % os.getpid()
     tok2 = "1000.%d4" % os.getpid()
     # One setsid'd grandchild keeps its parent; the other is orphaned
-    # (double fork) and adopted by the supervisor as subreaper.
+    # (double fork): adopted by the supervisor as subreaper, or held by
+    # the instance's cgroup.
     conf = proc("esc", "sh", ["-c", "(setsid sleep %s &); setsid sleep %s & "
                               "wait" % (tok1, tok2)])
     with Daemon(conf) as d:
@@ -647,7 +649,14 @@ def stop_finds_grandchildren_that_left_the_session():
         for g in (g1, g2):
             f = stat_fields(g)
             assert int(f[3]) == g and int(f[2]) == g, f    # own session
-        assert int(stat_fields(g1)[1]) == d.pid      # adopted by us
+        # Adopted by us as subreaper, or held by the instance's cgroup
+        # (then init reaps it).
+        cg = cgroup_dir(d.pid_file) if IS_ROOT else None
+        if cg is not None and os.path.isdir(os.path.join(cg, "esc")):
+            with open(os.path.join(cg, "esc", "cgroup.procs")) as f:
+                assert str(g1) in f.read().split()
+        else:
+            assert int(stat_fields(g1)[1]) == d.pid
         ok(req(d, "stop_process", "esc"), "Stopped 1 instance(s) of 'esc'")
         wait_until(lambda: all_gone([pid, g1, g2]), 5, what="tree gone")
 
