@@ -127,13 +127,15 @@ regress/integration/apm2d-hooks: $(FRONT_SRCS) $(SUPER_SRCS) $(LOGGER_SRCS) \
 # without clang.  A new harness needs a line here (run.sh fails it until).
 REPLAY_PROGS =	regress/fuzz/bin/replay_chan regress/fuzz/bin/replay_dispatch \
 		regress/fuzz/bin/replay_frame regress/fuzz/bin/replay_reply \
-		regress/fuzz/bin/replay_request regress/fuzz/bin/replay_toml
+		regress/fuzz/bin/replay_request regress/fuzz/bin/replay_toml \
+		regress/fuzz/bin/replay_logmsg
 REPLAY_LINK =	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ regress/fuzz/replay.c
 
-# replay_X links fuzz_X.c; fuzz_dispatch.c includes supervisor/dispatch.c.
+# replay_X links fuzz_X.c; fuzz_dispatch.c includes supervisor/dispatch.c,
+# fuzz_logmsg.c supervisor/logctl.c.
 $(REPLAY_PROGS): regress/fuzz/replay.c regress/fuzz/fuzz.h $(LIBCOMMON) $(HDRS) \
     $(REPLAY_PROGS:regress/fuzz/bin/replay_%=regress/fuzz/fuzz_%.c) \
-    supervisor/dispatch.c
+    supervisor/dispatch.c supervisor/logctl.c
 	@mkdir -p regress/fuzz/bin
 	$(REPLAY_LINK) regress/fuzz/fuzz_$(@F:replay_%=%).c $(LIBCOMMON) $(LIBS)
 
