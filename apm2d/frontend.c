@@ -307,8 +307,7 @@ msg_error(struct chan_msg *msg, struct conn *c)
 	struct s_error	e;
 
 	memcpy(&e, msg->data, sizeof(e));
-	if (!proto_strfield_ok(e.text, sizeof(e.text)) ||
-	    e.code >= ERR__COUNT || c->part.kind != 0)
+	if (!proto_error_ok(msg->data, msg->datalen) || c->part.kind != 0)
 		fatalx("invalid S_ERROR");
 	conn_reply_error(c, e.code, e.text);
 	if (c->following)
@@ -444,9 +443,7 @@ msg_log_entry(struct chan_msg *msg, struct conn *c)
 	struct jw		*w;
 
 	memcpy(&s, msg->data, sizeof(s));
-	if (!proto_strfield_ok(s.process_name, sizeof(s.process_name)) ||
-	    s.stream > 1 || s.content_len != msg->datalen - sizeof(s) ||
-	    s.ts_nsec < 0 || s.ts_nsec >= 1000000000)
+	if (!proto_logentry_ok(msg->data, msg->datalen))
 		fatalx("invalid S_LOG_ENTRY");
 	w = part_get(c, S_LOG_ENTRY);
 	render_log_entry(w, &s, (const char *)msg->data + sizeof(s),

@@ -109,3 +109,28 @@ proto_req_name(uint32_t type)
 		return (req_names[type]);
 	return ("unknown");
 }
+
+int
+proto_logentry_ok(const void *data, size_t len)
+{
+	struct s_logentry	s;
+
+	if (len < sizeof(s) || len > sizeof(s) + PROTO_LOGLINE_MAX)
+		return (0);
+	memcpy(&s, data, sizeof(s));
+	return (proto_strfield_ok(s.process_name, sizeof(s.process_name)) &&
+	    s.stream <= 1 && s.content_len == len - sizeof(s) &&
+	    s.ts_nsec >= 0 && s.ts_nsec < 1000000000);
+}
+
+int
+proto_error_ok(const void *data, size_t len)
+{
+	struct s_error	e;
+
+	if (len != sizeof(e))
+		return (0);
+	memcpy(&e, data, sizeof(e));
+	return (proto_strfield_ok(e.text, sizeof(e.text)) &&
+	    e.code < ERR__COUNT);
+}

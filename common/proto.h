@@ -428,6 +428,13 @@ struct proto_rule {
 const struct proto_rule	*proto_rule_find(const struct proto_rule *, size_t,
 			    uint32_t);
 int			 proto_strfield_ok(const char *, size_t);
+/*
+ * What the frontend accepts as an S_LOG_ENTRY or S_ERROR payload: the
+ * supervisor checks the logger's frames with the same functions before
+ * it relays them, so that a logger cannot make the frontend exit.
+ */
+int			 proto_logentry_ok(const void *, size_t);
+int			 proto_error_ok(const void *, size_t);
 const char		*proto_type_name(uint32_t);
 const char		*proto_req_name(uint32_t);	/* "ping", ... */
 

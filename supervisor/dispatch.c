@@ -930,7 +930,11 @@ reply_send(struct conn_ref ref, uint32_t type, const void *data, size_t len)
 		c->following = 0;
 		c->logs = 0;
 		break;
+	case S_LOG_ENTRY:
+		c->logframe = 1;
+		break;
 	case S_LOG_END:
+		c->logframe = 0;
 		if (((const struct s_logend *)data)->follow)
 			c->following = 1;
 		else {
@@ -973,6 +977,12 @@ conn_logs_lost(void)
 			continue;
 		ref.id = c->id;
 		ref.serial = c->serial;
+		if (c->logframe) {
+			/* No error can follow half a frame: close it. */
+			c->logs = 0;
+			frontend_send(S_CLOSE, c->id, NULL, 0);
+			continue;
+		}
 		reply_error(ref, ERR_INTERNAL_ERROR, "the logger was "
 		    "restarted: ask again");
 	}

@@ -130,7 +130,8 @@ static const struct proto_rule lg_rules[] = {
 	{ L_ROTATE,	sizeof(struct l_id),	sizeof(struct l_id),	0, 0 },
 	{ L_DRAINED,	sizeof(struct l_drain),	sizeof(struct l_drain),	0, 0 },
 	{ L_PIPE_DONE,	sizeof(struct l_pipe),	sizeof(struct l_pipe),	0, 0 },
-	{ L_LOG_ENTRY,	sizeof(struct s_logentry), PROTO_CHAN_MAX,	0, 1 },
+	{ L_LOG_ENTRY,	sizeof(struct s_logentry),
+	    sizeof(struct s_logentry) + PROTO_LOGLINE_MAX,		0, 1 },
 	{ L_LOG_END,	sizeof(struct s_logend), sizeof(struct s_logend),
 									0, 1 },
 	{ L_LOG_ERROR,	sizeof(struct s_error),	sizeof(struct s_error),	0, 1 },
@@ -519,15 +520,21 @@ lg_relay(struct chan_msg *msg)
 	struct conn_ref	 ref;
 	uint32_t	 type;
 
-	if (msg->hdr.type == L_LOG_ENTRY && sizeof(struct s_logentry) +
-	    (uint64_t)((const struct s_logentry *)(const void *)msg->data)->
-	    content_len != msg->datalen) {
-		lg_gone("protocol violation: L_LOG_ENTRY with %zu bytes",
-		    msg->datalen);
+	/* What the frontend would refuse (and exit for) is a violation. */
+	if ((msg->hdr.type == L_LOG_ENTRY &&
+	    !proto_logentry_ok(msg->data, msg->datalen)) ||
+	    (msg->hdr.type == L_LOG_ERROR &&
+	    !proto_error_ok(msg->data, msg->datalen))) {
+		lg_gone("protocol violation: %s with %zu bytes",
+		    proto_type_name(msg->hdr.type), msg->datalen);
 		return;
 	}
 	if ((c = conn_logs_waiting(msg->hdr.peerid)) == NULL)
 		return;		/* closed meanwhile, or never asked */
+	if (msg->hdr.type == L_LOG_ERROR && c->logframe) {
+		lg_gone("protocol violation: L_LOG_ERROR inside a frame");
+		return;
+	}
 	ref.id = c->id;
 	ref.serial = c->serial;
 	switch (msg->hdr.type) {

@@ -67,6 +67,7 @@ struct sup_conn {
 	int			 busy;	/* a request is being answered */
 	int			 following;	/* tail_logs follow stream */
 	int			 logs;		/* the logger answers it */
+	int			 logframe;	/* a log_lines frame is open */
 	int			 deferred;	/* dreq waits for the channel */
 	struct f_request	 dreq;
 };

@@ -90,14 +90,14 @@
  *    L_HEARTBEAT, L_FILE_FD, L_ROTATE_FAIL;
  *  - the runner hears of a drain only once, and only when it is done.
  *
- * With FUZZ_LOGMSG_FRONTEND=1 in the environment one more check: every
- * reply that reaches the frontend is one apm2d/frontend.c accepts
- * (sup_msgs[] and msg_log_entry(), msg_log_end(), msg_error(): sizes,
- * NUL-terminated strings, fields in range, no S_ERROR inside a log
- * frame).  The frontend ends itself on anything else, and every client
- * with it.  Not checked by default: logctl.c relays the logger's frames
- * unparsed, so a taken-over logger can end the frontend today; the seeds
- * frontend-refuses-* are such inputs, for when that is fixed.
+ * One more check (FUZZ_LOGMSG_FRONTEND=0 turns it off): every reply that
+ * reaches the frontend is one apm2d/frontend.c accepts (sup_msgs[] and
+ * msg_log_entry(), msg_log_end(), msg_error(): sizes, NUL-terminated
+ * strings, fields in range, no S_ERROR inside a log frame).  The
+ * frontend ends itself on anything else, and every client with it.  The
+ * seeds frontend-refuses-* are inputs that ended it before logctl.c
+ * checked the logger's frames with proto_logentry_ok()/proto_error_ok()
+ * and refused an error inside a frame.
  */
 
 #include <sys/types.h>
@@ -354,7 +354,7 @@ setup(void)
 	size_t		 i;
 
 	e = getenv("FUZZ_LOGMSG_FRONTEND");
-	fe_strict = e != NULL && strcmp(e, "0") != 0;
+	fe_strict = e == NULL || strcmp(e, "0") != 0;
 	if ((nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
 		abort();
 	event_init();
@@ -385,9 +385,7 @@ setup(void)
 		f = &lg.files[i];
 		f->id = (uint32_t)i + 1;
 		f->ls = &stores[i];
-		f->m.fd.file = f->id;
-		f->m.max_size = 1024 * 1024;
-		strlcpy(f->m.path, stores[i].path, sizeof(f->m.path));
+		f->max_size = 1024 * 1024;
 	}
 	lg.nfiles = FUZZ_NFILES;
 	for (k = 0; k < FUZZ_NINST; k++) {
@@ -530,7 +528,11 @@ conn_logs_waiting(uint32_t id)
 	return (&f->c);
 }
 
-/* As dispatch.c: every connection waiting for logs gets an error. */
+/*
+ * As dispatch.c: every connection waiting for logs gets an error, or is
+ * closed when it is inside a frame (S_CLOSE: the frontend drops the
+ * half-written reply).
+ */
 void
 conn_logs_lost(void)
 {
@@ -545,6 +547,11 @@ conn_logs_lost(void)
 			continue;
 		ref.id = conns[k].c.id;
 		ref.serial = conns[k].c.serial;
+		if (conns[k].c.logframe) {
+			conns[k].c.logs = 0;
+			conns[k].part = 0;
+			continue;
+		}
 		reply_error(ref, ERR_INTERNAL_ERROR, "the logger was "
 		    "restarted: ask again");
 	}
@@ -572,7 +579,11 @@ reply_send(struct conn_ref ref, uint32_t type, const void *data, size_t len)
 	case S_ERROR:
 		f->c.busy = f->c.following = f->c.logs = 0;
 		break;
+	case S_LOG_ENTRY:
+		f->c.logframe = 1;
+		break;
 	case S_LOG_END:
+		f->c.logframe = 0;
 		if (e->follow)
 			f->c.following = 1;
 		else
@@ -687,6 +698,7 @@ static int
 model_valid(const struct chan_msg *m)
 {
 	struct s_logentry	e;
+	struct s_error		er;
 	size_t			want;
 	int			conn = 0;
 
@@ -711,13 +723,26 @@ model_valid(const struct chan_msg *m)
 		conn = 1;
 		break;
 	case L_LOG_ERROR:
-		want = sizeof(struct s_error);
+		/* What the frontend takes: a terminated text, a known code. */
+		want = sizeof(er);
+		if (m->datalen != want)
+			return (0);
+		memcpy(&er, m->data, sizeof(er));
+		if (memchr(er.text, '\0', sizeof(er.text)) == NULL ||
+		    er.code >= ERR__COUNT)
+			return (0);
 		conn = 1;
 		break;
 	case L_LOG_ENTRY:
-		if (m->datalen < sizeof(e))
+		/* And a whole entry it can render. */
+		if (m->datalen < sizeof(e) ||
+		    m->datalen > sizeof(e) + PROTO_LOGLINE_MAX)
 			return (0);
 		memcpy(&e, m->data, sizeof(e));
+		if (memchr(e.process_name, '\0', sizeof(e.process_name)) ==
+		    NULL || e.stream > 1 || e.ts_nsec < 0 ||
+		    e.ts_nsec >= 1000000000)
+			return (0);
 		want = sizeof(e) + (size_t)e.content_len;
 		conn = 1;
 		break;
@@ -896,7 +921,9 @@ gone_check(const struct snap *before, int oldfd)
 		check(mdrain[k] == 0);
 	}
 	for (c = 0; c < FUZZ_NCONN; c++)
-		if (exp.logs[c]) {
+		if (exp.logs[c] && conns[c].c.logframe)
+			exp.logs[c] = 0;	/* inside a frame: closed */
+		else if (exp.logs[c]) {
 			exp.nerrors++;
 			exp.logs[c] = exp.following[c] = 0;
 		}
@@ -927,6 +954,11 @@ fuzz_msg(struct chan_msg *m, void *arg)
 	memset(&cur, 0, sizeof(cur));
 	cur.m = m;
 	cur.valid = model_valid(m);
+	/* An error cannot follow half a frame: that too is a violation. */
+	if (cur.valid && type == L_LOG_ERROR &&
+	    (f = conn_find(m->hdr.peerid)) != NULL && f->c.logs &&
+	    f->c.logframe)
+		cur.valid = 0;
 	if (m->datalen > 0) {
 		if ((cur.copy = malloc(m->datalen)) == NULL)
 			abort();

@@ -97,6 +97,60 @@ for _mode, _expect in [
     test(_mk(_mode, _expect))
 
 
+# A logger cannot make the frontend exit (and drop every client) with a
+# frame the frontend would refuse, nor by dying inside a frame: the
+# supervisor checks the frames as the frontend does, and closes a
+# connection it cannot end cleanly.
+def check_frontend_survives(mode, expect):
+    with HookDaemon(mode) as d:
+        wait_until(lambda: os.path.exists(d.state), 10, what="fake logger")
+        fe = d.frontend_pid()
+        by = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        by.settimeout(10)
+        by.connect(d.socket)
+        assert ask(by, {"type": "ping"})["type"] == "pong"
+        t = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        t.settimeout(10)
+        t.connect(d.socket)
+        t.sendall(frame({"type": "tail_logs", "name": "talker",
+                         "lines": 10, "follow": True}))
+        # It gets an error or is closed; never a half frame's trash.
+        try:
+            got = t.recv(65536)
+        except OSError:
+            got = b""
+        if got:
+            n = struct.unpack(">I", got[:4])[0]
+            body = json.loads(got[4:4 + n])
+            assert body["type"] == "error", body
+        wait_until(lambda: expect in d.stderr(), 10,
+                   what="the logger lost (%s)" % expect)
+        # The bystander's connection and the frontend are untouched.
+        assert ask(by, {"type": "ping"})["type"] == "pong"
+        assert d.frontend_pid() == fe
+        assert "invalid" not in d.stderr(), d.stderr()
+        t.close()
+        by.close()
+
+
+def ask(s, req):
+    s.sendall(frame(req))
+    n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
+    return json.loads(s.recv(n, socket.MSG_WAITALL))
+
+
+@test
+def frontend_survives_a_frame_it_would_refuse():
+    check_frontend_survives("tail-bad-entry",
+                            "logger lost: protocol violation: L_LOG_ENTRY")
+
+
+@test
+def frontend_survives_a_logger_dying_inside_a_frame():
+    check_frontend_survives("tail-dies-mid-frame",
+                            "logger lost: logger closed its channel")
+
+
 # Forged frames for every connection id it can guess: no client that did
 # not ask the logger for logs ever sees one.
 @test
