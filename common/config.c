@@ -169,6 +169,8 @@ static void	 parse_log(struct ctx *, struct log_config *, const char *,
 		    const struct toml_value *);
 static void	 parse_rotation(struct ctx *, struct rotation_config *,
 		    const char *, const struct toml_value *);
+static void	 parse_limits(struct ctx *, struct limits_config *,
+		    const char *, const struct toml_value *);
 static void	 parse_shutdown(struct ctx *, struct shutdown_config *,
 		    const char *, const struct toml_value *);
 static void	 parse_binding(struct ctx *, struct cred_binding *, size_t,
@@ -215,7 +217,8 @@ static const char *const cred_keys[] = {
 };
 static const char *const proc_keys[] = {
 	"name", "command", "args", "cwd", "env", "instances", "restart",
-	"health", "log", "shutdown", "credentials", "user", "group", "umask",
+	"health", "log", "shutdown", "limits", "credentials", "user", "group",
+	"umask",
 	"autostart", "inherit_env", NULL
 };
 static const char *const restart_keys[] = {
@@ -271,6 +274,10 @@ static const char *const rotation_keys[] = {
 static const char *const shutdown_keys[] = {
 	"timeout", "signal", "kill_delay", "force_kill",
 	"pre_shutdown_commands", NULL
+};
+/* In enum config_limit's order. */
+static const char *const limit_keys[] = {
+	"nofile", "nproc", "core", "cpu", "as", "data", NULL
 };
 static const char *const binding_keys[] = {
 	"profile", "hot_swap", "hot_swap_signal", "auto_refresh",
@@ -1276,6 +1283,9 @@ parse_proc(struct ctx *c, struct proc_config *p, size_t i,
 	wheref(w, sizeof(w), "%s.shutdown", where);
 	if (gettab(c, t, where, "shutdown", &v) == 1)
 		parse_shutdown(c, &p->shutdown, w, v);
+	wheref(w, sizeof(w), "%s.limits", where);
+	if (gettab(c, t, where, "limits", &v) == 1)
+		parse_limits(c, &p->limits, w, v);
 	wheref(w, sizeof(w), "%s.credentials", where);
 	if (gettab(c, t, where, "credentials", &v) == 1) {
 		p->creds_present = 1;
@@ -1688,6 +1698,28 @@ parse_shutdown(struct ctx *c, struct shutdown_config *s, const char *where,
 	(void)getstrarray(c, t, where, "pre_shutdown_commands",
 	    S_NONEMPTY | S_LONG, &s->pre_shutdown_commands,
 	    &s->n_pre_shutdown_commands);
+}
+
+/* Counts of at least 1 (0 descriptors or processes starts nothing). */
+static void
+parse_limits(struct ctx *c, struct limits_config *l, const char *where,
+    const struct toml_value *tv)
+{
+	const struct toml_table	*t = tv->u.tab;
+	int			 k;
+
+	check_keys(c, t, where, limit_keys);
+	for (k = 0; k < LIMIT__COUNT; k++)
+		if (getuint(c, t, where, limit_keys[k],
+		    k == LIMIT_CORE ? 0 : 1, INT64_MAX, &l->value[k],
+		    NULL) == 1)
+			l->set[k] = 1;
+}
+
+const char *
+config_limit_name(enum config_limit k)
+{
+	return ((unsigned)k < LIMIT__COUNT ? limit_keys[k] : NULL);
 }
 
 static void

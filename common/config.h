@@ -176,6 +176,29 @@ struct shutdown_config {
 	size_t			 n_pre_shutdown_commands;
 };
 
+/*
+ * [processes.limits]: resource limits of every process of an instance,
+ * set (soft and hard) between fork and exec.  nofile, nproc, core: a
+ * count; cpu: seconds; as, data: bytes.
+ */
+enum config_limit {
+	LIMIT_NOFILE,
+	LIMIT_NPROC,
+	LIMIT_CORE,
+	LIMIT_CPU,
+	LIMIT_AS,
+	LIMIT_DATA,
+	LIMIT__COUNT
+};
+
+struct limits_config {
+	int			 set[LIMIT__COUNT];
+	uint64_t		 value[LIMIT__COUNT];
+};
+
+/* "nofile", ... */
+const char	*config_limit_name(enum config_limit);
+
 /* A string -> string table in document order (env, env_mapping). */
 struct config_env {
 	char			*key;
@@ -209,6 +232,7 @@ struct proc_config {
 	int			 log_present;
 	struct log_config	 log;
 	struct shutdown_config	 shutdown;
+	struct limits_config	 limits;
 	int			 creds_present;
 	struct cred_binding	 creds;
 	/* ours */

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
+
 /* ---- spawn.c ---- */
 
 /*
@@ -36,6 +38,7 @@ struct spawn_req {
 	int		 fd_out;	/* becomes 1 */
 	int		 fd_err;	/* becomes 2 */
 	int		 cgfd;		/* > 0: a cgroup.procs to join */
+	const struct limits_config *limits;	/* NULL: none */
 	struct rlimit	 nofile;	/* RLIMIT_NOFILE to restore */
 };
 

@@ -746,6 +746,7 @@ run_child(struct proc *p, const char *cg, char *const *argv, char **envp,
 	r.fd_out = po[1];
 	r.fd_err = pe[1];
 	r.nofile = orig_nofile;
+	r.limits = &p->pc->limits;
 	if (cg_enabled() && (r.cgfd = cg_procs_fd(cg)) == -1) {
 		/* Contained, or not started. */
 		*err = errno;

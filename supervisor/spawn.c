@@ -43,6 +43,7 @@
 #endif
 
 static pid_t	spawn_fork(const struct spawn_req *, char **, int, pid_t);
+static int	child_limits(const struct limits_config *);
 static void	spawn_child(const struct spawn_req *, char **, int, pid_t)
 		    __attribute__((__noreturn__));
 static void	child_closefds(int);
@@ -156,7 +157,8 @@ spawn_child(const struct spawn_req *r, char **sharg, int wfd, pid_t parent)
 	    dup2(r->fd_err, 2) == -1)
 		goto fail;
 	child_closefds(wfd);
-	if (setrlimit(RLIMIT_NOFILE, &r->nofile) == -1)
+	if (setrlimit(RLIMIT_NOFILE, &r->nofile) == -1 ||
+	    child_limits(r->limits) == -1)
 		goto fail;
 	if (r->has_umask)
 		umask(r->umask);
@@ -183,6 +185,31 @@ fail:
 	if (write(wfd, &e, sizeof(e)) == -1)
 		_exit(126);
 	_exit(127);
+}
+
+/* [processes.limits], soft and hard, before the credentials change. */
+static int
+child_limits(const struct limits_config *l)
+{
+	static const int res[LIMIT__COUNT] = {
+		[LIMIT_NOFILE] = RLIMIT_NOFILE,
+		[LIMIT_NPROC] = RLIMIT_NPROC,
+		[LIMIT_CORE] = RLIMIT_CORE,
+		[LIMIT_CPU] = RLIMIT_CPU,
+		[LIMIT_AS] = RLIMIT_AS,
+		[LIMIT_DATA] = RLIMIT_DATA
+	};
+	struct rlimit	rl;
+	int		k;
+
+	for (k = 0; l != NULL && k < LIMIT__COUNT; k++) {
+		if (!l->set[k])
+			continue;
+		rl.rlim_cur = rl.rlim_max = (rlim_t)l->value[k];
+		if (setrlimit(res[k], &rl) == -1)
+			return (-1);
+	}
+	return (0);
 }
 
 /* Raw system calls on Linux: see child.h. */

@@ -174,5 +174,61 @@ def survivors_of_a_killed_supervisor_are_stopped_at_next_start():
         d.cleanup()
 
 
+def proc_limits(pid):
+    """/proc/PID/limits as {name: (soft, hard)}."""
+    out = {}
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f.read().splitlines()[1:]:
+            name = line[:26].strip()
+            parts = line[26:].split()
+            out[name] = (parts[0], parts[1])
+    return out
+
+
+# [processes.limits] are set, soft and hard, on the agent; nproc stops a
+# fork bomb (the user is the test's alone: its process count is ours).
+@test
+def limits_apply_and_nproc_stops_a_fork_bomb():
+    if not IS_ROOT:
+        raise Skip("needs root: a user of its own")
+    ensure_user("apm2tnp")
+    # The subshell that forks dies at its first failed fork (dash).
+    script = ("(i=0; while [ $i -lt 60 ]; do sleep 1000 & i=$((i+1)); "
+              "done); echo tried >&2; exec sleep 1000")
+    conf = process("bomb", "/bin/sh", ["-c", script], user="apm2tnp",
+                   log={"redact": False},
+                   limits={"nproc": 10, "nofile": 64, "core": 0,
+                           "cpu": 3600, "as": 4294967296,
+                           "data": 2147483648})
+    d = start(conf)
+    try:
+        err = os.path.join(d.log_dir, "bomb.err.log")
+        wait_until(lambda: os.path.exists(err) and
+                   b"tried" in open(err, "rb").read(), 20,
+                   what="the bomb to give up")
+        pid = get(d, "bomb")["instance_details"][0]["pid"]
+        lim = proc_limits(pid)
+        assert lim["Max processes"] == ("10", "10"), lim
+        assert lim["Max open files"] == ("64", "64"), lim
+        assert lim["Max core file size"] == ("0", "0"), lim
+        assert lim["Max cpu time"] == ("3600", "3600"), lim
+        assert lim["Max address space"] == ("4294967296",) * 2, lim
+        assert lim["Max data size"] == ("2147483648",) * 2, lim
+        uid = str(__import__("pwd").getpwnam("apm2tnp").pw_uid)
+        mine = []
+        for p in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/status" % p) as f:
+                    if f.read().split("Uid:")[1].split()[0] == uid:
+                        mine.append(p)
+            except (OSError, IndexError):
+                pass
+        assert len(mine) <= 10, len(mine)
+        text = open(err, "rb").read()
+        assert b"fork" in text.lower() or b"resource" in text.lower(), text
+    finally:
+        d.cleanup()
+
+
 if __name__ == "__main__":
     run()

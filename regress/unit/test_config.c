@@ -567,6 +567,57 @@ test_daemon_errors(void **state)
 	}
 }
 
+/* [processes.limits]: counts, seconds and bytes; errors with positions. */
+static const struct err_case limits_cases[] = {
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\nnproc = 0\n",
+	  "t.toml:5:9: processes[0].limits.nproc: must be at least 1, got "
+	  "0" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\nas = -1\n",
+	  "t.toml:5:6: processes[0].limits.as: must be at least 1, got -1" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\ncpu = \"10s\"\n",
+	  "t.toml:5:7: processes[0].limits.cpu: expected integer, got "
+	  "string" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\nmemory_max = 1\n",
+	  "t.toml:5:1: processes[0].limits: unknown key \"memory_max\"" },
+};
+
+static void
+test_proc_limits(void **state)
+{
+	struct config_errors	 e;
+	struct config		*cfg;
+	const struct limits_config *l;
+
+	cfg = parse("[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	    "[processes.limits]\nnofile = 64\nnproc = 20\ncore = 0\n"
+	    "cpu = 3600\nas = 4294967296\ndata = 1073741824\n"
+	    "[[processes]]\nname = \"b\"\ncommand = \"x\"\n", &e);
+	if (cfg == NULL)
+		dump(&e);
+	assert_non_null(cfg);
+	l = &cfg->procs[0].limits;
+	assert_true(l->set[LIMIT_NOFILE] && l->value[LIMIT_NOFILE] == 64);
+	assert_true(l->set[LIMIT_NPROC] && l->value[LIMIT_NPROC] == 20);
+	assert_true(l->set[LIMIT_CORE] && l->value[LIMIT_CORE] == 0);
+	assert_true(l->set[LIMIT_CPU] && l->value[LIMIT_CPU] == 3600);
+	assert_true(l->set[LIMIT_AS] && l->value[LIMIT_AS] == 4294967296ULL);
+	assert_true(l->set[LIMIT_DATA] &&
+	    l->value[LIMIT_DATA] == 1073741824ULL);
+	/* None set: the process keeps what the daemon has. */
+	l = &cfg->procs[1].limits;
+	assert_false(l->set[LIMIT_NOFILE] || l->set[LIMIT_NPROC] ||
+	    l->set[LIMIT_CORE] || l->set[LIMIT_CPU] || l->set[LIMIT_AS] ||
+	    l->set[LIMIT_DATA]);
+	assert_string_equal(config_limit_name(LIMIT_AS), "as");
+	config_free(cfg);
+	config_errors_free(&e);
+	run_cases(limits_cases, nitems(limits_cases));
+}
+
 /* [daemon] idle_timeout and max_connections_per_user. */
 static void
 test_daemon_limits(void **state)
@@ -2683,6 +2734,7 @@ main(void)
 		cmocka_unit_test(test_proc_defaults),
 		cmocka_unit_test(test_daemon_valid),
 		cmocka_unit_test(test_daemon_errors),
+		cmocka_unit_test(test_proc_limits),
 		cmocka_unit_test(test_daemon_limits),
 		cmocka_unit_test(test_creds_valid),
 		cmocka_unit_test(test_creds_errors),
