@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "child.h"
 #include "log.h"
 
 #define CG_READ_MAX	(64 * 1024)	/* cgroup.procs read at once */
@@ -247,6 +248,31 @@ cg_kill(const char *name)
 	/* Before Linux 5.14: one by one, again for what forked meanwhile. */
 	for (i = 0; i < 3 && cg_populated(name); i++)
 		cg_signal(name, SIGKILL);
+}
+
+int
+cg_usage(const char *name, uint64_t *cpu_ns, uint64_t *mem)
+{
+	struct pstat	 ps;
+	pid_t		 pids[4096];
+	char		 buf[1024], *p;
+	size_t		 n, i;
+
+	if (!cg_enabled() || cg_read(name, "cpu.stat", buf, sizeof(buf)) <= 0 ||
+	    (p = strstr(buf, "usage_usec ")) == NULL)
+		return (-1);
+	*cpu_ns = strtoull(p + 11, NULL, 10) * 1000;
+	if (cg_read(name, "memory.current", buf, sizeof(buf)) > 0) {
+		*mem = strtoull(buf, NULL, 10);
+		return (0);
+	}
+	/* No memory controller here: the processes' resident memory. */
+	*mem = 0;
+	n = cg_pids(name, pids, sizeof(pids) / sizeof(pids[0]));
+	for (i = 0; i < n; i++)
+		if (procstat_get(pids[i], &ps) == 0)
+			*mem += ps.rss;
+	return (0);
 }
 
 int

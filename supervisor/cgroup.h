@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Find the hierarchy and make the daemon's subtree for tag.  1 when
@@ -46,6 +47,12 @@ void	 cg_signal(const char *name, int sig);
 int	 cg_populated(const char *name);
 /* Processes in it now (cgroup.procs), at most max into pids; the count. */
 size_t	 cg_pids(const char *name, pid_t *pids, size_t max);
+/*
+ * What the whole instance uses: CPU time (cpu.stat usage_usec) and
+ * memory (memory.current where the memory controller is on, else the
+ * resident memory of each process in it).  0, or -1 if unknown.
+ */
+int	 cg_usage(const char *name, uint64_t *cpu_ns, uint64_t *mem);
 /* Remove it if it is empty. */
 void	 cg_remove(const char *name);
 /*

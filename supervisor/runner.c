@@ -947,6 +947,8 @@ cg_wait(int fd, short ev, void *arg)
 		    in->display, CG_POLLS * CG_POLL_MS);
 		cg_kill(in->display);
 	}
+	/* The next run gets a fresh one: its CPU time counts from 0. */
+	cg_remove(in->display);
 	logctl_drain(in->logid, in->runs);
 }
 
@@ -1702,7 +1704,9 @@ inst_sample(struct instance *in, uint64_t now)
 		return;
 	if (in->sampled && now - in->sample_ns < METRICS_MIN_NS)
 		return;
-	if (procstat_get(in->pid, &ps) == -1)
+	/* The whole instance where it has a cgroup, else its main process. */
+	if (cg_usage(in->display, &ps.cpu_ns, &ps.rss) == -1 &&
+	    procstat_get(in->pid, &ps) == -1)
 		return;
 	dt = now - (in->sampled ? in->sample_ns : in->start_ns);
 	dcpu = ps.cpu_ns - (in->sampled ? in->cpu_last : 0);

@@ -230,5 +230,27 @@ def limits_apply_and_nproc_stops_a_fork_bomb():
         d.cleanup()
 
 
+# memory_bytes counts the whole instance (its cgroup), not the main
+# process alone: here a child holds 64 MiB while the main shell is tiny.
+@test
+def metrics_count_the_whole_instance():
+    setup()
+    conf = process("big", "/bin/sh", ["-c", "dd if=/dev/zero bs=64M count=1 "
+                                      "2>/dev/null | sleep 1000"],
+                   autostart=False)
+    d = start(conf)
+    try:
+        r = d.request({"type": "start_process", "name": "big"}, timeout=30)
+        assert r["type"] == "ok", r
+
+        def mem():
+            i = get(d, "big")["instance_details"][0]
+            return i["memory_bytes"] if i["memory_bytes"] and \
+                i["memory_bytes"] >= 64 << 20 else None
+        wait_until(mem, 15, what="64 MiB counted")
+    finally:
+        d.cleanup()
+
+
 if __name__ == "__main__":
     run()

@@ -89,6 +89,14 @@ def fsize_limit(pid, limit):
     assert os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, st
 
 
+def logger_caught_up(d, name):
+    """A tail_logs round trip: it reaches the logger after whatever the
+    supervisor sent it before (a reopened file), on the same channel."""
+    r = d.request({"type": "tail_logs", "name": name, "lines": 1,
+                   "follow": False}, timeout=20)
+    assert r["type"] == "log_lines", r
+
+
 def wait_flag_script(flag, before, after):
     """sh: print before, wait (bounded) for flag, print after, sleep."""
     return ("%s; n=0; while [ ! -e %s ] && [ $n -lt 600 ]; do sleep 0.05; "
@@ -113,8 +121,7 @@ def supervisor_holds_no_agent_pipe():
                 theirs.add(os.readlink("/proc/%d/fd/%d" % (a, fd)))
         assert len(theirs) == 6 and all(t.startswith("pipe:")
                                         for t in theirs), theirs
-        lg = d.logger_pid()
-        assert lg is not None
+        lg = wait_until(d.logger_pid, 10, what="the logger")
         wait_until(lambda: theirs <= pipes_of(lg), 10,
                    what="the logger to hold every read end")
         assert not theirs & pipes_of(d.pid), theirs & pipes_of(d.pid)
@@ -125,8 +132,8 @@ def supervisor_holds_no_agent_pipe():
 @test
 def logger_is_sandboxed():
     with Daemon(process("x", "true", autostart=False)) as d:
-        lg = d.logger_pid()
-        assert lg is not None and lg != d.frontend_pid()
+        lg = wait_until(d.logger_pid, 10, what="the logger")
+        assert lg != d.frontend_pid()
         # Found, it may still be on its way into the sandbox.
         wait_until(lambda: status(lg)["Seccomp"].strip() == "2", 10,
                    what="the logger's seccomp filter")
@@ -160,7 +167,7 @@ def lost_logger_loses_at_most_its_buffer():
     conf = process("w", "/bin/sh", ["-c", script], instances=n,
                    autostart=False)
     with Daemon(conf) as d:
-        old = d.logger_pid()
+        old = wait_until(d.logger_pid, 10, what="the logger")
         start(d, "w")
         first = os.path.join(d.log_dir, "w-0.out.log")
         wait_until(lambda: os.path.exists(first) and
@@ -202,7 +209,7 @@ def stopped_logger_is_replaced():
         pid = get(d, "tick")["instance_details"][0]["pid"]
         wait_until(lambda: os.path.exists(path) and
                    os.path.getsize(path) > 0, 10, what="output")
-        old = d.logger_pid()
+        old = wait_until(d.logger_pid, 10, what="the logger")
         os.kill(old, signal.SIGSTOP)
         said(d, r"logger lost: no answer to a heartbeat", timeout=30)
         wait_until(lambda: d.logger_pid() not in (None, old), 15,
@@ -229,6 +236,7 @@ def sigusr1_reopens_every_file():
         os.kill(d.pid, signal.SIGUSR1)
         said(d, r"reopening \d+ log files")
         wait_until(lambda: os.path.exists(path), 10, what="a new file")
+        logger_caught_up(d, "m")
         open(flag.replace("{tmp}", d.tmp), "w").close()
         wait_until(lambda: rd(path) == b"two\n", 10, what="the new line")
         assert rd(path + ".old") == b"one\n"
@@ -253,6 +261,7 @@ def removed_file_and_dir_are_made_again():
                 shutil.rmtree(d.log_dir)
             said(d, r"m\.out\.log: moved or removed; reopening")
             wait_until(lambda: os.path.exists(path), 10, what="a new file")
+            logger_caught_up(d, "m")
             open(flag.replace("{tmp}", d.tmp), "w").close()
             wait_until(lambda: rd(path) == b"two\n", 10,
                        what="the new line")
@@ -284,7 +293,7 @@ def full_disk_never_tears_a_line():
         start(d, "full")
         wait_until(lambda: os.path.exists(path) and
                    os.path.getsize(path) == 5000, 10, what="50 lines")
-        lg = d.logger_pid()
+        lg = wait_until(d.logger_pid, 10, what="the logger")
         fsize_limit(lg, 8050)
         try:
             open(flag1.replace("{tmp}", d.tmp), "w").close()

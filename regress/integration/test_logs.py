@@ -779,7 +779,7 @@ def idle_instances_cost_little_memory():
         rss = vmrss_kib(d.pid)
         assert rss < 8 * 1024, "supervisor VmRSS %d KiB" % rss
         # The logger holds 200 files and pipes: no buffer before output.
-        rss = vmrss_kib(d.logger_pid())
+        rss = vmrss_kib(wait_until(d.logger_pid, 10, what="the logger"))
         assert rss < 8 * 1024, "logger VmRSS %d KiB" % rss
         assert len(os.listdir(d.log_dir)) == 200
 
