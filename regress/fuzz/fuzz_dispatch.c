@@ -109,6 +109,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "chan.h"
 #include "codec.h"		/* the refusal a client reads */
 
@@ -200,7 +201,6 @@ struct snap {
 
 static void	check(int);
 static void	seen(int);
-static int	open_fds(int);
 static void	setup(void);
 static void	ident_make(struct ident *, uint8_t);
 static struct ident *ident_find(int);
@@ -232,7 +232,6 @@ static void	spawn(void);
 static size_t	tail_acks(uint32_t *, size_t);
 static void	reap(void);
 
-static char			**fuzz_argv;
 static struct supervisor	 S;
 static struct config		*conf;
 static gid_t			 admin_gid;
@@ -296,57 +295,14 @@ seen(int fd)
 		hiwater = fd;
 }
 
-/*
- * Open descriptors: all of them, from /proc/self/fd; without it, those
- * below hi (scan_hi: above any this harness saw, by a margin).
- */
-NOCOV static int
-open_fds(int hi)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 fd, n = 0;
-
-	if ((d = opendir("/proc/self/fd")) != NULL) {
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.')
-				n++;
-		closedir(d);
-		return (n);
-	}
-	for (fd = 0; fd < hi; fd++)
-		if (fcntl(fd, F_GETFD) != -1)
-			n++;
-	return (n);
-}
-
-/*
- * Every refusal is logged on stderr (log.c), millions of lines in a run.
- * Unless told otherwise, add -close_fd_mask=2: libFuzzer then keeps its
- * own messages and the sanitizer reports on a copy of stderr, and only
- * the log lines go to /dev/null.  FUZZ_DISPATCH_LOG=1 keeps them.
- */
+/* The refusals logged on stderr go to /dev/null (FUZZ_DISPATCH_LOG=1 keeps them). */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	int	i;
-
-	if (getenv("FUZZ_DISPATCH_LOG") != NULL)
-		return (0);
-	for (i = 1; i < *argc; i++)
-		if (strncmp((*argv)[i], "-close_fd_mask=", 15) == 0)
-			return (0);
-	if ((fuzz_argv = reallocarray(NULL, *argc + 2, sizeof(char *))) ==
-	    NULL)
-		abort();
-	for (i = 0; i < *argc; i++)
-		fuzz_argv[i] = (*argv)[i];
-	fuzz_argv[i++] = (char *)"-close_fd_mask=2";
-	fuzz_argv[i] = NULL;
-	*argc = i;
-	*argv = fuzz_argv;
+	fuzz_quiet_stderr(argc, argv, "FUZZ_DISPATCH_LOG");
 	return (0);
 }
+
 
 static void
 setup(void)
@@ -1549,7 +1505,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lost = 0;
 	hiwater = 0;
 
-	before = open_fds(scan_hi);
+	before = fuzz_open_fds(scan_hi);
 	spawn();
 	while (off < size) {
 		if (!S.fe_up) {
@@ -1612,7 +1568,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (hiwater + FUZZ_FDMARGIN + 1 > scan_hi)
 		scan_hi = hiwater + FUZZ_FDMARGIN + 1;
-	if (open_fds(scan_hi) != before)
+	if (fuzz_open_fds(scan_hi) != before)
 		abort();
 	return (0);
 }

@@ -117,6 +117,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "chan.h"
 #include "chan_event.h"
 
@@ -196,7 +197,6 @@ struct snap {
 };
 
 static void	check(int);
-static int	open_fds(void);
 static void	setup(void);
 static uint32_t	conn_id(int, uint32_t);
 static struct fconn *conn_find(uint32_t);
@@ -230,7 +230,6 @@ static const struct chan_ev_ops fuzz_ops = {
 	.lost = fuzz_lost,
 };
 
-static char		**fuzz_argv;
 static struct supervisor S;
 struct supervisor	*sup;
 static int		 ready_once;
@@ -295,53 +294,14 @@ check(int ok)
 		abort();
 }
 
-/* Open descriptors: from /proc/self/fd, else those below scan_hi. */
-NOCOV static int
-open_fds(void)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 fd, n = 0;
-
-	if ((d = opendir("/proc/self/fd")) != NULL) {
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.')
-				n++;
-		closedir(d);
-		return (n);
-	}
-	for (fd = 0; fd < scan_hi; fd++)
-		if (fcntl(fd, F_GETFD) != -1)
-			n++;
-	return (n);
-}
-
-/*
- * Every violation is logged on stderr (log.c).  Unless told otherwise,
- * add -close_fd_mask=2 as fuzz_dispatch does: only the log lines go to
- * /dev/null.  FUZZ_LOGMSG_LOG=1 keeps them.
- */
+/* The refusals logged on stderr go to /dev/null (FUZZ_LOGMSG_LOG=1 keeps them). */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	int	i;
-
-	if (getenv("FUZZ_LOGMSG_LOG") != NULL)
-		return (0);
-	for (i = 1; i < *argc; i++)
-		if (strncmp((*argv)[i], "-close_fd_mask=", 15) == 0)
-			return (0);
-	if ((fuzz_argv = reallocarray(NULL, *argc + 2, sizeof(char *))) ==
-	    NULL)
-		abort();
-	for (i = 0; i < *argc; i++)
-		fuzz_argv[i] = (*argv)[i];
-	fuzz_argv[i++] = (char *)"-close_fd_mask=2";
-	fuzz_argv[i] = NULL;
-	*argc = i;
-	*argv = fuzz_argv;
+	fuzz_quiet_stderr(argc, argv, "FUZZ_LOGMSG_LOG");
 	return (0);
 }
+
 
 /* What logctl_init(), logctl_start() and logctl_spawn() leave. */
 static void
@@ -1769,7 +1729,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nreplies = nrotates = ndrained = nerrors = nlostcalls = 0;
 	lg.pipe_seq = 0;
 
-	before = open_fds();
+	before = fuzz_open_fds(scan_hi);
 	spawn();
 	while (off < size && ops++ < FUZZ_MAXOPS) {
 		c = data[off++];
@@ -1830,7 +1790,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lg.store_full = 0;
 	check(!evtimer_pending(&lg.hb_ev, NULL) && lgfd == -1);
 
-	if (open_fds() != before)
+	if (fuzz_open_fds(scan_hi) != before)
 		abort();
 	return (0);
 }

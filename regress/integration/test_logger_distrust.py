@@ -192,8 +192,8 @@ def frontend_survives_a_frame_it_would_refuse():
 
 @test
 def frontend_survives_a_logger_dying_inside_a_frame():
-    check_frontend_survives("tail-dies-mid-frame",
-                            "logger lost: logger closed its channel")
+    # Closed its channel, or reset it (it left unread messages behind).
+    check_frontend_survives("tail-dies-mid-frame", "logger lost: ")
 
 
 # Forged frames for every connection id it can guess: no client that did
