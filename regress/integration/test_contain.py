@@ -13,6 +13,7 @@ known to beat it.  Every wait is bounded; only pids the tests read are
 signalled."""
 import atexit
 import os
+import pwd
 import shutil
 import signal
 import sys
@@ -214,7 +215,7 @@ def limits_apply_and_nproc_stops_a_fork_bomb():
         assert lim["Max cpu time"] == ("3600", "3600"), lim
         assert lim["Max address space"] == ("4294967296",) * 2, lim
         assert lim["Max data size"] == ("2147483648",) * 2, lim
-        uid = str(__import__("pwd").getpwnam("apm2tnp").pw_uid)
+        uid = str(pwd.getpwnam("apm2tnp").pw_uid)
         mine = []
         for p in os.listdir("/proc"):
             try:
