@@ -295,14 +295,13 @@ seen(int fd)
 		hiwater = fd;
 }
 
-/* The refusals logged on stderr go to /dev/null (FUZZ_DISPATCH_LOG=1 keeps them). */
+/* Refusals logged on stderr go to /dev/null (unless FUZZ_DISPATCH_LOG). */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_quiet_stderr(argc, argv, "FUZZ_DISPATCH_LOG");
 	return (0);
 }
-
 
 static void
 setup(void)

@@ -202,6 +202,7 @@ static uint32_t	conn_id(int, uint32_t);
 static struct fconn *conn_find(uint32_t);
 static void	conn_renew(struct fconn *);
 static void	conn_close(struct fconn *);
+static ssize_t	fixed_size(uint32_t);
 static int	model_valid(const struct chan_msg *);
 static void	fe_model(struct fconn *, uint32_t, const void *, size_t);
 static void	fe_bad(const struct fconn *, uint32_t, const char *);
@@ -294,14 +295,13 @@ check(int ok)
 		abort();
 }
 
-/* The refusals logged on stderr go to /dev/null (FUZZ_LOGMSG_LOG=1 keeps them). */
+/* Refusals logged on stderr go to /dev/null (FUZZ_LOGMSG_LOG=1 keeps them). */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_quiet_stderr(argc, argv, "FUZZ_LOGMSG_LOG");
 	return (0);
 }
-
 
 /* What logctl_init(), logctl_start() and logctl_spawn() leave. */
 static void
@@ -653,6 +653,32 @@ conn_close(struct fconn *f)
 	conn_renew(f);
 }
 
+/*
+ * From proto.h: the payload size of a logger message of fixed size, or
+ * -1 for the others (L_LOG_ENTRY, and every type the logger may not send).
+ */
+static ssize_t
+fixed_size(uint32_t type)
+{
+	switch (type) {
+	case L_READY:
+		return (0);
+	case L_ROTATE:
+		return (sizeof(struct l_id));
+	case L_DRAINED:
+		return (sizeof(struct l_drain));
+	case L_PIPE_DONE:
+		return (sizeof(struct l_pipe));
+	case L_HEARTBEAT_ACK:
+		return (sizeof(struct heartbeat));
+	case L_LOG_END:
+		return (sizeof(struct s_logend));
+	case L_LOG_ERROR:
+		return (sizeof(struct s_error));
+	}
+	return (-1);
+}
+
 /* From proto.h: may the supervisor act on this message? */
 static int
 model_valid(const struct chan_msg *m)
@@ -664,19 +690,11 @@ model_valid(const struct chan_msg *m)
 
 	switch (m->hdr.type) {
 	case L_READY:
-		want = 0;
-		break;
 	case L_ROTATE:
-		want = sizeof(struct l_id);
-		break;
 	case L_DRAINED:
-		want = sizeof(struct l_drain);
-		break;
 	case L_PIPE_DONE:
-		want = sizeof(struct l_pipe);
-		break;
 	case L_HEARTBEAT_ACK:
-		want = sizeof(struct heartbeat);
+		want = (size_t)fixed_size(m->hdr.type);
 		break;
 	case L_LOG_END:
 		want = sizeof(struct s_logend);
@@ -1348,36 +1366,13 @@ op_msg(const uint8_t *in, size_t left)
 		type = (uint32_t)t << 24;
 		break;
 	}
-	switch (type) {
-	case L_READY:
-		size = 0;
-		break;
-	case L_ROTATE:
-		size = sizeof(struct l_id);
-		break;
-	case L_DRAINED:
-		size = sizeof(struct l_drain);
-		break;
-	case L_PIPE_DONE:
-		size = sizeof(struct l_pipe);
-		break;
-	case L_LOG_ENTRY:
+	if (type == L_LOG_ENTRY) {
 		content = s < 0xf0 ? (uint32_t)s * 4 : contents[s - 0xf0];
 		size = sizeof(struct s_logentry) + content;
-		break;
-	case L_LOG_END:
-		size = sizeof(struct s_logend);
-		break;
-	case L_LOG_ERROR:
-		size = sizeof(struct s_error);
-		break;
-	case L_HEARTBEAT_ACK:
-		size = sizeof(struct heartbeat);
-		break;
-	default:
+	} else if (fixed_size(type) != -1)
+		size = (size_t)fixed_size(type);
+	else
 		size = s;
-		break;
-	}
 	switch (f >> 6) {
 	case 1:
 		size++;
