@@ -108,7 +108,6 @@ struct instance {
 	int			 statusfd;
 	struct event		 status_ev;
 	int			 spawn_err;	/* errno of a failed exec */
-	int			 automatic;	/* spawned by the policy */
 	uint32_t		 logid;		/* the logger's name for it */
 	uint64_t		 runs;		/* spawns so far: run serial */
 	int			 draining;	/* reaped, output being read */
@@ -144,6 +143,7 @@ struct op {
 	uint32_t		 cur;		/* reload: instance rolled */
 	uint32_t		 ok;		/* started or stopped */
 	uint32_t		 fail;
+	uint32_t		 skipped;	/* start: running already */
 	int			 err;		/* last spawn errno */
 };
 
@@ -213,7 +213,7 @@ static uint32_t	fnv1a(const char *);
 
 #define CG_POLL_MS	5	/* an exited instance's cgroup, again */
 #define CG_POLLS	1000	/* then it is killed again, and left */
-static int	inst_spawn(struct instance *, int);
+static int	inst_spawn(struct instance *);
 static void	inst_status_ev(int, short, void *);
 static void	status_close(struct instance *);
 static void	inst_reaped(struct instance *, int);
@@ -774,10 +774,11 @@ run_child(struct proc *p, const char *cg, char *const *argv, char **envp,
 
 /*
  * Start one instance.  The exec's outcome arrives later (status pipe or
- * reaping); a failure to even fork is final now: Crashed{null}.
+ * reaping); a failure to even fork is a crash now: Crashed{null}, and
+ * the restart policy decides, as for any crash.
  */
 static int
-inst_spawn(struct instance *in, int automatic)
+inst_spawn(struct instance *in)
 {
 	struct logowner	  owner;
 	char		**envp;
@@ -791,7 +792,6 @@ inst_spawn(struct instance *in, int automatic)
 		op_note(in, PH_STARTING, 0, EBUSY);
 		return (-1);
 	}
-	in->automatic = automatic;
 	in->spawn_err = 0;
 	in->stop_phase = STOP_NONE;
 	owner.uid = in->p->uid;
@@ -813,6 +813,9 @@ inst_spawn(struct instance *in, int automatic)
 		    in->display, strerror(err), err);
 		in->spawn_err = err;
 		set_state(in, ST_CRASHED, 0, 0);
+		/* Like any crash (EAGAIN, ENOMEM pass). */
+		if (!sup->shutting_down)
+			inst_policy(in, 0, 0, 0);
 		op_note(in, PH_STARTING, 0, err);
 		return (-1);
 	}
@@ -1008,8 +1011,7 @@ inst_exited(struct instance *in)
 	if (in->stop_phase != STOP_NONE) {
 		in->stop_phase = STOP_NONE;
 		stopped = 1;
-	} else if (!sup->shutting_down &&
-	    (in->spawn_err == 0 || in->automatic))
+	} else if (!sup->shutting_down)
 		inst_policy(in, in->spawn_err == 0 && has_code, code,
 		    in->reap_uptime);
 
@@ -1065,8 +1067,7 @@ inst_restart_ev(int fd, short ev, void *arg)
 	if (sup->shutting_down)
 		return;
 	in->restart_count++;
-	if (inst_spawn(in, 1) == -1)
-		inst_policy(in, 0, 0, 0);
+	(void)inst_spawn(in);
 }
 
 /* ---- stopping ---- */
@@ -1477,30 +1478,46 @@ op_wait_for(struct op *op, struct instance *in)
 	op->waiting++;
 }
 
-/* Start every instance, unless one runs already: 1 when refused. */
+/* Not running and nothing of it left: what a start may spawn. */
+static int
+inst_startable(const struct instance *in)
+{
+	return (!st_running(in->state.kind) && in->pid == 0 &&
+	    !in->draining);
+}
+
+/*
+ * Start every instance that is not running (a failed spawn, a crash
+ * given up on): 1 when refused because all of them run.
+ */
 static int
 op_start_all(struct proc *p, struct op *op, int count_restart)
 {
 	struct instance	*in;
 	uint32_t	 k;
 
-	if (proc_any_running(p)) {
+	op->ok = op->fail = op->skipped = 0;
+	op->err = 0;
+	for (k = 0; k < p->n; k++)
+		if (!inst_startable(&p->inst[k]))
+			op->skipped++;
+	if (op->skipped == p->n) {
 		reply_error(op->ref, ERR_PROCESS_ALREADY_RUNNING,
 		    "Process '%s' is already running", p->pc->name);
 		return (1);
 	}
 	op->phase = PH_STARTING;
 	proc_prepare(p);
-	op->ok = op->fail = 0;
-	op->err = 0;
 	for (k = 0; k < p->n; k++) {
 		in = &p->inst[k];
+		if (!inst_startable(in))
+			continue;
 		evtimer_del(&in->restart_ev);
 		restart_reset(&in->rs);	/* an explicit start closes it */
 		if (count_restart)
 			in->restart_count++;
 		op_wait_for(op, in);
-		inst_spawn(in, 0);
+		inst_spawn(in);
 	}
 	return (0);
 }
@@ -1540,14 +1557,15 @@ op_spawn_failed(struct op *op)
 	return (1);
 }
 
+/* k of n: those running now, started by this operation or before. */
 static int
 op_started(struct proc *p, struct op *op)
 {
-	if (op->ok == p->n)
+	if (op->fail == 0)
 		reply_ok(op->ref, "Process '%s' started", p->pc->name);
 	else if (op->ok > 0)
 		reply_ok(op->ref, "Started %u of %u instances (some failed)",
-		    op->ok, p->n);
+		    op->ok + op->skipped, p->n);
 	else
 		return (op_spawn_failed(op));
 	return (1);
@@ -1639,7 +1657,7 @@ step_reload(struct proc *p, struct op *op)
 		restart_reset(&in->rs);
 		in->restart_count++;
 		op_wait_for(op, in);
-		inst_spawn(in, 0);
+		inst_spawn(in);
 		return (0);
 	default:
 		if (op->fail > 0)

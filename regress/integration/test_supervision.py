@@ -80,6 +80,9 @@ def fixed(delay):
     return {"type": "fixed", "delay": delay}
 
 
+never = {"max_restarts": 0}     # a crash, or a failed spawn, stays one
+
+
 def shutdown(timeout="30s", sig="SIGTERM", force_kill=True, pre=()):
     """A shutdown policy, every key given."""
     return {"timeout": timeout, "signal": sig, "force_kill": force_kill,
@@ -474,11 +477,13 @@ def spawn_failures_name_the_os_error():
         f.write("#!/bin/sh\nexit 0\n")
     os.chmod(script, 0o644)
     with open(d.config_path, "a") as f:
-        f.write(proc("missing", "no-such-command-apm2", instances=2)
-                + proc("abs", "/nonexistent/bin/x")
-                + proc("badcwd", "sleep", ["1"], cwd=d.tmp + "/nodir")
-                + proc("notdir", "sleep", ["1"], cwd=script)
-                + proc("perm", script))
+        f.write(proc("missing", "no-such-command-apm2", instances=2,
+                     restart=never)
+                + proc("abs", "/nonexistent/bin/x", restart=never)
+                + proc("badcwd", "sleep", ["1"], cwd=d.tmp + "/nodir",
+                       restart=never)
+                + proc("notdir", "sleep", ["1"], cwd=script, restart=never)
+                + proc("perm", script, restart=never))
     try:
         d.start()
         error(req(d, "start_process", "missing"), "internal_error", NOENT)
@@ -494,11 +499,69 @@ def spawn_failures_name_the_os_error():
               "failed to spawn process: Permission denied (os error 13)")
         s = summary(d, "missing")
         assert s["status"] == {"Crashed": {"exit_code": None}}, s
-        # A failed spawn is not restarted: it is not a crash of the agent.
-        time.sleep(0.2)
+        # max_restarts 0: the policy says no more.
+        wait_until(lambda: "missing-1: restart limit (0) reached"
+                   in d.stderr(), 10, what="policy's answer")
         assert inst(d, "missing")["restart_count"] == 0
     finally:
         d.cleanup()
+
+
+# Issue 16: a failed spawn is a crash, and the policy restarts it.
+@test
+def failed_spawns_go_through_the_restart_policy():
+    flag = "{tmp}/bin/tool"
+    conf = (proc("late", flag, instances=2, restart=restart(
+        max_restarts=2, window="1h", backoff=fixed("50ms")))
+        + proc("comes", flag, restart=restart(
+            max_restarts=100, window="1h", backoff=fixed("100ms"))))
+    d = Daemon(conf)
+    tool = os.path.join(d.tmp, "bin", "tool")
+    try:
+        d.start()
+        error(req(d, "start_process", "late"), "internal_error", NOENT)
+        # Backoff, then the circuit: two more tries each, then no more.
+        for k in (0, 1):
+            wait_until(lambda: "late-%d: circuit open after 2 restarts" % k
+                       in d.stderr(), 10, what="limit of late[%d]" % k)
+        for i in get(d, "late")["instance_details"]:
+            assert i["restart_count"] == 2, i
+            assert i["state"] == {"Crashed": {"exit_code": None}}, i
+        # A program that appears while the policy retries is started.
+        error(req(d, "start_process", "comes"), "internal_error", NOENT)
+        wait_until(lambda: inst(d, "comes")["restart_count"] >= 1, 10)
+        os.makedirs(os.path.dirname(tool))
+        with open(tool + ".new", "w") as f:
+            f.write("#!/bin/sh\nexec sleep 1000\n")
+        os.chmod(tool + ".new", 0o755)
+        os.rename(tool + ".new", tool)
+        wait_until(lambda: inst(d, "comes")["state"] == "Running", 10,
+                   what="comes running")
+        # An explicit start tries the given-up instances again.
+        ok(req(d, "start_process", "late"), "Process 'late' started")
+        det = get(d, "late")["instance_details"]
+        assert all(i["state"] == "Running" for i in det), det
+    finally:
+        d.cleanup()
+
+
+# Issue 16: start starts what is not running and leaves the rest alone.
+@test
+def start_starts_the_instances_not_running():
+    conf = proc("part", "sleep", ["1000"], instances=3, restart=never)
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "part"), "Process 'part' started")
+        error(req(d, "start_process", "part"), "process_already_running",
+              "Process 'part' is already running")
+        before = [i["pid"] for i in get(d, "part")["instance_details"]]
+        os.kill(before[1], signal.SIGKILL)
+        wait_until(lambda: inst(d, "part", 1)["pid"] is None, 10)
+        ok(req(d, "start_process", "part"), "Process 'part' started")
+        after = [i["pid"] for i in get(d, "part")["instance_details"]]
+        assert after[0] == before[0] and after[2] == before[2], \
+            (before, after)
+        assert after[1] not in (None, before[1]), (before, after)
+        assert inst(d, "part", 1)["state"] == "Running"
 
 
 @test
@@ -532,7 +595,8 @@ def path_lookup_uses_the_child_path_and_sh_runs_scripts():
         d.cleanup()
 
 
-# CTR-D011: one running instance of three is enough to refuse a start.
+# CTR-D011 as amended by issue 16: a start starts the instances that
+# are not running; it is refused only when all of them are.
 @test
 def partial_start_and_zero_start():
     # RLIMIT_NPROC 0 for a run-as user: the first instance's exec works,
@@ -542,9 +606,9 @@ def partial_start_and_zero_start():
         raise Skip("needs root to run processes as another user")
     ensure_user(NPROC_USER)
     conf = (proc("part", "sleep", ["1000"], instances=3,
-                 user=NPROC_USER)
+                 user=NPROC_USER, restart=never)
             + proc("none", "sleep", ["1000"], instances=2,
-                   user=NPROC_USER))
+                   user=NPROC_USER, restart=never))
     d = Daemon(conf)
     old = resource.getrlimit(resource.RLIMIT_NPROC)
     try:
@@ -560,10 +624,14 @@ def partial_start_and_zero_start():
         assert sorted(map(str, states)) == sorted(map(str, [
             "Running", {"Crashed": {"exit_code": None}},
             {"Crashed": {"exit_code": None}}])), states
-        # Any instance running: start is refused (upstream CTR-D011).
-        error(req(d, "start_process", "part"), "process_already_running",
-              "Process 'part' is already running")
-        # With one process of the user running, no exec succeeds.
+        # Start tries the two that are not running (issue 16, where
+        # upstream's CTR-D011 refused): with one process of the user
+        # running, no exec succeeds.
+        error(req(d, "start_process", "part"), "internal_error",
+              "failed to spawn process: Resource temporarily unavailable "
+              "(os error 11)")
+        states = [i["state"] for i in get(d, "part")["instance_details"]]
+        assert states.count("Running") == 1, states
         error(req(d, "start_process", "none"), "internal_error",
               "failed to spawn process: Resource temporarily unavailable "
               "(os error 11)")
