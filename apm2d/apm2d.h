@@ -72,6 +72,7 @@ struct partial {
 					   0: none */
 	uint32_t	 n;		/* entries (or arguments) written */
 	uint32_t	 ninst;		/* S_DETAIL: instances written */
+	uint32_t	 nlimits;	/* S_DETAIL: limits written */
 	struct s_detail	*detail;	/* S_DETAIL: what follows the args */
 };
 
@@ -163,6 +164,8 @@ void	render_detail_begin(struct jw *, const struct s_detail *);
 void	render_detail_arg(struct jw *, const struct s_str *, int);
 void	render_detail_args_end(struct jw *, const struct s_detail *);
 void	render_detail_inst(struct jw *, const struct s_instance *, int);
+void	render_detail_limit(struct jw *, const struct s_detail *,
+	    const struct s_limit *, int);
 void	render_detail_end(struct jw *, const struct s_detail *);
 void	render_log_begin(struct jw *);
 void	render_log_entry(struct jw *, const struct s_logentry *,

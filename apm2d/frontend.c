@@ -52,6 +52,7 @@ static void	msg_list_end(struct chan_msg *, struct conn *);
 static void	msg_detail(struct chan_msg *, struct conn *);
 static void	msg_detail_arg(struct chan_msg *, struct conn *);
 static void	msg_detail_inst(struct chan_msg *, struct conn *);
+static void	msg_detail_limit(struct chan_msg *, struct conn *);
 static void	msg_detail_end(struct chan_msg *, struct conn *);
 static void	msg_log_entry(struct chan_msg *, struct conn *);
 static void	msg_log_end(struct chan_msg *, struct conn *);
@@ -94,6 +95,7 @@ static const struct sup_msg sup_msgs[PROTO_TYPE_MAX] = {
 	[S_DETAIL] =	  { FIXED(struct s_detail), 0, 1, msg_detail },
 	[S_DETAIL_ARG] =  { FIXED(struct s_str), 0, 1, msg_detail_arg },
 	[S_DETAIL_INST] = { FIXED(struct s_instance), 0, 1, msg_detail_inst },
+	[S_DETAIL_LIMIT] = { FIXED(struct s_limit), 0, 1, msg_detail_limit },
 	[S_DETAIL_END] =  { 0, 0, 0, 1, msg_detail_end },
 	[S_LOG_ENTRY] =	  { sizeof(struct s_logentry),
 			    sizeof(struct s_logentry) + PROTO_LOGLINE_MAX,
@@ -333,6 +335,7 @@ part_get(struct conn *c, uint32_t kind)
 	c->part.kind = kind;
 	c->part.n = 0;
 	c->part.ninst = 0;
+	c->part.nlimits = 0;
 	if (kind == S_LIST_ENTRY)
 		render_list_begin(w);
 	else if (kind == S_LOG_ENTRY)
@@ -386,7 +389,7 @@ msg_detail(struct chan_msg *msg, struct conn *c)
 	    !proto_strfield_ok(d->cwd, sizeof(d->cwd)) ||
 	    !proto_strfield_ok(d->credential_profile,
 	    sizeof(d->credential_profile)) || c->part.kind != 0 ||
-	    d->nargs > 65536 || d->ninst > 65536)
+	    d->nargs > 65536 || d->ninst > 65536 || d->nlimits > LIMIT_MSGS)
 		fatalx("invalid S_DETAIL");
 	w = part_get(c, S_DETAIL);
 	c->part.detail = d;
@@ -424,11 +427,30 @@ msg_detail_inst(struct chan_msg *msg, struct conn *c)
 	render_detail_inst(&c->out.w, &s, c->part.ninst++ == 0);
 }
 
+/* The limits come after every instance. */
+static void
+msg_detail_limit(struct chan_msg *msg, struct conn *c)
+{
+	struct s_limit	l;
+
+	memcpy(&l, msg->data, sizeof(l));
+	if (c->part.kind != S_DETAIL || c->part.n != c->part.detail->nargs ||
+	    c->part.ninst != c->part.detail->ninst ||
+	    c->part.nlimits >= c->part.detail->nlimits ||
+	    !proto_strfield_ok(l.name, sizeof(l.name)) || l.name[0] == '\0' ||
+	    !proto_strfield_ok(l.reason, sizeof(l.reason)) ||
+	    l.in_force > 1 || l.has_reason > 1)
+		fatalx("invalid S_DETAIL_LIMIT");
+	render_detail_limit(&c->out.w, c->part.detail, &l,
+	    c->part.nlimits++ == 0);
+}
+
 static void
 msg_detail_end(struct chan_msg *msg, struct conn *c)
 {
 	if (c->part.kind != S_DETAIL || c->part.n != c->part.detail->nargs ||
-	    c->part.ninst != c->part.detail->ninst)
+	    c->part.ninst != c->part.detail->ninst ||
+	    c->part.nlimits != c->part.detail->nlimits)
 		fatalx("invalid S_DETAIL_END");
 	render_detail_end(&c->out.w, c->part.detail);
 	part_clear(c);

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "proto.h"
 #include "logger/logger.h"
+#include "supervisor/proclimits.h"
 #include "supervisor/supervisor.h"
 
 #define DEFAULT_CONFIG	"/etc/apm2/ecosystem.toml"
@@ -206,6 +207,8 @@ load_config(const struct cmdline *cl)
 	}
 	config_errors_free(&errs);
 	if (cl->noaction) {
+		/* Warnings: the file is right, the host lacks something. */
+		(void)limits_check(conf);
 		printf("configuration OK\n");
 		config_free(conf);
 		exit(0);

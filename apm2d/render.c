@@ -84,7 +84,6 @@ jw_usage(struct jw *w, uint32_t flags, float cpu, uint64_t mem,
 	jw_opt_u64(w, (flags & P_HAS_UPTIME) != 0, uptime);
 	JW_LIT(w, ",\"restart_count\":");
 	jw_u64(w, restarts);
-	jw_char(w, '}');
 }
 
 /* Array elements after the first are preceded by a comma. */
@@ -157,6 +156,7 @@ render_list_entry(struct jw *w, const struct s_summary *s, int first)
 	jw_state(w, &s->status);
 	jw_usage(w, s->flags, s->cpu_percent, s->memory_bytes,
 	    s->uptime_secs, s->restart_count);
+	jw_char(w, '}');
 }
 
 /* The end of process_list and of log_lines. */
@@ -209,11 +209,44 @@ render_detail_inst(struct jw *w, const struct s_instance *in, int first)
 	jw_state(w, &in->state);
 	jw_usage(w, in->flags, in->cpu_percent, in->memory_bytes,
 	    in->uptime_secs, in->restart_count);
+	/* Ours, only when it applies: upstream's clients skip it. */
+	if (in->flags & P_OOM_KILLED)
+		JW_LIT(w, ",\"exit_reason\":\"oom_killed\"");
+	jw_char(w, '}');
+}
+
+/*
+ * "limits", ours, after credential_profile, only for a process that has
+ * [processes.limits]: a process without it reads as upstream's.
+ */
+void
+render_detail_limit(struct jw *w, const struct s_detail *d,
+    const struct s_limit *l, int first)
+{
+	if (first) {
+		JW_LIT(w, "],\"credential_profile\":");
+		jw_strz(w, d->has_profile ? d->credential_profile : NULL);
+		JW_LIT(w, ",\"limits\":[");
+	} else
+		jw_char(w, ',');
+	JW_LIT(w, "{\"name\":");
+	jw_strz(w, l->name);
+	JW_LIT(w, ",\"value\":");
+	jw_u64(w, l->value);
+	JW_LIT(w, ",\"in_force\":");
+	jw_bool(w, l->in_force != 0);
+	JW_LIT(w, ",\"reason\":");
+	jw_strz(w, l->has_reason ? l->reason : NULL);
+	jw_char(w, '}');
 }
 
 void
 render_detail_end(struct jw *w, const struct s_detail *d)
 {
+	if (d->nlimits > 0) {
+		JW_LIT(w, "]}}");
+		return;
+	}
 	JW_LIT(w, "],\"credential_profile\":");
 	jw_strz(w, d->has_profile ? d->credential_profile : NULL);
 	JW_LIT(w, "}}");

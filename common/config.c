@@ -277,7 +277,8 @@ static const char *const shutdown_keys[] = {
 };
 /* In enum config_limit's order. */
 static const char *const limit_keys[] = {
-	"nofile", "nproc", "core", "cpu", "as", "data", NULL
+	"nofile", "nproc", "core", "cpu", "as", "data", "memory_max",
+	"memory_high", "pids_max", "cpu_max", "io_weight", NULL
 };
 static const char *const binding_keys[] = {
 	"profile", "hot_swap", "hot_swap_signal", "auto_refresh",
@@ -1700,6 +1701,83 @@ parse_shutdown(struct ctx *c, struct shutdown_config *s, const char *where,
 	    &s->n_pre_shutdown_commands);
 }
 
+/*
+ * A string of digits and a suffix: "512M" (suffix one of sfx, each a
+ * power of 1024 more), "50%" (sfx "%", unit 1).  -1 if it is not one.
+ */
+static int
+parse_suffixed(const char *p, size_t len, const char *sfx, uint64_t *out)
+{
+	const char	*q;
+	uint64_t	 v = 0, unit = 1;
+	size_t		 i;
+
+	for (i = 0; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return (-1);
+		v = v * 10 + (uint64_t)(p[i] - '0');
+	}
+	if (i == 0 || len - i > 1)
+		return (-1);
+	if (i < len) {
+		if (p[i] == '\0' || (q = strchr(sfx, p[i])) == NULL)
+			return (-1);
+		if (sfx[0] != '%')
+			unit = (uint64_t)1 << (10 * (q - sfx + 1));
+	} else if (sfx[0] == '%')
+		return (-1);	/* the percent sign is required */
+	if (v > UINT64_MAX / unit)
+		return (-1);
+	*out = v * unit;
+	return (0);
+}
+
+/*
+ * A limit: an integer, or for the byte limits a string with K, M, G or
+ * T (1024-based), and for cpu_max a string "N%".
+ */
+static int
+getlimit(struct ctx *c, const struct toml_table *t, const char *where,
+    enum config_limit k, uint64_t *out)
+{
+	const char		*key = limit_keys[k];
+	const struct toml_kv	*kv;
+	const struct toml_value	*v;
+	char			 w[WHERE_MAX], e[ESC_MAX];
+	uint64_t		 min = k == LIMIT_CORE ? 0 : 1, max = INT64_MAX;
+	int			 bytes, pct = k == LIMIT_CPU_MAX;
+
+	bytes = k == LIMIT_CORE || k == LIMIT_AS || k == LIMIT_DATA ||
+	    k == LIMIT_MEMORY_MAX || k == LIMIT_MEMORY_HIGH;
+	if (pct)
+		max = LIMIT_CPU_MAX_MAX;
+	else if (k == LIMIT_IO_WEIGHT)
+		max = LIMIT_IO_WEIGHT_MAX;
+	if ((kv = toml_get(t, key)) == NULL)
+		return (0);
+	v = kv->val;
+	keypath(w, sizeof(w), where, key, strlen(key));
+	if (v->type == TOML_INTEGER && !pct)
+		return (checkuint(c, v, w, min, max, out));
+	if (v->type != TOML_STRING || (!bytes && !pct)) {
+		errorf(c, &v->pos, "%s: expected %s, got %s", w,
+		    pct ? "string (a share of one CPU such as \"50%\")" :
+		    bytes ? "integer or string (bytes such as 536870912 or "
+		    "\"512M\")" : "integer",
+		    toml_type_name(v->type));
+		return (-1);
+	}
+	if (parse_suffixed(v->u.str.ptr, v->u.str.len, pct ? "%" : "KMGT",
+	    out) == -1 || *out < min || *out > max) {
+		errorf(c, &v->pos, "%s: invalid value \"%s\": expected %s", w,
+		    esc(e, sizeof(e), v->u.str.ptr, v->u.str.len), pct ?
+		    "a whole percentage of one CPU from 1% to 100000%" :
+		    "a number of bytes with an optional K, M, G or T");
+		return (-1);
+	}
+	return (1);
+}
+
 /* Counts of at least 1 (0 descriptors or processes starts nothing). */
 static void
 parse_limits(struct ctx *c, struct limits_config *l, const char *where,
@@ -1710,10 +1788,10 @@ parse_limits(struct ctx *c, struct limits_config *l, const char *where,
 
 	check_keys(c, t, where, limit_keys);
 	for (k = 0; k < LIMIT__COUNT; k++)
-		if (getuint(c, t, where, limit_keys[k],
-		    k == LIMIT_CORE ? 0 : 1, INT64_MAX, &l->value[k],
-		    NULL) == 1)
+		if (getlimit(c, t, where, k, &l->value[k]) == 1) {
 			l->set[k] = 1;
+			l->pos[k] = toml_get(t, limit_keys[k])->val->pos;
+		}
 }
 
 const char *

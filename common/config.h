@@ -177,9 +177,12 @@ struct shutdown_config {
 };
 
 /*
- * [processes.limits]: resource limits of every process of an instance,
- * set (soft and hard) between fork and exec.  nofile, nproc, core: a
- * count; cpu: seconds; as, data: bytes.
+ * [processes.limits]: resource limits of an instance.  The rlimits, set
+ * (soft and hard) between fork and exec: nofile, nproc, core (a count,
+ * bytes for core), cpu (seconds), as, data (bytes).  Then the limits of
+ * its cgroup (Linux, where the controller is on): memory_max,
+ * memory_high (bytes), pids_max (processes), cpu_max (percent of one
+ * CPU), io_weight (1..10000).
  */
 enum config_limit {
 	LIMIT_NOFILE,
@@ -188,12 +191,22 @@ enum config_limit {
 	LIMIT_CPU,
 	LIMIT_AS,
 	LIMIT_DATA,
+	LIMIT_MEMORY_MAX,
+	LIMIT_MEMORY_HIGH,
+	LIMIT_PIDS_MAX,
+	LIMIT_CPU_MAX,
+	LIMIT_IO_WEIGHT,
 	LIMIT__COUNT
 };
+
+#define LIMIT_RLIMITS	LIMIT_MEMORY_MAX	/* the rlimits come first */
+#define LIMIT_CPU_MAX_MAX	100000		/* percent: 1000 CPUs */
+#define LIMIT_IO_WEIGHT_MAX	10000
 
 struct limits_config {
 	int			 set[LIMIT__COUNT];
 	uint64_t		 value[LIMIT__COUNT];
+	struct toml_pos		 pos[LIMIT__COUNT];	/* of the value */
 };
 
 /* "nofile", ... */

@@ -20,6 +20,7 @@ static const char *const proto_names[PROTO_TYPE_MAX] = {
 	[S_DETAIL_ARG] = "S_DETAIL_ARG",
 	[S_DETAIL_INST] = "S_DETAIL_INST",
 	[S_DETAIL_END] = "S_DETAIL_END",
+	[S_DETAIL_LIMIT] = "S_DETAIL_LIMIT",
 	[S_LOG_ENTRY] = "S_LOG_ENTRY",
 	[S_LOG_END] = "S_LOG_END",
 	[S_CLOSE] = "S_CLOSE",

@@ -75,6 +75,7 @@ enum proto_type {
 	S_EXIT,			/* no payload: flush replies and exit */
 	S_CONN_NEW,		/* struct s_conn_new + the client's socket */
 	S_HEARTBEAT,		/* struct heartbeat: answer with F_HEARTBEAT */
+	S_DETAIL_LIMIT,		/* struct s_limit, after the last S_DETAIL_INST */
 
 	/* frontend -> supervisor: never a descriptor */
 	F_READY = 64,		/* no payload: frontend set up, serving */
@@ -216,6 +217,8 @@ struct p_state {
 #define P_HAS_MEM	0x2
 #define P_HAS_UPTIME	0x4
 #define P_HAS_PID	0x8
+#define P_OOM_KILLED	0x10	/* s_instance: its last exit, by the OOM
+				   killer of its cgroup */
 
 struct s_summary {
 	char		name[PROTO_NAME_MAX];
@@ -241,7 +244,7 @@ struct s_detail {
 	uint32_t	instances;
 	uint32_t	nargs;		/* S_DETAIL_ARG messages that follow */
 	uint32_t	ninst;		/* S_DETAIL_INST messages that follow */
-	uint32_t	pad;
+	uint32_t	nlimits;	/* S_DETAIL_LIMIT messages that follow */
 };
 
 struct s_str {
@@ -258,6 +261,18 @@ struct s_instance {
 	uint64_t	uptime_secs;
 	uint32_t	restart_count;
 	uint32_t	pad;
+};
+
+/* S_DETAIL_LIMIT: one [processes.limits] key and whether it holds. */
+#define PROTO_LIMIT_NAME_MAX	16
+#define LIMIT_MSGS		32	/* at most, per process_details */
+
+struct s_limit {
+	char		name[PROTO_LIMIT_NAME_MAX];	/* "memory_max" */
+	uint64_t	value;
+	uint32_t	in_force;
+	uint32_t	has_reason;
+	char		reason[PROTO_MSG_MAX];	/* why not in force */
 };
 
 /* S_LOG_ENTRY: this header, then content_len bytes of content. */
@@ -410,6 +425,7 @@ _Static_assert(sizeof(struct p_state) == 16, "p_state layout");
 _Static_assert(sizeof(struct s_summary) == 120, "s_summary layout");
 _Static_assert(sizeof(struct s_detail) == 8448, "s_detail layout");
 _Static_assert(sizeof(struct s_instance) == 56, "s_instance layout");
+_Static_assert(sizeof(struct s_limit) == 32 + PROTO_MSG_MAX, "s_limit layout");
 _Static_assert(sizeof(struct s_logentry) == 96, "s_logentry layout");
 _Static_assert(sizeof(struct s_logend) == 8, "s_logend layout");
 _Static_assert(sizeof(struct f_request) == 80, "f_request layout");

@@ -15,21 +15,61 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "cgroup.h"
 #include "child.h"
 #include "log.h"
 
 #define CG_READ_MAX	(64 * 1024)	/* cgroup.procs read at once */
+#define CG_WHY_MAX	(PATH_MAX + 256)	/* a path and why */
+
+enum cg_ctl { CG_MEMORY, CG_PIDS, CG_CPU, CG_IO, CG__COUNT };
+
+static const char *const ctl_names[CG__COUNT] = {
+	"memory", "pids", "cpu", "io"
+};
+
+/* The cgroup limits, from LIMIT_RLIMITS on: controller and file. */
+static const struct {
+	enum cg_ctl	 ctl;
+	const char	*file;
+} lim_files[LIMIT__COUNT - LIMIT_RLIMITS] = {
+	{ CG_MEMORY, "memory.max" },
+	{ CG_MEMORY, "memory.high" },
+	{ CG_PIDS, "pids.max" },
+	{ CG_CPU, "cpu.max" },
+	{ CG_IO, "io.weight" }
+};
 
 static char	cgroot[PATH_MAX];	/* the daemon's subtree; "" if none */
+static char	owndir[PATH_MAX];	/* the cgroup it is under */
+static int	ownroot;		/* that is the root cgroup */
+static char	whyall[CG_WHY_MAX];	/* why no cgroups, if so */
+static char	whylim[LIMIT__COUNT][CG_WHY_MAX]; /* why not that limit */
 
 static int	 cg_path(const char *, const char *, char *, size_t);
 static int	 cg_write(const char *, const char *, const char *);
 static ssize_t	 cg_read(const char *, const char *, char *, size_t);
+static int	 lim_ctl(int);
+static void	 lim_format(int, uint64_t, char *, size_t);
 #ifdef __linux__
 static int	 unified_mount(char *, size_t);
 static int	 own_cgroup(char *, size_t);
+static int	 file_write(const char *, const char *, const char *);
+static int	 has_word(const char *, const char *, const char *);
+static int	 move_self(const char *);
+static void	 enable_ctls(unsigned int, const char *, int);
+static int	 cg_none(int);
 #endif
+
+/* The controller limit k needs, or -1 for an rlimit. */
+static int
+lim_ctl(int k)
+{
+	if (k < LIMIT_RLIMITS || k >= LIMIT__COUNT)
+		return (-1);
+	return (lim_files[k - LIMIT_RLIMITS].ctl);
+}
 
 #ifdef __linux__
 
@@ -83,52 +123,227 @@ own_cgroup(char *buf, size_t len)
 	return (found ? 0 : -1);
 }
 
-int
-cg_init(const char *tag)
+static int
+file_write(const char *dir, const char *file, const char *s)
 {
-	char	mnt[PATH_MAX], own[PATH_MAX], probe[PATH_MAX];
+	char	path[PATH_MAX];
+	ssize_t	n;
+	int	fd, e;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >=
+	    sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	n = write(fd, s, strlen(s));
+	e = errno;
+	close(fd);
+	errno = e;
+	return (n == (ssize_t)strlen(s) ? 0 : -1);
+}
+
+/* 1 if the space-separated list in dir/file has word. */
+static int
+has_word(const char *dir, const char *file, const char *word)
+{
+	char	path[PATH_MAX], buf[1024], *p, *w;
+	FILE	*f;
+	int	 found = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >=
+	    sizeof(path) || (f = fopen(path, "re")) == NULL)
+		return (0);
+	if (fgets(buf, sizeof(buf), f) != NULL)
+		for (p = buf; !found && (w = strsep(&p, " \n")) != NULL;)
+			found = strcmp(w, word) == 0;
+	fclose(f);
+	return (found);
+}
+
+/*
+ * A cgroup that holds processes cannot hand controllers to its children
+ * (but the root): when the one we were started in is ours alone (a
+ * systemd service with Delegate=yes), the supervisor moves to a leaf of
+ * its own beside the instances' subtree.  Its children go with it.
+ */
+static int
+move_self(const char *tag)
+{
+	char	leaf[PATH_MAX];
+
+	if ((size_t)snprintf(leaf, sizeof(leaf), "%s/apm2d.%s.daemon",
+	    owndir, tag) >= sizeof(leaf)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if (mkdir(leaf, 0755) == -1 && errno != EEXIST)
+		return (-1);
+	if (file_write(leaf, "cgroup.procs", "0") == -1) {
+		(void)rmdir(leaf);
+		return (-1);
+	}
+	log_info("cgroups: the supervisor moved to %s, so that %s can "
+	    "pass controllers to the instances", leaf, owndir);
+	return (0);
+}
+
+/*
+ * Turn on, for the instances' cgroups, the controllers of the limits in
+ * want (a mask of 1 << enum config_limit): each must be offered to our
+ * cgroup and then enabled in its subtree and in ours.  What cannot be
+ * done is said in whylim, for each limit.  dry: only look (apm2d -n).
+ */
+static void
+enable_ctls(unsigned int want, const char *tag, int dry)
+{
+	char	why[CG__COUNT][CG_WHY_MAX], buf[32], path[PATH_MAX];
+	int	k, c, tried[CG__COUNT] = { 0 }, moved = 0;
+
+	memset(why, 0, sizeof(why));
+	for (k = LIMIT_RLIMITS; k < LIMIT__COUNT; k++) {
+		if ((want & (1U << k)) == 0 || tried[c = lim_ctl(k)]++)
+			continue;
+		(void)snprintf(buf, sizeof(buf), "+%s", ctl_names[c]);
+		if (!has_word(owndir, "cgroup.controllers", ctl_names[c]))
+			(void)snprintf(why[c], sizeof(why[c]), "the %s "
+			    "controller is not available in the cgroup apm2d "
+			    "runs in (%s)", ctl_names[c], owndir);
+		else if (dry)
+			continue;
+		else if (file_write(owndir, "cgroup.subtree_control", buf) ==
+		    -1 && (errno != EBUSY || ownroot || moved++ > 0 ||
+		    move_self(tag) == -1 ||
+		    file_write(owndir, "cgroup.subtree_control", buf) == -1))
+			(void)snprintf(why[c], sizeof(why[c]), "the %s "
+			    "controller cannot be enabled below %s: %s%s",
+			    ctl_names[c], owndir, strerror(errno),
+			    errno == EBUSY ? " (other processes are in it: "
+			    "give apm2d a cgroup of its own, with systemd "
+			    "Delegate=yes)" : "");
+		else if (file_write(cgroot, "cgroup.subtree_control", buf) ==
+		    -1)
+			(void)snprintf(why[c], sizeof(why[c]), "the %s "
+			    "controller cannot be enabled below %s: %s",
+			    ctl_names[c], cgroot, strerror(errno));
+	}
+	for (k = LIMIT_RLIMITS; k < LIMIT__COUNT; k++) {
+		if ((want & (1U << k)) == 0)
+			continue;
+		c = lim_ctl(k);
+		if (why[c][0] != '\0')
+			(void)strlcpy(whylim[k], why[c], sizeof(whylim[k]));
+		else if (!dry && ((size_t)snprintf(path, sizeof(path), "%s/%s",
+		    cgroot, lim_files[k - LIMIT_RLIMITS].file) >=
+		    sizeof(path) || access(path, F_OK) == -1))
+			/* io.weight needs the I/O cost model or BFQ. */
+			(void)snprintf(whylim[k], sizeof(whylim[k]), "this "
+			    "kernel offers no %s in %s",
+			    lim_files[k - LIMIT_RLIMITS].file, cgroot);
+	}
+}
+
+/*
+ * dry (apm2d -n): make nothing, only tell what would not work.  The
+ * verdict then misses what only trying shows (a busy cgroup).
+ */
+int
+cg_init(const char *tag, unsigned int want, int dry)
+{
+	char	mnt[PATH_MAX], own[PATH_MAX];
+
+	cgroot[0] = whyall[0] = '\0';
+	memset(whylim, 0, sizeof(whylim));
+	if (unified_mount(mnt, sizeof(mnt)) == -1) {
+		(void)strlcpy(whyall, "there is no cgroup v2 hierarchy",
+		    sizeof(whyall));
+		return (cg_none(dry));
+	}
+	if (own_cgroup(own, sizeof(own)) == -1) {
+		(void)strlcpy(whyall, "apm2d cannot tell its own cgroup",
+		    sizeof(whyall));
+		return (cg_none(dry));
+	}
+	return (cg_setup(mnt, own, tag, want, dry));
+}
+
+/* Test seam: regress/ calls it on a made-up tree. */
+int
+cg_setup(const char *mnt, const char *own, const char *tag,
+    unsigned int want, int dry)
+{
+	char	path[PATH_MAX];
 	int	fd;
 
-	cgroot[0] = '\0';
-	if (unified_mount(mnt, sizeof(mnt)) == -1) {
-		log_info("no cgroup v2 hierarchy: an instance's processes "
-		    "are tracked by process group and as orphans (best "
-		    "effort)");
-		return (0);
+	cgroot[0] = whyall[0] = '\0';
+	memset(whylim, 0, sizeof(whylim));
+	if ((size_t)snprintf(owndir, sizeof(owndir), "%s%s", mnt,
+	    (ownroot = strcmp(own, "/") == 0) ? "" : own) >= sizeof(owndir) ||
+	    (size_t)snprintf(cgroot, sizeof(cgroot), "%s/apm2d.%s", owndir,
+	    tag) >= sizeof(cgroot)) {
+		(void)strlcpy(whyall, "the path of apm2d's cgroup is too long",
+		    sizeof(whyall));
+		return (cg_none(dry));
 	}
-	if (own_cgroup(own, sizeof(own)) == -1 ||
-	    (size_t)snprintf(cgroot, sizeof(cgroot), "%s%s/apm2d.%s", mnt,
-	    strcmp(own, "/") == 0 ? "" : own, tag) >= sizeof(cgroot)) {
+	if (dry) {
+		if (access(owndir, W_OK) == -1) {
+			(void)snprintf(whyall, sizeof(whyall), "%s: %s",
+			    owndir, strerror(errno));
+			return (cg_none(dry));
+		}
+		enable_ctls(want, tag, 1);
 		cgroot[0] = '\0';
-		log_info("cannot tell our cgroup: an instance's processes "
-		    "are tracked by process group and as orphans");
-		return (0);
+		return (1);
 	}
+	(void)snprintf(path, sizeof(path), "%s.daemon", cgroot);
+	(void)rmdir(path);	/* a leaf a killed daemon left, if empty */
 	if ((mkdir(cgroot, 0755) == -1 && errno != EEXIST) ||
-	    (size_t)snprintf(probe, sizeof(probe), "%s/cgroup.procs",
-	    cgroot) >= sizeof(probe) ||
-	    (fd = open(probe, O_WRONLY | O_CLOEXEC)) == -1) {
-		log_info("cgroups: %s: %s: an instance's processes are "
-		    "tracked by process group and as orphans", cgroot,
+	    (size_t)snprintf(path, sizeof(path), "%s/cgroup.procs",
+	    cgroot) >= sizeof(path) ||
+	    (fd = open(path, O_WRONLY | O_CLOEXEC)) == -1) {
+		(void)snprintf(whyall, sizeof(whyall), "%s: %s", cgroot,
 		    strerror(errno));
-		cgroot[0] = '\0';
-		return (0);
+		return (cg_none(dry));
 	}
 	close(fd);
+	enable_ctls(want, tag, 0);
 	log_debug("cgroups: instances under %s", cgroot);
 	return (1);
+}
+
+static int
+cg_none(int dry)
+{
+	cgroot[0] = '\0';
+	if (!dry)
+		log_info("no cgroups (%s): an instance's processes are "
+		    "tracked by process group and as orphans (best effort)",
+		    whyall);
+	return (0);
 }
 
 #else
 
 int
-cg_init(const char *tag)
+cg_init(const char *tag, unsigned int want, int dry)
 {
 	cgroot[0] = '\0';
+	(void)strlcpy(whyall, "cgroups are a Linux feature", sizeof(whyall));
 	return (0);
 }
 
 #endif
+
+const char *
+cg_limit_why(int k)
+{
+	if (lim_ctl(k) == -1)
+		return (NULL);
+	if (whyall[0] != '\0')
+		return (whyall);
+	return (whylim[k][0] != '\0' ? whylim[k] : NULL);
+}
 
 int
 cg_enabled(void)
@@ -188,18 +403,70 @@ cg_read(const char *name, const char *file, char *buf, size_t len)
 	return (got);
 }
 
-int
-cg_procs_fd(const char *name)
+/* What limit k's file takes for value v. */
+static void
+lim_format(int k, uint64_t v, char *buf, size_t len)
 {
-	char	path[PATH_MAX];
+	switch (k) {
+	case LIMIT_CPU_MAX:	/* a quota per 100 ms period */
+		(void)snprintf(buf, len, "%llu 100000",
+		    (unsigned long long)v * 1000);
+		break;
+	case LIMIT_IO_WEIGHT:
+		(void)snprintf(buf, len, "default %llu",
+		    (unsigned long long)v);
+		break;
+	default:
+		(void)snprintf(buf, len, "%llu", (unsigned long long)v);
+		break;
+	}
+}
+
+int
+cg_procs_fd(const char *name, const struct limits_config *l, int *errs)
+{
+	char	path[PATH_MAX], val[64];
+	int	k;
 
 	if (!cg_enabled() || cg_path(name, NULL, path, sizeof(path)) == -1)
 		return (-1);
 	if (mkdir(path, 0755) == -1 && errno != EEXIST)
 		return (-1);
+	memset(errs, 0, LIMIT__COUNT * sizeof(*errs));
+	for (k = LIMIT_RLIMITS; k < LIMIT__COUNT; k++) {
+		if (!l->set[k] || cg_limit_why(k) != NULL)
+			continue;
+		lim_format(k, l->value[k], val, sizeof(val));
+		if (cg_write(name, lim_files[k - LIMIT_RLIMITS].file,
+		    val) == -1)
+			errs[k] = errno != 0 ? errno : EIO;
+	}
 	if (cg_path(name, "cgroup.procs", path, sizeof(path)) == -1)
 		return (-1);
 	return (open(path, O_WRONLY | O_CLOEXEC));
+}
+
+int
+cg_limit_file(int k, const char **file)
+{
+	if (lim_ctl(k) == -1)
+		return (-1);
+	*file = lim_files[k - LIMIT_RLIMITS].file;
+	return (0);
+}
+
+uint64_t
+cg_oom_kills(const char *name)
+{
+	char	buf[1024], *p;
+
+	if (!cg_enabled() || cg_read(name, "memory.events", buf,
+	    sizeof(buf)) <= 0)
+		return (0);
+	for (p = buf; (p = strstr(p, "oom_kill ")) != NULL; p++)
+		if (p == buf || p[-1] == '\n')
+			return (strtoull(p + 9, NULL, 10));
+	return (0);
 }
 
 size_t

@@ -17,6 +17,14 @@
  * daemon that is not root) none of this is used: the process-group and
  * subreaper walk of proctree.c stays, as best effort.
  *
+ * The cgroup limits of [processes.limits] (memory_max, memory_high,
+ * pids_max, cpu_max, io_weight) need their controller in the unified
+ * hierarchy, offered to the cgroup apm2d was started in.  cg_init turns
+ * it on below that cgroup and in the subtree; if the cgroup holds
+ * processes (it is not the root), the supervisor first moves itself to
+ * a leaf of its own, apm2d.<tag>.daemon, beside the subtree.  A limit
+ * whose controller is missing is not applied, and cg_limit_why says why.
+ *
  * Nothing here blocks on an agent: files of the cgroup file system are
  * read and written, and the caller polls for an empty cgroup.
  */
@@ -28,17 +36,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct limits_config;
+
 /*
- * Find the hierarchy and make the daemon's subtree for tag.  1 when
- * cgroups are used, 0 when not (said once, with why).
+ * Find the hierarchy and make the daemon's subtree for tag, with the
+ * controllers that the limits in want need (a mask of 1 << enum
+ * config_limit) turned on for the instances.  1 when cgroups are used,
+ * 0 when not (said once, with why).  dry (apm2d -n): change nothing,
+ * only find out what could not be applied (cg_limit_why).
  */
-int	 cg_init(const char *tag);
+int	 cg_init(const char *tag, unsigned int want, int dry);
+/*
+ * Test seam: only regress/ calls cg_setup() directly, with a made-up
+ * mount point and own cgroup.
+ */
+int	 cg_setup(const char *mnt, const char *own, const char *tag,
+	    unsigned int want, int dry);
 int	 cg_enabled(void);
 /*
- * The cgroup of instance name, made if missing; a descriptor of its
- * cgroup.procs for the child to write "0" to (close-on-exec), or -1.
+ * Why cgroup limit k (an enum config_limit) cannot be applied here, or
+ * NULL if it can (and for an rlimit).
  */
-int	 cg_procs_fd(const char *name);
+const char *cg_limit_why(int k);
+/* The file of cgroup limit k ("memory.max"): 0, or -1 for an rlimit. */
+int	 cg_limit_file(int k, const char **file);
+/*
+ * The cgroup of instance name, made if missing, with the cgroup limits
+ * of l that can be applied written to it (errs[k]: the errno of one
+ * that failed, else 0); a descriptor of its cgroup.procs for the child
+ * to write "0" to (close-on-exec), or -1.
+ */
+int	 cg_procs_fd(const char *name, const struct limits_config *l,
+	    int *errs);
+/* Processes its memory controller's OOM killer killed (memory.events). */
+uint64_t cg_oom_kills(const char *name);
 /* Kill everything in it (cgroup.kill; else SIGKILL to each pid). */
 void	 cg_kill(const char *name);
 /* Send sig to each process in it. */

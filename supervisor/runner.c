@@ -46,6 +46,7 @@
 #include "signame.h"
 #include "child.h"
 #include "cgroup.h"
+#include "proclimits.h"
 #include "logctl.h"
 #include "restart.h"
 #include "runner.h"
@@ -117,6 +118,7 @@ struct instance {
 	int			 reap_exec_note;
 	struct event		 cg_ev;		/* waiting for an empty cgroup */
 	uint32_t		 cg_polls;
+	int			 oom_killed;	/* its last run's end */
 	uint32_t		 restart_count;
 	struct restart_state	 rs;
 	struct event		 restart_ev;
@@ -165,6 +167,8 @@ struct proc {
 	int			 ngroups;
 	TAILQ_HEAD(, op)	 ops;
 	int			 in_op;
+	int			 lim_err[LIMIT__COUNT];	/* refused: errno */
+	unsigned int		 lim_said;	/* refusals logged */
 };
 
 LIST_HEAD(pidbucket, pidnode);
@@ -205,6 +209,7 @@ static int	env_reserved(const char *, size_t);
 static void	make_uuid(char *, size_t);
 static char	**inst_envp(const struct instance *);
 static int	make_pipe(int *);
+static void	lim_refused(struct proc *);
 static pid_t	run_child(struct proc *, const char *, char *const *,
 		    char **, int *, int *, int *);
 static void	cg_wait(int, short, void *);
@@ -342,7 +347,7 @@ runner_init(struct config *conf)
 	struct rlimit	rl;
 	size_t		i, total;
 	char		tag[16];
-	int		fd;
+	int		fd, cgroups;
 
 	rconf = conf;
 	/* Keep 0-2 taken so that no pipe of ours lands there. */
@@ -382,7 +387,9 @@ runner_init(struct config *conf)
 	for (i = 0; i < nprocs; i++)
 		proc_setup(&procs[i], &conf->procs[i]);
 	snprintf(tag, sizeof(tag), "%08x", fnv1a(conf->daemon.pid_file));
-	if (cg_init(tag))
+	cgroups = cg_init(tag, limits_wanted(conf), 0);
+	(void)limits_report(conf, 0);
+	if (cgroups)
 		cg_sweep(sweep_found, NULL);
 #ifdef __linux__
 	/*
@@ -708,6 +715,24 @@ make_pipe(int *fds)
 	return (0);
 }
 
+/* A cgroup limit the kernel refused: said once per process and limit. */
+static void
+lim_refused(struct proc *p)
+{
+	const char	*file;
+	int		 k;
+
+	for (k = LIMIT_RLIMITS; k < LIMIT__COUNT; k++) {
+		if (p->lim_err[k] == 0 || (p->lim_said & (1U << k)) ||
+		    cg_limit_file(k, &file) == -1)
+			continue;
+		p->lim_said |= 1U << k;
+		log_warnx("%s: limit %s is not applied: the kernel refused %s: "
+		    "%s", p->pc->name, config_limit_name(k), file,
+		    strerror(p->lim_err[k]));
+	}
+}
+
 /*
  * Fork/exec argv as the process's user with the given environment; the
  * read ends of stdout and stderr in out[0], out[1].  The pid, or -1.
@@ -747,7 +772,8 @@ run_child(struct proc *p, const char *cg, char *const *argv, char **envp,
 	r.fd_err = pe[1];
 	r.nofile = orig_nofile;
 	r.limits = &p->pc->limits;
-	if (cg_enabled() && (r.cgfd = cg_procs_fd(cg)) == -1) {
+	if (cg_enabled() && (r.cgfd = cg_procs_fd(cg, &p->pc->limits,
+	    p->lim_err)) == -1) {
 		/* Contained, or not started. */
 		*err = errno;
 		close(po[0]);
@@ -756,6 +782,7 @@ run_child(struct proc *p, const char *cg, char *const *argv, char **envp,
 		close(pe[1]);
 		return (-1);
 	}
+	lim_refused(p);
 	pid = spawn_process(&r, statusfd);
 	*err = errno;
 	if (r.cgfd > 0)
@@ -793,6 +820,7 @@ inst_spawn(struct instance *in)
 		return (-1);
 	}
 	in->spawn_err = 0;
+	in->oom_killed = 0;
 	in->stop_phase = STOP_NONE;
 	owner.uid = in->p->uid;
 	owner.gid = in->p->setid ? in->p->gid : getegid();
@@ -950,6 +978,10 @@ cg_wait(int fd, short ev, void *arg)
 		    in->display, CG_POLLS * CG_POLL_MS);
 		cg_kill(in->display);
 	}
+	/* Only a fresh cgroup's count: each run gets one. */
+	in->oom_killed = WIFSIGNALED(in->reap_status) &&
+	    WTERMSIG(in->reap_status) == SIGKILL &&
+	    cg_oom_kills(in->display) > 0;
 	/* The next run gets a fresh one: its CPU time counts from 0. */
 	cg_remove(in->display);
 	logctl_drain(in->logid, in->runs);
@@ -999,6 +1031,10 @@ inst_exited(struct instance *in)
 
 	if (in->spawn_err != 0)
 		;	/* said above */
+	else if (in->oom_killed)
+		log_warnx("%s: pid %ld killed by the out-of-memory killer of "
+		    "its cgroup (memory_max)", in->display,
+		    (long)in->reap_leader);
 	else if (WIFSIGNALED(status)) {
 		sname = signame_name(WTERMSIG(status));
 		log_info("%s: pid %ld killed by signal %d%s%s", in->display,
@@ -1753,6 +1789,8 @@ fill_instance(struct instance *in, struct s_instance *si, uint64_t now)
 	fill_state(&si->state, &in->state);
 	si->index = in->idx;
 	si->restart_count = in->restart_count;
+	if (in->oom_killed && st_exited(in->state.kind))
+		si->flags |= P_OOM_KILLED;
 	if (in->draining && st_running(in->state.kind)) {
 		/* Reaped, its exit not shown yet (inst_reaped): as it was. */
 		si->pid = (uint32_t)in->reap_leader;
@@ -1825,6 +1863,7 @@ runner_req_get(struct conn_ref ref, const char *name)
 {
 	static struct s_detail	 d;
 	static struct s_str	 a;
+	static struct s_limit	 lim[LIMIT__COUNT];
 	struct s_instance	 si;
 	struct proc		*p;
 	const struct proc_config *pc;
@@ -1854,6 +1893,8 @@ runner_req_get(struct conn_ref ref, const char *name)
 	d.instances = p->n;
 	d.nargs = (uint32_t)pc->nargs;
 	d.ninst = p->n;
+	d.nlimits = (uint32_t)limits_fill(&pc->limits, p->lim_err, lim,
+	    LIMIT__COUNT);
 	reply_send(ref, S_DETAIL, &d, sizeof(d));
 	for (i = 0; i < pc->nargs; i++) {
 		memset(&a, 0, sizeof(a));
@@ -1864,5 +1905,7 @@ runner_req_get(struct conn_ref ref, const char *name)
 		fill_instance(&p->inst[k], &si, now);
 		reply_send(ref, S_DETAIL_INST, &si, sizeof(si));
 	}
+	for (i = 0; i < d.nlimits; i++)
+		reply_send(ref, S_DETAIL_LIMIT, &lim[i], sizeof(lim[i]));
 	reply_send(ref, S_DETAIL_END, NULL, 0);
 }

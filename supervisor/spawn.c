@@ -191,7 +191,7 @@ fail:
 static int
 child_limits(const struct limits_config *l)
 {
-	static const int res[LIMIT__COUNT] = {
+	static const int res[LIMIT_RLIMITS] = {
 		[LIMIT_NOFILE] = RLIMIT_NOFILE,
 		[LIMIT_NPROC] = RLIMIT_NPROC,
 		[LIMIT_CORE] = RLIMIT_CORE,
@@ -202,7 +202,7 @@ child_limits(const struct limits_config *l)
 	struct rlimit	rl;
 	int		k;
 
-	for (k = 0; l != NULL && k < LIMIT__COUNT; k++) {
+	for (k = 0; l != NULL && k < LIMIT_RLIMITS; k++) {
 		if (!l->set[k])
 			continue;
 		rl.rlim_cur = rl.rlim_max = (rlim_t)l->value[k];

@@ -16,11 +16,12 @@ import os
 import pwd
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import IS_ROOT, Daemon, Skip, ensure_user  # noqa: E402
+from harness import APM2D, IS_ROOT, Daemon, Skip, ensure_user  # noqa: E402
 from harness import cgroup_dir, pid_alive, process, run  # noqa: E402
 from harness import test, wait_until  # noqa: E402
 
@@ -249,6 +250,116 @@ def metrics_count_the_whole_instance():
             return i["memory_bytes"] if i["memory_bytes"] and \
                 i["memory_bytes"] >= 64 << 20 else None
         wait_until(mem, 15, what="64 MiB counted")
+    finally:
+        d.cleanup()
+
+
+# Issue 16: the cgroup limits.  Each one is either in force, its value
+# in its file in the instance's cgroup, or said not to be, with why: by
+# apm2d -n, once in the log at start, and in get_process.  On a hybrid
+# host (the controllers bound to v1) or for a daemon that is not root,
+# none can be in force.
+CG_LIMITS = [("memory_max", "256M", 256 << 20, "memory", "memory.max",
+              str(256 << 20)),
+             ("memory_high", 200000000, 200000000, "memory", "memory.high",
+              "200000000"),
+             ("pids_max", 50, 50, "pids", "pids.max", "50"),
+             ("cpu_max", "50%", 50, "cpu", "cpu.max", "50000 100000"),
+             ("io_weight", 200, 200, "io", "io.weight", "default 200")]
+
+
+def controllers(pid_file):
+    """The controllers offered to the cgroup a daemon would run in."""
+    sub = cgroup_dir(pid_file)
+    if sub is None:
+        return set()
+    try:
+        with open(os.path.join(os.path.dirname(sub),
+                               "cgroup.controllers")) as f:
+            return set(f.read().split())
+    except OSError:
+        return set()
+
+
+@test
+def cgroup_limits_in_force_or_said_why():
+    limits = {"nproc": 100}
+    for name, conf_value, _, _, _, _ in CG_LIMITS:
+        limits[name] = conf_value
+    conf = (process("lim", "sleep", ["1000"], limits=limits)
+            + process("plain", "sleep", ["1000"]))
+    d = Daemon(conf)
+    try:
+        have = controllers(d.pid_file) if IS_ROOT else set()
+        p = subprocess.run([APM2D, "-n", "-f", d.config_path],
+                           capture_output=True, timeout=30)
+        assert p.returncode == 0, p
+        assert p.stdout == b"configuration OK\n", p.stdout
+        for name, _, _, ctl, _, _ in CG_LIMITS:
+            said = ("processes[0].limits.%s: cannot be applied here" %
+                    name).encode()
+            if ctl not in have:
+                assert said in p.stderr, (name, p.stderr)
+        d.start()
+        wait_until(lambda: get(d, "lim")["instance_details"][0]["state"] ==
+                   "Running", 10, what="lim running")
+        det = get(d, "lim")
+        # A process without limits reads exactly as upstream's.
+        assert "limits" not in get(d, "plain"), get(d, "plain")
+        got = det["limits"]
+        assert [x["name"] for x in got] == ["nproc"] + \
+            [c[0] for c in CG_LIMITS], got
+        assert got[0] == {"name": "nproc", "value": 100, "in_force": True,
+                          "reason": None}, got[0]
+        inst = os.path.join(cgroup_dir(d.pid_file), "lim")
+        for (name, _, value, ctl, fname, text), x in zip(CG_LIMITS, got[1:]):
+            assert x["value"] == value, x
+            if x["in_force"]:
+                assert x["reason"] is None, x
+                with open(os.path.join(inst, fname)) as f:
+                    assert f.read().strip() == text, (name, text)
+                continue
+            assert ctl not in have or x["reason"], x
+            assert isinstance(x["reason"], str) and x["reason"], x
+            line = "limit %s of lim is not applied: %s" % (name, x["reason"])
+            assert d.stderr().count(line) == 1, (line, d.stderr())
+        if "pids" not in have:
+            assert not got[3]["in_force"], got
+            assert "pids" in got[3]["reason"] or "cgroup" in \
+                got[3]["reason"], got
+        # Said once, not at each start of an instance.
+        r = d.request({"type": "restart_process", "name": "lim"}, timeout=30)
+        assert r["type"] == "ok", r
+        for name, _, _, _, _, _ in CG_LIMITS:
+            assert d.stderr().count("limit %s of lim is not applied" %
+                                    name) <= 1, d.stderr()
+    finally:
+        d.cleanup()
+
+
+# pids_max stops a fork bomb, where the pids controller can be used
+# (a pure v2 host); here the agent runs as root, which nproc never binds.
+@test
+def pids_max_stops_a_fork_bomb():
+    setup()
+    script = ("(i=0; while [ $i -lt 60 ]; do sleep 1000 & i=$((i+1)); "
+              "done); echo tried >&2; exec sleep 1000")
+    conf = process("bomb", "/bin/sh", ["-c", script], log={"redact": False},
+                   limits={"pids_max": 10})
+    d = Daemon(conf)
+    try:
+        if "pids" not in controllers(d.pid_file):
+            raise Skip("no pids controller in the unified hierarchy")
+        d.start()
+        err = os.path.join(d.log_dir, "bomb.err.log")
+        wait_until(lambda: os.path.exists(err) and
+                   b"tried" in open(err, "rb").read(), 20,
+                   what="the bomb to give up")
+        x = get(d, "bomb")["limits"][0]
+        assert x["in_force"], x
+        procs = os.path.join(cgroup_dir(d.pid_file), "bomb", "cgroup.procs")
+        with open(procs) as f:
+            assert len(f.read().split()) <= 10
     finally:
         d.cleanup()
 

@@ -581,8 +581,55 @@ static const struct err_case limits_cases[] = {
 	  "t.toml:5:7: processes[0].limits.cpu: expected integer, got "
 	  "string" },
 	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
-	  "[processes.limits]\nmemory_max = 1\n",
-	  "t.toml:5:1: processes[0].limits: unknown key \"memory_max\"" },
+	  "[processes.limits]\nmemory = 1\n",
+	  "t.toml:5:1: processes[0].limits: unknown key \"memory\"" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\nmemory_max = \"512X\"\n",
+	  "t.toml:5:14: processes[0].limits.memory_max: invalid value "
+	  "\"512X\": expected a number of bytes with an optional K, M, G or "
+	  "T" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\nmemory_high = \"16777216T\"\n",
+	  "t.toml:5:15: processes[0].limits.memory_high: invalid value "
+	  "\"16777216T\": expected a number of bytes with an optional K, M, "
+	  "G or T" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\nmemory_max = \"\"\n",
+	  "t.toml:5:14: processes[0].limits.memory_max: invalid value "
+	  "\"\": expected a number of bytes with an optional K, M, G or T" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\nmemory_max = true\n",
+	  "t.toml:5:14: processes[0].limits.memory_max: expected integer or "
+	  "string (bytes such as 536870912 or \"512M\"), got boolean" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\npids_max = \"10\"\n",
+	  "t.toml:5:12: processes[0].limits.pids_max: expected integer, got "
+	  "string" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\npids_max = 0\n",
+	  "t.toml:5:12: processes[0].limits.pids_max: must be at least 1, got "
+	  "0" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\ncpu_max = 50\n",
+	  "t.toml:5:11: processes[0].limits.cpu_max: expected string (a share "
+	  "of one CPU such as \"50%\"), got integer" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\ncpu_max = \"50\"\n",
+	  "t.toml:5:11: processes[0].limits.cpu_max: invalid value \"50\": "
+	  "expected a whole percentage of one CPU from 1% to 100000%" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\ncpu_max = \"0%\"\n",
+	  "t.toml:5:11: processes[0].limits.cpu_max: invalid value \"0%\": "
+	  "expected a whole percentage of one CPU from 1% to 100000%" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\ncpu_max = \"12.5%\"\n",
+	  "t.toml:5:11: processes[0].limits.cpu_max: invalid value "
+	  "\"12.5%\": expected a whole percentage of one CPU from 1% to "
+	  "100000%" },
+	{ "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	  "[processes.limits]\nio_weight = 10001\n",
+	  "t.toml:5:13: processes[0].limits.io_weight: must be at most 10000, "
+	  "got 10001" },
 };
 
 static void
@@ -591,11 +638,17 @@ test_proc_limits(void **state)
 	struct config_errors	 e;
 	struct config		*cfg;
 	const struct limits_config *l;
+	int			 k;
 
 	cfg = parse("[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
 	    "[processes.limits]\nnofile = 64\nnproc = 20\ncore = 0\n"
 	    "cpu = 3600\nas = 4294967296\ndata = 1073741824\n"
-	    "[[processes]]\nname = \"b\"\ncommand = \"x\"\n", &e);
+	    "[[processes]]\nname = \"b\"\ncommand = \"x\"\n"
+	    "[[processes]]\nname = \"c\"\ncommand = \"x\"\n"
+	    "[processes.limits]\nmemory_max = \"512M\"\n"
+	    "memory_high = 123456789\npids_max = 64\ncpu_max = \"250%\"\n"
+	    "io_weight = 10000\nas = \"3T\"\ndata = \"2K\"\n"
+	    "core = \"0\"\n", &e);
 	if (cfg == NULL)
 		dump(&e);
 	assert_non_null(cfg);
@@ -607,12 +660,26 @@ test_proc_limits(void **state)
 	assert_true(l->set[LIMIT_AS] && l->value[LIMIT_AS] == 4294967296ULL);
 	assert_true(l->set[LIMIT_DATA] &&
 	    l->value[LIMIT_DATA] == 1073741824ULL);
+	assert_false(l->set[LIMIT_MEMORY_MAX] || l->set[LIMIT_PIDS_MAX]);
 	/* None set: the process keeps what the daemon has. */
 	l = &cfg->procs[1].limits;
-	assert_false(l->set[LIMIT_NOFILE] || l->set[LIMIT_NPROC] ||
-	    l->set[LIMIT_CORE] || l->set[LIMIT_CPU] || l->set[LIMIT_AS] ||
-	    l->set[LIMIT_DATA]);
+	for (k = 0; k < LIMIT__COUNT; k++)
+		assert_false(l->set[k]);
+	l = &cfg->procs[2].limits;
+	assert_true(l->set[LIMIT_MEMORY_MAX] &&
+	    l->value[LIMIT_MEMORY_MAX] == 512ULL << 20);
+	assert_true(l->set[LIMIT_MEMORY_HIGH] &&
+	    l->value[LIMIT_MEMORY_HIGH] == 123456789);
+	assert_true(l->set[LIMIT_PIDS_MAX] && l->value[LIMIT_PIDS_MAX] == 64);
+	assert_true(l->set[LIMIT_CPU_MAX] && l->value[LIMIT_CPU_MAX] == 250);
+	assert_true(l->set[LIMIT_IO_WEIGHT] &&
+	    l->value[LIMIT_IO_WEIGHT] == 10000);
+	assert_true(l->set[LIMIT_AS] && l->value[LIMIT_AS] == 3ULL << 40);
+	assert_true(l->set[LIMIT_DATA] && l->value[LIMIT_DATA] == 2048);
+	assert_true(l->set[LIMIT_CORE] && l->value[LIMIT_CORE] == 0);
 	assert_string_equal(config_limit_name(LIMIT_AS), "as");
+	assert_string_equal(config_limit_name(LIMIT_CPU_MAX), "cpu_max");
+	assert_null(config_limit_name(LIMIT__COUNT));
 	config_free(cfg);
 	config_errors_free(&e);
 	run_cases(limits_cases, nitems(limits_cases));

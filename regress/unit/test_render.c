@@ -426,6 +426,61 @@ test_content(void **state)
  * Fixed-size fields: what follows the NUL is never looked at, flags and
  * has_* decide null, the id is the UUID's 36 characters.
  */
+/*
+ * Issue 16: "limits" after credential_profile, only with limits, and
+ * "exit_reason" in an instance only after an OOM kill.
+ */
+static void
+test_detail_limits(void **state)
+{
+	struct s_detail		 d;
+	struct s_instance	 in;
+	struct s_limit		 l[2];
+	struct jw		 w;
+	char			*out;
+
+	memset(&d, 0, sizeof(d));
+	strlcpy(d.name, "w", sizeof(d.name));
+	strlcpy(d.id, "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b", sizeof(d.id));
+	strlcpy(d.command, "c", sizeof(d.command));
+	d.instances = 1;
+	d.ninst = 1;
+	d.nlimits = 2;
+	memset(&in, 0, sizeof(in));
+	in.state.kind = ST_CRASHED;
+	in.flags = P_OOM_KILLED;
+	in.restart_count = 2;
+	memset(l, 0, sizeof(l));
+	strlcpy(l[0].name, "nproc", sizeof(l[0].name));
+	l[0].value = 64;
+	l[0].in_force = 1;
+	memcpy(l[0].reason, "junk", 5);		/* has_reason 0: not read */
+	strlcpy(l[1].name, "memory_max", sizeof(l[1].name));
+	l[1].value = 18446744073709551615ULL;
+	l[1].has_reason = 1;
+	strlcpy(l[1].reason, "no \"memory\"", sizeof(l[1].reason));
+	jw_init(&w);
+	render_detail_begin(&w, &d);
+	render_detail_args_end(&w, &d);
+	render_detail_inst(&w, &in, 1);
+	render_detail_limit(&w, &d, &l[0], 1);
+	render_detail_limit(&w, &d, &l[1], 0);
+	render_detail_end(&w, &d);
+	out = take(&w, NULL);
+	assert_string_equal(out, "{\"type\":\"process_details\",\"process\":"
+	    "{\"name\":\"w\",\"id\":\"6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b\","
+	    "\"command\":\"c\",\"args\":[],\"cwd\":null,\"instances\":1,"
+	    "\"instance_details\":[{\"index\":0,\"pid\":null,\"state\":"
+	    "{\"Crashed\":{\"exit_code\":null}},\"cpu_percent\":null,"
+	    "\"memory_bytes\":null,\"uptime_secs\":null,\"restart_count\":2,"
+	    "\"exit_reason\":\"oom_killed\"}],\"credential_profile\":null,"
+	    "\"limits\":[{\"name\":\"nproc\",\"value\":64,\"in_force\":true,"
+	    "\"reason\":null},{\"name\":\"memory_max\",\"value\":"
+	    "18446744073709551615,\"in_force\":false,\"reason\":"
+	    "\"no \\\"memory\\\"\"}]}}");
+	free(out);
+}
+
 static void
 test_fields(void **state)
 {
@@ -442,6 +497,7 @@ test_fields(void **state)
 	memcpy(d.credential_profile, "prof\0", 5);
 	d.has_profile = 1;
 	d.instances = 0;
+	d.nlimits = 0;
 	jw_init(&w);
 	render_detail_begin(&w, &d);
 	render_detail_args_end(&w, &d);
@@ -619,6 +675,7 @@ main(void)
 		cmocka_unit_test(test_floats),
 		cmocka_unit_test(test_content),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_detail_limits),
 		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_random),
 	};

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * proclimits.c -- [processes.limits]: what is asked, what holds (see
+ * proclimits.h).
+ */
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "proto.h"
+#include "log.h"
+#include "cgroup.h"
+#include "proclimits.h"
+
+#define NAMES_MAX	256	/* the processes named in one log line */
+
+_Static_assert(LIMIT__COUNT <= LIMIT_MSGS, "every limit fits a reply");
+
+unsigned int
+limits_wanted(const struct config *conf)
+{
+	unsigned int	want = 0;
+	size_t		i;
+	int		k;
+
+	for (i = 0; i < conf->nprocs; i++)
+		for (k = 0; k < LIMIT__COUNT; k++)
+			if (conf->procs[i].limits.set[k])
+				want |= 1U << k;
+	return (want);
+}
+
+size_t
+limits_report(const struct config *conf, int check)
+{
+	const struct limits_config *l;
+	const char	*why;
+	char		 names[NAMES_MAX];
+	size_t		 i, n = 0, len;
+	int		 k, more;
+
+	for (k = LIMIT_RLIMITS; k < LIMIT__COUNT; k++) {
+		if ((why = cg_limit_why(k)) == NULL)
+			continue;
+		names[0] = '\0';
+		more = 0;
+		for (i = 0; i < conf->nprocs; i++) {
+			l = &conf->procs[i].limits;
+			if (!l->set[k])
+				continue;
+			if (check)
+				fprintf(stderr, "%s:%u:%u: warning: "
+				    "processes[%zu].limits.%s: cannot be "
+				    "applied here: %s\n", conf->path,
+				    l->pos[k].line, l->pos[k].col, i,
+				    config_limit_name(k), why);
+			len = strlen(names);
+			if (len + strlen(conf->procs[i].name) + 3 >=
+			    sizeof(names))
+				more = 1;
+			else
+				(void)snprintf(names + len,
+				    sizeof(names) - len, "%s%s",
+				    len > 0 ? ", " : "", conf->procs[i].name);
+		}
+		if (names[0] == '\0')
+			continue;
+		n++;
+		if (!check)
+			log_warnx("limit %s of %s%s is not applied: %s",
+			    config_limit_name(k), names, more ? ", ..." : "",
+			    why);
+	}
+	return (n);
+}
+
+size_t
+limits_check(const struct config *conf)
+{
+	unsigned int	want = limits_wanted(conf);
+
+	if ((want >> LIMIT_RLIMITS) == 0)
+		return (0);
+	(void)cg_init("check", want, 1);
+	return (limits_report(conf, 1));
+}
+
+size_t
+limits_fill(const struct limits_config *l, const int *errs,
+    struct s_limit *out, size_t max)
+{
+	const char	*why, *file;
+	size_t		 n = 0;
+	int		 k;
+
+	for (k = 0; k < LIMIT__COUNT && n < max; k++) {
+		if (!l->set[k])
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		(void)strlcpy(out[n].name, config_limit_name(k),
+		    sizeof(out[n].name));
+		out[n].value = l->value[k];
+		out[n].in_force = 1;
+		if ((why = cg_limit_why(k)) != NULL)
+			(void)strlcpy(out[n].reason, why,
+			    sizeof(out[n].reason));
+		else if (errs[k] != 0 && cg_limit_file(k, &file) == 0)
+			(void)snprintf(out[n].reason, sizeof(out[n].reason),
+			    "the kernel refused %s: %s", file,
+			    strerror(errs[k]));
+		if (out[n].reason[0] != '\0') {
+			out[n].in_force = 0;
+			out[n].has_reason = 1;
+		}
+		n++;
+	}
+	return (n);
+}
