@@ -66,6 +66,8 @@ static int	 cmd_info(void);
 static int	 cmd_kill(void);
 static int	 cmd_list(void);
 static int	 cmd_status(const char *);
+static struct fmt_limit *status_limits(const struct apm2_procinfo *);
+static void	 free_limits(struct fmt_limit *, size_t);
 static int	 cmd_action(enum apm2_req_type, const char *);
 static int	 cmd_logs(const char *, uint32_t, int);
 
@@ -515,6 +517,37 @@ cmd_list(void)
 	return (0);
 }
 
+/* The limits of a detail reply, their strings escaped for stdout. */
+static struct fmt_limit *
+status_limits(const struct apm2_procinfo *p)
+{
+	struct fmt_limit	*l;
+	size_t			 i;
+
+	if ((l = calloc(p->nlimits + 1, sizeof(*l))) == NULL)
+		err(1, "calloc");
+	for (i = 0; i < p->nlimits; i++) {
+		l[i].name = tty_str(stdout, p->limits[i].name);
+		l[i].value = p->limits[i].value;
+		l[i].in_force = p->limits[i].in_force;
+		/* The daemon's words, which may quote a path. */
+		l[i].reason = tty_str(stdout, p->limits[i].reason);
+	}
+	return (l);
+}
+
+static void
+free_limits(struct fmt_limit *l, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free((char *)l[i].name);
+		free((char *)l[i].reason);
+	}
+	free(l);
+}
+
 static int
 cmd_status(const char *name)
 {
@@ -522,6 +555,7 @@ cmd_status(const char *name)
 	struct apm2_resp	 resp;
 	struct fmt_detail	 d;
 	struct fmt_instance	*inst;
+	struct fmt_limit	*lim;
 	char			(*state)[64], **args;
 	size_t			 i;
 	int			 rc = 0;
@@ -570,10 +604,16 @@ cmd_status(const char *name)
 		inst[i].has_uptime = s->has_uptime;
 		inst[i].uptime = s->uptime_secs;
 		inst[i].restarts = s->restart_count;
+		inst[i].exit_reason = tty_str(stdout, s->exit_reason);
 	}
 	d.inst = inst;
 	d.ninst = resp.proc.ninst;
+	d.limits = lim = status_limits(&resp.proc);
+	d.nlimits = resp.proc.nlimits;
 	fmt_status_detail(stdout, &d);
+	free_limits(lim, resp.proc.nlimits);
+	for (i = 0; i < resp.proc.ninst; i++)
+		free((char *)inst[i].exit_reason);
 	for (i = 0; i < resp.proc.nargs; i++)
 		free(args[i]);
 	free(args);

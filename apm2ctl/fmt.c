@@ -20,8 +20,19 @@
 #define MIB	(KIB * 1024)
 #define GIB	(MIB * 1024)
 
+/* Limit names whose value counts bytes. */
+static const char *const byte_limits[] = {
+	"core", "as", "data", "memory_max", "memory_high"
+};
+
+/* The least width of the limits' columns: the longest known name. */
+#define LIMIT_NAME_WIDTH	11	/* "memory_high" */
+#define LIMIT_VALUE_WIDTH	9
+
 static int	 esc_unit(const char *, size_t, size_t *);
 static void	 put_padded(FILE *, const char *, size_t, int);
+static void	 put_limits(FILE *, const struct fmt_limit *, size_t);
+static void	 put_exit_reason(FILE *, const char *);
 
 /* Length of the longest prefix of s[0..len) of whole characters <= max. */
 size_t
@@ -197,6 +208,24 @@ fmt_truncate(const char *s, size_t maxbytes, char *buf, size_t len)
 }
 
 void
+fmt_limit_value(const char *name, uint64_t v, char *buf, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(byte_limits) / sizeof(byte_limits[0]); i++)
+		if (strcmp(name, byte_limits[i]) == 0) {
+			fmt_bytes(v, buf, len);
+			return;
+		}
+	if (strcmp(name, "cpu") == 0)
+		(void)snprintf(buf, len, "%llus", (unsigned long long)v);
+	else if (strcmp(name, "cpu_max") == 0)
+		(void)snprintf(buf, len, "%llu%%", (unsigned long long)v);
+	else
+		(void)snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+void
 fmt_float1(float f, char *buf, size_t len)
 {
 	/* Rust spells these NaN, inf, -inf; C's printf would say nan. */
@@ -291,6 +320,52 @@ fmt_list_table(FILE *fp, const struct fmt_row *rows, size_t n)
 	}
 }
 
+/*
+ * The "Limits:" block: name, value and whether it is in force, in
+ * columns as wide as the longest known name and the widest value.
+ */
+static void
+put_limits(FILE *fp, const struct fmt_limit *l, size_t n)
+{
+	char	 v[FMT_LIMIT_MAX];
+	size_t	 i, w, nw = LIMIT_NAME_WIDTH, vw = LIMIT_VALUE_WIDTH;
+
+	for (i = 0; i < n; i++) {
+		w = fmt_utf8_count(l[i].name, strlen(l[i].name));
+		if (w > nw)
+			nw = w;
+		fmt_limit_value(l[i].name, l[i].value, v, sizeof(v));
+		if ((w = strlen(v)) > vw)
+			vw = w;
+	}
+	(void)fputs("Limits:\n", fp);
+	for (i = 0; i < n; i++) {
+		fmt_limit_value(l[i].name, l[i].value, v, sizeof(v));
+		(void)fputs("  ", fp);
+		put_padded(fp, l[i].name, nw, 1);
+		(void)fputs("  ", fp);
+		put_padded(fp, v, vw, 1);
+		if (l[i].in_force)
+			(void)fputs("  in force\n", fp);
+		else if (l[i].reason != NULL)
+			(void)fprintf(fp, "  not in force: %s\n", l[i].reason);
+		else
+			(void)fputs("  not in force\n", fp);
+	}
+}
+
+/* Why an instance last exited, when the daemon says more than a code. */
+static void
+put_exit_reason(FILE *fp, const char *reason)
+{
+	if (reason == NULL)
+		return;
+	if (strcmp(reason, "oom_killed") == 0)
+		(void)fputs("  (killed: out of memory)", fp);
+	else
+		(void)fprintf(fp, "  (exit: %s)", reason);
+}
+
 void
 fmt_status_detail(FILE *fp, const struct fmt_detail *d)
 {
@@ -309,6 +384,8 @@ fmt_status_detail(FILE *fp, const struct fmt_detail *d)
 	(void)fprintf(fp, "Instances:   %u\n", d->instances);
 	if (d->credential_profile != NULL)
 		(void)fprintf(fp, "Credentials: %s\n", d->credential_profile);
+	if (d->nlimits > 0)
+		put_limits(fp, d->limits, d->nlimits);
 	(void)fputs("\nInstance Details:\n", fp);
 
 	for (i = 0; i < d->ninst; i++) {
@@ -326,7 +403,9 @@ fmt_status_detail(FILE *fp, const struct fmt_detail *d)
 		put_padded(fp, in->state != NULL ? in->state : "", 12, 1);
 		(void)fputs("  CPU: ", fp);
 		put_padded(fp, cpu, 5, 0);
-		(void)fprintf(fp, "%%  Mem: %8s  Uptime: %8s  Restarts: %u\n",
+		(void)fprintf(fp, "%%  Mem: %8s  Uptime: %8s  Restarts: %u",
 		    mem, up, in->restarts);
+		put_exit_reason(fp, in->exit_reason);
+		(void)putc('\n', fp);
 	}
 }

@@ -3,7 +3,9 @@
  * fmt.h -- text helpers for apm2ctl's output (upstream §8.3, §8.4).
  *
  * Everything here reproduces the upstream CLI byte for byte, except that
- * name truncation never cuts a multi-byte character (upstream panics).
+ * name truncation never cuts a multi-byte character (upstream panics),
+ * and the resource limits and exit reasons of `status`, which upstream
+ * does not have: a reply without them prints as upstream's does.
  * Column padding counts characters, not bytes, as Rust's format! does.
  */
 #ifndef APM2_FMT_H
@@ -89,6 +91,15 @@ struct fmt_instance {
 	int		 has_uptime;
 	uint64_t	 uptime;
 	uint32_t	 restarts;
+	const char	*exit_reason;	/* NULL: none; "oom_killed", ... */
+};
+
+/* One line of the "Limits:" block of `apm2ctl status NAME`. */
+struct fmt_limit {
+	const char	*name;		/* its unit follows from it */
+	uint64_t	 value;
+	int		 in_force;
+	const char	*reason;	/* NULL: none given */
 };
 
 /* Input of `apm2ctl status NAME`. */
@@ -103,7 +114,17 @@ struct fmt_detail {
 	const char		 *credential_profile;	/* NULL: line left out */
 	const struct fmt_instance *inst;
 	size_t			  ninst;
+	const struct fmt_limit	 *limits;	/* none: block left out */
+	size_t			  nlimits;
 };
+
+/*
+ * A limit's value in its name's unit: bytes as fmt_bytes ("512.0M"), cpu
+ * in seconds ("30s"), cpu_max in percent of one CPU ("50%"), any other
+ * name (counts, io_weight, names this apm2ctl does not know) the number.
+ */
+#define FMT_LIMIT_MAX		32	/* "18446744073709551615%" + NUL fits */
+void		 fmt_limit_value(const char *, uint64_t, char *, size_t);
 
 /* Both write with stdio; the caller checks ferror(). */
 void		 fmt_list_table(FILE *, const struct fmt_row *, size_t);

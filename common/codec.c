@@ -65,6 +65,7 @@ static int	getstr(struct pctx *, const struct fslot *, int, int, char **,
 		    size_t *);
 static int	getu32(struct pctx *, const struct fslot *, uint32_t *);
 static int	getu64(struct pctx *, const struct fslot *, uint64_t *);
+static int	getbool(struct pctx *, const struct fslot *, int *);
 static int	resp_fields(struct pctx *, struct fslot *, struct apm2_resp *);
 static int	resp_errcode(struct pctx *, const cJSON *, enum apm2_errcode *);
 static int	getoptu32(struct pctx *, const struct fslot *, int *,
@@ -85,6 +86,10 @@ static int	parse_summary(struct pctx *, const cJSON *,
 static int	parse_instance(struct pctx *, const cJSON *,
 		    struct apm2_instance *);
 static int	parse_procinfo(struct pctx *, const cJSON *,
+		    struct apm2_procinfo *);
+static int	parse_limit(struct pctx *, const cJSON *,
+		    struct apm2_limit *);
+static int	parse_limits(struct pctx *, const struct fslot *,
 		    struct apm2_procinfo *);
 static int	parse_logentry(struct pctx *, const cJSON *,
 		    struct apm2_logentry *);
@@ -316,6 +321,20 @@ getu32(struct pctx *pc, const struct fslot *s, uint32_t *out)
 		return (-1);
 	}
 	*out = (uint32_t)v;
+	return (0);
+}
+
+static int
+getbool(struct pctx *pc, const struct fslot *s, int *out)
+{
+	if (!s->seen)
+		return (missing(pc, s));
+	if (!cJSON_IsBool(s->v)) {
+		seterr(pc->err, pc->errlen, "field \"%s\": expected a "
+		    "boolean, got %s", s->name, json_typename(s->v));
+		return (-1);
+	}
+	*out = cJSON_IsTrue(s->v);
 	return (0);
 }
 
@@ -728,7 +747,8 @@ parse_instance(struct pctx *pc, const cJSON *o, struct apm2_instance *in)
 		{ "cpu_percent", NULL, 0 },
 		{ "memory_bytes", NULL, 0 },
 		{ "uptime_secs", NULL, 0 },
-		{ "restart_count", NULL, 0 }
+		{ "restart_count", NULL, 0 },
+		{ "exit_reason", NULL, 0 }
 	};
 
 	if (!cJSON_IsObject(o)) {
@@ -742,7 +762,8 @@ parse_instance(struct pctx *pc, const cJSON *o, struct apm2_instance *in)
 	    getoptf32(pc, &fs[3], &in->has_cpu, &in->cpu_percent) == -1 ||
 	    getoptu64(pc, &fs[4], &in->has_mem, &in->memory_bytes) == -1 ||
 	    getoptu64(pc, &fs[5], &in->has_uptime, &in->uptime_secs) == -1 ||
-	    getu32(pc, &fs[6], &in->restart_count) == -1)
+	    getu32(pc, &fs[6], &in->restart_count) == -1 ||
+	    getstr(pc, &fs[7], 1, 0, &in->exit_reason, NULL) == -1)
 		return (-1);
 	return (0);
 }
@@ -758,7 +779,8 @@ parse_procinfo(struct pctx *pc, const cJSON *o, struct apm2_procinfo *p)
 		{ "cwd", NULL, 0 },
 		{ "instances", NULL, 0 },
 		{ "instance_details", NULL, 0 },
-		{ "credential_profile", NULL, 0 }
+		{ "credential_profile", NULL, 0 },
+		{ "limits", NULL, 0 }
 	};
 	struct fslot	 el = { "args", NULL, 1 };
 	const char	*id;
@@ -817,8 +839,63 @@ parse_procinfo(struct pctx *pc, const cJSON *o, struct apm2_procinfo *p)
 	    el.v != NULL; el.v = el.v->next, i++)
 		if (parse_instance(pc, el.v, &p->inst[i]) == -1)
 			return (-1);
-	if (getstr(pc, &fs[7], 1, 0, &p->credential_profile, NULL) == -1)
+	if (getstr(pc, &fs[7], 1, 0, &p->credential_profile, NULL) == -1 ||
+	    parse_limits(pc, &fs[8], p) == -1)
 		return (-1);
+	return (0);
+}
+
+/* One element of "limits": {"name","value","in_force","reason"}. */
+static int
+parse_limit(struct pctx *pc, const cJSON *o, struct apm2_limit *l)
+{
+	struct fslot	 fs[] = {
+		{ "name", NULL, 0 },
+		{ "value", NULL, 0 },
+		{ "in_force", NULL, 0 },
+		{ "reason", NULL, 0 }
+	};
+
+	if (!cJSON_IsObject(o)) {
+		seterr(pc->err, pc->errlen, "limit must be an object");
+		return (-1);
+	}
+	collect(pc, o, fs, NF(fs));
+	if (getstr(pc, &fs[0], 0, 0, &l->name, NULL) == -1)
+		return (-1);
+	/* The name picks the unit it is printed in: it must say something. */
+	if (l->name[0] == '\0') {
+		seterr(pc->err, pc->errlen, "field \"name\": empty limit "
+		    "name");
+		return (-1);
+	}
+	if (getu64(pc, &fs[1], &l->value) == -1 ||
+	    getbool(pc, &fs[2], &l->in_force) == -1 ||
+	    getstr(pc, &fs[3], 1, 0, &l->reason, NULL) == -1)
+		return (-1);
+	return (0);
+}
+
+/*
+ * "limits", which only daemons that apply limits send, and only for a
+ * process that has some: missing or null is none, like an Option.
+ */
+static int
+parse_limits(struct pctx *pc, const struct fslot *s, struct apm2_procinfo *p)
+{
+	const cJSON	*el;
+	void		*arr;
+	size_t		 i;
+
+	if (!s->seen || cJSON_IsNull(s->v))
+		return (0);
+	if (getarray(pc, s, sizeof(*p->limits), &arr, &p->nlimits) == -1)
+		return (-1);
+	p->limits = arr;
+	for (i = 0, el = p->nlimits > 0 ? s->v->child : NULL; el != NULL;
+	    el = el->next, i++)
+		if (parse_limit(pc, el, &p->limits[i]) == -1)
+			return (-1);
 	return (0);
 }
 
@@ -1062,8 +1139,17 @@ free_procinfo(struct apm2_procinfo *p)
 			free(p->args[i]);
 	free(p->args);
 	free(p->cwd);
+	if (p->inst != NULL)
+		for (i = 0; i < p->ninst; i++)
+			free(p->inst[i].exit_reason);
 	free(p->inst);
 	free(p->credential_profile);
+	if (p->limits != NULL)
+		for (i = 0; i < p->nlimits; i++) {
+			free(p->limits[i].name);
+			free(p->limits[i].reason);
+		}
+	free(p->limits);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -98,6 +98,19 @@ struct apm2_instance {
 	int			 has_uptime;
 	uint64_t		 uptime_secs;
 	uint32_t		 restart_count;
+	char			*exit_reason;	/* NULL: none; "oom_killed" */
+};
+
+/*
+ * One configured resource limit.  name is any non-empty string (nofile,
+ * memory_max, ...; newer daemons may add names), value its number in the
+ * name's unit, reason why it is not in force (NULL = null).
+ */
+struct apm2_limit {
+	char			*name;
+	uint64_t		 value;
+	int			 in_force;
+	char			*reason;
 };
 
 struct apm2_procinfo {
@@ -111,6 +124,8 @@ struct apm2_procinfo {
 	struct apm2_instance	*inst;		/* "instance_details" */
 	size_t			 ninst;
 	char			*credential_profile;	/* NULL = null */
+	struct apm2_limit	*limits;	/* missing or null: none */
+	size_t			 nlimits;
 };
 
 /* A UTC instant; nsec may reach 1999999999 for a leap second (":60"). */

@@ -37,6 +37,8 @@ static void	 req_bad(const char *);
 static void	 req_bad_n(const char *, size_t);
 static void	 req_golden(const char *);
 static void	 resp_bad(const char *);
+static void	 resp_err(const char *, const char *);
+static const char *details(const char *, const char *);
 static char	*f32s(float);
 static int	 cpu_parse(const char *, float *);
 static void	 nested(char *, size_t, const char *, int);
@@ -183,6 +185,47 @@ resp_bad(const char *s)
 	}
 	assert_true(strlen(err) > 0);
 	apm2_resp_free(&r);
+}
+
+/* s is rejected with exactly the message want. */
+static void
+resp_err(const char *s, const char *want)
+{
+	struct apm2_resp r;
+	char		 err[256];
+
+	err[0] = '\0';
+	if (resp_parse_n(s, strlen(s), &r, err, sizeof(err)) == 0) {
+		apm2_resp_free(&r);
+		fail_msg("accepted %s", s);
+	}
+	if (strcmp(err, want) != 0)
+		fail_msg("%s: \"%s\", want \"%s\"", s, err, want);
+	apm2_resp_free(&r);
+}
+
+/*
+ * A process_details reply as the daemon writes it, with inst after the
+ * only instance's "restart_count" and tail after "credential_profile"
+ * (a static buffer).
+ */
+static const char *
+details(const char *inst, const char *tail)
+{
+	static char	 b[2048];
+	int		 n;
+
+	n = snprintf(b, sizeof(b), "{\"type\":\"process_details\","
+	    "\"process\":{\"name\":\"w\",\"id\":"
+	    "\"6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b\",\"command\":\"sleep\","
+	    "\"args\":[\"1000\"],\"cwd\":null,\"instances\":1,"
+	    "\"instance_details\":[{\"index\":0,\"pid\":null,\"state\":"
+	    "{\"Crashed\":{\"exit_code\":null}},\"cpu_percent\":null,"
+	    "\"memory_bytes\":null,\"uptime_secs\":null,"
+	    "\"restart_count\":2%s}],\"credential_profile\":null%s}}", inst,
+	    tail);
+	assert_true(n > 0 && (size_t)n < sizeof(b));
+	return (b);
 }
 
 /* Static buffer with the rendered f32 (tests only). */
@@ -1480,6 +1523,184 @@ test_resp_rejected(void **state)
 	    "\"\\u00002026-01-25T13:12:44Z\"}}");
 }
 
+/* Replies without the optional fields parse as they always did. */
+static void
+test_resp_no_limits(void **state)
+{
+	struct apm2_resp r;
+	size_t		 i;
+
+	assert_int_equal(resp_parse_s(RESP_DETAILS_LINE, &r), 0);
+	assert_int_equal(r.type, RESP_PROCESS_DETAILS);
+	assert_null(r.proc.limits);
+	assert_int_equal(r.proc.nlimits, 0);
+	assert_int_equal(r.proc.ninst, 2);
+	for (i = 0; i < r.proc.ninst; i++)
+		assert_null(r.proc.inst[i].exit_reason);
+	assert_int_equal(r.proc.inst[1].state.kind, ST_STOPPED);
+	assert_null(r.proc.credential_profile);
+	apm2_resp_free(&r);
+
+	assert_int_equal(resp_parse_s(details("", ""), &r), 0);
+	assert_string_equal(r.proc.command, "sleep");
+	assert_int_equal(r.proc.ninst, 1);
+	assert_int_equal(r.proc.inst[0].restart_count, 2);
+	assert_int_equal(r.proc.inst[0].state.kind, ST_CRASHED);
+	assert_null(r.proc.inst[0].exit_reason);
+	assert_null(r.proc.limits);
+	assert_int_equal(r.proc.nlimits, 0);
+	apm2_resp_free(&r);
+
+	/* null is none, as for the other optional fields; [] is empty. */
+	assert_int_equal(resp_parse_s(details(",\"exit_reason\":null",
+	    ",\"limits\":null"), &r), 0);
+	assert_null(r.proc.inst[0].exit_reason);
+	assert_null(r.proc.limits);
+	assert_int_equal(r.proc.nlimits, 0);
+	apm2_resp_free(&r);
+	assert_int_equal(resp_parse_s(details("", ",\"limits\":[]"), &r), 0);
+	assert_int_equal(r.proc.nlimits, 0);
+	apm2_resp_free(&r);
+}
+
+/* "limits" and "exit_reason", as the daemon writes them. */
+static void
+test_resp_limits(void **state)
+{
+	struct apm2_resp r;
+
+	assert_int_equal(resp_parse_s(details(",\"exit_reason\":"
+	    "\"oom_killed\"", ",\"limits\":[{\"name\":\"nproc\","
+	    "\"value\":64,\"in_force\":true,\"reason\":null},"
+	    "{\"name\":\"memory_max\",\"value\":536870912,"
+	    "\"in_force\":false,\"reason\":\"the memory controller is not "
+	    "available in the unified cgroup hierarchy "
+	    "(/sys/fs/cgroup/unified)\"},"
+	    "{\"name\":\"as\",\"value\":18446744073709551615,"
+	    "\"in_force\":true,\"reason\":null}]"), &r), 0);
+	assert_string_equal(r.proc.inst[0].exit_reason, "oom_killed");
+	assert_int_equal(r.proc.inst[0].restart_count, 2);
+	assert_null(r.proc.credential_profile);
+	assert_int_equal(r.proc.nlimits, 3);
+	assert_string_equal(r.proc.limits[0].name, "nproc");
+	assert_true(r.proc.limits[0].value == 64);
+	assert_int_equal(r.proc.limits[0].in_force, 1);
+	assert_null(r.proc.limits[0].reason);
+	assert_string_equal(r.proc.limits[1].name, "memory_max");
+	assert_true(r.proc.limits[1].value == 536870912);
+	assert_int_equal(r.proc.limits[1].in_force, 0);
+	assert_string_equal(r.proc.limits[1].reason, "the memory controller "
+	    "is not available in the unified cgroup hierarchy "
+	    "(/sys/fs/cgroup/unified)");
+	/* u64 from the literal: 2^64-1 survives. */
+	assert_string_equal(r.proc.limits[2].name, "as");
+	assert_true(r.proc.limits[2].value == UINT64_MAX);
+	apm2_resp_free(&r);
+
+	/*
+	 * Any exit reason and any non-empty limit name is kept for newer
+	 * daemons; a reason may be missing, and unknown keys are ignored
+	 * as everywhere else.
+	 */
+	assert_int_equal(resp_parse_s(details(",\"exit_reason\":\"x\\u001b\"",
+	    ",\"limits\":[{\"name\":\"gpu_max\",\"value\":0,"
+	    "\"in_force\":false,\"unit\":\"%\"}]"), &r), 0);
+	assert_string_equal(r.proc.inst[0].exit_reason, "x\x1b");
+	assert_int_equal(r.proc.nlimits, 1);
+	assert_string_equal(r.proc.limits[0].name, "gpu_max");
+	assert_true(r.proc.limits[0].value == 0);
+	assert_int_equal(r.proc.limits[0].in_force, 0);
+	assert_null(r.proc.limits[0].reason);
+	apm2_resp_free(&r);
+}
+
+/* Each wrong type in the new fields is an error, and nothing leaks. */
+static void
+test_resp_limits_rejected(void **state)
+{
+	static const char	 ok[] = "{\"name\":\"nofile\",\"value\":1024,"
+	    "\"in_force\":true,\"reason\":null}";
+	static const struct {
+		const char	*limits;
+		const char	*err;
+	} t[] = {
+		{ "{\"name\":\"nproc\",\"value\":-1,\"in_force\":true}",
+		    "field \"value\": expected an unsigned 64-bit integer" },
+		{ "{\"name\":\"nproc\",\"value\":\"64\",\"in_force\":true}",
+		    "field \"value\": expected an unsigned 64-bit integer" },
+		{ "{\"name\":\"nproc\",\"value\":1.5,\"in_force\":true}",
+		    "field \"value\": expected an unsigned 64-bit integer" },
+		{ "{\"name\":\"nproc\",\"value\":18446744073709551616,"
+		    "\"in_force\":true}",
+		    "field \"value\": expected an unsigned 64-bit integer" },
+		{ "{\"name\":\"nproc\",\"value\":null,\"in_force\":true}",
+		    "field \"value\": expected an unsigned 64-bit integer" },
+		{ "{\"name\":\"nproc\",\"in_force\":true}",
+		    "missing field \"value\"" },
+		{ "{\"name\":\"nproc\",\"value\":1,\"in_force\":\"true\"}",
+		    "field \"in_force\": expected a boolean, got string" },
+		{ "{\"name\":\"nproc\",\"value\":1,\"in_force\":1}",
+		    "field \"in_force\": expected a boolean, got number" },
+		{ "{\"name\":\"nproc\",\"value\":1,\"in_force\":null}",
+		    "field \"in_force\": expected a boolean, got null" },
+		{ "{\"name\":\"nproc\",\"value\":1}",
+		    "missing field \"in_force\"" },
+		{ "{\"name\":\"nproc\",\"value\":1,\"in_force\":false,"
+		    "\"reason\":5}",
+		    "field \"reason\": expected a string, got number" },
+		{ "{\"name\":\"nproc\",\"value\":1,\"in_force\":false,"
+		    "\"reason\":false}",
+		    "field \"reason\": expected a string, got boolean" },
+		{ "{\"name\":\"nproc\",\"value\":1,\"in_force\":false,"
+		    "\"reason\":\"a\\u0000b\"}",
+		    "field \"reason\": contains a NUL character" },
+		{ "{\"value\":1,\"in_force\":true}",
+		    "missing field \"name\"" },
+		{ "{\"name\":null,\"value\":1,\"in_force\":true}",
+		    "field \"name\": expected a string, got null" },
+		{ "{\"name\":7,\"value\":1,\"in_force\":true}",
+		    "field \"name\": expected a string, got number" },
+		{ "{\"name\":\"\",\"value\":1,\"in_force\":true}",
+		    "field \"name\": empty limit name" },
+		{ "1", "limit must be an object" },
+		{ "[]", "limit must be an object" },
+		{ "null", "limit must be an object" },
+		{ "\"nproc\"", "limit must be an object" }
+	};
+	char	 tail[512];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		/* Alone, and after a good one (a part-filled array). */
+		(void)snprintf(tail, sizeof(tail), ",\"limits\":[%s]",
+		    t[i].limits);
+		resp_err(details("", tail), t[i].err);
+		(void)snprintf(tail, sizeof(tail), ",\"limits\":[%s,%s]", ok,
+		    t[i].limits);
+		resp_err(details(",\"exit_reason\":\"oom_killed\"", tail),
+		    t[i].err);
+	}
+	resp_err(details("", ",\"limits\":{}"),
+	    "field \"limits\": expected an array, got object");
+	resp_err(details("", ",\"limits\":\"nproc\""),
+	    "field \"limits\": expected an array, got string");
+	resp_err(details("", ",\"limits\":64"),
+	    "field \"limits\": expected an array, got number");
+	resp_err(details("", ",\"limits\":true"),
+	    "field \"limits\": expected an array, got boolean");
+	resp_err(details(",\"exit_reason\":5", ""),
+	    "field \"exit_reason\": expected a string, got number");
+	resp_err(details(",\"exit_reason\":true", ""),
+	    "field \"exit_reason\": expected a string, got boolean");
+	resp_err(details(",\"exit_reason\":[\"oom_killed\"]", ""),
+	    "field \"exit_reason\": expected a string, got array");
+	resp_err(details(",\"exit_reason\":\"oom\\u0000\"", ""),
+	    "field \"exit_reason\": contains a NUL character");
+	/* The JSON layer already refuses a key twice in an element. */
+	resp_bad(details("", ",\"limits\":[{\"name\":\"nproc\","
+	    "\"value\":1,\"value\":2,\"in_force\":true}]"));
+}
+
 static void
 test_render_required(void **state)
 {
@@ -1889,6 +2110,9 @@ main(void)
 		cmocka_unit_test(test_resp_golden),
 		cmocka_unit_test(test_resp_parse_values),
 		cmocka_unit_test(test_resp_rejected),
+		cmocka_unit_test(test_resp_no_limits),
+		cmocka_unit_test(test_resp_limits),
+		cmocka_unit_test(test_resp_limits_rejected),
 		cmocka_unit_test(test_render_required),
 		cmocka_unit_test(test_jw_streaming),
 		cmocka_unit_test(test_uuid),

@@ -27,6 +27,7 @@ static void	 want_trunc(const char *, size_t, const char *);
 static char	*render_list(const struct fmt_row *, size_t);
 static char	*render_detail(const struct fmt_detail *);
 static void	 want_esc(const char *, size_t, const char *);
+static void	 want_limit(const char *, uint64_t, const char *);
 
 static void
 want_bytes(uint64_t n, const char *want)
@@ -87,6 +88,17 @@ want_esc(const char *in, size_t len, const char *want)
 	assert_int_equal(olen, n);
 	assert_memory_equal(out, want, n);
 	free(out);
+}
+
+static void
+want_limit(const char *name, uint64_t v, const char *want)
+{
+	char	 buf[FMT_LIMIT_MAX];
+
+	fmt_limit_value(name, v, buf, sizeof(buf));
+	if (strcmp(buf, want) != 0)
+		fail_msg("%s %llu: \"%s\", want \"%s\"", name,
+		    (unsigned long long)v, buf, want);
 }
 
 static char *
@@ -493,14 +505,15 @@ t_detail(void **state)
 {
 	static const char *const args[] = { "server.js", "--port", "8080" };
 	static const struct fmt_instance inst[] = {
-		{ 0, 1, 1234, "running", 1, 0.5f, 1, 52428800, 1, 3725, 0 },
-		{ 1, 0, 0, "stopped (exit code: 1)", 0, 0, 0, 0, 0, 0, 3 },
+		{ 0, 1, 1234, "running", 1, 0.5f, 1, 52428800, 1, 3725, 0,
+		    NULL },
+		{ 1, 0, 0, "stopped (exit code: 1)", 0, 0, 0, 0, 0, 0, 3, NULL },
 		{ 10, 1, 4294967295U, "stopping", 1, 100.0f, 1, 1536, 1, 86400,
-		    4294967295U },
+		    4294967295U, NULL },
 	};
 	struct fmt_detail d = {
 		"web", "3f2b8c1e-9a7d-4e5f-8b6a-1c2d3e4f5a6b", "/usr/bin/node",
-		args, 3, "/srv/web", 3, "claude-work", inst, 3
+		args, 3, "/srv/web", 3, "claude-work", inst, 3, NULL, 0
 	};
 	static const char want[] =
 	    "Name:        web\n"
@@ -527,7 +540,7 @@ t_detail_minimal(void **state)
 {
 	struct fmt_detail d = {
 		"solo", "00000000-0000-0000-0000-000000000000", "sleep",
-		NULL, 0, NULL, 1, NULL, NULL, 0
+		NULL, 0, NULL, 1, NULL, NULL, 0, NULL, 0
 	};
 	static const char want[] =
 	    "Name:        solo\n"
@@ -548,10 +561,10 @@ static void
 t_detail_utf8_state(void **state)
 {
 	static const struct fmt_instance inst[] = {
-		{ 2, 1, 7, "\xc3\xa9tat", 1, NAN, 0, 0, 0, 0, 1 },
+		{ 2, 1, 7, "\xc3\xa9tat", 1, NAN, 0, 0, 0, 0, 1, NULL },
 	};
 	struct fmt_detail d = {
-		"n", "i", "c", NULL, 0, NULL, 1, NULL, inst, 1
+		"n", "i", "c", NULL, 0, NULL, 1, NULL, inst, 1, NULL, 0
 	};
 	static const char want[] =
 	    "Name:        n\n"
@@ -565,6 +578,119 @@ t_detail_utf8_state(void **state)
 
 	out = render_detail(&d);
 	assert_string_equal(out, want);
+	free(out);
+}
+
+/* Each limit in its unit; names this apm2ctl does not know: the number. */
+static void
+t_limit_value(void **state)
+{
+	want_limit("nofile", 1024, "1024");
+	want_limit("nproc", 64, "64");
+	want_limit("pids_max", 100, "100");
+	want_limit("io_weight", 10000, "10000");
+	want_limit("core", 0, "0B");
+	want_limit("as", 1073741824, "1.0G");
+	want_limit("data", 1536, "1.5K");
+	want_limit("memory_max", 536870912, "512.0M");
+	want_limit("memory_high", 268435456, "256.0M");
+	want_limit("cpu", 30, "30s");
+	want_limit("cpu", 3600, "3600s");	/* a limit, not an uptime */
+	want_limit("cpu_max", 50, "50%");
+	want_limit("cpu_max", 250, "250%");
+	want_limit("gpu_max", 7, "7");
+	want_limit("Memory_max", 1024, "1024");	/* names are exact */
+	want_limit("nofile", UINT64_MAX, "18446744073709551615");
+	want_limit("cpu_max", UINT64_MAX, "18446744073709551615%");
+	want_limit("memory_max", UINT64_MAX, "17179869184.0G");
+}
+
+/*
+ * Limits after the credentials, in columns; an instance killed by the
+ * OOM killer and one with another exit reason say so after the line.
+ */
+static void
+t_detail_limits(void **state)
+{
+	static const struct fmt_instance inst[] = {
+		{ 0, 0, 0, "crashed", 0, 0, 0, 0, 0, 0, 2, "oom_killed" },
+		{ 1, 1, 4321, "running", 1, 1.5f, 1, 1048576, 1, 59, 0, NULL },
+		{ 2, 0, 0, "stopped", 0, 0, 0, 0, 0, 0, 0, "signal\\x1b" },
+	};
+	static const struct fmt_limit lim[] = {
+		{ "nproc", 64, 1, NULL },
+		{ "memory_max", 536870912, 0, "the memory controller is not "
+		    "available in the unified cgroup hierarchy "
+		    "(/sys/fs/cgroup/unified)" },
+		{ "cpu", 30, 1, NULL },
+		{ "cpu_max", 50, 0, NULL },
+		{ "io_weight", 100, 1, NULL },
+	};
+	struct fmt_detail d = {
+		"w", "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b", "sleep", NULL, 0,
+		NULL, 3, "claude-work", inst, 3, lim, 5
+	};
+	static const char want[] =
+	    "Name:        w\n"
+	    "ID:          6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b\n"
+	    "Command:     sleep \n"
+	    "Instances:   3\n"
+	    "Credentials: claude-work\n"
+	    "Limits:\n"
+	    "  nproc        64         in force\n"
+	    "  memory_max   512.0M     not in force: the memory controller is "
+	    "not available in the unified cgroup hierarchy "
+	    "(/sys/fs/cgroup/unified)\n"
+	    "  cpu          30s        in force\n"
+	    "  cpu_max      50%        not in force\n"
+	    "  io_weight    100        in force\n"
+	    "\n"
+	    "Instance Details:\n"
+	    "  [0] PID:      -  State: crashed       CPU:   0.0%  Mem:       0B  Uptime:       0s  Restarts: 2  (killed: out of memory)\n"
+	    "  [1] PID:   4321  State: running       CPU:   1.5%  Mem:     1.0M  Uptime:      59s  Restarts: 0\n"
+	    "  [2] PID:      -  State: stopped       CPU:   0.0%  Mem:       0B  Uptime:       0s  Restarts: 0  (exit: signal\\x1b)\n";
+	char	*out;
+
+	out = render_detail(&d);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* Names and values wider than the usual columns widen them. */
+static void
+t_detail_limits_wide(void **state)
+{
+	static const struct fmt_limit lim[] = {
+		{ "a_future_limit_name", 7, 0, "unknown to this daemon" },
+		{ "nofile", UINT64_MAX, 1, NULL },
+		{ JA, 1, 1, NULL },
+	};
+	struct fmt_detail d = {
+		"n", "i", "c", NULL, 0, NULL, 0, NULL, NULL, 0, lim, 3
+	};
+	static const char want[] =
+	    "Name:        n\n"
+	    "ID:          i\n"
+	    "Command:     c \n"
+	    "Instances:   0\n"
+	    "Limits:\n"
+	    "  a_future_limit_name  7                     not in force: "
+	    "unknown to this daemon\n"
+	    "  nofile               18446744073709551615  in force\n"
+	    "  " JA "                  1                     in force\n"
+	    "\n"
+	    "Instance Details:\n";
+	char	*out;
+
+	out = render_detail(&d);
+	assert_string_equal(out, want);
+	free(out);
+
+	/* An empty array prints no block, as none at all. */
+	d.nlimits = 0;
+	out = render_detail(&d);
+	assert_string_equal(out, "Name:        n\nID:          i\n"
+	    "Command:     c \nInstances:   0\n\nInstance Details:\n");
 	free(out);
 }
 
@@ -588,6 +714,9 @@ main(void)
 		cmocka_unit_test(t_detail),
 		cmocka_unit_test(t_detail_minimal),
 		cmocka_unit_test(t_detail_utf8_state),
+		cmocka_unit_test(t_limit_value),
+		cmocka_unit_test(t_detail_limits),
+		cmocka_unit_test(t_detail_limits_wide),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
