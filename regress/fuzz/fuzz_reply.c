@@ -35,6 +35,9 @@ static void	check(int);
 static void	same_values(const struct apm2_resp *,
 		    const struct apm2_resp *);
 static int	fits(char *, size_t, const char *);
+static int	streq(const char *, const char *);
+static int	limits_of(struct jw *, struct s_detail *,
+		    const struct apm2_procinfo *);
 static void	flags_of(uint32_t *, int, int, int);
 static int	rerender(struct jw *, const struct apm2_resp *);
 static void	fuzz_resp(const char *, size_t);
@@ -70,7 +73,53 @@ same_values(const struct apm2_resp *a, const struct apm2_resp *b)
 		apm2_time_rfc3339(&b->lines[i].timestamp, t2, sizeof(t2));
 		check(strcmp(t1, t2) == 0);
 	}
+	check(a->proc.nlimits == b->proc.nlimits &&
+	    a->proc.ninst == b->proc.ninst);
+	for (i = 0; i < a->proc.nlimits; i++) {
+		check(streq(a->proc.limits[i].name, b->proc.limits[i].name));
+		check(a->proc.limits[i].value == b->proc.limits[i].value);
+		check(a->proc.limits[i].in_force ==
+		    b->proc.limits[i].in_force);
+		check(streq(a->proc.limits[i].reason,
+		    b->proc.limits[i].reason));
+	}
+	for (i = 0; i < a->proc.ninst; i++)
+		check(streq(a->proc.inst[i].exit_reason,
+		    b->proc.inst[i].exit_reason));
 	check(a->uptime_secs == b->uptime_secs && a->pid == b->pid);
+}
+
+/* Both NULL, or the same string. */
+static int
+streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+/* The S_DETAIL_LIMIT messages: 0 if the supervisor could not send them. */
+static int
+limits_of(struct jw *w, struct s_detail *d, const struct apm2_procinfo *p)
+{
+	struct s_limit	l;
+	size_t		i;
+
+	if (p->nlimits > LIMIT_MSGS)
+		return (0);
+	for (i = 0; i < p->nlimits; i++) {
+		memset(&l, 0, sizeof(l));
+		if (!fits(l.name, sizeof(l.name), p->limits[i].name) ||
+		    l.name[0] == '\0' || (p->limits[i].reason != NULL &&
+		    !fits(l.reason, sizeof(l.reason), p->limits[i].reason)))
+			return (0);
+		l.value = p->limits[i].value;
+		l.in_force = p->limits[i].in_force != 0;
+		l.has_reason = p->limits[i].reason != NULL;
+		render_detail_limit(w, d, &l, i == 0);
+	}
+	d->nlimits = (uint32_t)p->nlimits;
+	return (1);
 }
 
 /* Copy s into a fixed-size field if it fits (and has no NUL inside). */
@@ -186,8 +235,15 @@ rerender(struct jw *w, const struct apm2_resp *r)
 			in.memory_bytes = ri->memory_bytes;
 			in.uptime_secs = ri->uptime_secs;
 			in.restart_count = ri->restart_count;
+			if (ri->exit_reason != NULL) {
+				if (strcmp(ri->exit_reason, "oom_killed") != 0)
+					return (0);
+				in.flags |= P_OOM_KILLED;
+			}
 			render_detail_inst(w, &in, i == 0);
 		}
+		if (!limits_of(w, &d, &r->proc))
+			return (0);
 		render_detail_end(w, &d);
 		return (1);
 	case RESP_LOG_LINES:

@@ -22,7 +22,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import APM2D, IS_ROOT, Daemon, Skip, ensure_user  # noqa: E402
-from harness import cgroup_dir, pid_alive, process, run  # noqa: E402
+from harness import cgroup_dir, ctl, pid_alive, process, run  # noqa: E402
 from harness import test, wait_until  # noqa: E402
 
 USER = "apm2t1"
@@ -295,10 +295,10 @@ def cgroup_limits_in_force_or_said_why():
                            capture_output=True, timeout=30)
         assert p.returncode == 0, p
         assert p.stdout == b"configuration OK\n", p.stdout
-        for name, _, _, ctl, _, _ in CG_LIMITS:
+        for name, _, _, cname, _, _ in CG_LIMITS:
             said = ("processes[0].limits.%s: cannot be applied here" %
                     name).encode()
-            if ctl not in have:
+            if cname not in have:
                 assert said in p.stderr, (name, p.stderr)
         d.start()
         wait_until(lambda: get(d, "lim")["instance_details"][0]["state"] ==
@@ -312,17 +312,27 @@ def cgroup_limits_in_force_or_said_why():
         assert got[0] == {"name": "nproc", "value": 100, "in_force": True,
                           "reason": None}, got[0]
         inst = os.path.join(cgroup_dir(d.pid_file), "lim")
-        for (name, _, value, ctl, fname, text), x in zip(CG_LIMITS, got[1:]):
+        for (name, _, value, cname, fname, text), x in zip(CG_LIMITS, got[1:]):
             assert x["value"] == value, x
             if x["in_force"]:
                 assert x["reason"] is None, x
                 with open(os.path.join(inst, fname)) as f:
                     assert f.read().strip() == text, (name, text)
                 continue
-            assert ctl not in have or x["reason"], x
+            assert cname not in have or x["reason"], x
             assert isinstance(x["reason"], str) and x["reason"], x
             line = "limit %s of lim is not applied: %s" % (name, x["reason"])
             assert d.stderr().count(line) == 1, (line, d.stderr())
+        # apm2ctl status shows them, and why one is not in force.
+        rc, out, err = ctl(d, "status", "lim")
+        assert rc == 0, err
+        assert "\nLimits:\n" in out, out
+        for x in got:
+            line = [ln for ln in out.splitlines()
+                    if ln.split()[:1] == [x["name"]]]
+            assert len(line) == 1, (x, out)
+            assert line[0].rstrip().endswith(
+                "in force" if x["in_force"] else x["reason"]), (x, line)
         if "pids" not in have:
             assert not got[3]["in_force"], got
             assert "pids" in got[3]["reason"] or "cgroup" in \

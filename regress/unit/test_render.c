@@ -436,8 +436,9 @@ test_detail_limits(void **state)
 	struct s_detail		 d;
 	struct s_instance	 in;
 	struct s_limit		 l[2];
+	struct apm2_resp	 r;
 	struct jw		 w;
-	char			*out;
+	char			*out, err[256];
 
 	memset(&d, 0, sizeof(d));
 	strlcpy(d.name, "w", sizeof(d.name));
@@ -478,6 +479,18 @@ test_detail_limits(void **state)
 	    "\"reason\":null},{\"name\":\"memory_max\",\"value\":"
 	    "18446744073709551615,\"in_force\":false,\"reason\":"
 	    "\"no \\\"memory\\\"\"}]}}");
+	/* apm2ctl reads them back. */
+	assert_int_equal(apm2_resp_parse(out, strlen(out), &r, err,
+	    sizeof(err)), 0);
+	assert_int_equal(r.proc.nlimits, 2);
+	assert_string_equal(r.proc.limits[0].name, "nproc");
+	assert_true(r.proc.limits[0].in_force);
+	assert_null(r.proc.limits[0].reason);
+	assert_true(r.proc.limits[1].value == 18446744073709551615ULL);
+	assert_false(r.proc.limits[1].in_force);
+	assert_string_equal(r.proc.limits[1].reason, "no \"memory\"");
+	assert_string_equal(r.proc.inst[0].exit_reason, "oom_killed");
+	apm2_resp_free(&r);
 	free(out);
 }
 
