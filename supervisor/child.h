@@ -70,6 +70,8 @@ struct pstat {
 	int		zombie;
 	uint64_t	cpu_ns;		/* user + system time */
 	uint64_t	rss;		/* resident bytes */
+	uint64_t	start_ns;	/* when it started, on procstat_now's
+					   clock */
 };
 
 /* Every process of the system at one moment. */
@@ -88,6 +90,15 @@ void	ptable_free(struct ptable *);
 int	procstat_children(pid_t, pid_t *, size_t);
 /* 1 if pid's initial environment holds both "k1" and "k2" entries. */
 int	procstat_env_has(pid_t, const char *, const char *);
+/*
+ * The clock of pstat.start_ns, now: time since boot on Linux (a
+ * process's start time has clock-tick precision), the time of day
+ * elsewhere.  And what names this boot (Linux: its boot_id; elsewhere
+ * the boot time), so that pids recorded before a reboot are not taken
+ * for processes of this one: 0, or -1.
+ */
+uint64_t procstat_now(void);
+int	procstat_boot_id(char *, size_t);
 
 /* ---- proctree.c ---- */
 
@@ -100,6 +111,24 @@ int	procstat_env_has(pid_t, const char *, const char *);
  * that is below us but the frontend, before it returns.
  */
 void	proctree_init(int (*known)(pid_t));
+/*
+ * Without cgroups, after a crash of the daemon: what an instance it
+ * recorded as running (its main pid and start time) left.  Its main
+ * process if it still runs (same start: not a reused pid); the members
+ * of its process group and session (their ids are that pid, and they
+ * started after it), unless another process now has that pid (the
+ * kernel does not reuse a pid that a group or session still has); and
+ * the descendants of those.  What left its session and lost its parent
+ * is not found.  For each of n records, left gets its processes (freed
+ * with free()).  0, or -1 if the process table cannot be read.
+ */
+struct recorded {
+	pid_t		 pid;
+	uint64_t	 start_ns;
+	struct pstat	*left;
+	size_t		 nleft;
+};
+int	proctree_left(struct recorded *, size_t);
 int	proctree_signal(pid_t, pid_t, int, const char *, const char *);
 void	proctree_kill_all(void);
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -103,8 +104,31 @@ parse_stat(const char *buf, struct pstat *ps)
 	ps->sid = (pid_t)v[2];
 	ps->zombie = state == 'Z' || state == 'X';
 	ps->cpu_ns = (v[10] + v[11]) * (1000000000ULL / (unsigned long long)hz);
+	ps->start_ns = v[18] * (1000000000ULL / (unsigned long long)hz);
 	ps->rss = v[20] * (unsigned long long)pagesz;
 	return (0);
+}
+
+uint64_t
+procstat_now(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == -1)
+		return (0);
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+}
+
+int
+procstat_boot_id(char *buf, size_t len)
+{
+	ssize_t	n;
+
+	if ((n = read_small("/proc/sys/kernel/random/boot_id", buf,
+	    len)) <= 0)
+		return (-1);
+	buf[strcspn(buf, "\n")] = '\0';
+	return (buf[0] != '\0' ? 0 : -1);
 }
 
 int
@@ -237,6 +261,32 @@ kp_to_pstat(const struct kinfo_proc *kp, struct pstat *ps)
 	    1000000000ULL + ((uint64_t)kp->p_uutime_usec +
 	    kp->p_ustime_usec) * 1000ULL;
 	ps->rss = (uint64_t)kp->p_vm_rssize * (uint64_t)getpagesize();
+	ps->start_ns = (uint64_t)kp->p_ustart_sec * 1000000000ULL +
+	    (uint64_t)kp->p_ustart_usec * 1000ULL;
+}
+
+uint64_t
+procstat_now(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return (0);
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+}
+
+int
+procstat_boot_id(char *buf, size_t len)
+{
+	struct timeval	tv;
+	size_t		sz = sizeof(tv);
+	int		mib[2] = { CTL_KERN, KERN_BOOTTIME };
+
+	if (sysctl(mib, 2, &tv, &sz, NULL, 0) == -1)
+		return (-1);
+	(void)snprintf(buf, len, "%lld.%06ld", (long long)tv.tv_sec,
+	    (long)tv.tv_usec);
+	return (0);
 }
 
 int

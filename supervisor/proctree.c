@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -232,6 +233,55 @@ tree_run(int fd, short ev, void *arg)
 		ptable_free(&t);
 	}
 	ntks = 0;
+}
+
+int
+proctree_left(struct recorded *r, size_t n)
+{
+	struct ptable	 t;
+	uint8_t		*mark;
+	ssize_t		 j;
+	size_t		 i, k, m;
+	int		 ids;
+
+	if (ptable_sorted(&t) == -1)
+		return (-1);
+	if ((mark = calloc(t.n + 1, 1)) == NULL) {
+		ptable_free(&t);
+		return (-1);
+	}
+	for (k = 0; k < n; k++) {
+		r[k].left = NULL;
+		r[k].nleft = 0;
+		memset(mark, 0, t.n);
+		/*
+		 * Another process with its pid: the number was reused, so
+		 * nothing holds it as a group or session id any more.
+		 */
+		j = ptable_find(&t, r[k].pid);
+		ids = j < 0 || t.p[j].start_ns == r[k].start_ns;
+		if (j >= 0 && ids)
+			mark[j] = 1;
+		for (i = 0; ids && i < t.n; i++)
+			if ((t.p[i].pgid == r[k].pid ||
+			    t.p[i].sid == r[k].pid) &&
+			    t.p[i].start_ns >= r[k].start_ns)
+				mark[i] = 1;
+		mark_descendants(&t, mark);
+		for (i = 0, m = 0; i < t.n; i++)
+			m += mark[i] && !t.p[i].zombie && t.p[i].pid != self &&
+			    t.p[i].pid > 1;
+		if (m == 0 || (r[k].left = calloc(m, sizeof(struct pstat))) ==
+		    NULL)
+			continue;
+		for (i = 0; i < t.n; i++)
+			if (mark[i] && !t.p[i].zombie && t.p[i].pid != self &&
+			    t.p[i].pid > 1)
+				r[k].left[r[k].nleft++] = t.p[i];
+	}
+	free(mark);
+	ptable_free(&t);
+	return (0);
 }
 
 /*

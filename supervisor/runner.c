@@ -47,6 +47,8 @@
 #include "child.h"
 #include "cgroup.h"
 #include "proclimits.h"
+#include "state.h"
+#include "sweep.h"
 #include "logctl.h"
 #include "restart.h"
 #include "runner.h"
@@ -213,7 +215,8 @@ static void	lim_refused(struct proc *);
 static pid_t	run_child(struct proc *, const char *, char *const *,
 		    char **, int *, int *, int *);
 static void	cg_wait(int, short, void *);
-static void	sweep_found(const char *, void *);
+static const struct shutdown_config *sweep_policy(const char *);
+static size_t	state_list(struct state_inst **);
 static uint32_t	fnv1a(const char *);
 
 #define CG_POLL_MS	5	/* an exited instance's cgroup, again */
@@ -389,15 +392,15 @@ runner_init(struct config *conf)
 	snprintf(tag, sizeof(tag), "%08x", fnv1a(conf->daemon.pid_file));
 	cgroups = cg_init(tag, limits_wanted(conf), 0);
 	(void)limits_report(conf, 0);
-	if (cgroups)
-		cg_sweep(sweep_found, NULL);
+	(void)state_init(conf->daemon.state_file, state_list);
+	sweep_previous(cgroups, sweep_policy);
 #ifdef __linux__
 	/*
 	 * Without cgroups, orphaned grandchildren of agents come to us, to be
 	 * found by the tree walk and reaped.  With them, their cgroup holds
 	 * them: they go to init, which pays for reaping a thousand of them.
 	 */
-	else if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+	if (!cgroups && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
 #endif
 }
@@ -412,47 +415,47 @@ fnv1a(const char *s)
 	return (h);
 }
 
-/*
- * Start-up: processes a previous apm2d of this pid file left in cgroup
- * name (it was killed).  Stopped before anything starts: the signal and
- * timeout of the process of that name, SIGTERM and 10 s if there is
- * none, then SIGKILL.
- */
-static void
-sweep_found(const char *name, void *arg)
+/* The shutdown settings of a process, by its name or an instance's. */
+static const struct shutdown_config *
+sweep_policy(const char *key)
 {
-	const struct shutdown_config *sc = NULL;
-	pid_t		 left[8];
-	uint64_t	 end;
-	size_t		 i, n;
+	size_t		 i;
 	uint32_t	 k;
-	int		 sig = SIGTERM;
-	struct timespec	 ts = { 0, 20 * 1000 * 1000 };
 
-	for (i = 0; i < nprocs && sc == NULL; i++)
+	for (i = 0; i < nprocs; i++) {
+		if (strcmp(procs[i].pc->name, key) == 0)
+			return (&procs[i].pc->shutdown);
 		for (k = 0; k < procs[i].n; k++)
-			if (strcmp(procs[i].inst[k].display, name) == 0) {
-				sc = &procs[i].pc->shutdown;
-				sig = sc->signo;
-				break;
-			}
-	n = cg_pids(name, left, sizeof(left) / sizeof(left[0]));
-	log_warnx("%s: %zu%s process%s left by a previous apm2d (pid %ld"
-	    "%s): stopping them", name, n, n == 8 ? " or more" : "",
-	    n == 1 ? "" : "es", n > 0 ? (long)left[0] : 0L,
-	    n > 1 ? ", ..." : "");
-	cg_signal(name, sig);
-	end = mono_ns() + (sc != NULL ? duration_to_ns(&sc->timeout) :
-	    10ULL * MONO_NSEC);
-	while (cg_populated(name) && mono_ns() < end)
-		(void)nanosleep(&ts, NULL);
-	for (i = 0; i < 250 && cg_populated(name); i++) {
-		cg_kill(name);
-		(void)nanosleep(&ts, NULL);
+			if (strcmp(procs[i].inst[k].display, key) == 0)
+				return (&procs[i].pc->shutdown);
 	}
-	if (cg_populated(name))
-		log_warnx("%s: processes of a previous apm2d still there",
-		    name);
+	return (NULL);
+}
+
+/* For the state file: the instances that run, with their start times. */
+static size_t
+state_list(struct state_inst **out)
+{
+	struct pstat	 ps;
+	size_t		 i, n = 0;
+	uint32_t	 k;
+
+	*out = NULL;
+	if (ninsts == 0 || (*out = calloc(ninsts, sizeof(**out))) == NULL)
+		return (0);
+	for (i = 0; i < nprocs; i++)
+		for (k = 0; k < procs[i].n; k++) {
+			if (procs[i].inst[k].pid == 0 ||
+			    procstat_get(procs[i].inst[k].pid, &ps) == -1)
+				continue;
+			(void)strlcpy((*out)[n].name, procs[i].pc->name,
+			    sizeof((*out)[n].name));
+			(*out)[n].index = k;
+			(*out)[n].pid = procs[i].inst[k].pid;
+			(*out)[n].start_ns = ps.start_ns;
+			n++;
+		}
+	return (n);
 }
 
 static void
@@ -857,6 +860,7 @@ inst_spawn(struct instance *in)
 	event_set(&in->status_ev, sfd, EV_READ, inst_status_ev, in);
 	event_add(&in->status_ev, NULL);
 	in->runs++;
+	state_changed();
 	logctl_pipe(in->logid, 0, 0, fds[0]);
 	logctl_pipe(in->logid, 1, 0, fds[1]);
 	log_debug("%s: spawned pid %ld", in->display, (long)pid);
@@ -928,6 +932,7 @@ inst_reaped(struct instance *in, int status)
 	int	r;
 
 	in->pid = 0;
+	state_changed();
 	in->reap_status = status;
 	in->reap_leader = leader;
 	in->reap_uptime = mono_ns() - in->start_ns;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "state.h"
 #include "log.h"
 #include "runner.h"
 #include "logctl.h"
@@ -337,6 +338,7 @@ sup_finish(void)
 {
 	runner_flush_logs();
 	cg_cleanup();
+	state_flush();
 	unlink(sup->conf->daemon.socket);
 	unlink(sup->conf->daemon.pid_file);
 	log_info("exiting");

@@ -389,6 +389,7 @@ class Daemon:
         self.proc = None
         self.pid = None
         self.stderr_path = os.path.join(self.tmp, "apm2d.stderr")
+        self.env = {}   # set in the daemon's environment alone
 
     def argv(self):
         a = [APM2D, "-f", self.config_path]
@@ -406,8 +407,9 @@ class Daemon:
     def start(self, wait=True):
         ensure_frontend_user()
         err = open(self.stderr_path, "wb")
+        env = dict(os.environ, **self.env) if self.env else None
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
-                                     stdout=err, stderr=err,
+                                     stdout=err, stderr=err, env=env,
                                      **self._popen_kwargs())
         err.close()
         if not self.foreground:

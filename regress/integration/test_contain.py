@@ -12,6 +12,7 @@ them the process-group walk stays best effort, and these attacks are
 known to beat it.  Every wait is bounded; only pids the tests read are
 signalled."""
 import atexit
+import json
 import os
 import pwd
 import shutil
@@ -26,6 +27,8 @@ from harness import cgroup_dir, ctl, pid_alive, process, run  # noqa: E402
 from harness import test, wait_until  # noqa: E402
 
 USER = "apm2t1"
+HOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                     "apm2d-hooks")
 
 
 # The escape, as a script any test user can run: $1 gets the pid of a
@@ -251,6 +254,78 @@ def metrics_count_the_whole_instance():
                 i["memory_bytes"] >= 64 << 20 else None
         wait_until(mem, 15, what="64 MiB counted")
     finally:
+        d.cleanup()
+
+
+# Without cgroups (another system, a daemon that is not root; here also
+# root with cgroups turned off by the test build's hook), the state file
+# records each running instance's pid and start time; after a SIGKILL of
+# the supervisor the next start finds what those instances left in their
+# process groups and sessions and stops it before starting anything.
+class NoCgroups(Daemon):
+    def __init__(self, conf):
+        super().__init__(conf)
+        self.env = {"APM2D_TEST_NO_CGROUPS": "1"}
+
+    def argv(self):
+        a = super().argv()
+        a[0] = HOOKS
+        return a
+
+
+def recorded(d):
+    """(process, index, pid) of each instance the state file records."""
+    try:
+        with open(d.state_file) as f:
+            st = json.load(f)
+    except (OSError, ValueError):
+        return set()
+    assert st["version"] == 1, st
+    return {(i["process"], i["index"], i["pid"]) for i in st["instances"]}
+
+
+@test
+def without_cgroups_the_state_file_finds_survivors():
+    script = ("sleep 1000 & echo $! > {tmp}/gc/%s.$APM2_INSTANCE.gc; "
+              "exec sleep 1000")
+    conf = process("keep", "/bin/sh", ["-c", script % "keep"], instances=2,
+                   shutdown={"timeout": "2s"})
+    names = ["keep.0", "keep.1"]
+    if IS_ROOT:
+        ensure_user(USER)
+        conf += process("theirs", "/bin/sh", ["-c", script % "theirs"],
+                        user=USER, shutdown={"timeout": "2s"})
+        names.append("theirs.0")
+    d = NoCgroups(conf)
+    gc = os.path.join(d.tmp, "gc")
+    os.mkdir(gc)
+    os.chmod(gc, 0o1777)
+    gcs = []
+    try:
+        d.start()
+        assert "no cgroups" in d.stderr(), d.stderr()
+        want = set()
+        for n in ("keep", "theirs") if IS_ROOT else ("keep",):
+            wait_until(lambda n=n: all(i["state"] == "Running" for i in
+                                       get(d, n)["instance_details"]),
+                       10, what=n)
+            for i in get(d, n)["instance_details"]:
+                want.add((n, i["index"], i["pid"]))
+        wait_until(lambda: recorded(d) == want, 10, what="the state file")
+        assert os.stat(d.state_file).st_mode & 0o777 == 0o600
+        gcs = [grandchild(d, n) for n in names]
+        os.kill(d.pid, signal.SIGKILL)
+        d.wait_exit(10)
+        assert all(pid_alive(g) for g in gcs), "the attack did not work"
+        d.start()
+        wait_until(lambda: not any(pid_alive(g) for g in gcs), 15,
+                   what="the survivors to be stopped")
+        assert "found from the state file" in d.stderr(), d.stderr()
+        wait_until(lambda: [i["state"] for i in
+                            get(d, "keep")["instance_details"]] ==
+                   ["Running", "Running"], 10, what="keep's 2 instances")
+    finally:
+        kill_left(gcs)
         d.cleanup()
 
 
