@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * test_state.c -- the state file (supervisor/state.c): what is written
+ * (mode, content, a round trip), what is read back only on the same
+ * boot, and every kind of file that is set aside as .corrupt instead of
+ * being believed.  Each test works in its own mkdtemp directory.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "supervisor/child.h"
+#include "supervisor/state.h"
+#include "unit.h"
+
+static char		 dir[64];
+static char		 path[128];
+static char		 boot[64];
+static struct state_inst fake[2];
+static size_t		 nfake;
+
+static int	 setup(void **);
+static int	 teardown(void **);
+static size_t	 list(struct state_inst **);
+static void	 put(const char *);
+static int	 exists(const char *);
+static void	 corrupt(const char *);
+
+static int
+setup(void **state)
+{
+	(void)strlcpy(dir, "/tmp/apm2st.XXXXXX", sizeof(dir));
+	assert_non_null(mkdtemp(dir));
+	(void)snprintf(path, sizeof(path), "%s/lib/state.json", dir);
+	assert_int_equal(procstat_boot_id(boot, sizeof(boot)), 0);
+	(void)event_init();
+	nfake = 0;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	rm_tree(dir);
+	return (0);
+}
+
+static size_t
+list(struct state_inst **out)
+{
+	*out = NULL;
+	if (nfake == 0)
+		return (0);
+	assert_non_null(*out = calloc(nfake, sizeof(**out)));
+	memcpy(*out, fake, nfake * sizeof(**out));
+	return (nfake);
+}
+
+static void
+put(const char *s)
+{
+	int	fd;
+
+	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >=
+	    0);
+	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+	close(fd);
+}
+
+static int
+exists(const char *p)
+{
+	struct stat	st;
+
+	return (lstat(p, &st) == 0);
+}
+
+/* A file that is set aside, not believed. */
+static void
+corrupt(const char *text)
+{
+	struct state_inst	*si;
+	char			 aside[160];
+	uint64_t		 w;
+
+	(void)snprintf(aside, sizeof(aside), "%s.corrupt", path);
+	(void)unlink(aside);
+	put(text);
+	assert_int_equal(state_load(&si, &w), 0);
+	assert_null(si);
+	assert_false(exists(path));
+	assert_true(exists(aside));
+}
+
+/* Written 0600 in a 0700 directory it made; read back on this boot. */
+static void
+test_round_trip(void **state)
+{
+	struct state_inst	*si;
+	struct stat		 st;
+	char			 d[160];
+	uint64_t		 w, before;
+
+	assert_int_equal(state_init(path, list), 0);
+	(void)snprintf(d, sizeof(d), "%s/lib", dir);
+	assert_int_equal(stat(d, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(state_load(&si, &w), 0);	/* none yet */
+
+	(void)strlcpy(fake[0].name, "web \"x\"", sizeof(fake[0].name));
+	fake[0].index = 3;
+	fake[0].pid = 4242;
+	fake[0].start_ns = 18446744073709551615ULL;
+	(void)strlcpy(fake[1].name, "db", sizeof(fake[1].name));
+	fake[1].pid = 2;
+	nfake = 2;
+	before = procstat_now();
+	state_changed();
+	state_flush();
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_uid, geteuid());
+	(void)snprintf(d, sizeof(d), "%s.tmp", path);
+	assert_false(exists(d));
+
+	assert_int_equal(state_load(&si, &w), 2);
+	assert_true(w >= before && w <= procstat_now());
+	assert_string_equal(si[0].name, "web \"x\"");
+	assert_int_equal(si[0].index, 3);
+	assert_int_equal(si[0].pid, 4242);
+	assert_true(si[0].start_ns == 18446744073709551615ULL);
+	assert_string_equal(si[1].name, "db");
+	assert_int_equal(si[1].pid, 2);
+	free(si);
+
+	/* Nothing changed: no write. */
+	assert_int_equal(unlink(path), 0);
+	state_flush();
+	assert_false(exists(path));
+}
+
+/* Another boot's pids mean nothing here, but the file is fine. */
+static void
+test_other_boot(void **state)
+{
+	struct state_inst	*si;
+	char			 text[512];
+	uint64_t		 w;
+
+	assert_int_equal(state_init(path, list), 0);
+	put("{\"version\":1,\"boot_id\":\"00000000-0000-0000-0000-000000000000"
+	    "\",\"written_ns\":5,\"instances\":[{\"process\":\"a\",\"index\":0,"
+	    "\"pid\":100,\"start_ns\":1}]}");
+	assert_int_equal(state_load(&si, &w), 0);
+	assert_true(exists(path));
+	/* Unknown keys (a later field) are skipped. */
+	(void)snprintf(text, sizeof(text), "{\"version\":1,\"boot_id\":\"%s\","
+	    "\"later\":{\"x\":[1]},\"instances\":[{\"process\":\"a\","
+	    "\"index\":0,\"pid\":100,\"start_ns\":1,\"cgroup\":\"/x\"}]}",
+	    boot);
+	put(text);
+	assert_int_equal(state_load(&si, &w), 1);
+	assert_int_equal(si[0].pid, 100);
+	free(si);
+}
+
+static void
+test_set_aside(void **state)
+{
+	char	text[512];
+	size_t	i;
+	static const char *const bad[] = {
+		"not json",
+		"[]",
+		"{\"boot_id\":\"x\",\"instances\":[]}",
+		"{\"version\":2,\"instances\":[]}",
+		"{\"version\":\"1\",\"instances\":[]}",
+		"{\"version\":1,\"instances\":{}}",
+		"{\"version\":1}",
+		"{\"version\":1,\"instances\":[{\"process\":\"a\",\"index\":0,"
+		    "\"pid\":1,\"start_ns\":1}]}",		/* pid 1 */
+		"{\"version\":1,\"instances\":[{\"process\":\"a\",\"index\":0,"
+		    "\"pid\":-5,\"start_ns\":1}]}",
+		"{\"version\":1,\"instances\":[{\"process\":\"\",\"index\":0,"
+		    "\"pid\":9,\"start_ns\":1}]}",
+		"{\"version\":1,\"instances\":[{\"process\":\"a\",\"index\":0,"
+		    "\"pid\":9}]}",
+		"{\"version\":1,\"instances\":[{\"process\":\"a\\u0000b\","
+		    "\"index\":0,\"pid\":9,\"start_ns\":1}]}",
+		"{\"version\":1,\"instances\":[7]}",
+		"{\"version\":1,\"version\":1,\"instances\":[]}",
+	};
+
+	assert_int_equal(state_init(path, list), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		corrupt(bad[i]);
+	/* A name longer than any process's. */
+	(void)snprintf(text, sizeof(text), "{\"version\":1,\"boot_id\":\"%s\","
+	    "\"instances\":[{\"process\":\"%070d\",\"index\":0,\"pid\":9,"
+	    "\"start_ns\":1}]}", boot, 0);
+	corrupt(text);
+}
+
+/* A link or a directory in its place is not read; a world-writable
+ * directory is not used at all. */
+static void
+test_not_a_file(void **state)
+{
+	struct state_inst	*si;
+	char			 other[160], d[128];
+	uint64_t		 w;
+
+	assert_int_equal(state_init(path, list), 0);
+	(void)snprintf(other, sizeof(other), "%s/other", dir);
+	put("{}");
+	assert_int_equal(rename(path, other), 0);
+	assert_int_equal(symlink(other, path), 0);
+	assert_int_equal(state_load(&si, &w), 0);
+	assert_true(exists(other));
+
+	(void)snprintf(d, sizeof(d), "%s/lib", dir);
+	assert_int_equal(chmod(d, 0777), 0);
+	assert_int_equal(state_init(path, list), -1);
+	nfake = 1;
+	state_changed();
+	state_flush();
+	assert_int_equal(state_load(&si, &w), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_other_boot, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_set_aside, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_file, setup,
+		    teardown),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
