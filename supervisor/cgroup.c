@@ -430,27 +430,47 @@ lim_format(int k, uint64_t v, char *buf, size_t len)
 }
 
 int
-cg_procs_fd(const char *name, const struct limits_config *l, int *errs)
+cg_procs_fd(const char *name, const struct limits_config *l, int *errs,
+    int *made)
 {
 	char	path[PATH_MAX], val[64];
-	int	k;
+	int	k, fd, was = *made;
 
 	if (!cg_enabled() || cg_path(name, NULL, path, sizeof(path)) == -1)
 		return (-1);
-	if (mkdir(path, 0755) == -1 && errno != EEXIST)
-		return (-1);
-	memset(errs, 0, LIMIT__COUNT * sizeof(*errs));
-	for (k = LIMIT_RLIMITS; k < LIMIT__COUNT; k++) {
-		if (!l->set[k] || cg_limit_why(k) != NULL)
-			continue;
-		lim_format(k, l->value[k], val, sizeof(val));
-		if (cg_write(name, lim_files[k - LIMIT_RLIMITS].file,
-		    val) == -1)
-			errs[k] = errno != 0 ? errno : EIO;
+	if (!was) {
+		if (mkdir(path, 0755) == -1 && errno != EEXIST)
+			return (-1);
+		memset(errs, 0, LIMIT__COUNT * sizeof(*errs));
+		for (k = LIMIT_RLIMITS; k < LIMIT__COUNT; k++) {
+			if (!l->set[k] || cg_limit_why(k) != NULL)
+				continue;
+			lim_format(k, l->value[k], val, sizeof(val));
+			if (cg_write(name, lim_files[k - LIMIT_RLIMITS].file,
+			    val) == -1)
+				errs[k] = errno != 0 ? errno : EIO;
+		}
+		*made = 1;
 	}
 	if (cg_path(name, "cgroup.procs", path, sizeof(path)) == -1)
 		return (-1);
-	return (open(path, O_WRONLY | O_CLOEXEC));
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1 && errno == ENOENT &&
+	    was) {
+		*made = 0;	/* removed behind our back: make it again */
+		return (cg_procs_fd(name, l, errs, made));
+	}
+	return (fd);
+}
+
+uint64_t
+cg_cpu_ns(const char *name)
+{
+	char	buf[1024], *p;
+
+	if (!cg_enabled() || cg_read(name, "cpu.stat", buf, sizeof(buf)) <= 0 ||
+	    (p = strstr(buf, "usage_usec ")) == NULL)
+		return (0);
+	return (strtoull(p + 11, NULL, 10) * 1000);
 }
 
 int

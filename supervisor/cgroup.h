@@ -61,14 +61,22 @@ const char *cg_limit_why(int k);
 /* The file of cgroup limit k ("memory.max"): 0, or -1 for an rlimit. */
 int	 cg_limit_file(int k, const char **file);
 /*
- * The cgroup of instance name, made if missing, with the cgroup limits
- * of l that can be applied written to it (errs[k]: the errno of one
- * that failed, else 0); a descriptor of its cgroup.procs for the child
- * to write "0" to (close-on-exec), or -1.
+ * A descriptor of instance name's cgroup.procs for the child to write
+ * "0" to (close-on-exec), or -1.  Unless *made, the cgroup is made
+ * first, with the cgroup limits of l that can be applied written to it
+ * (errs[k]: the errno of one that failed, else 0), and *made set: an
+ * instance keeps its cgroup from one run to the next (making and
+ * removing one at each restart costs the kernel more than reading the
+ * counters it keeps across runs).
  */
 int	 cg_procs_fd(const char *name, const struct limits_config *l,
-	    int *errs);
-/* Processes its memory controller's OOM killer killed (memory.events). */
+	    int *errs, int *made);
+/* Its CPU time so far, all runs (cpu.stat usage_usec), or 0. */
+uint64_t cg_cpu_ns(const char *name);
+/*
+ * Processes its memory controller's OOM killer killed (memory.events),
+ * all runs.
+ */
 uint64_t cg_oom_kills(const char *name);
 /* Kill everything in it (cgroup.kill; else SIGKILL to each pid). */
 void	 cg_kill(const char *name);

@@ -54,6 +54,7 @@ struct lsecret {
 /* What the logger is told about an instance, kept for a new logger. */
 struct linst {
 	int			 known;		/* L_INST was made */
+	int			 sent;		/* and sent to this logger */
 	struct l_inst		 m;
 	struct lsecret		*sec;
 	size_t			 nsec;
@@ -101,7 +102,7 @@ static void	 lg_gone(const char *, ...)
 		    __attribute__((__format__(printf, 1, 2)));
 static void	 lg_send(uint32_t, uint32_t, int, const void *, size_t);
 static void	 lg_introduce(void);
-static void	 lg_inst(const struct linst *);
+static void	 lg_inst(struct linst *);
 static int	 lg_file(struct lfile *, int, int);
 static void	 lg_filefd(struct lfile *, uint32_t, int);
 static void	 lg_rotate(uint32_t);
@@ -111,7 +112,7 @@ static void	 lg_check(int, short, void *);
 static void	 lg_heartbeat(int, short, void *);
 static struct lfile *file_get(const char *, const struct proc_config *,
 		    const struct logowner *, const char *);
-static void	 secrets_set(struct linst *, char *const *, size_t);
+static int	 secrets_set(struct linst *, char *const *, size_t);
 static void	 secrets_free(struct linst *);
 static int	 store_put(const struct l_pipe *, int);
 static size_t	 store_take(struct stored **);
@@ -372,6 +373,12 @@ logctl_reaped(pid_t pid, int status)
 }
 
 int
+logctl_child(pid_t pid)
+{
+	return ((pid == lg.pid && pid > 0) || logstore_child(pid));
+}
+
+int
 logctl_running(void)
 {
 	return (lg.pid > 0);
@@ -619,11 +626,13 @@ logctl_spawn(uint32_t inst, const struct config *conf,
 	char		 path[2][PATH_MAX];
 	struct linst	*li;
 	struct lfile	*f;
-	int		 s;
+	struct l_inst	 was;
+	int		 s, changed;
 
 	if (inst >= lg.ninsts)
 		return;
 	li = &lg.insts[inst];
+	was = li->m;
 	if (!li->known) {
 		li->known = 1;
 		li->m.inst = inst;
@@ -645,17 +654,21 @@ logctl_spawn(uint32_t inst, const struct config *conf,
 				    display)) != NULL)
 					li->m.file[s] = f->id;
 	}
-	secrets_set(li, env, nenv);
+	changed = secrets_set(li, env, nenv);
+	/* A restart of the same instance: the logger knows it all. */
+	if (!changed && li->sent && memcmp(&was, &li->m, sizeof(was)) == 0)
+		return;
 	lg_inst(li);
 }
 
 static void
-lg_inst(const struct linst *li)
+lg_inst(struct linst *li)
 {
 	struct l_secret	 h;
 	char		*buf;
 	size_t		 i, nl, vl;
 
+	li->sent = lg.up;
 	lg_send(L_INST, 0, -1, &li->m, sizeof(li->m));
 	lg_send(L_SECRETS_CLEAR, 0, -1, &(struct l_id){ .id = li->m.inst },
 	    sizeof(struct l_id));
@@ -694,30 +707,42 @@ secrets_free(struct linst *li)
 	li->nsec = 0;
 }
 
-/* The sensitive values of the environment the instance gets now. */
-static void
+/*
+ * The sensitive values of the environment the instance gets now: 1 if
+ * they are not those it had.
+ */
+static int
 secrets_set(struct linst *li, char *const *env, size_t nenv)
 {
 	struct lsecret	*v;
+	struct linst	 old = *li;
 	const char	*eq;
 	size_t		 i;
+	int		 changed;
 
-	secrets_free(li);
-	if (nenv == 0 || (li->sec = calloc(nenv, sizeof(*li->sec))) == NULL)
-		return;
-	for (i = 0; i < nenv; i++) {
-		if ((eq = strchr(env[i], '=')) == NULL)
-			continue;
-		v = &li->sec[li->nsec];
-		if ((v->name = strndup(env[i], (size_t)(eq - env[i]))) == NULL)
-			break;
-		if (!redact_env_name_sensitive(v->name) ||
-		    (v->value = strdup(eq + 1)) == NULL) {
-			free(v->name);
-			continue;
+	li->sec = NULL;
+	li->nsec = 0;
+	if (nenv > 0 && (li->sec = calloc(nenv, sizeof(*li->sec))) != NULL)
+		for (i = 0; i < nenv; i++) {
+			if ((eq = strchr(env[i], '=')) == NULL)
+				continue;
+			v = &li->sec[li->nsec];
+			if ((v->name = strndup(env[i],
+			    (size_t)(eq - env[i]))) == NULL)
+				break;
+			if (!redact_env_name_sensitive(v->name) ||
+			    (v->value = strdup(eq + 1)) == NULL) {
+				free(v->name);
+				continue;
+			}
+			li->nsec++;
 		}
-		li->nsec++;
-	}
+	changed = old.nsec != li->nsec;
+	for (i = 0; !changed && i < li->nsec; i++)
+		changed = strcmp(old.sec[i].name, li->sec[i].name) != 0 ||
+		    strcmp(old.sec[i].value, li->sec[i].value) != 0;
+	secrets_free(&old);
+	return (changed);
 }
 
 void

@@ -65,6 +65,8 @@ void	 logctl_pipe(uint32_t inst, int stream, int aux, int fd);
 void	 logctl_drain(uint32_t inst, uint64_t serial);
 /* The SIGCHLD loop: 1 if pid was the logger or a compression. */
 int	 logctl_reaped(pid_t, int);
+/* 1 if pid is the logger or a child of the log files' (gzip). */
+int	 logctl_child(pid_t);
 void	 logctl_tail(struct conn_ref, uint32_t proc, uint32_t lines,
 	    int follow);
 void	 logctl_ack(struct conn_ref);

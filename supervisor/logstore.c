@@ -265,6 +265,17 @@ compress_next(struct logstore *ls, uint32_t gen)
 }
 
 int
+logstore_child(pid_t pid)
+{
+	struct ls_job	*job;
+
+	LIST_FOREACH(job, &jobs, entry)
+		if (job->pid == pid)
+			return (1);
+	return (0);
+}
+
+int
 logstore_reap(pid_t pid, int status)
 {
 	char		 err[PATH_MAX + 128];

@@ -50,6 +50,8 @@ int		 logstore_moved(const struct logstore *);
 void		 logstore_close(struct logstore *);
 /* The caller reaped pid: 1 if it was a compression of ours. */
 int		 logstore_reap(pid_t, int);
+/* 1 if pid is a compression job's child (not yet reaped). */
+int		 logstore_child(pid_t);
 const char	*logstore_path(const struct logstore *);
 uid_t		 logstore_uid(const struct logstore *);
 /* Test seam: only regress/ calls logstore_compress_pid(). */

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "child.h"
+#include "logctl.h"
 #include "supervisor.h"
 
 #define KIDS_MAX	4096	/* children listed for the fast check */
@@ -93,12 +94,16 @@ proctree_signal(pid_t leader, pid_t root, int sig, const char *env1,
 	return (r);
 }
 
-/* A child of ours the runner knows, or the frontend: not an orphan. */
+/*
+ * A child of ours the runner knows, the frontend, the logger or a gzip:
+ * not an orphan.  (Were the logger taken for one, every exit would read
+ * the whole process table.)
+ */
 static int
 known_pid(pid_t pid)
 {
 	return ((ours != NULL && ours(pid)) ||
-	    (sup != NULL && pid == sup->fe_pid));
+	    (sup != NULL && pid == sup->fe_pid) || logctl_child(pid));
 }
 
 static int

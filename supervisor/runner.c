@@ -121,6 +121,9 @@ struct instance {
 	struct event		 cg_ev;		/* waiting for an empty cgroup */
 	uint32_t		 cg_polls;
 	int			 oom_killed;	/* its last run's end */
+	int			 cg_made;	/* its cgroup exists */
+	uint64_t		 cg_cpu_base;	/* its CPU time, past runs */
+	uint64_t		 cg_oom_base;	/* OOM kills, past runs */
 	uint32_t		 restart_count;
 	struct restart_state	 rs;
 	struct event		 restart_ev;
@@ -212,9 +215,10 @@ static void	make_uuid(char *, size_t);
 static char	**inst_envp(const struct instance *);
 static int	make_pipe(int *);
 static void	lim_refused(struct proc *);
-static pid_t	run_child(struct proc *, const char *, char *const *,
-		    char **, int *, int *, int *);
+static pid_t	run_child(struct instance *, char *const *, char **, int *,
+		    int *, int *);
 static void	cg_wait(int, short, void *);
+static void	cg_ended(struct instance *);
 static const struct shutdown_config *sweep_policy(const char *);
 static size_t	state_list(struct state_inst **);
 static uint32_t	fnv1a(const char *);
@@ -741,9 +745,10 @@ lim_refused(struct proc *p)
  * read ends of stdout and stderr in out[0], out[1].  The pid, or -1.
  */
 static pid_t
-run_child(struct proc *p, const char *cg, char *const *argv, char **envp,
-    int *out, int *statusfd, int *err)
+run_child(struct instance *in, char *const *argv, char **envp, int *out,
+    int *statusfd, int *err)
 {
+	struct proc		*p = in->p;
 	struct spawn_req	r;
 	int			po[2], pe[2];
 	pid_t			pid;
@@ -775,8 +780,8 @@ run_child(struct proc *p, const char *cg, char *const *argv, char **envp,
 	r.fd_err = pe[1];
 	r.nofile = orig_nofile;
 	r.limits = &p->pc->limits;
-	if (cg_enabled() && (r.cgfd = cg_procs_fd(cg, &p->pc->limits,
-	    p->lim_err)) == -1) {
+	if (cg_enabled() && (r.cgfd = cg_procs_fd(in->display, &p->pc->limits,
+	    p->lim_err, &in->cg_made)) == -1) {
 		/* Contained, or not started. */
 		*err = errno;
 		close(po[0]);
@@ -835,7 +840,7 @@ inst_spawn(struct instance *in)
 	if ((envp = inst_envp(in)) == NULL)
 		err = errno;
 	else {
-		pid = run_child(in->p, in->display, in->p->argv, envp, fds,
+		pid = run_child(in, in->p->argv, envp, fds,
 		    &sfd, &err);
 		free(envp);
 	}
@@ -860,6 +865,10 @@ inst_spawn(struct instance *in)
 	event_set(&in->status_ev, sfd, EV_READ, inst_status_ev, in);
 	event_add(&in->status_ev, NULL);
 	in->runs++;
+	/*
+	 * Only a new pid must be on record soon (an old one is checked by
+	 * its start time); the write comes after this loop turn's spawns.
+	 */
 	state_changed();
 	logctl_pipe(in->logid, 0, 0, fds[0]);
 	logctl_pipe(in->logid, 1, 0, fds[1]);
@@ -932,20 +941,13 @@ inst_reaped(struct instance *in, int status)
 	int	r;
 
 	in->pid = 0;
-	state_changed();
 	in->reap_status = status;
 	in->reap_leader = leader;
 	in->reap_uptime = mono_ns() - in->start_ns;
 	in->reap_exec_note = 0;
-	/* Whatever is left of its tree goes with it. */
-	if (cg_enabled()) {
-		if (cg_populated(in->display)) {
-			log_debug("%s: killing what is left in its cgroup",
-			    in->display);
-			cg_kill(in->display);
-		}
-	} else if (proctree_signal(leader, 0, SIGKILL, in->p->env_name,
-	    in->env_inst) == 0)
+	/* Whatever is left of its tree goes with it (cg_wait's first look). */
+	if (!cg_enabled() && proctree_signal(leader, 0, SIGKILL,
+	    in->p->env_name, in->env_inst) == 0)
 		log_debug("%s: killed what was left of group %ld",
 		    in->display, (long)leader);
 	if (in->exec_pending) {
@@ -974,6 +976,11 @@ cg_wait(int fd, short ev, void *arg)
 	struct timeval	 tv;
 
 	if (cg_enabled() && cg_populated(in->display)) {
+		if (in->cg_polls == 0) {
+			log_debug("%s: killing what is left in its cgroup",
+			    in->display);
+			cg_kill(in->display);
+		}
 		if (++in->cg_polls < CG_POLLS) {
 			ms_to_tv(CG_POLL_MS, &tv);
 			evtimer_add(&in->cg_ev, &tv);
@@ -983,13 +990,31 @@ cg_wait(int fd, short ev, void *arg)
 		    in->display, CG_POLLS * CG_POLL_MS);
 		cg_kill(in->display);
 	}
-	/* Only a fresh cgroup's count: each run gets one. */
-	in->oom_killed = WIFSIGNALED(in->reap_status) &&
-	    WTERMSIG(in->reap_status) == SIGKILL &&
-	    cg_oom_kills(in->display) > 0;
-	/* The next run gets a fresh one: its CPU time counts from 0. */
-	cg_remove(in->display);
+	cg_ended(in);
 	logctl_drain(in->logid, in->runs);
+}
+
+/*
+ * The run is over and its cgroup empty; the next one uses it too (see
+ * cg_procs_fd()), so what its counters hold now is the past's.
+ */
+static void
+cg_ended(struct instance *in)
+{
+	uint64_t	oom;
+
+	in->oom_killed = 0;
+	if (!cg_enabled() || !in->cg_made)
+		return;
+	if (in->p->pc->limits.set[LIMIT_MEMORY_MAX] &&
+	    cg_limit_why(LIMIT_MEMORY_MAX) == NULL) {
+		oom = cg_oom_kills(in->display);
+		in->oom_killed = WIFSIGNALED(in->reap_status) &&
+		    WTERMSIG(in->reap_status) == SIGKILL &&
+		    oom > in->cg_oom_base;
+		in->cg_oom_base = oom;
+	}
+	in->cg_cpu_base = cg_cpu_ns(in->display);
 }
 
 void
@@ -1236,7 +1261,7 @@ pre_spawn(struct instance *in, const char *cmd)
 		log_warn("%s: pre-shutdown command", in->display);
 		return (-1);
 	}
-	pid = run_child(in->p, in->display, argv, envp, fds, &sfd, &err);
+	pid = run_child(in, argv, envp, fds, &sfd, &err);
 	free(envp);
 	if (pid == -1) {
 		log_warnx("%s: pre-shutdown command: %s", in->display,
@@ -1764,8 +1789,10 @@ inst_sample(struct instance *in, uint64_t now)
 	if (in->sampled && now - in->sample_ns < METRICS_MIN_NS)
 		return;
 	/* The whole instance where it has a cgroup, else its main process. */
-	if (cg_usage(in->display, &ps.cpu_ns, &ps.rss) == -1 &&
-	    procstat_get(in->pid, &ps) == -1)
+	if (cg_usage(in->display, &ps.cpu_ns, &ps.rss) == 0)
+		ps.cpu_ns = ps.cpu_ns > in->cg_cpu_base ?
+		    ps.cpu_ns - in->cg_cpu_base : 0;
+	else if (procstat_get(in->pid, &ps) == -1)
 		return;
 	dt = now - (in->sampled ? in->sample_ns : in->start_ns);
 	dcpu = ps.cpu_ns - (in->sampled ? in->cpu_last : 0);

@@ -452,6 +452,12 @@ logstore_reap(pid_t pid, int status)
 	abort();	/* logctl_reaped() is not called */
 }
 
+int
+logstore_child(pid_t pid)
+{
+	return (0);	/* no compression runs here */
+}
+
 const char *
 logstore_path(const struct logstore *ls)
 {

@@ -39,6 +39,7 @@ static int	 teardown(void **);
 static void	 put(const char *, const char *, const char *);
 static void	 get(const char *, const char *, char *, size_t);
 static void	 mk(const char *);
+static const char *cgdir(const char *);
 static void	 cgfiles(const char *);
 static unsigned int all_cg_limits(void);
 static void	 limits_all(struct limits_config *);
@@ -98,6 +99,15 @@ mk(const char *sub)
 	assert_int_equal(mkdir(path, 0755), 0);
 }
 
+static const char *
+cgdir(const char *sub)
+{
+	static char	path[PATH_MAX];
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	return (path);
+}
+
 /* What a cgroup with every controller on offers, as empty files. */
 static void
 cgfiles(const char *sub)
@@ -147,7 +157,7 @@ static void
 test_limits_written(void **state)
 {
 	struct limits_config	l;
-	int			errs[LIMIT__COUNT], fd, k;
+	int			errs[LIMIT__COUNT], fd, k, made = 0;
 	char			buf[256];
 
 	cgfiles("svc/apm2d.t");
@@ -163,7 +173,7 @@ test_limits_written(void **state)
 	assert_memory_equal(buf, "+io", 3);
 
 	limits_all(&l);
-	assert_true((fd = cg_procs_fd("w", &l, errs)) >= 0);
+	assert_true((fd = cg_procs_fd("w", &l, errs, &made)) >= 0);
 	close(fd);
 	for (k = 0; k < LIMIT__COUNT; k++)
 		assert_int_equal(errs[k], 0);
@@ -177,6 +187,19 @@ test_limits_written(void **state)
 	assert_string_equal(buf, "250000 100000");	/* 2.5 CPUs */
 	get("svc/apm2d.t/w", "io.weight", buf, sizeof(buf));
 	assert_string_equal(buf, "default 300");
+	assert_int_equal(made, 1);
+
+	/* The next run reuses it: nothing is written again. */
+	put("svc/apm2d.t/w", "pids.max", "kept");
+	assert_true((fd = cg_procs_fd("w", &l, errs, &made)) >= 0);
+	close(fd);
+	get("svc/apm2d.t/w", "pids.max", buf, sizeof(buf));
+	assert_string_equal(buf, "kept");
+	/* Gone meanwhile: made again, limits and all. */
+	rm_tree(cgdir("svc/apm2d.t/w"));
+	assert_int_equal(cg_procs_fd("w", &l, errs, &made), -1);
+	assert_int_equal(made, 1);
+	assert_true(access(cgdir("svc/apm2d.t/w"), F_OK) == 0);
 }
 
 /*
@@ -190,7 +213,7 @@ test_limits_missing_file(void **state)
 	struct s_limit		out[LIMIT__COUNT];
 	const char		*why;
 	char			path[PATH_MAX];
-	int			errs[LIMIT__COUNT];
+	int			errs[LIMIT__COUNT], made = 0;
 	size_t			n;
 
 	cgfiles("svc/apm2d.t");
@@ -203,7 +226,7 @@ test_limits_missing_file(void **state)
 
 	/* A fresh cgroup with no files: every write fails, ENOENT. */
 	limits_all(&l);
-	assert_int_equal(cg_procs_fd("x", &l, errs), -1);
+	assert_int_equal(cg_procs_fd("x", &l, errs, &made), -1);
 	assert_int_equal(errs[LIMIT_MEMORY_MAX], ENOENT);
 	assert_int_equal(errs[LIMIT_PIDS_MAX], ENOENT);
 	assert_int_equal(errs[LIMIT_IO_WEIGHT], 0);	/* not tried */
@@ -231,7 +254,7 @@ test_limits_no_controller(void **state)
 	struct limits_config	l;
 	struct s_limit		out[LIMIT__COUNT];
 	char			want[PATH_MAX * 2];
-	int			errs[LIMIT__COUNT], fd;
+	int			errs[LIMIT__COUNT], fd, made = 0;
 
 	put("svc", "cgroup.controllers", "cpuset hugetlb\n");
 	cgfiles("svc/apm2d.t");
@@ -250,7 +273,7 @@ test_limits_no_controller(void **state)
 	l.set[LIMIT_PIDS_MAX] = 1;
 	l.value[LIMIT_PIDS_MAX] = 7;
 	put("svc/apm2d.t/w", "pids.max", "max");
-	assert_true((fd = cg_procs_fd("w", &l, errs)) >= 0);
+	assert_true((fd = cg_procs_fd("w", &l, errs, &made)) >= 0);
 	close(fd);
 	get("svc/apm2d.t/w", "pids.max", want, sizeof(want));
 	assert_string_equal(want, "max");	/* left alone */
