@@ -449,5 +449,35 @@ def pids_max_stops_a_fork_bomb():
         d.cleanup()
 
 
+# An OOM kill by the instance's cgroup is its own reason, where the
+# memory controller can be used (and no swap hides the overrun).
+@test
+def oom_kill_is_a_reason_of_its_own():
+    setup()
+    # The shell itself grows past the limit: it is the one killed.
+    script = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); sleep 1000"
+    conf = process("hog", "/bin/sh", ["-c", script],
+                   limits={"memory_max": "64M"},
+                   restart={"max_restarts": 0})
+    d = Daemon(conf)
+    try:
+        if "memory" not in controllers(d.pid_file):
+            raise Skip("no memory controller in the unified hierarchy")
+        with open("/proc/swaps") as f:
+            if len(f.read().splitlines()) > 1:
+                raise Skip("swap would take the overrun")
+        d.start()
+        wait_until(lambda: get(d, "hog")["instance_details"][0]["pid"]
+                   is None, 60, what="the OOM kill")
+        i = get(d, "hog")["instance_details"][0]
+        assert i["state"] == {"Crashed": {"exit_code": None}}, i
+        assert i.get("exit_reason") == "oom_killed", i
+        assert "killed by the out-of-memory killer" in d.stderr()
+        rc, out, err = ctl(d, "status", "hog")
+        assert "(killed: out of memory)" in out, out
+    finally:
+        d.cleanup()
+
+
 if __name__ == "__main__":
     run()
