@@ -533,15 +533,22 @@ cg_signal(const char *name, int sig)
 void
 cg_kill(const char *name)
 {
-	int	i;
+	int	i, frozen;
 
 	if (!cg_enabled())
 		return;
 	if (cg_write(name, "cgroup.kill", "1") == 0)
 		return;
-	/* Before Linux 5.14: one by one, again for what forked meanwhile. */
+	/*
+	 * Before Linux 5.14: frozen (5.2 on), nothing in it forks while
+	 * each pid gets SIGKILL, which a frozen process still obeys; again
+	 * for what a fork that was under way added.
+	 */
+	frozen = cg_write(name, "cgroup.freeze", "1") == 0;
 	for (i = 0; i < 3 && cg_populated(name); i++)
 		cg_signal(name, SIGKILL);
+	if (frozen)
+		(void)cg_write(name, "cgroup.freeze", "0");
 }
 
 int
