@@ -319,6 +319,33 @@ test_oom_kills(void **state)
 	assert_int_equal(cg_oom_kills("w"), 0);
 }
 
+/*
+ * cg_kill without cgroup.kill (before Linux 5.14): frozen, each pid
+ * killed, thawed.  Here no pid is in it; the freeze file tells.
+ */
+static void
+test_kill_without_cgroup_kill(void **state)
+{
+	char	buf[64];
+
+	cgfiles("svc/apm2d.t");
+	cgfiles("svc/apm2d.t/w");
+	put("svc/apm2d.t/w", "cgroup.freeze", "");
+	put("svc/apm2d.t/w", "cgroup.events", "populated 0\nfrozen 0\n");
+	assert_int_equal(cg_setup(dir, "/svc", "t", 0, 0), 1);
+	cg_kill("w");
+	get("svc/apm2d.t/w", "cgroup.freeze", buf, sizeof(buf));
+	assert_string_equal(buf, "0");		/* "1", then "0" over it */
+	/* With cgroup.kill, that is all it writes. */
+	put("svc/apm2d.t/w", "cgroup.kill", "");
+	put("svc/apm2d.t/w", "cgroup.freeze", "");
+	cg_kill("w");
+	get("svc/apm2d.t/w", "cgroup.kill", buf, sizeof(buf));
+	assert_string_equal(buf, "1");
+	get("svc/apm2d.t/w", "cgroup.freeze", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+}
+
 int
 main(void)
 {
@@ -333,6 +360,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_oom_kills, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_kill_without_cgroup_kill,
+		    setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
