@@ -50,13 +50,13 @@ static char	whylim[LIMIT__COUNT][CG_WHY_MAX]; /* why not that limit */
 
 static int	 cg_path(const char *, const char *, char *, size_t);
 static int	 cg_write(const char *, const char *, const char *);
+static int	 file_write(const char *, const char *, const char *);
 static ssize_t	 cg_read(const char *, const char *, char *, size_t);
 static int	 lim_ctl(int);
 static void	 lim_format(int, uint64_t, char *, size_t);
 #ifdef __linux__
 static int	 unified_mount(char *, size_t);
 static int	 own_cgroup(char *, size_t);
-static int	 file_write(const char *, const char *, const char *);
 static int	 has_word(const char *, const char *, const char *);
 static int	 move_self(const char *);
 static void	 enable_ctls(unsigned int, const char *, int);
@@ -122,27 +122,6 @@ own_cgroup(char *buf, size_t len)
 	}
 	fclose(f);
 	return (found ? 0 : -1);
-}
-
-static int
-file_write(const char *dir, const char *file, const char *s)
-{
-	char	path[PATH_MAX];
-	ssize_t	n;
-	int	fd, e;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >=
-	    sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return (-1);
-	}
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
-		return (-1);
-	n = write(fd, s, strlen(s));
-	e = errno;
-	close(fd);
-	errno = e;
-	return (n == (ssize_t)strlen(s) ? 0 : -1);
 }
 
 /* 1 if the space-separated list in dir/file has word. */
@@ -376,20 +355,34 @@ cg_path(const char *name, const char *file, char *buf, size_t len)
 }
 
 static int
-cg_write(const char *name, const char *file, const char *s)
+file_write(const char *dir, const char *file, const char *s)
 {
 	char	path[PATH_MAX];
 	ssize_t	n;
 	int	fd, e;
 
-	if (cg_path(name, file, path, sizeof(path)) == -1 ||
-	    (fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >=
+	    sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
 		return (-1);
 	n = write(fd, s, strlen(s));
 	e = errno;
 	close(fd);
 	errno = e;
 	return (n == (ssize_t)strlen(s) ? 0 : -1);
+}
+
+static int
+cg_write(const char *name, const char *file, const char *s)
+{
+	char	dir[PATH_MAX];
+
+	if (cg_path(name, NULL, dir, sizeof(dir)) == -1)
+		return (-1);
+	return (file_write(dir, file, s));
 }
 
 static ssize_t

@@ -89,6 +89,21 @@ def get(d, name):
     return r["process"]
 
 
+def killed_and_swept(d, gcs, said, name):
+    """SIGKILL the supervisor: the grandchildren gcs survive it; a new
+    start stops them, saying so, and runs name's 2 instances again."""
+    os.kill(d.pid, signal.SIGKILL)
+    d.wait_exit(10)
+    assert all(pid_alive(g) for g in gcs), "the attack did not work"
+    d.start()
+    wait_until(lambda: not any(pid_alive(g) for g in gcs), 15,
+               what="the survivors to be stopped")
+    assert said in d.stderr(), d.stderr()
+    wait_until(lambda: [i["state"] for i in
+                        get(d, name)["instance_details"]] ==
+               ["Running", "Running"], 10, what="%s's 2 instances" % name)
+
+
 def kill_left(pids):
     """Survivors of a failed test, by the pids it read."""
     for p in pids:
@@ -155,16 +170,7 @@ def survivors_of_a_killed_supervisor_are_stopped_at_next_start():
                                        get(d, n)["instance_details"]),
                        10, what=n)
         gcs = [grandchild(d, n) for n in ("mine.0", "mine.1", "theirs.0")]
-        os.kill(d.pid, signal.SIGKILL)
-        d.wait_exit(10)
-        assert all(pid_alive(g) for g in gcs), "the attack did not work"
-        d.start()
-        wait_until(lambda: not any(pid_alive(g) for g in gcs), 15,
-                   what="the survivors to be stopped")
-        assert "left by a previous apm2d" in d.stderr(), d.stderr()
-        wait_until(lambda: [i["state"] for i in
-                            get(d, "mine")["instance_details"]] ==
-                   ["Running", "Running"], 10, what="mine's 2 instances")
+        killed_and_swept(d, gcs, "left by a previous apm2d", "mine")
         wait_until(lambda: get(d, "theirs")["instance_details"][0]
                    ["state"] == "Running", 10, what="theirs")
         # Exactly the configured instances, each with its own tree.
@@ -314,16 +320,7 @@ def without_cgroups_the_state_file_finds_survivors():
         wait_until(lambda: recorded(d) == want, 10, what="the state file")
         assert os.stat(d.state_file).st_mode & 0o777 == 0o600
         gcs = [grandchild(d, n) for n in names]
-        os.kill(d.pid, signal.SIGKILL)
-        d.wait_exit(10)
-        assert all(pid_alive(g) for g in gcs), "the attack did not work"
-        d.start()
-        wait_until(lambda: not any(pid_alive(g) for g in gcs), 15,
-                   what="the survivors to be stopped")
-        assert "found from the state file" in d.stderr(), d.stderr()
-        wait_until(lambda: [i["state"] for i in
-                            get(d, "keep")["instance_details"]] ==
-                   ["Running", "Running"], 10, what="keep's 2 instances")
+        killed_and_swept(d, gcs, "found from the state file", "keep")
     finally:
         kill_left(gcs)
         d.cleanup()
