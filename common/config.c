@@ -2466,6 +2466,7 @@ build_log_path(const struct config *cfg, const struct proc_config *p,
 {
 	const char	*dir = cfg->daemon.log_dir, *base, *dot;
 	char		 full[PATH_MAX * 2];
+	struct stat	 st;
 	size_t		 dl;
 	int		 r;
 
@@ -2483,7 +2484,9 @@ build_log_path(const struct config *cfg, const struct proc_config *p,
 	}
 	if (r < 0 || (size_t)r >= sizeof(full))
 		return (-1);
-	if (p->instances == 1)
+	/* A device such as /dev/null is written as it is, by every one. */
+	if (p->instances == 1 || (lstat(full, &st) == 0 &&
+	    S_ISCHR(st.st_mode)))
 		r = snprintf(buf, len, "%s", full);
 	else {
 		base = strrchr(full, '/');

@@ -319,5 +319,37 @@ def full_disk_never_tears_a_line():
         assert int(m.group(2)) == 200 - len(nums), (m.group(0), len(nums))
 
 
+# Issue 17: a character device as a log target is written as it is, by
+# every instance: no /dev/null-0, /dev/null-1, ... regular files.
+@test
+def dev_null_with_instances_creates_no_file():
+    made = ["/dev/null-%d" % k for k in range(3)]
+    before = [os.path.lexists(m) for m in made]
+    conf = process("dn", "/bin/sh", ["-c", "echo out; echo err >&2; "
+                                     "exec sleep 1000"], instances=3,
+                   log={"out_file": "/dev/null", "err_file": "/dev/null"})
+    d = Daemon(conf)
+    try:
+        d.start()
+
+        def running():
+            r = d.request({"type": "get_process", "name": "dn"})
+            return all(i["state"] == "Running"
+                       for i in r["process"]["instance_details"])
+        wait_until(running, 10, what="dn's 3 instances")
+        for m, was in zip(made, before):
+            assert was or not os.path.lexists(m), m
+        assert os.path.exists("/dev/null")
+        st = os.stat("/dev/null")
+        assert (st.st_mode & 0o777) == 0o666, oct(st.st_mode)
+        assert "refused" not in d.stderr(), d.stderr()
+    finally:
+        d.cleanup()
+        # What the bug would have made: only regular files, only ours.
+        for m, was in zip(made, before):
+            if not was and os.path.isfile(m) and not os.path.islink(m):
+                os.unlink(m)
+
+
 if __name__ == "__main__":
     run()
