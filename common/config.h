@@ -21,7 +21,7 @@
  *    [A-Za-z0-9][A-Za-z0-9._-]*, unique.  A single-instance process may
  *    not be named like an instance of a multi-instance one ("worker-1"
  *    beside "worker" with 2 instances): display names are unique.
- *  - instances: 1..CONFIG_INSTANCES_MAX (1000); upstream turned 0 into 1,
+ *  - instances: 1..CONFIG_INSTANCES_MAX (10000); upstream turned 0 into 1,
  *    we reject it.  The bound keeps a typo from forking a million agents.
  *  - command, cwd, each argument: at most CONFIG_STR_MAX bytes (what the
  *    control protocol can carry).  No string may contain a NUL byte.
@@ -67,7 +67,7 @@
 #include "toml.h"
 
 #define CONFIG_NAME_MAX		63	/* bytes in a process name/cred id */
-#define CONFIG_INSTANCES_MAX	1000	/* instances per process */
+#define CONFIG_INSTANCES_MAX	10000	/* instances per process */
 #define CONFIG_STR_MAX		4095	/* command, cwd, one argument */
 #define CONFIG_ERRORS_MAX	1000	/* then "too many errors" */
 #define CONFIG_DISPLAY_MAX	(CONFIG_NAME_MAX + 12)	/* name-<u32> + NUL */

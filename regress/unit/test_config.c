@@ -1020,9 +1020,9 @@ static const struct err_case proc_cases[] = {
 	{ P0 "instances = -1\n",
 	  "t.toml:4:13: processes[0].instances: must be at least 1, "
 	  "got -1" },
-	{ P0 "instances = 1001\n",
-	  "t.toml:4:13: processes[0].instances: must be at most 1000, "
-	  "got 1001" },
+	{ P0 "instances = 10001\n",
+	  "t.toml:4:13: processes[0].instances: must be at most 10000, "
+	  "got 10001" },
 	{ P0 "instances = \"2\"\n",
 	  "t.toml:4:13: processes[0].instances: expected integer, got "
 	  "string" },
