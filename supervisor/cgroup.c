@@ -282,8 +282,10 @@ cg_setup(const char *mnt, const char *own, const char *tag,
 		cgroot[0] = '\0';
 		return (1);
 	}
-	(void)snprintf(path, sizeof(path), "%s.daemon", cgroot);
-	(void)rmdir(path);	/* a leaf a killed daemon left, if empty */
+	/* A leaf a killed daemon left, if empty. */
+	if ((size_t)snprintf(path, sizeof(path), "%s.daemon", cgroot) <
+	    sizeof(path))
+		(void)rmdir(path);
 	if ((mkdir(cgroot, 0755) == -1 && errno != EEXIST) ||
 	    (size_t)snprintf(path, sizeof(path), "%s/cgroup.procs",
 	    cgroot) >= sizeof(path) ||
