@@ -3,6 +3,7 @@
  * logctl.c -- the supervisor's side of the logger (see logctl.h).
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -370,6 +371,21 @@ logctl_reaped(pid_t pid, int status)
 	ms_to_tv(wait, &tv);
 	evtimer_add(&lg.respawn_ev, &tv);
 	return (1);
+}
+
+int
+logctl_fd_room(uint32_t inst)
+{
+	struct rlimit	rl;
+	size_t		need = 2;
+
+	if (inst >= lg.ninsts || getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY)
+		return (1);
+	if (!lg.insts[inst].known)
+		need += 2;
+	return (lg.nlive + lg.nfiles + need + LOGCTL_FD_RESERVE <=
+	    (size_t)rl.rlim_cur);
 }
 
 int

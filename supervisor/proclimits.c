@@ -4,6 +4,7 @@
  * proclimits.h).
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "proto.h"
 #include "log.h"
 #include "cgroup.h"
+#include "logctl.h"
 #include "proclimits.h"
 
 #define NAMES_MAX	256	/* the processes named in one log line */
@@ -78,15 +80,52 @@ limits_report(const struct config *conf, int check)
 	return (n);
 }
 
+int
+limits_fds(const struct config *conf, int check)
+{
+	struct rlimit	 rl;
+	uint64_t	 need = LOGCTL_FD_RESERVE, lim, fit;
+	size_t		 i;
+
+	for (i = 0; i < conf->nprocs; i++)
+		need += (uint64_t)conf->procs[i].instances *
+		    LOGCTL_FD_PER_INST;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return (0);
+	/* The daemon raises its soft limit to the hard one. */
+	lim = check ? rl.rlim_max : rl.rlim_cur;
+	if (lim == RLIM_INFINITY || need <= lim)
+		return (0);
+	fit = lim > LOGCTL_FD_RESERVE ?
+	    (lim - LOGCTL_FD_RESERVE) / LOGCTL_FD_PER_INST : 0;
+	if (check)
+		fprintf(stderr, "%s: warning: the processes need about %llu "
+		    "descriptors (%d per instance, %d more), but "
+		    "RLIMIT_NOFILE is %llu: about %llu instances can run; "
+		    "raise the hard limit\n", conf->path,
+		    (unsigned long long)need, LOGCTL_FD_PER_INST,
+		    LOGCTL_FD_RESERVE, (unsigned long long)lim,
+		    (unsigned long long)fit);
+	else
+		log_warnx("the processes need about %llu descriptors (%d per "
+		    "instance, %d more), but RLIMIT_NOFILE is %llu: about "
+		    "%llu instances can run; raise the hard limit",
+		    (unsigned long long)need, LOGCTL_FD_PER_INST,
+		    LOGCTL_FD_RESERVE, (unsigned long long)lim,
+		    (unsigned long long)fit);
+	return (1);
+}
+
 size_t
 limits_check(const struct config *conf)
 {
 	unsigned int	want = limits_wanted(conf);
+	size_t		n = (size_t)limits_fds(conf, 1);
 
 	if ((want >> LIMIT_RLIMITS) == 0)
-		return (0);
+		return (n);
 	(void)cg_init("check", want, 1);
-	return (limits_report(conf, 1));
+	return (n + limits_report(conf, 1));
 }
 
 size_t

@@ -23,6 +23,13 @@ unsigned int	 limits_wanted(const struct config *);
  */
 size_t		 limits_report(const struct config *, int check);
 /*
+ * The descriptors the configuration needs (the logger holds each
+ * instance's pipes and files) against RLIMIT_NOFILE: warned about in the
+ * log, or (check, for apm2d -n) on stderr against the hard limit the
+ * daemon raises its soft limit to.  1 if it does not fit.
+ */
+int		 limits_fds(const struct config *, int check);
+/*
  * apm2d -n: look, without changing anything, whether the cgroup limits
  * could be applied, and warn on stderr about each that could not.
  */

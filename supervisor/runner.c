@@ -396,6 +396,7 @@ runner_init(struct config *conf)
 	snprintf(tag, sizeof(tag), "%08x", fnv1a(conf->daemon.pid_file));
 	cgroups = cg_init(tag, limits_wanted(conf), 0);
 	(void)limits_report(conf, 0);
+	(void)limits_fds(conf, 0);
 	(void)state_init(conf->daemon.state_file, state_list);
 	sweep_previous(cgroups, sweep_policy);
 #ifdef __linux__
@@ -835,14 +836,22 @@ inst_spawn(struct instance *in)
 	owner.groups = in->p->groups;
 	owner.ngroups = in->p->ngroups;
 	owner.setid = in->p->setid;
-	logctl_spawn(in->logid, rconf, in->p->pc, (uint32_t)(in->p - procs) + 1,
-	    in->idx, in->display, &owner, in->p->envbase, in->p->nenvbase);
-	if ((envp = inst_envp(in)) == NULL)
-		err = errno;
-	else {
-		pid = run_child(in, in->p->argv, envp, fds,
-		    &sfd, &err);
-		free(envp);
+	if (!logctl_fd_room(in->logid)) {
+		/* Else the logger loses them, and its channel with them. */
+		log_warnx("%s: the logger has no descriptor left for it "
+		    "(RLIMIT_NOFILE)", in->display);
+		err = EMFILE;
+	} else {
+		logctl_spawn(in->logid, rconf, in->p->pc,
+		    (uint32_t)(in->p - procs) + 1, in->idx, in->display,
+		    &owner, in->p->envbase, in->p->nenvbase);
+		if ((envp = inst_envp(in)) == NULL)
+			err = errno;
+		else {
+			pid = run_child(in, in->p->argv, envp, fds, &sfd,
+			    &err);
+			free(envp);
+		}
 	}
 	if (pid == -1) {
 		log_warnx("%s: failed to spawn process: %s (os error %d)",

@@ -15,10 +15,12 @@ import re
 import resource
 import shutil
 import signal
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import IS_ROOT, Daemon, process, proc_children  # noqa: E402
+from harness import APM2D, IS_ROOT, Daemon, Skip  # noqa: E402
+from harness import process, proc_children  # noqa: E402
 from harness import run, test, wait_until  # noqa: E402
 
 
@@ -317,6 +319,50 @@ def full_disk_never_tears_a_line():
         m = re.search(r"writing again; (\d+) bytes \((\d+) lines\)",
                       d.stderr())
         assert int(m.group(2)) == 200 - len(nums), (m.group(0), len(nums))
+
+
+# Issue 17: out of descriptors.  Under RLIMIT_NOFILE 64, 60 instances
+# with log files need more than the logger may hold: the daemon says so
+# at load (and apm2d -n does), starts what fits, never hands the logger
+# a descriptor it cannot take (it would lose its channel, and be
+# respawned forever), and its control socket keeps answering.
+class Prlimit(Daemon):
+    def argv(self):
+        return ["prlimit", "--nofile=64:64"] + super().argv()
+
+
+@test
+def descriptor_exhaustion_leaves_the_control_plane():
+    if shutil.which("prlimit") is None:
+        raise Skip("no prlimit")
+    d = Prlimit(process("many", "sleep", ["1000"], instances=60))
+    try:
+        p = subprocess.run(["prlimit", "--nofile=64:64", APM2D, "-n", "-f",
+                            d.config_path], capture_output=True, timeout=30)
+        assert p.returncode == 0, p
+        assert b"RLIMIT_NOFILE is 64: about 8 instances can run" in \
+            p.stderr, p.stderr
+        d.start()
+        assert "RLIMIT_NOFILE is 64" in d.stderr(), d.stderr()
+
+        def states():
+            r = d.request({"type": "get_process", "name": "many"})
+            return [i["state"] for i in r["process"]["instance_details"]]
+        wait_until(lambda: "Running" in states(), 10, what="some running")
+        # New clients, one after another, while instances keep failing.
+        for _ in range(30):
+            assert d.request({"type": "ping"})["type"] == "pong"
+            r = d.request({"type": "status"})
+            assert r["type"] == "status", r
+        st = states()
+        assert 0 < st.count("Running") <= 8, st
+        assert len(st) == 60, st
+        err = d.stderr()
+        assert "the logger has no descriptor left" in err, err
+        assert "logger lost" not in err and "respawning the logger" \
+            not in err, err
+    finally:
+        d.cleanup()
 
 
 # Issue 17: a character device as a log target is written as it is, by
