@@ -47,7 +47,6 @@ setup(void **state)
 	assert_non_null(mkdtemp(dir));
 	(void)snprintf(path, sizeof(path), "%s/lib/state.json", dir);
 	assert_int_equal(procstat_boot_id(boot, sizeof(boot)), 0);
-	(void)event_init();
 	nfake = 0;
 	return (0);
 }
@@ -255,5 +254,11 @@ main(void)
 		    teardown),
 	};
 
-	return (cmocka_run_group_tests(tests, NULL, NULL));
+	struct event_base	*base;
+	int			 r;
+
+	base = event_init();	/* state.c's write timer lives here */
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	event_base_free(base);
+	return (r);
 }
