@@ -169,6 +169,11 @@ static void	 parse_log(struct ctx *, struct log_config *, const char *,
 		    const struct toml_value *);
 static void	 parse_rotation(struct ctx *, struct rotation_config *,
 		    const char *, const struct toml_value *);
+enum sized { SZ_COUNT, SZ_BYTES, SZ_PERCENT };
+
+static int	 getsized(struct ctx *, const struct toml_table *,
+		    const char *, const char *, enum sized, uint64_t, uint64_t,
+		    uint64_t *);
 static void	 parse_limits(struct ctx *, struct limits_config *,
 		    const char *, const struct toml_value *);
 static void	 parse_shutdown(struct ctx *, struct shutdown_config *,
@@ -210,7 +215,7 @@ static const char *const daemon_keys[] = {
 	"pid_file", "socket", "log_dir", "state_file", "user", "log_user",
 	"chroot",
 	"socket_mode", "socket_group", "admin_group", "shutdown_timeout",
-	"idle_timeout", "max_connections_per_user", NULL
+	"idle_timeout", "max_connections_per_user", "log_memory", NULL
 };
 static const char *const cred_keys[] = {
 	"id", "provider", "auth_method", "refresh_before_expiry", NULL
@@ -1115,6 +1120,8 @@ parse_daemon(struct ctx *c, struct config *cfg, const struct toml_value *tv)
 	if (getuint(c, t, "daemon", "max_connections_per_user", 1,
 	    CONFIG_MAX_CONNS, &n, NULL) == 1)
 		d->max_conns_per_user = (uint32_t)n;
+	(void)getsized(c, t, "daemon", "log_memory", SZ_BYTES,
+	    CONFIG_LOG_MEMORY_MIN, CONFIG_LOG_MEMORY_MAX, &d->log_memory);
 }
 
 static void
@@ -1733,37 +1740,30 @@ parse_suffixed(const char *p, size_t len, const char *sfx, uint64_t *out)
 }
 
 /*
- * A limit: an integer, or for the byte limits a string with K, M, G or
- * T (1024-based), and for cpu_max a string "N%".
+ * A count (an integer), a size (an integer, or a string with K, M, G or
+ * T, 1024-based) or a percentage (a string "N%"), from min to max.
  */
 static int
-getlimit(struct ctx *c, const struct toml_table *t, const char *where,
-    enum config_limit k, uint64_t *out)
+getsized(struct ctx *c, const struct toml_table *t, const char *where,
+    const char *key, enum sized kind, uint64_t min, uint64_t max,
+    uint64_t *out)
 {
-	const char		*key = limit_keys[k];
 	const struct toml_kv	*kv;
 	const struct toml_value	*v;
 	char			 w[WHERE_MAX], e[ESC_MAX];
-	uint64_t		 min = k == LIMIT_CORE ? 0 : 1, max = INT64_MAX;
-	int			 bytes, pct = k == LIMIT_CPU_MAX;
+	int			 pct = kind == SZ_PERCENT;
 
-	bytes = k == LIMIT_CORE || k == LIMIT_AS || k == LIMIT_DATA ||
-	    k == LIMIT_MEMORY_MAX || k == LIMIT_MEMORY_HIGH;
-	if (pct)
-		max = LIMIT_CPU_MAX_MAX;
-	else if (k == LIMIT_IO_WEIGHT)
-		max = LIMIT_IO_WEIGHT_MAX;
 	if ((kv = toml_get(t, key)) == NULL)
 		return (0);
 	v = kv->val;
 	keypath(w, sizeof(w), where, key, strlen(key));
 	if (v->type == TOML_INTEGER && !pct)
 		return (checkuint(c, v, w, min, max, out));
-	if (v->type != TOML_STRING || (!bytes && !pct)) {
+	if (v->type != TOML_STRING || kind == SZ_COUNT) {
 		errorf(c, &v->pos, "%s: expected %s, got %s", w,
 		    pct ? "string (a share of one CPU such as \"50%\")" :
-		    bytes ? "integer or string (bytes such as 536870912 or "
-		    "\"512M\")" : "integer",
+		    kind == SZ_BYTES ? "integer or string (bytes such as "
+		    "536870912 or \"512M\")" : "integer",
 		    toml_type_name(v->type));
 		return (-1);
 	}
@@ -1776,6 +1776,25 @@ getlimit(struct ctx *c, const struct toml_table *t, const char *where,
 		return (-1);
 	}
 	return (1);
+}
+
+/* A limit: see enum config_limit for what each one takes. */
+static int
+getlimit(struct ctx *c, const struct toml_table *t, const char *where,
+    enum config_limit k, uint64_t *out)
+{
+	enum sized	kind = SZ_COUNT;
+	uint64_t	min = k == LIMIT_CORE ? 0 : 1, max = INT64_MAX;
+
+	if (k == LIMIT_CORE || k == LIMIT_AS || k == LIMIT_DATA ||
+	    k == LIMIT_MEMORY_MAX || k == LIMIT_MEMORY_HIGH)
+		kind = SZ_BYTES;
+	else if (k == LIMIT_CPU_MAX) {
+		kind = SZ_PERCENT;
+		max = LIMIT_CPU_MAX_MAX;
+	} else if (k == LIMIT_IO_WEIGHT)
+		max = LIMIT_IO_WEIGHT_MAX;
+	return (getsized(c, t, where, limit_keys[k], kind, min, max, out));
 }
 
 /* Counts of at least 1 (0 descriptors or processes starts nothing). */
@@ -2004,6 +2023,7 @@ set_defaults(struct config *cfg)
 	d->idle_timeout.sec = CONFIG_DEFAULT_IDLE_TIMEOUT;
 	d->idle_timeout.nsec = 0;
 	d->max_conns_per_user = CONFIG_DEFAULT_CONNS_PER_USER;
+	d->log_memory = CONFIG_DEFAULT_LOG_MEMORY;
 }
 
 static void

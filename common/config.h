@@ -77,6 +77,9 @@
 #define CONFIG_DEFAULT_SOCKET		"/var/run/apm2/apm2.sock"
 #define CONFIG_DEFAULT_LOG_DIR		"/var/log/apm2"
 #define CONFIG_DEFAULT_STATE_FILE	"/var/lib/apm2/state.json"
+#define CONFIG_DEFAULT_LOG_MEMORY	(64ULL << 20)
+#define CONFIG_LOG_MEMORY_MIN		(1ULL << 20)
+#define CONFIG_LOG_MEMORY_MAX		(1ULL << 40)
 #define CONFIG_DEFAULT_USER		"_apm2d"
 #define CONFIG_DEFAULT_LOG_USER		"_apm2log"
 #define CONFIG_DEFAULT_CHROOT		"/var/empty"
@@ -306,6 +309,7 @@ struct daemon_config {
 	struct duration		 shutdown_timeout;	/* 10 s */
 	struct duration		 idle_timeout;	/* 60 s, 0: never */
 	uint32_t		 max_conns_per_user;	/* 64 */
+	uint64_t		 log_memory;	/* the logger's rings, bytes */
 };
 
 struct config {

@@ -317,7 +317,7 @@ struct f_log_ack {
 /* L_HELLO */
 struct l_hello {
 	uint32_t	ninstances;	/* for the per-instance ring budget */
-	uint32_t	pad;
+	uint32_t	log_memory_kib;	/* that budget: [daemon] log_memory */
 };
 
 /* L_SECRETS_CLEAR, L_FILE_FD, L_ROTATE_FAIL, L_ROTATE: an id. */

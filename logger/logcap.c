@@ -253,9 +253,10 @@ ref_eq(struct logref a, struct logref b)
 /* ---- set-up ---- */
 
 void
-logcap_init(size_t ninstances)
+logcap_init(size_t ninstances, uint64_t budget)
 {
-	ringcap = logring_cap(ninstances);
+	ringcap = logring_cap(ninstances, budget != 0 ? budget :
+	    LOGRING_BUDGET);
 }
 
 /* The capture of instance inst, made if new; NULL when out of memory. */

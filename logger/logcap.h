@@ -82,7 +82,8 @@ struct logref {
 };
 
 /* The supervisor's messages (logger.c hands them over). */
-void	logcap_init(size_t ninstances);
+/* budget: bytes for every instance's ring together; 0: the default. */
+void	logcap_init(size_t ninstances, uint64_t budget);
 void	logcap_inst(const struct l_inst *);
 void	logcap_secrets_clear(uint32_t inst);
 void	logcap_secret(const struct l_secret *, const char *, size_t);

@@ -184,7 +184,9 @@ sup_msg(struct chan_msg *msg, void *arg)
 	switch (type) {
 	case L_HELLO:
 		hello = 1;
-		logcap_init(((const struct l_hello *)d)->ninstances);
+		logcap_init(((const struct l_hello *)d)->ninstances,
+		    (uint64_t)((const struct l_hello *)d)->log_memory_kib *
+		    1024);
 		break;
 	case L_INST:
 		logcap_inst(d);

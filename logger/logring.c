@@ -63,18 +63,18 @@ static void	 segs_copy(char *, const struct lr_seg *, int, size_t,
 		    size_t);
 
 size_t
-logring_cap(size_t ninstances)
+logring_cap(size_t ninstances, uint64_t budget)
 {
-	size_t	c;
+	uint64_t	c;
 
 	if (ninstances == 0)
 		ninstances = 1;
-	c = LOGRING_BUDGET / ninstances;
-	if (c < LOGRING_MIN)
-		c = LOGRING_MIN;
+	c = budget / ninstances;
+	if (c < LOGRING_FLOOR)
+		c = LOGRING_FLOOR;
 	if (c > LOGRING_MAX)
 		c = LOGRING_MAX;
-	return (c & ~(size_t)7);
+	return ((size_t)c & ~(size_t)7);
 }
 
 struct logring *
@@ -84,9 +84,9 @@ logring_new(size_t cap)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return (NULL);
-	/* Room for at least one line of full length and its header. */
-	if (cap < 2 * RECSZ(LOGRING_LINE_MAX))
-		cap = 2 * RECSZ(LOGRING_LINE_MAX);
+	/* Smaller rings keep the newest bytes of a long line. */
+	if (cap < LOGRING_FLOOR)
+		cap = LOGRING_FLOOR;
 	r->cap = ALIGN8(cap);
 	return (r);
 }

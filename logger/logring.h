@@ -16,8 +16,11 @@
  * then starts to drop its oldest records.  A record larger than half the
  * cap keeps only its newest lines (the dropped head counts as eviction).
  * logring_cap() is the per-instance bound logcap uses: the daemon-wide
- * LOGRING_BUDGET shared by all instances, but never less than
- * LOGRING_MIN nor more than LOGRING_MAX per instance.
+ * budget ([daemon] log_memory, LOGRING_BUDGET by default) shared
+ * equally by all instances, at most LOGRING_MAX and at least
+ * LOGRING_FLOOR each.  A ring smaller than LOGRING_MIN cannot hold two
+ * lines of full length: a line longer than half of it keeps only its
+ * newest bytes.
  *
  * Iteration.  Lines can be walked oldest first or newest first; a
  * position (struct lr_line) stays valid until the next append.
@@ -29,6 +32,7 @@
 #include <stdint.h>
 
 #define LOGRING_INIT		4096
+#define LOGRING_FLOOR		4096
 #define LOGRING_MIN		(128 * 1024)
 #define LOGRING_MAX		(1024 * 1024)
 #define LOGRING_BUDGET		(64 * 1024 * 1024)
@@ -55,8 +59,8 @@ struct lr_line {
 	size_t		 end;		/* line end (its '\n' or the data end) */
 };
 
-/* Per-instance cap for ninstances instances in all. */
-size_t		 logring_cap(size_t ninstances);
+/* Per-instance cap for ninstances instances sharing budget bytes. */
+size_t		 logring_cap(size_t ninstances, uint64_t budget);
 
 struct logring	*logring_new(size_t cap);
 /* Test seam: only regress/ calls logring_free(). */

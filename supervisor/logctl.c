@@ -93,6 +93,7 @@ static struct {
 	size_t			 nstored;	/* copies in flight */
 	size_t			 nlive;
 	int			 store_full;	/* said once */
+	uint32_t		 log_memory_kib; /* the rings' budget */
 } lg = { .store = { -1, -1 } };
 
 static void	 lg_spawn(void);
@@ -142,10 +143,11 @@ static const struct proto_rule lg_rules[] = {
 };
 
 void
-logctl_init(uint32_t ninstances)
+logctl_init(uint32_t ninstances, uint64_t log_memory)
 {
 	int	sz = STORE_BUF;
 
+	lg.log_memory_kib = (uint32_t)(log_memory / 1024);
 	if ((lg.insts = calloc(ninstances ? ninstances : 1,
 	    sizeof(*lg.insts))) == NULL)
 		fatal("calloc");
@@ -244,6 +246,7 @@ lg_introduce(void)
 
 	memset(&h, 0, sizeof(h));
 	h.ninstances = lg.ninsts;
+	h.log_memory_kib = lg.log_memory_kib;
 	lg_send(L_HELLO, 0, -1, &h, sizeof(h));
 	for (i = 0; i < lg.nfiles; i++)
 		(void)lg_file(&lg.files[i], 1, 0);

@@ -49,7 +49,8 @@
 #define LOGCTL_FD_PER_INST	4	/* two pipes, two log files */
 
 /* Once, before logctl_start(): how many instances there are. */
-void	 logctl_init(uint32_t ninstances);
+/* log_memory: the budget of the logger's rings ([daemon] log_memory). */
+void	 logctl_init(uint32_t ninstances, uint64_t log_memory);
 /* Start the logger (from the event loop). */
 void	 logctl_start(void);
 /*

@@ -384,7 +384,7 @@ runner_init(struct config *conf)
 		total += conf->procs[i].instances;
 	for (npidb = 64; npidb < total * 2; npidb *= 2)
 		;
-	logctl_init((uint32_t)total);
+	logctl_init((uint32_t)total, conf->daemon.log_memory);
 	if ((byid = calloc(total > 0 ? total : 1, sizeof(*byid))) == NULL)
 		fatal("calloc");
 	if ((pids = calloc(npidb, sizeof(*pids))) == NULL)

@@ -327,7 +327,7 @@ setup(void)
 	check(lg_ops.msg == lg_msg && lg_ops.lost == lg_lost &&
 	    lg_ops.done == NULL && lg_ops.drained == NULL);
 
-	logctl_init(FUZZ_NINST);
+	logctl_init(FUZZ_NINST, 64ULL << 20);
 	check(lg.ninsts == FUZZ_NINST && lg.store[0] != -1);
 	/* logctl_start() without its timers and its fork. */
 	evtimer_set(&lg.respawn_ev, lg_respawn, NULL);
@@ -1179,6 +1179,7 @@ spawn(void)
 	/* Every file, every instance, every live pipe, every drain. */
 	memset(&h, 0, sizeof(h));
 	h.ninstances = FUZZ_NINST;
+	h.log_memory_kib = 64 * 1024;
 	want_push(L_HELLO, 0, 0, &h, sizeof(h), sizeof(h));
 	for (i = 0; i < FUZZ_NFILES; i++) {
 		memset(&ff, 0, sizeof(ff));

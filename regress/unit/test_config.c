@@ -720,6 +720,15 @@ test_daemon_limits(void **state)
 		{ "[daemon]\nmax_connections_per_user = 8.0\n",
 		  "t.toml:2:28: daemon.max_connections_per_user: expected "
 		  "integer, got float" },
+		{ "[daemon]\nlog_memory = 1048575\n",
+		  "t.toml:2:14: daemon.log_memory: must be at least 1048576, "
+		  "got 1048575" },
+		{ "[daemon]\nlog_memory = \"2T\"\n",
+		  "t.toml:2:14: daemon.log_memory: invalid value \"2T\": "
+		  "expected a number of bytes with an optional K, M, G or T" },
+		{ "[daemon]\nlog_memory = true\n",
+		  "t.toml:2:14: daemon.log_memory: expected integer or string "
+		  "(bytes such as 536870912 or \"512M\"), got boolean" },
 	};
 	static const char *const both[] = {
 		"t.toml:2:16: daemon.idle_timeout: longer than 86400 s",
@@ -748,6 +757,10 @@ test_daemon_limits(void **state)
 	cfg = ok("daemon = { idle_timeout = \"1m 30s 500ms\" }\n");
 	assert_true(dureq(&cfg->daemon.idle_timeout, 90, 500000000));
 	assert_int_equal(cfg->daemon.max_conns_per_user, 64);
+	assert_true(cfg->daemon.log_memory == 64ULL << 20);
+	config_free(cfg);
+	cfg = ok("[daemon]\nlog_memory = \"256M\"\n");
+	assert_true(cfg->daemon.log_memory == 256ULL << 20);
 	config_free(cfg);
 
 	run_cases(cases, nitems(cases));

@@ -447,14 +447,58 @@ test_random(void **state)
 	free(buf);
 }
 
+/*
+ * One budget for all (issue 17): 5,000 instances share 64 MiB, and a
+ * smaller budget makes smaller rings, down to LOGRING_FLOOR.
+ */
 static void
 test_cap(void **state)
 {
-	assert_int_equal(logring_cap(0), LOGRING_MAX);
-	assert_int_equal(logring_cap(1), LOGRING_MAX);
-	assert_int_equal(logring_cap(64), LOGRING_MAX);
-	assert_int_equal(logring_cap(100), (LOGRING_BUDGET / 100) & ~7UL);
-	assert_int_equal(logring_cap(100000), LOGRING_MIN);
+	uint64_t	b = LOGRING_BUDGET;
+
+	assert_int_equal(logring_cap(0, b), LOGRING_MAX);
+	assert_int_equal(logring_cap(1, b), LOGRING_MAX);
+	assert_int_equal(logring_cap(64, b), LOGRING_MAX);
+	assert_int_equal(logring_cap(100, b), (LOGRING_BUDGET / 100) & ~7UL);
+	assert_true(5000 * logring_cap(5000, b) <= LOGRING_BUDGET);
+	assert_int_equal(logring_cap(5000, b), (LOGRING_BUDGET / 5000) & ~7UL);
+	assert_int_equal(logring_cap(100000, b), LOGRING_FLOOR);
+	assert_int_equal(logring_cap(10, 1 << 20), (1 << 20) / 10 & ~7UL);
+	assert_int_equal(logring_cap(1, (uint64_t)1 << 40), LOGRING_MAX);
+}
+
+/* A ring at the floor keeps the newest bytes of a line of full length. */
+static void
+test_small_ring(void **state)
+{
+	struct logring	*r;
+	struct lr_seg	 s;
+	struct lr_line	 l;
+	char		*buf;
+	size_t		 i, got = 0;
+
+	assert_non_null(buf = malloc(65536));
+	for (i = 0; i < 65535; i++)
+		buf[i] = (char)('a' + i % 26);
+	buf[65535] = '\n';
+	assert_non_null(r = logring_new(LOGRING_FLOOR));
+	s.p = buf;
+	s.len = 65536;
+	assert_int_equal(logring_append(r, 0, 1, &s, 1), 0);
+	assert_true(logring_bytes(r) <= LOGRING_FLOOR + 8);
+	assert_true(logring_last(r, &l));
+	got = l.len;
+	assert_true(got > 0 && got < LOGRING_FLOOR);
+	/* The end of the line, its last bytes as they were. */
+	assert_memory_equal(l.p, buf + 65535 - got, got);
+	s.p = "next\n";
+	s.len = 5;
+	assert_int_equal(logring_append(r, 1, 2, &s, 1), 0);
+	assert_true(logring_last(r, &l));
+	assert_int_equal(l.len, 4);
+	assert_memory_equal(l.p, "next", 4);
+	logring_free(r);
+	free(buf);
 }
 
 static void
@@ -480,6 +524,7 @@ main(void)
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_small_ring),
 		cmocka_unit_test(test_json_len),
 	};
 
