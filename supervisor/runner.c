@@ -201,6 +201,10 @@ static struct proc *proc_find(const char *);
 static int	proc_any_running(const struct proc *);
 static void	proc_setup(struct proc *, const struct proc_config *);
 static int	proc_prepare(struct proc *);
+static void	udb_clear(int, short, void *);
+static struct udb_ent *udb_find(const char *, uid_t);
+static struct passwd *udb_pw(const char *, uid_t);
+static int	udb_groups(const char *, gid_t, gid_t **, int *);
 static void	env_free(char **, size_t);
 static int	env_inherit(char ***, size_t *, int);
 static int	env_login(const struct proc_config *, uid_t, char ***,
@@ -584,7 +588,7 @@ env_login(const struct proc_config *pc, uid_t uid, char ***env, size_t *n)
 	const char	*home, *shell, *uname;
 	int		 rv = 0;
 
-	pw = pc->user != NULL ? pw_byname(pc->user) : pw_byuid(uid);
+	pw = udb_pw(pc->user, uid);
 	snprintf(uidbuf, sizeof(uidbuf), "%lu", (unsigned long)uid);
 	home = pw != NULL ? pw->pw_dir : "/";
 	shell = pw != NULL && pw->pw_shell[0] != '\0' ? pw->pw_shell :
@@ -598,7 +602,6 @@ env_login(const struct proc_config *pc, uid_t uid, char ***env, size_t *n)
 	    env_set(env, n, "LOGNAME", 7, uname) == -1 ||
 	    env_set(env, n, "SHELL", 5, shell) == -1)
 		rv = -1;
-	free(pw);
 	return (rv);
 }
 
@@ -628,14 +631,112 @@ proc_groups(const struct proc_config *pc, gid_t **groups, int *n)
 	if (geteuid() != 0)
 		return (0);
 	if (pc->user != NULL)
-		return (grouplist_get(pc->user, pc->gid, GROUPS_MAX, groups,
-		    n) == 0 ? 0 : -1);
+		return (udb_groups(pc->user, pc->gid, groups, n));
 	if (pc->group == NULL)
 		return (0);
 	if ((*groups = malloc(sizeof(**groups))) == NULL)
 		return (-1);
 	(*groups)[0] = pc->gid;
 	*n = 1;
+	return (0);
+}
+
+/*
+ * The user database, read once per user and loop turn: a start of 5,000
+ * programs of one user reads it once, not 5,000 times, and the next
+ * explicit start reads it again as it is then.
+ */
+struct udb_ent {
+	char		*user;		/* NULL: by uid */
+	uid_t		 uid;
+	struct passwd	*pw;		/* NULL: no such user */
+	gid_t		 base;
+	gid_t		*groups;	/* NULL: not read yet */
+	int		 ngroups;
+};
+
+static struct udb_ent	*udb;
+static size_t		 nudb, udbcap;
+static struct event	 udb_ev;
+
+static void
+udb_clear(int fd, short ev, void *arg)
+{
+	size_t	i;
+
+	for (i = 0; i < nudb; i++) {
+		free(udb[i].user);
+		free(udb[i].pw);
+		free(udb[i].groups);
+	}
+	nudb = 0;
+}
+
+static struct udb_ent *
+udb_find(const char *user, uid_t uid)
+{
+	struct timeval	 tv = { 0, 0 };
+	struct udb_ent	*e;
+	size_t		 i, ncap;
+
+	for (i = 0; i < nudb; i++)
+		if (user != NULL ? udb[i].user != NULL &&
+		    strcmp(udb[i].user, user) == 0 :
+		    udb[i].user == NULL && udb[i].uid == uid)
+			return (&udb[i]);
+	if (nudb == udbcap) {
+		ncap = udbcap == 0 ? 8 : udbcap * 2;
+		if ((e = reallocarray(udb, ncap, sizeof(*e))) == NULL)
+			return (NULL);
+		udb = e;
+		udbcap = ncap;
+	}
+	e = &udb[nudb];
+	memset(e, 0, sizeof(*e));
+	e->uid = uid;
+	if (user != NULL && (e->user = strdup(user)) == NULL)
+		return (NULL);
+	e->pw = user != NULL ? pw_byname(user) : pw_byuid(uid);
+	if (nudb++ == 0) {
+		evtimer_set(&udb_ev, udb_clear, NULL);
+		evtimer_add(&udb_ev, &tv);
+	}
+	return (e);
+}
+
+/* The user's entry (not to be freed), or NULL. */
+static struct passwd *
+udb_pw(const char *user, uid_t uid)
+{
+	struct udb_ent	*e;
+
+	return ((e = udb_find(user, uid)) != NULL ? e->pw : NULL);
+}
+
+/* A copy of user's groups with base, as grouplist_get(): 0 or -1. */
+static int
+udb_groups(const char *user, gid_t base, gid_t **groups, int *n)
+{
+	struct udb_ent	*e;
+
+	if ((e = udb_find(user, 0)) == NULL)
+		return (-1);
+	if (e->groups == NULL || e->base != base) {
+		free(e->groups);
+		e->groups = NULL;
+		if (grouplist_get(user, base, GROUPS_MAX, &e->groups,
+		    &e->ngroups) != 0) {
+			free(e->groups);	/* more than GROUPS_MAX */
+			e->groups = NULL;
+			return (-1);
+		}
+		e->base = base;
+	}
+	if ((*groups = reallocarray(NULL, e->ngroups, sizeof(**groups))) ==
+	    NULL)
+		return (-1);
+	memcpy(*groups, e->groups, e->ngroups * sizeof(**groups));
+	*n = e->ngroups;
 	return (0);
 }
 
