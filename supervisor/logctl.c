@@ -377,16 +377,16 @@ logctl_reaped(pid_t pid, int status)
 }
 
 int
-logctl_fd_room(uint32_t inst)
+logctl_fd_room(uint32_t inst, int npipes)
 {
 	struct rlimit	rl;
-	size_t		need = 2;
+	size_t		need = (size_t)npipes;
 
 	if (inst >= lg.ninsts || getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
 	    rl.rlim_cur == RLIM_INFINITY)
 		return (1);
 	if (!lg.insts[inst].known)
-		need += 2;
+		need += (size_t)npipes;		/* and as many files */
 	return (lg.nlive + lg.nfiles + need + LOGCTL_FD_RESERVE <=
 	    (size_t)rl.rlim_cur);
 }

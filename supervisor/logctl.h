@@ -46,7 +46,8 @@
 #define LOGCTL_RESPAWN_MS	1000	/* at most one new logger a second */
 #define LOGCTL_EXIT_MS		5000	/* longest wait for it to exit */
 #define LOGCTL_FD_RESERVE	32	/* the logger's own, and slack */
-#define LOGCTL_FD_PER_INST	4	/* two pipes, two log files */
+#define LOGCTL_FD_PER_INST	4	/* two pipes, two log files; with
+					   merge_stderr, one of each */
 
 /* Once, before logctl_start(): how many instances there are. */
 /* log_memory: the budget of the logger's rings ([daemon] log_memory). */
@@ -70,10 +71,10 @@ void	 logctl_drain(uint32_t inst, uint64_t serial);
 int	 logctl_reaped(pid_t, int);
 /*
  * 1 if the logger has room for the descriptors of instance inst's next
- * run (its pipes, and its files if they are new) under its
+ * run (its npipes pipes, and as many files if they are new) under its
  * RLIMIT_NOFILE; a logger given more would lose them, and its channel.
  */
-int	 logctl_fd_room(uint32_t inst);
+int	 logctl_fd_room(uint32_t inst, int npipes);
 /* 1 if pid is the logger or a child of the log files' (gzip). */
 int	 logctl_child(pid_t);
 void	 logctl_tail(struct conn_ref, uint32_t proc, uint32_t lines,

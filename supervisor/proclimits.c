@@ -89,7 +89,8 @@ limits_fds(const struct config *conf, int check)
 
 	for (i = 0; i < conf->nprocs; i++)
 		need += (uint64_t)conf->procs[i].instances *
-		    LOGCTL_FD_PER_INST;
+		    (conf->procs[i].log.merge_stderr ? LOGCTL_FD_PER_INST / 2 :
+		    LOGCTL_FD_PER_INST);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return (0);
 	/* The daemon raises its soft limit to the hard one. */

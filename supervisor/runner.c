@@ -219,6 +219,7 @@ static void	make_uuid(char *, size_t);
 static char	**inst_envp(const struct instance *);
 static int	make_pipe(int *);
 static void	lim_refused(struct proc *);
+static void	pipes_close(int *, int *);
 static pid_t	run_child(struct instance *, char *const *, char **, int *,
 		    int *, int *);
 static void	cg_wait(int, short, void *);
@@ -855,14 +856,15 @@ run_child(struct instance *in, char *const *argv, char **envp, int *out,
 	int			po[2], pe[2];
 	pid_t			pid;
 
+	pe[0] = pe[1] = -1;
 	if (make_pipe(po) == -1) {
 		*err = errno;
 		return (-1);
 	}
-	if (make_pipe(pe) == -1) {
+	/* Merged: one pipe for both, a descriptor fewer for the logger. */
+	if (!p->pc->log.merge_stderr && make_pipe(pe) == -1) {
 		*err = errno;
-		close(po[0]);
-		close(po[1]);
+		pipes_close(po, pe);
 		return (-1);
 	}
 	memset(&r, 0, sizeof(r));
@@ -879,17 +881,14 @@ run_child(struct instance *in, char *const *argv, char **envp, int *out,
 	r.umask = p->pc->umask;
 	r.fd_in = devnull;
 	r.fd_out = po[1];
-	r.fd_err = pe[1];
+	r.fd_err = pe[1] != -1 ? pe[1] : po[1];
 	r.nofile = orig_nofile;
 	r.limits = &p->pc->limits;
 	if (cg_enabled() && (r.cgfd = cg_procs_fd(in->display, &p->pc->limits,
 	    p->lim_err, &in->cg_made)) == -1) {
 		/* Contained, or not started. */
 		*err = errno;
-		close(po[0]);
-		close(po[1]);
-		close(pe[0]);
-		close(pe[1]);
+		pipes_close(po, pe);
 		return (-1);
 	}
 	lim_refused(p);
@@ -898,15 +897,30 @@ run_child(struct instance *in, char *const *argv, char **envp, int *out,
 	if (r.cgfd > 0)
 		close(r.cgfd);
 	close(po[1]);
-	close(pe[1]);
+	if (pe[1] != -1)
+		close(pe[1]);
+	po[1] = pe[1] = -1;
 	if (pid == -1) {
-		close(po[0]);
-		close(pe[0]);
+		pipes_close(po, pe);
 		return (-1);
 	}
 	out[0] = po[0];
-	out[1] = pe[0];
+	out[1] = pe[0];		/* -1: merged */
 	return (pid);
+}
+
+/* What of two pipes is open. */
+static void
+pipes_close(int *a, int *b)
+{
+	int	i;
+
+	for (i = 0; i < 2; i++) {
+		if (a[i] != -1)
+			close(a[i]);
+		if (b[i] != -1)
+			close(b[i]);
+	}
 }
 
 /*
@@ -937,7 +951,7 @@ inst_spawn(struct instance *in)
 	owner.groups = in->p->groups;
 	owner.ngroups = in->p->ngroups;
 	owner.setid = in->p->setid;
-	if (!logctl_fd_room(in->logid)) {
+	if (!logctl_fd_room(in->logid, in->p->pc->log.merge_stderr ? 1 : 2)) {
 		/* Else the logger loses them, and its channel with them. */
 		log_warnx("%s: the logger has no descriptor left for it "
 		    "(RLIMIT_NOFILE)", in->display);
@@ -981,7 +995,8 @@ inst_spawn(struct instance *in)
 	 */
 	state_changed();
 	logctl_pipe(in->logid, 0, 0, fds[0]);
-	logctl_pipe(in->logid, 1, 0, fds[1]);
+	if (fds[1] != -1)
+		logctl_pipe(in->logid, 1, 0, fds[1]);
 	log_debug("%s: spawned pid %ld", in->display, (long)pid);
 	return (0);
 }
@@ -1381,7 +1396,8 @@ pre_spawn(struct instance *in, const char *cmd)
 	in->pre_statusfd = sfd;
 	/* Its output goes to the instance's logs. */
 	logctl_pipe(in->logid, 0, 1, fds[0]);
-	logctl_pipe(in->logid, 1, 1, fds[1]);
+	if (fds[1] != -1)
+		logctl_pipe(in->logid, 1, 1, fds[1]);
 	in->pre_pid = pid;
 	pid_add(&in->pre_node, pid);
 	log_debug("%s: pre-shutdown command pid %ld: %s", in->display,

@@ -210,6 +210,26 @@ def stdout_and_stderr_separate_merged_and_combined():
                 (m2.group(2) == "out"), l
 
 
+# Issue 17: merged, the process's stdout and stderr are one pipe, so
+# that an instance costs the logger two descriptors, not four; its lines
+# come in the order written.
+@test
+def merged_streams_share_one_pipe():
+    cfg = proc("one", "echo a; echo b >&2; echo c; exec sleep 1000",
+               log=dict(RAW, merge_stderr=True))
+    with Daemon(cfg) as d:
+        r = d.request({"type": "start_process", "name": "one"})
+        assert r["type"] == "ok", r
+        r = d.request({"type": "get_process", "name": "one"})
+        pid = r["process"]["instance_details"][0]["pid"]
+        out = os.readlink("/proc/%d/fd/1" % pid)
+        assert out.startswith("pipe:"), out
+        assert os.readlink("/proc/%d/fd/2" % pid) == out
+        wait_until(lambda: os.path.exists(logp(d, "one")) and
+                   rd(logp(d, "one")) == b"a\nb\nc\n", 10,
+                   what="the three lines in order")
+
+
 @test
 def short_lived_processes_lose_nothing():
     # One process started 100 times, and 100 instances at once; each
