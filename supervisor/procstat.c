@@ -25,6 +25,7 @@
 #include "child.h"
 
 #define ENV_MAX		(1024 * 1024)	/* read no more of an environment */
+#define CHILDREN_MAX	(8 * 1024 * 1024)	/* of a children list */
 
 #ifdef __linux__
 static int	env_scan(const char *, size_t, const char *, const char *);
@@ -183,28 +184,41 @@ ptable_load(struct ptable *t)
 int
 procstat_children(pid_t pid, pid_t *out, size_t max)
 {
-	char		 path[80], buf[8192], *p, *end;
+	char		 path[80], small[8192], *buf = small, *nb, *p, *end;
+	size_t		 cap = sizeof(small);
 	long		 v;
 	int		 len, n = 0;
 
 	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
 	    (long)pid, (long)pid);
-	if ((len = read_small(path, buf, sizeof(buf))) == -1)
-		return (-1);
-	if ((size_t)len + 1 >= sizeof(buf))
-		return (-1);		/* maybe cut short: do not trust it */
-	for (p = buf; *p != '\0'; p = end) {
+	/* Thousands of children: read it whole, not a scan of /proc. */
+	while ((len = read_small(path, buf, cap)) != -1 &&
+	    (size_t)len + 1 >= cap && cap < CHILDREN_MAX) {
+		cap *= 2;
+		if ((nb = realloc(buf == small ? NULL : buf, cap)) == NULL) {
+			len = -1;
+			break;
+		}
+		buf = nb;
+	}
+	if (len == -1 || (size_t)len + 1 >= cap)
+		n = -1;		/* maybe cut short: do not trust it */
+	for (p = buf; n != -1 && *p != '\0'; p = end) {
 		while (*p == ' ' || *p == '\n')
 			p++;
 		if (*p == '\0')
 			break;
 		v = strtol(p, &end, 10);
 		if (end == p || v <= 0)
-			return (-1);
-		if ((size_t)n < max)
-			out[n] = (pid_t)v;
-		n++;
+			n = -1;
+		else {
+			if ((size_t)n < max)
+				out[n] = (pid_t)v;
+			n++;
+		}
 	}
+	if (buf != small)
+		free(buf);
 	return (n);
 }
 

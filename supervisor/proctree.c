@@ -187,20 +187,32 @@ kill_marked(const struct ptable *t, uint8_t *mark, int sig)
 static int
 need_scan(void)
 {
-	static pid_t	kids[KIDS_MAX];
-	size_t		i, k;
-	int		n;
+	static pid_t	 small[KIDS_MAX];
+	pid_t		*kids = small, *big = NULL;
+	size_t		 i, k, cap;
+	int		 n, r = 0;
 
 	for (k = 0; k < ntks; k++)
 		if (tks[k].root != 0)
 			return (1);
 	n = procstat_children(self, kids, KIDS_MAX);
-	if (n < 0 || n > KIDS_MAX)
-		return (1);
-	for (i = 0; i < (size_t)n; i++)
-		if (!known_pid(kids[i]))
+	if (n > KIDS_MAX) {
+		/* More children than that: a bigger list, still no scan. */
+		cap = (size_t)n + KIDS_MAX;
+		if ((big = reallocarray(NULL, cap, sizeof(*big))) == NULL)
 			return (1);
-	return (0);
+		kids = big;
+		if ((n = procstat_children(self, kids, cap)) > 0 &&
+		    (size_t)n > cap)
+			n = -1;		/* grew meanwhile: look at all */
+	}
+	if (n < 0)
+		r = 1;
+	for (i = 0; r == 0 && i < (size_t)n; i++)
+		if (!known_pid(kids[i]))
+			r = 1;
+	free(big);
+	return (r);
 }
 
 /* The tree's root, or an adopted orphan with its marks. */

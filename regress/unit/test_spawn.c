@@ -277,6 +277,53 @@ test_output_release(void **state)
 	output_flush_all();
 }
 
+/*
+ * Issue 17: 1,500 children are read from the kernel's list, whose text no
+ * longer fits 8 KiB (above 1,365 children every exit used to read all
+ * of /proc).
+ */
+#define MANY_KIDS	1500
+
+static void
+test_many_children(void **state)
+{
+	static pid_t	 kids[MANY_KIDS], got[MANY_KIDS + 16];
+	char		 path[80];
+	size_t		 i, j, found = 0;
+	int		 n, st, listed;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+	    (long)getpid(), (long)getpid());
+	listed = access(path, R_OK) == 0;
+
+	for (i = 0; i < MANY_KIDS; i++) {
+		if ((kids[i] = fork()) == 0) {
+			pause();
+			_exit(0);
+		}
+		assert_true(kids[i] > 0);
+	}
+	n = procstat_children(getpid(), got, MANY_KIDS + 16);
+	/* Where the kernel has the list; -1 elsewhere. */
+	if (listed) {
+		assert_int_equal(n, MANY_KIDS);
+		for (i = 0; i < MANY_KIDS; i++)
+			for (j = 0; j < (size_t)n; j++)
+				if (got[j] == kids[i]) {
+					found++;
+					break;
+				}
+		assert_int_equal(found, MANY_KIDS);
+		/* A short array: the count is still all of them. */
+		assert_int_equal(procstat_children(getpid(), got, 10),
+		    MANY_KIDS);
+	}
+	for (i = 0; i < MANY_KIDS; i++)
+		(void)kill(kids[i], SIGKILL);
+	for (i = 0; i < MANY_KIDS; i++)
+		assert_int_equal(waitpid(kids[i], &st, 0), kids[i]);
+}
+
 int
 main(void)
 {
@@ -287,6 +334,7 @@ main(void)
 		cmocka_unit_test(test_path_search),
 		cmocka_unit_test(test_child_state),
 		cmocka_unit_test(test_procstat),
+		cmocka_unit_test(test_many_children),
 		cmocka_unit_test(test_output_release),
 	};
 
