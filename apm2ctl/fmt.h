@@ -91,7 +91,7 @@ struct fmt_instance {
 	int		 has_uptime;
 	uint64_t	 uptime;
 	uint32_t	 restarts;
-	const char	*exit_reason;	/* NULL: none; "oom_killed", ... */
+	const char	*exit_reason;	/* NULL: none */
 };
 
 /* One line of the "Limits:" block of `apm2ctl status NAME`. */
@@ -114,7 +114,7 @@ struct fmt_detail {
 	const char		 *credential_profile;	/* NULL: line left out */
 	const struct fmt_instance *inst;
 	size_t			  ninst;
-	const struct fmt_limit	 *limits;	/* none: block left out */
+	const struct fmt_limit	 *limits;	/* none: no block */
 	size_t			  nlimits;
 };
 
@@ -123,7 +123,7 @@ struct fmt_detail {
  * in seconds ("30s"), cpu_max in percent of one CPU ("50%"), any other
  * name (counts, io_weight, names this apm2ctl does not know) the number.
  */
-#define FMT_LIMIT_MAX		32	/* "18446744073709551615%" + NUL fits */
+#define FMT_LIMIT_MAX		32	/* "18446744073709551615%" + NUL */
 void		 fmt_limit_value(const char *, uint64_t, char *, size_t);
 
 /* Both write with stdio; the caller checks ferror(). */

@@ -98,7 +98,7 @@ struct apm2_instance {
 	int			 has_uptime;
 	uint64_t		 uptime_secs;
 	uint32_t		 restart_count;
-	char			*exit_reason;	/* NULL: none; "oom_killed" */
+	char			*exit_reason;	/* NULL: none */
 };
 
 /*

@@ -202,14 +202,14 @@ enum config_limit {
 	LIMIT__COUNT
 };
 
-#define LIMIT_RLIMITS	LIMIT_MEMORY_MAX	/* the rlimits come first */
+#define LIMIT_RLIMITS	LIMIT_MEMORY_MAX	/* rlimits before it */
 #define LIMIT_CPU_MAX_MAX	100000		/* percent: 1000 CPUs */
 #define LIMIT_IO_WEIGHT_MAX	10000
 
 struct limits_config {
 	int			 set[LIMIT__COUNT];
 	uint64_t		 value[LIMIT__COUNT];
-	struct toml_pos		 pos[LIMIT__COUNT];	/* of the value */
+	struct toml_pos		 pos[LIMIT__COUNT];	/* values' */
 };
 
 /* "nofile", ... */
@@ -309,7 +309,7 @@ struct daemon_config {
 	struct duration		 shutdown_timeout;	/* 10 s */
 	struct duration		 idle_timeout;	/* 60 s, 0: never */
 	uint32_t		 max_conns_per_user;	/* 64 */
-	uint64_t		 log_memory;	/* the logger's rings, bytes */
+	uint64_t		 log_memory;	/* logger's rings, bytes */
 };
 
 struct config {

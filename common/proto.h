@@ -75,7 +75,7 @@ enum proto_type {
 	S_EXIT,			/* no payload: flush replies and exit */
 	S_CONN_NEW,		/* struct s_conn_new + the client's socket */
 	S_HEARTBEAT,		/* struct heartbeat: answer with F_HEARTBEAT */
-	S_DETAIL_LIMIT,		/* struct s_limit, after the last S_DETAIL_INST */
+	S_DETAIL_LIMIT,		/* struct s_limit, after the instances */
 
 	/* frontend -> supervisor: never a descriptor */
 	F_READY = 64,		/* no payload: frontend set up, serving */
@@ -244,7 +244,7 @@ struct s_detail {
 	uint32_t	instances;
 	uint32_t	nargs;		/* S_DETAIL_ARG messages that follow */
 	uint32_t	ninst;		/* S_DETAIL_INST messages that follow */
-	uint32_t	nlimits;	/* S_DETAIL_LIMIT messages that follow */
+	uint32_t	nlimits;	/* S_DETAIL_LIMIT messages to follow */
 };
 
 struct s_str {
@@ -268,7 +268,7 @@ struct s_instance {
 #define LIMIT_MSGS		32	/* at most, per process_details */
 
 struct s_limit {
-	char		name[PROTO_LIMIT_NAME_MAX];	/* "memory_max" */
+	char		name[PROTO_LIMIT_NAME_MAX];	/* "nproc" */
 	uint64_t	value;
 	uint32_t	in_force;
 	uint32_t	has_reason;
@@ -317,7 +317,7 @@ struct f_log_ack {
 /* L_HELLO */
 struct l_hello {
 	uint32_t	ninstances;	/* for the per-instance ring budget */
-	uint32_t	log_memory_kib;	/* that budget: [daemon] log_memory */
+	uint32_t	log_memory_kib;	/* [daemon] log_memory */
 };
 
 /* L_SECRETS_CLEAR, L_FILE_FD, L_ROTATE_FAIL, L_ROTATE: an id. */

@@ -55,7 +55,7 @@ struct lsecret {
 /* What the logger is told about an instance, kept for a new logger. */
 struct linst {
 	int			 known;		/* L_INST was made */
-	int			 sent;		/* and sent to this logger */
+	int			 sent;		/* sent to this logger */
 	struct l_inst		 m;
 	struct lsecret		*sec;
 	size_t			 nsec;

@@ -38,7 +38,7 @@ size_t		 limits_check(const struct config *);
  * Each limit l sets, for process_details, at most max into out; errs[k]
  * is the errno of a cgroup limit that the kernel refused (0: none).
  */
-size_t		 limits_fill(const struct limits_config *l, const int *errs,
-		    struct s_limit *out, size_t max);
+size_t		 limits_fill(const struct limits_config *l,
+		    const int *errs, struct s_limit *out, size_t max);
 
 #endif /* APM2_PROCLIMITS_H */

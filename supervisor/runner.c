@@ -122,7 +122,7 @@ struct instance {
 	uint32_t		 cg_polls;
 	int			 oom_killed;	/* its last run's end */
 	int			 cg_made;	/* its cgroup exists */
-	uint64_t		 cg_cpu_base;	/* its CPU time, past runs */
+	uint64_t		 cg_cpu_base;	/* CPU time, past runs */
 	uint64_t		 cg_oom_base;	/* OOM kills, past runs */
 	uint32_t		 restart_count;
 	struct restart_state	 rs;
@@ -172,7 +172,7 @@ struct proc {
 	int			 ngroups;
 	TAILQ_HEAD(, op)	 ops;
 	int			 in_op;
-	int			 lim_err[LIMIT__COUNT];	/* refused: errno */
+	int			 lim_err[LIMIT__COUNT]; /* refused: errno */
 	unsigned int		 lim_said;	/* refusals logged */
 };
 

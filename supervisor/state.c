@@ -25,13 +25,13 @@
 #include "state.h"
 
 #define STATE_MAX	(16 * 1024 * 1024)	/* the most we read */
-#define STATE_GAP_NS	1000000000ULL		/* between two writes */
+#define STATE_GAP_NS	1000000000ULL	/* between two writes */
 #define BOOT_ID_MAX	64
 
 static char		 path[PATH_MAX];	/* "": not used */
 static state_list_fn	 list_fn;
 static struct event	 write_ev;
-static uint64_t		 last_ns;		/* the last write, mono */
+static uint64_t		 last_ns;		/* last write, mono */
 static int		 dirty;
 
 static void	 write_ev_cb(int, short, void *);

@@ -25,7 +25,7 @@
 #define SWEEP_DEFAULT_NS (10ULL * 1000000000ULL) /* no such process now */
 
 struct item {
-	char		 name[PROTO_DISPLAY_MAX + 32];	/* for the log */
+	char		 name[PROTO_DISPLAY_MAX + 32]; /* for the log */
 	char		 key[PROTO_DISPLAY_MAX];	/* for the policy */
 	int		 cg;		/* a cgroup, else rec */
 	struct recorded	 rec;

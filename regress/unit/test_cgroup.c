@@ -335,7 +335,7 @@ test_kill_without_cgroup_kill(void **state)
 	assert_int_equal(cg_setup(dir, "/svc", "t", 0, 0), 1);
 	cg_kill("w");
 	get("svc/apm2d.t/w", "cgroup.freeze", buf, sizeof(buf));
-	assert_string_equal(buf, "0");		/* "1", then "0" over it */
+	assert_string_equal(buf, "0");	/* "1", then "0" over it */
 	/* With cgroup.kill, that is all it writes. */
 	put("svc/apm2d.t/w", "cgroup.kill", "");
 	put("svc/apm2d.t/w", "cgroup.freeze", "");

@@ -455,7 +455,7 @@ test_detail_limits(void **state)
 	strlcpy(l[0].name, "nproc", sizeof(l[0].name));
 	l[0].value = 64;
 	l[0].in_force = 1;
-	memcpy(l[0].reason, "junk", 5);		/* has_reason 0: not read */
+	memcpy(l[0].reason, "junk", 5);	/* has_reason 0: not read */
 	strlcpy(l[1].name, "memory_max", sizeof(l[1].name));
 	l[1].value = 18446744073709551615ULL;
 	l[1].has_reason = 1;
