@@ -57,6 +57,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench as B  # noqa: E402
 
 HERE = B.HERE
+TOP = B.TOP
 ARGS = sys.argv[1:]
 QUICK = "--quick" in ARGS
 
@@ -554,6 +555,7 @@ def fmtv(v, unit):
 
 def render(results, meta):
     notes = []
+    pp = meta.get("params", P)
 
     def note(text):
         if text not in notes:
@@ -572,7 +574,7 @@ def render(results, meta):
                meta["date"], "QUICK" if meta["quick"] else "full",
                meta["machine"], meta["apm2d"], meta["s6"],
                meta["supervisord"], meta["pm2"], meta["nofile"],
-               P["merge_stderr_above"], meta["busy_before"],
+               pp["merge_stderr_above"], meta["busy_before"],
                meta["busy_after"]),
            "",
            "Series: apm2d 1×N = one program with N instances; apm2d N×1 = "
@@ -583,8 +585,12 @@ def render(results, meta):
            "over %d SIGKILLs of distinct instances until the parent has a "
            "new child. Idle CPU: ms of CPU the supervisor's own processes "
            "used in 5 s, 1 s after all were running. s6's stop all writes "
-           "`d` into every supervise/control (what `s6-svc -d` does)." %
-           P["kills"], ""]
+           "`d` into every supervise/control (what `s6-svc -d` does). "
+           "apm2d's list is list_processes, one entry a program: 1×N "
+           "lists 1 entry of N instances, N×1 lists N; supervisord "
+           "(getAllProcessInfo, a Python xmlrpc client) and pm2 "
+           "(pm2.list) list N." %
+           pp["kills"], ""]
     out += ["| N | figure | " + " | ".join(series) + " |",
             "|---:|---|" + "---:|" * len(series)]
     for n in meta["ladder"]:
@@ -626,8 +632,8 @@ def chart(ctx, results, meta, outdir):
               "s6": "#d62728", "supervisord": "#ff7f0e", "pm2": "#2ca02c"}
     script = ["set terminal pngcairo size 1500,900 font 'DejaVu Sans,9'",
               "set output '%s'" % png,
-              "set multiplot layout 2,4 title 'Scale ladder (log-log; "
-              "lower is better)'",
+              "set multiplot layout 2,4 title 'Scale ladder (log scales, "
+              "idle CPU linear; lower is better)'",
               "set logscale xy", "set grid", "set key top left font ',8'",
               "set xlabel 'instances N'", "set datafile missing 'NaN'",
               "set xrange [%g:%g]" % (min(meta["ladder"]) * 0.8,
@@ -640,7 +646,8 @@ def chart(ctx, results, meta, outdir):
                 row = [str(n)]
                 for s in series:
                     v = results[str(n)].get(s, {}).get(k)
-                    if isinstance(v, (int, float)) and v > 0:
+                    if isinstance(v, (int, float)) and (
+                            v > 0 or k == "idle_cpu"):
                         row.append("%.6g" % v)
                         have = True
                     else:
@@ -651,6 +658,11 @@ def chart(ctx, results, meta, outdir):
         plots = ["'%s' using 1:%d with linespoints lw 2 pt 7 lc rgb '%s' "
                  "title '%s'" % (dat, j + 2, colors[s], s)
                  for j, s in enumerate(series)]
+        # Idle CPU is often 0: a linear axis, so zeros show.
+        script += ["unset logscale y" if k == "idle_cpu" else
+                   "set logscale y",
+                   "set yrange [0:*]" if k == "idle_cpu" else
+                   "set yrange [*:*]"]
         script += ["set title \"%s (%s)\" noenhanced" % (label, unit),
                    "set ylabel '%s'" % unit,
                    "plot " + ", ".join(plots)]
@@ -684,7 +696,74 @@ def ver(ctx, argv):
         return "unknown"
 
 
+def publish(ctx, res, meta, outdir, readme):
+    """scale.{md,json,png} into outdir; the section of
+    bench/README-performance.md too when readme."""
+    os.makedirs(outdir, exist_ok=True)
+    meta.pop("chart", None)
+    png = chart(ctx, res, meta, outdir)
+    if png:
+        meta["chart"] = os.path.basename(png)
+    md = render(res, meta)
+    with open(os.path.join(outdir, "scale.md"), "w") as f:
+        f.write("\n".join(md))
+    with open(os.path.join(outdir, "scale.json"), "w") as f:
+        json.dump({"meta": meta, "results": res}, f, indent=1, default=str)
+        f.write("\n")
+    if readme:
+        readme_section(res, meta, outdir)
+    sys.stdout.write("\n" + "\n".join(md) + "\n")
+
+
+BEGIN = "<!-- scale ladder: written by bench/scale.py -->"
+END = "<!-- end of the scale ladder -->"
+
+
+def readme_section(res, meta, outdir):
+    """Replace (or append) the scale section of README-performance.md."""
+    if meta.get("chart"):
+        meta = dict(meta, chart=os.path.relpath(
+            os.path.join(outdir, meta["chart"]), TOP))
+    md = render(res, meta)
+    md[0] = "### Scale ladder (issue 17)"
+    sec = [BEGIN] + md + ["Re-run with `make bench-scale` (the whole "
+                          "ladder) or `make bench-scale QUICK=1` (the "
+                          "slow peers capped at 1,000; results in "
+                          "bench/results/tmp/quick/).", END]
+    path = os.path.join(HERE, "README-performance.md")
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        text = ""
+    if BEGIN in text and END in text:
+        a = text.index(BEGIN)
+        b = text.index(END) + len(END)
+        text = text[:a] + "\n".join(sec) + text[b:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(sec) + "\n"
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def rerender(src):
+    """--from-json FILE: scale.{md,png} and the README-performance.md
+    section again into bench/results/ from a run's scale.json (e.g. a
+    QUICK run's, to publish it)."""
+    with open(src) as f:
+        data = json.load(f)
+    ctx = B.Ctx()
+    try:
+        publish(ctx, data["results"], data["meta"],
+                os.path.join(HERE, "results"), readme=True)
+    finally:
+        shutil.rmtree(ctx.root, ignore_errors=True)
+    return 0
+
+
 def main():
+    if opt("--from-json", None):
+        return rerender(opt("--from-json", None))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     ctx = B.Ctx()
@@ -752,19 +831,7 @@ def main():
             pass
         outdir = (os.path.join(HERE, "results", "tmp", "quick") if QUICK
                   else os.path.join(HERE, "results"))
-        os.makedirs(outdir, exist_ok=True)
-        res = clean(results)
-        png = chart(ctx, res, meta, outdir)
-        if png:
-            meta["chart"] = os.path.basename(png)
-        md = render(res, meta)
-        with open(os.path.join(outdir, "scale.md"), "w") as f:
-            f.write("\n".join(md))
-        with open(os.path.join(outdir, "scale.json"), "w") as f:
-            json.dump({"meta": meta, "results": res}, f, indent=1,
-                      default=str)
-            f.write("\n")
-        sys.stdout.write("\n" + "\n".join(md) + "\n")
+        publish(ctx, clean(results), meta, outdir, readme=not QUICK)
         log("results in %s, %d s" % (outdir, meta["duration_s"]))
     except Exception:			# noqa: BLE001
         failed = True
