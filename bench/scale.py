@@ -4,7 +4,7 @@
 with N = 100, 1,000, 5,000 and 9,000 instances of `sleep`, side by side.
 
     python3 bench/scale.py [--quick] [--ladder 100,1000] [--peers apm2d,s6]
-                           [--cap 1000]
+                           [--cap 1000] [--timeout S]
 
 Normally started by bench/run.sh (`sh bench/run.sh scale`, `make
 bench-scale [QUICK=1]`), which installs the peers first.  Series:
@@ -88,6 +88,9 @@ P = {
     "shutdown_timeout": 60 if QUICK else 120,
     "merge_stderr_above": 4000,
 }
+if opt("--timeout", None):			# s, for launch, stop and shutdown
+    P["launch_timeout"] = P["stop_timeout"] = P["shutdown_timeout"] = int(
+        opt("--timeout", None))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 FIGS = [("launch", "launch → all N running", "s"),
         ("restart", "restart after SIGKILL, median", "ms"),
