@@ -580,6 +580,14 @@ def render(results, meta):
                pp["merge_stderr_above"], meta["busy_before"],
                meta["busy_after"]),
            "",
+           ] + ["Cells at N = %s are from a second run (%s, %s, "
+                "timeouts %d s, %s%% / %s%% of the CPUs busy before / "
+                "after) and replace the first run's." % (
+                    ", ".join("{:,}".format(x) for x in m["ladder"]),
+                    m["date"], "QUICK" if m["quick"] else "full",
+                    m["params"]["launch_timeout"], m["busy_before"],
+                    m["busy_after"]) for m in meta.get("merged", [])] + [
+           "",
            "Series: apm2d 1×N = one program with N instances; apm2d N×1 = "
            "N programs; s6 = N service dirs under `s6-svscan -c N+10` "
            "(run = `#!/bin/sh` exec sleep); supervisord = numprocs = N; "
@@ -750,11 +758,33 @@ def readme_section(res, meta, outdir):
 
 
 def rerender(src):
-    """--from-json FILE: scale.{md,png} and the README-performance.md
+    """--from-json FILE[,FILE2...]: scale.{md,png} and the README-performance.md
     section again into bench/results/ from a run's scale.json (e.g. a
-    QUICK run's, to publish it)."""
-    with open(src) as f:
-        data = json.load(f)
+    QUICK run's, to publish it); a later FILE's cells replace the
+    earlier ones' (e.g. a re-run of N = 9,000 with a longer --timeout)."""
+    data = None
+    for path in src.split(","):
+        with open(path) as f:
+            d = json.load(f)
+        if data is None:
+            data = d
+            data["meta"]["merged"] = []
+        else:
+            # A later run's cells replace the earlier run's.
+            m = data["meta"]
+            for n, row in d["results"].items():
+                data["results"].setdefault(n, {}).update(row)
+                for sname in row:
+                    m["skipped"].pop("%s/%s" % (sname, n), None)
+            for k, v in d["meta"]["skipped"].items():
+                sname, n = k.rsplit("/", 1)
+                if sname not in data["results"].get(n, {}):
+                    m["skipped"][k] = v
+            m["ladder"] = sorted(set(m["ladder"]) |
+                                 set(d["meta"]["ladder"]))
+            m["merged"].append({k: d["meta"][k] for k in (
+                "date", "quick", "ladder", "params", "busy_before",
+                "busy_after", "duration_s") if k in d["meta"]})
     ctx = B.Ctx()
     try:
         publish(ctx, data["results"], data["meta"],
