@@ -737,6 +737,10 @@ def readme_section(res, meta, outdir):
             os.path.join(outdir, meta["chart"]), TOP))
     md = render(res, meta)
     md[0] = "### Scale ladder (issue 17)"
+    extra = os.path.join(HERE, "scale-analysis.md")
+    if os.path.exists(extra):
+        with open(extra) as f:
+            md += [f.read().rstrip(), ""]
     sec = [BEGIN] + md + ["Re-run with `make bench-scale` (the whole "
                           "ladder) or `make bench-scale QUICK=1` (the "
                           "slow peers capped at 1,000; results in "
