@@ -612,7 +612,9 @@ def render(results, meta):
                 v = row.get(s, {}).get(k) if s in row else None
                 if s not in row:
                     cells.append("—" + note(meta["skipped"].get(
-                        "%s/%d" % (s, n), "not run")))
+                        "%s/%d" % (s, n), "capped at 1000 in this run"
+                        if meta["quick"] and s in ("supervisord", "pm2")
+                        else "not run")))
                 elif isinstance(v, dict) and "na" in v:
                     cells.append("n/a" + note(v["na"]))
                 elif v is None:
