@@ -184,6 +184,11 @@ fuzz:
 bench:
 	@sh bench/run.sh $(QUICK)
 
+# The scale ladder (bench/scale.py): N = 100 to 9,000, apm2d beside s6,
+# supervisord and pm2; QUICK=1 caps the slow peers at 1,000.
+bench-scale:
+	@sh bench/run.sh scale $(QUICK)
+
 install: all
 	sh mk/install.sh "$(DESTDIR)" "$(BINDIR)" "$(CTLBINDIR)" "$(MANDIR)"
 
@@ -194,4 +199,4 @@ clean:
 	    $(UNIT_PROGS) $(UNIT_OBJ)
 	rm -rf regress/fuzz/bin regress/out
 
-.PHONY: all unit deps check run fuzz bench install clean
+.PHONY: all unit deps check run fuzz bench bench-scale install clean

@@ -7,8 +7,13 @@
 #			bench/README-performance.md (about 6 minutes)
 #   sh bench/run.sh 1	QUICK: fewer calls, 128 MiB instead of 1 GiB
 #			(under 3 minutes), results in bench/results/tmp/quick/
+#   sh bench/run.sh scale [1] [ARGS]
+#			the scale ladder instead (bench/scale.py, make
+#			bench-scale): apm2d, s6, supervisord and pm2 at
+#			N = 100, 1,000, 5,000, 9,000; 1: QUICK (the slow
+#			peers capped at 1,000); ARGS go to scale.py
 #
-# Installs when missing: Debian's supervisor, hyperfine and gnuplot-nox
+# Installs when missing: Debian's supervisor, s6, hyperfine and gnuplot-nox
 # (apt-get as root, else it prints the command and those peers/charts are
 # reported n/a), node and npm, and pm2 at the version pinned in
 # bench/package-lock.json into bench/node_modules (npm ci).  The system
@@ -17,7 +22,16 @@
 # own supervisord in a temporary directory.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-quick=${1:-}
+scale=
+if [ "${1:-}" = scale ]; then
+	scale=1
+	shift
+fi
+quick=
+if [ "${1:-}" = 1 ]; then
+	quick=1
+	shift
+fi
 
 if [ "$(uname -s)" != Linux ]; then
 	echo "bench: the benchmarks read /proc and need Linux" >&2
@@ -36,7 +50,7 @@ missing_debs() {
 
 command -v node >/dev/null 2>&1 || node_pkgs="nodejs"
 command -v npm >/dev/null 2>&1 || node_pkgs="${node_pkgs:-} npm"
-need=$(missing_debs supervisor hyperfine gnuplot-nox)${node_pkgs:+ $node_pkgs}
+need=$(missing_debs supervisor s6 hyperfine gnuplot-nox)${node_pkgs:+ $node_pkgs}
 if [ -n "$need" ]; then
 	if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 		echo "bench: installing:$need"
@@ -84,6 +98,12 @@ if [ "$(id -u)" -eq 0 ]; then
 	sh mk/frontend-user.sh _apm2log /var/empty || exit 1
 fi
 
+if [ -n "$scale" ]; then
+	if [ "$quick" = 1 ]; then
+		exec python3 bench/scale.py --quick "$@"
+	fi
+	exec python3 bench/scale.py "$@"
+fi
 if [ "$quick" = 1 ]; then
 	exec python3 bench/bench.py --quick
 fi
