@@ -1924,7 +1924,18 @@ def write_readme_section(agg, meta):
             "missing) or `make bench QUICK=1` (under 3 minutes, results in "
             "bench/results/tmp/quick/)." % max(1, round(
                 meta["duration_s"] / 60)), ""]
-    with open(os.path.join(HERE, "README-performance.md"), "w") as f:
+    path = os.path.join(HERE, "README-performance.md")
+    # The scale ladder's section is bench/scale.py's: kept as it is.
+    begin, end = ("<!-- scale ladder: written by bench/scale.py -->",
+                  "<!-- end of the scale ladder -->")
+    try:
+        with open(path) as f:
+            old = f.read()
+        if begin in old and end in old:
+            out += [old[old.index(begin):old.index(end) + len(end)], ""]
+    except OSError:
+        pass
+    with open(path, "w") as f:
         f.write("\n".join(out))
 
 
