@@ -1745,15 +1745,18 @@ def gnuplot_charts(ctx, agg, outdir):
     return made
 
 
+def clean(v):
+    """Results as JSON can hold them: an NA becomes {"na": why}."""
+    if isinstance(v, NA):
+        return {"na": str(v)}
+    if isinstance(v, dict):
+        return {k: clean(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [clean(x) for x in v]
+    return v
+
+
 def to_json(agg, meta, runs):
-    def clean(v):
-        if isinstance(v, NA):
-            return {"na": str(v)}
-        if isinstance(v, dict):
-            return {k: clean(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [clean(x) for x in v]
-        return v
     figs = {}
     for fig, group, label, unit, better in FIGURES:
         figs[fig] = {"group": group, "label": label, "unit": unit,

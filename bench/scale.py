@@ -691,14 +691,7 @@ def chart(ctx, results, meta, outdir):
     return png
 
 
-def clean(v):
-    if isinstance(v, NA):
-        return {"na": str(v)}
-    if isinstance(v, dict):
-        return {k: clean(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [clean(x) for x in v]
-    return v
+clean = B.clean
 
 
 def ver(ctx, argv):
