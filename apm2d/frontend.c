@@ -90,7 +90,9 @@ static const struct sup_msg sup_msgs[PROTO_TYPE_MAX] = {
 	[S_STATUS] =	  { FIXED(struct s_status), 0, 1, msg_status },
 	[S_OK] =	  { FIXED(struct s_text), 0, 1, msg_ok },
 	[S_ERROR] =	  { FIXED(struct s_error), 0, 1, msg_error },
-	[S_LIST_ENTRY] =  { FIXED(struct s_summary), 0, 1, msg_list_entry },
+	[S_LIST_ENTRY] =  { sizeof(struct s_summary),
+			    PROTO_LIST_BATCH * sizeof(struct s_summary),
+			    0, 1, msg_list_entry },
 	[S_LIST_END] =	  { 0, 0, 0, 1, msg_list_end },
 	[S_DETAIL] =	  { FIXED(struct s_detail), 0, 1, msg_detail },
 	[S_DETAIL_ARG] =  { FIXED(struct s_str), 0, 1, msg_detail_arg },
@@ -350,18 +352,24 @@ part_clear(struct conn *c)
 	memset(&c->part, 0, sizeof(c->part));
 }
 
+/* A batch of list entries: a whole number of them, each well formed. */
 static void
 msg_list_entry(struct chan_msg *msg, struct conn *c)
 {
 	struct s_summary	s;
 	struct jw		*w;
+	size_t			 off;
 
-	memcpy(&s, msg->data, sizeof(s));
-	if (!proto_strfield_ok(s.name, sizeof(s.name)) ||
-	    s.status.kind >= ST__COUNT)
-		fatalx("invalid S_LIST_ENTRY");
+	if (msg->datalen % sizeof(s) != 0)
+		fatalx("S_LIST_ENTRY of %zu bytes", msg->datalen);
 	w = part_get(c, S_LIST_ENTRY);
-	render_list_entry(w, &s, c->part.n++ == 0);
+	for (off = 0; off < msg->datalen; off += sizeof(s)) {
+		memcpy(&s, msg->data + off, sizeof(s));
+		if (!proto_strfield_ok(s.name, sizeof(s.name)) ||
+		    s.status.kind >= ST__COUNT)
+			fatalx("invalid S_LIST_ENTRY");
+		render_list_entry(w, &s, c->part.n++ == 0);
+	}
 }
 
 static void

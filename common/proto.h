@@ -63,7 +63,7 @@ enum proto_type {
 	S_STATUS,		/* struct s_status */
 	S_OK,			/* struct s_text (has_text = 0: message null) */
 	S_ERROR,		/* struct s_error */
-	S_LIST_ENTRY,		/* struct s_summary, one per process */
+	S_LIST_ENTRY,		/* 1 to PROTO_LIST_BATCH struct s_summary */
 	S_LIST_END,		/* no payload: process_list complete */
 	S_DETAIL,		/* struct s_detail: start of process_details */
 	S_DETAIL_ARG,		/* struct s_str: one argument, in order */
@@ -220,6 +220,13 @@ struct p_state {
 #define P_OOM_KILLED	0x10	/* s_instance: its last exit, by the OOM
 				   killer of its cgroup */
 
+/*
+ * list_processes goes out PROTO_LIST_BATCH processes a message, and only
+ * while the channel to the frontend has room: however many programs and
+ * however many clients list them, the reply never overflows it.
+ */
+#define PROTO_LIST_BATCH	64
+
 struct s_summary {
 	char		name[PROTO_NAME_MAX];
 	struct p_state	status;
@@ -232,6 +239,8 @@ struct s_summary {
 	uint32_t	restart_count;
 	uint32_t	pad;
 };
+_Static_assert(PROTO_LIST_BATCH * sizeof(struct s_summary) <= PROTO_CHAN_MAX,
+    "a list batch fits in one channel message");
 
 struct s_detail {
 	char		name[PROTO_NAME_MAX];

@@ -30,7 +30,10 @@
  * more than FRONTEND_WQ_HIGH bytes wait there, new requests are deferred
  * (at most one per connection, so the queue of them is bounded by the
  * connection table) and served in arrival order as the frontend drains
- * the channel: a flood of requests slows down, it never overflows.
+ * the channel: a flood of requests slows down, it never overflows.  A
+ * list goes out in batches while there is room and its rest waits in
+ * that same queue, so no number of programs or of clients listing them
+ * overflows the channel either.
  *
  * Authorization.  Every request is authorized here (authorize()) against
  * req_policy:
@@ -118,9 +121,8 @@ static int	conn_owns(const struct conn_auth *, const char *);
 static int	authorize(const struct conn_auth *, uint32_t, const char *,
 		    char *, size_t);
 static int	req_changes_state(uint32_t);
-static void	list_entry_filter(const struct conn_auth *,
-		    struct s_summary *);
 static void	dispatch_request(struct sup_conn *, const struct f_request *);
+static void	list_go_on(struct sup_conn *);
 static void	violation(const char *, ...)
 		    __attribute__((__format__(printf, 1, 2)));
 
@@ -297,8 +299,7 @@ dispatch_frontend(struct chan_msg *msg)
 	case F_REQUEST:
 		memcpy(&req, msg->data, sizeof(req));
 		c->busy = 1;
-		if (!TAILQ_EMPTY(&sup->deferred) ||
-		    chan_wqbytes(&sup->fe_ce.chan) >= FRONTEND_WQ_HIGH) {
+		if (!TAILQ_EMPTY(&sup->deferred) || !reply_room()) {
 			/* Back-pressure: served when the channel drains. */
 			c->dreq = req;
 			c->deferred = 1;
@@ -726,12 +727,40 @@ dispatch_deferred(void)
 {
 	struct sup_conn	*c;
 
-	while (sup->fe_up && (c = TAILQ_FIRST(&sup->deferred)) != NULL &&
-	    chan_wqbytes(&sup->fe_ce.chan) < FRONTEND_WQ_HIGH) {
+	while ((c = TAILQ_FIRST(&sup->deferred)) != NULL && reply_room()) {
 		TAILQ_REMOVE(&sup->deferred, c, dentry);
 		c->deferred = 0;
-		dispatch_request(c, &c->dreq);
+		if (c->listing)
+			list_go_on(c);
+		else
+			dispatch_request(c, &c->dreq);
 	}
+}
+
+/*
+ * Send the next part of a list; if the channel fills up before the end,
+ * the rest waits its turn behind the requests deferred meanwhile.
+ */
+static void
+list_go_on(struct sup_conn *c)
+{
+	struct conn_ref	ref = { c->id, c->serial };
+
+	c->listing = 0;
+	if (runner_req_list(ref, &c->list_next, conn_is_admin(&c->auth),
+	    c->auth.uid) == 0) {
+		c->listing = 1;
+		c->deferred = 1;
+		TAILQ_INSERT_TAIL(&sup->deferred, c, dentry);
+	}
+}
+
+/* May more replies be queued for the frontend now? */
+int
+reply_room(void)
+{
+	return (sup->fe_up &&
+	    chan_wqbytes(&sup->fe_ce.chan) < FRONTEND_WQ_HIGH);
 }
 
 /* ---- authorization ---- */
@@ -816,25 +845,6 @@ req_changes_state(uint32_t type)
 	return (0);
 }
 
-/* A list entry for a client who may not manage that process: no details. */
-static void
-list_entry_filter(const struct conn_auth *a, struct s_summary *s)
-{
-	char	name[PROTO_NAME_MAX];
-
-	if (conn_is_admin(a))
-		return;
-	memcpy(name, s->name, sizeof(name));
-	name[sizeof(name) - 1] = '\0';
-	if (conn_owns(a, name))
-		return;
-	s->flags &= ~(uint32_t)(P_HAS_CPU | P_HAS_MEM | P_HAS_UPTIME |
-	    P_HAS_PID);
-	s->cpu_percent = 0;
-	s->memory_bytes = 0;
-	s->uptime_secs = 0;
-}
-
 static void
 dispatch_request(struct sup_conn *c, const struct f_request *req)
 {
@@ -873,7 +883,8 @@ dispatch_request(struct sup_conn *c, const struct f_request *req)
 		sup_shutdown("shutdown request");
 		break;
 	case REQ_LIST_PROCESSES:
-		runner_req_list(ref);
+		c->list_next = 0;
+		list_go_on(c);
 		break;
 	case REQ_GET_PROCESS:
 		runner_req_get(ref, name ? name : "");
@@ -911,15 +922,9 @@ void
 reply_send(struct conn_ref ref, uint32_t type, const void *data, size_t len)
 {
 	struct sup_conn		*c;
-	struct s_summary	 s;
 
 	if ((c = conn_lookup(ref)) == NULL)
 		return;
-	if (type == S_LIST_ENTRY && len == sizeof(s)) {
-		memcpy(&s, data, sizeof(s));
-		list_entry_filter(&c->auth, &s);
-		data = &s;
-	}
 	switch (type) {
 	case S_STATUS:
 	case S_OK:

@@ -198,6 +198,7 @@ static int	st_exited(enum apm2_state_kind);
 static int	inst_alive(const struct instance *);
 static void	set_state(struct instance *, enum apm2_state_kind, int, int);
 static struct proc *proc_find(const char *);
+static void	summary_strip(struct s_summary *);
 static int	proc_any_running(const struct proc *);
 static void	proc_setup(struct proc *, const struct proc_config *);
 static int	proc_prepare(struct proc *);
@@ -2002,18 +2003,46 @@ fill_summary(struct proc *p, struct s_summary *s, uint64_t now)
 		fill_state(&s->status, &p->inst[0].state);
 }
 
-void
-runner_req_list(struct conn_ref ref)
+/*
+ * list_processes from entry *next on, a batch a message, while the
+ * channel has room (reply_room()), at least one batch a call.  1 when the
+ * list is complete; 0 when it waits for room, *next being where it goes
+ * on.  A viewer who may not manage a process (not an administrator, not
+ * its user) sees no cpu, memory or uptime for it.
+ */
+int
+runner_req_list(struct conn_ref ref, size_t *next, int admin, uid_t uid)
 {
-	struct s_summary	s;
-	uint64_t		now = mono_ns();
-	size_t			i;
+	static struct s_summary	 s[PROTO_LIST_BATCH];
+	struct proc		*p;
+	uint64_t		 now = mono_ns();
+	size_t			 n;
 
-	for (i = 0; i < nprocs; i++) {
-		fill_summary(&procs[i], &s, now);
-		reply_send(ref, S_LIST_ENTRY, &s, sizeof(s));
-	}
+	do {
+		for (n = 0; n < PROTO_LIST_BATCH && *next < nprocs; n++) {
+			p = &procs[(*next)++];
+			fill_summary(p, &s[n], now);
+			if (!admin && (p->pc->user == NULL || p->pc->uid != uid))
+				summary_strip(&s[n]);
+		}
+		if (n > 0)
+			reply_send(ref, S_LIST_ENTRY, s, n * sizeof(s[0]));
+	} while (*next < nprocs && reply_room());
+	if (*next < nprocs)
+		return (0);
 	reply_send(ref, S_LIST_END, NULL, 0);
+	return (1);
+}
+
+/* What only those who may manage a process see. */
+static void
+summary_strip(struct s_summary *s)
+{
+	s->flags &= ~(uint32_t)(P_HAS_CPU | P_HAS_MEM | P_HAS_UPTIME |
+	    P_HAS_PID);
+	s->cpu_percent = 0;
+	s->memory_bytes = 0;
+	s->uptime_secs = 0;
 }
 
 void

@@ -40,7 +40,7 @@ uint32_t	runner_running_count(void);
 /* The process's run-as uid, or -1 when it runs as the daemon's user. */
 int		runner_proc_owner(const char *, uid_t *);
 
-void		runner_req_list(struct conn_ref);
+int		runner_req_list(struct conn_ref, size_t *, int, uid_t);
 void		runner_req_get(struct conn_ref, const char *);
 void		runner_req_op(struct conn_ref, const char *, enum runner_op);
 void		runner_req_tail(struct conn_ref, const char *, uint32_t, int);

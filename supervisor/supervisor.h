@@ -69,6 +69,8 @@ struct sup_conn {
 	int			 logs;		/* the logger answers it */
 	int			 logframe;	/* a log_lines frame is open */
 	int			 deferred;	/* dreq waits for the channel */
+	int			 listing;	/* a list goes on when it may */
+	size_t			 list_next;	/* from this process */
 	struct f_request	 dreq;
 };
 
@@ -169,6 +171,7 @@ struct sup_conn	*conn_logs_waiting(uint32_t);
 void		 conn_logs_lost(void);
 struct sup_conn	*conn_lookup(struct conn_ref);
 void		 reply_send(struct conn_ref, uint32_t, const void *, size_t);
+int		 reply_room(void);
 void		 reply_ok(struct conn_ref, const char *, ...)
 		    __attribute__((__format__(printf, 2, 3)));
 /* Test seam: only regress/ calls reply_ok_null(). */

@@ -29,7 +29,8 @@
  *		its channel empty (if c & 0x20, in the same event as what it
  *		writes next: like fe_event(), the supervisor then reads and
  *		dispatches before it serves deferred requests); 2 or 7,
- *		replies fill the channel to FRONTEND_WQ_HIGH - (c >> 5) KiB;
+ *		replies fill the channel to FRONTEND_WQ_HIGH - (c >> 5) * 128
+ *		bytes (a list then may stop after its first part and wait);
  *		3, the frontend dies; 4, it closes its channel.
  *
  * What the frontend writes is read and dispatched as fe_event() does it:
@@ -74,8 +75,12 @@
  *  - every request gets permission_denied exactly when the policy (an
  *    independent oracle here) says so, and the runner is only ever called
  *    for an allowed request, with what it asked;
- *  - a list entry of a process the client may not manage has no cpu,
- *    memory, uptime or pid; one it may manage is untouched;
+ *  - list_processes reaches the runner with the client's uid and whether
+ *    it is an administrator, which decide that an entry of a process the
+ *    client may not manage has no cpu, memory, uptime or pid; a list the
+ *    channel cannot take whole goes on from the deferred queue, in its
+ *    turn and only below FRONTEND_WQ_HIGH; every batch is a whole number
+ *    of entries, at most PROTO_LIST_BATCH;
  *  - the connection table matches a model of it and never holds more than
  *    FRONTEND_MAX_CONNS; a client is admitted exactly when the limits
  *    allow (the total; the last CONN_ADMIN_RESERVED slots for
@@ -740,20 +745,26 @@ reply(uint32_t type, uint32_t peerid, const void *data, size_t len)
 		check(!f->want_denied);
 	switch (type) {
 	case S_LIST_ENTRY:
-		check(f->rqtype == REQ_LIST_PROCESSES && len == sizeof(*s));
-		s = data;
-		check(has_nul(s->name, sizeof(s->name)));
-		owner = f->admin || oracle_owner(f->uid, s->name);
-		if (owner)
-			check(s->flags == (P_HAS_CPU | P_HAS_MEM |
-			    P_HAS_UPTIME | P_HAS_PID) &&
-			    s->cpu_percent == 1.5f &&
-			    s->memory_bytes == 4096 && s->uptime_secs == 7);
-		else
-			check((s->flags & (P_HAS_CPU | P_HAS_MEM |
-			    P_HAS_UPTIME | P_HAS_PID)) == 0 &&
-			    s->cpu_percent == 0 && s->memory_bytes == 0 &&
-			    s->uptime_secs == 0);
+		check(f->rqtype == REQ_LIST_PROCESSES && len > 0 &&
+		    len % sizeof(*s) == 0 &&
+		    len <= PROTO_LIST_BATCH * sizeof(*s));
+		for (s = data; (const char *)s < (const char *)data + len;
+		    s++) {
+			check(has_nul(s->name, sizeof(s->name)));
+			owner = f->admin || oracle_owner(f->uid, s->name);
+			if (owner)
+				check(s->flags == (P_HAS_CPU | P_HAS_MEM |
+				    P_HAS_UPTIME | P_HAS_PID) &&
+				    s->cpu_percent == 1.5f &&
+				    s->memory_bytes == 4096 &&
+				    s->uptime_secs == 7);
+			else
+				check((s->flags & (P_HAS_CPU | P_HAS_MEM |
+				    P_HAS_UPTIME | P_HAS_PID)) == 0 &&
+				    s->cpu_percent == 0 &&
+				    s->memory_bytes == 0 &&
+				    s->uptime_secs == 0);
+		}
 		break;
 	case S_LIST_END:
 		check(f->rqtype == REQ_LIST_PROCESSES && len == 0);
@@ -951,26 +962,51 @@ runner_running_count(void)
 	return (3);
 }
 
-void
-runner_req_list(struct conn_ref ref)
+/*
+ * Like the runner: a batch a message (here one or two of the three
+ * processes) while reply_room(), the rest later, details stripped from
+ * what the viewer may not manage.  When it stops early the connection
+ * must next be served from the deferred queue, behind those already in
+ * it.
+ */
+int
+runner_req_list(struct conn_ref ref, size_t *next, int admin, uid_t uid)
 {
 	static const char *const names[] = { "mine", "theirs", "daemons" };
-	struct s_summary	s;
-	size_t			i;
+	struct s_summary	 s[2];
+	struct fconn		*f;
+	size_t			 n;
 
-	runner_called(ref, REQ_LIST_PROCESSES, NULL);
-	for (i = 0; i < 3; i++) {
-		memset(&s, 0, sizeof(s));
-		strlcpy(s.name, names[i], sizeof(s.name));
-		s.status.kind = ST_RUNNING;
-		s.instances = s.running = 1;
-		s.flags = P_HAS_CPU | P_HAS_MEM | P_HAS_UPTIME | P_HAS_PID;
-		s.cpu_percent = 1.5f;
-		s.memory_bytes = 4096;
-		s.uptime_secs = 7;
-		reply_send(ref, S_LIST_ENTRY, &s, sizeof(s));
+	if (*next == 0)
+		runner_called(ref, REQ_LIST_PROCESSES, NULL);
+	f = model_get(ref.id);
+	check(f != NULL && f->rqtype == REQ_LIST_PROCESSES && *next < 3);
+	check(admin == f->admin && uid == f->uid);
+	do {
+		for (n = 0; n < 1 + (*next & 1) && *next < 3; n++) {
+			memset(&s[n], 0, sizeof(s[n]));
+			strlcpy(s[n].name, names[*next], sizeof(s[n].name));
+			s[n].status.kind = ST_RUNNING;
+			s[n].instances = s[n].running = 1;
+			if (admin || oracle_owner(uid, names[*next])) {
+				s[n].flags = P_HAS_CPU | P_HAS_MEM |
+				    P_HAS_UPTIME | P_HAS_PID;
+				s[n].cpu_percent = 1.5f;
+				s[n].memory_bytes = 4096;
+				s[n].uptime_secs = 7;
+			}
+			(*next)++;
+		}
+		reply_send(ref, S_LIST_ENTRY, s, n * sizeof(s[0]));
+	} while (*next < 3 && reply_room());
+	if (*next < 3) {
+		check(wq >= FRONTEND_WQ_HIGH);
+		f->req = R_DEFERRED;
+		fifo[nfifo++] = ref.id & (CONN_SLOTS - 1);
+		return (0);
 	}
 	reply_send(ref, S_LIST_END, NULL, 0);
+	return (1);
 }
 
 void
@@ -1145,9 +1181,15 @@ one(struct chan_msg *m)
 		f->acked = 1;
 		break;
 	case F_REQUEST:
-		/* Answered (it ends or follows), or waiting its turn. */
+		/*
+		 * Answered (it ends or follows), or waiting its turn: not
+		 * begun, or a list begun whose rest waits for room.
+		 */
 		if (f->req == R_DEFERRED)
-			check(c->deferred && c->busy && events == cur.events);
+			check(c->deferred && c->busy &&
+			    (events == cur.events ||
+			    (f->rqtype == REQ_LIST_PROCESSES && f->replied &&
+			    wq >= FRONTEND_WQ_HIGH)));
 		else
 			check(f->replied &&
 			    (f->req == R_NONE || f->req == R_FOLLOWING));
@@ -1364,7 +1406,7 @@ housekeeping(uint8_t ctl)
 		return ((ctl & 0x20) != 0);
 	case 2:
 	case 7:
-		wq = FRONTEND_WQ_HIGH - (size_t)(ctl >> 5) * 1024;
+		wq = FRONTEND_WQ_HIGH - (size_t)(ctl >> 5) * 128;
 		break;
 	case 3:
 		frontend_lost("frontend exited");

@@ -29,6 +29,8 @@
 #include "chan.h"
 #include "proto.h"
 
+#define SLOW_CLIENTS	4	/* mode slow-lists */
+
 /* The type number F_CONN_NEW had when the frontend passed clients up. */
 #define OLD_F_CONN_NEW	65
 
@@ -131,6 +133,77 @@ forge_conn(int fd)
 	send_msg(F_REQUEST, 5, -1, &req, sizeof(req));
 }
 
+/*
+ * Not a violation: clients list every program while we read nothing for
+ * a while, then we read it all.  What each got is written to
+ * $FAKEFRONT_RESULT, one line per client: its entries, and "end" if its
+ * list ended.  The supervisor must have held the rest back rather than
+ * overflow the channel (and kill us for it).
+ */
+static void
+slow_lists(void)
+{
+	struct f_request	req;
+	struct chan_msg		m;
+	struct pollfd		pfd;
+	struct heartbeat	hb;
+	uint32_t		ids[SLOW_CLIENTS];
+	size_t			entries[SLOW_CLIENTS];
+	const char		*path;
+	FILE			*f;
+	int			ended[SLOW_CLIENTS], nended = 0, k, quiet;
+	ssize_t			n;
+
+	if ((path = getenv("FAKEFRONT_RESULT")) == NULL)
+		errx(1, "FAKEFRONT_RESULT");
+	memset(&req, 0, sizeof(req));
+	req.type = REQ_LIST_PROCESSES;
+	for (k = 0; k < SLOW_CLIENTS; k++) {
+		ids[k] = new_client();
+		entries[k] = 0;
+		ended[k] = 0;
+	}
+	for (k = 0; k < SLOW_CLIENTS; k++)
+		send_msg(F_REQUEST, ids[k], -1, &req, sizeof(req));
+	sleep(2);	/* the supervisor answers meanwhile */
+	for (quiet = 0; quiet < 600 && nended < SLOW_CLIENTS; ) {
+		pfd.fd = FRONTEND_CHAN_FD;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 100) <= 0) {
+			quiet++;	/* a minute without a message: give up */
+			continue;
+		}
+		quiet = 0;
+		if ((n = chan_read(&ch)) == 0 ||
+		    (n == -1 && errno != EAGAIN))
+			err(1, "chan_read");
+		while (chan_get(&ch, &m) > 0) {
+			for (k = 0; k < SLOW_CLIENTS; k++)
+				if (m.hdr.peerid == ids[k])
+					break;
+			if (m.hdr.type == S_HEARTBEAT &&
+			    m.datalen == sizeof(hb)) {
+				memcpy(&hb, m.data, sizeof(hb));
+				send_msg(F_HEARTBEAT, 0, -1, &hb, sizeof(hb));
+			} else if (k < SLOW_CLIENTS &&
+			    m.hdr.type == S_LIST_ENTRY)
+				entries[k] += m.datalen /
+				    sizeof(struct s_summary);
+			else if (k < SLOW_CLIENTS &&
+			    m.hdr.type == S_LIST_END) {
+				ended[k] = 1;
+				nended++;
+			}
+			chan_msg_free(&m);
+		}
+	}
+	if ((f = fopen(path, "w")) == NULL)
+		err(1, "%s", path);
+	for (k = 0; k < SLOW_CLIENTS; k++)
+		fprintf(f, "%zu%s\n", entries[k], ended[k] ? " end" : "");
+	fclose(f);
+}
+
 static void
 misbehave(const char *mode)
 {
@@ -231,7 +304,9 @@ misbehave(const char *mode)
 			junk[i] = (char)(i * 131 + 7);
 		if (write(FRONTEND_CHAN_FD, junk, sizeof(junk)) == -1)
 			err(1, "write");
-	} else if (strcmp(mode, "exit") == 0)
+	} else if (strcmp(mode, "slow-lists") == 0)
+		slow_lists();
+	else if (strcmp(mode, "exit") == 0)
 		exit(3);
 	else
 		errx(1, "unknown mode %s", mode);

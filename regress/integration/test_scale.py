@@ -11,19 +11,22 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Client, Daemon, process, run, test  # noqa: E402
+from harness import TOP, Client, Daemon, process, run, test  # noqa: E402
 from harness import wait_until  # noqa: E402
 
-PROGRAMS = 2000
+HOOKS = os.path.join(TOP, "regress", "integration", "apm2d-hooks")
+FAKE = os.path.join(TOP, "regress", "integration", "fakefront")
+
+PROGRAMS = 10000
 CLIENTS = 32
 
 
-# 2,000 programs, 32 clients listing them at once: every reply whole.
+# 10,000 programs, 32 clients listing them at once: every reply whole.
 # The supervisor holds requests back while the channel to the frontend
 # is full, so no reply overflows it.
 @test
 def concurrent_lists_of_many_programs_are_all_answered():
-    conf = "".join(process("p%04d" % i, "sleep", ["1000"], autostart=False)
+    conf = "".join(process("p%05d" % i, "sleep", ["1000"], autostart=False)
                    for i in range(PROGRAMS))
     d = Daemon(conf)
     try:
@@ -45,10 +48,54 @@ def concurrent_lists_of_many_programs_are_all_answered():
             assert r is not None, "client %d got no reply" % k
             assert r["type"] == "process_list", r.get("type")
             names = [p["name"] for p in r["processes"]]
-            assert names == ["p%04d" % i for i in range(PROGRAMS)], k
+            assert names == ["p%05d" % i for i in range(PROGRAMS)], k
         assert d.frontend_pid() == fe, "the frontend was replaced"
         assert "frontend lost" not in d.stderr(), d.stderr()
         assert "respawning the frontend" not in d.stderr(), d.stderr()
+    finally:
+        d.cleanup()
+
+
+class SlowFront(Daemon):
+    """The test build with fakefront in mode slow-lists: 4 clients list
+    every program, and nothing is read for 2 s, then everything."""
+
+    def __init__(self, conf):
+        super().__init__(conf)
+        self.state = os.path.join(self.tmp, "fakefront.state")
+        self.result = os.path.join(self.tmp, "fakefront.result")
+        self.env = {"APM2D_TEST_FRONTEND": FAKE,
+                    "FAKEFRONT_MODE": "slow-lists",
+                    "FAKEFRONT_STATE": self.state, "FAKEFRONT_REAL": HOOKS,
+                    "FAKEFRONT_SOCKET": self.socket,
+                    "FAKEFRONT_RESULT": self.result}
+
+    def argv(self):
+        a = super().argv()
+        a[0] = HOOKS
+        return a
+
+
+
+# Lists longer than the supervisor lets wait for the frontend (10,000
+# programs, 1.3 MB of entries each, against FRONTEND_WQ_HIGH, 1 MiB),
+# asked for by 4 clients while the frontend reads nothing: the
+# supervisor sends while there is room, holds the rest, and sends it as
+# the frontend reads; every list arrives whole.  (It used to queue every
+# entry at once: a list of 50,000 programs was 6.8 MB in its memory.)
+@test
+def lists_longer_than_the_channel_wait_for_room():
+    n = 10000
+    conf = "".join(process("q%05d" % i, "sleep", ["1000"], autostart=False)
+                   for i in range(n))
+    d = SlowFront(conf)
+    try:
+        d.start(wait=False)
+        wait_until(lambda: os.path.exists(d.result), 120,
+                   what="the fake frontend's result")
+        got = open(d.result).read().split("\n")[:-1]
+        assert got == ["%d end" % n] * 4, (got, d.stderr())
+        assert "frontend lost" not in d.stderr(), d.stderr()
     finally:
         d.cleanup()
 
