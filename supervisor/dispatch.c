@@ -292,8 +292,10 @@ dispatch_frontend(struct chan_msg *msg)
 	case F_CONN_ACK:
 		/* The frontend has it: a lost frontend takes it along. */
 		c->acked = 1;
-		if (c->fd != -1)
+		if (c->fd != -1) {
 			close(c->fd);
+			fd_reserve_fill();
+		}
 		c->fd = -1;
 		break;
 	case F_REQUEST:
@@ -343,7 +345,11 @@ control_update(void)
 	sup->accepting = want;
 }
 
-/* The listening socket is readable (or the pause after EMFILE ended). */
+/*
+ * The listening socket is readable (or the pause after EMFILE ended).
+ * Out of descriptors, an accept draws on the reserve (fd_reserve_use());
+ * only when that is spent too do clients wait in the listen queue.
+ */
 void
 control_accept(int fd, short ev, void *arg)
 {
@@ -357,6 +363,9 @@ control_accept(int fd, short ev, void *arg)
 	for (i = 0; i < ACCEPT_BATCH && sup->accepting; i++) {
 		cfd = accept4(sup->listenfd, NULL, NULL,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd == -1 && fd_reserve_use())
+			cfd = accept4(sup->listenfd, NULL, NULL,
+			    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd == -1) {
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
@@ -371,10 +380,11 @@ control_accept(int fd, short ev, void *arg)
 			} else if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_warn("accept");
-			return;
+			break;
 		}
 		conn_new(cfd);
 	}
+	fd_reserve_fill();
 }
 
 /* Connections held now by uid (the table is small: a scan will do). */

@@ -196,7 +196,7 @@ lg_spawn(void)
 	pid_t		pid;
 
 	lg.started = mono_ms();
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+	if (sup_socketpair(sp) == -1) {
 		log_warn("logger: socketpair");
 		goto retry;
 	}
@@ -225,6 +225,7 @@ lg_spawn(void)
 	evtimer_add(&lg.hb_ev, &tv);
 	log_debug("logger started, pid %ld", (long)pid);
 	lg_introduce();
+	fd_reserve_fill();
 	return;
  retry:
 	log_warnx("cannot start a logger; trying again in %d ms",

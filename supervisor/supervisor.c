@@ -36,6 +36,9 @@ struct supervisor	*sup;
 static void	sup_signal(int, short, void *);
 static void	sup_sigchld(void);
 static void	fe_spawn(void);
+#ifdef APM2D_TEST_HOOKS
+static void	fd_fill_all(void);
+#endif
 static void	fe_respawn(int, short, void *);
 static void	fe_msg(struct chan_msg *, void *);
 static void	fe_done(void *);
@@ -177,6 +180,7 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 	clock_gettime(CLOCK_MONOTONIC, &s.start_mono);
 	signal(SIGPIPE, SIG_IGN);
 	sup_events();
+	fd_reserve_fill();
 
 	runner_init(conf);
 	logctl_start();
@@ -187,6 +191,10 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 	log_info("started, pid %ld, %zu process%s configured",
 	    (long)getpid(), conf->nprocs, conf->nprocs == 1 ? "" : "es");
 	runner_autostart();
+#ifdef APM2D_TEST_HOOKS
+	if (getenv("APM2D_TEST_FD_FILL") != NULL)
+		fd_fill_all();
+#endif
 
 	event_dispatch();
 	fatalx("event loop ended");
@@ -345,6 +353,74 @@ sup_finish(void)
 	exit(0);
 }
 
+/* ---- the descriptor reserve ---- */
+
+/*
+ * SUP_FD_RESERVE descriptors on /dev/null are held so that the control
+ * plane still works when everything else has used RLIMIT_NOFILE up:
+ * accepting a client and respawning the frontend or the logger draw on
+ * it (fd_reserve_use()), and it is filled again as soon as descriptors
+ * are free (fd_reserve_fill(): after each of those, on every heartbeat).
+ * What is not the control plane (a spawn, a log file) simply fails
+ * first, as a failure the restart policy retries.
+ */
+void
+fd_reserve_fill(void)
+{
+	int	fd;
+
+	while (sup->nreserve < SUP_FD_RESERVE) {
+		if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+			return;
+		sup->fd_reserve[sup->nreserve++] = fd;
+	}
+	sup->reserve_used = 0;
+}
+
+/*
+ * A control-plane call failed with errno: if for want of descriptors,
+ * free the reserve for its retry and return 1; else 0, errno kept.
+ */
+int
+fd_reserve_use(void)
+{
+	if (errno != EMFILE || sup->nreserve == 0)
+		return (0);
+	while (sup->nreserve > 0)
+		close(sup->fd_reserve[--sup->nreserve]);
+	if (!sup->reserve_used)
+		log_warnx("out of descriptors (RLIMIT_NOFILE): the control "
+		    "plane draws on its reserve");
+	sup->reserve_used = 1;
+	return (1);
+}
+
+/* socketpair(2) for a channel, drawing on the reserve if need be. */
+int
+sup_socketpair(int sp[2])
+{
+	int	r;
+
+	if ((r = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp)) ==
+	    -1 && fd_reserve_use())
+		r = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp);
+	return (r);
+}
+
+#ifdef APM2D_TEST_HOOKS
+/* Test build: use every descriptor there is but the reserve. */
+static void
+fd_fill_all(void)
+{
+	int	n = 0;
+
+	while (open("/dev/null", O_RDONLY | O_CLOEXEC) != -1)
+		n++;
+	log_info("test: %d descriptors taken, %d in reserve", n,
+	    sup->nreserve);
+}
+#endif
+
 /* ---- the frontend ---- */
 
 /*
@@ -363,7 +439,7 @@ fe_spawn(void)
 	pid_t		 pid;
 	uint64_t	 idle;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+	if (sup_socketpair(sp) == -1) {
 		log_warn("socketpair");
 		sup->fe_pid = -1;
 		return;
@@ -459,6 +535,7 @@ fe_respawn(int fd, short ev, void *arg)
 	if (sup->shutting_down || sup->fe_pid != 0)
 		return;
 	fe_spawn();
+	fd_reserve_fill();
 	if (sup->fe_pid == -1) {
 		/* No socketpair or fork: out of resources.  Try again. */
 		sup->fe_pid = 0;
@@ -482,6 +559,7 @@ fe_heartbeat(int fd, short ev, void *arg)
 	struct timeval		tv;
 	int64_t			now = mono_ms();
 
+	fd_reserve_fill();
 	if (!sup->fe_up)
 		return;
 	if (sup->hb_acked < sup->hb_seq) {

@@ -32,6 +32,7 @@
 #define CONTROL_BACKLOG		1024	/* listen(2) queue: bursts of clients */
 #define ACCEPT_BATCH		64	/* accepts per wake-up */
 #define ACCEPT_RETRY_MS		250	/* out of descriptors: pause accepting */
+#define SUP_FD_RESERVE		16	/* held for the control plane */
 #define REFUSE_LOG_SECS		10	/* refused connections: one log line */
 
 /* Command-line settings that override or complement the config. */
@@ -122,6 +123,9 @@ struct supervisor {
 	}			 orphans[FRONTEND_MAX_CONNS];
 	size_t			 norphans;
 	int			 fe_oldchan;	/* a lost frontend's, or -1 */
+	int			 fd_reserve[SUP_FD_RESERVE];
+	int			 nreserve;	/* of those, open */
+	int			 reserve_used;	/* since it was last full */
 	uint64_t		 refused;	/* connections refused */
 	time_t			 refuse_log_at;
 
@@ -139,6 +143,9 @@ uint64_t	 sup_uptime_secs(void);
 void		 sup_shutdown(const char *why);
 __attribute__((__noreturn__)) void
 		 sup_child_exec(int, const char *, const char *, const char *);
+void		 fd_reserve_fill(void);
+int		 fd_reserve_use(void);
+int		 sup_socketpair(int [2]);
 /* The name of a test build's stand-in variable; none in production. */
 #ifdef APM2D_TEST_HOOKS
 #define SUP_HOOK(name)	(name)

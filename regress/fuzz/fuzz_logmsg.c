@@ -380,6 +380,17 @@ sup_child_exec(int fd, const char *flag, const char *user, const char *hook)
 }
 
 int
+sup_socketpair(int sp[2])
+{
+	abort();	/* lg_spawn() is not called */
+}
+
+void
+fd_reserve_fill(void)
+{
+}
+
+int
 redact_env_name_sensitive(const char *name)
 {
 	abort();	/* logctl_spawn() is not called */

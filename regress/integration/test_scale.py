@@ -7,12 +7,14 @@ restart) are measured in bench/, not asserted here.
 
 Every wait is bounded; only the daemon the test starts is signalled."""
 import os
+import shutil
+import signal
 import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import TOP, Client, Daemon, process, run, test  # noqa: E402
-from harness import wait_until  # noqa: E402
+from harness import Skip, wait_until  # noqa: E402
 
 HOOKS = os.path.join(TOP, "regress", "integration", "apm2d-hooks")
 FAKE = os.path.join(TOP, "regress", "integration", "fakefront")
@@ -96,6 +98,59 @@ def lists_longer_than_the_channel_wait_for_room():
         got = open(d.result).read().split("\n")[:-1]
         assert got == ["%d end" % n] * 4, (got, d.stderr())
         assert "frontend lost" not in d.stderr(), d.stderr()
+    finally:
+        d.cleanup()
+
+
+class FdFill(Daemon):
+    """The test build told to use up every descriptor (but its reserve)
+    once it is up, under a small RLIMIT_NOFILE."""
+
+    def __init__(self, conf):
+        super().__init__(conf)
+        self.env = {"APM2D_TEST_FD_FILL": "1"}
+
+    def argv(self):
+        a = super().argv()
+        a[0] = HOOKS
+        return ["prlimit", "--nofile=128:128"] + a
+
+
+# With no descriptor left, the supervisor still accepts clients and
+# respawns a lost frontend and a lost logger: those draw on a reserve
+# it holds for them.  Before, accept paused and retried forever, and a
+# respawn's socketpair() failed every second until SIGTERM.
+@test
+def the_control_plane_works_with_no_descriptor_left():
+    if shutil.which("prlimit") is None:
+        raise Skip("no prlimit")
+    d = FdFill(process("idle", "sleep", ["1000"], autostart=False))
+    try:
+        d.start()
+        wait_until(lambda: "descriptors taken" in d.stderr(), 10,
+                   what="the descriptors used up")
+        for _ in range(40):
+            assert d.request({"type": "status"})["type"] == "status"
+
+        def one(k, got):
+            got[k] = d.request({"type": "status"}, timeout=30)["type"]
+        got = [None] * 16
+        ts = [threading.Thread(target=one, args=(k, got))
+              for k in range(16)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        assert got == ["status"] * 16, got
+        for find in (d.frontend_pid, d.logger_pid):
+            old = wait_until(find, 10, what="the child")
+            os.kill(old, signal.SIGKILL)
+            wait_until(lambda: find() not in (None, old), 20,
+                       what="a new one")
+            wait_until(lambda: d.request({"type": "status"})["type"] ==
+                       "status", 20, what="an answer")
+        assert "draws on its reserve" in d.stderr(), d.stderr()
+        assert "cannot start" not in d.stderr(), d.stderr()
     finally:
         d.cleanup()
 
