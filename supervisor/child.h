@@ -88,6 +88,12 @@ void	ptable_free(struct ptable *);
  * stored), or -1 when the system cannot tell cheaply.
  */
 int	procstat_children(pid_t, pid_t *, size_t);
+/*
+ * The processes of the trees below roots (roots included) without a
+ * look at the rest of the system: 0, or -1 where the kernel cannot tell
+ * cheaply (then ptable_load()).  Unsorted.
+ */
+int	ptable_trees(struct ptable *, const pid_t *, size_t);
 /* 1 if pid's initial environment holds both "k1" and "k2" entries. */
 int	procstat_env_has(pid_t, const char *, const char *);
 /*

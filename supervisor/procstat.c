@@ -31,6 +31,9 @@
 static int	env_scan(const char *, size_t, const char *, const char *);
 static int	read_small(const char *, char *, size_t);
 static int	parse_stat(const char *, struct pstat *);
+static int	read_children(const char *, pid_t *, size_t);
+static int	tree_add(struct ptable *, size_t *, pid_t);
+static int	tree_kids(struct ptable *, size_t *, pid_t);
 
 /* Read a small /proc file whole; its length, or -1. */
 static int
@@ -184,13 +187,22 @@ ptable_load(struct ptable *t)
 int
 procstat_children(pid_t pid, pid_t *out, size_t max)
 {
-	char		 path[80], small[8192], *buf = small, *nb, *p, *end;
+	char	path[80];
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+	    (long)pid, (long)pid);
+	return (read_children(path, out, max));
+}
+
+/* A children list: the count (at most max stored), or -1. */
+static int
+read_children(const char *path, pid_t *out, size_t max)
+{
+	char		 small[8192], *buf = small, *nb, *p, *end;
 	size_t		 cap = sizeof(small);
 	long		 v;
 	int		 len, n = 0;
 
-	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
-	    (long)pid, (long)pid);
 	/* Thousands of children: read it whole, not a scan of /proc. */
 	while ((len = read_small(path, buf, cap)) != -1 &&
 	    (size_t)len + 1 >= cap && cap < CHILDREN_MAX) {
@@ -220,6 +232,97 @@ procstat_children(pid_t pid, pid_t *out, size_t max)
 	if (buf != small)
 		free(buf);
 	return (n);
+}
+
+/*
+ * The processes of the trees below roots, roots included, found through
+ * the children lists the kernel keeps for every thread: the cost grows
+ * with the trees, not with the processes on the host.  -1 where there
+ * are no such lists (a kernel without CONFIG_PROC_CHILDREN).
+ */
+int
+ptable_trees(struct ptable *t, const pid_t *roots, size_t nroots)
+{
+	static int	 have = -1;
+	char		 path[80];
+	size_t		 cap = 0, i;
+
+	t->p = NULL;
+	t->n = 0;
+	if (have == -1) {
+		snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+		    (long)getpid(), (long)getpid());
+		have = access(path, R_OK) == 0;
+	}
+	if (!have)
+		return (-1);
+	for (i = 0; i < nroots; i++)
+		if (tree_add(t, &cap, roots[i]) == -1)
+			goto fail;
+	/* Breadth first: each one's children join the table's end. */
+	for (i = 0; i < t->n; i++)
+		if (tree_kids(t, &cap, t->p[i].pid) == -1)
+			goto fail;
+	return (0);
+ fail:
+	ptable_free(t);
+	return (-1);
+}
+
+/* Add pid to the table, unless it is gone.  -1 only without memory. */
+static int
+tree_add(struct ptable *t, size_t *cap, pid_t pid)
+{
+	struct pstat	*n;
+
+	if (t->n == *cap) {
+		*cap = *cap == 0 ? 64 : *cap * 2;
+		if ((n = reallocarray(t->p, *cap, sizeof(*n))) == NULL)
+			return (-1);
+		t->p = n;
+	}
+	if (procstat_get(pid, &t->p[t->n]) == 0)
+		t->n++;
+	return (0);
+}
+
+/* Add the children of every thread of pid. */
+static int
+tree_kids(struct ptable *t, size_t *cap, pid_t pid)
+{
+	char		 path[80];
+	struct dirent	*de;
+	DIR		*d;
+	pid_t		 small[64], *kids = small, *big = NULL;
+	size_t		 max = 64;
+	int		 n, i, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return (0);		/* gone meanwhile */
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/"
+		    "children", (long)pid, de->d_name) >= (int)sizeof(path))
+			continue;
+		while ((n = read_children(path, kids, max)) > 0 &&
+		    (size_t)n > max) {
+			max = (size_t)n + 64;
+			free(big);
+			if ((big = reallocarray(NULL, max, sizeof(*big))) ==
+			    NULL) {
+				r = -1;
+				break;
+			}
+			kids = big;
+		}
+		for (i = 0; r == 0 && i < n; i++)
+			r = tree_add(t, cap, kids[i]);
+	}
+	closedir(d);
+	free(big);
+	return (r);
 }
 
 int
@@ -361,6 +464,14 @@ int
 procstat_children(pid_t pid, pid_t *out, size_t max)
 {
 	return (-1);	/* no cheap per-parent list: use ptable_load */
+}
+
+int
+ptable_trees(struct ptable *t, const pid_t *roots, size_t nroots)
+{
+	t->p = NULL;
+	t->n = 0;
+	return (-1);	/* likewise */
 }
 
 int

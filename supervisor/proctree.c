@@ -6,9 +6,14 @@
  * the descendants of its main process that left the group, and orphans
  * that the supervisor adopted as child subreaper and that still carry the
  * instance's marks: its group or session id, or its APM2_* environment.
- * The group is signalled at once; the rest needs a look at the process
- * table, which is done once the event loop comes round, for every tree
- * signalled meanwhile in one scan.
+ * The group is signalled at once; the rest once the event loop comes
+ * round, for every tree signalled meanwhile together.  That needs only
+ * the processes below the live main processes and below us (the
+ * orphans), read through the kernel's children lists (tree_table()):
+ * what a stop costs grows with the instance's tree and our children,
+ * not with the processes on the host.  Where the kernel keeps no such
+ * lists, the whole process table is read instead.  (With cgroups, none
+ * of this runs: an instance is its cgroup.)
  */
 #include <sys/types.h>
 
@@ -45,6 +50,7 @@ static int	pstat_cmp(const void *, const void *);
 static ssize_t	ptable_find(const struct ptable *, pid_t);
 static int	ptable_sorted(struct ptable *);
 static int	need_scan(void);
+static int	tree_table(struct ptable *);
 static int	marked(const struct treekill *, const struct pstat *);
 static void	mark_descendants(const struct ptable *, uint8_t *);
 static void	kill_marked(const struct ptable *, uint8_t *, int);
@@ -215,6 +221,47 @@ need_scan(void)
 	return (r);
 }
 
+/*
+ * Only what tree_run() can mark: the live roots and our adopted orphans,
+ * with everything below them, read through the kernel's children lists.
+ * Sorted, no pid twice.  -1 where the kernel keeps no such lists.
+ */
+static int
+tree_table(struct ptable *t)
+{
+	pid_t	*roots, *kids;
+	size_t	 n = 0, i, j, cap;
+	int	 nk, r;
+
+	nk = procstat_children(self, NULL, 0);
+	cap = ntks + (nk > 0 ? (size_t)nk : 0) + KIDS_MAX;
+	if (nk < 0 || (roots = reallocarray(NULL, cap, sizeof(*roots))) ==
+	    NULL)
+		return (-1);
+	for (i = 0; i < ntks; i++)
+		if (tks[i].root != 0)
+			roots[n++] = tks[i].root;
+	kids = roots + n;
+	nk = procstat_children(self, kids, cap - n);
+	if (nk < 0 || (size_t)nk > cap - n) {
+		free(roots);
+		return (-1);
+	}
+	for (i = 0; i < (size_t)nk; i++)
+		if (!known_pid(kids[i]))
+			roots[n++] = kids[i];
+	r = ptable_trees(t, roots, n);
+	free(roots);
+	if (r == -1)
+		return (-1);
+	qsort(t->p, t->n, sizeof(*t->p), pstat_cmp);
+	for (i = j = 0; i < t->n; i++)
+		if (j == 0 || t->p[i].pid != t->p[j - 1].pid)
+			t->p[j++] = t->p[i];
+	t->n = j;
+	return (0);
+}
+
 /* The tree's root, or an adopted orphan with its marks. */
 static int
 marked(const struct treekill *e, const struct pstat *ps)
@@ -236,7 +283,7 @@ tree_run(int fd, short ev, void *arg)
 
 	if (ntks == 0)
 		return;
-	if (need_scan() && ptable_sorted(&t) == 0) {
+	if (need_scan() && (tree_table(&t) == 0 || ptable_sorted(&t) == 0)) {
 		if ((mark = calloc(t.n + 1, 1)) != NULL) {
 			for (k = 0; k < ntks; k++) {
 				for (i = 0; i < t.n; i++)
