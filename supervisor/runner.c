@@ -152,6 +152,8 @@ struct op {
 	uint32_t		 fail;
 	uint32_t		 skipped;	/* start: running already */
 	int			 err;		/* last spawn errno */
+	uint32_t		 next;		/* start: instance to spawn */
+	int			 count_restart;	/* start: a restart's */
 };
 
 struct proc {
@@ -174,12 +176,25 @@ struct proc {
 	int			 in_op;
 	int			 lim_err[LIMIT__COUNT]; /* refused: errno */
 	unsigned int		 lim_said;	/* refusals logged */
+	TAILQ_ENTRY(proc)	 spawn_entry;	/* on spawn_waiters */
+	int			 spawn_waiting;
 };
 
 LIST_HEAD(pidbucket, pidnode);
 
 static struct config	*rconf;
 static struct proc	*procs;
+/*
+ * Spawns per loop turn: a start of thousands goes SPAWN_BATCH at a time,
+ * with requests and exits served in between, so a big launch never
+ * makes the daemon deaf.  Starts that found the turn's budget spent
+ * wait on spawn_waiters, in order; restarts by the policy try again
+ * next turn.
+ */
+#define SPAWN_BATCH	32
+static uint32_t	 spawn_left = SPAWN_BATCH;
+static struct event	 spawn_ev;
+static TAILQ_HEAD(, proc) spawn_waiters = TAILQ_HEAD_INITIALIZER(spawn_waiters);
 static size_t		 nprocs;
 static struct instance	**byid;		/* by logid */
 static uint32_t		 ninsts;
@@ -255,6 +270,9 @@ static int	op_step(struct proc *, struct op *);
 static void	op_note(struct instance *, enum op_phase, int, int);
 static void	op_wait_for(struct op *, struct instance *);
 static int	op_start_all(struct proc *, struct op *, int);
+static int	op_spawn_more(struct proc *, struct op *);
+static int	spawn_take(void);
+static void	spawn_turn(int, short, void *);
 static void	op_stop_all(struct proc *, struct op *);
 static int	op_shutdown(struct op *);
 static int	op_spawn_failed(struct op *);
@@ -381,6 +399,7 @@ runner_init(struct config *conf)
 	}
 	proctree_init(pid_known);
 	evtimer_set(&deadline_ev, deadline_cb, NULL);
+	evtimer_set(&spawn_ev, spawn_turn, NULL);
 
 	nprocs = conf->nprocs;
 	if (nprocs > 0 && (procs = calloc(nprocs, sizeof(*procs))) == NULL)
@@ -1256,8 +1275,14 @@ inst_restart_ev(int fd, short ev, void *arg)
 {
 	struct instance	*in = arg;
 
+	struct timeval	 tv = { 0, 0 };
+
 	if (sup->shutting_down)
 		return;
+	if (!spawn_take()) {
+		evtimer_add(&in->restart_ev, &tv);	/* next turn */
+		return;
+	}
 	in->restart_count++;
 	(void)inst_spawn(in);
 }
@@ -1707,12 +1732,76 @@ op_start_all(struct proc *p, struct op *op, int count_restart)
 			continue;
 		evtimer_del(&in->restart_ev);
 		restart_reset(&in->rs);	/* an explicit start closes it */
-		if (count_restart)
+	}
+	op->next = 0;
+	op->count_restart = count_restart;
+	op->waiting++;		/* held until every spawn is made */
+	(void)op_spawn_more(p, op);
+	return (0);
+}
+
+/*
+ * Spawn the start's instances from op->next on while the turn's budget
+ * lasts; the rest waits for the next turn.  1 when all are spawned (the
+ * hold op_start_all() took is released then).
+ */
+static int
+op_spawn_more(struct proc *p, struct op *op)
+{
+	struct instance	*in;
+
+	for (; op->next < p->n; op->next++) {
+		in = &p->inst[op->next];
+		if (!inst_startable(in))
+			continue;
+		if (sup->shutting_down)
+			break;		/* what was spawned is stopped */
+		if (!spawn_take()) {
+			p->spawn_waiting = 1;
+			TAILQ_INSERT_TAIL(&spawn_waiters, p, spawn_entry);
+			return (0);
+		}
+		if (op->count_restart)
 			in->restart_count++;
 		op_wait_for(op, in);
 		inst_spawn(in);
 	}
-	return (0);
+	op->next = p->n;
+	op->waiting--;
+	return (1);
+}
+
+/* May one more spawn happen this turn?  The budget is back next turn. */
+static int
+spawn_take(void)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (spawn_left == 0)
+		return (0);
+	if (spawn_left == SPAWN_BATCH)
+		evtimer_add(&spawn_ev, &tv);
+	spawn_left--;
+	return (1);
+}
+
+/* A new turn: the starts that waited go on, oldest first. */
+static void
+spawn_turn(int fd, short ev, void *arg)
+{
+	struct proc	*p;
+	struct op	*op;
+
+	spawn_left = SPAWN_BATCH;
+	while ((p = TAILQ_FIRST(&spawn_waiters)) != NULL) {
+		TAILQ_REMOVE(&spawn_waiters, p, spawn_entry);
+		p->spawn_waiting = 0;
+		op = TAILQ_FIRST(&p->ops);
+		if (op_spawn_more(p, op) && op->waiting == 0)
+			op_kick(p);
+		if (p->spawn_waiting)
+			break;		/* the budget is spent again */
+	}
 }
 
 static void

@@ -102,6 +102,34 @@ def lists_longer_than_the_channel_wait_for_room():
         d.cleanup()
 
 
+# A start of 500 instances is spawned a batch at a time, with requests
+# served in between: a request sent right after the start is answered
+# while most instances are still to be spawned.  Before, the supervisor
+# made every spawn before it read another request, deaf for as long as
+# that took (seconds at 1,000, most of a minute at 5,000 on a small VM).
+@test
+def a_big_start_leaves_the_daemon_answering():
+    n = 500
+    d = Daemon(process("many", "sleep", ["1000"], instances=n,
+                       autostart=False,
+                       log={"out_file": "/dev/null", "merge_stderr": True}))
+    try:
+        d.start()
+        with Client(d.socket, timeout=120) as a, \
+                Client(d.socket, timeout=60) as b:
+            a.send({"type": "start_process", "name": "many"})
+            r = b.call({"type": "get_process", "name": "many"})
+            spawned = sum(1 for i in r["process"]["instance_details"]
+                          if i["pid"] is not None)
+            assert spawned < n, spawned
+            r = a.recv()
+            assert r == {"type": "ok", "message": "Process 'many' started"}, r
+        st = d.request({"type": "status"})
+        assert st["running_instances"] == n, st
+    finally:
+        d.cleanup()
+
+
 class FdFill(Daemon):
     """The test build told to use up every descriptor (but its reserve)
     once it is up, under a small RLIMIT_NOFILE."""
