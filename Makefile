@@ -184,8 +184,9 @@ fuzz:
 bench:
 	@sh bench/run.sh $(QUICK)
 
-# The scale ladder (bench/scale.py): N = 100 to 9,000, apm2d beside s6,
-# supervisord and pm2; QUICK=1 caps the slow peers at 1,000.
+# The scale ladder alone (make bench runs it after the side-by-side
+# figures): N = 100 to 9,000, apm2d beside s6, supervisord and pm2;
+# QUICK=1 caps the slow peers at 1,000.
 bench-scale:
 	@sh bench/run.sh scale $(QUICK)
 

@@ -1,17 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # make bench [QUICK=1]: install what the benchmarks need, build apm2d and
-# run bench/bench.py (apm2d against supervisord and pm2, side by side).
+# run bench/bench.py (apm2d against supervisord and pm2, side by side),
+# then the scale ladder, bench/scale.py (apm2d, s6, supervisord and pm2
+# at N = 100, 1,000, 5,000, 9,000).
 #
 #   sh bench/run.sh	full run: results in bench/results/ and
-#			bench/README-performance.md (about 6 minutes)
-#   sh bench/run.sh 1	QUICK: fewer calls, 128 MiB instead of 1 GiB
-#			(under 3 minutes), results in bench/results/tmp/quick/
+#			bench/README-performance.md (about 6 minutes, then
+#			the ladder: an hour or more on a small VM)
+#   sh bench/run.sh 1	QUICK: fewer calls, 128 MiB instead of 1 GiB, the
+#			slow peers capped at 1,000 in the ladder; results in
+#			bench/results/tmp/quick/
 #   sh bench/run.sh scale [1] [ARGS]
-#			the scale ladder instead (bench/scale.py, make
-#			bench-scale): apm2d, s6, supervisord and pm2 at
-#			N = 100, 1,000, 5,000, 9,000; 1: QUICK (the slow
-#			peers capped at 1,000); ARGS go to scale.py
+#			the scale ladder alone (make bench-scale); ARGS go
+#			to scale.py
 #
 # Installs when missing: Debian's supervisor, s6, hyperfine and gnuplot-nox
 # (apt-get as root, else it prints the command and those peers/charts are
@@ -98,13 +100,16 @@ if [ "$(id -u)" -eq 0 ]; then
 	sh mk/frontend-user.sh _apm2log /var/empty || exit 1
 fi
 
-if [ -n "$scale" ]; then
+# make bench: the side-by-side figures, then the scale ladder;
+# make bench-scale: the ladder alone.
+if [ -z "$scale" ]; then
 	if [ "$quick" = 1 ]; then
-		exec python3 bench/scale.py --quick "$@"
+		python3 bench/bench.py --quick || exit 1
+	else
+		python3 bench/bench.py || exit 1
 	fi
-	exec python3 bench/scale.py "$@"
 fi
 if [ "$quick" = 1 ]; then
-	exec python3 bench/bench.py --quick
+	exec python3 bench/scale.py --quick "$@"
 fi
-exec python3 bench/bench.py
+exec python3 bench/scale.py "$@"
