@@ -107,6 +107,7 @@ struct instance {
 	pid_t			 pid;		/* 0: none (until reaped) */
 	struct pidnode		 node;
 	uint64_t		 start_ns;	/* monotonic */
+	uint64_t		 kstart_ns;	/* the kernel's, once read */
 	int			 exec_pending;	/* status pipe not read yet */
 	int			 statusfd;
 	struct event		 status_ev;
@@ -466,6 +467,7 @@ sweep_policy(const char *key)
 static size_t
 state_list(struct state_inst **out)
 {
+	struct instance	*in;
 	struct pstat	 ps;
 	size_t		 i, n = 0;
 	uint32_t	 k;
@@ -475,14 +477,20 @@ state_list(struct state_inst **out)
 		return (0);
 	for (i = 0; i < nprocs; i++)
 		for (k = 0; k < procs[i].n; k++) {
-			if (procs[i].inst[k].pid == 0 ||
-			    procstat_get(procs[i].inst[k].pid, &ps) == -1)
+			in = &procs[i].inst[k];
+			if (in->pid == 0)
 				continue;
+			/* Read once a run: a write costs what is new. */
+			if (in->kstart_ns == 0) {
+				if (procstat_get(in->pid, &ps) == -1)
+					continue;
+				in->kstart_ns = ps.start_ns;
+			}
 			(void)strlcpy((*out)[n].name, procs[i].pc->name,
 			    sizeof((*out)[n].name));
 			(*out)[n].index = k;
-			(*out)[n].pid = procs[i].inst[k].pid;
-			(*out)[n].start_ns = ps.start_ns;
+			(*out)[n].pid = in->pid;
+			(*out)[n].start_ns = in->kstart_ns;
 			n++;
 		}
 	return (n);
@@ -1002,6 +1010,7 @@ inst_spawn(struct instance *in)
 	in->pid = pid;
 	pid_add(&in->node, pid);
 	in->start_ns = mono_ns();
+	in->kstart_ns = 0;
 	in->sampled = 0;
 	in->exec_pending = 1;
 	in->statusfd = sfd;
