@@ -153,7 +153,7 @@ static int	 grow(char **, size_t *, size_t);
 static int64_t	 ts_ns(const struct timespec *);
 static void	 vals_free(struct logcap *);
 static struct capfile *capfile_find(uint32_t);
-static int	 capfile_rotate(void *, char *, size_t);
+static int	 capfile_rotate(void *, int, char *, size_t);
 static void	 capfile_resume(struct capfile *);
 static void	 capfile_rotated(uint32_t, int, const struct logfile_fdinfo *);
 static void	 file_events(struct capfile *, int);
@@ -372,7 +372,7 @@ capfile_find(uint32_t id)
 
 /* The writer wants a new file: the supervisor makes it. */
 static int
-capfile_rotate(void *arg, char *err, size_t errlen)
+capfile_rotate(void *arg, int reopen, char *err, size_t errlen)
 {
 	struct capfile	*f = arg;
 	struct l_id	 m;
