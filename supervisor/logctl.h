@@ -19,6 +19,13 @@
  * (logstore.h); the logger asks for rotations (L_ROTATE), and every
  * LOGCTL_CHECK_MS, and at SIGUSR1 for all of them, a file whose path no
  * longer names it (moved away, removed, its directory gone) is reopened.
+ * The logger keeps at most [daemon] max_open_log_files regular files
+ * open: it closes the least recently written one when it needs room
+ * (L_FILE_CLOSED) and asks for a closed file by path when it has output
+ * for it (L_REOPEN, answered like a rotation).  A new logger is told of
+ * every file without a descriptor (L_FILE_NEW) and asks for what it
+ * writes.  Character devices and FIFOs are never closed: one descriptor
+ * per path, shared by the instances that name it.
  *
  * Exits: logctl_drain() asks the logger to read what a reaped process
  * left in its pipes and calls runner_drained() when it has (or at once
