@@ -403,13 +403,17 @@ logctl_fd_room(uint32_t inst, int npipes)
 {
 	struct rlimit	rl;
 	size_t		need = (size_t)npipes;
+	size_t		regular = lg.nfiles - lg.nspecial;
 
 	if (inst >= lg.ninsts || getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
 	    rl.rlim_cur == RLIM_INFINITY)
 		return (1);
 	if (!lg.insts[inst].known)
-		need += (size_t)npipes;		/* and as many files */
-	return (lg.nlive + lg.nfiles + need + LOGCTL_FD_RESERVE <=
+		regular += (size_t)npipes;	/* and as many files */
+	/* Regular files: at most maxopen open at once. */
+	if (lg.maxopen != 0 && regular > lg.maxopen)
+		regular = lg.maxopen;
+	return (lg.nlive + lg.nspecial + regular + need + LOGCTL_FD_RESERVE <=
 	    (size_t)rl.rlim_cur);
 }
 
