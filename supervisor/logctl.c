@@ -94,6 +94,7 @@ static struct {
 	struct lfile		*files;
 	size_t			 nfiles;
 	size_t			 nspecial;	/* files[] not regular */
+	size_t			 nheld;		/* regular ones the logger holds */
 	uint32_t		 maxopen;	/* max_open_log_files */
 	struct linst		*insts;
 	uint32_t		 ninsts;
@@ -117,6 +118,7 @@ static void	 lg_inst(struct linst *);
 static int	 lg_file(struct lfile *, int);
 static void	 lg_filefd(struct lfile *, uint32_t, int);
 static void	 lg_filemsg(const struct lfile *, struct l_file *);
+static void	 lg_held(struct lfile *, int, int);
 static struct lfile *lg_fileid(uint32_t);
 static void	 lg_rotate(uint32_t);
 static void	 lg_reopen(uint32_t);
@@ -268,7 +270,7 @@ lg_introduce(void)
 	lg_send(L_HELLO, 0, -1, &h, sizeof(h));
 	/* Its files closed: it asks for those it writes (L_REOPEN). */
 	for (i = 0; i < lg.nfiles; i++) {
-		lg.files[i].held = 0;
+		lg_held(&lg.files[i], 0, lg.files[i].special);
 		lg_filemsg(&lg.files[i], &lf);
 		lg_send(L_FILE_NEW, 0, -1, &lf, sizeof(lf));
 	}
@@ -547,7 +549,7 @@ lg_msg(struct chan_msg *msg, void *arg)
 	case L_FILE_CLOSED:
 		if ((f = lg_fileid(((const struct l_id *)msg->data)->id)) !=
 		    NULL)
-			f->held = 0;
+			lg_held(f, 0, f->special);
 		break;
 	case L_DRAINED:
 		if (d->inst < lg.ninsts && lg.insts[d->inst].drain ==
@@ -966,7 +968,6 @@ lg_filefd(struct lfile *f, uint32_t type, int fd)
 	static struct l_file	 lf;	/* 4 KiB: not on the stack */
 	struct logfile_fdinfo	 fi;
 	struct l_filefd		 m;
-	int			 special;
 
 	memset(&m, 0, sizeof(m));
 	m.file = f->id;
@@ -975,23 +976,46 @@ lg_filefd(struct lfile *f, uint32_t type, int fd)
 		m.size = fi.size;
 		m.mtime = (int64_t)fi.mtime;
 	}
-	/* Counted for logctl_fd_room(): the logger never closes these. */
-	special = m.regular == 0;
-	if (special != f->special) {
-		f->special = special;
-		if (special)
-			lg.nspecial++;
-		else
-			lg.nspecial--;
+	lg_filemsg(f, &lf);
+	if (type == L_FILE_OPEN && m.regular && lg.maxopen != 0 &&
+	    lg.nheld >= lg.maxopen) {
+		/*
+		 * The logger would close another for it: it asks when it
+		 * writes, and no more descriptors wait in our queue than it
+		 * keeps open.
+		 */
+		close(fd);
+		lg_held(f, 0, 0);
+		lg_send(L_FILE_NEW, 0, -1, &lf, sizeof(lf));
+		return;
 	}
-	f->held = 1;
+	lg_held(f, 1, m.regular == 0);
 	if (type != L_FILE_OPEN) {
 		lg_send(L_FILE_FD, 0, fd, &m, sizeof(m));
 		return;
 	}
-	lg_filemsg(f, &lf);
 	lf.fd = m;
 	lg_send(L_FILE_OPEN, 0, fd, &lf, sizeof(lf));
+}
+
+/*
+ * Whether the logger holds f, and whether f is special (not a regular
+ * file: the logger never closes it, and logctl_fd_room() counts it
+ * apart).
+ */
+static void
+lg_held(struct lfile *f, int held, int special)
+{
+	if (f->held && !f->special)
+		lg.nheld--;
+	if (f->special)
+		lg.nspecial--;
+	f->held = held;
+	f->special = special;
+	if (f->held && !f->special)
+		lg.nheld++;
+	if (f->special)
+		lg.nspecial++;
 }
 
 static struct lfile *
