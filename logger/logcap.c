@@ -729,10 +729,12 @@ file_events(struct capfile *f, int ev)
 {
 	if (ev == 0)
 		return;
+	/* errno 0: closed, and the supervisor could not open it again. */
 	if (ev & LOGFILE_EV_FAIL)
 		log_warnx("log file %s: cannot write: %s; output is lost "
 		    "until it can be written again", f->path,
-		    strerror(logfile_errno(f->lf)));
+		    logfile_errno(f->lf) != 0 ? strerror(logfile_errno(f->lf)) :
+		    "it could not be opened again");
 	if (ev & LOGFILE_EV_RECOVER)
 		log_warnx("log file %s: writing again; %llu bytes (%llu "
 		    "lines) could not be written", f->path,
