@@ -215,7 +215,8 @@ static const char *const daemon_keys[] = {
 	"pid_file", "socket", "log_dir", "state_file", "user", "log_user",
 	"chroot",
 	"socket_mode", "socket_group", "admin_group", "shutdown_timeout",
-	"idle_timeout", "max_connections_per_user", "log_memory", NULL
+	"idle_timeout", "max_connections_per_user", "log_memory",
+	"max_open_log_files", NULL
 };
 static const char *const cred_keys[] = {
 	"id", "provider", "auth_method", "refresh_before_expiry", NULL
@@ -1122,6 +1123,10 @@ parse_daemon(struct ctx *c, struct config *cfg, const struct toml_value *tv)
 		d->max_conns_per_user = (uint32_t)n;
 	(void)getsized(c, t, "daemon", "log_memory", SZ_BYTES,
 	    CONFIG_LOG_MEMORY_MIN, CONFIG_LOG_MEMORY_MAX, &d->log_memory);
+	if (getuint(c, t, "daemon", "max_open_log_files",
+	    CONFIG_OPEN_LOG_FILES_MIN, CONFIG_OPEN_LOG_FILES_MAX, &n, NULL) ==
+	    1)
+		d->max_open_log_files = (uint32_t)n;
 }
 
 static void
@@ -2024,6 +2029,7 @@ set_defaults(struct config *cfg)
 	d->idle_timeout.nsec = 0;
 	d->max_conns_per_user = CONFIG_DEFAULT_CONNS_PER_USER;
 	d->log_memory = CONFIG_DEFAULT_LOG_MEMORY;
+	d->max_open_log_files = CONFIG_DEFAULT_OPEN_LOG_FILES;
 }
 
 static void

@@ -80,6 +80,9 @@
 #define CONFIG_DEFAULT_LOG_MEMORY	(64ULL << 20)
 #define CONFIG_LOG_MEMORY_MIN		(1ULL << 20)
 #define CONFIG_LOG_MEMORY_MAX		(1ULL << 40)
+#define CONFIG_DEFAULT_OPEN_LOG_FILES	1024
+#define CONFIG_OPEN_LOG_FILES_MIN	16
+#define CONFIG_OPEN_LOG_FILES_MAX	1000000
 #define CONFIG_DEFAULT_USER		"_apm2d"
 #define CONFIG_DEFAULT_LOG_USER		"_apm2log"
 #define CONFIG_DEFAULT_CHROOT		"/var/empty"
@@ -310,6 +313,7 @@ struct daemon_config {
 	struct duration		 idle_timeout;	/* 60 s, 0: never */
 	uint32_t		 max_conns_per_user;	/* 64 */
 	uint64_t		 log_memory;	/* logger's rings, bytes */
+	uint32_t		 max_open_log_files;	/* 1024 */
 };
 
 struct config {

@@ -55,6 +55,9 @@ static const char *const proto_names[PROTO_TYPE_MAX] = {
 	[L_LOG_ERROR] = "L_LOG_ERROR",
 	[L_HEARTBEAT] = "L_HEARTBEAT",
 	[L_HEARTBEAT_ACK] = "L_HEARTBEAT_ACK",
+	[L_FILE_NEW] = "L_FILE_NEW",
+	[L_REOPEN] = "L_REOPEN",
+	[L_FILE_CLOSED] = "L_FILE_CLOSED",
 };
 
 /* Upstream's spellings: codec.c parses them, the supervisor logs them. */

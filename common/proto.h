@@ -93,7 +93,8 @@ enum proto_type {
 	L_SECRET,		/* struct l_secret + name + value */
 	L_FILE_OPEN,		/* struct l_file + the open log file */
 	L_FILE_FD,		/* struct l_filefd + the file's new descriptor */
-	L_ROTATE_FAIL,		/* struct l_id (file): keep writing the old */
+	L_ROTATE_FAIL,		/* struct l_id (file): the rotation or reopen
+				   asked for failed: keep the old, or none */
 	L_PIPE,			/* struct l_pipe + a pipe's read end */
 	L_DRAIN,		/* struct l_drain: read the instance's pipes */
 	L_TAIL,			/* struct l_tail (peer id: connection) */
@@ -101,6 +102,8 @@ enum proto_type {
 	L_CONN_CLOSED,		/* struct l_conn */
 	L_EXIT,			/* no payload: drain, flush and exit */
 	L_HEARTBEAT,		/* struct heartbeat: answer L_HEARTBEAT_ACK */
+	L_FILE_NEW,		/* struct l_file, no descriptor: a file to ask
+				   for (L_REOPEN) when there is output */
 
 	/* logger -> supervisor: never a descriptor */
 	L_READY = 192,		/* no payload */
@@ -111,6 +114,8 @@ enum proto_type {
 	L_LOG_END,		/* peer id: connection; struct s_logend */
 	L_LOG_ERROR,		/* peer id: connection; struct s_error */
 	L_HEARTBEAT_ACK,	/* struct heartbeat, echoed */
+	L_REOPEN,		/* struct l_id (file): open it at its path */
+	L_FILE_CLOSED,		/* struct l_id (file): its descriptor closed */
 
 	PROTO_TYPE_MAX
 };
@@ -327,9 +332,14 @@ struct f_log_ack {
 struct l_hello {
 	uint32_t	ninstances;	/* for the per-instance ring budget */
 	uint32_t	log_memory_kib;	/* [daemon] log_memory */
+	uint32_t	max_open_files;	/* [daemon] max_open_log_files */
+	uint32_t	pad;
 };
 
-/* L_SECRETS_CLEAR, L_FILE_FD, L_ROTATE_FAIL, L_ROTATE: an id. */
+/*
+ * L_SECRETS_CLEAR (an instance), L_ROTATE_FAIL, L_ROTATE, L_REOPEN,
+ * L_FILE_CLOSED (a file): an id.
+ */
 struct l_id {
 	uint32_t	id;
 	uint32_t	pad;
@@ -362,7 +372,9 @@ struct l_secret {
 /*
  * L_FILE_OPEN: file id's settings; L_FILE_FD: a new descriptor for it
  * (rotated or reopened).  The descriptor comes with the message, with
- * what fstat(2) said of it: the logger may not look itself.
+ * what fstat(2) said of it: the logger may not look itself.  L_FILE_NEW:
+ * the settings alone (struct l_file, fd's fields 0 but file): the logger
+ * asks for a descriptor when it has output for it.
  */
 #define L_FILE_TIMESTAMP	0x1
 
@@ -412,7 +424,7 @@ struct l_conn {
 	uint64_t	serial;
 };
 
-_Static_assert(sizeof(struct l_hello) == 8, "l_hello layout");
+_Static_assert(sizeof(struct l_hello) == 16, "l_hello layout");
 _Static_assert(sizeof(struct l_id) == 8, "l_id layout");
 _Static_assert(sizeof(struct l_inst) == 24 + PROTO_NAME_MAX + PROTO_DISPLAY_MAX,
     "l_inst layout");

@@ -33,12 +33,29 @@
 
 _Static_assert(LOGRING_LINE_MAX == PROTO_LOGLINE_MAX, "line pieces");
 
-/* A log file, shared by every stream that writes to it. */
+/*
+ * A log file, shared by every stream that writes to it.  Open, it is on
+ * the LRU list (least recently written first) unless it is special;
+ * asked for, its descriptor is on its way (L_ROTATE, L_REOPEN); queued,
+ * it waits for a slot to be asked for.  Open regular files and asked
+ * ones hold the slots, at most maxopen.
+ */
+enum cf_state {
+	CF_CLOSED,
+	CF_OPEN,
+	CF_ASKED,
+	CF_QUEUED
+};
+
 struct capfile {
 	LIST_ENTRY(capfile)	 entry;
+	TAILQ_ENTRY(capfile)	 q;		/* lru, or waitq */
 	struct logfile		*lf;
 	uint32_t		 id;		/* the supervisor's */
 	char			*path;		/* for messages */
+	enum cf_state		 state;
+	int			 special;	/* not a regular file: kept */
+	int			 reopen;	/* CF_QUEUED: what to ask */
 };
 
 /* A sensitive variable of the environment the process was given. */
@@ -137,6 +154,10 @@ static size_t			 ringcap = LOGRING_MIN;
 static struct logcap		**caps;
 static size_t			 ncaps, capscap;
 static LIST_HEAD(, capfile)	 files = LIST_HEAD_INITIALIZER(files);
+static TAILQ_HEAD(, capfile)	 lru = TAILQ_HEAD_INITIALIZER(lru);
+static TAILQ_HEAD(, capfile)	 waitq = TAILQ_HEAD_INITIALIZER(waitq);
+static size_t			 maxopen = CONFIG_DEFAULT_OPEN_LOG_FILES;
+static size_t			 nslots;	/* taken */
 static LIST_HEAD(, capstream)	 streams = LIST_HEAD_INITIALIZER(streams);
 static TAILQ_HEAD(, follower)	 followers =
 				    TAILQ_HEAD_INITIALIZER(followers);
@@ -153,9 +174,19 @@ static int	 grow(char **, size_t *, size_t);
 static int64_t	 ts_ns(const struct timespec *);
 static void	 vals_free(struct logcap *);
 static struct capfile *capfile_find(uint32_t);
-static int	 capfile_rotate(void *, char *, size_t);
+static struct capfile *capfile_new(const struct l_file *, int,
+		    const struct logfile_fdinfo *);
+static int	 capfile_ask(void *, int, char *, size_t);
 static void	 capfile_resume(struct capfile *);
 static void	 capfile_rotated(uint32_t, int, const struct logfile_fdinfo *);
+static int	 cf_slot(const struct capfile *);
+static void	 cf_set(struct capfile *, enum cf_state, int);
+static void	 cf_touch(struct capfile *);
+static void	 cf_evict(struct capfile *);
+static int	 slot_take(void);
+static void	 slots_trim(void);
+static void	 slots_serve(void);
+static void	 file_msg(uint32_t, uint32_t);
 static void	 file_events(struct capfile *, int);
 static void	 logcap_output(void *, int, const char *, size_t);
 static struct capstream *logcap_stream(struct logcap *, int);
@@ -253,10 +284,12 @@ ref_eq(struct logref a, struct logref b)
 /* ---- set-up ---- */
 
 void
-logcap_init(size_t ninstances, uint64_t budget)
+logcap_init(size_t ninstances, uint64_t budget, uint32_t maxfiles)
 {
 	ringcap = logring_cap(ninstances, budget != 0 ? budget :
 	    LOGRING_BUDGET);
+	if (maxfiles != 0)
+		maxopen = maxfiles;
 }
 
 /* The capture of instance inst, made if new; NULL when out of memory. */
@@ -370,57 +403,187 @@ capfile_find(uint32_t id)
 	return (NULL);
 }
 
-/* The writer wants a new file: the supervisor makes it. */
+/* Whether f holds one of the maxopen slots. */
 static int
-capfile_rotate(void *arg, char *err, size_t errlen)
+cf_slot(const struct capfile *f)
 {
-	struct capfile	*f = arg;
-	struct l_id	 m;
+	return ((f->state == CF_OPEN && !f->special) || f->state == CF_ASKED);
+}
+
+/* Move f to state, its lists and the slot count with it. */
+static void
+cf_set(struct capfile *f, enum cf_state state, int special)
+{
+	if (f->state == CF_OPEN && !f->special)
+		TAILQ_REMOVE(&lru, f, q);
+	else if (f->state == CF_QUEUED)
+		TAILQ_REMOVE(&waitq, f, q);
+	if (cf_slot(f))
+		nslots--;
+	f->state = state;
+	f->special = special;
+	if (f->state == CF_OPEN && !f->special)
+		TAILQ_INSERT_TAIL(&lru, f, q);
+	else if (f->state == CF_QUEUED)
+		TAILQ_INSERT_TAIL(&waitq, f, q);
+	if (cf_slot(f))
+		nslots++;
+}
+
+/* Written to: the last to be closed. */
+static void
+cf_touch(struct capfile *f)
+{
+	if (f->state != CF_OPEN || f->special || TAILQ_NEXT(f, q) == NULL)
+		return;
+	TAILQ_REMOVE(&lru, f, q);
+	TAILQ_INSERT_TAIL(&lru, f, q);
+}
+
+/* Close f's descriptor; its writer keeps the rest. */
+static void
+cf_evict(struct capfile *f)
+{
+	int	ev;
+
+	ev = logfile_detach(f->lf);
+	cf_set(f, CF_CLOSED, f->special);
+	file_msg(L_FILE_CLOSED, f->id);
+	file_events(f, ev);
+}
+
+/* A free slot, made by closing the least recently written file. */
+static int
+slot_take(void)
+{
+	struct capfile	*v;
+
+	if (nslots < maxopen)
+		return (1);
+	if ((v = TAILQ_FIRST(&lru)) == NULL)
+		return (0);	/* every slot waits for an answer */
+	cf_evict(v);
+	return (1);
+}
+
+/* Back under maxopen after a file came open unasked. */
+static void
+slots_trim(void)
+{
+	struct capfile	*v;
+
+	while (nslots > maxopen && (v = TAILQ_FIRST(&lru)) != NULL)
+		cf_evict(v);
+}
+
+/* Ask for the files that waited for a slot, in turn. */
+static void
+slots_serve(void)
+{
+	struct capfile	*f;
+
+	while ((f = TAILQ_FIRST(&waitq)) != NULL && slot_take()) {
+		cf_set(f, CF_ASKED, f->special);
+		file_msg(f->reopen ? L_REOPEN : L_ROTATE, f->id);
+	}
+}
+
+static void
+file_msg(uint32_t type, uint32_t id)
+{
+	struct l_id	m;
 
 	memset(&m, 0, sizeof(m));
-	m.id = f->id;
-	logger_send(L_ROTATE, 0, &m, sizeof(m));
+	m.id = id;
+	logger_send(type, 0, &m, sizeof(m));
+}
+
+/*
+ * The writer wants a new file (a rotation) or its file again (a
+ * reopen): the supervisor makes or opens it.  A closed file needs a
+ * slot first.
+ */
+static int
+capfile_ask(void *arg, int reopen, char *err, size_t errlen)
+{
+	struct capfile	*f = arg;
+
+	if (f->state == CF_OPEN) {
+		cf_set(f, CF_ASKED, f->special);
+		file_msg(reopen ? L_REOPEN : L_ROTATE, f->id);
+	} else if (slot_take()) {
+		cf_set(f, CF_ASKED, f->special);
+		file_msg(reopen ? L_REOPEN : L_ROTATE, f->id);
+	} else {
+		f->reopen = reopen;
+		cf_set(f, CF_QUEUED, f->special);
+	}
 	return (LOGFILE_PENDING);
 }
 
-void
-logcap_file_open(const struct l_file *lfm, int fd)
+/* A file the supervisor names: with its descriptor, or closed (fd -1). */
+static struct capfile *
+capfile_new(const struct l_file *lfm, int fd, const struct logfile_fdinfo *fi)
 {
-	struct logfile_fdinfo	 fi;
 	struct log_config	 lc;
 	struct capfile		*f;
 	char			 fmt[PROTO_TSFMT_MAX], err[512];
 
-	if (capfile_find(lfm->fd.file) != NULL) {
-		logcap_file_fd(&lfm->fd, fd);
-		return;
-	}
 	memset(&lc, 0, sizeof(lc));
 	lc.timestamp = (lfm->flags & L_FILE_TIMESTAMP) != 0;
 	(void)strlcpy(fmt, lfm->ts_format, sizeof(fmt));
 	lc.timestamp_format = fmt[0] != '\0' ? fmt : NULL;
 	lc.rotation.mode = lfm->mode;
 	lc.rotation.max_size = lfm->max_size;
-	fi.regular = lfm->fd.regular;
-	fi.size = lfm->fd.size;
-	fi.mtime = (time_t)lfm->fd.mtime;
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
 		log_warnx("log file %u: out of memory", lfm->fd.file);
-		close(fd);
-		return;
+		if (fd != -1)
+			close(fd);
+		return (NULL);
 	}
 	f->id = lfm->fd.file;
 	if ((f->path = strndup(lfm->path, sizeof(lfm->path) - 1)) == NULL ||
-	    (f->lf = logfile_new(fd, &fi, &lc, capfile_rotate, f, err,
+	    (f->lf = logfile_new(fd, fi, &lc, capfile_ask, f, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("log file %u: %s", lfm->fd.file, f->path == NULL ?
 		    "out of memory" : err);
-		close(fd);
+		if (fd != -1)
+			close(fd);
 		free(f->path);
 		free(f);
+		return (NULL);
+	}
+	f->state = CF_CLOSED;
+	LIST_INSERT_HEAD(&files, f, entry);
+	return (f);
+}
+
+void
+logcap_file_open(const struct l_file *lfm, int fd)
+{
+	struct logfile_fdinfo	 fi;
+	struct capfile		*f;
+
+	if (capfile_find(lfm->fd.file) != NULL) {
+		logcap_file_fd(&lfm->fd, fd);
 		return;
 	}
-	LIST_INSERT_HEAD(&files, f, entry);
+	fi.regular = lfm->fd.regular;
+	fi.size = lfm->fd.size;
+	fi.mtime = (time_t)lfm->fd.mtime;
+	if ((f = capfile_new(lfm, fd, &fi)) == NULL)
+		return;
+	/* Over maxopen, the least recently written one goes. */
+	cf_set(f, CF_OPEN, !fi.regular);
+	slots_trim();
+}
+
+/* A file known by its settings alone (a new logger): asked for later. */
+void
+logcap_file_new(const struct l_file *lfm)
+{
+	if (capfile_find(lfm->fd.file) == NULL)
+		(void)capfile_new(lfm, -1, NULL);
 }
 
 /* A new descriptor for a file: rotated, or reopened. */
@@ -441,19 +604,42 @@ logcap_rotate_failed(uint32_t id)
 	capfile_rotated(id, -1, NULL);
 }
 
-/* The rotation of file id is over (fd -1: failed); its pipes go on. */
+/*
+ * What the supervisor sent for file id: the answer to a rotation or a
+ * reopen (fd -1: it failed), or unasked a new descriptor for its path
+ * (moved, SIGUSR1), which a closed file does not take.
+ */
 static void
 capfile_rotated(uint32_t id, int fd, const struct logfile_fdinfo *fi)
 {
 	struct capfile	*f;
+	int		 ev;
 
 	if ((f = capfile_find(id)) == NULL) {
 		if (fd != -1)
 			close(fd);
 		return;
 	}
-	file_events(f, logfile_rotated(f->lf, fd, fi));
+	if (f->state != CF_ASKED && f->state != CF_OPEN) {
+		if (fd != -1) {
+			close(fd);
+			file_msg(L_FILE_CLOSED, f->id);
+		}
+		return;
+	}
+	if (f->state == CF_OPEN && fd == -1)
+		return;
+	/* Its state first: writing what waited may ask again. */
+	if (fd != -1)
+		cf_set(f, CF_OPEN, !fi->regular);
+	else
+		cf_set(f, logfile_isopen(f->lf) ? CF_OPEN : CF_CLOSED,
+		    f->special);
+	ev = logfile_rotated(f->lf, fd, fi);
+	file_events(f, ev);
 	capfile_resume(f);
+	slots_trim();
+	slots_serve();
 	logger_settled();
 }
 
@@ -543,10 +729,12 @@ file_events(struct capfile *f, int ev)
 {
 	if (ev == 0)
 		return;
+	/* errno 0: closed, and the supervisor could not open it again. */
 	if (ev & LOGFILE_EV_FAIL)
 		log_warnx("log file %s: cannot write: %s; output is lost "
 		    "until it can be written again", f->path,
-		    strerror(logfile_errno(f->lf)));
+		    logfile_errno(f->lf) != 0 ? strerror(logfile_errno(f->lf)) :
+		    "it could not be opened again");
 	if (ev & LOGFILE_EV_RECOVER)
 		log_warnx("log file %s: writing again; %llu bytes (%llu "
 		    "lines) could not be written", f->path,
@@ -638,7 +826,9 @@ logcap_output(void *arg, int stream, const char *buf, size_t len)
 	else
 		raw_input(cs, &now, buf, len);
 	stream_flush(cs);
-	/* Its file waits for a new descriptor: let the pipe hold the rest. */
+	if (f != NULL)
+		cf_touch(f);
+	/* Its file waits for a descriptor: let the pipe hold the rest. */
 	if (f != NULL && logfile_rotating(f->lf) && !cs->paused) {
 		cs->paused = 1;
 		output_pause(cs->out);

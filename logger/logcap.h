@@ -17,10 +17,22 @@
  * At EOF the partial line is written too, and the supervisor is told
  * (L_PIPE_DONE).  Files come as descriptors (L_FILE_OPEN), opened by the
  * supervisor with the rights of the process's user, shared by every
- * stream that names the same path, kept open across restarts, and
- * written without ever blocking: a failing file loses bytes, which are
- * counted and logged once per episode.  While a file is being rotated
- * the pipes that feed it are not read (the kernel keeps the output).
+ * stream that names the same path, kept across restarts, and written
+ * without ever blocking: a failing file loses bytes, which are counted
+ * and logged once per episode.  While a file is being rotated the pipes
+ * that feed it are not read (the kernel keeps the output).
+ *
+ * Open files.  At most [daemon] max_open_log_files regular files are
+ * open at once.  When a file needs a descriptor beyond that, the least
+ * recently written one is flushed and closed (L_FILE_CLOSED; the list
+ * is kept in write order, one move per read).  A closed file keeps its
+ * writer's state, and output for it asks the supervisor for the path
+ * again (L_REOPEN, or L_ROTATE when a rotation is due), waiting like a
+ * rotation: its pipes are not read until the descriptor comes, so what
+ * waits is at most what was read before.  When every slot waits for an
+ * answer, a file queues for the next free one.  Character devices and
+ * FIFOs are never closed: closing a FIFO would end its reader's input.
+ * A new logger is told of the files without descriptors (L_FILE_NEW).
  *
  * Secrets.  Each redactor knows the exact values of the sensitive
  * variables (redact_env_name_sensitive) of the environment the daemon
@@ -82,12 +94,16 @@ struct logref {
 };
 
 /* The supervisor's messages (logger.c hands them over). */
-/* budget: bytes for every instance's ring together; 0: the default. */
-void	logcap_init(size_t ninstances, uint64_t budget);
+/*
+ * budget: bytes for every instance's ring together; maxfiles: regular
+ * files open at once ([daemon] max_open_log_files).  0: the defaults.
+ */
+void	logcap_init(size_t ninstances, uint64_t budget, uint32_t maxfiles);
 void	logcap_inst(const struct l_inst *);
 void	logcap_secrets_clear(uint32_t inst);
 void	logcap_secret(const struct l_secret *, const char *, size_t);
 void	logcap_file_open(const struct l_file *, int fd);
+void	logcap_file_new(const struct l_file *);
 void	logcap_file_fd(const struct l_filefd *, int fd);
 void	logcap_rotate_failed(uint32_t file);
 void	logcap_pipe(const struct l_pipe *, int fd);

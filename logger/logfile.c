@@ -53,6 +53,8 @@ struct logfile {
 	logfile_rotate_cb	 rotate;
 	void			*rarg;
 	int			 rotating;	/* waiting for the new file */
+	int			 reopening;	/* ... or for this one again */
+	int64_t			 retry_ms;	/* failed reopen: not before */
 	char			*pend;		/* what came meanwhile */
 	size_t			 plen, pcap;
 	int			 timestamp;
@@ -97,6 +99,9 @@ static int	 ts_render_sec(struct tsfmt *, time_t);
 static int	 ts_render(struct tsfmt *, const struct timespec *, char *,
 		    size_t);
 static void	 lf_pend(struct logfile *, const char *, size_t);
+static void	 lf_adopt(struct logfile *, int, const struct logfile_fdinfo *);
+static void	 lf_reopen(struct logfile *);
+static int64_t	 mono_ms(void);
 static void	 lf_drop(struct logfile *, const char *, size_t, int);
 static void	 lf_hold(struct logfile *, const char *, size_t, int);
 static int64_t	 period_of(const struct logfile *, time_t);
@@ -417,9 +422,14 @@ logfile_fdinfo(int fd, struct logfile_fdinfo *fi)
 void
 logfile_setfd(struct logfile *lf, int fd, const struct logfile_fdinfo *fi)
 {
+	static const struct logfile_fdinfo none;
+
+	if (fi == NULL)
+		fi = &none;
 	lf_flush(lf);
-	if (lf->tornlen > 0 && lf->fd != -1 &&
-	    write(lf->fd, lf->torn, lf->tornlen) != (ssize_t)lf->tornlen)
+	/* The rest of a torn line belongs to the old file, if it is open. */
+	if (lf->tornlen > 0 && (lf->fd == -1 ||
+	    write(lf->fd, lf->torn, lf->tornlen) != (ssize_t)lf->tornlen))
 		lf_drop(lf, lf->torn, lf->tornlen, lf->err);
 	lf->tornlen = 0;
 	lf->torn_open = lf->skipping = lf->midline = 0;
@@ -429,6 +439,7 @@ logfile_setfd(struct logfile *lf, int fd, const struct logfile_fdinfo *fi)
 	lf->size = 0;
 	lf->base = 0;
 	lf->have_period = 0;
+	lf->retry_ms = 0;
 	lf->regular = fi->regular;
 	if (lf->regular && fi->size > 0) {
 		/* A file left from before counts from its mtime. */
@@ -487,7 +498,8 @@ logfile_close(struct logfile *lf)
 		/* The new file never came: the old one takes the rest. */
 		lf->rotating = 0;
 		lf_emit(lf, lf->pend, lf->plen);
-	}
+	} else
+		lf->lost += lf->plen;
 	if (lf->fd != -1)
 		close(lf->fd);
 	ts_free(&lf->ts);
@@ -502,18 +514,25 @@ logfile_rotated(struct logfile *lf, int fd, const struct logfile_fdinfo *fi)
 {
 	char	*p;
 	size_t	 n;
-	int	 ev;
+	int	 ev, reopen = lf->reopening;
 
 	if (!lf->rotating) {
-		/* A reopen: the same path, a new descriptor. */
-		if (fd != -1)
+		/* The same path anew: moved meanwhile, or closed. */
+		if (fd != -1 && lf->fd == -1)
+			lf_adopt(lf, fd, fi);
+		else if (fd != -1)
 			logfile_setfd(lf, fd, fi);
 		return (take_ev(lf));
 	}
-	lf->rotating = 0;
-	if (fd != -1) {
+	lf->rotating = lf->reopening = 0;
+	if (fd != -1 && reopen)
+		lf_adopt(lf, fd, fi);
+	else if (fd != -1) {
 		logfile_setfd(lf, fd, fi);
 		lf->ev |= LOGFILE_EV_ROTATED;
+	} else if (reopen) {
+		/* What waited is lost, counted; asked again a while later. */
+		lf->retry_ms = mono_ms() + LOGFILE_RETRY_MS;
 	} else {
 		/* Retry after another max_size bytes, or at the next period. */
 		lf->base = lf->size;
@@ -537,6 +556,93 @@ int
 logfile_rotating(const struct logfile *lf)
 {
 	return (lf->rotating);
+}
+
+int
+logfile_isopen(const struct logfile *lf)
+{
+	return (lf->fd != -1);
+}
+
+int
+logfile_detach(struct logfile *lf)
+{
+	if (lf->fd == -1 || lf->rotating)
+		return (take_ev(lf));
+	lf_flush(lf);
+	close(lf->fd);
+	lf->fd = -1;
+	/* A closed file costs no buffer; the rest of a torn line stays. */
+	free(lf->buf);
+	lf->buf = NULL;
+	if (lf->tornlen == 0) {
+		free(lf->torn);
+		lf->torn = NULL;
+	}
+	return (take_ev(lf));
+}
+
+/*
+ * The same path, open again: what we know of the file holds, but its
+ * size and kind are what the descriptor says (cut or replaced
+ * meanwhile, or never known).
+ */
+static void
+lf_adopt(struct logfile *lf, int fd, const struct logfile_fdinfo *fi)
+{
+	static const struct logfile_fdinfo none;
+
+	if (fi == NULL)
+		fi = &none;
+	if (lf->fd != -1)
+		close(lf->fd);
+	lf->fd = fd;
+	lf->retry_ms = 0;
+	lf->regular = fi->regular;
+	lf->size = lf->regular ? fi->size : 0;
+	if (lf->base > lf->size)
+		lf->base = lf->size;
+	if (lf->regular && !lf->have_period && fi->size > 0) {
+		lf->have_period = 1;
+		lf->period = period_of(lf, fi->mtime);
+	}
+}
+
+/*
+ * Output for a closed file: ask for it (not again within
+ * LOGFILE_RETRY_MS of a failure).  Until it comes, what is written
+ * waits as for a rotation; if it cannot be had, it is dropped, counted.
+ */
+static void
+lf_reopen(struct logfile *lf)
+{
+	struct logfile_fdinfo	 fi;
+	int			 fd;
+
+	if (lf->fd != -1 || lf->rotating || lf->rotate == NULL ||
+	    (lf->retry_ms != 0 && mono_ms() < lf->retry_ms))
+		return;
+	fd = lf->rotate(lf->rarg, 1, lf->errmsg, sizeof(lf->errmsg));
+	if (fd == LOGFILE_PENDING) {
+		lf->rotating = lf->reopening = 1;
+		return;
+	}
+	if (fd == -1) {
+		lf->retry_ms = mono_ms() + LOGFILE_RETRY_MS;
+		return;
+	}
+	if (logfile_fdinfo(fd, &fi) == -1)
+		fi.regular = 1;
+	lf_adopt(lf, fd, &fi);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /* Keep bytes while the new file is on its way (the caller paused). */
@@ -677,6 +783,11 @@ lf_emit(struct logfile *lf, const char *p, size_t n)
 	ssize_t		 w;
 	size_t		 k;
 
+	if (lf->fd == -1) {
+		/* Closed, and it could not be had again (errno 0). */
+		lf_hold(lf, p, n, 0);
+		return;
+	}
 	if (lf->torn_open) {
 		/* The held line goes on: the rest of it joins it. */
 		lf_hold(lf, p, n, lf->err);
@@ -737,11 +848,17 @@ lf_flush(struct logfile *lf)
 static void
 lf_put(struct logfile *lf, const char *p, size_t n)
 {
+	if (lf->fd == -1)
+		lf_reopen(lf);
 	if (lf->rotating) {
 		lf_pend(lf, p, n);
 		return;
 	}
 	lf->size += n;
+	if (lf->fd == -1) {
+		lf_emit(lf, p, n);	/* dropped, counted */
+		return;
+	}
 	if (lf->buf == NULL && (lf->buf = malloc(LOGFILE_BUFSZ)) == NULL) {
 		lf_emit(lf, p, n);	/* unbuffered, but nothing lost */
 		return;
@@ -766,7 +883,8 @@ lf_time_check(struct logfile *lf, const struct timespec *now)
 {
 	int64_t	p;
 
-	if (lf->mode == ROTATE_SIZE || !lf->regular)
+	/* Checked again when what waits for a descriptor is written. */
+	if (lf->mode == ROTATE_SIZE || !lf->regular || lf->rotating)
 		return;
 	p = period_of(lf, now->tv_sec);
 	if (!lf->have_period) {
@@ -803,7 +921,7 @@ lf_rotate(struct logfile *lf)
 	lf_flush(lf);
 	if (!lf->regular || lf->rotate == NULL || lf->rotating)
 		return;
-	fd = lf->rotate(lf->rarg, lf->errmsg, sizeof(lf->errmsg));
+	fd = lf->rotate(lf->rarg, 0, lf->errmsg, sizeof(lf->errmsg));
 	if (fd == LOGFILE_PENDING) {
 		lf->rotating = 1;
 		return;
@@ -869,6 +987,8 @@ logfile_write_raw(struct logfile *lf, const struct timespec *now,
 	now_if_null(&now, &tsbuf);
 	lf_time_check(lf, now);
 	while (len > 0) {
+		if (lf->fd == -1)
+			lf_reopen(lf);
 		if (lf->rotating) {
 			lf_pend(lf, buf, len);
 			break;

@@ -49,6 +49,17 @@
  *  - A failed rotation leaves the data in the current file and is
  *    retried after another max_size bytes or at the next period.
  *
+ * Closing.  logfile_detach() flushes and closes the descriptor (the
+ * caller keeps few open) but keeps everything else: size, period,
+ * counters, the rest of a torn line.  The next output asks the callback
+ * for the same path again (reopen set), and waits in memory meanwhile
+ * exactly as for a rotation; the descriptor comes through
+ * logfile_rotated(), and what waited is written to it, rotating first
+ * if it must.  A rotation due while closed asks for the new file at
+ * once, not for the old one.  A file that cannot be had again loses its
+ * output, counted as for a failed write (logfile_errno() 0), and is
+ * asked for again at the first output LOGFILE_RETRY_MS later.
+ *
  * Buffering.  Writes collect in a LOGFILE_BUFSZ buffer, written out when
  * full, by logfile_flush() (call it after each batch of input, e.g. each
  * pipe read) and before rotation and close.  A raw write of at least
@@ -84,6 +95,7 @@
 #define LOGFILE_TS_MAX			256	/* rendered timestamp */
 #define LOGFILE_TORN_MAX		(LOGFILE_TS_MAX + 65536 + 32)
 #define LOGFILE_DEFAULT_MAX_SIZE	(10 * 1024 * 1024)
+#define LOGFILE_RETRY_MS		1000	/* a failed reopen */
 
 /* Event bits returned by the writing calls; 0 = nothing to report. */
 #define LOGFILE_EV_FAIL		0x01	/* an error episode began */
@@ -106,16 +118,21 @@ struct logfile_fdinfo {
 /*
  * Rotation, done by whoever owns the path (the supervisor): a
  * descriptor of the new file (rotation done), LOGFILE_PENDING (it will
- * come through logfile_rotated()), or -1 with a message in err.
+ * come through logfile_rotated()), or -1 with a message in err.  With
+ * reopen set, the same for the file as it is at the path now, after
+ * logfile_detach().
  */
 #define LOGFILE_PENDING		(-2)
-typedef int	(*logfile_rotate_cb)(void *arg, char *err, size_t errlen);
+typedef int	(*logfile_rotate_cb)(void *arg, int reopen, char *err,
+		    size_t errlen);
 
 /* fstat(2) of fd as struct logfile_fdinfo; 0 or -1. */
 int		 logfile_fdinfo(int fd, struct logfile_fdinfo *);
 /*
  * A writer for fd (which it owns from now on).  lc may be NULL: no
- * timestamps, default rotation.  NULL on error with a message in err.
+ * timestamps, default rotation.  fd -1 (fi may then be NULL): a file
+ * not open yet, asked for at its first output as after
+ * logfile_detach().  NULL on error with a message in err.
  */
 struct logfile	*logfile_new(int fd, const struct logfile_fdinfo *,
 		    const struct log_config *lc, logfile_rotate_cb, void *arg,
@@ -127,14 +144,19 @@ void		 logfile_setfd(struct logfile *, int fd,
 		    const struct logfile_fdinfo *);
 /*
  * A pending rotation ended: fd is the new file, or -1 when it failed
- * (the old file goes on).  What came meanwhile is written.  Without a
- * rotation pending, a new descriptor for the same path (fd -1: none).
+ * (the old file goes on).  A pending reopen the same: the file again,
+ * or -1 (it stays closed).  What came meanwhile is written.  Without
+ * either pending, a new descriptor for the same path (fd -1: none).
  * Event bits.
  */
 int		 logfile_rotated(struct logfile *, int fd,
 		    const struct logfile_fdinfo *);
-/* 1 while a rotation is pending: the caller stops feeding it. */
+/* 1 while a rotation or reopen is pending: the caller stops feeding it. */
 int		 logfile_rotating(const struct logfile *);
+/* Flush and close its descriptor, not while rotating.  Event bits. */
+int		 logfile_detach(struct logfile *);
+/* 1 while it holds a descriptor. */
+int		 logfile_isopen(const struct logfile *);
 
 /*
  * Append one line (see Lines above).  now is the wall-clock time of the

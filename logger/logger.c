@@ -57,6 +57,7 @@ static const struct proto_rule logger_rules[] = {
 	{ L_EXIT,	0,				0,		0, 0 },
 	{ L_HEARTBEAT,	sizeof(struct heartbeat), sizeof(struct heartbeat),
 									0, 0 },
+	{ L_FILE_NEW,	sizeof(struct l_file),	sizeof(struct l_file),	0, 0 },
 };
 
 void
@@ -186,7 +187,7 @@ sup_msg(struct chan_msg *msg, void *arg)
 		hello = 1;
 		logcap_init(((const struct l_hello *)d)->ninstances,
 		    (uint64_t)((const struct l_hello *)d)->log_memory_kib *
-		    1024);
+		    1024, ((const struct l_hello *)d)->max_open_files);
 		break;
 	case L_INST:
 		logcap_inst(d);
@@ -205,6 +206,9 @@ sup_msg(struct chan_msg *msg, void *arg)
 	case L_FILE_FD:
 		logcap_file_fd(d, msg->fd);
 		msg->fd = -1;
+		break;
+	case L_FILE_NEW:
+		logcap_file_new(d);
 		break;
 	case L_ROTATE_FAIL:
 		logcap_rotate_failed(((const struct l_id *)d)->id);

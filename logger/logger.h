@@ -17,11 +17,13 @@
  *
  * It asks for what it may not do itself: a rotation (L_ROTATE; the
  * supervisor renames and opens as the file's owner and answers with the
- * new descriptor or L_ROTATE_FAIL).  At an instance's exit the
- * supervisor waits for L_DRAINED, so that what the process wrote is in
- * its files before its new state is seen.  When the supervisor goes
- * away or sends L_EXIT, the logger reads what the pipes still hold,
- * writes every buffer out and exits.
+ * new descriptor or L_ROTATE_FAIL), or a file it closed to stay within
+ * [daemon] max_open_log_files, opened again at its path (L_REOPEN,
+ * answered the same way; L_FILE_CLOSED says which it closed).  At an
+ * instance's exit the supervisor waits for L_DRAINED, so that what the
+ * process wrote is in its files before its new state is seen.  When the
+ * supervisor goes away or sends L_EXIT, the logger reads what the pipes
+ * still hold, writes every buffer out and exits.
  */
 #ifndef APM2_LOGGER_H
 #define APM2_LOGGER_H

@@ -35,11 +35,18 @@ _Static_assert(LOGGER_CHAN_FD == FRONTEND_CHAN_FD, "sup_child_exec()");
 
 #define STORE_BUF	(64 * 1024 * 1024)	/* in-flight pipe copies */
 
-/* A log file: its store here, its writer in the logger. */
+/*
+ * A log file: its store here, its writer in the logger.  The logger
+ * keeps at most max_open_log_files regular files open and says which it
+ * closed (L_FILE_CLOSED): only those it holds are reopened when moved.
+ */
 struct lfile {
 	uint32_t		 id;		/* index + 1 */
 	struct logstore		*ls;
 	int			 moved;		/* said it moved, not reopened */
+	int			 held;		/* the logger has it open */
+	int			 special;	/* not a regular file */
+	int			 failing;	/* a reopen failed, said once */
 	uint32_t		 flags;		/* L_FILE_* */
 	uint32_t		 mode;		/* enum rotation_mode */
 	uint64_t		 max_size;
@@ -86,6 +93,9 @@ static struct {
 	int64_t			 started;	/* monotonic ms */
 	struct lfile		*files;
 	size_t			 nfiles;
+	size_t			 nspecial;	/* files[] not regular */
+	size_t			 nheld;		/* regular ones the logger holds */
+	uint32_t		 maxopen;	/* max_open_log_files */
 	struct linst		*insts;
 	uint32_t		 ninsts;
 	uint64_t		 pipe_seq;
@@ -105,9 +115,13 @@ static void	 lg_gone(const char *, ...)
 static void	 lg_send(uint32_t, uint32_t, int, const void *, size_t);
 static void	 lg_introduce(void);
 static void	 lg_inst(struct linst *);
-static int	 lg_file(struct lfile *, int, int);
+static int	 lg_file(struct lfile *, int);
 static void	 lg_filefd(struct lfile *, uint32_t, int);
+static void	 lg_filemsg(const struct lfile *, struct l_file *);
+static void	 lg_held(struct lfile *, int, int);
+static struct lfile *lg_fileid(uint32_t);
 static void	 lg_rotate(uint32_t);
+static void	 lg_reopen(uint32_t);
 static void	 lg_relay(struct chan_msg *);
 static void	 lg_conn(uint32_t, struct conn_ref);
 static void	 lg_check(int, short, void *);
@@ -140,6 +154,8 @@ static const struct proto_rule lg_rules[] = {
 	{ L_LOG_ERROR,	sizeof(struct s_error),	sizeof(struct s_error),	0, 1 },
 	{ L_HEARTBEAT_ACK, sizeof(struct heartbeat), sizeof(struct heartbeat),
 									0, 0 },
+	{ L_REOPEN,	sizeof(struct l_id),	sizeof(struct l_id),	0, 0 },
+	{ L_FILE_CLOSED, sizeof(struct l_id),	sizeof(struct l_id),	0, 0 },
 };
 
 void
@@ -178,6 +194,7 @@ logctl_start(void)
 {
 	struct timeval	tv;
 
+	lg.maxopen = sup->conf->daemon.max_open_log_files;
 	evtimer_set(&lg.respawn_ev, lg_respawn, NULL);
 	evtimer_set(&lg.check_ev, lg_check, NULL);
 	evtimer_set(&lg.hb_ev, lg_heartbeat, NULL);
@@ -239,6 +256,7 @@ static void
 lg_introduce(void)
 {
 	struct l_hello	 h;
+	static struct l_file	 lf;	/* 4 KiB: not on the stack */
 	struct stored	*st;
 	struct linst	*li;
 	size_t		 n, i;
@@ -248,9 +266,14 @@ lg_introduce(void)
 	memset(&h, 0, sizeof(h));
 	h.ninstances = lg.ninsts;
 	h.log_memory_kib = lg.log_memory_kib;
+	h.max_open_files = lg.maxopen;
 	lg_send(L_HELLO, 0, -1, &h, sizeof(h));
-	for (i = 0; i < lg.nfiles; i++)
-		(void)lg_file(&lg.files[i], 1, 0);
+	/* Its files closed: it asks for those it writes (L_REOPEN). */
+	for (i = 0; i < lg.nfiles; i++) {
+		lg_held(&lg.files[i], 0, lg.files[i].special);
+		lg_filemsg(&lg.files[i], &lf);
+		lg_send(L_FILE_NEW, 0, -1, &lf, sizeof(lf));
+	}
 	for (k = 0; k < lg.ninsts; k++)
 		if (lg.insts[k].known)
 			lg_inst(&lg.insts[k]);
@@ -382,13 +405,17 @@ logctl_fd_room(uint32_t inst, int npipes)
 {
 	struct rlimit	rl;
 	size_t		need = (size_t)npipes;
+	size_t		regular = lg.nfiles - lg.nspecial;
 
 	if (inst >= lg.ninsts || getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
 	    rl.rlim_cur == RLIM_INFINITY)
 		return (1);
 	if (!lg.insts[inst].known)
-		need += (size_t)npipes;		/* and as many files */
-	return (lg.nlive + lg.nfiles + need + LOGCTL_FD_RESERVE <=
+		regular += (size_t)npipes;	/* and as many files */
+	/* Regular files: at most maxopen open at once. */
+	if (lg.maxopen != 0 && regular > lg.maxopen)
+		regular = lg.maxopen;
+	return (lg.nlive + lg.nspecial + regular + need + LOGCTL_FD_RESERVE <=
 	    (size_t)rl.rlim_cur);
 }
 
@@ -493,6 +520,7 @@ lg_msg(struct chan_msg *msg, void *arg)
 	const struct l_drain	*d = (const void *)msg->data;
 	const struct l_pipe	*p = (const void *)msg->data;
 	struct linst		*li;
+	struct lfile		*f;
 
 	r = proto_rule_find(lg_rules, sizeof(lg_rules) / sizeof(lg_rules[0]),
 	    msg->hdr.type);
@@ -514,6 +542,14 @@ lg_msg(struct chan_msg *msg, void *arg)
 		break;
 	case L_ROTATE:
 		lg_rotate(((const struct l_id *)msg->data)->id);
+		break;
+	case L_REOPEN:
+		lg_reopen(((const struct l_id *)msg->data)->id);
+		break;
+	case L_FILE_CLOSED:
+		if ((f = lg_fileid(((const struct l_id *)msg->data)->id)) !=
+		    NULL)
+			lg_held(f, 0, f->special);
 		break;
 	case L_DRAINED:
 		if (d->inst < lg.ninsts && lg.insts[d->inst].drain ==
@@ -894,12 +930,9 @@ file_get(const char *path, const struct proc_config *pc,
 	return (f);
 }
 
-/*
- * f opened anew at its path and sent: as a new file to a new logger
- * (reopen), else as its new descriptor.  0, or -1 (said unless quiet).
- */
+/* f opened anew at its path and sent.  0, or -1 (said unless quiet). */
 static int
-lg_file(struct lfile *f, int reopen, int quiet)
+lg_file(struct lfile *f, int quiet)
 {
 	char	err[PATH_MAX + 128];
 	int	fd;
@@ -910,8 +943,22 @@ lg_file(struct lfile *f, int reopen, int quiet)
 			    err);
 		return (-1);
 	}
-	lg_filefd(f, reopen ? L_FILE_OPEN : L_FILE_FD, fd);
+	lg_filefd(f, L_FILE_FD, fd);
 	return (0);
+}
+
+/* f's settings as L_FILE_OPEN and L_FILE_NEW carry them. */
+static void
+lg_filemsg(const struct lfile *f, struct l_file *lf)
+{
+	memset(lf, 0, sizeof(*lf));
+	lf->fd.file = f->id;
+	lf->flags = f->flags;
+	lf->mode = f->mode;
+	lf->max_size = f->max_size;
+	if (f->tsfmt != NULL)
+		(void)strlcpy(lf->ts_format, f->tsfmt, sizeof(lf->ts_format));
+	(void)strlcpy(lf->path, logstore_path(f->ls), sizeof(lf->path));
 }
 
 /* f's descriptor fd to the logger: with f's settings for L_FILE_OPEN. */
@@ -929,19 +976,54 @@ lg_filefd(struct lfile *f, uint32_t type, int fd)
 		m.size = fi.size;
 		m.mtime = (int64_t)fi.mtime;
 	}
+	lg_filemsg(f, &lf);
+	if (type == L_FILE_OPEN && m.regular && lg.maxopen != 0 &&
+	    lg.nheld >= lg.maxopen) {
+		/*
+		 * The logger would close another for it: it asks when it
+		 * writes, and no more descriptors wait in our queue than it
+		 * keeps open.
+		 */
+		close(fd);
+		lg_held(f, 0, 0);
+		lg_send(L_FILE_NEW, 0, -1, &lf, sizeof(lf));
+		return;
+	}
+	lg_held(f, 1, m.regular == 0);
 	if (type != L_FILE_OPEN) {
 		lg_send(L_FILE_FD, 0, fd, &m, sizeof(m));
 		return;
 	}
-	memset(&lf, 0, sizeof(lf));
 	lf.fd = m;
-	lf.flags = f->flags;
-	lf.mode = f->mode;
-	lf.max_size = f->max_size;
-	if (f->tsfmt != NULL)
-		(void)strlcpy(lf.ts_format, f->tsfmt, sizeof(lf.ts_format));
-	(void)strlcpy(lf.path, logstore_path(f->ls), sizeof(lf.path));
 	lg_send(L_FILE_OPEN, 0, fd, &lf, sizeof(lf));
+}
+
+/*
+ * Whether the logger holds f, and whether f is special (not a regular
+ * file: the logger never closes it, and logctl_fd_room() counts it
+ * apart).
+ */
+static void
+lg_held(struct lfile *f, int held, int special)
+{
+	if (f->held && !f->special)
+		lg.nheld--;
+	if (f->special)
+		lg.nspecial--;
+	f->held = held;
+	f->special = special;
+	if (f->held && !f->special)
+		lg.nheld++;
+	if (f->special)
+		lg.nspecial++;
+}
+
+static struct lfile *
+lg_fileid(uint32_t id)
+{
+	if (id == 0 || id > lg.nfiles)
+		return (NULL);
+	return (&lg.files[id - 1]);
 }
 
 static void
@@ -951,9 +1033,8 @@ lg_rotate(uint32_t id)
 	char		 err[PATH_MAX + 128];
 	int		 fd;
 
-	if (id == 0 || id > lg.nfiles)
+	if ((f = lg_fileid(id)) == NULL)
 		return;
-	f = &lg.files[id - 1];
 	if ((fd = logstore_rotate(f->ls, err, sizeof(err))) == -1) {
 		log_warnx("log file %s: %s", logstore_path(f->ls), err);
 		lg_send(L_ROTATE_FAIL, 0, -1, &(struct l_id){ .id = id },
@@ -964,7 +1045,34 @@ lg_rotate(uint32_t id)
 	lg_filefd(f, L_FILE_FD, fd);
 }
 
-/* Files that vanished from their path are made again there. */
+/*
+ * The logger has output for a file it closed: the path opened again
+ * with the owner's rights, as at a move.  A failure is said once until
+ * a reopen works; the logger asks again a second later.
+ */
+static void
+lg_reopen(uint32_t id)
+{
+	struct lfile	*f;
+
+	if ((f = lg_fileid(id)) == NULL)
+		return;
+	if (lg_file(f, f->failing) == -1) {
+		f->failing = 1;
+		lg_send(L_ROTATE_FAIL, 0, -1, &(struct l_id){ .id = id },
+		    sizeof(struct l_id));
+		return;
+	}
+	if (f->failing)
+		log_warnx("log file %s: opened again", logstore_path(f->ls));
+	f->failing = 0;
+	f->moved = 0;
+}
+
+/*
+ * Files that vanished from their path are made again there.  Only
+ * those the logger holds: it opens the others by path when it writes.
+ */
 static void
 lg_check(int fd, short ev, void *arg)
 {
@@ -974,26 +1082,31 @@ lg_check(int fd, short ev, void *arg)
 
 	for (i = 0; i < lg.nfiles; i++) {
 		f = &lg.files[i];
-		if (!logstore_moved(f->ls))
+		if (!f->held || !logstore_moved(f->ls))
 			continue;
 		/* Said once; a failing reopen is retried quietly. */
 		if (!f->moved)
 			log_warnx("log file %s: moved or removed; reopening "
 			    "it at its path", logstore_path(f->ls));
-		f->moved = lg_file(f, 0, f->moved) == -1;
+		f->moved = lg_file(f, f->moved) == -1;
 	}
 	ms_to_tv(LOGCTL_CHECK_MS, &tv);
 	evtimer_add(&lg.check_ev, &tv);
 }
 
+/* SIGUSR1: the files the logger holds; it reopens the others itself. */
 void
 logctl_reopen_all(void)
 {
-	size_t	i;
+	size_t	i, n = 0;
 
-	log_info("reopening %zu log files", lg.nfiles);
 	for (i = 0; i < lg.nfiles; i++)
-		lg.files[i].moved = lg_file(&lg.files[i], 0, 0) == -1;
+		if (lg.files[i].held)
+			n++;
+	log_info("reopening %zu log files", n);
+	for (i = 0; i < lg.nfiles; i++)
+		if (lg.files[i].held)
+			lg.files[i].moved = lg_file(&lg.files[i], 0) == -1;
 }
 
 /* ---- the store of pipe copies ---- */

@@ -19,6 +19,13 @@
  * (logstore.h); the logger asks for rotations (L_ROTATE), and every
  * LOGCTL_CHECK_MS, and at SIGUSR1 for all of them, a file whose path no
  * longer names it (moved away, removed, its directory gone) is reopened.
+ * The logger keeps at most [daemon] max_open_log_files regular files
+ * open: it closes the least recently written one when it needs room
+ * (L_FILE_CLOSED) and asks for a closed file by path when it has output
+ * for it (L_REOPEN, answered like a rotation).  A new logger is told of
+ * every file without a descriptor (L_FILE_NEW) and asks for what it
+ * writes.  Character devices and FIFOs are never closed: one descriptor
+ * per path, shared by the instances that name it.
  *
  * Exits: logctl_drain() asks the logger to read what a reaped process
  * left in its pipes and calls runner_drained() when it has (or at once
@@ -47,7 +54,8 @@
 #define LOGCTL_EXIT_MS		5000	/* longest wait for it to exit */
 #define LOGCTL_FD_RESERVE	32	/* the logger's own, and slack */
 #define LOGCTL_FD_PER_INST	4	/* two pipes, two log files; with
-					   merge_stderr, one of each */
+					   merge_stderr, one of each; the
+					   files at most max_open_log_files */
 
 /* Once, before logctl_start(): how many instances there are. */
 /* log_memory: the budget of the logger's rings ([daemon] log_memory). */
@@ -71,8 +79,9 @@ void	 logctl_drain(uint32_t inst, uint64_t serial);
 int	 logctl_reaped(pid_t, int);
 /*
  * 1 if the logger has room for the descriptors of instance inst's next
- * run (its npipes pipes, and as many files if they are new) under its
- * RLIMIT_NOFILE; a logger given more would lose them, and its channel.
+ * run (its npipes pipes, and as many files if they are new, the regular
+ * ones counted up to max_open_log_files) under its RLIMIT_NOFILE; a
+ * logger given more would lose them, and its channel.
  */
 int	 logctl_fd_room(uint32_t inst, int npipes);
 /* 1 if pid is the logger or a child of the log files' (gzip). */

@@ -80,38 +80,48 @@ limits_report(const struct config *conf, int check)
 	return (n);
 }
 
+/*
+ * Each instance: its pipes (two, one with merge_stderr) and as many log
+ * files, of which the logger keeps at most max_open_log_files open.
+ */
 int
 limits_fds(const struct config *conf, int check)
 {
 	struct rlimit	 rl;
-	uint64_t	 need = LOGCTL_FD_RESERVE, lim, fit;
+	uint64_t	 pipes = 0, files, cap, need, lim, room, fit;
 	size_t		 i;
 
 	for (i = 0; i < conf->nprocs; i++)
-		need += (uint64_t)conf->procs[i].instances *
-		    (conf->procs[i].log.merge_stderr ? LOGCTL_FD_PER_INST / 2 :
-		    LOGCTL_FD_PER_INST);
+		pipes += (uint64_t)conf->procs[i].instances *
+		    (conf->procs[i].log.merge_stderr ? 1 : 2);
+	cap = conf->daemon.max_open_log_files;
+	files = pipes < cap ? pipes : cap;
+	need = LOGCTL_FD_RESERVE + pipes + files;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return (0);
 	/* The daemon raises its soft limit to the hard one. */
 	lim = check ? rl.rlim_max : rl.rlim_cur;
 	if (lim == RLIM_INFINITY || need <= lim)
 		return (0);
-	fit = lim > LOGCTL_FD_RESERVE ?
-	    (lim - LOGCTL_FD_RESERVE) / LOGCTL_FD_PER_INST : 0;
+	/* Instances of two pipes and two files until the files are capped. */
+	room = lim > LOGCTL_FD_RESERVE ? lim - LOGCTL_FD_RESERVE : 0;
+	fit = room / LOGCTL_FD_PER_INST;
+	if (fit * 2 > cap)
+		fit = (room - cap) / 2;
 	if (check)
 		fprintf(stderr, "%s: warning: the processes need about %llu "
-		    "descriptors (%d per instance, %d more), but "
-		    "RLIMIT_NOFILE is %llu: about %llu instances can run; "
-		    "raise the hard limit\n", conf->path,
-		    (unsigned long long)need, LOGCTL_FD_PER_INST,
-		    LOGCTL_FD_RESERVE, (unsigned long long)lim,
-		    (unsigned long long)fit);
+		    "descriptors (%llu pipes, %llu log files open at once, "
+		    "%d more), but RLIMIT_NOFILE is %llu: about %llu "
+		    "instances can run; raise the hard limit\n", conf->path,
+		    (unsigned long long)need, (unsigned long long)pipes,
+		    (unsigned long long)files, LOGCTL_FD_RESERVE,
+		    (unsigned long long)lim, (unsigned long long)fit);
 	else
-		log_warnx("the processes need about %llu descriptors (%d per "
-		    "instance, %d more), but RLIMIT_NOFILE is %llu: about "
-		    "%llu instances can run; raise the hard limit",
-		    (unsigned long long)need, LOGCTL_FD_PER_INST,
+		log_warnx("the processes need about %llu descriptors (%llu "
+		    "pipes, %llu log files open at once, %d more), but "
+		    "RLIMIT_NOFILE is %llu: about %llu instances can run; "
+		    "raise the hard limit", (unsigned long long)need,
+		    (unsigned long long)pipes, (unsigned long long)files,
 		    LOGCTL_FD_RESERVE, (unsigned long long)lim,
 		    (unsigned long long)fit);
 	return (1);

@@ -23,18 +23,21 @@
  *  c & 3 == 1	the logger writes one message made of the next bytes t,
  *		p, f, s and up to FUZZ_PAYLOAD_IN bytes of payload (the rest
  *		of a longer payload is filler): its type by t & 15 (each
- *		type the logger may send, then an unknown type above and
- *		below those, a supervisor-to-logger type, a frontend type,
- *		t << 24), its peer id by (p >> 3) & 3 (0, connection p & 7,
- *		that connection's slot in another generation, p << 16), a
- *		descriptor if f & 1, an unknown flag if f & 2, its size the
- *		type's own (L_LOG_ENTRY: its header and a content length
- *		chosen by s) unless f >> 6 says one more, one less or none.
+ *		type the logger may send, then L_HEARTBEAT_ACK + 1 + (t >> 4):
+ *		L_REOPEN, L_FILE_CLOSED, then unknown types above, an
+ *		unknown type below, a supervisor-to-logger type, a frontend
+ *		type, t << 24), its peer id by (p >> 3) & 3 (0, connection
+ *		p & 7, that connection's slot in another generation,
+ *		p << 16), a descriptor if f & 1, an unknown flag if f & 2,
+ *		its size the type's own (L_LOG_ENTRY: its header and a
+ *		content length chosen by s) unless f >> 6 says one more,
+ *		one less or none.
  *		An L_LOG_ENTRY's content_len is patched to match, one off if
  *		f & 0x20; with f & 0x10 its header is one the frontend takes.
  *		With s & 0x80 the other types get live values patched in:
- *		the file id s & 7, a drain or pipe waiting (or one off), the
- *		last heartbeat sent, a follow flag, an error code s & 0x1f;
+ *		the file id s & 7 (L_ROTATE, L_REOPEN, L_FILE_CLOSED), a
+ *		drain or pipe waiting (or one off), the last heartbeat
+ *		sent, a follow flag, an error code s & 0x1f;
  *  c & 3 == 2	the supervisor acts, by (c >> 2) & 7, on the next byte a:
  *		0, connection a & 7 asks for its logs (logctl_tail(), as
  *		the runner does for tail_logs, following if a & 8); 1, it
@@ -52,7 +55,8 @@
  *		(every connection goes) or comes back, else the logger dies
  *		(lg_gone(), as logctl_reaped() does) or a new one starts;
  *  c & 3 == 3	by (c >> 2) & 3: 0, the logger shuts its end for writing
- *		(EOF); 1, SIGUSR1 (logctl_reopen_all()); else nothing.
+ *		(EOF); 1, SIGUSR1 (logctl_reopen_all(): the files the logger
+ *		holds, as far as the supervisor knows); else nothing.
  *
  * A message needs a logger: a lost one is replaced first, at most
  * FUZZ_MAXSPAWNS times an input.  After every operation the event loop
@@ -74,7 +78,10 @@
  *    sets ready, L_HEARTBEAT_ACK the number acknowledged (whichever it
  *    is: the logger is not held to the one outstanding), L_ROTATE of a
  *    known file rotates it (L_FILE_FD, or L_ROTATE_FAIL, to the logger)
- *    and of any other id nothing, L_DRAINED finishes the drain of that
+ *    and of any other id nothing, L_REOPEN the same with a reopen,
+ *    L_FILE_CLOSED of a known file has the supervisor forget that the
+ *    logger holds it (SIGUSR1 leaves it out) and sends nothing,
+ *    L_DRAINED finishes the drain of that
  *    instance and serial if it waits and else nothing, L_PIPE_DONE
  *    forgets that pipe if it is live and else nothing;
  *  - L_LOG_ENTRY, L_LOG_END, L_LOG_ERROR reach reply_send() exactly once
@@ -85,7 +92,8 @@
  *    request); then the logger is no longer read while the frontend's
  *    queue is at FRONTEND_WQ_HIGH, until logctl_fe_room();
  *  - what the supervisor sends the logger is what the model expects, in
- *    order: a new logger's introduction (every file, instance, live pipe
+ *    order: a new logger's introduction (L_HELLO with the cap of open
+ *    files, every file without a descriptor, every instance, live pipe
  *    and waiting drain), L_TAIL, L_ACK, L_CONN_CLOSED, L_DRAIN, L_PIPE,
  *    L_HEARTBEAT, L_FILE_FD, L_ROTATE_FAIL;
  *  - the runner hears of a drain only once, and only when it is done.
@@ -141,6 +149,7 @@ size_t	fuzz_wqbytes(const struct chan *);
 #define FUZZ_FDSCAN	256	/* without /proc: descriptors checked */
 #define FUZZ_PUMPS	4096	/* event loop passes an operation */
 #define FUZZ_FSIZE	4242	/* what logfile_fdinfo() says */
+#define FUZZ_MAXOPEN	2	/* [daemon] max_open_log_files */
 #define FUZZ_MTIME	1700000000
 
 /* The harness's own bookkeeping: no coverage feedback, no overhead. */
@@ -189,6 +198,8 @@ struct snap {
 	size_t		 nlive;
 	uint64_t	 nreplies;
 	uint64_t	 nrotates;
+	uint64_t	 nreopens;
+	int		 held[FUZZ_NFILES];
 	uint64_t	 ndrained;
 	uint64_t	 nerrors;
 	uint64_t	 nlostcalls;
@@ -263,12 +274,14 @@ static struct want	 wants[FUZZ_WANTS];
 static size_t		 whead, wtail;
 
 /* Counters of what the stand-ins were asked. */
-static uint64_t		 nreplies, nrotates, ndrained, nerrors, nlostcalls;
+static uint64_t		 nreplies, nrotates, nreopens, ndrained, nerrors;
+static uint64_t		 nlostcalls;
+static int		 mheld[FUZZ_NFILES];	/* the logger holds it */
 static uint64_t		 nfe_bad;
 
 /* Where the supervisor is: what a stand-in may be called from. */
 static int		 in_msg, in_lost, in_kill, in_hb, in_tail;
-static int		 in_intro, in_reopen, in_loop, in_logs_lost;
+static int		 in_reopen, in_loop, in_logs_lost;
 
 /* The message lg_msg() is handling. */
 static struct {
@@ -278,6 +291,7 @@ static struct {
 	struct fconn		*to;		/* the connection waiting */
 	uint32_t		 stype;		/* what it must be relayed as */
 	struct logstore		*rotate;	/* the file to rotate */
+	struct logstore		*reopen;	/* the file to reopen */
 	int			 relays;
 } cur;
 
@@ -334,6 +348,7 @@ setup(void)
 	evtimer_set(&lg.check_ev, lg_check, NULL);
 	evtimer_set(&lg.hb_ev, lg_heartbeat, NULL);
 	lg.pid = 0;
+	lg.maxopen = FUZZ_MAXOPEN;
 
 	if ((lg.files = calloc(FUZZ_NFILES, sizeof(*lg.files))) == NULL)
 		abort();
@@ -414,14 +429,24 @@ logstore_open(const char *path, const struct log_config *lc,
 	abort();	/* the files are set up by setup() */
 }
 
-/* A new logger's introduction, and SIGUSR1. */
+/* SIGUSR1 for a file the logger holds, or the L_REOPEN being handled. */
 int
 logstore_reopen(struct logstore *ls, char *err, size_t errlen)
 {
 	int	fd;
 
-	check(in_intro || in_reopen);
 	check(ls >= stores && ls < stores + FUZZ_NFILES);
+	if (in_reopen)
+		check(mheld[ls - stores]);
+	else {
+		check(in_msg && cur.reopen == ls);
+		cur.reopen = NULL;
+		nreopens++;
+		if (ls->fail) {
+			strlcpy(err, "the disk is full", errlen);
+			return (-1);
+		}
+	}
 	if ((fd = fcntl(nullfd, F_DUPFD_CLOEXEC, 0)) == -1)
 		abort();
 	return (fd);
@@ -681,6 +706,8 @@ fixed_size(uint32_t type)
 	case L_READY:
 		return (0);
 	case L_ROTATE:
+	case L_REOPEN:
+	case L_FILE_CLOSED:
 		return (sizeof(struct l_id));
 	case L_DRAINED:
 		return (sizeof(struct l_drain));
@@ -708,6 +735,8 @@ model_valid(const struct chan_msg *m)
 	switch (m->hdr.type) {
 	case L_READY:
 	case L_ROTATE:
+	case L_REOPEN:
+	case L_FILE_CLOSED:
 	case L_DRAINED:
 	case L_PIPE_DONE:
 	case L_HEARTBEAT_ACK:
@@ -862,6 +891,9 @@ snap_take(struct snap *s)
 	s->nlive = lg.nlive;
 	s->nreplies = nreplies;
 	s->nrotates = nrotates;
+	s->nreopens = nreopens;
+	for (k = 0; k < FUZZ_NFILES; k++)
+		s->held[k] = lg.files[k].held;
 	s->ndrained = ndrained;
 	s->nerrors = nerrors;
 	s->nlostcalls = nlostcalls;
@@ -885,8 +917,11 @@ snap_same(const struct snap *want, const struct snap *got)
 		check(want->pipe[k][0] == got->pipe[k][0] &&
 		    want->pipe[k][1] == got->pipe[k][1] &&
 		    want->drain[k] == got->drain[k]);
+	for (k = 0; k < FUZZ_NFILES; k++)
+		check(want->held[k] == got->held[k]);
 	check(want->nreplies == got->nreplies &&
 	    want->nrotates == got->nrotates &&
+	    want->nreopens == got->nreopens &&
 	    want->ndrained == got->ndrained && want->nerrors == got->nerrors &&
 	    want->nlostcalls == got->nlostcalls);
 	for (c = 0; c < FUZZ_NCONN; c++)
@@ -971,13 +1006,19 @@ fuzz_msg(struct chan_msg *m, void *arg)
 			mhb_acked = hb->seq;
 			break;
 		case L_ROTATE:
+		case L_REOPEN:
 			if (id->id == 0 || id->id > FUZZ_NFILES)
 				break;
 			/* That file only, and the logger hears how it went. */
-			exp.nrotates++;
-			cur.rotate = &stores[id->id - 1];
 			lf = &lg.files[id->id - 1];
-			if (cur.rotate->fail) {
+			if (type == L_ROTATE) {
+				exp.nrotates++;
+				cur.rotate = &stores[id->id - 1];
+			} else {
+				exp.nreopens++;
+				cur.reopen = &stores[id->id - 1];
+			}
+			if (stores[id->id - 1].fail) {
 				/* Its id, not what else the logger sent. */
 				memset(&lid, 0, sizeof(lid));
 				lid.id = id->id;
@@ -991,7 +1032,14 @@ fuzz_msg(struct chan_msg *m, void *arg)
 				ff.mtime = FUZZ_MTIME;
 				want_push(L_FILE_FD, 0, 1, &ff, sizeof(ff),
 				    sizeof(ff));
+				/* It holds the file now. */
+				mheld[id->id - 1] = exp.held[id->id - 1] = 1;
 			}
+			break;
+		case L_FILE_CLOSED:
+			/* Left out of SIGUSR1 from now on; nothing sent. */
+			if (id->id != 0 && id->id <= FUZZ_NFILES)
+				mheld[id->id - 1] = exp.held[id->id - 1] = 0;
 			break;
 		case L_DRAINED:
 			if (d->inst < FUZZ_NINST && d->serial != 0 &&
@@ -1046,7 +1094,8 @@ fuzz_msg(struct chan_msg *m, void *arg)
 			mpaused = exp.paused = 1;
 		snap_take(&got);
 		snap_same(&exp, &got);
-		check(cur.relays == (cur.to != NULL) && cur.rotate == NULL);
+		check(cur.relays == (cur.to != NULL) && cur.rotate == NULL &&
+		    cur.reopen == NULL);
 		check(lg.ce.chan.fd == oldfd && !lg.ce.stopped);
 		model_live();
 	}
@@ -1187,19 +1236,21 @@ spawn(void)
 	mpaused = 0;
 	mhb_seq = mhb_acked = 0;
 
-	/* Every file, every instance, every live pipe, every drain. */
+	/*
+	 * Every file (without a descriptor: the logger asks for those it
+	 * writes), every instance, every live pipe, every drain.
+	 */
 	memset(&h, 0, sizeof(h));
 	h.ninstances = FUZZ_NINST;
 	h.log_memory_kib = 64 * 1024;
+	h.max_open_files = FUZZ_MAXOPEN;
 	want_push(L_HELLO, 0, 0, &h, sizeof(h), sizeof(h));
 	for (i = 0; i < FUZZ_NFILES; i++) {
 		memset(&ff, 0, sizeof(ff));
 		ff.file = lg.files[i].id;
-		ff.regular = 1;
-		ff.size = FUZZ_FSIZE;
-		ff.mtime = FUZZ_MTIME;
-		want_push(L_FILE_OPEN, 0, 1, &ff, sizeof(struct l_file),
+		want_push(L_FILE_NEW, 0, 0, &ff, sizeof(struct l_file),
 		    sizeof(ff));
+		mheld[i] = 0;
 	}
 	for (k = 0; k < FUZZ_NINST; k++) {
 		li = &lg.insts[k];
@@ -1235,10 +1286,10 @@ spawn(void)
 			dm.serial = mdrain[k];
 			want_push(L_DRAIN, 0, 0, &dm, sizeof(dm), sizeof(dm));
 		}
-	in_intro = 1;
 	lg_introduce();
-	in_intro = 0;
 	check(lg.up);
+	for (i = 0; i < FUZZ_NFILES; i++)
+		check(!lg.files[i].held);
 	model_live();
 }
 
@@ -1451,6 +1502,8 @@ op_msg(const uint8_t *in, size_t left)
 	} else if ((s & 0x80) != 0) {
 		switch (type) {
 		case L_ROTATE:
+		case L_REOPEN:
+		case L_FILE_CLOSED:
 			if (size < sizeof(lid))
 				break;
 			memset(&lid, 0, sizeof(lid));
@@ -1691,6 +1744,8 @@ op_misc(uint8_t c)
 	case 1:
 		if (lg.up)
 			for (i = 0; i < FUZZ_NFILES; i++) {
+				if (!mheld[i])
+					continue;
 				memset(&ff, 0, sizeof(ff));
 				ff.file = lg.files[i].id;
 				ff.regular = 1;
@@ -1702,6 +1757,8 @@ op_misc(uint8_t c)
 		in_reopen = 1;
 		logctl_reopen_all();
 		in_reopen = 0;
+		for (i = 0; i < FUZZ_NFILES; i++)
+			check(lg.files[i].held == mheld[i]);
 		break;
 	}
 }
@@ -1739,7 +1796,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nspawns = 0;
 	nwritten = 0;
 	whead = wtail = 0;
-	nreplies = nrotates = ndrained = nerrors = nlostcalls = 0;
+	nreplies = nrotates = nreopens = ndrained = nerrors = nlostcalls = 0;
+	memset(mheld, 0, sizeof(mheld));
 	lg.pipe_seq = 0;
 
 	before = fuzz_open_fds(scan_hi);

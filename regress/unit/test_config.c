@@ -685,7 +685,10 @@ test_proc_limits(void **state)
 	run_cases(limits_cases, nitems(limits_cases));
 }
 
-/* [daemon] idle_timeout and max_connections_per_user. */
+/*
+ * [daemon] idle_timeout, max_connections_per_user, log_memory and
+ * max_open_log_files.
+ */
 static void
 test_daemon_limits(void **state)
 {
@@ -729,6 +732,18 @@ test_daemon_limits(void **state)
 		{ "[daemon]\nlog_memory = true\n",
 		  "t.toml:2:14: daemon.log_memory: expected integer or string "
 		  "(bytes such as 536870912 or \"512M\"), got boolean" },
+		{ "[daemon]\nmax_open_log_files = 15\n",
+		  "t.toml:2:22: daemon.max_open_log_files: must be at least "
+		  "16, got 15" },
+		{ "[daemon]\nmax_open_log_files = 1000001\n",
+		  "t.toml:2:22: daemon.max_open_log_files: must be at most "
+		  "1000000, got 1000001" },
+		{ "[daemon]\nmax_open_log_files = -1\n",
+		  "t.toml:2:22: daemon.max_open_log_files: must be at least "
+		  "16, got -1" },
+		{ "[daemon]\nmax_open_log_files = \"1024\"\n",
+		  "t.toml:2:22: daemon.max_open_log_files: expected integer, "
+		  "got string" },
 	};
 	static const char *const both[] = {
 		"t.toml:2:16: daemon.idle_timeout: longer than 86400 s",
@@ -761,6 +776,13 @@ test_daemon_limits(void **state)
 	config_free(cfg);
 	cfg = ok("[daemon]\nlog_memory = \"256M\"\n");
 	assert_true(cfg->daemon.log_memory == 256ULL << 20);
+	assert_int_equal(cfg->daemon.max_open_log_files, 1024);
+	config_free(cfg);
+	cfg = ok("[daemon]\nmax_open_log_files = 16\n");
+	assert_int_equal(cfg->daemon.max_open_log_files, 16);
+	config_free(cfg);
+	cfg = ok("[daemon]\nmax_open_log_files = 1000000\n");
+	assert_int_equal(cfg->daemon.max_open_log_files, 1000000);
 	config_free(cfg);
 
 	run_cases(cases, nitems(cases));

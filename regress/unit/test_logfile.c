@@ -2,8 +2,9 @@
 /*
  * test_logfile.c -- log destination files (supervisor/logfile.c): modes
  * and owners, byte-exact raw writes, the timestamp prefix and its format,
- * size and time rotation, generations, gzip compression by a child, and
- * write errors counted per episode.  Each test works in its own mkdtemp
+ * size and time rotation, generations, gzip compression by a child,
+ * write errors counted per episode, and files closed and asked for
+ * again.  Each test works in its own mkdtemp
  * directory under /tmp, removed afterwards.
  */
 #include <sys/types.h>
@@ -158,8 +159,10 @@ static struct {
 }		 tlfs[TLF_MAX];
 
 static int
-tlf_rotate(void *arg, char *err, size_t errlen)
+tlf_rotate(void *arg, int reopen, char *err, size_t errlen)
 {
+	if (reopen)
+		return (logstore_reopen(arg, err, errlen));
 	return (logstore_rotate(arg, err, errlen));
 }
 
@@ -1041,7 +1044,7 @@ fifo_lines(int fd)
 static int	pending_calls;
 
 static int
-pending_rotate(void *arg, char *err, size_t errlen)
+pending_rotate(void *arg, int reopen, char *err, size_t errlen)
 {
 	pending_calls++;
 	return (LOGFILE_PENDING);
@@ -1196,6 +1199,178 @@ test_write_errors(void **state)
 	close(rfd);
 }
 
+/* What a closed file asked for: reopen, or rotate. */
+static int	asked[2];
+
+static int
+ask_pending(void *arg, int reopen, char *err, size_t errlen)
+{
+	asked[reopen != 0]++;
+	return (LOGFILE_PENDING);
+}
+
+/* The descriptor path would give now. */
+static int
+answer(struct logfile *lf, const char *path)
+{
+	struct logfile_fdinfo	fi;
+	int			fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	assert_true(fd != -1);
+	assert_int_equal(logfile_fdinfo(fd, &fi), 0);
+	return (logfile_rotated(lf, fd, &fi));
+}
+
+/*
+ * A file closed to save a descriptor keeps its state: the next output
+ * asks for it again and waits meanwhile, then goes on at its end; a
+ * rotation due while closed asks for the new file instead; a reopen
+ * that fails loses what waited, counted, and is not asked again at once.
+ */
+static void
+test_detach_reopen(void **state)
+{
+	struct logfile_fdinfo	 fi;
+	struct log_config	 lc;
+	struct logfile		*lf;
+	char			 a[PATH_MAX], b[PATH_MAX], err[256], *got;
+	size_t			 len;
+	int			 fd;
+
+	snprintf(a, sizeof(a), "%s/a.log", dir);
+	snprintf(b, sizeof(b), "%s/b.log", dir);
+	memset(asked, 0, sizeof(asked));
+	lc_init(&lc, 0, 20, 3, 0, ROTATE_SIZE);
+	fd = open(a, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	assert_true(fd != -1);
+	assert_int_equal(logfile_fdinfo(fd, &fi), 0);
+	lf = logfile_new(fd, &fi, &lc, ask_pending, NULL, err, sizeof(err));
+	assert_non_null(lf);
+	/* A raw piece of a line: the file is left inside it. */
+	assert_int_equal(logfile_write_raw(lf, NULL, "one\ntw", 6), 0);
+	assert_int_equal(logfile_detach(lf), 0);
+	assert_false(logfile_isopen(lf));
+	assert_false(logfile_rotating(lf));
+	got = slurp(a, &len);
+	assert_string_equal(got, "one\ntw");
+	free(got);
+	/* Output asks for it once; it waits, in order. */
+	assert_int_equal(logfile_write_raw(lf, NULL, "o\n", 2), 0);
+	assert_int_equal(logfile_write_line(lf, 0, NULL, "three", 5, 1), 0);
+	assert_int_equal(asked[1], 1);
+	assert_int_equal(asked[0], 0);
+	assert_true(logfile_rotating(lf));
+	assert_int_equal(logfile_detach(lf), 0);	/* not while asked */
+	assert_int_equal(answer(lf, a), 0);
+	assert_true(logfile_isopen(lf));
+	assert_false(logfile_rotating(lf));
+	got = slurp(a, &len);
+	assert_string_equal(got, "one\ntwo\nthree\n");
+	free(got);
+	assert_int_equal(logfile_size(lf), 14);
+
+	/* Closed with 14 bytes of 20: 7 more rotate, asking for b. */
+	assert_int_equal(logfile_detach(lf), 0);
+	assert_int_equal(logfile_write_line(lf, 0, NULL, "four!!", 6, 1), 0);
+	assert_int_equal(asked[0], 1);
+	assert_int_equal(asked[1], 1);
+	assert_int_equal(answer(lf, b), LOGFILE_EV_ROTATED);
+	got = slurp(b, &len);
+	assert_string_equal(got, "four!!\n");
+	free(got);
+	got = slurp(a, &len);
+	assert_int_equal(len, 14);
+	free(got);
+
+	/* A reopen that fails: lost, counted, errno 0; not asked again yet. */
+	assert_int_equal(logfile_detach(lf), 0);
+	assert_int_equal(logfile_write_line(lf, 0, NULL, "five", 4, 1), 0);
+	assert_int_equal(asked[1], 2);
+	assert_int_equal(logfile_rotated(lf, -1, NULL), LOGFILE_EV_FAIL);
+	assert_int_equal(logfile_errno(lf), 0);
+	assert_int_equal(logfile_lost_bytes(lf), 5);
+	assert_int_equal(logfile_write_line(lf, 0, NULL, "six", 3, 1), 0);
+	assert_int_equal(logfile_flush(lf), 0);
+	assert_int_equal(asked[1], 2);
+	assert_false(logfile_rotating(lf));
+	assert_int_equal(logfile_lost_bytes(lf), 9);
+	assert_int_equal(logfile_episode_lines(lf), 2);
+	/* A descriptor that comes unasked is taken, and writing recovers. */
+	assert_int_equal(answer(lf, b), 0);
+	assert_int_equal(logfile_write_line(lf, 0, NULL, "seven", 5, 1), 0);
+	assert_int_equal(logfile_flush(lf), LOGFILE_EV_RECOVER);
+	logfile_close(lf);
+	got = slurp(b, &len);
+	assert_string_equal(got, "four!!\nseven\n");
+	free(got);
+}
+
+/*
+ * A file known by its settings alone (a new logger's) is asked for at
+ * its first output; what the descriptor says then counts: a file left
+ * from an earlier day rotates before the output goes in.  Closed and
+ * moved away meanwhile, a file is made again at its path.
+ */
+static void
+test_reopen_unknown(void **state)
+{
+	struct log_config	 lc;
+	struct logfile		*lf;
+	struct timeval		 tv[2];
+	char			 name[PATH_MAX], moved[PATH_MAX], err[256];
+	char			*got;
+	size_t			 len;
+	int			 fd;
+
+	memset(asked, 0, sizeof(asked));
+	fd = open(logpath, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, "old\n", 4), 4);
+	close(fd);
+	tv[0].tv_sec = tv[1].tv_sec = utc(2020, 1, 1, 12, 0, 0, 0).tv_sec;
+	tv[0].tv_usec = tv[1].tv_usec = 0;
+	assert_int_equal(utimes(logpath, tv), 0);
+	lc_init(&lc, 0, 1 << 20, 3, 0, ROTATE_DAILY);
+	lf = logfile_new(-1, NULL, &lc, ask_pending, NULL, err, sizeof(err));
+	assert_non_null(lf);
+	assert_false(logfile_isopen(lf));
+	assert_int_equal(logfile_write_line(lf, 0, NULL, "new", 3, 1), 0);
+	assert_int_equal(asked[1], 1);
+	assert_int_equal(asked[0], 0);
+	/* The file is from 2020: writing what waited rotates it first. */
+	assert_int_equal(answer(lf, logpath), 0);
+	assert_int_equal(asked[0], 1);
+	assert_true(logfile_rotating(lf));
+	gen(name, sizeof(name), 1, 0);
+	assert_int_equal(rename(logpath, name), 0);
+	assert_int_equal(answer(lf, logpath), LOGFILE_EV_ROTATED);
+	logfile_close(lf);
+	got = slurp(name, &len);
+	assert_string_equal(got, "old\n");
+	free(got);
+	got = slurp(logpath, &len);
+	assert_string_equal(got, "new\n");
+	free(got);
+
+	/* With the supervisor's store: closed, moved, made again. */
+	assert_int_equal(unlink(logpath), 0);
+	lf = open_ok(NULL);
+	assert_int_equal(logfile_write_line(lf, 0, NULL, "before", 6, 1), 0);
+	assert_int_equal(logfile_detach(lf), 0);
+	snprintf(moved, sizeof(moved), "%s/moved", dir);
+	assert_int_equal(rename(logpath, moved), 0);
+	assert_int_equal(logfile_write_line(lf, 0, NULL, "after", 5, 1), 0);
+	assert_true(logfile_isopen(lf));
+	tlf_close(lf);
+	got = slurp(moved, &len);
+	assert_string_equal(got, "before\n");
+	free(got);
+	got = slurp(logpath, &len);
+	assert_string_equal(got, "after\n");
+	free(got);
+}
+
 /* Reopen after an outside rename; the default cap without a table. */
 static void
 test_reopen_defaults(void **state)
@@ -1287,6 +1462,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_write_errors, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_defaults, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_detach_reopen, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_unknown, setup,
 		    teardown),
 	};
 
