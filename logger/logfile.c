@@ -85,7 +85,7 @@ struct logfile {
 	int			 err;
 	uint64_t		 lost;
 	uint64_t		 episode_lost;
-	char			 errmsg[PATH_MAX + 128];
+	char			*errmsg;	/* the last failure's, or NULL */
 };
 
 
@@ -101,7 +101,11 @@ static int	 ts_render(struct tsfmt *, const struct timespec *, char *,
 static void	 lf_pend(struct logfile *, const char *, size_t);
 static void	 lf_adopt(struct logfile *, int, const struct logfile_fdinfo *);
 static void	 lf_reopen(struct logfile *);
+static void	 lf_seterr(struct logfile *);
 static int64_t	 mono_ms(void);
+
+/* What a rotation callback says when it fails (the logger is one thread). */
+static char	 errbuf[PATH_MAX + 128];
 static void	 lf_drop(struct logfile *, const char *, size_t, int);
 static void	 lf_hold(struct logfile *, const char *, size_t, int);
 static int64_t	 period_of(const struct logfile *, time_t);
@@ -506,6 +510,7 @@ logfile_close(struct logfile *lf)
 	free(lf->torn);
 	free(lf->pend);
 	free(lf->buf);
+	free(lf->errmsg);
 	free(lf);
 }
 
@@ -622,12 +627,13 @@ lf_reopen(struct logfile *lf)
 	if (lf->fd != -1 || lf->rotating || lf->rotate == NULL ||
 	    (lf->retry_ms != 0 && mono_ms() < lf->retry_ms))
 		return;
-	fd = lf->rotate(lf->rarg, 1, lf->errmsg, sizeof(lf->errmsg));
+	fd = lf->rotate(lf->rarg, 1, errbuf, sizeof(errbuf));
 	if (fd == LOGFILE_PENDING) {
 		lf->rotating = lf->reopening = 1;
 		return;
 	}
 	if (fd == -1) {
+		lf_seterr(lf);
 		lf->retry_ms = mono_ms() + LOGFILE_RETRY_MS;
 		return;
 	}
@@ -921,12 +927,13 @@ lf_rotate(struct logfile *lf)
 	lf_flush(lf);
 	if (!lf->regular || lf->rotate == NULL || lf->rotating)
 		return;
-	fd = lf->rotate(lf->rarg, 0, lf->errmsg, sizeof(lf->errmsg));
+	fd = lf->rotate(lf->rarg, 0, errbuf, sizeof(errbuf));
 	if (fd == LOGFILE_PENDING) {
 		lf->rotating = 1;
 		return;
 	}
 	if (fd == -1) {
+		lf_seterr(lf);
 		/* Retry after another max_size bytes, or at the next period. */
 		lf->base = lf->size;
 		lf->ev |= LOGFILE_EV_ROTATE_FAIL;
@@ -1063,7 +1070,18 @@ logfile_errno(const struct logfile *lf)
 const char *
 logfile_error(const struct logfile *lf)
 {
-	return (lf->errmsg);
+	return (lf->errmsg != NULL ? lf->errmsg : "");
+}
+
+/*
+ * Keep what the callback said in errbuf.  Only a file that failed pays
+ * for its message: no fixed buffer in every file.
+ */
+static void
+lf_seterr(struct logfile *lf)
+{
+	free(lf->errmsg);
+	lf->errmsg = strdup(errbuf);
 }
 
 uint64_t

@@ -38,7 +38,7 @@ struct logstore {
 	dev_t			 dev;
 	ino_t			 ino;
 	int			 have_id;
-	char			 errmsg[PATH_MAX + 128];
+	char			*errmsg;	/* the last failure's, or NULL */
 };
 
 static LIST_HEAD(, ls_job)	jobs = LIST_HEAD_INITIALIZER(jobs);
@@ -55,10 +55,13 @@ ls_fail(struct logstore *ls, const char *fmt, ...)
 {
 	va_list	ap;
 
+	/* Only a file that failed pays for its message. */
+	free(ls->errmsg);
 	va_start(ap, fmt);
-	(void)vsnprintf(ls->errmsg, sizeof(ls->errmsg), fmt, ap);
+	if (vasprintf(&ls->errmsg, fmt, ap) == -1)
+		ls->errmsg = NULL;
 	va_end(ap);
-	log_warnx("log file %s: %s", ls->path, ls->errmsg);
+	log_warnx("log file %s: %s", ls->path, logstore_error(ls));
 }
 
 /* A descriptor goes out: remember which file it is. */
@@ -178,6 +181,7 @@ logstore_close(struct logstore *ls)
 	}
 	logowner_clear(&ls->owner);
 	free(ls->path);
+	free(ls->errmsg);
 	free(ls);
 }
 
@@ -196,7 +200,7 @@ logstore_uid(const struct logstore *ls)
 const char *
 logstore_error(const struct logstore *ls)
 {
-	return (ls->errmsg);
+	return (ls->errmsg != NULL ? ls->errmsg : "out of memory");
 }
 
 pid_t
