@@ -35,8 +35,9 @@ Figures for each N and series, on one launch (A) and a second (B):
              are gone
 A series that does not finish a step in time is recorded n/a with the
 reason, and is not run at larger N.  RLIMIT_NOFILE is raised to the hard
-limit; at N > 4,000 apm2d runs with merge_stderr = true (two logger
-descriptors an instance instead of four).  Every process is started and
+limit; at N > 5,000 apm2d runs with merge_stderr = true (one pipe an
+instance instead of two; the logger holds at most max_open_log_files,
+1,024, log files whatever N is).  Every process is started and
 killed by pid; every wait is bounded.  Results: bench/results/scale.md,
 scale.json and scale.png (full run), or bench/results/tmp/quick/ (QUICK).
 """
@@ -86,7 +87,7 @@ P = {
     "launch_timeout": 90 if QUICK else 240,
     "stop_timeout": 90 if QUICK else 240,
     "shutdown_timeout": 60 if QUICK else 120,
-    "merge_stderr_above": 4000,
+    "merge_stderr_above": 5000,
 }
 if opt("--timeout", None):			# s, for launch, stop and shutdown
     P["launch_timeout"] = P["stop_timeout"] = P["shutdown_timeout"] = int(
@@ -571,7 +572,7 @@ def render(results, meta):
            "RLIMIT_NOFILE %s (soft raised to the hard limit). Agent: "
            "`sleep 100000`; apm2d with default log files (log_dir in the "
            "temporary directory), `merge_stderr = true` above %d instances "
-           "(2 logger descriptors an instance instead of 4). One run per "
+           "(one pipe an instance instead of two). One run per "
            "cell, on a shared 2-core VM with other work on it (%s%% of the "
            "CPUs busy before, %s%% after): expect noise of tens of percent." % (
                meta["date"], "QUICK" if meta["quick"] else "full",
