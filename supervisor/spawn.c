@@ -25,6 +25,8 @@
  *    stack, in sharg[1] and in errno (ours: spawn_process() restores
  *    it).  No CLONE_FILES, CLONE_FS or CLONE_SIGHAND: the descriptors,
  *    cwd, umask and dispositions the child changes are its own copies.
+ *    What it changes in the memory itself: its switch of credentials
+ *    makes it undumpable, which we undo for ourselves.
  *    The descriptor table is still copied, but ours is small (13 at
  *    5,000 instances: the pipes and files go to the logger).
  * Being suspended costs less than fork's copy: a lone restart keeps us
@@ -168,6 +170,7 @@ make_child(const struct spawn_req *r, char **sharg, int wfd, pid_t parent)
 #ifdef SPAWN_CLONE
 	struct child_arg	a;
 	char			*top;
+	int			dumpable, e;
 
 	/*
 	 * We sleep until the child has called execve() or _exit(), so the
@@ -179,8 +182,20 @@ make_child(const struct spawn_req *r, char **sharg, int wfd, pid_t parent)
 		a.sharg = sharg;
 		a.wfd = wfd;
 		a.parent = parent;
-		return (clone(child_main, top, CLONE_VM | CLONE_VFORK | SIGCHLD,
-		    &a));
+		dumpable = r->setid ? prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) : -1;
+		pid = clone(child_main, top, CLONE_VM | CLONE_VFORK | SIGCHLD,
+		    &a);
+		/*
+		 * The child's switch of credentials marked the memory it
+		 * shared with us undumpable (no core of ours, then).
+		 */
+		if (dumpable == 1 &&
+		    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != dumpable) {
+			e = errno;
+			(void)prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+			errno = e;
+		}
+		return (pid);
 	}
 #endif
 	if ((pid = fork()) == 0)

@@ -10,6 +10,9 @@
  * and mask, cwd, umask, limits, credentials, descriptors) changes.
  */
 #include <sys/types.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -383,6 +386,9 @@ test_parent_intact(void **state)
 	pid_t			 sid = getsid(0), pgrp = getpgrp();
 	size_t			 i;
 	int			 sig, fds0, ws, st, e;
+#ifdef __linux__
+	int			 dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+#endif
 
 	assert_non_null(heap = malloc(HEAP_CANARY));
 	memset(heap, 0xa5, HEAP_CANARY);
@@ -450,6 +456,10 @@ test_parent_intact(void **state)
 	assert_int_equal(geteuid(), euid);
 	assert_int_equal(getsid(0), sid);
 	assert_int_equal(getpgrp(), pgrp);
+#ifdef __linux__
+	/* Changing credentials makes a process's memory undumpable. */
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), dumpable);
+#endif
 	/* Our handler still runs. */
 	got_usr1 = 0;
 	assert_int_equal(raise(SIGUSR1), 0);
