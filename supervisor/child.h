@@ -48,9 +48,9 @@ struct spawn_req {
  * the pid and, in *statusfd, the non-blocking read end of a close-on-
  * exec pipe: EOF when the exec succeeded, else the child's errno.
  * -1 with errno when no child could be made; errno unchanged otherwise.
- * On Linux the child runs on our memory and we wait until it has
- * exec'd or exited (clone with CLONE_VM | CLONE_VFORK, see spawn.c):
- * not to be called by two threads at once.
+ * On Linux a child that keeps our uid runs on our memory and we wait
+ * until it has exec'd or exited (clone with CLONE_VM | CLONE_VFORK, see
+ * spawn.c): not to be called by two threads at once.
  */
 pid_t	spawn_process(const struct spawn_req *, int *statusfd);
 /* 0: exec succeeded; > 0: the child's errno; -1: not known yet. */

@@ -11,13 +11,13 @@
  * On Linux the child is made by clone(CLONE_VM | CLONE_VFORK) on a stack
  * of its own (64 KiB, mapped once, a guard page below).  It shares our
  * memory instead of getting a copy of our page tables, so a spawn no
- * longer costs more as the supervisor grows.  Measured on a 2-core VM:
- * a spawn of sleep cost its parent 0.47 ms of CPU with fork, 3.3 ms
- * once the parent held 200 MiB, against 0.25 and 0.23 ms with clone;
- * bringing 5,000 instances to Running cost the supervisor 22 s of CPU
- * with fork and 9 s with clone (most of what is left is creating the
- * log files).  CLONE_VFORK suspends us until the child has called
- * execve() or _exit(), hence:
+ * longer costs more as the supervisor grows.  Measured on a loaded
+ * 2-core VM: a spawn of sleep cost its parent 0.39 ms of CPU with fork,
+ * 5.7 ms once the parent held 256 MiB, against 0.21 and 0.25 ms with
+ * clone (bench/spawnbench.c); bringing 5,000 instances to Running cost
+ * the supervisor 22 s of CPU with fork and 9.4 s with clone, most of
+ * what is left being the creation of the log files.  CLONE_VFORK
+ * suspends us until the child has called execve() or _exit(), hence:
  *  - one stack serves every child: the supervisor is single-threaded
  *    (a second thread spawning at the same time would need its own);
  *  - argv, envp and sharg outlive the child's use of them;
@@ -30,18 +30,30 @@
  *    The descriptor table is still copied, but ours is small (13 at
  *    5,000 instances: the pipes and files go to the logger).
  * Being suspended costs less than fork's copy: a lone restart keeps us
- * 0.6 ms (fork: 0.7 to 0.9 ms), and 100 instances reach Running in
- * 0.60 s against 0.89 s with fork (when vfork was first tried here, the
- * execs one after another made it slower; no longer).
+ * 0.6 ms (fork: 0.7 to 0.9 ms, by strace -T), and 100, 1,000 and 5,000
+ * instances reach Running in 0.54, 6.4 and 52 s against 0.66, 8.5 and
+ * 86 s with fork (when vfork was first tried here, the execs one after
+ * another made it slower; no longer).
+ *
+ * But while we are suspended, the child holds us: a child that has
+ * switched to another user can be stopped by that user (SIGSTOP between
+ * its setresuid() and its execve(); tried: nobody stopping every new
+ * pid it may signal held a root parent 3 s, as long as it liked, 10
+ * times in 30 s), or hang in chdir() or execve() on a file system that
+ * user serves (FUSE under its home).  A less privileged user must not
+ * be able to stop the supervisor, so a child that changes to a uid
+ * other than ours is forked, as before; clone serves the children that
+ * stay with our uid (no user given, or the daemon's own).
  *
  * The child joins its cgroup by writing cgroup.procs while we wait.  A
- * move takes the cgroup core's global lock, an RCU grace period when no
- * other move came just before: about 2.5 ms for a lone restart, little
- * in a burst of starts.  clone3(CLONE_INTO_CGROUP) was measured no
- * cheaper for a lone spawn (1.7 ms), and with CLONE_VM it needs a
- * hand-written trampoline (a syscall() wrapper cannot return on the
- * child's fresh stack); without CLONE_VM it copies the page tables
- * again.  So: the write.
+ * move takes the cgroup core's global lock, which costs an RCU grace
+ * period when no other move in the system came just before: up to 2 or
+ * 3 ms for a lone restart, little in a burst of starts.  A child born
+ * in its cgroup, clone3(CLONE_INTO_CGROUP), was measured no cheaper for
+ * a lone spawn (1.7 ms), and with CLONE_VM it needs a hand-written
+ * trampoline (a syscall() wrapper cannot return on the child's fresh
+ * stack); without CLONE_VM it copies the page tables again.  So: the
+ * write.
  *
  * All signals are blocked across the clone (or fork) so that none of
  * our handlers (libevent's, which write to its signal socket) can run
@@ -175,9 +187,11 @@ make_child(const struct spawn_req *r, char **sharg, int wfd, pid_t parent)
 	/*
 	 * We sleep until the child has called execve() or _exit(), so the
 	 * one stack serves every child, and argv, envp and sharg outlive
-	 * its use of them.
+	 * its use of them.  Not for a child that becomes another user:
+	 * that user could hold it, and us with it (see above).
 	 */
-	if ((top = clone_stack()) != NULL) {
+	if ((!r->setid || r->uid == geteuid()) &&
+	    (top = clone_stack()) != NULL) {
 		a.r = r;
 		a.sharg = sharg;
 		a.wfd = wfd;

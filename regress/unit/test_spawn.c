@@ -312,7 +312,11 @@ test_join_write(void **state)
 	unlink(path);
 }
 
-/* Credentials (as root), umask, rlimits and cwd, as the child sees them. */
+/*
+ * Credentials (as root), umask, rlimits and cwd, as the child sees them:
+ * as root, once as another user (a forked child) and once as root with
+ * other groups (a child on our memory).
+ */
 static void
 test_child_settings(void **state)
 {
@@ -324,39 +328,118 @@ test_child_settings(void **state)
 	struct limits_config	 lim;
 	struct spawn_req	 req;
 	struct run		 r;
+	char			 want[128];
+	int			 pass;
+	uid_t			 uid = 0;
 
 	memset(&lim, 0, sizeof(lim));
 	lim.set[LIMIT_NOFILE] = 1;
 	lim.value[LIMIT_NOFILE] = 77;
 	lim.set[LIMIT_CORE] = 1;
 	lim.value[LIMIT_CORE] = 0;
-	memset(&req, 0, sizeof(req));
-	req.argv = argv;
-	req.envp = env_plain;
-	req.cwd = "/tmp";
-	req.has_umask = 1;
-	req.umask = 027;
-	req.limits = &lim;
-	if (geteuid() == 0) {
-		req.setid = 1;
-		req.uid = 65534;
-		req.gid = 65534;
-		req.groups = groups;
-		req.ngroups = 2;
-	}
-	run_req(&req, &r);
-	assert_int_equal(r.status, 0);
-	if (strstr(r.out, "\n77\n0\n/tmp\n") == NULL)
-		print_message("child said:\n%s\n", r.out);
-	assert_non_null(strstr(r.out, "Umask:\t0027\n"));
-	assert_non_null(strstr(r.out, "\n77\n0\n/tmp\n"));
-	if (req.setid) {
-		assert_non_null(strstr(r.out,
-		    "Uid:\t65534\t65534\t65534\t65534\n"));
+	for (pass = 0; pass < (geteuid() == 0 ? 3 : 1); pass++) {
+		memset(&req, 0, sizeof(req));
+		req.argv = argv;
+		req.envp = env_plain;
+		req.cwd = "/tmp";
+		req.has_umask = 1;
+		req.umask = 027;
+		req.limits = &lim;
+		if (pass > 0) {
+			req.setid = 1;
+			req.uid = uid = pass == 1 ? 65534 : 0;
+			req.gid = 65534;
+			req.groups = groups;
+			req.ngroups = 2;
+		}
+		run_req(&req, &r);
+		assert_int_equal(r.status, 0);
+		if (strstr(r.out, "\n77\n0\n/tmp\n") == NULL)
+			print_message("child said:\n%s\n", r.out);
+		assert_non_null(strstr(r.out, "Umask:\t0027\n"));
+		assert_non_null(strstr(r.out, "\n77\n0\n/tmp\n"));
+		if (!req.setid)
+			continue;
+		snprintf(want, sizeof(want), "Uid:\t%u\t%u\t%u\t%u\n",
+		    (unsigned)uid, (unsigned)uid, (unsigned)uid, (unsigned)uid);
+		assert_non_null(strstr(r.out, want));
 		assert_non_null(strstr(r.out,
 		    "Gid:\t65534\t65534\t65534\t65534\n"));
 		assert_non_null(strstr(r.out, "Groups:\t100 65534"));
 	}
+}
+
+/*
+ * A child that becomes another user can be held before its exec by that
+ * user (SIGSTOP, a FUSE mount): it must not hold us.  Here its first
+ * step, the write to cgfd, blocks on a full pipe that a helper would
+ * empty 10 s later: spawn_process() returns before that.
+ */
+static void
+test_other_user_never_holds_us(void **state)
+{
+	char			*argv[] = { "/bin/true", NULL };
+	gid_t			 groups[] = { 65534 };
+	char			 buf[4096];
+	struct spawn_req	 req;
+	pid_t			 helper, pid;
+	int			 full[2], drained[2], sfd = -1, devnull, st, fl;
+	int			 early, known, emptied;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(pipe2(full, O_CLOEXEC | O_NONBLOCK), 0);
+	assert_int_equal(pipe2(drained, O_CLOEXEC | O_NONBLOCK), 0);
+	memset(buf, 'x', sizeof(buf));
+	while (write(full[1], buf, sizeof(buf)) > 0)
+		;
+	while (write(full[1], buf, 1) > 0)
+		;
+	assert_int_equal(errno, EAGAIN);
+	assert_true((fl = fcntl(full[1], F_GETFL)) != -1);
+	assert_int_equal(fcntl(full[1], F_SETFL, fl & ~O_NONBLOCK), 0);
+	if ((helper = fork()) == 0) {
+		sleep(10);
+		if (read(full[0], buf, sizeof(buf)) <= 0 ||
+		    write(drained[1], "d", 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	assert_true(helper > 0);
+
+	assert_true((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0);
+	memset(&req, 0, sizeof(req));
+	req.argv = argv;
+	req.envp = env_plain;
+	req.fd_in = req.fd_out = req.fd_err = devnull;
+	req.cgfd = full[1];
+	req.setid = 1;
+	req.uid = req.gid = 65534;
+	req.groups = groups;
+	req.ngroups = 1;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &req.nofile), 0);
+	pid = spawn_process(&req, &sfd);
+	/* Back before the helper emptied the pipe? */
+	early = read(drained[0], buf, 1) == -1 && errno == EAGAIN;
+	known = pid > 0 ? spawn_status(sfd) : 0;
+
+	/* Leave no process behind, whatever the outcome. */
+	(void)kill(helper, SIGKILL);
+	(void)waitpid(helper, &st, 0);
+	emptied = read(full[0], buf, sizeof(buf)) > 0;
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(emptied);
+	assert_true(early);
+	assert_int_equal(known, -1);		/* its exec was still to come */
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(spawn_status(sfd), 0);
+	close(sfd);
+	close(devnull);
+	close(full[0]);
+	close(full[1]);
+	close(drained[0]);
+	close(drained[1]);
 }
 
 /*
@@ -419,9 +502,11 @@ test_parent_intact(void **state)
 		req.has_umask = 1;
 		req.umask = 077;
 		req.limits = &lim;
-		if (euid == 0) {
+		/* As root: as another user (forked), root in other groups. */
+		if (euid == 0 && i % 3 != 0) {
 			req.setid = 1;
-			req.uid = req.gid = 65534;
+			req.uid = i % 3 == 1 ? 65534 : 0;
+			req.gid = 65534;
 			req.groups = groups;
 			req.ngroups = 1;
 		}
@@ -610,6 +695,7 @@ main(void)
 		cmocka_unit_test(test_join_write),
 		cmocka_unit_test(test_child_settings),
 		cmocka_unit_test(test_parent_intact),
+		cmocka_unit_test(test_other_user_never_holds_us),
 		cmocka_unit_test(test_procstat),
 		cmocka_unit_test(test_many_children),
 		cmocka_unit_test(test_output_release),
