@@ -19,8 +19,8 @@
 /* ---- spawn.c ---- */
 
 /*
- * Everything the child needs, built before the fork: between fork and
- * exec the child only makes system calls on this data.
+ * Everything the child needs, built before it exists: until it execs,
+ * the child only makes system calls on this data.
  */
 struct spawn_req {
 	char *const	*argv;		/* argv[0]: the command */
@@ -47,16 +47,20 @@ struct spawn_req {
  * state, cwd, then exec (PATH search with the child's PATH).  Returns
  * the pid and, in *statusfd, the non-blocking read end of a close-on-
  * exec pipe: EOF when the exec succeeded, else the child's errno.
- * -1 with errno when no child could be made.
+ * -1 with errno when no child could be made; errno unchanged otherwise.
+ * On Linux a child that keeps our uid runs on our memory and we wait
+ * until it has exec'd or exited (clone with CLONE_VM | CLONE_VFORK, see
+ * spawn.c): not to be called by two threads at once.
  */
 pid_t	spawn_process(const struct spawn_req *, int *statusfd);
 /* 0: exec succeeded; > 0: the child's errno; -1: not known yet. */
 int	spawn_status(int);
 /*
- * In a child of fork: switch to uid, gid and the supplementary groups
- * for good (raw system calls on Linux: glibc's set*id wrappers would
- * synchronise threads through libc state, which a child of fork must
- * not rely on).  0, or -1 with errno.
+ * In a child of fork or clone: switch to uid, gid and the supplementary
+ * groups for good (raw system calls on Linux: glibc's set*id wrappers
+ * would synchronise threads through libc state, which such a child must
+ * not rely on, and a child sharing our memory must not touch).  0, or
+ * -1 with errno.
  */
 int	child_setids(uid_t, gid_t, const gid_t *, int);
 
