@@ -168,6 +168,25 @@ def daemon_conf(**keys):
     return "[daemon]\n" + _toml_keys("daemon", keys)
 
 
+def get(d, name):
+    """get_process: the process's details (asserted to be that)."""
+    r = d.request({"type": "get_process", "name": name})
+    assert r["type"] == "process_details", r
+    return r["process"]
+
+
+def start(d, name, timeout=30):
+    """start_process, asserted to answer ok."""
+    r = d.request({"type": "start_process", "name": name}, timeout=timeout)
+    assert r["type"] == "ok", r
+
+
+def rd(path):
+    """A file's bytes."""
+    with open(path, "rb") as f:
+        return f.read()
+
+
 # One agent that waits, for tests about the daemon rather than agents:
 # not started, or running from the start.
 SLEEPER = process("sleeper", "sleep", ["1000"], autostart=False)

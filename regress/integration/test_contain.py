@@ -23,6 +23,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import APM2D, IS_ROOT, Daemon, Skip, ensure_user  # noqa: E402
+from harness import get  # noqa: E402
 from harness import cgroup_dir, ctl, pid_alive, process, run  # noqa: E402
 from harness import test, wait_until  # noqa: E402
 
@@ -81,12 +82,6 @@ def grandchild(d, name):
                open(path).read().strip().isdigit(), 10,
                what="%s's grandchild" % name)
     return int(open(path).read())
-
-
-def get(d, name):
-    r = d.request({"type": "get_process", "name": name})
-    assert r["type"] == "process_details", r
-    return r["process"]
 
 
 def killed_and_swept(d, gcs, said, name):

@@ -22,26 +22,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import APM2D, IS_ROOT, Daemon, Skip, process  # noqa: E402
+from harness import get, rd, start  # noqa: E402
 from harness import run, test, wait_until  # noqa: E402
 
 CAP = 16        # the smallest max_open_log_files
 RAW = {"redact": False, "timestamp": False}
-
-
-def get(d, name):
-    r = d.request({"type": "get_process", "name": name})
-    assert r["type"] == "process_details", r
-    return r["process"]
-
-
-def start(d, name):
-    r = d.request({"type": "start_process", "name": name}, timeout=60)
-    assert r["type"] == "ok", r
-
-
-def rd(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def numbered(n, lines, pace=0):
@@ -155,7 +140,7 @@ def every_line_once_under_the_cap():
         sampler = Sampler(lg, d.log_dir)
         sampler.start()
         try:
-            start(d, "w")
+            start(d, "w", 60)
             finish(d, "w", n, 120)
 
             def check():
@@ -192,7 +177,7 @@ def rotation_under_the_cap():
         sampler = Sampler(lg, d.log_dir)
         sampler.start()
         try:
-            start(d, "r")
+            start(d, "r", 60)
             finish(d, "r", n, 120)
             rotated = []
 
@@ -236,7 +221,7 @@ def moved_files_under_the_cap():
     with Daemon(conf, daemon={"max_open_log_files": CAP}) as d:
         paths = [os.path.join(d.log_dir, "m-%d.%s.log" % (k, s))
                  for k in range(n) for s in ("out", "err")]
-        start(d, "m")
+        start(d, "m", 60)
         wait_until(lambda: all(os.path.exists(p) and rd(p) == b"one\n"
                                for p in paths), 20, what="the first lines")
         for p in paths:
@@ -290,7 +275,7 @@ def many_instances_under_a_small_rlimit():
         assert p.returncode == 0, p
         assert b"RLIMIT_NOFILE" not in p.stderr, p.stderr
         d.start()
-        start(d, "many")
+        start(d, "many", 60)
 
         def running():
             st = [i["state"] for i in

@@ -20,24 +20,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import APM2D, IS_ROOT, Daemon, Skip  # noqa: E402
+from harness import get, rd, start  # noqa: E402
 from harness import process, proc_children  # noqa: E402
 from harness import run, test, wait_until  # noqa: E402
-
-
-def get(d, name):
-    r = d.request({"type": "get_process", "name": name})
-    assert r["type"] == "process_details", r
-    return r["process"]
-
-
-def start(d, name):
-    r = d.request({"type": "start_process", "name": name}, timeout=30)
-    assert r["type"] == "ok", r
-
-
-def rd(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def said(d, pattern, n=1, timeout=15):

@@ -22,6 +22,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import IS_ROOT, Daemon, Skip, ensure_user, process  # noqa: E402
+from harness import rd, start  # noqa: E402
 from harness import run, test, wait_until  # noqa: E402
 
 ALICE = "apm2t1"     # the attacker: owns the agent
@@ -79,11 +80,6 @@ def agent(name, script, out, **keys):
                             **keys.pop("log", {})), **keys)
 
 
-def start(d, name):
-    r = d.request({"type": "start_process", "name": name}, timeout=30)
-    assert r["type"] == "ok", r
-
-
 def state(d, name):
     r = d.request({"type": "get_process", "name": name})
     assert r["type"] == "process_details", r
@@ -96,11 +92,6 @@ def said(d, *words):
         return any(all(w in line for w in words)
                    for line in d.stderr().splitlines())
     wait_until(found, 15, what="daemon to say %r" % (words,))
-
-
-def rd(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 # ------------------------------------------------------------ attacks

@@ -24,6 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import APM2CTL, APM2D, Daemon, process  # noqa: E402
+from harness import get, rd, start  # noqa: E402
 from harness import Skip, ctl, run, test, wait_until  # noqa: E402
 
 DATA = tempfile.mkdtemp(prefix="apm2-logs-")
@@ -55,17 +56,6 @@ def proc(name, script, autostart=False, log=None, rotation=None, **keys):
 RAW = {"redact": False, "timestamp": False}
 
 
-def get(d, name):
-    r = d.request({"type": "get_process", "name": name})
-    assert r["type"] == "process_details", r
-    return r["process"]
-
-
-def start(d, name):
-    r = d.request({"type": "start_process", "name": name}, timeout=30)
-    assert r["type"] == "ok", r
-
-
 def stopped0(d, name, n=1):
     st = [i["state"] for i in get(d, name)["instance_details"]]
     return all(s == {"Stopped": {"exit_code": 0}} for s in st[:n])
@@ -76,11 +66,6 @@ def run_once(d, name, n=1, timeout=20):
     start(d, name)
     wait_until(lambda: stopped0(d, name, n), timeout=timeout,
                what="%s to exit" % name)
-
-
-def rd(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def logp(d, display, stream="out"):

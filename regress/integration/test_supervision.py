@@ -23,6 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import APM2D, IS_ROOT, Skip, ensure_user  # noqa: E402
+from harness import get  # noqa: E402
 from harness import Daemon, process  # noqa: E402
 from harness import pid_alive, proc_children, run, test, wait_until  # noqa: E402
 from harness import cgroup_dir  # noqa: E402
@@ -87,12 +88,6 @@ def shutdown(timeout="30s", sig="SIGTERM", force_kill=True, pre=()):
     """A shutdown policy, every key given."""
     return {"timeout": timeout, "signal": sig, "force_kill": force_kill,
             "pre_shutdown_commands": list(pre)}
-
-
-def get(d, name):
-    r = d.request({"type": "get_process", "name": name})
-    assert r["type"] == "process_details", r
-    return r["process"]
 
 
 def inst(d, name, i=0):
