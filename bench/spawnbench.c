@@ -157,7 +157,8 @@ main(int argc, char *argv[])
 			if ((ballast = realloc(ballast, mib << 20)) == NULL)
 				err(1, "realloc");
 			/* Written, so that fork has page tables to copy. */
-			memset(ballast + (have << 20), 0xa5, (mib - have) << 20);
+			memset(ballast + (have << 20), 0xa5,
+			    (mib - have) << 20);
 			have = mib;
 		}
 		run("fork", by_fork, n, have);

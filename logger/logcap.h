@@ -47,8 +47,8 @@
  * process's instances, or of all, merged by capture time.  Requests are
  * served one at a time, in arrival order; a reply goes to the
  * supervisor, which relays it to the frontend, as fast as the channel
- * takes it (its write queue is kept under LOGCAP_CHAN_HIGH).  Without follow the reply is one log_lines
- * frame.  With follow it is one or more frames of at most
+ * takes it (its write queue is kept under LOGCAP_CHAN_HIGH).  Without
+ * follow the reply is one log_lines frame.  With follow it is one or more frames of at most
  * FOLLOW_FRAME_ENTRIES entries and FOLLOW_FRAME_JSON bytes, then new
  * lines as further frames, batched for up to FOLLOW_BATCH_MS.
  *

@@ -85,7 +85,7 @@ struct logfile {
 	int			 err;
 	uint64_t		 lost;
 	uint64_t		 episode_lost;
-	char			*errmsg;	/* the last failure's, or NULL */
+	char			*errmsg;	/* the last failure's or NULL */
 };
 
 

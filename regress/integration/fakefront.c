@@ -170,7 +170,7 @@ slow_lists(void)
 		pfd.fd = FRONTEND_CHAN_FD;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 100) <= 0) {
-			quiet++;	/* a minute without a message: give up */
+			quiet++;	/* a minute of silence: give up */
 			continue;
 		}
 		quiet = 0;
