@@ -730,9 +730,9 @@ reply(uint32_t type, uint32_t peerid, const void *data, size_t len)
 	check(S.fe_up && !lost && conn_get(peerid) != NULL);
 	f = model_get(peerid);
 	check(f != NULL);
+	serve(f);		/* the room was there before this one */
 	wq += CHAN_HDRSZ + len;
 	events++;
-	serve(f);
 	first = !f->replied;
 	if (type == S_ERROR) {
 		check(len == sizeof(*e));

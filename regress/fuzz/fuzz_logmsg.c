@@ -1454,7 +1454,7 @@ op_msg(const uint8_t *in, size_t left)
 		size = 0;
 		break;
 	}
-	check(size <= PROTO_CHAN_MAX + 1);
+	check(size <= PROTO_CHAN_MAX + 2);	/* buf has room for it */
 
 	memset(&h, 0, sizeof(h));
 	h.type = type;
