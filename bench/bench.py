@@ -1922,10 +1922,11 @@ def write_readme_section(agg, meta):
     if os.path.exists(extra):
         with open(extra) as f:
             out += [f.read().rstrip(), ""]
-    out += ["Re-run with `make bench` (about %d minutes here; installs "
-            "supervisor, hyperfine, gnuplot-nox and the pinned pm2 when "
-            "missing) or `make bench QUICK=1` (under 3 minutes, results in "
-            "bench/results/tmp/quick/)." % max(1, round(
+    out += ["Re-run with `make bench` (about %d minutes here for these "
+            "figures, then the scale ladder; installs supervisor, s6, "
+            "hyperfine, gnuplot-nox and the pinned pm2 when missing) or "
+            "`make bench QUICK=1` (under 3 minutes, then a short ladder; "
+            "results in bench/results/tmp/quick/)." % max(1, round(
                 meta["duration_s"] / 60)), ""]
     path = os.path.join(HERE, "README-performance.md")
     # The scale ladder's section is bench/scale.py's: kept as it is.
