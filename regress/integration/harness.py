@@ -168,6 +168,18 @@ def daemon_conf(**keys):
     return "[daemon]\n" + _toml_keys("daemon", keys)
 
 
+def needs_starving():
+    """Skip a test that starves apm2d of descriptors under prlimit(1)
+    unless it can run: prlimit is there and we are root.  Unprivileged,
+    descriptors in flight in Unix sockets count against RLIMIT_NOFILE
+    too, summed over all of the user's processes (ETOOMANYREFS): here,
+    the other tests' daemons."""
+    if shutil.which("prlimit") is None:
+        raise Skip("no prlimit")
+    if not IS_ROOT:
+        raise Skip("as root only: in-flight descriptors are per user")
+
+
 def get(d, name):
     """get_process: the process's details (asserted to be that)."""
     r = d.request({"type": "get_process", "name": name})

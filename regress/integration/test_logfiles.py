@@ -13,7 +13,6 @@ here, SIGTERM by the harness): agents end by themselves or are stopped
 through the daemon."""
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +20,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import APM2D, IS_ROOT, Daemon, Skip, process  # noqa: E402
+from harness import APM2D, Daemon, process  # noqa: E402
+from harness import needs_starving  # noqa: E402
 from harness import get, rd, start  # noqa: E402
 from harness import run, test, wait_until  # noqa: E402
 
@@ -255,14 +255,7 @@ class Prlimit(Daemon):
 
 @test
 def many_instances_under_a_small_rlimit():
-    if shutil.which("prlimit") is None:
-        raise Skip("no prlimit")
-    if not IS_ROOT:
-        # Unprivileged, the descriptors in flight in Unix sockets (the
-        # copies of pipes a new logger would get, those on their way to
-        # the logger) count against RLIMIT_NOFILE too, summed over all
-        # of the user's processes: the other tests' daemons here.
-        raise Skip("as root only: in-flight descriptors are per user")
+    needs_starving()
     n = 70
     script = ("echo \"up $APM2_INSTANCE\"; echo \"err $APM2_INSTANCE\" >&2; "
               "exec sleep 1000")

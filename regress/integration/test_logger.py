@@ -19,7 +19,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import APM2D, IS_ROOT, Daemon, Skip  # noqa: E402
+from harness import APM2D, IS_ROOT, Daemon  # noqa: E402
+from harness import needs_starving  # noqa: E402
 from harness import get, rd, start  # noqa: E402
 from harness import process, proc_children  # noqa: E402
 from harness import run, test, wait_until  # noqa: E402
@@ -318,13 +319,7 @@ class Prlimit(Daemon):
 
 @test
 def descriptor_exhaustion_leaves_the_control_plane():
-    if shutil.which("prlimit") is None:
-        raise Skip("no prlimit")
-    if not IS_ROOT:
-        # Unprivileged, descriptors in flight in Unix sockets count
-        # against RLIMIT_NOFILE too, summed over all the user's
-        # processes: here, the other tests' daemons (ETOOMANYREFS).
-        raise Skip("as root only: in-flight descriptors are per user")
+    needs_starving()
     d = Prlimit(process("many", "sleep", ["1000"], instances=60))
     try:
         p = subprocess.run(["prlimit", "--nofile=64:64", APM2D, "-n", "-f",

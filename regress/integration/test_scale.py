@@ -7,14 +7,14 @@ restart) are measured in bench/, not asserted here.
 
 Every wait is bounded; only the daemon the test starts is signalled."""
 import os
-import shutil
 import signal
 import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import TOP, Client, Daemon, process, run, test  # noqa: E402
-from harness import IS_ROOT, Skip, wait_until  # noqa: E402
+from harness import needs_starving  # noqa: E402
+from harness import wait_until  # noqa: E402
 
 HOOKS = os.path.join(TOP, "regress", "integration", "apm2d-hooks")
 FAKE = os.path.join(TOP, "regress", "integration", "fakefront")
@@ -150,13 +150,7 @@ class FdFill(Daemon):
 # respawn's socketpair() failed every second until SIGTERM.
 @test
 def the_control_plane_works_with_no_descriptor_left():
-    if shutil.which("prlimit") is None:
-        raise Skip("no prlimit")
-    if not IS_ROOT:
-        # Unprivileged, descriptors in flight in Unix sockets count
-        # against RLIMIT_NOFILE too, summed over all the user's
-        # processes: here, the other tests' daemons (ETOOMANYREFS).
-        raise Skip("as root only: in-flight descriptors are per user")
+    needs_starving()
     d = FdFill(process("idle", "sleep", ["1000"], autostart=False))
     try:
         d.start()
