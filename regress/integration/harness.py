@@ -168,6 +168,19 @@ def daemon_conf(**keys):
     return "[daemon]\n" + _toml_keys("daemon", keys)
 
 
+def fd_links(pid):
+    """What pid's open descriptors point to (readlink of /proc/PID/fd/*),
+    those that closed meanwhile left out."""
+    out = []
+    fddir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fddir):
+        try:
+            out.append(os.readlink(os.path.join(fddir, fd)))
+        except OSError:
+            continue
+    return out
+
+
 def needs_starving():
     """Skip a test that starves apm2d of descriptors under prlimit(1)
     unless it can run: prlimit is there and we are root.  Unprivileged,

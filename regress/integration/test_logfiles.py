@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import APM2D, Daemon, process  # noqa: E402
-from harness import needs_starving  # noqa: E402
+from harness import fd_links, needs_starving  # noqa: E402
 from harness import get, rd, start  # noqa: E402
 from harness import run, test, wait_until  # noqa: E402
 
@@ -40,16 +40,7 @@ def numbered(n, lines, pace=0):
 
 def log_fds(pid, log_dir):
     """How many of pid's descriptors are files in log_dir."""
-    n = 0
-    fddir = "/proc/%d/fd" % pid
-    for fd in os.listdir(fddir):
-        try:
-            t = os.readlink(os.path.join(fddir, fd))
-        except OSError:
-            continue
-        if t.startswith(log_dir + "/"):
-            n += 1
-    return n
+    return sum(1 for t in fd_links(pid) if t.startswith(log_dir + "/"))
 
 
 class Sampler(threading.Thread):

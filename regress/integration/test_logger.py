@@ -20,7 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import APM2D, IS_ROOT, Daemon  # noqa: E402
-from harness import needs_starving  # noqa: E402
+from harness import fd_links, needs_starving  # noqa: E402
 from harness import get, rd, start  # noqa: E402
 from harness import process, proc_children  # noqa: E402
 from harness import run, test, wait_until  # noqa: E402
@@ -36,16 +36,7 @@ def said(d, pattern, n=1, timeout=15):
 
 def pipes_of(pid):
     """The pipe inodes among pid's descriptors."""
-    out = set()
-    fddir = "/proc/%d/fd" % pid
-    for fd in os.listdir(fddir):
-        try:
-            t = os.readlink(os.path.join(fddir, fd))
-        except OSError:
-            continue
-        if t.startswith("pipe:"):
-            out.add(t)
-    return out
+    return {t for t in fd_links(pid) if t.startswith("pipe:")}
 
 
 def status(pid):
