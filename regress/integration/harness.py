@@ -243,14 +243,20 @@ class Client:
         self.sock.sendall(data)
 
     def _recvn(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
-            if not chunk:
+        # Into one buffer: appending chunk by chunk copies a large
+        # reply over and over, and 32 threads doing it under the GIL
+        # can leave one of them unread for longer than the daemon's
+        # drain window.
+        buf = bytearray(n)
+        view = memoryview(buf)
+        got = 0
+        while got < n:
+            k = self.sock.recv_into(view[got:], n - got)
+            if k == 0:
                 raise EOFError("connection closed after %d of %d bytes"
-                               % (len(buf), n))
-            buf += chunk
-        return buf
+                               % (got, n))
+            got += k
+        return bytes(buf)
 
     def recv_bytes(self):
         (n,) = struct.unpack(">I", self._recvn(4))
