@@ -93,6 +93,8 @@ static struct {
 	int64_t			 started;	/* monotonic ms */
 	struct lfile		*files;
 	size_t			 nfiles;
+	uint32_t		*byname;	/* files[] index + 1, by path */
+	size_t			 nbyname;	/* slots, a power of two */
 	size_t			 nspecial;	/* files[] not regular */
 	size_t			 nheld;		/* regular ones the logger holds */
 	uint32_t		 maxopen;	/* max_open_log_files */
@@ -128,6 +130,8 @@ static void	 lg_check(int, short, void *);
 static void	 lg_heartbeat(int, short, void *);
 static struct lfile *file_get(const char *, const struct proc_config *,
 		    const struct logowner *, const char *);
+static uint32_t	*file_slot(const char *);
+static int	 file_index(void);
 static int	 secrets_set(struct linst *, char *const *, size_t);
 static void	 secrets_free(struct linst *);
 static int	 store_put(const struct l_pipe *, int);
@@ -883,13 +887,11 @@ file_get(const char *path, const struct proc_config *pc,
 	struct logstore	*ls;
 	char		 err[PATH_MAX + 128];
 	const char	*fmt;
-	size_t		 i;
+	uint32_t	*slot;
 	int		 fd;
 
-	for (i = 0; i < lg.nfiles; i++) {
-		f = &lg.files[i];
-		if (strcmp(logstore_path(f->ls), path) != 0)
-			continue;
+	if (lg.nbyname != 0 && *(slot = file_slot(path)) != 0) {
+		f = &lg.files[*slot - 1];
 		if (logstore_uid(f->ls) != owner->uid) {
 			log_warnx("%s: log file %s: refused: it is written "
 			    "for uid %lu (its output is kept in memory only)",
@@ -897,6 +899,10 @@ file_get(const char *path, const struct proc_config *pc,
 			return (NULL);
 		}
 		return (f);
+	}
+	if (file_index() == -1) {
+		log_warnx("%s: log file %s: out of memory", display, path);
+		return (NULL);
 	}
 	if ((ls = logstore_open(path, &pc->log, owner, &fd, err,
 	    sizeof(err))) == NULL) {
@@ -923,11 +929,52 @@ file_get(const char *path, const struct proc_config *pc,
 	}
 	f->id = (uint32_t)++lg.nfiles;
 	f->ls = ls;
+	*file_slot(path) = f->id;
 	f->flags = pc->log.timestamp ? L_FILE_TIMESTAMP : 0;
 	f->mode = pc->log.rotation.mode;
 	f->max_size = pc->log.rotation.max_size;
 	lg_filefd(f, L_FILE_OPEN, fd);
 	return (f);
+}
+
+/*
+ * The slot of path in the index of files by path: the file's id (its
+ * index + 1), or 0 where it would go.  Open addressing, FNV-1a; files
+ * are never removed, so no slot is ever emptied.
+ */
+static uint32_t *
+file_slot(const char *path)
+{
+	const unsigned char	*p;
+	uint32_t		 h = 2166136261U;
+	size_t			 i, mask = lg.nbyname - 1;
+
+	for (p = (const unsigned char *)path; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619U;
+	for (i = h & mask;; i = (i + 1) & mask)
+		if (lg.byname[i] == 0 || strcmp(logstore_path(
+		    lg.files[lg.byname[i] - 1].ls), path) == 0)
+			return (&lg.byname[i]);
+}
+
+/* Room in the index for one more file, at most half full.  0 or -1. */
+static int
+file_index(void)
+{
+	uint32_t	*old = lg.byname, *nb;
+	size_t		 i, n = lg.nbyname;
+
+	if (2 * (lg.nfiles + 1) <= n)
+		return (0);
+	n = n == 0 ? 64 : 2 * n;
+	if ((nb = calloc(n, sizeof(*nb))) == NULL)
+		return (-1);
+	lg.byname = nb;
+	lg.nbyname = n;
+	for (i = 0; i < lg.nfiles; i++)
+		*file_slot(logstore_path(lg.files[i].ls)) = lg.files[i].id;
+	free(old);
+	return (0);
 }
 
 /* f opened anew at its path and sent.  0, or -1 (said unless quiet). */

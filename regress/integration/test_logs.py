@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import APM2CTL, APM2D, Daemon, process  # noqa: E402
-from harness import get, rd, start  # noqa: E402
+from harness import fd_links, get, rd, start  # noqa: E402
 from harness import Skip, ctl, run, test, wait_until  # noqa: E402
 
 DATA = tempfile.mkdtemp(prefix="apm2-logs-")
@@ -193,6 +193,29 @@ def stdout_and_stderr_separate_merged_and_combined():
                           l)
             assert m2 and (m2.group(1) == "stdout") == \
                 (m2.group(2) == "out"), l
+
+
+# Programs that name one file write into one file, among many that do
+# not: the daemon finds a path it already has open by its name (a hash
+# index since issue 17, no longer a scan of every file).
+@test
+def programs_naming_one_file_share_it():
+    cfg = (proc("sha", "echo from-a", log=dict(RAW, out_file="both.log")) +
+           proc("shb", "echo from-b", log=dict(RAW, out_file="both.log")) +
+           "".join(proc("own%d" % i, "echo own %d" % i, log=RAW)
+                   for i in range(80)))
+    with Daemon(cfg) as d:
+        run_once(d, "sha")
+        run_once(d, "shb")
+        for i in range(80):
+            run_once(d, "own%d" % i)
+        both = os.path.join(d.log_dir, "both.log")
+        assert rd(both) == b"from-a\nfrom-b\n", rd(both)
+        for i in range(80):
+            assert rd(logp(d, "own%d" % i)) == b"own %d\n" % i, i
+        fds = [l for l in fd_links(d.logger_pid())
+               if l.endswith("/both.log")]
+        assert len(fds) <= 1, fds
 
 
 # Issue 17: merged, the process's stdout and stderr are one pipe, so
