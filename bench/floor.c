@@ -9,11 +9,20 @@
  *   floor spawn N
  *	fork + exec /bin/true + waitpid, N times back to back; prints
  *	{"total_us":..} for all N
+ *   floor launch N PROG ARG
+ *	the least a supervisor can be, for the scale ladder: N children
+ *	running PROG ARG, posix_spawn'd back to back; one that exits is
+ *	spawned again at once; SIGUSR1 stops them all (SIGTERM, reaped)
+ *	and SIGTERM does that and exits.  Nothing else: no state, no
+ *	logs, no control socket.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sched.h>
 #include <sys/wait.h>
+
+#include <signal.h>
+#include <spawn.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -30,12 +39,13 @@ static int	io_all(int, char *, size_t, int);
 static int	cmd_rt(long, long, long, long);
 static void	pin(long);
 static int	cmd_spawn(long);
+static int	cmd_launch(long, char *, char *);
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: floor rt N WARMUP [CPU_PARENT CPU_CHILD] | "
-	    "floor spawn N\n");
+	    "floor spawn N | floor launch N PROG ARG\n");
 	exit(2);
 }
 
@@ -156,6 +166,72 @@ cmd_spawn(long n)
 	return (0);
 }
 
+extern char	**environ;
+
+static int
+cmd_launch(long n, char *prog, char *arg)
+{
+	char *const		 args[] = { prog, arg, NULL };
+	posix_spawnattr_t	 sa;
+	sigset_t		 set, none;
+	siginfo_t		 si;
+	pid_t			*kids, pid;
+	long			 i, live = 0;
+	int			 status, stopping = 0;
+
+	if ((kids = calloc((size_t)n, sizeof(*kids))) == NULL) {
+		perror("floor: calloc");
+		return (1);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* The children do not inherit the mask. */
+	sigemptyset(&none);
+	posix_spawnattr_init(&sa);
+	posix_spawnattr_setsigmask(&sa, &none);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK);
+	for (i = 0; i < n; i++) {
+		if ((errno = posix_spawn(&kids[i], prog, NULL, &sa, args,
+		    environ)) != 0) {
+			perror("floor: posix_spawn");
+			return (1);
+		}
+		live++;
+	}
+	for (;;) {
+		if (sigwaitinfo(&set, &si) == -1)
+			continue;
+		if (si.si_signo == SIGTERM || si.si_signo == SIGUSR1) {
+			stopping = 1;
+			for (i = 0; i < n; i++)
+				if (kids[i] > 0)
+					(void)kill(kids[i], SIGTERM);
+			while (live > 0 && (pid = waitpid(-1, &status, 0)) > 0)
+				for (i = 0; i < n; i++)
+					if (kids[i] == pid) {
+						kids[i] = 0;
+						live--;
+					}
+			if (si.si_signo == SIGTERM)
+				return (0);
+			continue;
+		}
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			for (i = 0; i < n; i++) {
+				if (kids[i] != pid)
+					continue;
+				kids[i] = 0;
+				live--;
+				if (!stopping && posix_spawn(&kids[i], prog,
+				    NULL, &sa, args, environ) == 0)
+					live++;
+			}
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -168,6 +244,9 @@ main(int argc, char *argv[])
 		    parse_num("floor", argv[5], 0, CPU_SETSIZE - 1)));
 	if (argc == 3 && strcmp(argv[1], "spawn") == 0)
 		return (cmd_spawn(parse_num("floor", argv[2], 1, 1000000)));
+	if (argc == 5 && strcmp(argv[1], "launch") == 0)
+		return (cmd_launch(parse_num("floor", argv[2], 1, 1000000),
+		    argv[3], argv[4]));
 	usage();
 	return (2);
 }

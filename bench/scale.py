@@ -14,6 +14,10 @@ bench-scale [QUICK=1]`), which installs the peers first.  Series:
   s6          s6-svscan -c N+10 over a scan directory of N service dirs
   supervisord one [program] with numprocs = N
   pm2         one app with instances = N (fork mode)
+  floor       bench/floor.c launch: the least a supervisor can be (N
+              posix_spawns back to back, respawn on exit, SIGUSR1 stops
+              all, SIGTERM stops all and exits): what this machine can
+              do at best, so that a figure can be read against it
 
 Figures for each N and series, on one launch (A) and a second (B):
   launch     A: from starting the supervisor until all N run (apm2d: its
@@ -72,7 +76,7 @@ def opt(name, default):
 
 
 LADDER = [int(x) for x in opt("--ladder", "100,1000,5000,9000").split(",")]
-SERIES = ["apm2d 1×N", "apm2d N×1", "s6", "supervisord", "pm2"]
+SERIES = ["apm2d 1×N", "apm2d N×1", "s6", "supervisord", "pm2", "floor"]
 ONLY = opt("--peers", None)
 # The slow peers stop at CAP (QUICK: 1,000) and at the first N they do not
 # finish in time.
@@ -467,12 +471,28 @@ class Pm2(Base):
         super().cleanup()
 
 
+class Floor(Base):
+    key = "floor"
+
+    def launch(self):
+        t0 = B.mono_ns()
+        self.proc = self.ctx.popen([B.helper(self.ctx, "floor"), "launch",
+                                    str(self.n), self.ctx.sleep, "100000"],
+                                   "floor-%d-%s.log" % (self.n, self.tag))
+        self.root = self.proc.pid
+        return t0
+
+    def stop_all_request(self):
+        os.kill(self.root, signal.SIGUSR1)
+
+
 def make(ctx, series, n, tag):
     if series == "apm2d 1×N":
         return Apm2d(ctx, n, tag, "1xN")
     if series == "apm2d N×1":
         return Apm2d(ctx, n, tag, "Nx1")
-    return {"s6": S6, "supervisord": Supervisord, "pm2": Pm2}[series](
+    return {"s6": S6, "supervisord": Supervisord, "pm2": Pm2,
+            "floor": Floor}[series](
         ctx, n, tag)
 
 
@@ -643,7 +663,8 @@ def chart(ctx, results, meta, outdir):
                                        for n in meta["ladder"])]
     png = os.path.join(outdir, "scale.png")
     colors = {"apm2d 1×N": "#1f77b4", "apm2d N×1": "#17becf",
-              "s6": "#d62728", "supervisord": "#ff7f0e", "pm2": "#2ca02c"}
+              "s6": "#d62728", "supervisord": "#ff7f0e", "pm2": "#2ca02c",
+              "floor": "#7f7f7f"}
     script = ["set terminal pngcairo size 1500,900 font 'DejaVu Sans,9'",
               "set output '%s'" % png,
               "set multiplot layout 2,4 title 'Scale ladder (log scales, "
