@@ -53,6 +53,7 @@ static __attribute__((__noreturn__)) void	usage(int);
 static char	*abspath(const char *);
 static char	*self_path(const char *);
 static void	 override(char **, const char *);
+static void	 state_beside_pid(struct config *);
 static void	 parse_args(int, char *[], struct cmdline *);
 static struct config *load_config(const struct cmdline *);
 
@@ -132,6 +133,24 @@ override(char **field, const char *value)
 	p = abspath(value);
 	free(*field);
 	*field = p;
+}
+
+/*
+ * A daemon that is not root cannot write the default state file under
+ * /var/lib: unless one was named, it keeps it in its own run-time
+ * directory, beside its pid file.
+ */
+static void
+state_beside_pid(struct config *conf)
+{
+	const char	*pid = conf->daemon.pid_file, *slash;
+	char		*p;
+
+	slash = strrchr(pid, '/');
+	if (asprintf(&p, "%.*s/state.json", (int)(slash - pid), pid) == -1)
+		err(1, "asprintf");
+	free(conf->daemon.state_file);
+	conf->daemon.state_file = p;
 }
 
 /* The command line. */
@@ -225,6 +244,8 @@ load_config(const struct cmdline *cl)
 		override(&conf->daemon.pid_file, cl->pidpath);
 	if (cl->statepath != NULL)
 		override(&conf->daemon.state_file, cl->statepath);
+	else if (!conf->daemon.state_file_set && geteuid() != 0)
+		state_beside_pid(conf);
 	return (conf);
 }
 

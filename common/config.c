@@ -1086,8 +1086,9 @@ parse_daemon(struct ctx *c, struct config *cfg, const struct toml_value *tv)
 		    "limit of a Unix socket address)",
 		    sizeof(sun.sun_path) - 1);
 	(void)getstr(c, t, "daemon", "log_dir", S_PATH, &d->log_dir, NULL);
-	(void)getstr(c, t, "daemon", "state_file", S_PATH, &d->state_file,
-	    NULL);
+	if (getstr(c, t, "daemon", "state_file", S_PATH, &d->state_file,
+	    NULL) == 1)
+		d->state_file_set = 1;
 	if (toml_get(t, "user") != NULL)
 		c->daemon_user_set = 1;
 	if (getstr(c, t, "daemon", "user", S_NONEMPTY, &d->user, &v) == 1 &&

@@ -294,6 +294,7 @@ struct daemon_config {
 	char			*socket;
 	char			*log_dir;
 	char			*state_file;
+	int			 state_file_set;	/* written in the file */
 	/* ours */
 	char			*user;		/* frontend's user, "_apm2d" */
 	int			 user_found;	/* uid/gid valid */

@@ -126,6 +126,7 @@ struct instance {
 	uint64_t		 cg_cpu_base;	/* CPU time, past runs */
 	uint64_t		 cg_oom_base;	/* OOM kills, past runs */
 	uint32_t		 restart_count;
+	int			 restored;	/* its exit from the state file */
 	struct restart_state	 rs;
 	struct event		 restart_ev;
 	enum stop_phase		 stop_phase;
@@ -175,6 +176,7 @@ struct proc {
 	int			 ngroups;
 	TAILQ_HEAD(, op)	 ops;
 	int			 in_op;
+	enum state_intent	 intent;	/* by requests, kept on file */
 	int			 lim_err[LIMIT__COUNT]; /* refused: errno */
 	unsigned int		 lim_said;	/* refusals logged */
 	TAILQ_ENTRY(proc)	 spawn_entry;	/* on spawn_waiters */
@@ -242,7 +244,9 @@ static pid_t	run_child(struct instance *, char *const *, char **, int *,
 static void	cg_wait(int, short, void *);
 static void	cg_ended(struct instance *);
 static const struct shutdown_config *sweep_policy(const char *);
-static size_t	state_list(struct state_inst **);
+static void	state_list(struct state_rec *);
+static void	state_apply(const struct state_rec *);
+static void	proc_intent(struct proc *, enum state_intent);
 static uint32_t	fnv1a(const char *);
 
 #define CG_POLL_MS	5	/* an exited instance's cgroup, again */
@@ -376,6 +380,7 @@ make_uuid(char *buf, size_t len)
 void
 runner_init(struct config *conf)
 {
+	struct state_rec rec;
 	struct rlimit	rl;
 	size_t		i, total;
 	char		tag[16];
@@ -424,7 +429,10 @@ runner_init(struct config *conf)
 	(void)limits_report(conf, 0);
 	(void)limits_fds(conf, 0);
 	(void)state_init(conf->daemon.state_file, state_list);
-	sweep_previous(cgroups, sweep_policy);
+	state_load(&rec);
+	sweep_previous(cgroups, sweep_policy, &rec);
+	state_apply(&rec);
+	state_rec_free(&rec);
 #ifdef __linux__
 	/*
 	 * Without cgroups, orphaned grandchildren of agents come to us, to be
@@ -464,36 +472,99 @@ sweep_policy(const char *key)
 }
 
 /* For the state file: the instances that run, with their start times. */
-static size_t
-state_list(struct state_inst **out)
+/*
+ * What the state file keeps: the processes with an intent, and the
+ * instances that run, have restarted or have an exit to remember.
+ */
+static void
+state_list(struct state_rec *rec)
 {
-	struct instance	*in;
-	struct pstat	 ps;
-	size_t		 i, n = 0;
-	uint32_t	 k;
+	struct instance		*in;
+	struct state_inst	*si;
+	struct pstat		 ps;
+	size_t			 i;
+	uint32_t		 k;
 
-	*out = NULL;
-	if (ninsts == 0 || (*out = calloc(ninsts, sizeof(**out))) == NULL)
-		return (0);
+	if (nprocs > 0 && (rec->procs = calloc(nprocs,
+	    sizeof(*rec->procs))) == NULL)
+		return;
+	for (i = 0; i < nprocs; i++) {
+		if (procs[i].intent == INTENT_NONE)
+			continue;
+		(void)strlcpy(rec->procs[rec->nprocs].name, procs[i].pc->name,
+		    sizeof(rec->procs[rec->nprocs].name));
+		rec->procs[rec->nprocs++].intent = procs[i].intent;
+	}
+	if (ninsts == 0 || (rec->insts = calloc(ninsts,
+	    sizeof(*rec->insts))) == NULL)
+		return;
 	for (i = 0; i < nprocs; i++)
 		for (k = 0; k < procs[i].n; k++) {
 			in = &procs[i].inst[k];
-			if (in->pid == 0)
-				continue;
-			/* Read once a run: a write costs what is new. */
-			if (in->kstart_ns == 0) {
-				if (procstat_get(in->pid, &ps) == -1)
-					continue;
-				in->kstart_ns = ps.start_ns;
+			si = &rec->insts[rec->ninsts];
+			if (in->pid != 0) {
+				/* Read once a run: a write costs what is new. */
+				if (in->kstart_ns == 0 &&
+				    procstat_get(in->pid, &ps) == 0)
+					in->kstart_ns = ps.start_ns;
+				if (in->kstart_ns != 0) {
+					si->pid = in->pid;
+					si->start_ns = in->kstart_ns;
+				}
 			}
-			(void)strlcpy((*out)[n].name, procs[i].pc->name,
-			    sizeof((*out)[n].name));
-			(*out)[n].index = k;
-			(*out)[n].pid = in->pid;
-			(*out)[n].start_ns = in->kstart_ns;
-			n++;
+			si->restarts = in->restart_count;
+			if (st_exited(in->state.kind) &&
+			    (in->runs > 0 || in->restored)) {
+				si->has_last = 1;
+				si->last = in->state;
+			}
+			if (si->pid == 0 && si->restarts == 0 &&
+			    !si->has_last)
+				continue;
+			(void)strlcpy(si->name, procs[i].pc->name,
+			    sizeof(si->name));
+			si->index = k;
+			rec->ninsts++;
 		}
-	return (n);
+}
+
+/*
+ * At start-up, what the state file recorded of processes still
+ * configured: their intent, their instances' restart counts and exits.
+ */
+static void
+state_apply(const struct state_rec *rec)
+{
+	const struct state_inst	*si;
+	struct instance		*in;
+	struct proc		*p;
+	size_t			 i;
+
+	for (i = 0; i < rec->nprocs; i++)
+		if ((p = proc_find(rec->procs[i].name)) != NULL)
+			p->intent = rec->procs[i].intent;
+	for (i = 0; i < rec->ninsts; i++) {
+		si = &rec->insts[i];
+		if ((p = proc_find(si->name)) == NULL || si->index >= p->n)
+			continue;
+		in = &p->inst[si->index];
+		in->restart_count = si->restarts;
+		if (si->has_last) {
+			set_state(in, si->last.kind, si->last.has_code,
+			    si->last.exit_code);
+			in->restored = 1;
+		}
+	}
+}
+
+/* What requests asked of p, to be kept across restarts of the daemon. */
+static void
+proc_intent(struct proc *p, enum state_intent intent)
+{
+	if (p->intent == intent)
+		return;
+	p->intent = intent;
+	state_changed();
 }
 
 static void
@@ -815,7 +886,8 @@ runner_autostart(void)
 	size_t	i;
 
 	for (i = 0; i < nprocs; i++)
-		if (procs[i].pc->autostart)
+		if (procs[i].intent == INTENT_STARTED ||
+		    (procs[i].intent == INTENT_NONE && procs[i].pc->autostart))
 			op_submit(&procs[i], RUNNER_START,
 			    (struct conn_ref){ 0, 0 });
 }
@@ -1212,6 +1284,7 @@ inst_exited(struct instance *in)
 		set_state(in, ST_STOPPED, 1, 0);
 	else
 		set_state(in, ST_CRASHED, has_code, code);
+	state_changed();	/* its exit, on record */
 
 	if (in->spawn_err != 0)
 		;	/* said above */
@@ -1971,8 +2044,11 @@ runner_req_op(struct conn_ref ref, const char *name, enum runner_op kind)
 		    "Process '%s' not found", name);
 	else if (sup->shutting_down)
 		reply_error(ref, ERR_INTERNAL_ERROR, SHUTDOWN_MSG);
-	else
+	else {
+		proc_intent(p, kind == RUNNER_STOP ? INTENT_STOPPED :
+		    INTENT_STARTED);
 		op_submit(p, kind, ref);
+	}
 }
 
 void

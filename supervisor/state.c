@@ -28,6 +28,17 @@
 #define STATE_GAP_NS	1000000000ULL	/* between two writes */
 #define BOOT_ID_MAX	64
 
+/* The exits an instance can be left in, as the file names them. */
+static const struct {
+	enum apm2_state_kind	 kind;
+	const char		*name;
+} exits[] = {
+	{ ST_STOPPED, "Stopped" },
+	{ ST_CRASHED, "Crashed" },
+	{ ST_TERMINATED, "Terminated" }
+};
+#define NEXITS	(sizeof(exits) / sizeof(exits[0]))
+
 static char		 path[PATH_MAX];	/* "": not used */
 static state_list_fn	 list_fn;
 static struct event	 write_ev;
@@ -36,11 +47,22 @@ static int		 dirty;
 
 static void	 write_ev_cb(int, short, void *);
 static int	 state_write(void);
+static void	 write_rec(struct jw *, const struct state_rec *);
 static char	*read_all(int, size_t *);
+static int	 parse_name(const struct json *, const cJSON *, char *,
+		    size_t);
+static int	 parse_last(const struct json *, const cJSON *,
+		    struct p_state *);
 static int	 parse_inst(const struct json *, const cJSON *,
 		    struct state_inst *);
-static size_t	 parse_state(const char *, size_t, struct state_inst **,
-		    uint64_t *, const char **);
+static int	 parse_proc(const struct json *, const cJSON *,
+		    struct state_proc *);
+static void	*parse_array(const struct json *, const cJSON *, size_t,
+		    size_t *, int (*)(const struct json *, const cJSON *,
+		    void *));
+static int	 parse_inst_cb(const struct json *, const cJSON *, void *);
+static int	 parse_proc_cb(const struct json *, const cJSON *, void *);
+static const char *parse_state(const char *, size_t, struct state_rec *);
 static void	 set_aside(const char *);
 static int	 write_all(int, const char *, size_t);
 static void	 sync_dir(void);
@@ -103,38 +125,19 @@ write_ev_cb(int fd, short ev, void *arg)
 static int
 state_write(void)
 {
-	struct state_inst	*si = NULL;
+	struct state_rec	 rec;
 	struct jw		 w;
-	char			 tmp[PATH_MAX + 8], boot[BOOT_ID_MAX], *buf;
-	size_t			 n, i, len;
+	char			 tmp[PATH_MAX + 8], *buf;
+	size_t			 len;
 	int			 fd, e;
 
 	dirty = 0;
 	last_ns = mono_ns();
-	n = list_fn(&si);
-	if (procstat_boot_id(boot, sizeof(boot)) == -1)
-		boot[0] = '\0';
+	memset(&rec, 0, sizeof(rec));
+	list_fn(&rec);
 	jw_init(&w);
-	jw_rawz(&w, "{\"version\":");
-	jw_u64(&w, STATE_VERSION);
-	jw_rawz(&w, ",\"boot_id\":");
-	jw_strz(&w, boot);
-	jw_rawz(&w, ",\"written_ns\":");
-	jw_u64(&w, procstat_now());
-	jw_rawz(&w, ",\"instances\":[");
-	for (i = 0; i < n; i++) {
-		jw_rawz(&w, i > 0 ? ",{\"process\":" : "{\"process\":");
-		jw_strz(&w, si[i].name);
-		jw_rawz(&w, ",\"index\":");
-		jw_u64(&w, si[i].index);
-		jw_rawz(&w, ",\"pid\":");
-		jw_u64(&w, (uint64_t)si[i].pid);
-		jw_rawz(&w, ",\"start_ns\":");
-		jw_u64(&w, si[i].start_ns);
-		jw_rawz(&w, "}");
-	}
-	jw_rawz(&w, "]}\n");
-	free(si);
+	write_rec(&w, &rec);
+	state_rec_free(&rec);
 	if ((buf = jw_detach(&w, &len)) == NULL) {
 		log_warnx("state file %s: out of memory", path);
 		return (-1);
@@ -161,6 +164,77 @@ state_write(void)
 	}
 	sync_dir();
 	return (0);
+}
+
+/*
+ * {"version":2,"boot_id":"..","written_ns":N,
+ *  "processes":[{"process":"web","intent":"stopped"},..],
+ *  "instances":[{"process":"web","index":0,"restarts":2,
+ *   "last":{"state":"Crashed","exit_code":1},"pid":P,"start_ns":T},..]}
+ * "last" only for an exited instance, "pid" and "start_ns" only for a
+ * running one.
+ */
+static void
+write_rec(struct jw *w, const struct state_rec *rec)
+{
+	const struct state_inst	*si;
+	char			 boot[BOOT_ID_MAX];
+	size_t			 i, k;
+
+	if (procstat_boot_id(boot, sizeof(boot)) == -1)
+		boot[0] = '\0';
+	jw_rawz(w, "{\"version\":");
+	jw_u64(w, STATE_VERSION);
+	jw_rawz(w, ",\"boot_id\":");
+	jw_strz(w, boot);
+	jw_rawz(w, ",\"written_ns\":");
+	jw_u64(w, procstat_now());
+	jw_rawz(w, ",\"processes\":[");
+	for (i = 0; i < rec->nprocs; i++) {
+		jw_rawz(w, i > 0 ? ",{\"process\":" : "{\"process\":");
+		jw_strz(w, rec->procs[i].name);
+		jw_rawz(w, ",\"intent\":");
+		jw_strz(w, rec->procs[i].intent == INTENT_STOPPED ?
+		    "stopped" : "started");
+		jw_rawz(w, "}");
+	}
+	jw_rawz(w, "],\"instances\":[");
+	for (i = 0; i < rec->ninsts; i++) {
+		si = &rec->insts[i];
+		jw_rawz(w, i > 0 ? ",{\"process\":" : "{\"process\":");
+		jw_strz(w, si->name);
+		jw_rawz(w, ",\"index\":");
+		jw_u64(w, si->index);
+		jw_rawz(w, ",\"restarts\":");
+		jw_u64(w, si->restarts);
+		for (k = 0; si->has_last && k < NEXITS; k++) {
+			if (exits[k].kind != si->last.kind)
+				continue;
+			jw_rawz(w, ",\"last\":{\"state\":");
+			jw_strz(w, exits[k].name);
+			if (si->last.has_code) {
+				jw_rawz(w, ",\"exit_code\":");
+				jw_i64(w, si->last.exit_code);
+			}
+			jw_rawz(w, "}");
+		}
+		if (si->pid != 0) {
+			jw_rawz(w, ",\"pid\":");
+			jw_u64(w, (uint64_t)si->pid);
+			jw_rawz(w, ",\"start_ns\":");
+			jw_u64(w, si->start_ns);
+		}
+		jw_rawz(w, "}");
+	}
+	jw_rawz(w, "]}\n");
+}
+
+void
+state_rec_free(struct state_rec *rec)
+{
+	free(rec->procs);
+	free(rec->insts);
+	memset(rec, 0, sizeof(*rec));
 }
 
 static int
@@ -226,22 +300,21 @@ read_all(int fd, size_t *lenp)
 	return (buf);
 }
 
-size_t
-state_load(struct state_inst **out, uint64_t *written)
+void
+state_load(struct state_rec *rec)
 {
-	const char	*why = NULL;
+	const char	*why;
 	char		*buf;
-	size_t		 len, n;
+	size_t		 len;
 	int		 fd;
 
-	*out = NULL;
-	*written = 0;
+	memset(rec, 0, sizeof(*rec));
 	if (path[0] == '\0')
-		return (0);
+		return;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		if (errno != ENOENT)
 			log_warn("state file %s", path);
-		return (0);
+		return;
 	}
 	buf = read_all(fd, &len);
 	close(fd);
@@ -249,13 +322,14 @@ state_load(struct state_inst **out, uint64_t *written)
 		log_warn("state file %s: not read: it must be a regular file "
 		    "of the daemon's user, at most %d bytes", path, STATE_MAX);
 		set_aside("not ours");
-		return (0);
+		return;
 	}
-	n = parse_state(buf, len, out, written, &why);
+	why = parse_state(buf, len, rec);
 	free(buf);
-	if (why != NULL)
+	if (why != NULL) {
+		state_rec_free(rec);
 		set_aside(why);
-	return (n);
+	}
 }
 
 static void
@@ -271,14 +345,63 @@ set_aside(const char *why)
 		    aside);
 }
 
-/* One {"process","index","pid","start_ns"}; unknown keys: later fields. */
+/* A process name: 1..PROTO_NAME_MAX - 1 bytes, no NUL. */
+static int
+parse_name(const struct json *j, const cJSON *m, char *name, size_t size)
+{
+	const char	*s;
+	size_t		 len;
+
+	if (!cJSON_IsString(m) || (s = json_str(j, m, &len)) == NULL ||
+	    len == 0 || len >= size || memchr(s, '\0', len) != NULL)
+		return (-1);
+	memcpy(name, s, len);
+	name[len] = '\0';
+	return (0);
+}
+
+/* {"state":"Stopped"|"Crashed"|"Terminated", "exit_code"?: N} */
+static int
+parse_last(const struct json *j, const cJSON *o, struct p_state *st)
+{
+	const cJSON	*m;
+	int64_t		 v;
+	size_t		 i;
+	int		 seen = 0;
+
+	if (!cJSON_IsObject(o))
+		return (-1);
+	memset(st, 0, sizeof(*st));
+	for (m = o->child; m != NULL; m = m->next) {
+		if (json_keyeq(j, m, "state")) {
+			for (i = 0; i < NEXITS; i++)
+				if (json_streq(j, m, exits[i].name))
+					break;
+			if (i == NEXITS)
+				return (-1);
+			st->kind = exits[i].kind;
+			seen = 1;
+		} else if (json_keyeq(j, m, "exit_code")) {
+			if (json_int(j, m, INT32_MIN, INT32_MAX, &v) == -1)
+				return (-1);
+			st->has_code = 1;
+			st->exit_code = (int32_t)v;
+		}
+	}
+	if (!seen || (st->has_code && st->kind == ST_TERMINATED))
+		return (-1);
+	return (0);
+}
+
+/*
+ * One {"process","index","restarts"?,"last"?,"pid"?,"start_ns"?}: pid
+ * and start_ns together or neither (version 1: both, always).
+ */
 static int
 parse_inst(const struct json *j, const cJSON *o, struct state_inst *si)
 {
 	const cJSON	*m;
-	const char	*s;
 	uint64_t	 v;
-	size_t		 len;
 	int		 seen = 0;
 
 	if (!cJSON_IsObject(o))
@@ -286,11 +409,8 @@ parse_inst(const struct json *j, const cJSON *o, struct state_inst *si)
 	memset(si, 0, sizeof(*si));
 	for (m = o->child; m != NULL; m = m->next) {
 		if (json_keyeq(j, m, "process")) {
-			if (!cJSON_IsString(m) ||
-			    (s = json_str(j, m, &len)) == NULL || len == 0 ||
-			    len >= sizeof(si->name) || memchr(s, '\0', len))
+			if (parse_name(j, m, si->name, sizeof(si->name)) == -1)
 				return (-1);
-			memcpy(si->name, s, len);
 			seen |= 1;
 		} else if (json_keyeq(j, m, "index")) {
 			if (json_uint(j, m, UINT32_MAX, &v) == -1)
@@ -307,30 +427,111 @@ parse_inst(const struct json *j, const cJSON *o, struct state_inst *si)
 				return (-1);
 			si->start_ns = v;
 			seen |= 8;
+		} else if (json_keyeq(j, m, "restarts")) {
+			if (json_uint(j, m, UINT32_MAX, &v) == -1)
+				return (-1);
+			si->restarts = (uint32_t)v;
+		} else if (json_keyeq(j, m, "last")) {
+			if (parse_last(j, m, &si->last) == -1)
+				return (-1);
+			si->has_last = 1;
 		}
 	}
-	return (seen == 15 ? 0 : -1);
+	if ((seen & 3) != 3 || (seen & 12) == 4 || (seen & 12) == 8)
+		return (-1);
+	return (0);
 }
 
-/* *why: NULL, or why the file is set aside. */
-static size_t
-parse_state(const char *buf, size_t len, struct state_inst **out,
-    uint64_t *written, const char **why)
+/* One {"process","intent":"stopped"|"started"}. */
+static int
+parse_proc(const struct json *j, const cJSON *o, struct state_proc *sp)
+{
+	const cJSON	*m;
+	int		 seen = 0;
+
+	if (!cJSON_IsObject(o))
+		return (-1);
+	memset(sp, 0, sizeof(*sp));
+	for (m = o->child; m != NULL; m = m->next) {
+		if (json_keyeq(j, m, "process")) {
+			if (parse_name(j, m, sp->name, sizeof(sp->name)) == -1)
+				return (-1);
+			seen |= 1;
+		} else if (json_keyeq(j, m, "intent")) {
+			if (json_streq(j, m, "stopped"))
+				sp->intent = INTENT_STOPPED;
+			else if (json_streq(j, m, "started"))
+				sp->intent = INTENT_STARTED;
+			else
+				return (-1);
+			seen |= 2;
+		}
+	}
+	return (seen == 3 ? 0 : -1);
+}
+
+static int
+parse_inst_cb(const struct json *j, const cJSON *o, void *out)
+{
+	return (parse_inst(j, o, out));
+}
+
+static int
+parse_proc_cb(const struct json *j, const cJSON *o, void *out)
+{
+	return (parse_proc(j, o, out));
+}
+
+/*
+ * The elements of array a, each of size bytes, parsed by fn.  NULL with
+ * *n 0 for an empty array; NULL with *n (size_t)-1 on an error.
+ */
+static void *
+parse_array(const struct json *j, const cJSON *a, size_t size, size_t *n,
+    int (*fn)(const struct json *, const cJSON *, void *))
+{
+	const cJSON	*e;
+	char		*out;
+	size_t		 i = 0;
+
+	*n = (size_t)-1;
+	if (!cJSON_IsArray(a))
+		return (NULL);
+	for (e = a->child; e != NULL; e = e->next)
+		i++;
+	*n = 0;
+	if (i == 0)
+		return (NULL);
+	if ((out = calloc(i, size)) == NULL) {
+		*n = (size_t)-1;
+		return (NULL);
+	}
+	for (i = 0, e = a->child; e != NULL; e = e->next, i++)
+		if (fn(j, e, out + i * size) == -1) {
+			free(out);
+			*n = (size_t)-1;
+			return (NULL);
+		}
+	*n = i;
+	return (out);
+}
+
+/* NULL, or why the file is set aside. */
+static const char *
+parse_state(const char *buf, size_t len, struct state_rec *rec)
 {
 	struct json	 j;
-	const cJSON	*m, *insts = NULL, *e;
-	const char	*s;
+	const cJSON	*m, *insts = NULL, *procs = NULL;
+	const char	*s, *why;
 	char		 err[128], boot[BOOT_ID_MAX];
 	uint64_t	 v, version = 0;
-	size_t		 n = 0, slen;
+	size_t		 slen, i;
 	int		 same_boot = 0;
 
 	if (json_parse(&j, buf, len, 8, JSON_NOLIMIT, err, sizeof(err)) ==
-	    -1) {
-		*why = "not JSON";
-		return (0);
-	}
-	*why = "a field is missing or wrong";
+	    -1)
+		return ("not JSON");
+	why = "a field is missing or wrong";
 	if (!cJSON_IsObject(j.root))
 		goto done;
 	for (m = j.root->child; m != NULL; m = m->next) {
@@ -346,41 +547,44 @@ parse_state(const char *buf, size_t len, struct state_inst **out,
 		} else if (json_keyeq(&j, m, "written_ns")) {
 			if (json_uint(&j, m, UINT64_MAX, &v) == -1)
 				goto done;
-			*written = v;
-		} else if (json_keyeq(&j, m, "instances")) {
-			if (!cJSON_IsArray(m))
-				goto done;
+			rec->written_ns = v;
+		} else if (json_keyeq(&j, m, "instances"))
 			insts = m;
-		}
+		else if (json_keyeq(&j, m, "processes"))
+			procs = m;
 	}
-	if (version != STATE_VERSION) {
-		*why = version > STATE_VERSION ? "a newer version" :
+	if (version == 0 || version > STATE_VERSION) {
+		why = version > STATE_VERSION ? "a newer version" :
 		    "no version";
 		goto done;
 	}
-	if (insts == NULL)
+	if (insts == NULL || (version >= 2 && procs == NULL) ||
+	    (version < 2 && procs != NULL))
 		goto done;
-	for (e = insts->child; e != NULL; e = e->next)
-		n++;
-	if (n > 0 && (*out = calloc(n, sizeof(**out))) == NULL) {
-		*why = NULL;
-		n = 0;
+	rec->insts = parse_array(&j, insts, sizeof(*rec->insts),
+	    &rec->ninsts, parse_inst_cb);
+	if (rec->ninsts == (size_t)-1) {
+		rec->ninsts = 0;
 		goto done;
 	}
-	for (n = 0, e = insts->child; e != NULL; e = e->next, n++)
-		if (parse_inst(&j, e, &(*out)[n]) == -1) {
-			free(*out);
-			*out = NULL;
-			n = 0;
+	for (i = 0; i < rec->ninsts; i++)
+		if (version < 2 && rec->insts[i].pid == 0)
+			goto done;	/* version 1 had pids only */
+	if (procs != NULL) {
+		rec->procs = parse_array(&j, procs, sizeof(*rec->procs),
+		    &rec->nprocs, parse_proc_cb);
+		if (rec->nprocs == (size_t)-1) {
+			rec->nprocs = 0;
 			goto done;
 		}
-	*why = NULL;
-	if (!same_boot) {	/* its pids are of another boot */
-		free(*out);
-		*out = NULL;
-		n = 0;
 	}
+	why = NULL;
+	if (!same_boot)		/* its pids are of another boot */
+		for (i = 0; i < rec->ninsts; i++) {
+			rec->insts[i].pid = 0;
+			rec->insts[i].start_ns = 0;
+		}
 done:
 	json_free(&j);
-	return (n);
+	return (why);
 }

@@ -41,7 +41,7 @@ struct items {
 
 static struct item *item_add(struct items *, const char *);
 static void	 found_cgroup(const char *, void *);
-static void	 from_state(struct items *);
+static void	 from_state(struct items *, const struct state_rec *);
 static int	 item_alive(struct item *);
 static void	 item_signal(struct item *, int);
 static void	 item_say(const struct item *);
@@ -77,43 +77,49 @@ found_cgroup(const char *name, void *arg)
 		it->cg = 1;
 }
 
-/* What the state file recorded, and what of it is left. */
+/* What the state file recorded as running, and what of it is left. */
 static void
-from_state(struct items *l)
+from_state(struct items *l, const struct state_rec *sr)
 {
-	struct state_inst	*si;
+	const struct state_inst	*si;
 	struct recorded		*rec;
 	struct item		*it;
-	uint64_t		 written;
-	size_t			 n, i;
+	size_t			 n = 0, i;
 
-	if ((n = state_load(&si, &written)) == 0)
+	for (i = 0; i < sr->ninsts; i++)
+		if (sr->insts[i].pid != 0)
+			n++;
+	if (n == 0)
 		return;
 	if ((rec = calloc(n, sizeof(*rec))) == NULL) {
 		log_warn("sweep");
-		free(si);
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		rec[i].pid = si[i].pid;
-		rec[i].start_ns = si[i].start_ns;
-	}
+	for (i = 0, n = 0; i < sr->ninsts; i++)
+		if (sr->insts[i].pid != 0) {
+			rec[n].pid = sr->insts[i].pid;
+			rec[n++].start_ns = sr->insts[i].start_ns;
+		}
 	if (proctree_left(rec, n) == -1)
 		log_warn("sweep: the process table");
 	else
-		for (i = 0; i < n; i++) {
-			if (rec[i].nleft == 0)
+		for (i = 0, n = 0; i < sr->ninsts; i++) {
+			si = &sr->insts[i];
+			if (si->pid == 0)
 				continue;
-			if ((it = item_add(l, si[i].name)) == NULL) {
-				free(rec[i].left);
+			if (rec[n].nleft == 0) {
+				n++;
+				continue;
+			}
+			if ((it = item_add(l, si->name)) == NULL) {
+				free(rec[n++].left);
 				continue;
 			}
 			(void)snprintf(it->name, sizeof(it->name),
-			    "%s (instance %u)", si[i].name, si[i].index);
-			it->rec = rec[i];
+			    "%s (instance %u)", si->name, si->index);
+			it->rec = rec[n++];
 		}
 	free(rec);
-	free(si);
 }
 
 /* Still there: a process of the cgroup, or a recorded one (same start). */
@@ -169,7 +175,8 @@ item_say(const struct item *it)
 }
 
 void
-sweep_previous(int cgroups, sweep_policy_fn policy)
+sweep_previous(int cgroups, sweep_policy_fn policy,
+    const struct state_rec *rec)
 {
 	const struct shutdown_config *sc;
 	struct items	 l = { NULL, 0, 0 };
@@ -180,7 +187,7 @@ sweep_previous(int cgroups, sweep_policy_fn policy)
 	if (cgroups)
 		cg_sweep(found_cgroup, &l);
 	else
-		from_state(&l);
+		from_state(&l, rec);
 	now = mono_ns();
 	for (i = 0; i < l.n; i++) {
 		sc = policy(l.v[i].key);

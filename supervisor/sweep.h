@@ -12,11 +12,13 @@
 #define APM2_SWEEP_H
 
 struct shutdown_config;
+struct state_rec;
 
 /* The shutdown settings for a process or an instance name, or NULL. */
 typedef const struct shutdown_config *(*sweep_policy_fn)(const char *);
 
-/* cgroups: cg_init() said they are used. */
-void	sweep_previous(int cgroups, sweep_policy_fn);
+/* cgroups: cg_init() said they are used; rec: the state file's. */
+void	sweep_previous(int cgroups, sweep_policy_fn,
+	    const struct state_rec *rec);
 
 #endif /* APM2_SWEEP_H */

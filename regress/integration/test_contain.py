@@ -281,8 +281,9 @@ def recorded(d):
             st = json.load(f)
     except (OSError, ValueError):
         return set()
-    assert st["version"] == 1, st
-    return {(i["process"], i["index"], i["pid"]) for i in st["instances"]}
+    assert st["version"] == 2, st
+    return {(i["process"], i["index"], i["pid"]) for i in st["instances"]
+            if "pid" in i}
 
 
 @test

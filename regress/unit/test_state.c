@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * test_state.c -- the state file (supervisor/state.c): what is written
- * (mode, content, a round trip), what is read back only on the same
- * boot, and every kind of file that is set aside as .corrupt instead of
- * being believed.  Each test works in its own mkdtemp directory.
+ * (mode, content, a round trip of intents, counts, exits and pids),
+ * what is read back only on the same boot (pids), version 1 still read,
+ * and every kind of file that is set aside as .corrupt instead of being
+ * believed.  Each test works in its own mkdtemp directory.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -30,12 +31,14 @@
 static char		 dir[64];
 static char		 path[128];
 static char		 boot[64];
-static struct state_inst fake[2];
+static struct state_inst fake[3];
 static size_t		 nfake;
+static struct state_proc fakep[2];
+static size_t		 nfakep;
 
 static int	 setup(void **);
 static int	 teardown(void **);
-static size_t	 list(struct state_inst **);
+static void	 list(struct state_rec *);
 static void	 put(const char *);
 static int	 exists(const char *);
 static void	 corrupt(const char *);
@@ -47,7 +50,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(dir));
 	(void)snprintf(path, sizeof(path), "%s/lib/state.json", dir);
 	assert_int_equal(procstat_boot_id(boot, sizeof(boot)), 0);
-	nfake = 0;
+	nfake = nfakep = 0;
 	return (0);
 }
 
@@ -58,15 +61,21 @@ teardown(void **state)
 	return (0);
 }
 
-static size_t
-list(struct state_inst **out)
+static void
+list(struct state_rec *rec)
 {
-	*out = NULL;
-	if (nfake == 0)
-		return (0);
-	assert_non_null(*out = calloc(nfake, sizeof(**out)));
-	memcpy(*out, fake, nfake * sizeof(**out));
-	return (nfake);
+	if (nfake > 0) {
+		assert_non_null(rec->insts = calloc(nfake,
+		    sizeof(*rec->insts)));
+		memcpy(rec->insts, fake, nfake * sizeof(*rec->insts));
+		rec->ninsts = nfake;
+	}
+	if (nfakep > 0) {
+		assert_non_null(rec->procs = calloc(nfakep,
+		    sizeof(*rec->procs)));
+		memcpy(rec->procs, fakep, nfakep * sizeof(*rec->procs));
+		rec->nprocs = nfakep;
+	}
 }
 
 static void
@@ -92,15 +101,16 @@ exists(const char *p)
 static void
 corrupt(const char *text)
 {
-	struct state_inst	*si;
+	struct state_rec	 rec;
 	char			 aside[160];
-	uint64_t		 w;
 
 	(void)snprintf(aside, sizeof(aside), "%s.corrupt", path);
 	(void)unlink(aside);
 	put(text);
-	assert_int_equal(state_load(&si, &w), 0);
-	assert_null(si);
+	state_load(&rec);
+	assert_int_equal(rec.ninsts + rec.nprocs, 0);
+	assert_null(rec.insts);
+	assert_null(rec.procs);
 	assert_false(exists(path));
 	assert_true(exists(aside));
 }
@@ -109,24 +119,39 @@ corrupt(const char *text)
 static void
 test_round_trip(void **state)
 {
-	struct state_inst	*si;
+	struct state_rec	 rec;
 	struct stat		 st;
 	char			 d[160];
-	uint64_t		 w, before;
+	uint64_t		 before;
 
 	assert_int_equal(state_init(path, list), 0);
 	(void)snprintf(d, sizeof(d), "%s/lib", dir);
 	assert_int_equal(stat(d, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
-	assert_int_equal(state_load(&si, &w), 0);	/* none yet */
+	state_load(&rec);				/* none yet */
+	assert_int_equal(rec.ninsts + rec.nprocs, 0);
 
 	(void)strlcpy(fake[0].name, "web \"x\"", sizeof(fake[0].name));
 	fake[0].index = 3;
 	fake[0].pid = 4242;
 	fake[0].start_ns = 18446744073709551615ULL;
+	fake[0].restarts = 7;
 	(void)strlcpy(fake[1].name, "db", sizeof(fake[1].name));
 	fake[1].pid = 2;
-	nfake = 2;
+	fake[1].start_ns = 1;
+	(void)strlcpy(fake[2].name, "batch", sizeof(fake[2].name));
+	fake[2].index = 1;
+	fake[2].restarts = 4294967295U;
+	fake[2].has_last = 1;
+	fake[2].last.kind = ST_CRASHED;
+	fake[2].last.has_code = 1;
+	fake[2].last.exit_code = -2147483647 - 1;
+	nfake = 3;
+	(void)strlcpy(fakep[0].name, "db", sizeof(fakep[0].name));
+	fakep[0].intent = INTENT_STOPPED;
+	(void)strlcpy(fakep[1].name, "batch", sizeof(fakep[1].name));
+	fakep[1].intent = INTENT_STARTED;
+	nfakep = 2;
 	before = procstat_now();
 	state_changed();
 	state_flush();
@@ -136,15 +161,31 @@ test_round_trip(void **state)
 	(void)snprintf(d, sizeof(d), "%s.tmp", path);
 	assert_false(exists(d));
 
-	assert_int_equal(state_load(&si, &w), 2);
-	assert_true(w >= before && w <= procstat_now());
-	assert_string_equal(si[0].name, "web \"x\"");
-	assert_int_equal(si[0].index, 3);
-	assert_int_equal(si[0].pid, 4242);
-	assert_true(si[0].start_ns == 18446744073709551615ULL);
-	assert_string_equal(si[1].name, "db");
-	assert_int_equal(si[1].pid, 2);
-	free(si);
+	state_load(&rec);
+	assert_int_equal(rec.ninsts, 3);
+	assert_true(rec.written_ns >= before &&
+	    rec.written_ns <= procstat_now());
+	assert_string_equal(rec.insts[0].name, "web \"x\"");
+	assert_int_equal(rec.insts[0].index, 3);
+	assert_int_equal(rec.insts[0].pid, 4242);
+	assert_true(rec.insts[0].start_ns == 18446744073709551615ULL);
+	assert_int_equal(rec.insts[0].restarts, 7);
+	assert_false(rec.insts[0].has_last);
+	assert_string_equal(rec.insts[1].name, "db");
+	assert_int_equal(rec.insts[1].pid, 2);
+	assert_int_equal(rec.insts[2].pid, 0);
+	assert_int_equal(rec.insts[2].restarts, 4294967295U);
+	assert_true(rec.insts[2].has_last);
+	assert_int_equal(rec.insts[2].last.kind, ST_CRASHED);
+	assert_true(rec.insts[2].last.has_code);
+	assert_int_equal(rec.insts[2].last.exit_code, -2147483647 - 1);
+	assert_int_equal(rec.nprocs, 2);
+	assert_string_equal(rec.procs[0].name, "db");
+	assert_int_equal(rec.procs[0].intent, INTENT_STOPPED);
+	assert_string_equal(rec.procs[1].name, "batch");
+	assert_int_equal(rec.procs[1].intent, INTENT_STARTED);
+	state_rec_free(&rec);
+	assert_null(rec.insts);
 
 	/* Nothing changed: no write. */
 	assert_int_equal(unlink(path), 0);
@@ -152,29 +193,48 @@ test_round_trip(void **state)
 	assert_false(exists(path));
 }
 
-/* Another boot's pids mean nothing here, but the file is fine. */
+/*
+ * Another boot's pids mean nothing here, but the file is fine: its
+ * counts, exits and intents hold.  Version 1 is read.
+ */
 static void
 test_other_boot(void **state)
 {
-	struct state_inst	*si;
+	struct state_rec	 rec;
 	char			 text[512];
-	uint64_t		 w;
 
 	assert_int_equal(state_init(path, list), 0);
-	put("{\"version\":1,\"boot_id\":\"00000000-0000-0000-0000-000000000000"
-	    "\",\"written_ns\":5,\"instances\":[{\"process\":\"a\",\"index\":0,"
-	    "\"pid\":100,\"start_ns\":1}]}");
-	assert_int_equal(state_load(&si, &w), 0);
+	put("{\"version\":1,\"boot_id\":\"00000000-0000-0000-0000-00000000"
+	    "0000\",\"written_ns\":5,\"instances\":[{\"process\":\"a\","
+	    "\"index\":0,\"pid\":100,\"start_ns\":1}]}");
+	state_load(&rec);
+	assert_int_equal(rec.ninsts, 1);
+	assert_int_equal(rec.insts[0].pid, 0);
+	state_rec_free(&rec);
 	assert_true(exists(path));
+	put("{\"version\":2,\"boot_id\":\"0\",\"processes\":[{\"process\":"
+	    "\"a\",\"intent\":\"stopped\"}],\"instances\":[{\"process\":"
+	    "\"a\",\"index\":1,\"restarts\":3,\"last\":{\"state\":"
+	    "\"Terminated\"},\"pid\":100,\"start_ns\":1}]}");
+	state_load(&rec);
+	assert_int_equal(rec.ninsts, 1);
+	assert_int_equal(rec.insts[0].pid, 0);
+	assert_int_equal(rec.insts[0].restarts, 3);
+	assert_int_equal(rec.insts[0].last.kind, ST_TERMINATED);
+	assert_false(rec.insts[0].last.has_code);
+	assert_int_equal(rec.nprocs, 1);
+	assert_int_equal(rec.procs[0].intent, INTENT_STOPPED);
+	state_rec_free(&rec);
 	/* Unknown keys (a later field) are skipped. */
 	(void)snprintf(text, sizeof(text), "{\"version\":1,\"boot_id\":\"%s\","
 	    "\"later\":{\"x\":[1]},\"instances\":[{\"process\":\"a\","
 	    "\"index\":0,\"pid\":100,\"start_ns\":1,\"cgroup\":\"/x\"}]}",
 	    boot);
 	put(text);
-	assert_int_equal(state_load(&si, &w), 1);
-	assert_int_equal(si[0].pid, 100);
-	free(si);
+	state_load(&rec);
+	assert_int_equal(rec.ninsts, 1);
+	assert_int_equal(rec.insts[0].pid, 100);
+	state_rec_free(&rec);
 }
 
 static void
@@ -186,7 +246,9 @@ test_set_aside(void **state)
 		"not json",
 		"[]",
 		"{\"boot_id\":\"x\",\"instances\":[]}",
+		"{\"version\":3,\"processes\":[],\"instances\":[]}",
 		"{\"version\":2,\"instances\":[]}",
+		"{\"version\":1,\"processes\":[],\"instances\":[]}",
 		"{\"version\":\"1\",\"instances\":[]}",
 		"{\"version\":1,\"instances\":{}}",
 		"{\"version\":1}",
@@ -198,10 +260,27 @@ test_set_aside(void **state)
 		    "\"pid\":9,\"start_ns\":1}]}",
 		"{\"version\":1,\"instances\":[{\"process\":\"a\",\"index\":0,"
 		    "\"pid\":9}]}",
+		"{\"version\":1,\"instances\":[{\"process\":\"a\",\"index\":0}]}",
 		"{\"version\":1,\"instances\":[{\"process\":\"a\\u0000b\","
 		    "\"index\":0,\"pid\":9,\"start_ns\":1}]}",
 		"{\"version\":1,\"instances\":[7]}",
 		"{\"version\":1,\"version\":1,\"instances\":[]}",
+		"{\"version\":2,\"processes\":[],\"instances\":[{\"process\":"
+		    "\"a\",\"index\":0,\"start_ns\":1}]}",	/* no pid */
+		"{\"version\":2,\"processes\":[],\"instances\":[{\"process\":"
+		    "\"a\",\"index\":0,\"restarts\":-1}]}",
+		"{\"version\":2,\"processes\":[],\"instances\":[{\"process\":"
+		    "\"a\",\"index\":0,\"last\":{\"state\":\"Running\"}}]}",
+		"{\"version\":2,\"processes\":[],\"instances\":[{\"process\":"
+		    "\"a\",\"index\":0,\"last\":{\"exit_code\":1}}]}",
+		"{\"version\":2,\"processes\":[],\"instances\":[{\"process\":"
+		    "\"a\",\"index\":0,\"last\":{\"state\":\"Terminated\","
+		    "\"exit_code\":1}}]}",
+		"{\"version\":2,\"processes\":[{\"process\":\"a\"}],"
+		    "\"instances\":[]}",
+		"{\"version\":2,\"processes\":[{\"process\":\"a\",\"intent\":"
+		    "\"paused\"}],\"instances\":[]}",
+		"{\"version\":2,\"processes\":{},\"instances\":[]}",
 	};
 
 	assert_int_equal(state_init(path, list), 0);
@@ -219,16 +298,16 @@ test_set_aside(void **state)
 static void
 test_not_a_file(void **state)
 {
-	struct state_inst	*si;
+	struct state_rec	 rec;
 	char			 other[160], d[128];
-	uint64_t		 w;
 
 	assert_int_equal(state_init(path, list), 0);
 	(void)snprintf(other, sizeof(other), "%s/other", dir);
 	put("{}");
 	assert_int_equal(rename(path, other), 0);
 	assert_int_equal(symlink(other, path), 0);
-	assert_int_equal(state_load(&si, &w), 0);
+	state_load(&rec);
+	assert_int_equal(rec.ninsts + rec.nprocs, 0);
 	assert_true(exists(other));
 
 	(void)snprintf(d, sizeof(d), "%s/lib", dir);
@@ -237,7 +316,8 @@ test_not_a_file(void **state)
 	nfake = 1;
 	state_changed();
 	state_flush();
-	assert_int_equal(state_load(&si, &w), 0);
+	state_load(&rec);
+	assert_int_equal(rec.ninsts + rec.nprocs, 0);
 }
 
 int
