@@ -42,6 +42,7 @@ struct cmdline {
 	const char		*sockpath;
 	const char		*pidpath;
 	const char		*statepath;
+	char			 cwd[PATH_MAX];	/* where we started */
 	int			 debug;
 	int			 noaction;
 	int			 verbose;
@@ -52,8 +53,6 @@ struct cmdline {
 static __attribute__((__noreturn__)) void	usage(int);
 static char	*abspath(const char *);
 static char	*self_path(const char *);
-static void	 override(char **, const char *);
-static void	 state_beside_pid(struct config *);
 static void	 parse_args(int, char *[], struct cmdline *);
 static struct config *load_config(const struct cmdline *);
 
@@ -123,34 +122,6 @@ self_path(const char *argv0)
 	if (strchr(argv0, '/') != NULL)
 		return (abspath(argv0));
 	errx(1, "cannot find my own binary: start apm2d with a path");
-}
-
-static void
-override(char **field, const char *value)
-{
-	char	*p;
-
-	p = abspath(value);
-	free(*field);
-	*field = p;
-}
-
-/*
- * A daemon that is not root cannot write the default state file under
- * /var/lib: unless one was named, it keeps it in its own run-time
- * directory, beside its pid file.
- */
-static void
-state_beside_pid(struct config *conf)
-{
-	const char	*pid = conf->daemon.pid_file, *slash;
-	char		*p;
-
-	slash = strrchr(pid, '/');
-	if (asprintf(&p, "%.*s/state.json", (int)(slash - pid), pid) == -1)
-		err(1, "asprintf");
-	free(conf->daemon.state_file);
-	conf->daemon.state_file = p;
 }
 
 /* The command line. */
@@ -234,18 +205,9 @@ load_config(const struct cmdline *cl)
 	}
 
 	/* Relative paths in the file are taken from where we started. */
-	override(&conf->daemon.socket, conf->daemon.socket);
-	override(&conf->daemon.pid_file, conf->daemon.pid_file);
-	override(&conf->daemon.log_dir, conf->daemon.log_dir);
-	override(&conf->daemon.state_file, conf->daemon.state_file);
-	if (cl->sockpath != NULL)
-		override(&conf->daemon.socket, cl->sockpath);
-	if (cl->pidpath != NULL)
-		override(&conf->daemon.pid_file, cl->pidpath);
-	if (cl->statepath != NULL)
-		override(&conf->daemon.state_file, cl->statepath);
-	else if (!conf->daemon.state_file_set && geteuid() != 0)
-		state_beside_pid(conf);
+	if (config_daemon_paths(conf, cl->cwd, cl->sockpath, cl->pidpath,
+	    cl->statepath, geteuid() == 0) == -1)
+		err(1, "config_daemon_paths");
 	return (conf);
 }
 
@@ -263,6 +225,8 @@ main(int argc, char *argv[])
 	cl.fopts.user = CONFIG_DEFAULT_USER;
 	cl.fopts.chroot = CONFIG_DEFAULT_CHROOT;
 	parse_args(argc, argv, &cl);
+	if (getcwd(cl.cwd, sizeof(cl.cwd)) == NULL)
+		err(1, "getcwd");
 
 	if (cl.frontend || cl.logger) {
 		cl.fopts.debug = cl.debug;
@@ -283,5 +247,9 @@ main(int argc, char *argv[])
 	sopts.verbose = cl.verbose;
 	sopts.config_path = abspath(cl.conffile);
 	sopts.self = self_path(argv0);
+	sopts.cwd = cl.cwd;
+	sopts.sockpath = cl.sockpath;
+	sopts.pidpath = cl.pidpath;
+	sopts.statepath = cl.statepath;
 	supervisor_main(conf, &sopts);
 }

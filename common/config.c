@@ -90,6 +90,7 @@ static void	 wheref(char *, size_t, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
 static void	 file_error(const char *, struct config_errors *, const char *,
 		    ...) __attribute__((__format__(__printf__, 3, 4)));
+static int	 abs_path(char **, const char *, const char *);
 static int	 cerr_cmp(const void *, const void *);
 static const char *esc(char *, size_t, const char *, size_t);
 static void	 keypath(char *, size_t, const char *, const char *, size_t);
@@ -2445,6 +2446,50 @@ config_free(struct config *cfg)
 /*
  * Queries.
  */
+
+/* *field = path, made absolute from cwd.  0 or -1. */
+static int
+abs_path(char **field, const char *cwd, const char *path)
+{
+	char	*p;
+
+	if (path[0] == '/')
+		p = strdup(path);
+	else if (asprintf(&p, "%s/%s", cwd, path) == -1)
+		p = NULL;
+	if (p == NULL)
+		return (-1);
+	free(*field);
+	*field = p;
+	return (0);
+}
+
+int
+config_daemon_paths(struct config *conf, const char *cwd, const char *sock,
+    const char *pid, const char *state, int root)
+{
+	struct daemon_config	*d = &conf->daemon;
+	const char		*slash;
+	char			*p;
+
+	if (abs_path(&d->socket, cwd, sock != NULL ? sock : d->socket) ==
+	    -1 ||
+	    abs_path(&d->pid_file, cwd, pid != NULL ? pid : d->pid_file) ==
+	    -1 ||
+	    abs_path(&d->log_dir, cwd, d->log_dir) == -1 ||
+	    abs_path(&d->state_file, cwd, state != NULL ? state :
+	    d->state_file) == -1)
+		return (-1);
+	if (state != NULL || d->state_file_set || root)
+		return (0);
+	slash = strrchr(d->pid_file, '/');
+	if (asprintf(&p, "%.*s/state.json", (int)(slash - d->pid_file),
+	    d->pid_file) == -1)
+		return (-1);
+	free(d->state_file);
+	d->state_file = p;
+	return (0);
+}
 
 const struct proc_config *
 config_find_proc(const struct config *cfg, const char *name)

@@ -361,6 +361,19 @@ void		 config_errors_free(struct config_errors *);
 int		 path_dirs_secure(const char *path, uid_t self, char *err,
 		    size_t errlen);
 
+/*
+ * The [daemon] paths as the daemon uses them: relative ones in the file
+ * taken from cwd (the daemon runs in "/"); sock, pid and state (the
+ * command line's, absolute or relative to cwd, each may be NULL) in
+ * place of the file's; and for a daemon not run as root (root 0) with
+ * no state file named, state.json beside its pid file, since the
+ * default under /var/lib is not its to write.  0, or -1 (out of memory,
+ * a path too long).
+ */
+int		 config_daemon_paths(struct config *, const char *cwd,
+		    const char *sock, const char *pid, const char *state,
+		    int root);
+
 const struct proc_config *config_find_proc(const struct config *,
 		    const char *name);
 /* Test seam: only regress/ calls config_find_cred(). */

@@ -1026,6 +1026,22 @@ reply_ok_null(struct conn_ref ref)
 	reply_send(ref, S_OK, &t, sizeof(t));
 }
 
+/* For now a message of at most PROTO_MSG_MAX - 1 bytes: cut. */
+void
+reply_ok_text(struct conn_ref ref, const char *text, size_t len)
+{
+	reply_ok(ref, "%.*s", (int)(len < PROTO_MSG_MAX ? len :
+	    PROTO_MSG_MAX - 1), text);
+}
+
+void
+reply_error_text(struct conn_ref ref, enum apm2_errcode code,
+    const char *text, size_t len)
+{
+	reply_error(ref, code, "%.*s", (int)(len < PROTO_MSG_MAX ? len :
+	    PROTO_MSG_MAX - 1), text);
+}
+
 void
 reply_error(struct conn_ref ref, enum apm2_errcode code, const char *fmt, ...)
 {

@@ -30,6 +30,7 @@
 #include "runner.h"
 #include "logctl.h"
 #include "supervisor.h"
+#include "reload.h"
 
 struct supervisor	*sup;
 
@@ -48,7 +49,6 @@ static void	fe_heartbeat(int, short, void *);
 static void	sup_finish(void);
 static void	sup_finish_ev(int, short, void *);
 static void	sup_stopped_all(void);
-static void	sup_reload(void);
 static __attribute__((__noreturn__)) void
 		startup_fail(const char *, ...)
 		__attribute__((__format__(printf, 1, 2)));
@@ -219,7 +219,7 @@ sup_signal(int sig, short ev, void *arg)
 		sup_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
 	case SIGHUP:
-		sup_reload();
+		reload_run((struct conn_ref){ 0, 0 }, 0);
 		break;
 	case SIGUSR1:
 		logctl_reopen_all();
@@ -257,29 +257,6 @@ sup_check_stopped(void)
 {
 	if (sup->shutting_down && runner_all_stopped())
 		sup_stopped_all();
-}
-
-/* SIGHUP: re-read and validate the configuration. */
-static void
-sup_reload(void)
-{
-	struct config_errors	 errs;
-	struct config		*nc;
-	size_t			 i;
-
-	nc = config_load(sup->opts.config_path, &errs);
-	if (nc == NULL) {
-		log_warnx("reload: %s has errors, keeping the running "
-		    "configuration:", sup->opts.config_path);
-		for (i = 0; i < errs.n; i++)
-			log_warnx("%s", errs.msgs[i]);
-		config_errors_free(&errs);
-		return;
-	}
-	config_errors_free(&errs);
-	log_info("reload: %s is valid; a running configuration is not "
-	    "replaced on SIGHUP yet", sup->opts.config_path);
-	config_free(nc);
 }
 
 /* Begin a graceful shutdown: stop every process, then exit. */

@@ -41,6 +41,11 @@ struct sup_opts {
 	int		 verbose;
 	const char	*config_path;	/* absolute */
 	const char	*self;		/* absolute path of the apm2d binary */
+	/* For a reload to take paths as the start did. */
+	const char	*cwd;		/* where apm2d was started */
+	const char	*sockpath;	/* -s, --pid-file, --state-file */
+	const char	*pidpath;
+	const char	*statepath;
 };
 
 /*
@@ -185,6 +190,10 @@ void		 reply_ok(struct conn_ref, const char *, ...)
 void		 reply_ok_null(struct conn_ref);
 void		 reply_error(struct conn_ref, enum apm2_errcode, const char *,
 		    ...) __attribute__((__format__(printf, 3, 4)));
+/* An ok or an error whose message is text, of any length up to 64 KiB. */
+void		 reply_ok_text(struct conn_ref, const char *, size_t);
+void		 reply_error_text(struct conn_ref, enum apm2_errcode,
+		    const char *, size_t);
 void		 frontend_send(uint32_t, uint32_t, const void *, size_t);
 void		 frontend_send_fd(uint32_t, uint32_t, int, const void *,
 		    size_t);

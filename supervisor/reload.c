@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * reload.c -- read the configuration again and apply the difference
+ * (see reload.h).
+ */
+#include <sys/types.h>
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "confdiff.h"
+#include "log.h"
+#include "runner.h"
+#include "reload.h"
+
+struct msg {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+	size_t	 left;		/* lines that did not fit */
+};
+
+static int	msg_init(struct msg *);
+static void	msg_line(struct msg *, const char *, ...)
+		    __attribute__((__format__(printf, 2, 3)));
+static void	msg_end(struct msg *);
+static void	summary(const struct confdiff *, int, struct msg *);
+static void	errors(const struct config_errors *, struct msg *);
+
+static int
+msg_init(struct msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->cap = RELOAD_MSG_MAX;
+	if ((m->buf = malloc(m->cap)) == NULL)
+		return (-1);
+	m->buf[0] = '\0';
+	return (0);
+}
+
+/* One line, with a newline before it unless it is the first. */
+static void
+msg_line(struct msg *m, const char *fmt, ...)
+{
+	char	line[PATH_MAX + 512];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	/* Room for this line and the last one that says what is left. */
+	if (m->left > 0 || m->len + 1 + (size_t)n + 64 > m->cap) {
+		m->left++;
+		return;
+	}
+	if (m->len > 0)
+		m->buf[m->len++] = '\n';
+	memcpy(m->buf + m->len, line, (size_t)n);
+	m->len += (size_t)n;
+	m->buf[m->len] = '\0';
+}
+
+static void
+msg_end(struct msg *m)
+{
+	if (m->left > 0)
+		m->len += (size_t)snprintf(m->buf + m->len, m->cap - m->len,
+		    "\n... and %zu more", m->left);
+}
+
+/* "reload: 1 added, ..." then one line per process that is affected. */
+static void
+summary(const struct confdiff *d, int dry_run, struct msg *m)
+{
+	size_t	c[CD_POLICY + 1], i;
+	char	line[256];
+
+	confdiff_count(d, c);
+	msg_line(m, "%s: %zu added, %zu removed, %zu changed, %zu scaled, "
+	    "%zu policy only, %zu unchanged%s", dry_run ? "dry run" :
+	    "reloaded", c[CD_ADDED], c[CD_REMOVED], c[CD_CHANGED],
+	    c[CD_SCALED], c[CD_POLICY], c[CD_UNCHANGED],
+	    d->ndaemon > 0 ? "; daemon keys kept until apm2d restarts" : "");
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].kind != CD_UNCHANGED &&
+		    confdiff_line(&d->v[i], line, sizeof(line)) > 0)
+			msg_line(m, "%s", line);
+	for (i = 0; i < d->ndaemon; i++)
+		msg_line(m, "! daemon.%s (kept until apm2d restarts)",
+		    d->daemon[i]);
+}
+
+static void
+errors(const struct config_errors *e, struct msg *m)
+{
+	size_t	i;
+
+	msg_line(m, "%s has errors; nothing changed:",
+	    sup->opts.config_path);
+	for (i = 0; i < e->n; i++)
+		msg_line(m, "%s", e->msgs[i]);
+}
+
+void
+reload_run(struct conn_ref ref, int dry_run)
+{
+	struct config_errors	 errs;
+	struct confdiff		 d;
+	struct config		*nc;
+	struct msg		 m;
+	const char		*p, *nl;
+
+	if (msg_init(&m) == -1) {
+		log_warnx("reload: out of memory");
+		reply_error(ref, ERR_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	nc = config_load(sup->opts.config_path, &errs);
+	if (nc != NULL && config_daemon_paths(nc, sup->opts.cwd,
+	    sup->opts.sockpath, sup->opts.pidpath, sup->opts.statepath,
+	    geteuid() == 0) == -1) {
+		config_free(nc);
+		nc = NULL;
+		config_errors_free(&errs);
+		errs.n = 0;
+		msg_line(&m, "out of memory");
+	}
+	if (nc == NULL) {
+		errors(&errs, &m);
+		config_errors_free(&errs);
+		msg_end(&m);
+		for (p = m.buf; *p != '\0'; p = nl + (*nl != '\0')) {
+			nl = strchr(p, '\n');
+			if (nl == NULL)
+				nl = p + strlen(p);
+			log_warnx("reload: %.*s", (int)(nl - p), p);
+		}
+		reply_error_text(ref, ERR_INVALID_REQUEST, m.buf, m.len);
+		free(m.buf);
+		return;
+	}
+	config_errors_free(&errs);
+	if (confdiff(sup->conf, nc, &d) == -1) {
+		log_warnx("reload: out of memory");
+		reply_error(ref, ERR_INTERNAL_ERROR, "out of memory");
+		config_free(nc);
+		free(m.buf);
+		return;
+	}
+	summary(&d, dry_run, &m);
+	msg_end(&m);
+	if (!dry_run) {
+		reply_error(ref, ERR_NOT_SUPPORTED, "a reload is not applied "
+		    "yet: use dry_run");
+		confdiff_free(&d);
+		config_free(nc);
+		free(m.buf);
+		return;
+	}
+	log_info("reload (dry run, %s): %.*s", ref.id != 0 ? "request" :
+	    "SIGHUP", (int)strcspn(m.buf, "\n"), m.buf);
+	reply_ok_text(ref, m.buf, m.len);
+	confdiff_free(&d);
+	config_free(nc);
+	free(m.buf);
+}
