@@ -98,8 +98,9 @@ static struct {
 	size_t			 nspecial;	/* files[] not regular */
 	size_t			 nheld;		/* regular ones the logger holds */
 	uint32_t		 maxopen;	/* max_open_log_files */
-	struct linst		*insts;
+	struct linst		**insts;	/* by instance id */
 	uint32_t		 ninsts;
+	uint32_t		 instscap;
 	uint64_t		 pipe_seq;
 	int			 store[2];	/* [1] in, [0] out */
 	size_t			 nstored;	/* copies in flight */
@@ -168,10 +169,8 @@ logctl_init(uint32_t ninstances, uint64_t log_memory)
 	int	sz = STORE_BUF;
 
 	lg.log_memory_kib = (uint32_t)(log_memory / 1024);
-	if ((lg.insts = calloc(ninstances ? ninstances : 1,
-	    sizeof(*lg.insts))) == NULL)
+	if (logctl_grow(ninstances) == -1)
 		fatal("calloc");
-	lg.ninsts = ninstances;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lg.store) ==
 	    -1)
 		fatal("socketpair");
@@ -191,6 +190,30 @@ logctl_init(uint32_t ninstances, uint64_t log_memory)
 #endif
 		(void)setsockopt(lg.store[0], SOL_SOCKET, SO_RCVBUF, &sz,
 		    sizeof(sz));
+}
+
+int
+logctl_grow(uint32_t n)
+{
+	struct linst	**ni;
+	uint32_t	  cap;
+
+	if (n > lg.instscap) {
+		for (cap = lg.instscap > 0 ? lg.instscap : 16; cap < n;
+		    cap *= 2)
+			;
+		if ((ni = reallocarray(lg.insts, cap, sizeof(*ni))) == NULL)
+			return (-1);
+		memset(ni + lg.instscap, 0, (cap - lg.instscap) *
+		    sizeof(*ni));
+		lg.insts = ni;
+		lg.instscap = cap;
+	}
+	for (; lg.ninsts < n; lg.ninsts++)
+		if ((lg.insts[lg.ninsts] = calloc(1, sizeof(**lg.insts))) ==
+		    NULL)
+			return (-1);
+	return (0);
 }
 
 void
@@ -279,12 +302,12 @@ lg_introduce(void)
 		lg_send(L_FILE_NEW, 0, -1, &lf, sizeof(lf));
 	}
 	for (k = 0; k < lg.ninsts; k++)
-		if (lg.insts[k].known)
-			lg_inst(&lg.insts[k]);
+		if (lg.insts[k]->known)
+			lg_inst(lg.insts[k]);
 	/* The pipes still in use, from the store and back into it. */
 	n = store_take(&st);
 	for (i = 0; i < n; i++) {
-		li = st[i].m.inst < lg.ninsts ? &lg.insts[st[i].m.inst] : NULL;
+		li = st[i].m.inst < lg.ninsts ? lg.insts[st[i].m.inst] : NULL;
 		if (li == NULL || li->pipe[st[i].m.stream & 1] != st[i].m.id) {
 			close(st[i].fd);
 			continue;
@@ -296,9 +319,9 @@ lg_introduce(void)
 	}
 	free(st);
 	for (k = 0; k < lg.ninsts; k++)
-		if (lg.insts[k].drain != 0)
+		if (lg.insts[k]->drain != 0)
 			lg_send(L_DRAIN, 0, -1, &(struct l_drain){ .inst = k,
-			    .serial = lg.insts[k].drain }, sizeof(struct l_drain));
+			    .serial = lg.insts[k]->drain }, sizeof(struct l_drain));
 }
 
 static void
@@ -363,8 +386,8 @@ lg_gone(const char *fmt, ...)
 		lg.ready = 0;
 		conn_logs_lost();
 		for (k = 0; k < lg.ninsts; k++)
-			if (lg.insts[k].drain != 0)
-				drain_done(-1, 0, &lg.insts[k]);
+			if (lg.insts[k]->drain != 0)
+				drain_done(-1, 0, lg.insts[k]);
 	}
 	if (lg.pid > 0)
 		kill(lg.pid, SIGKILL);
@@ -414,7 +437,7 @@ logctl_fd_room(uint32_t inst, int npipes)
 	if (inst >= lg.ninsts || getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
 	    rl.rlim_cur == RLIM_INFINITY)
 		return (1);
-	if (!lg.insts[inst].known)
+	if (!lg.insts[inst]->known)
 		regular += (size_t)npipes;	/* and as many files */
 	/* Regular files: at most maxopen open at once. */
 	if (lg.maxopen != 0 && regular > lg.maxopen)
@@ -556,13 +579,13 @@ lg_msg(struct chan_msg *msg, void *arg)
 			lg_held(f, 0, f->special);
 		break;
 	case L_DRAINED:
-		if (d->inst < lg.ninsts && lg.insts[d->inst].drain ==
+		if (d->inst < lg.ninsts && lg.insts[d->inst]->drain ==
 		    d->serial && d->serial != 0)
-			drain_done(-1, 0, &lg.insts[d->inst]);
+			drain_done(-1, 0, lg.insts[d->inst]);
 		break;
 	case L_PIPE_DONE:
 		if (p->inst < lg.ninsts) {
-			li = &lg.insts[p->inst];
+			li = lg.insts[p->inst];
 			if (li->pipe[p->stream & 1] == p->id && p->id != 0) {
 				li->pipe[p->stream & 1] = 0;
 				lg.nlive--;
@@ -691,7 +714,7 @@ logctl_spawn(uint32_t inst, const struct config *conf,
 
 	if (inst >= lg.ninsts)
 		return;
-	li = &lg.insts[inst];
+	li = lg.insts[inst];
 	was = li->m;
 	if (!li->known) {
 		li->known = 1;
@@ -816,7 +839,7 @@ logctl_pipe(uint32_t inst, int stream, int aux, int fd)
 		close(fd);
 		return;
 	}
-	li = &lg.insts[inst];
+	li = lg.insts[inst];
 	memset(&m, 0, sizeof(m));
 	m.inst = inst;
 	m.stream = (uint32_t)(stream & 1) | (aux ? L_PIPE_AUX : 0);
@@ -847,7 +870,7 @@ logctl_drain(uint32_t inst, uint64_t serial)
 		runner_drained(inst, serial);
 		return;
 	}
-	li = &lg.insts[inst];
+	li = lg.insts[inst];
 	li->drain = serial;
 	memset(&m, 0, sizeof(m));
 	m.inst = inst;
@@ -1228,7 +1251,7 @@ store_compact(void)
 		return;
 	n = store_take(&st);
 	for (i = 0; i < n; i++) {
-		li = st[i].m.inst < lg.ninsts ? &lg.insts[st[i].m.inst] : NULL;
+		li = st[i].m.inst < lg.ninsts ? lg.insts[st[i].m.inst] : NULL;
 		if (li == NULL || li->pipe[st[i].m.stream & 1] != st[i].m.id)
 			close(st[i].fd);
 		else if (store_put(&st[i].m, st[i].fd) == -1) {

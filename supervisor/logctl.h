@@ -60,6 +60,8 @@
 /* Once, before logctl_start(): how many instances there are. */
 /* log_memory: the budget of the logger's rings ([daemon] log_memory). */
 void	 logctl_init(uint32_t ninstances, uint64_t log_memory);
+/* Room for instance ids below n (a reload adds instances).  0 or -1. */
+int	 logctl_grow(uint32_t n);
 /* Start the logger (from the event loop). */
 void	 logctl_start(void);
 /*

@@ -161,8 +161,9 @@ struct op {
 struct proc {
 	const struct proc_config *pc;
 	char			 id[37];
-	struct instance		*inst;
+	struct instance		**inst;
 	uint32_t		 n;
+	uint32_t		 lid;		/* the logger's name, not reused */
 	char			**argv;		/* command, args, NULL */
 	char			**envbase;	/* all but APM2_*, no NULL */
 	size_t			 nenvbase;
@@ -186,7 +187,9 @@ struct proc {
 LIST_HEAD(pidbucket, pidnode);
 
 static struct config	*rconf;
-static struct proc	*procs;
+static struct proc	**procs;	/* in configuration order */
+static size_t		 procscap;
+static uint32_t		 proc_lids;	/* last lid given */
 /*
  * Spawns per loop turn: a start of thousands goes SPAWN_BATCH at a time,
  * with requests and exits served in between, so a big launch never
@@ -199,8 +202,9 @@ static uint32_t	 spawn_left = SPAWN_BATCH;
 static struct event	 spawn_ev;
 static TAILQ_HEAD(, proc) spawn_waiters = TAILQ_HEAD_INITIALIZER(spawn_waiters);
 static size_t		 nprocs;
-static struct instance	**byid;		/* by logid */
+static struct instance	**byid;		/* by logid; NULL: gone */
 static uint32_t		 ninsts;
+static uint32_t		 byidcap;
 static struct pidbucket	*pids;		/* hash of our children */
 static size_t		 npidb;		/* a power of two */
 static uint64_t		 deadline_ns;
@@ -218,7 +222,11 @@ static void	set_state(struct instance *, enum apm2_state_kind, int, int);
 static struct proc *proc_find(const char *);
 static void	summary_strip(struct s_summary *);
 static int	proc_any_running(const struct proc *);
-static void	proc_setup(struct proc *, const struct proc_config *);
+static struct proc *proc_new(const struct proc_config *);
+static void	proc_free(struct proc *);
+static int	proc_add(struct proc *, size_t);
+static struct instance *inst_new(struct proc *, uint32_t);
+static void	inst_free(struct instance *);
 static int	proc_prepare(struct proc *);
 static void	udb_clear(int, short, void *);
 static struct udb_ent *udb_find(const char *, uid_t);
@@ -346,8 +354,8 @@ proc_find(const char *name)
 	size_t	i;
 
 	for (i = 0; i < nprocs; i++)
-		if (strcmp(procs[i].pc->name, name) == 0)
-			return (&procs[i]);
+		if (strcmp(procs[i]->pc->name, name) == 0)
+			return (procs[i]);
 	return (NULL);
 }
 
@@ -357,7 +365,7 @@ proc_any_running(const struct proc *p)
 	uint32_t	i;
 
 	for (i = 0; i < p->n; i++)
-		if (st_running(p->inst[i].state.kind))
+		if (st_running(p->inst[i]->state.kind))
 			return (1);
 	return (0);
 }
@@ -407,23 +415,19 @@ runner_init(struct config *conf)
 	evtimer_set(&deadline_ev, deadline_cb, NULL);
 	evtimer_set(&spawn_ev, spawn_turn, NULL);
 
-	nprocs = conf->nprocs;
-	if (nprocs > 0 && (procs = calloc(nprocs, sizeof(*procs))) == NULL)
-		fatal("calloc");
 	/* Two children per instance at most: keep the chains short. */
-	for (i = 0, total = 0; i < nprocs; i++)
+	for (i = 0, total = 0; i < conf->nprocs; i++)
 		total += conf->procs[i].instances;
 	for (npidb = 64; npidb < total * 2; npidb *= 2)
 		;
 	logctl_init((uint32_t)total, conf->daemon.log_memory);
-	if ((byid = calloc(total > 0 ? total : 1, sizeof(*byid))) == NULL)
-		fatal("calloc");
 	if ((pids = calloc(npidb, sizeof(*pids))) == NULL)
 		fatal("calloc");
 	for (i = 0; i < npidb; i++)
 		LIST_INIT(&pids[i]);
-	for (i = 0; i < nprocs; i++)
-		proc_setup(&procs[i], &conf->procs[i]);
+	for (i = 0; i < conf->nprocs; i++)
+		if (proc_add(proc_new(&conf->procs[i]), nprocs) == -1)
+			fatal("%s: cannot set up", conf->procs[i].name);
 	snprintf(tag, sizeof(tag), "%08x", fnv1a(conf->daemon.pid_file));
 	cgroups = cg_init(tag, limits_wanted(conf), 0);
 	(void)limits_report(conf, 0);
@@ -462,11 +466,11 @@ sweep_policy(const char *key)
 	uint32_t	 k;
 
 	for (i = 0; i < nprocs; i++) {
-		if (strcmp(procs[i].pc->name, key) == 0)
-			return (&procs[i].pc->shutdown);
-		for (k = 0; k < procs[i].n; k++)
-			if (strcmp(procs[i].inst[k].display, key) == 0)
-				return (&procs[i].pc->shutdown);
+		if (strcmp(procs[i]->pc->name, key) == 0)
+			return (&procs[i]->pc->shutdown);
+		for (k = 0; k < procs[i]->n; k++)
+			if (strcmp(procs[i]->inst[k]->display, key) == 0)
+				return (&procs[i]->pc->shutdown);
 	}
 	return (NULL);
 }
@@ -489,18 +493,18 @@ state_list(struct state_rec *rec)
 	    sizeof(*rec->procs))) == NULL)
 		return;
 	for (i = 0; i < nprocs; i++) {
-		if (procs[i].intent == INTENT_NONE)
+		if (procs[i]->intent == INTENT_NONE)
 			continue;
-		(void)strlcpy(rec->procs[rec->nprocs].name, procs[i].pc->name,
+		(void)strlcpy(rec->procs[rec->nprocs].name, procs[i]->pc->name,
 		    sizeof(rec->procs[rec->nprocs].name));
-		rec->procs[rec->nprocs++].intent = procs[i].intent;
+		rec->procs[rec->nprocs++].intent = procs[i]->intent;
 	}
 	if (ninsts == 0 || (rec->insts = calloc(ninsts,
 	    sizeof(*rec->insts))) == NULL)
 		return;
 	for (i = 0; i < nprocs; i++)
-		for (k = 0; k < procs[i].n; k++) {
-			in = &procs[i].inst[k];
+		for (k = 0; k < procs[i]->n; k++) {
+			in = procs[i]->inst[k];
 			si = &rec->insts[rec->ninsts];
 			if (in->pid != 0) {
 				/* Read once a run: a write costs what is new. */
@@ -521,7 +525,7 @@ state_list(struct state_rec *rec)
 			if (si->pid == 0 && si->restarts == 0 &&
 			    !si->has_last)
 				continue;
-			(void)strlcpy(si->name, procs[i].pc->name,
+			(void)strlcpy(si->name, procs[i]->pc->name,
 			    sizeof(si->name));
 			si->index = k;
 			rec->ninsts++;
@@ -547,7 +551,7 @@ state_apply(const struct state_rec *rec)
 		si = &rec->insts[i];
 		if ((p = proc_find(si->name)) == NULL || si->index >= p->n)
 			continue;
-		in = &p->inst[si->index];
+		in = p->inst[si->index];
 		in->restart_count = si->restarts;
 		if (si->has_last) {
 			set_state(in, si->last.kind, si->last.has_code,
@@ -567,48 +571,137 @@ proc_intent(struct proc *p, enum state_intent intent)
 	state_changed();
 }
 
-static void
-proc_setup(struct proc *p, const struct proc_config *pc)
+/*
+ * A process as pc describes it, its instances Stopped; NULL (logged) if
+ * it cannot be set up.
+ */
+static struct proc *
+proc_new(const struct proc_config *pc)
 {
-	struct instance	*in;
+	struct proc	*p;
 	size_t		 i;
 	uint32_t	 k;
 
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->argv = calloc(pc->nargs + 2, sizeof(*p->argv))) == NULL ||
+	    (p->inst = calloc(pc->instances, sizeof(*p->inst))) == NULL)
+		goto fail;
 	p->pc = pc;
 	TAILQ_INIT(&p->ops);
 	make_uuid(p->id, sizeof(p->id));
-	if ((p->argv = calloc(pc->nargs + 2, sizeof(*p->argv))) == NULL)
-		fatal("calloc");
+	p->lid = ++proc_lids;
 	p->argv[0] = pc->command;
 	for (i = 0; i < pc->nargs; i++)
 		p->argv[i + 1] = pc->args[i];
-	if (asprintf(&p->env_name, "APM2_PROCESS_NAME=%s", pc->name) == -1 ||
-	    asprintf(&p->env_count, "APM2_INSTANCES=%u", pc->instances) == -1)
-		fatal("asprintf");
-	p->n = pc->instances;
-	if ((p->inst = calloc(p->n, sizeof(*p->inst))) == NULL)
-		fatal("calloc");
-	for (k = 0; k < p->n; k++) {
-		in = &p->inst[k];
-		in->p = p;
-		in->idx = k;
-		config_display_name(pc, k, in->display, sizeof(in->display));
-		snprintf(in->env_inst, sizeof(in->env_inst),
-		    "APM2_INSTANCE=%u", k);
-		set_state(in, ST_STOPPED, 0, 0);
-		in->statusfd = -1;
-		in->pre_statusfd = -1;
-		in->node.inst = in;
-		in->pre_node.inst = in;
-		in->pre_node.pre = 1;
-		evtimer_set(&in->restart_ev, inst_restart_ev, in);
-		evtimer_set(&in->stop_ev, stop_timeout, in);
-		evtimer_set(&in->cg_ev, cg_wait, in);
-		in->logid = ninsts;
-		byid[ninsts++] = in;
+	if (asprintf(&p->env_name, "APM2_PROCESS_NAME=%s", pc->name) == -1) {
+		p->env_name = NULL;
+		goto fail;
+	}
+	if (asprintf(&p->env_count, "APM2_INSTANCES=%u", pc->instances) ==
+	    -1) {
+		p->env_count = NULL;
+		goto fail;
+	}
+	for (k = 0; k < pc->instances; k++) {
+		if ((p->inst[k] = inst_new(p, k)) == NULL)
+			goto fail;
+		p->n++;
 	}
 	if (proc_prepare(p) == -1)
-		fatal("%s: cannot prepare the environment", pc->name);
+		goto fail;
+	return (p);
+fail:
+	log_warnx("%s: cannot set up the process", pc->name);
+	if (p != NULL)
+		proc_free(p);
+	return (NULL);
+}
+
+/* A process that never ran, or whose instances are all gone. */
+static void
+proc_free(struct proc *p)
+{
+	uint32_t	k;
+
+	for (k = 0; k < p->n; k++)
+		inst_free(p->inst[k]);
+	free(p->inst);
+	free(p->argv);
+	free(p->env_name);
+	free(p->env_count);
+	env_free(p->envbase, p->nenvbase);
+	free(p->groups);
+	free(p);
+}
+
+/* p into the table at index at.  0, or -1 (p NULL, out of memory). */
+static int
+proc_add(struct proc *p, size_t at)
+{
+	struct proc	**np;
+	size_t		  cap;
+
+	if (p == NULL)
+		return (-1);
+	if (nprocs == procscap) {
+		cap = procscap == 0 ? 16 : procscap * 2;
+		if ((np = reallocarray(procs, cap, sizeof(*np))) == NULL) {
+			proc_free(p);
+			return (-1);
+		}
+		procs = np;
+		procscap = cap;
+	}
+	memmove(procs + at + 1, procs + at, (nprocs - at) * sizeof(*procs));
+	procs[at] = p;
+	nprocs++;
+	return (0);
+}
+
+/* Instance k of p, Stopped, with a logger id of its own; NULL: no memory. */
+static struct instance *
+inst_new(struct proc *p, uint32_t k)
+{
+	struct instance	 *in, **nb;
+	uint32_t	  cap;
+
+	if (ninsts == byidcap) {
+		cap = byidcap == 0 ? 64 : byidcap * 2;
+		if ((nb = reallocarray(byid, cap, sizeof(*nb))) == NULL)
+			return (NULL);
+		byid = nb;
+		byidcap = cap;
+	}
+	if (logctl_grow(ninsts + 1) == -1 ||
+	    (in = calloc(1, sizeof(*in))) == NULL)
+		return (NULL);
+	in->p = p;
+	in->idx = k;
+	config_display_name(p->pc, k, in->display, sizeof(in->display));
+	snprintf(in->env_inst, sizeof(in->env_inst), "APM2_INSTANCE=%u", k);
+	set_state(in, ST_STOPPED, 0, 0);
+	in->statusfd = -1;
+	in->pre_statusfd = -1;
+	in->node.inst = in;
+	in->pre_node.inst = in;
+	in->pre_node.pre = 1;
+	evtimer_set(&in->restart_ev, inst_restart_ev, in);
+	evtimer_set(&in->stop_ev, stop_timeout, in);
+	evtimer_set(&in->cg_ev, cg_wait, in);
+	in->logid = ninsts;
+	byid[ninsts++] = in;
+	return (in);
+}
+
+/* An instance with nothing left: no process, timer or pipe. */
+static void
+inst_free(struct instance *in)
+{
+	evtimer_del(&in->restart_ev);
+	evtimer_del(&in->stop_ev);
+	evtimer_del(&in->cg_ev);
+	byid[in->logid] = NULL;
+	free(in);
 }
 
 /* Keys the runner sets itself, last, whatever env or the daemon say. */
@@ -886,9 +979,9 @@ runner_autostart(void)
 	size_t	i;
 
 	for (i = 0; i < nprocs; i++)
-		if (procs[i].intent == INTENT_STARTED ||
-		    (procs[i].intent == INTENT_NONE && procs[i].pc->autostart))
-			op_submit(&procs[i], RUNNER_START,
+		if (procs[i]->intent == INTENT_STARTED ||
+		    (procs[i]->intent == INTENT_NONE && procs[i]->pc->autostart))
+			op_submit(procs[i], RUNNER_START,
 			    (struct conn_ref){ 0, 0 });
 }
 
@@ -1058,7 +1151,7 @@ inst_spawn(struct instance *in)
 		err = EMFILE;
 	} else {
 		logctl_spawn(in->logid, rconf, in->p->pc,
-		    (uint32_t)(in->p - procs) + 1, in->idx, in->display,
+		    in->p->lid, in->idx, in->display,
 		    &owner, in->p->envbase, in->p->nenvbase);
 		if ((envp = inst_envp(in)) == NULL)
 			err = errno;
@@ -1248,9 +1341,8 @@ runner_drained(uint32_t logid, uint64_t serial)
 {
 	struct instance	*in;
 
-	if (logid >= ninsts)
+	if (logid >= ninsts || (in = byid[logid]) == NULL)
 		return;
-	in = byid[logid];
 	if (in->draining && in->runs == serial) {
 		in->draining = 0;
 		inst_exited(in);
@@ -1582,10 +1674,10 @@ runner_all_stopped(void)
 	uint32_t	k;
 
 	for (i = 0; i < nprocs; i++)
-		for (k = 0; k < procs[i].n; k++)
-			if (procs[i].inst[k].pid != 0 ||
-			    procs[i].inst[k].pre_pid != 0 ||
-			    procs[i].inst[k].draining)
+		for (k = 0; k < procs[i]->n; k++)
+			if (procs[i]->inst[k]->pid != 0 ||
+			    procs[i]->inst[k]->pre_pid != 0 ||
+			    procs[i]->inst[k]->draining)
 				return (0);
 	return (1);
 }
@@ -1601,7 +1693,7 @@ runner_shutdown(const struct duration *d)
 
 	deadline_ns = mono_ns() + duration_to_ns(d);
 	for (i = 0; i < nprocs; i++) {
-		p = &procs[i];
+		p = procs[i];
 		/* The operation under way finishes; the queued ones fail. */
 		if ((op = TAILQ_FIRST(&p->ops)) != NULL) {
 			for (op = TAILQ_NEXT(op, entry); op != NULL;
@@ -1614,7 +1706,7 @@ runner_shutdown(const struct duration *d)
 			}
 		}
 		for (k = 0; k < p->n; k++)
-			inst_stop(&p->inst[k]);
+			inst_stop(p->inst[k]);
 	}
 	ns_to_tv(duration_to_ns(d), &tv);
 	arm_delay(&deadline_ev, &tv);
@@ -1637,8 +1729,8 @@ runner_kill_all(void)
 	uint32_t	 k;
 
 	for (i = 0; i < nprocs; i++) {
-		for (k = 0; k < procs[i].n; k++) {
-			in = &procs[i].inst[k];
+		for (k = 0; k < procs[i]->n; k++) {
+			in = procs[i]->inst[k];
 			evtimer_del(&in->restart_ev);
 			pre_kill(in);
 			if (in->pid == 0)
@@ -1651,8 +1743,8 @@ runner_kill_all(void)
 		}
 	}
 	for (i = 0; i < nprocs; i++)
-		for (k = 0; k < procs[i].n; k++)
-			cg_kill(procs[i].inst[k].display);
+		for (k = 0; k < procs[i]->n; k++)
+			cg_kill(procs[i]->inst[k]->display);
 	proctree_kill_all();
 }
 
@@ -1669,8 +1761,8 @@ runner_running_count(void)
 	uint32_t	k, n = 0;
 
 	for (i = 0; i < nprocs; i++)
-		for (k = 0; k < procs[i].n; k++)
-			if (st_running(procs[i].inst[k].state.kind))
+		for (k = 0; k < procs[i]->n; k++)
+			if (st_running(procs[i]->inst[k]->state.kind))
 				n++;
 	return (n);
 }
@@ -1720,7 +1812,7 @@ op_kick(struct proc *p)
 		TAILQ_REMOVE(&p->ops, op, entry);
 		free(op);
 		for (k = 0; k < p->n; k++)
-			p->inst[k].op_wait = 0;
+			p->inst[k]->op_wait = 0;
 	}
 	p->in_op = 0;
 }
@@ -1799,7 +1891,7 @@ op_start_all(struct proc *p, struct op *op, int count_restart)
 	op->ok = op->fail = op->skipped = 0;
 	op->err = 0;
 	for (k = 0; k < p->n; k++)
-		if (!inst_startable(&p->inst[k]))
+		if (!inst_startable(p->inst[k]))
 			op->skipped++;
 	if (op->skipped == p->n) {
 		reply_error(op->ref, ERR_PROCESS_ALREADY_RUNNING,
@@ -1809,7 +1901,7 @@ op_start_all(struct proc *p, struct op *op, int count_restart)
 	op->phase = PH_STARTING;
 	proc_prepare(p);
 	for (k = 0; k < p->n; k++) {
-		in = &p->inst[k];
+		in = p->inst[k];
 		if (!inst_startable(in))
 			continue;
 		evtimer_del(&in->restart_ev);
@@ -1833,7 +1925,7 @@ op_spawn_more(struct proc *p, struct op *op)
 	struct instance	*in;
 
 	for (; op->next < p->n; op->next++) {
-		in = &p->inst[op->next];
+		in = p->inst[op->next];
 		if (!inst_startable(in))
 			continue;
 		if (sup->shutting_down)
@@ -1895,7 +1987,7 @@ op_stop_all(struct proc *p, struct op *op)
 	op->phase = PH_STOPPING;
 	op->ok = op->fail = 0;
 	for (k = 0; k < p->n; k++) {
-		in = &p->inst[k];
+		in = p->inst[k];
 		evtimer_del(&in->restart_ev);
 		if (!inst_alive(in) || !st_running(in->state.kind))
 			continue;
@@ -1948,7 +2040,7 @@ step_start(struct proc *p, struct op *op)
 static int
 step_stop(struct proc *p, struct op *op)
 {
-	struct instance	*in;
+	uint32_t	k;
 
 	if (op->phase == PH_STOPPING) {
 		reply_ok(op->ref, "Stopped %u instance(s) of '%s'", op->ok,
@@ -1956,8 +2048,8 @@ step_stop(struct proc *p, struct op *op)
 		return (1);
 	}
 	if (!proc_any_running(p)) {
-		for (in = p->inst; in < p->inst + p->n; in++)
-			evtimer_del(&in->restart_ev);
+		for (k = 0; k < p->n; k++)
+			evtimer_del(&p->inst[k]->restart_ev);
 		reply_error(op->ref, ERR_PROCESS_NOT_RUNNING,
 		    "Process '%s' is not running", p->pc->name);
 		return (1);
@@ -1987,7 +2079,7 @@ step_restart(struct proc *p, struct op *op)
 static int
 step_reload(struct proc *p, struct op *op)
 {
-	struct instance	*in = &p->inst[op->cur];	/* cur <= n */
+	struct instance	*in = p->inst[op->cur];	/* cur <= n */
 
 	switch (op->phase) {
 	case PH_BEGIN:
@@ -2062,7 +2154,7 @@ runner_req_tail(struct conn_ref ref, const char *name, uint32_t lines,
 		    "Process '%s' not found", name);
 		return;
 	}
-	logctl_tail(ref, p != NULL ? (uint32_t)(p - procs) + 1 : 0, lines,
+	logctl_tail(ref, p != NULL ? p->lid : 0, lines,
 	    follow);
 }
 
@@ -2157,7 +2249,7 @@ fill_summary(struct proc *p, struct s_summary *s, uint64_t now)
 	strlcpy(s->name, p->pc->name, sizeof(s->name));
 	s->instances = p->n;
 	for (k = 0; k < p->n; k++) {
-		fill_instance(&p->inst[k], &si, now);
+		fill_instance(p->inst[k], &si, now);
 		if (st_running(si.state.kind))
 			s->running++;
 		if (si.flags & P_HAS_CPU)
@@ -2174,7 +2266,7 @@ fill_summary(struct proc *p, struct s_summary *s, uint64_t now)
 	if (s->running > 0) {
 		s->status.kind = ST_RUNNING;
 	} else
-		fill_state(&s->status, &p->inst[0].state);
+		fill_state(&s->status, &p->inst[0]->state);
 }
 
 /*
@@ -2194,7 +2286,7 @@ runner_req_list(struct conn_ref ref, size_t *next, int admin, uid_t uid)
 
 	do {
 		for (n = 0; n < PROTO_LIST_BATCH && *next < nprocs; n++) {
-			p = &procs[(*next)++];
+			p = procs[(*next)++];
 			fill_summary(p, &s[n], now);
 			if (!admin && (p->pc->user == NULL || p->pc->uid != uid))
 				summary_strip(&s[n]);
@@ -2263,7 +2355,7 @@ runner_req_get(struct conn_ref ref, const char *name)
 		reply_send(ref, S_DETAIL_ARG, &a, sizeof(a));
 	}
 	for (k = 0; k < p->n; k++) {
-		fill_instance(&p->inst[k], &si, now);
+		fill_instance(p->inst[k], &si, now);
 		reply_send(ref, S_DETAIL_INST, &si, sizeof(si));
 	}
 	for (i = 0; i < d.nlimits; i++)
