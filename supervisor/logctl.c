@@ -829,6 +829,25 @@ secrets_set(struct linst *li, char *const *env, size_t nenv)
 }
 
 void
+logctl_forget(uint32_t inst)
+{
+	struct linst	*li;
+
+	if (inst >= lg.ninsts)
+		return;
+	li = lg.insts[inst];
+	if (li->sent && lg.up)
+		lg_send(L_SECRETS_CLEAR, 0, -1, &(struct l_id){ .id = inst },
+		    sizeof(struct l_id));
+	secrets_free(li);
+	li->sec = NULL;
+	li->nsec = 0;
+	li->known = 0;
+	li->sent = 0;
+	memset(&li->m, 0, sizeof(li->m));
+}
+
+void
 logctl_pipe(uint32_t inst, int stream, int aux, int fd)
 {
 	struct l_pipe	 m;

@@ -73,6 +73,11 @@ void	 logctl_spawn(uint32_t inst, const struct config *,
 	    const struct proc_config *, uint32_t proc, uint32_t idx,
 	    const char *display, const struct logowner *, char *const *env,
 	    size_t nenv);
+/*
+ * inst is renamed or gone (a reload): its secrets are dropped, and its
+ * next logctl_spawn() tells the logger its names and files anew.
+ */
+void	 logctl_forget(uint32_t inst);
 /* A pipe of inst for the logger; fd (a read end) is consumed. */
 void	 logctl_pipe(uint32_t inst, int stream, int aux, int fd);
 /* inst's process (run serial) was reaped: runner_drained() follows. */

@@ -121,6 +121,10 @@ reload_run(struct conn_ref ref, int dry_run)
 	struct msg		 m;
 	const char		*p, *nl;
 
+	if (sup->shutting_down) {
+		reply_error(ref, ERR_INTERNAL_ERROR, "Daemon shutting down");
+		return;
+	}
 	if (msg_init(&m) == -1) {
 		log_warnx("reload: out of memory");
 		reply_error(ref, ERR_INTERNAL_ERROR, "out of memory");
@@ -160,18 +164,18 @@ reload_run(struct conn_ref ref, int dry_run)
 	}
 	summary(&d, dry_run, &m);
 	msg_end(&m);
-	if (!dry_run) {
-		reply_error(ref, ERR_NOT_SUPPORTED, "a reload is not applied "
-		    "yet: use dry_run");
-		confdiff_free(&d);
-		config_free(nc);
-		free(m.buf);
-		return;
+	for (p = m.buf; *p != '\0'; p = nl + (*nl != '\0')) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		log_info("reload (%s): %.*s", ref.id != 0 ? "request" :
+		    "SIGHUP", (int)(nl - p), p);
 	}
-	log_info("reload (dry run, %s): %.*s", ref.id != 0 ? "request" :
-	    "SIGHUP", (int)strcspn(m.buf, "\n"), m.buf);
+	if (dry_run)
+		config_free(nc);
+	else
+		runner_reload(nc, &d);	/* nc is the runner's now */
 	reply_ok_text(ref, m.buf, m.len);
 	confdiff_free(&d);
-	config_free(nc);
 	free(m.buf);
 }

@@ -51,6 +51,7 @@
 #include "sweep.h"
 #include "logctl.h"
 #include "restart.h"
+#include "confdiff.h"
 #include "runner.h"
 
 #define METRICS_MIN_NS		MONO_NSEC	/* cpu/memory: at most 1/s */
@@ -85,6 +86,15 @@ enum op_phase {
 	PH_STOPPING,
 	PH_STARTING,
 	PH_NEXT			/* reload: on to the next instance */
+};
+
+/* Where an apply is (op->stage), its phase saying what it waits for. */
+enum apply_stage {
+	AP_SHRINK,		/* PH_STOPPING: the retired ones */
+	AP_GROW,		/* PH_STARTING: the new ones */
+	AP_PICK,		/* PH_NEXT: the next to replace */
+	AP_OLD,			/* PH_STOPPING: it stops */
+	AP_NEW			/* PH_STARTING: it is spawned again */
 };
 
 struct instance;
@@ -127,6 +137,9 @@ struct instance {
 	uint64_t		 cg_oom_base;	/* OOM kills, past runs */
 	uint32_t		 restart_count;
 	int			 restored;	/* its exit from the state file */
+	const struct proc_config *rpc;	/* what it last ran with */
+	struct gen		*rgen;		/* rpc's configuration */
+	int			 replace;	/* a reload replaces it */
 	struct restart_state	 rs;
 	struct event		 restart_ev;
 	enum stop_phase		 stop_phase;
@@ -143,9 +156,23 @@ struct instance {
 	uint64_t		 rss;
 };
 
+/*
+ * A configuration and how many processes, instances and operations
+ * still use it; one a reload replaced is freed when none does.
+ */
+struct gen {
+	struct config		*conf;
+	uint32_t		 refs;
+};
+
 struct op {
 	TAILQ_ENTRY(op)		 entry;
 	enum runner_op		 kind;
+	const struct proc_config *npc;	/* apply: the new configuration */
+	struct gen		*ngen;
+	unsigned int		 keys;	/* apply: CDK_*, 0: none */
+	int			 was_running;	/* apply */
+	enum apply_stage	 stage;	/* apply */
 	struct conn_ref		 ref;
 	enum op_phase		 phase;
 	uint32_t		 waiting;	/* instances it waits for */
@@ -162,8 +189,11 @@ struct proc {
 	const struct proc_config *pc;
 	char			 id[37];
 	struct instance		**inst;
-	uint32_t		 n;
+	uint32_t		 n;		/* configured */
+	uint32_t		 nall;		/* and those a reload retires */
 	uint32_t		 lid;		/* the logger's name, not reused */
+	struct gen		*gen;		/* pc's configuration */
+	int			 removed;	/* no longer configured */
 	char			**argv;		/* command, args, NULL */
 	char			**envbase;	/* all but APM2_*, no NULL */
 	size_t			 nenvbase;
@@ -187,6 +217,8 @@ struct proc {
 LIST_HEAD(pidbucket, pidnode);
 
 static struct config	*rconf;
+static struct gen	*curgen;	/* rconf's */
+static struct event	 gc_ev;		/* frees what a reload let go */
 static struct proc	**procs;	/* in configuration order */
 static size_t		 procscap;
 static uint32_t		 proc_lids;	/* last lid given */
@@ -222,7 +254,18 @@ static void	set_state(struct instance *, enum apm2_state_kind, int, int);
 static struct proc *proc_find(const char *);
 static void	summary_strip(struct s_summary *);
 static int	proc_any_running(const struct proc *);
-static struct proc *proc_new(const struct proc_config *);
+static struct proc *proc_new(const struct proc_config *, struct gen *);
+static void	gen_drop(struct gen *);
+static void	gc_run(int, short, void *);
+static void	gc_soon(int);
+static int	inst_done(struct instance *);
+static const struct shutdown_config *inst_sc(const struct instance *);
+static int	proc_switch(struct proc *, const struct proc_config *,
+		    struct gen *);
+static void	inst_rename(struct instance *);
+static int	step_apply(struct proc *, struct op *);
+static int	step_remove(struct proc *, struct op *);
+static void	apply_entry(const struct confdiff_ent *, size_t *);
 static void	proc_free(struct proc *);
 static int	proc_add(struct proc *, size_t);
 static struct instance *inst_new(struct proc *, uint32_t);
@@ -354,7 +397,8 @@ proc_find(const char *name)
 	size_t	i;
 
 	for (i = 0; i < nprocs; i++)
-		if (strcmp(procs[i]->pc->name, name) == 0)
+		if (!procs[i]->removed &&
+		    strcmp(procs[i]->pc->name, name) == 0)
 			return (procs[i]);
 	return (NULL);
 }
@@ -425,8 +469,12 @@ runner_init(struct config *conf)
 		fatal("calloc");
 	for (i = 0; i < npidb; i++)
 		LIST_INIT(&pids[i]);
+	if ((curgen = calloc(1, sizeof(*curgen))) == NULL)
+		fatal("calloc");
+	curgen->conf = conf;
+	evtimer_set(&gc_ev, gc_run, NULL);
 	for (i = 0; i < conf->nprocs; i++)
-		if (proc_add(proc_new(&conf->procs[i]), nprocs) == -1)
+		if (proc_add(proc_new(&conf->procs[i], curgen), nprocs) == -1)
 			fatal("%s: cannot set up", conf->procs[i].name);
 	snprintf(tag, sizeof(tag), "%08x", fnv1a(conf->daemon.pid_file));
 	cgroups = cg_init(tag, limits_wanted(conf), 0);
@@ -576,7 +624,7 @@ proc_intent(struct proc *p, enum state_intent intent)
  * it cannot be set up.
  */
 static struct proc *
-proc_new(const struct proc_config *pc)
+proc_new(const struct proc_config *pc, struct gen *gen)
 {
 	struct proc	*p;
 	size_t		 i;
@@ -587,6 +635,8 @@ proc_new(const struct proc_config *pc)
 	    (p->inst = calloc(pc->instances, sizeof(*p->inst))) == NULL)
 		goto fail;
 	p->pc = pc;
+	p->gen = gen;
+	gen->refs++;
 	TAILQ_INIT(&p->ops);
 	make_uuid(p->id, sizeof(p->id));
 	p->lid = ++proc_lids;
@@ -605,7 +655,7 @@ proc_new(const struct proc_config *pc)
 	for (k = 0; k < pc->instances; k++) {
 		if ((p->inst[k] = inst_new(p, k)) == NULL)
 			goto fail;
-		p->n++;
+		p->nall = ++p->n;
 	}
 	if (proc_prepare(p) == -1)
 		goto fail;
@@ -623,8 +673,10 @@ proc_free(struct proc *p)
 {
 	uint32_t	k;
 
-	for (k = 0; k < p->n; k++)
+	for (k = 0; k < p->nall; k++)
 		inst_free(p->inst[k]);
+	if (p->gen != NULL)
+		gen_drop(p->gen);
 	free(p->inst);
 	free(p->argv);
 	free(p->env_name);
@@ -697,6 +749,9 @@ inst_new(struct proc *p, uint32_t k)
 static void
 inst_free(struct instance *in)
 {
+	if (in->rgen != NULL)
+		gen_drop(in->rgen);
+	logctl_forget(in->logid);
 	evtimer_del(&in->restart_ev);
 	evtimer_del(&in->stop_ev);
 	evtimer_del(&in->cg_ev);
@@ -1139,6 +1194,13 @@ inst_spawn(struct instance *in)
 	in->spawn_err = 0;
 	in->oom_killed = 0;
 	in->stop_phase = STOP_NONE;
+	if (in->rpc != in->p->pc) {
+		in->rpc = in->p->pc;
+		in->p->gen->refs++;
+		if (in->rgen != NULL)
+			gen_drop(in->rgen);
+		in->rgen = in->p->gen;
+	}
 	owner.uid = in->p->uid;
 	owner.gid = in->p->setid ? in->p->gid : getegid();
 	owner.groups = in->p->groups;
@@ -1466,7 +1528,7 @@ inst_restart_ev(int fd, short ev, void *arg)
 static void
 inst_stop(struct instance *in)
 {
-	const struct shutdown_config *sc = &in->p->pc->shutdown;
+	const struct shutdown_config *sc = inst_sc(in);
 
 	evtimer_del(&in->restart_ev);
 	if (!inst_alive(in) || in->stop_phase != STOP_NONE)
@@ -1488,7 +1550,7 @@ stop_arm(struct instance *in)
 	struct timeval	tv;
 	uint64_t	t, now;
 
-	t = duration_to_ns(&in->p->pc->shutdown.timeout);
+	t = duration_to_ns(&inst_sc(in)->timeout);
 	if (sup->shutting_down) {
 		now = mono_ns();
 		if (deadline_ns <= now)
@@ -1517,7 +1579,7 @@ static void
 stop_signal(struct instance *in)
 {
 	in->stop_phase = STOP_SIGNALED;
-	tree_signal(in, in->p->pc->shutdown.signo);
+	tree_signal(in, inst_sc(in)->signo);
 	stop_arm(in);
 }
 
@@ -1525,7 +1587,7 @@ static void
 stop_timeout(int fd, short ev, void *arg)
 {
 	struct instance	*in = arg;
-	const struct shutdown_config *sc = &in->p->pc->shutdown;
+	const struct shutdown_config *sc = inst_sc(in);
 	char		 buf[DURATION_FMT_MAX];
 
 	duration_format(&sc->timeout, buf, sizeof(buf));
@@ -1561,7 +1623,7 @@ stop_timeout(int fd, short ev, void *arg)
 static void
 pre_next(struct instance *in)
 {
-	const struct shutdown_config *sc = &in->p->pc->shutdown;
+	const struct shutdown_config *sc = inst_sc(in);
 
 	while (in->pre_next < sc->n_pre_shutdown_commands)
 		if (pre_spawn(in,
@@ -1674,7 +1736,7 @@ runner_all_stopped(void)
 	uint32_t	k;
 
 	for (i = 0; i < nprocs; i++)
-		for (k = 0; k < procs[i]->n; k++)
+		for (k = 0; k < procs[i]->nall; k++)
 			if (procs[i]->inst[k]->pid != 0 ||
 			    procs[i]->inst[k]->pre_pid != 0 ||
 			    procs[i]->inst[k]->draining)
@@ -1705,7 +1767,7 @@ runner_shutdown(const struct duration *d)
 				free(op);
 			}
 		}
-		for (k = 0; k < p->n; k++)
+		for (k = 0; k < p->nall; k++)
 			inst_stop(p->inst[k]);
 	}
 	ns_to_tv(duration_to_ns(d), &tv);
@@ -1729,7 +1791,7 @@ runner_kill_all(void)
 	uint32_t	 k;
 
 	for (i = 0; i < nprocs; i++) {
-		for (k = 0; k < procs[i]->n; k++) {
+		for (k = 0; k < procs[i]->nall; k++) {
 			in = procs[i]->inst[k];
 			evtimer_del(&in->restart_ev);
 			pre_kill(in);
@@ -1743,7 +1805,7 @@ runner_kill_all(void)
 		}
 	}
 	for (i = 0; i < nprocs; i++)
-		for (k = 0; k < procs[i]->n; k++)
+		for (k = 0; k < procs[i]->nall; k++)
 			cg_kill(procs[i]->inst[k]->display);
 	proctree_kill_all();
 }
@@ -1810,11 +1872,15 @@ op_kick(struct proc *p)
 		if (!op_step(p, op))
 			break;
 		TAILQ_REMOVE(&p->ops, op, entry);
+		if (op->ngen != NULL)
+			gen_drop(op->ngen);
 		free(op);
-		for (k = 0; k < p->n; k++)
+		for (k = 0; k < p->nall; k++)
 			p->inst[k]->op_wait = 0;
 	}
 	p->in_op = 0;
+	if (p->removed || p->nall > p->n)
+		gc_soon(0);
 }
 
 /*
@@ -1828,7 +1894,9 @@ op_step(struct proc *p, struct op *op)
 		[RUNNER_START] = step_start,
 		[RUNNER_STOP] = step_stop,
 		[RUNNER_RESTART] = step_restart,
-		[RUNNER_RELOAD] = step_reload
+		[RUNNER_RELOAD] = step_reload,
+		[RUNNER_APPLY] = step_apply,
+		[RUNNER_REMOVE] = step_remove
 	};
 
 	for (;;) {
@@ -2122,6 +2190,340 @@ step_reload(struct proc *p, struct op *op)
 		op->phase = PH_NEXT;
 		return (0);
 	}
+}
+
+/* ---- reload ---- */
+
+static void
+gen_drop(struct gen *g)
+{
+	if (--g->refs > 0 || g == curgen)
+		return;
+	config_free(g->conf);
+	free(g);
+}
+
+/* The shutdown settings of a stop: those it was started with. */
+static const struct shutdown_config *
+inst_sc(const struct instance *in)
+{
+	return (in->rpc != NULL ? &in->rpc->shutdown : &in->p->pc->shutdown);
+}
+
+static void
+gc_soon(int ms)
+{
+	struct timeval	tv;
+
+	ms_to_tv(ms, &tv);
+	evtimer_add(&gc_ev, &tv);
+}
+
+/* Nothing of it left to wait for: no process, no timer. */
+static int
+inst_done(struct instance *in)
+{
+	return (in->pid == 0 && in->pre_pid == 0 && !in->draining &&
+	    !evtimer_pending(&in->cg_ev, NULL));
+}
+
+/*
+ * Free, outside any call chain that may still use them, the instances a
+ * reload retired and the processes it removed, once nothing of them is
+ * left; look again soon for those that still have something.
+ */
+static void
+gc_run(int fd, short ev, void *arg)
+{
+	struct proc	*p;
+	size_t		 i;
+	uint32_t	 k;
+	int		 again = 0;
+
+	for (i = 0; i < nprocs; i++) {
+		p = procs[i];
+		if (!TAILQ_EMPTY(&p->ops))
+			continue;
+		while (p->nall > p->n && inst_done(p->inst[p->nall - 1]))
+			inst_free(p->inst[--p->nall]);
+		if (p->nall > p->n)
+			again = 1;
+		if (!p->removed)
+			continue;
+		for (k = 0; k < p->nall; k++)
+			if (!inst_done(p->inst[k]))
+				break;
+		if (k < p->nall) {
+			again = 1;
+			continue;
+		}
+		proc_free(p);
+		memmove(procs + i, procs + i + 1, (nprocs - i - 1) *
+		    sizeof(*procs));
+		nprocs--;
+		i--;
+		state_changed();
+	}
+	if (again)
+		gc_soon(100);
+}
+
+/*
+ * p runs as pc (of gen) from now on: its command line, environment,
+ * credentials and instance count.  The instances keep what they run
+ * with until they are spawned again.  0, or -1 (logged; p unchanged).
+ */
+static int
+proc_switch(struct proc *p, const struct proc_config *pc, struct gen *gen)
+{
+	char		**argv, *count;
+	const struct proc_config *opc = p->pc;
+	size_t		  i;
+
+	if ((argv = calloc(pc->nargs + 2, sizeof(*argv))) == NULL ||
+	    asprintf(&count, "APM2_INSTANCES=%u", pc->instances) == -1) {
+		free(argv);
+		log_warnx("%s: reload: out of memory", pc->name);
+		return (-1);
+	}
+	p->pc = pc;
+	if (proc_prepare(p) == -1) {
+		p->pc = opc;
+		free(argv);
+		free(count);
+		return (-1);
+	}
+	argv[0] = pc->command;
+	for (i = 0; i < pc->nargs; i++)
+		argv[i + 1] = pc->args[i];
+	free(p->argv);
+	p->argv = argv;
+	free(p->env_count);
+	p->env_count = count;
+	gen->refs++;
+	gen_drop(p->gen);
+	p->gen = gen;
+	return (0);
+}
+
+/* A stopped instance takes its process's names: display, log files. */
+static void
+inst_rename(struct instance *in)
+{
+	config_display_name(in->p->pc, in->idx, in->display,
+	    sizeof(in->display));
+	logctl_forget(in->logid);
+}
+
+/*
+ * Bring p to op->npc.  First (AP_SHRINK) it is switched and the
+ * instances past the new count are stopped, highest first; then
+ * (AP_GROW) the new ones are started if p was running; then, for a
+ * changed process, each instance that ran is replaced one at a time as
+ * reload_process does: AP_PICK finds it, AP_OLD waits for it to stop,
+ * AP_NEW for its new process to be spawned.
+ */
+static int
+step_apply(struct proc *p, struct op *op)
+{
+	struct instance	*in, **ni = NULL;
+	uint32_t	 k, n = op->npc->instances;
+
+	if (op->phase == PH_BEGIN) {
+		op->was_running = proc_any_running(p);
+		for (k = 0; k < p->n; k++)
+			p->inst[k]->replace = op->keys != 0 &&
+			    inst_alive(p->inst[k]);
+		if (n > p->nall && (ni = reallocarray(p->inst, n,
+		    sizeof(*ni))) != NULL)
+			p->inst = ni;
+		if ((n > p->nall && ni == NULL) ||
+		    proc_switch(p, op->npc, op->ngen) == -1) {
+			log_warnx("%s: reload: not applied", p->pc->name);
+			return (1);
+		}
+		op->phase = PH_STOPPING;
+		op->stage = AP_SHRINK;
+		for (k = p->n; k-- > n;) {
+			in = p->inst[k];
+			evtimer_del(&in->restart_ev);
+			if (inst_alive(in)) {
+				op_wait_for(op, in);
+				inst_stop(in);
+			}
+		}
+		if (n < p->n)
+			p->n = n;
+		for (k = 0; k < p->n; k++)
+			if (!p->inst[k]->replace && !inst_alive(p->inst[k]))
+				inst_rename(p->inst[k]);
+		return (0);
+	}
+	switch (op->stage) {
+	case AP_SHRINK:
+		op->phase = PH_STARTING;
+		op->stage = AP_GROW;
+		/* One an earlier reload retired has the same index: reused. */
+		for (k = p->n; k < n; k++) {
+			if (k < p->nall)
+				inst_rename(p->inst[k]);
+			else if ((p->inst[k] = inst_new(p, k)) == NULL) {
+				log_warnx("%s: reload: out of memory",
+				    p->pc->name);
+				break;
+			} else
+				p->nall++;
+			p->n++;
+			if (op->was_running && !sup->shutting_down) {
+				op_wait_for(op, p->inst[k]);
+				inst_spawn(p->inst[k]);
+			}
+		}
+		return (0);
+	case AP_GROW:
+		op->cur = 0;
+		op->phase = PH_NEXT;
+		op->stage = AP_PICK;
+		return (0);
+	case AP_PICK:
+		while (op->cur < p->n && !p->inst[op->cur]->replace)
+			op->cur++;
+		if (op->cur == p->n || sup->shutting_down)
+			return (1);
+		in = p->inst[op->cur];
+		in->replace = 0;
+		evtimer_del(&in->restart_ev);
+		op->phase = PH_STOPPING;
+		op->stage = AP_OLD;
+		if (inst_alive(in)) {
+			op_wait_for(op, in);
+			inst_stop(in);
+		}
+		return (0);
+	case AP_OLD:
+		in = p->inst[op->cur];
+		op->phase = PH_STARTING;
+		op->stage = AP_NEW;
+		if (sup->shutting_down)
+			return (1);
+		if (!inst_alive(in)) {
+			inst_rename(in);
+			restart_reset(&in->rs);
+			op_wait_for(op, in);
+			inst_spawn(in);
+		}
+		return (0);
+	case AP_NEW:
+		op->cur++;
+		op->phase = PH_NEXT;
+		op->stage = AP_PICK;
+		return (0);
+	}
+	return (1);
+}
+
+/* A process no longer configured: stop it, then it is forgotten. */
+static int
+step_remove(struct proc *p, struct op *op)
+{
+	if (op->phase == PH_BEGIN) {
+		op_stop_all(p, op);
+		return (0);
+	}
+	return (1);
+}
+
+/* One process's part of a reload; *at: where the next one goes. */
+static void
+apply_entry(const struct confdiff_ent *e, size_t *at)
+{
+	struct proc	*p;
+	struct op	*op;
+	size_t		 i;
+	uint32_t	 k;
+
+	if (e->kind == CD_ADDED) {
+		if (proc_add(proc_new(e->new, curgen), *at) == -1)
+			return;
+		p = procs[(*at)++];
+		if (p->pc->autostart && !sup->shutting_down)
+			op_submit(p, RUNNER_START, (struct conn_ref){ 0, 0 });
+		return;
+	}
+	if ((p = proc_find(e->name)) == NULL)
+		return;
+	/* Keep the new file's order: move p to *at. */
+	for (i = 0; i < nprocs && procs[i] != p; i++)
+		;
+	if (e->kind != CD_REMOVED && i != *at && i < nprocs) {
+		memmove(procs + i, procs + i + 1, (nprocs - i - 1) *
+		    sizeof(*procs));
+		memmove(procs + *at + 1, procs + *at, (nprocs - 1 - *at) *
+		    sizeof(*procs));
+		procs[*at] = p;
+	}
+	if (e->kind != CD_REMOVED)
+		(*at)++;
+	if (e->kind == CD_UNCHANGED || (e->kind == CD_POLICY &&
+	    TAILQ_EMPTY(&p->ops))) {
+		/* Same run settings: the running instances take them. */
+		if (proc_switch(p, e->new, curgen) == 0)
+			for (k = 0; k < p->n; k++)
+				if (p->inst[k]->rpc != NULL) {
+					p->inst[k]->rpc = p->pc;
+					curgen->refs++;
+					gen_drop(p->inst[k]->rgen);
+					p->inst[k]->rgen = curgen;
+				}
+		return;
+	}
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		log_warn("reload: %s", e->name);
+		return;
+	}
+	if (e->kind == CD_REMOVED) {
+		p->removed = 1;
+		op->kind = RUNNER_REMOVE;
+	} else {
+		op->kind = RUNNER_APPLY;
+		op->npc = e->new;
+		op->ngen = curgen;
+		curgen->refs++;
+		op->keys = e->kind == CD_CHANGED ? e->keys : 0;
+	}
+	TAILQ_INSERT_TAIL(&p->ops, op, entry);
+	op_kick(p);
+}
+
+/*
+ * Apply the difference d between the running configuration and nc,
+ * which becomes the running one, with the running [daemon] table.
+ */
+void
+runner_reload(struct config *nc, const struct confdiff *d)
+{
+	struct daemon_config	 dc;
+	struct gen		*g, *old = curgen;
+	size_t			 i, at = 0;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		log_warn("reload");
+		config_free(nc);
+		return;
+	}
+	dc = nc->daemon;
+	nc->daemon = old->conf->daemon;
+	old->conf->daemon = dc;
+	g->conf = nc;
+	curgen = g;
+	rconf = sup->conf = nc;
+	g->refs++;		/* held while the entries are applied */
+	for (i = 0; i < d->n; i++)
+		apply_entry(&d->v[i], &at);
+	state_changed();
+	gen_drop(g);
+	old->refs++;
+	gen_drop(old);		/* freed now if nothing uses it */
 }
 
 /* ---- requests ---- */

@@ -25,11 +25,17 @@ enum runner_op {
 	RUNNER_START,
 	RUNNER_STOP,
 	RUNNER_RESTART,		/* stop (if running), then start */
-	RUNNER_RELOAD		/* one instance after the other */
+	RUNNER_RELOAD,		/* one instance after the other */
+	RUNNER_APPLY,		/* a reload's change (runner.c only) */
+	RUNNER_REMOVE		/* a reload's removal (runner.c only) */
 };
+
+struct confdiff;
 
 void		runner_init(struct config *);
 void		runner_autostart(void);
+/* Apply d; nc becomes the running configuration (its [daemon] kept). */
+void		runner_reload(struct config *nc, const struct confdiff *d);
 void		runner_reaped(pid_t, int);	/* from the SIGCHLD loop */
 int		runner_all_stopped(void);	/* nothing left alive */
 /* Once, from sup_shutdown(), after sup->shutting_down was set. */
