@@ -32,6 +32,7 @@ static void	msg_line(struct msg *, const char *, ...)
 static void	msg_end(struct msg *);
 static void	summary(const struct confdiff *, int, struct msg *);
 static void	errors(const struct config_errors *, struct msg *);
+static void	log_lines(struct conn_ref, const char *, int);
 
 static int
 msg_init(struct msg *m)
@@ -112,6 +113,22 @@ errors(const struct config_errors *e, struct msg *m)
 		msg_line(m, "%s", e->msgs[i]);
 }
 
+/* The message, a log line a line: "reload (SIGHUP): ...". */
+static void
+log_lines(struct conn_ref ref, const char *buf, int warn)
+{
+	const char	*p, *nl, *who = ref.id != 0 ? "request" : "SIGHUP";
+
+	for (p = buf; *p != '\0'; p = nl + (*nl != '\0')) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		if (warn)
+			log_warnx("reload (%s): %.*s", who, (int)(nl - p), p);
+		else
+			log_info("reload (%s): %.*s", who, (int)(nl - p), p);
+	}
+}
+
 void
 reload_run(struct conn_ref ref, int dry_run)
 {
@@ -119,7 +136,6 @@ reload_run(struct conn_ref ref, int dry_run)
 	struct confdiff		 d;
 	struct config		*nc;
 	struct msg		 m;
-	const char		*p, *nl;
 
 	if (sup->shutting_down) {
 		reply_error(ref, ERR_INTERNAL_ERROR, "Daemon shutting down");
@@ -144,12 +160,7 @@ reload_run(struct conn_ref ref, int dry_run)
 		errors(&errs, &m);
 		config_errors_free(&errs);
 		msg_end(&m);
-		for (p = m.buf; *p != '\0'; p = nl + (*nl != '\0')) {
-			nl = strchr(p, '\n');
-			if (nl == NULL)
-				nl = p + strlen(p);
-			log_warnx("reload: %.*s", (int)(nl - p), p);
-		}
+		log_lines(ref, m.buf, 1);
 		reply_error_text(ref, ERR_INVALID_REQUEST, m.buf, m.len);
 		free(m.buf);
 		return;
@@ -164,13 +175,7 @@ reload_run(struct conn_ref ref, int dry_run)
 	}
 	summary(&d, dry_run, &m);
 	msg_end(&m);
-	for (p = m.buf; *p != '\0'; p = nl + (*nl != '\0')) {
-		nl = strchr(p, '\n');
-		if (nl == NULL)
-			nl = p + strlen(p);
-		log_info("reload (%s): %.*s", ref.id != 0 ? "request" :
-		    "SIGHUP", (int)(nl - p), p);
-	}
+	log_lines(ref, m.buf, 0);
 	if (dry_run)
 		config_free(nc);
 	else

@@ -2517,13 +2517,15 @@ runner_reload(struct config *nc, const struct confdiff *d)
 	g->conf = nc;
 	curgen = g;
 	rconf = sup->conf = nc;
-	g->refs++;		/* held while the entries are applied */
+	/* Both held while the entries are applied; old is freed after if
+	 * nothing uses it any more. */
+	g->refs++;
+	old->refs++;
 	for (i = 0; i < d->n; i++)
 		apply_entry(&d->v[i], &at);
 	state_changed();
 	gen_drop(g);
-	old->refs++;
-	gen_drop(old);		/* freed now if nothing uses it */
+	gen_drop(old);
 }
 
 /* ---- requests ---- */
