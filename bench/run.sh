@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: ISC
 # make bench [QUICK=1]: install what the benchmarks need, build apm2d and
 # run bench/bench.py (apm2d against supervisord and pm2, side by side),
+# then bench/reloadbench.py (a reload of 1,000 processes, one changed),
 # then the scale ladder, bench/scale.py (apm2d, s6, supervisord and pm2
 # at N = 100, 1,000, 5,000, 9,000).
 #
@@ -108,6 +109,12 @@ if [ -z "$scale" ]; then
 	else
 		python3 bench/bench.py || exit 1
 	fi
+	# Issue 18: a reload of 1,000 processes, one of them changed.
+	mkdir -p bench/results
+	python3 bench/reloadbench.py 1000 5 > bench/results/reload.json.new &&
+	    mv bench/results/reload.json.new bench/results/reload.json &&
+	    echo "bench: reload of 1,000, one changed: bench/results/reload.json" ||
+	    exit 1
 fi
 if [ "$quick" = 1 ]; then
 	exec python3 bench/scale.py --quick "$@"

@@ -137,6 +137,24 @@ def each_kind_of_change_touches_only_its_process():
             get(d, "tune")
 
 
+# Of 300 processes, one changed: only its pid changes.
+@test
+def one_change_among_many_touches_one_process():
+    def many(arg):
+        return "".join(sleeper("p%03d" % i, arg if i == 150 else 1000)
+                       for i in range(300))
+    with Daemon(many(1000)) as d:
+        wait_until(lambda: d.request({"type": "status"})
+                   ["running_instances"] == 300, 60, what="300 running")
+        before = {"p%03d" % i: pids(d, "p%03d" % i) for i in range(300)}
+        edit(d, many(2000))
+        reload(d, "one change")
+        wait_until(lambda: all_running(d, "p150") and
+                   pids(d, "p150") != before["p150"], 15, what="p150")
+        after = {"p%03d" % i: pids(d, "p%03d" % i) for i in range(300)}
+        assert [n for n in before if before[n] != after[n]] == ["p150"]
+
+
 # A changed process with 3 instances: each new one runs before the next
 # old one is stopped.  An old instance takes 0.3 s to exit after its
 # SIGTERM and writes when it got it (seconds since boot); the new ones'
