@@ -2057,7 +2057,8 @@ proc_defaults(struct proc_config *p)
 	p->log.rotation.mode = ROTATE_SIZE;
 	p->shutdown.timeout.sec = 30;
 	p->shutdown.signo = SIGTERM;
-	p->shutdown.kill_delay.sec = 5;
+	/* Upstream's default is 5 s, which it never used: 0, no second
+	 * signal, unless the file asks for one. */
 	p->shutdown.force_kill = 1;
 	p->creds.hot_swap_signo = SIGHUP;
 	p->autostart = 1;

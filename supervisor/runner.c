@@ -73,6 +73,7 @@ enum stop_phase {
 	STOP_NONE,
 	STOP_PRE,		/* pre_shutdown_commands running */
 	STOP_SIGNALED,		/* shutdown.signal sent, timer running */
+	STOP_AGAIN,		/* sent again at timeout: kill_delay runs */
 	STOP_KILLED		/* SIGKILL sent: Terminated when reaped */
 };
 
@@ -311,6 +312,7 @@ static void	inst_policy(struct instance *, int, int, uint64_t);
 static void	inst_restart_ev(int, short, void *);
 static void	inst_stop(struct instance *);
 static void	stop_arm(struct instance *);
+static void	stop_arm_delay(struct instance *, const struct duration *);
 static void	stop_signal(struct instance *);
 static void	stop_timeout(int, short, void *);
 static void	pre_next(struct instance *);
@@ -1417,7 +1419,6 @@ runner_drained(uint32_t logid, uint64_t serial)
 static void
 inst_exited(struct instance *in)
 {
-	const struct proc_config *pc = in->p->pc;
 	int		 status = in->reap_status, has_code, code;
 	int		 exec_note = in->reap_exec_note, stopped = 0;
 	const char	*sname;
@@ -1434,7 +1435,8 @@ inst_exited(struct instance *in)
 			set_state(in, ST_TERMINATED, 0, 0);
 		else
 			set_state(in, ST_STOPPED, has_code, code);
-	} else if (has_code && code == 0 && !pc->restart.restart_on_success)
+	} else if (has_code && code == 0)
+		/* Restarted or not (restart_on_success), a clean exit. */
 		set_state(in, ST_STOPPED, 1, 0);
 	else
 		set_state(in, ST_CRASHED, has_code, code);
@@ -1547,10 +1549,16 @@ inst_stop(struct instance *in)
 static void
 stop_arm(struct instance *in)
 {
+	stop_arm_delay(in, &inst_sc(in)->timeout);
+}
+
+static void
+stop_arm_delay(struct instance *in, const struct duration *d)
+{
 	struct timeval	tv;
 	uint64_t	t, now;
 
-	t = duration_to_ns(&inst_sc(in)->timeout);
+	t = duration_to_ns(d);
 	if (sup->shutting_down) {
 		now = mono_ns();
 		if (deadline_ns <= now)
@@ -1599,6 +1607,19 @@ stop_timeout(int fd, short ev, void *arg)
 		stop_signal(in);
 		break;
 	case STOP_SIGNALED:
+		if (duration_to_ns(&sc->kill_delay) > 0) {
+			/* A second signal (a CLI that asks for two
+			 * interrupts), then kill_delay before SIGKILL. */
+			log_info("%s: still running %s after %s: sending it "
+			    "again", in->display, buf, signame_name(sc->signo) ?
+			    signame_name(sc->signo) : "the signal");
+			in->stop_phase = STOP_AGAIN;
+			tree_signal(in, sc->signo);
+			stop_arm_delay(in, &sc->kill_delay);
+			break;
+		}
+		/* FALLTHROUGH */
+	case STOP_AGAIN:
 		if (sc->force_kill || sup->shutting_down) {
 			log_warnx("%s: still running %s after %s: killing it",
 			    in->display, buf, signame_name(sc->signo) ?

@@ -364,7 +364,7 @@ setup(void)
 	}
 	lg.nfiles = FUZZ_NFILES;
 	for (k = 0; k < FUZZ_NINST; k++) {
-		li = &lg.insts[k];
+		li = lg.insts[k];
 		li->known = 1;
 		li->m.inst = k;
 		li->m.proc = k / 2 + 1;
@@ -637,7 +637,7 @@ runner_drained(uint32_t inst, uint64_t serial)
 	/* From L_DRAINED, a lost logger, or (a slow run) the timeout. */
 	check(in_msg || in_lost || in_kill || in_hb || in_loop);
 	check(inst < FUZZ_NINST && serial != 0 && mdrain[inst] == serial &&
-	    lg.insts[inst].drain == 0);
+	    lg.insts[inst]->drain == 0);
 	mdrain[inst] = 0;
 	ndrained++;
 }
@@ -884,9 +884,9 @@ snap_take(struct snap *s)
 	s->paused = lg.paused;
 	s->hb_acked = lg.hb_acked;
 	for (k = 0; k < FUZZ_NINST; k++) {
-		s->pipe[k][0] = lg.insts[k].pipe[0];
-		s->pipe[k][1] = lg.insts[k].pipe[1];
-		s->drain[k] = lg.insts[k].drain;
+		s->pipe[k][0] = lg.insts[k]->pipe[0];
+		s->pipe[k][1] = lg.insts[k]->pipe[1];
+		s->drain[k] = lg.insts[k]->drain;
 	}
 	s->nlive = lg.nlive;
 	s->nreplies = nreplies;
@@ -1131,9 +1131,9 @@ model_live(void)
 	size_t		n = 0;
 
 	for (k = 0; k < FUZZ_NINST; k++) {
-		check(lg.insts[k].drain == mdrain[k]);
-		check(lg.insts[k].pipe[0] == mpipe[k][0] &&
-		    lg.insts[k].pipe[1] == mpipe[k][1]);
+		check(lg.insts[k]->drain == mdrain[k]);
+		check(lg.insts[k]->pipe[0] == mpipe[k][0] &&
+		    lg.insts[k]->pipe[1] == mpipe[k][1]);
 		n += (mpipe[k][0] != 0) + (mpipe[k][1] != 0);
 	}
 	check(lg.nlive == n);
@@ -1253,7 +1253,7 @@ spawn(void)
 		mheld[i] = 0;
 	}
 	for (k = 0; k < FUZZ_NINST; k++) {
-		li = &lg.insts[k];
+		li = lg.insts[k];
 		want_push(L_INST, 0, 0, &li->m, sizeof(li->m), 24);
 		memset(&lid, 0, sizeof(lid));
 		lid.id = k;
@@ -1657,7 +1657,7 @@ op_sup(uint8_t c, uint8_t a)
 		if (!aux) {
 			/* Kept for the next logger, unless the store is full. */
 			mpipe[inst][stream] = pm.id;
-			if (lg.insts[inst].pipe[stream] == 0 && lg.store_full)
+			if (lg.insts[inst]->pipe[stream] == 0 && lg.store_full)
 				mpipe[inst][stream] = 0;
 		}
 		model_live();
@@ -1723,7 +1723,7 @@ op_sup(uint8_t c, uint8_t a)
 		break;
 	}
 	for (k = 0; k < FUZZ_NINST; k++)
-		check(lg.insts[k].drain == mdrain[k]);
+		check(lg.insts[k]->drain == mdrain[k]);
 }
 
 static void
@@ -1851,10 +1851,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		close(st[i].fd);
 	free(st);
 	for (k = 0; k < FUZZ_NINST; k++) {
-		check(lg.insts[k].drain == 0 && mdrain[k] == 0);
+		check(lg.insts[k]->drain == 0 && mdrain[k] == 0);
 		if (drain_set[k])
-			check(!evtimer_pending(&lg.insts[k].drain_ev, NULL));
-		lg.insts[k].pipe[0] = lg.insts[k].pipe[1] = 0;
+			check(!evtimer_pending(&lg.insts[k]->drain_ev, NULL));
+		lg.insts[k]->pipe[0] = lg.insts[k]->pipe[1] = 0;
 	}
 	lg.nlive = 0;
 	lg.nstored = 0;

@@ -23,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import APM2D, IS_ROOT, Skip, ensure_user  # noqa: E402
-from harness import get  # noqa: E402
+from harness import get, rd  # noqa: E402
 from harness import Daemon, process  # noqa: E402
 from harness import pid_alive, proc_children, run, test, wait_until  # noqa: E402
 from harness import cgroup_dir  # noqa: E402
@@ -285,13 +285,15 @@ def exit_codes_stopped_and_crashed():
         assert inst(d, "seven")["state"] == {"Crashed": {"exit_code": 7}}
         wait_until(lambda: inst(d, "sig")["state"] != "Running", 10)
         assert inst(d, "sig")["state"] == {"Crashed": {"exit_code": None}}
-        # restart_on_success: exit 0 is restarted, once, then given up.
+        # restart_on_success: exit 0 is restarted, once, then given up;
+        # a clean exit, restarted or not, is Stopped, never Crashed
+        # (issue 18).
         wait_until(lambda: inst(d, "succ")["restart_count"] == 1 and
                    inst(d, "succ")["pid"] is None, 10)
         time.sleep(0.2)
         i = inst(d, "succ")
         assert i["restart_count"] == 1, i
-        assert i["state"] == {"Crashed": {"exit_code": 0}}, i
+        assert i["state"] == {"Stopped": {"exit_code": 0}}, i
         s = summary(d, "seven")
         assert s["status"] == {"Crashed": {"exit_code": 7}}, s
         # The exit code stays after the exit.
@@ -689,6 +691,41 @@ def stop_without_force_kill_leaves_it_running():
         os.kill(d.pid, signal.SIGTERM)
         assert d.wait_exit(10) == 0
         wait_until(lambda: not pid_alive(pid), 5)
+
+
+# Issue 18: kill_delay.  At timeout the stop signal is sent again (an
+# interactive CLI that wants a second interrupt exits on it), and SIGKILL
+# comes kill_delay later; without kill_delay SIGKILL comes at timeout.
+TWICE = ("n=0; trap 'n=$((n+1)); echo INT $n >> {tmp}/ints; "
+         "[ $n -ge 2 ] && exit 0' INT; touch {tmp}/ready; "
+         "while :; do sleep 0.05; done")
+
+
+@test
+def kill_delay_sends_the_signal_again_before_sigkill():
+    conf = proc("cli", "sh", ["-c", TWICE],
+                shutdown=dict(shutdown(timeout="300ms", sig="SIGINT"),
+                              kill_delay="10s"))
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "cli"), "Process 'cli' started")
+        wait_until(lambda: os.path.exists(d.tmp + "/ready"), 5)
+        ok(req(d, "stop_process", "cli"),
+           "Stopped 1 instance(s) of 'cli'")
+        assert rd(d.tmp + "/ints") == b"INT 1\nINT 2\n"
+        assert inst(d, "cli")["state"] == {"Stopped": {"exit_code": 0}}
+
+
+@test
+def without_kill_delay_sigkill_follows_the_timeout():
+    conf = proc("cli", "sh", ["-c", TWICE],
+                shutdown=shutdown(timeout="300ms", sig="SIGINT"))
+    with Daemon(conf) as d:
+        ok(req(d, "start_process", "cli"), "Process 'cli' started")
+        wait_until(lambda: os.path.exists(d.tmp + "/ready"), 5)
+        ok(req(d, "stop_process", "cli"),
+           "Stopped 1 instance(s) of 'cli'")
+        assert rd(d.tmp + "/ints") == b"INT 1\n"
+        assert inst(d, "cli")["state"] == "Terminated"
 
 
 @test

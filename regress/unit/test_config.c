@@ -380,7 +380,7 @@ test_proc_defaults(void **state)
 	/* shutdown §2.11 */
 	assert_true(dureq(&p->shutdown.timeout, 30, 0));
 	assert_int_equal(p->shutdown.signo, SIGTERM);
-	assert_true(dureq(&p->shutdown.kill_delay, 5, 0));
+	assert_true(dureq(&p->shutdown.kill_delay, 0, 0));
 	assert_int_equal(p->shutdown.force_kill, 1);
 	assert_int_equal(p->shutdown.n_pre_shutdown_commands, 0);
 	/* credentials §2.12 */
