@@ -199,6 +199,10 @@ load_config(const struct cmdline *cl)
 	if (cl->noaction) {
 		/* Warnings: the file is right, the host lacks something. */
 		(void)limits_check(conf);
+		(void)config_inert(conf, &errs);
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		config_errors_free(&errs);
 		printf("configuration OK\n");
 		config_free(conf);
 		exit(0);

@@ -91,6 +91,9 @@ static void	 wheref(char *, size_t, const char *, ...)
 static void	 file_error(const char *, struct config_errors *, const char *,
 		    ...) __attribute__((__format__(__printf__, 3, 4)));
 static int	 abs_path(char **, const char *, const char *);
+static void	 inert_add(struct config_errors *, const char *,
+		    const struct toml_pos *, const char *, ...)
+		    __attribute__((__format__(printf, 4, 5)));
 static int	 cerr_cmp(const void *, const void *);
 static const char *esc(char *, size_t, const char *, size_t);
 static void	 keypath(char *, size_t, const char *, const char *, size_t);
@@ -1288,6 +1291,7 @@ parse_proc(struct ctx *c, struct proc_config *p, size_t i,
 	wheref(w, sizeof(w), "%s.health", where);
 	if (gettab(c, t, where, "health", &v) == 1) {
 		p->health_present = 1;
+		p->health_pos = v->pos;
 		parse_health(c, &p->health, w, v);
 	}
 	wheref(w, sizeof(w), "%s.log", where);
@@ -1304,6 +1308,7 @@ parse_proc(struct ctx *c, struct proc_config *p, size_t i,
 	wheref(w, sizeof(w), "%s.credentials", where);
 	if (gettab(c, t, where, "credentials", &v) == 1) {
 		p->creds_present = 1;
+		p->creds_pos = v->pos;
 		parse_binding(c, &p->creds, i, w, v);
 	}
 
@@ -2447,6 +2452,59 @@ config_free(struct config *cfg)
 /*
  * Queries.
  */
+
+/* One more message, "FILE:LINE:COL: warning: ...", in *w. */
+static void
+inert_add(struct config_errors *w, const char *file,
+    const struct toml_pos *pos, const char *fmt, ...)
+{
+	char	**nm, *m, *full;
+	va_list	  ap;
+	int	  r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&m, fmt, ap);
+	va_end(ap);
+	if (r == -1)
+		return;
+	if (asprintf(&full, "%s:%u:%u: warning: %s", file, pos->line,
+	    pos->col, m) == -1) {
+		free(m);
+		return;
+	}
+	free(m);
+	if ((nm = reallocarray(w->msgs, w->n + 1, sizeof(*nm))) == NULL) {
+		free(full);
+		return;
+	}
+	w->msgs = nm;
+	w->msgs[w->n++] = full;
+}
+
+size_t
+config_inert(const struct config *conf, struct config_errors *w)
+{
+	const struct proc_config	*p;
+	size_t				 i;
+
+	memset(w, 0, sizeof(*w));
+	for (i = 0; i < conf->ncreds; i++)
+		inert_add(w, conf->path, &conf->creds[i].pos,
+		    "credentials[%zu] (%s): not acted on: this apm2d has no "
+		    "credential store yet", i, conf->creds[i].id);
+	for (i = 0; i < conf->nprocs; i++) {
+		p = &conf->procs[i];
+		if (p->health_present && p->health.type != HEALTH_NONE)
+			inert_add(w, conf->path, &p->health_pos,
+			    "processes[%zu].health: not run: this apm2d runs "
+			    "no health checks yet", i);
+		if (p->creds_present)
+			inert_add(w, conf->path, &p->creds_pos,
+			    "processes[%zu].credentials: not acted on: no "
+			    "credential is passed to the process yet", i);
+	}
+	return (w->n);
+}
 
 /* *field = path, made absolute from cwd.  0 or -1. */
 static int

@@ -247,12 +247,14 @@ struct proc_config {
 	uint32_t		 instances;	/* 1..CONFIG_INSTANCES_MAX */
 	struct restart_config	 restart;
 	int			 health_present;
+	struct toml_pos		 health_pos;	/* its table */
 	struct health_config	 health;	/* type none when absent */
 	int			 log_present;
 	struct log_config	 log;
 	struct shutdown_config	 shutdown;
 	struct limits_config	 limits;
 	int			 creds_present;
+	struct toml_pos		 creds_pos;	/* its table */
 	struct cred_binding	 creds;
 	/* ours */
 	char			*user;		/* NULL: the daemon's user */
@@ -360,6 +362,13 @@ void		 config_errors_free(struct config_errors *);
  */
 int		 path_dirs_secure(const char *path, uid_t self, char *err,
 		    size_t errlen);
+
+/*
+ * What the file sets that this version checks but does not act on (the
+ * health checks, the credentials): one "FILE:LINE:COL: warning: ..." in
+ * *w for each table.  The count; free *w with config_errors_free().
+ */
+size_t		 config_inert(const struct config *, struct config_errors *w);
 
 /*
  * The [daemon] paths as the daemon uses them: relative ones in the file

@@ -259,6 +259,7 @@ static struct proc *proc_new(const struct proc_config *, struct gen *);
 static void	gen_drop(struct gen *);
 static void	gc_run(int, short, void *);
 static void	gc_soon(int);
+static void	inert_report(const struct config *);
 static int	inst_done(struct instance *);
 static const struct shutdown_config *inst_sc(const struct instance *);
 static int	proc_switch(struct proc *, const struct proc_config *,
@@ -481,6 +482,7 @@ runner_init(struct config *conf)
 	snprintf(tag, sizeof(tag), "%08x", fnv1a(conf->daemon.pid_file));
 	cgroups = cg_init(tag, limits_wanted(conf), 0);
 	(void)limits_report(conf, 0);
+	inert_report(conf);
 	(void)limits_fds(conf, 0);
 	(void)state_init(conf->daemon.state_file, state_list);
 	state_load(&rec);
@@ -2215,6 +2217,19 @@ step_reload(struct proc *p, struct op *op)
 
 /* ---- reload ---- */
 
+/* What the configuration sets and this version does not act on. */
+static void
+inert_report(const struct config *conf)
+{
+	struct config_errors	w;
+	size_t			i;
+
+	(void)config_inert(conf, &w);
+	for (i = 0; i < w.n; i++)
+		log_warnx("%s", w.msgs[i]);
+	config_errors_free(&w);
+}
+
 static void
 gen_drop(struct gen *g)
 {
@@ -2542,6 +2557,7 @@ runner_reload(struct config *nc, const struct confdiff *d)
 	 * nothing uses it any more. */
 	g->refs++;
 	old->refs++;
+	inert_report(nc);
 	for (i = 0; i < d->n; i++)
 		apply_entry(&d->v[i], &at);
 	state_changed();

@@ -2828,6 +2828,36 @@ test_type_names(void **state)
 	config_errors_free(NULL);
 }
 
+/* Health checks and credentials are checked, not acted on: said. */
+static void
+test_inert(void **state)
+{
+	struct config_errors	 w;
+	struct config		*cfg;
+
+	cfg = ok("[[credentials]]\nid = \"k\"\nprovider = \"claude\"\n"
+	    "auth_method = \"api_key\"\n"
+	    "[[processes]]\nname = \"a\"\ncommand = \"x\"\n"
+	    "[processes.health]\ntype = \"none\"\n"
+	    "[[processes]]\nname = \"b\"\ncommand = \"x\"\n"
+	    "[processes.health]\ntype = \"tcp\"\nhost = \"h\"\nport = 1\n"
+	    "[processes.credentials]\nprofile = \"k\"\n");
+	assert_int_equal(config_inert(cfg, &w), 3);
+	assert_string_equal(w.msgs[0], "t.toml:1:3: warning: credentials[0] "
+	    "(k): not acted on: this apm2d has no credential store yet");
+	assert_string_equal(w.msgs[1], "t.toml:13:12: warning: processes[1]."
+	    "health: not run: this apm2d runs no health checks yet");
+	assert_string_equal(w.msgs[2], "t.toml:17:12: warning: processes[1]."
+	    "credentials: not acted on: no credential is passed to the "
+	    "process yet");
+	config_errors_free(&w);
+	config_free(cfg);
+	cfg = ok("[[processes]]\nname = \"a\"\ncommand = \"x\"\n");
+	assert_int_equal(config_inert(cfg, &w), 0);
+	config_errors_free(&w);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -2866,6 +2896,7 @@ main(void)
 		cmocka_unit_test(test_display_names),
 		cmocka_unit_test(test_log_paths),
 		cmocka_unit_test(test_type_names),
+		cmocka_unit_test(test_inert),
 	};
 
 	return (cmocka_run_group_tests(tests, setup_tmp, teardown_tmp));
