@@ -156,7 +156,10 @@ void		 conn_reply_error(struct conn *, enum apm2_errcode,
 void	render_pong(struct jw *, uint64_t);
 void	render_status(struct jw *, const struct s_status *);
 void	render_ok(struct jw *, const struct s_text *);
+void	render_ok_text(struct jw *, const char *, size_t);
 void	render_error(struct jw *, enum apm2_errcode, const char *);
+void	render_error_text(struct jw *, enum apm2_errcode, const char *,
+	    size_t);
 void	render_list_begin(struct jw *);
 void	render_list_entry(struct jw *, const struct s_summary *, int);
 void	render_list_end(struct jw *);

@@ -409,6 +409,8 @@ request_make(struct conn *c, const struct apm2_req *req, struct f_request *f)
 		if (req->follow)
 			f->flags |= F_REQ_FOLLOW;
 	}
+	if (req->type == REQ_RELOAD_CONFIG && req->dry_run)
+		f->flags |= F_REQ_DRY_RUN;
 	return (0);
 }
 

@@ -47,6 +47,8 @@ static void	msg_heartbeat(struct chan_msg *, struct conn *);
 static void	msg_status(struct chan_msg *, struct conn *);
 static void	msg_ok(struct chan_msg *, struct conn *);
 static void	msg_error(struct chan_msg *, struct conn *);
+static void	msg_longtext(struct chan_msg *, struct conn *);
+static void	error_done(struct conn *);
 static void	msg_list_entry(struct chan_msg *, struct conn *);
 static void	msg_list_end(struct chan_msg *, struct conn *);
 static void	msg_detail(struct chan_msg *, struct conn *);
@@ -90,6 +92,12 @@ static const struct sup_msg sup_msgs[PROTO_TYPE_MAX] = {
 	[S_STATUS] =	  { FIXED(struct s_status), 0, 1, msg_status },
 	[S_OK] =	  { FIXED(struct s_text), 0, 1, msg_ok },
 	[S_ERROR] =	  { FIXED(struct s_error), 0, 1, msg_error },
+	[S_OK_TEXT] =	  { sizeof(struct s_longtext),
+			    sizeof(struct s_longtext) + PROTO_LONGMSG_MAX,
+			    0, 1, msg_longtext },
+	[S_ERROR_TEXT] =  { sizeof(struct s_longtext),
+			    sizeof(struct s_longtext) + PROTO_LONGMSG_MAX,
+			    0, 1, msg_longtext },
 	[S_LIST_ENTRY] =  { sizeof(struct s_summary),
 			    PROTO_LIST_BATCH * sizeof(struct s_summary),
 			    0, 1, msg_list_entry },
@@ -314,9 +322,39 @@ msg_error(struct chan_msg *msg, struct conn *c)
 	if (!proto_error_ok(msg->data, msg->datalen) || c->part.kind != 0)
 		fatalx("invalid S_ERROR");
 	conn_reply_error(c, e.code, e.text);
+	error_done(c);
+}
+
+/* An error ends a follow stream, and the connection with it. */
+static void
+error_done(struct conn *c)
+{
 	if (c->following)
 		c->closing = 1;
 	conn_done(c);
+}
+
+/* S_OK_TEXT, S_ERROR_TEXT: written as S_OK and S_ERROR are. */
+static void
+msg_longtext(struct chan_msg *msg, struct conn *c)
+{
+	struct s_longtext	 h;
+	const char		*text = (const char *)msg->data + sizeof(h);
+	uint32_t		 type = msg->hdr.type;
+
+	if (!proto_longtext_ok(type, msg->data, msg->datalen) ||
+	    c->part.kind != 0)
+		fatalx("invalid %s", proto_type_name(type));
+	memcpy(&h, msg->data, sizeof(h));
+	if (type == S_OK_TEXT) {
+		render_ok_text(conn_reply_begin(c), text, h.len);
+		conn_reply_end(c);
+		conn_done(c);
+	} else {
+		render_error_text(conn_reply_begin(c), h.code, text, h.len);
+		conn_reply_end(c);
+		error_done(c);
+	}
 }
 
 /*

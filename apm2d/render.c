@@ -121,18 +121,36 @@ render_status(struct jw *w, const struct s_status *s)
 void
 render_ok(struct jw *w, const struct s_text *t)
 {
+	if (t->has_text)
+		render_ok_text(w, t->text, strlen(t->text));
+	else
+		JW_LIT(w, "{\"type\":\"ok\",\"message\":null}");
+}
+
+/* An ok with len bytes of message (S_OK's, or S_OK_TEXT's). */
+void
+render_ok_text(struct jw *w, const char *text, size_t len)
+{
 	JW_LIT(w, "{\"type\":\"ok\",\"message\":");
-	jw_strz(w, t->has_text ? t->text : NULL);
+	jw_str(w, text, len);
 	jw_char(w, '}');
 }
 
 void
 render_error(struct jw *w, enum apm2_errcode code, const char *message)
 {
+	render_error_text(w, code, message, strlen(message));
+}
+
+/* An error with len bytes of message (S_ERROR's, or S_ERROR_TEXT's). */
+void
+render_error_text(struct jw *w, enum apm2_errcode code, const char *text,
+    size_t len)
+{
 	JW_LIT(w, "{\"type\":\"error\",\"code\":\"");
 	jw_rawz(w, apm2_errcode_name(code));
 	JW_LIT(w, "\",\"message\":");
-	jw_strz(w, message);
+	jw_str(w, text, len);
 	jw_char(w, '}');
 }
 

@@ -27,7 +27,8 @@ enum fkind {
 	F_STR,			/* required string */
 	F_OPTSTR,		/* string or null, may be missing */
 	F_U32,
-	F_BOOL
+	F_BOOL,
+	F_OPTBOOL		/* boolean, false if missing (not null) */
 };
 
 struct rfield {
@@ -40,6 +41,7 @@ struct rfield {
 struct reqdesc {
 	const struct rfield	*f;
 	size_t			 nf;
+	int			 closed;	/* unknown keys refused */
 };
 
 /* A field looked up in an object. */
@@ -59,6 +61,9 @@ struct pctx {
 static void	seterr(char *, size_t, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
 static void	sanitize(struct pctx *, const cJSON *, char *, size_t);
+static void	quote(const char *, size_t, char *, size_t);
+static int	unknown_key(struct pctx *, const cJSON *,
+		    const struct reqdesc *);
 static void	collect(struct pctx *, const cJSON *, struct fslot *,
 		    size_t);
 static int	getstr(struct pctx *, const struct fslot *, int, int, char **,
@@ -124,6 +129,9 @@ static const struct rfield f_switch[] = {
 	{ "process_name", F_STR, offsetof(struct apm2_req, process_name) },
 	{ "profile_id", F_STR, offsetof(struct apm2_req, profile_id) }
 };
+static const struct rfield f_reload[] = {
+	{ "dry_run", F_OPTBOOL, offsetof(struct apm2_req, dry_run) }
+};
 
 #define NF(a)	(sizeof(a) / sizeof((a)[0]))
 #define REQ_MAXF	3
@@ -139,7 +147,8 @@ static const struct reqdesc reqs[REQ__COUNT] = {
 	[REQ_ADD_CREDENTIAL] = { f_addcred, NF(f_addcred) },
 	[REQ_REMOVE_CREDENTIAL] = { f_profile, NF(f_profile) },
 	[REQ_REFRESH_CREDENTIAL] = { f_profile, NF(f_profile) },
-	[REQ_SWITCH_CREDENTIAL] = { f_switch, NF(f_switch) }
+	[REQ_SWITCH_CREDENTIAL] = { f_switch, NF(f_switch) },
+	[REQ_RELOAD_CONFIG] = { f_reload, NF(f_reload), 1 }
 };
 
 static const char *const resp_names[RESP__COUNT] = {
@@ -214,18 +223,56 @@ static void
 sanitize(struct pctx *pc, const cJSON *v, char *out, size_t outlen)
 {
 	const char	*s;
-	size_t		 n, i;
+	size_t		 n;
 
 	out[0] = '\0';
 	if (!cJSON_IsString(v))
 		return;
 	s = json_str(&pc->j, v, &n);
+	quote(s, n, out, outlen);
+}
+
+/* s[0..n) as ' "s"' if it is short printable ASCII, else "". */
+static void
+quote(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t	 i;
+
+	out[0] = '\0';
 	if (n > 64 || n + 4 > outlen)
 		return;
 	for (i = 0; i < n; i++)
 		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
 			return;
-	(void)snprintf(out, outlen, " \"%s\"", s);
+	(void)snprintf(out, outlen, " \"%.*s\"", (int)n, s);
+}
+
+/*
+ * A request that refuses unknown keys: -1 with the message if obj has a
+ * key that is neither "type" nor one of d's fields.
+ */
+static int
+unknown_key(struct pctx *pc, const cJSON *obj, const struct reqdesc *d)
+{
+	const cJSON	*c;
+	const char	*k;
+	char		 what[80];
+	size_t		 i, n;
+
+	for (c = obj->child; c != NULL; c = c->next) {
+		if (json_keyeq(&pc->j, c, "type"))
+			continue;
+		for (i = 0; i < d->nf; i++)
+			if (json_keyeq(&pc->j, c, d->f[i].name))
+				break;
+		if (i < d->nf)
+			continue;
+		k = json_key(&pc->j, c, &n);
+		quote(k, n, what, sizeof(what));
+		seterr(pc->err, pc->errlen, "unknown field%s", what);
+		return (-1);
+	}
+	return (0);
 }
 
 /* One pass over obj's members filling the named slots. */
@@ -524,7 +571,7 @@ apm2_req_parse(const char *buf, size_t len, struct apm2_req *req, char *err,
 	struct fslot		 ts[1] = { { "type", NULL, 0 } };
 	struct fslot		 fs[REQ_MAXF];
 	const struct reqdesc	*d;
-	const cJSON		*root, *v;
+	const cJSON		*root;
 	char			 what[80];
 	char			**sp;
 	uint32_t		*up;
@@ -565,12 +612,13 @@ apm2_req_parse(const char *buf, size_t len, struct apm2_req *req, char *err,
 	}
 	req->type = (enum apm2_req_type)t;
 	d = &reqs[t];
+	if (d->closed && unknown_key(&pc, root, d) == -1)
+		goto fail;
 	for (i = 0; i < d->nf; i++)
 		fs[i].name = d->f[i].name;
 	if (d->nf > 0)
 		collect(&pc, root, fs, d->nf);
 	for (i = 0; i < d->nf; i++) {
-		v = fs[i].v;
 		switch (d->f[i].kind) {
 		case F_STR:
 		case F_OPTSTR:
@@ -584,19 +632,14 @@ apm2_req_parse(const char *buf, size_t len, struct apm2_req *req, char *err,
 			if (getu32(&pc, &fs[i], up) == -1)
 				goto fail;
 			break;
+		case F_OPTBOOL:
+			if (!fs[i].seen)
+				break;		/* false */
+			/* FALLTHROUGH */
 		case F_BOOL:
-			if (!fs[i].seen) {
-				(void)missing(&pc, &fs[i]);
+			if (getbool(&pc, &fs[i],
+			    (int *)(void *)((char *)req + d->f[i].off)) == -1)
 				goto fail;
-			}
-			if (!cJSON_IsBool(v)) {
-				seterr(err, errlen, "field \"%s\": expected a "
-				    "boolean, got %s", fs[i].name,
-				    json_typename(v));
-				goto fail;
-			}
-			*(int *)(void *)((char *)req + d->f[i].off) =
-			    cJSON_IsTrue(v);
 			break;
 		}
 	}
@@ -641,6 +684,7 @@ apm2_req_render(const struct apm2_req *req, size_t *lenp)
 			jw_u64(&w, *(const uint32_t *)fp);
 			break;
 		case F_BOOL:
+		case F_OPTBOOL:
 			jw_bool(&w, *(const int *)fp);
 			break;
 		}

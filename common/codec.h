@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * codec: the public control protocol (apm2-upstream.md section 1) between
- * wire JSON and C structs: all 16 requests, parsed (the daemon) and
- * rendered (apm2ctl), and the 9 responses, parsed (apm2ctl).  The daemon
+ * wire JSON and C structs: upstream's 16 requests and our reload_config,
+ * parsed (the daemon) and rendered (apm2ctl), and the 9 responses, parsed
+ * (apm2ctl).  The daemon
  * writes its responses from the supervisor's messages (apm2d/render.c),
  * with the names below.
  *
  * Parsing is strict (see json.h) and safe on hostile bytes; rendering is
  * byte-identical to what the Rust original's serde_json produces.
+ * Unknown keys are ignored in upstream's requests, as upstream does, and
+ * refused in ours: a mistyped "dry_run" must not make a reload real.
  */
 #ifndef APM2_CODEC_H
 #define APM2_CODEC_H
@@ -43,6 +46,7 @@ struct apm2_req {
 	char			*provider;	/* add_credential */
 	char			*auth_method;	/* add_credential */
 	char			*process_name;	/* switch_credential */
+	int			 dry_run;	/* reload_config */
 };
 
 /*

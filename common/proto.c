@@ -21,6 +21,8 @@ static const char *const proto_names[PROTO_TYPE_MAX] = {
 	[S_DETAIL_INST] = "S_DETAIL_INST",
 	[S_DETAIL_END] = "S_DETAIL_END",
 	[S_DETAIL_LIMIT] = "S_DETAIL_LIMIT",
+	[S_OK_TEXT] = "S_OK_TEXT",
+	[S_ERROR_TEXT] = "S_ERROR_TEXT",
 	[S_LOG_ENTRY] = "S_LOG_ENTRY",
 	[S_LOG_END] = "S_LOG_END",
 	[S_CLOSE] = "S_CLOSE",
@@ -60,7 +62,10 @@ static const char *const proto_names[PROTO_TYPE_MAX] = {
 	[L_FILE_CLOSED] = "L_FILE_CLOSED",
 };
 
-/* Upstream's spellings: codec.c parses them, the supervisor logs them. */
+/*
+ * Upstream's spellings, then our own requests': codec.c parses them, the
+ * supervisor logs them.
+ */
 static const char *const req_names[REQ__COUNT] = {
 	[REQ_PING] = "ping",
 	[REQ_STATUS] = "status",
@@ -78,6 +83,7 @@ static const char *const req_names[REQ__COUNT] = {
 	[REQ_REFRESH_CREDENTIAL] = "refresh_credential",
 	[REQ_SWITCH_CREDENTIAL] = "switch_credential",
 	[REQ_SHUTDOWN] = "shutdown",
+	[REQ_RELOAD_CONFIG] = "reload_config",
 };
 
 const struct proto_rule *
@@ -137,4 +143,25 @@ proto_error_ok(const void *data, size_t len)
 	memcpy(&e, data, sizeof(e));
 	return (proto_strfield_ok(e.text, sizeof(e.text)) &&
 	    e.code < ERR__COUNT);
+}
+
+/*
+ * The header's length is the text's, within PROTO_LONGMSG_MAX, and the
+ * text has no NUL: the frontend writes all of it.  The code is an error
+ * code (S_ERROR_TEXT) or 0 (S_OK_TEXT).
+ */
+int
+proto_longtext_ok(uint32_t type, const void *data, size_t len)
+{
+	struct s_longtext	h;
+
+	if (len < sizeof(h) || len - sizeof(h) > PROTO_LONGMSG_MAX)
+		return (0);
+	memcpy(&h, data, sizeof(h));
+	if (h.len != len - sizeof(h) ||
+	    memchr((const char *)data + sizeof(h), '\0', h.len) != NULL)
+		return (0);
+	if (type == S_OK_TEXT)
+		return (h.code == 0);
+	return (type == S_ERROR_TEXT && h.code < ERR__COUNT);
 }

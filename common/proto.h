@@ -26,6 +26,7 @@
 #define PROTO_NAME_MAX		64	/* process names: 63 bytes + NUL */
 #define PROTO_ID_MAX		128	/* credential ids etc. */
 #define PROTO_MSG_MAX		512	/* ok/error message text */
+#define PROTO_LONGMSG_MAX	(60 * 1024)	/* S_OK_TEXT, S_ERROR_TEXT */
 #define PROTO_STR_MAX		4096	/* command, cwd, one argument */
 #define PROTO_LOGLINE_MAX	65536	/* one captured line */
 #define PROTO_CHAN_MAX		(PROTO_LOGLINE_MAX + 1024)	/* max payload */
@@ -76,6 +77,8 @@ enum proto_type {
 	S_CONN_NEW,		/* struct s_conn_new + the client's socket */
 	S_HEARTBEAT,		/* struct heartbeat: answer with F_HEARTBEAT */
 	S_DETAIL_LIMIT,		/* struct s_limit, after the instances */
+	S_OK_TEXT,		/* struct s_longtext + text: a long S_OK */
+	S_ERROR_TEXT,		/* struct s_longtext + text: a long S_ERROR */
 
 	/* frontend -> supervisor: never a descriptor */
 	F_READY = 64,		/* no payload: frontend set up, serving */
@@ -125,7 +128,7 @@ enum proto_type {
  * processes.  Request names are proto_req_name()'s; the error codes'
  * and states' spellings on the client wire are codec.c's.
  */
-enum apm2_req_type {		/* f_request.type: upstream's requests */
+enum apm2_req_type {		/* f_request.type: upstream's, then ours */
 	REQ_PING,
 	REQ_STATUS,
 	REQ_LIST_PROCESSES,
@@ -142,6 +145,7 @@ enum apm2_req_type {		/* f_request.type: upstream's requests */
 	REQ_REFRESH_CREDENTIAL,
 	REQ_SWITCH_CREDENTIAL,
 	REQ_SHUTDOWN,
+	REQ_RELOAD_CONFIG,	/* ours: read the configuration again */
 	REQ__COUNT
 };
 
@@ -208,6 +212,17 @@ struct s_text {
 struct s_error {
 	uint32_t	code;		/* enum apm2_errcode */
 	char		text[PROTO_MSG_MAX];
+};
+
+/*
+ * S_OK_TEXT, S_ERROR_TEXT: this header, then len bytes of text, no NUL
+ * among them: a message too long for S_OK or S_ERROR (a text that fits
+ * them goes in them), such as a reload's list of what it changes.
+ */
+struct s_longtext {
+	uint32_t	code;		/* S_ERROR_TEXT: enum apm2_errcode;
+					   S_OK_TEXT: 0 */
+	uint32_t	len;		/* <= PROTO_LONGMSG_MAX */
 };
 
 /* ProcessState on the wire between the processes. */
@@ -314,6 +329,7 @@ struct s_logend {
 #define F_REQ_HAS_NAME	0x1	/* name present (tail_logs: not null;
 				   switch_credential: its process_name) */
 #define F_REQ_FOLLOW	0x2
+#define F_REQ_DRY_RUN	0x4	/* reload_config only */
 
 struct f_request {
 	uint32_t	type;		/* enum apm2_req_type */
@@ -442,6 +458,9 @@ _Static_assert(sizeof(struct heartbeat) == 8, "heartbeat layout");
 _Static_assert(sizeof(struct s_status) == 24, "s_status layout");
 _Static_assert(sizeof(struct s_text) == 4 + PROTO_MSG_MAX, "s_text layout");
 _Static_assert(sizeof(struct s_error) == 4 + PROTO_MSG_MAX, "s_error layout");
+_Static_assert(sizeof(struct s_longtext) == 8, "s_longtext layout");
+_Static_assert(sizeof(struct s_longtext) + PROTO_LONGMSG_MAX <= PROTO_CHAN_MAX,
+    "a long message fits in one channel message");
 _Static_assert(sizeof(struct p_state) == 16, "p_state layout");
 _Static_assert(sizeof(struct s_summary) == 120, "s_summary layout");
 _Static_assert(sizeof(struct s_detail) == 8448, "s_detail layout");
@@ -472,6 +491,8 @@ int			 proto_strfield_ok(const char *, size_t);
  */
 int			 proto_logentry_ok(const void *, size_t);
 int			 proto_error_ok(const void *, size_t);
+/* An S_OK_TEXT or S_ERROR_TEXT payload (type says which) as it must be. */
+int			 proto_longtext_ok(uint32_t, const void *, size_t);
 const char		*proto_type_name(uint32_t);
 const char		*proto_req_name(uint32_t);	/* "ping", ... */
 

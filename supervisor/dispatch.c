@@ -47,7 +47,8 @@
  *  - get/start/stop/restart/reload_process and tail_logs: the process
  *    must run as the client's uid ([[processes]] user); tail_logs of all
  *    processes (name null) is for administrators;
- *  - shutdown and the credential requests: administrators only.
+ *  - shutdown, reload_config and the credential requests:
+ *    administrators only.
  *
  * An unknown process name gets process_not_found whoever asks (names are
  * public through list_processes anyway); a known one the client may not
@@ -71,6 +72,7 @@
 
 #include "frame.h"
 #include "log.h"
+#include "reload.h"
 #include "runner.h"
 #include "supervisor.h"
 
@@ -101,9 +103,12 @@ static const unsigned char req_policy[REQ__COUNT] = {
 	[REQ_REFRESH_CREDENTIAL] =	POL_ADMIN,
 	[REQ_SWITCH_CREDENTIAL] =	POL_ADMIN,
 	[REQ_SHUTDOWN] =		POL_ADMIN,
+	[REQ_RELOAD_CONFIG] =		POL_ADMIN,
 };
 /* A new request type must get a line above (a missing one is admin-only). */
-_Static_assert(REQ__COUNT == 16, "req_policy covers every request type");
+_Static_assert(REQ__COUNT == 17, "req_policy covers every request type");
+/* A reload's whole message goes in one reply. */
+_Static_assert(RELOAD_MSG_MAX <= PROTO_LONGMSG_MAX, "reload message fits");
 
 static struct sup_conn *conn_get(uint32_t);
 static void	conn_new(int);
@@ -120,7 +125,9 @@ static int	conn_is_admin(const struct conn_auth *);
 static int	conn_owns(const struct conn_auth *, const char *);
 static int	authorize(const struct conn_auth *, uint32_t, const char *,
 		    char *, size_t);
-static int	req_changes_state(uint32_t);
+static int	req_changes_state(const struct f_request *);
+static void	reply_text(struct conn_ref, uint32_t, enum apm2_errcode,
+		    const char *, size_t);
 static void	dispatch_request(struct sup_conn *, const struct f_request *);
 static void	list_go_on(struct sup_conn *);
 static void	violation(const char *, ...)
@@ -235,7 +242,9 @@ msg_check(const struct chan_msg *msg, const struct sup_conn *c, int ready,
 		}
 		memcpy(&req, msg->data, sizeof(req));
 		if (req.type >= REQ__COUNT ||
-		    (req.flags & ~(uint32_t)(F_REQ_HAS_NAME | F_REQ_FOLLOW)) ||
+		    (req.flags & ~(uint32_t)(F_REQ_HAS_NAME | F_REQ_FOLLOW |
+		    F_REQ_DRY_RUN)) || ((req.flags & F_REQ_DRY_RUN) &&
+		    req.type != REQ_RELOAD_CONFIG) ||
 		    !proto_strfield_ok(req.name, sizeof(req.name))) {
 			snprintf(why, len, "malformed request on connection %u",
 			    c->id);
@@ -838,9 +847,11 @@ authorize(const struct conn_auth *a, uint32_t type, const char *name,
 }
 
 static int
-req_changes_state(uint32_t type)
+req_changes_state(const struct f_request *req)
 {
-	switch (type) {
+	switch (req->type) {
+	case REQ_RELOAD_CONFIG:
+		return ((req->flags & F_REQ_DRY_RUN) == 0);
 	case REQ_START_PROCESS:
 	case REQ_STOP_PROCESS:
 	case REQ_RESTART_PROCESS:
@@ -872,7 +883,7 @@ dispatch_request(struct sup_conn *c, const struct f_request *req)
 		reply_error(ref, ERR_PERMISSION_DENIED, "%s", why);
 		return;
 	}
-	if (req_changes_state(req->type))
+	if (req_changes_state(req))
 		log_info("%s%s%s requested by uid %ld pid %ld", what,
 		    name != NULL ? " " : "", name != NULL ? name : "",
 		    (long)c->auth.uid, (long)c->auth.pid);
@@ -915,6 +926,9 @@ dispatch_request(struct sup_conn *c, const struct f_request *req)
 		runner_req_tail(ref, name, req->lines,
 		    (req->flags & F_REQ_FOLLOW) != 0);
 		break;
+	case REQ_RELOAD_CONFIG:
+		reload_run(ref, (req->flags & F_REQ_DRY_RUN) != 0);
+		break;
 	default:
 		/* Credential requests: no credential store in apm2d yet. */
 		reply_error(ref, ERR_NOT_SUPPORTED, "Not implemented yet");
@@ -939,6 +953,8 @@ reply_send(struct conn_ref ref, uint32_t type, const void *data, size_t len)
 	case S_STATUS:
 	case S_OK:
 	case S_ERROR:
+	case S_OK_TEXT:
+	case S_ERROR_TEXT:
 	case S_LIST_END:
 	case S_DETAIL_END:
 		c->busy = 0;
@@ -1026,20 +1042,51 @@ reply_ok_null(struct conn_ref ref)
 	reply_send(ref, S_OK, &t, sizeof(t));
 }
 
-/* For now a message of at most PROTO_MSG_MAX - 1 bytes: cut. */
+/*
+ * A message of up to PROTO_LONGMSG_MAX bytes, whole (a longer one is
+ * cut, and so is one at a NUL: no message has one).
+ */
 void
 reply_ok_text(struct conn_ref ref, const char *text, size_t len)
 {
-	reply_ok(ref, "%.*s", (int)(len < PROTO_MSG_MAX ? len :
-	    PROTO_MSG_MAX - 1), text);
+	reply_text(ref, S_OK_TEXT, 0, text, len);
 }
 
 void
 reply_error_text(struct conn_ref ref, enum apm2_errcode code,
     const char *text, size_t len)
 {
-	reply_error(ref, code, "%.*s", (int)(len < PROTO_MSG_MAX ? len :
-	    PROTO_MSG_MAX - 1), text);
+	reply_text(ref, S_ERROR_TEXT, code, text, len);
+}
+
+/*
+ * S_OK or S_ERROR when the text fits them, so that every short reply
+ * stays as it was; else type (S_OK_TEXT, S_ERROR_TEXT).
+ */
+static void
+reply_text(struct conn_ref ref, uint32_t type, enum apm2_errcode code,
+    const char *text, size_t len)
+{
+	static struct {
+		struct s_longtext	h;
+		char			text[PROTO_LONGMSG_MAX];
+	} m;
+
+	len = strnlen(text, len < PROTO_LONGMSG_MAX ? len :
+	    PROTO_LONGMSG_MAX);
+	if (len < PROTO_MSG_MAX) {
+		if (type == S_OK_TEXT)
+			reply_ok(ref, "%.*s", (int)len, text);
+		else
+			reply_error(ref, code, "%.*s", (int)len, text);
+		return;
+	}
+	if (conn_lookup(ref) == NULL)
+		return;		/* SIGHUP's, or the client left */
+	m.h.code = type == S_OK_TEXT ? 0 : code;
+	m.h.len = (uint32_t)len;
+	memcpy(m.text, text, len);
+	reply_send(ref, type, &m, sizeof(m.h) + len);
 }
 
 void

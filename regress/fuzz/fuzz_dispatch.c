@@ -4,8 +4,8 @@
  * taken-over frontend can send, and the clients it is handed.  The
  * supervisor's connection table, validator and authorization
  * (supervisor/dispatch.c) are compiled into this file; the frontend, the
- * runner and the rest of the supervisor (supervisor.c) are stand-ins here
- * that check what reaches them.
+ * runner, the reload (reload.c) and the rest of the supervisor
+ * (supervisor.c) are stand-ins here that check what reaches them.
  *
  * Input: one byte q ([daemon] max_connections_per_user is q + 1), then
  * operations, each led by a control byte c:
@@ -74,7 +74,11 @@
  *    acted on either;
  *  - every request gets permission_denied exactly when the policy (an
  *    independent oracle here) says so, and the runner is only ever called
- *    for an allowed request, with what it asked;
+ *    for an allowed request, with what it asked (reload_config: its
+ *    dry_run, a flag no other request may carry);
+ *  - a message longer than S_OK and S_ERROR hold goes whole, up to
+ *    PROTO_LONGMSG_MAX, in S_OK_TEXT or S_ERROR_TEXT, and a shorter one
+ *    in S_OK or S_ERROR as before;
  *  - list_processes reaches the runner with the client's uid and whether
  *    it is an administrator, which decide that an entry of a process the
  *    client may not manage has no cpu, memory, uptime or pid; a list the
@@ -280,6 +284,7 @@ static struct {			/* the conn_new() under way */
 
 static struct {			/* the last reply, for sup_shutdown() */
 	uint32_t		 type;
+	size_t			 textlen;	/* S_*_TEXT's, S_ERROR's */
 	uint32_t		 rqtype;
 	int			 denied;
 } last;
@@ -623,8 +628,10 @@ oracle_msg(const struct chan_msg *m, const struct fconn *f)
 	case F_REQUEST:
 		memcpy(&r, m->data, sizeof(r));
 		return (f->req == R_NONE && r.type < REQ__COUNT &&
-		    (r.flags & ~(uint32_t)(F_REQ_HAS_NAME | F_REQ_FOLLOW)) ==
-		    0 && has_nul(r.name, sizeof(r.name)));
+		    (r.flags & ~(uint32_t)(F_REQ_HAS_NAME | F_REQ_FOLLOW |
+		    F_REQ_DRY_RUN)) == 0 && (r.type == REQ_RELOAD_CONFIG ||
+		    (r.flags & F_REQ_DRY_RUN) == 0) &&
+		    has_nul(r.name, sizeof(r.name)));
 	}
 	return (1);
 }
@@ -723,6 +730,7 @@ reply(uint32_t type, uint32_t peerid, const void *data, size_t len)
 {
 	const struct s_summary	*s;
 	const struct s_error	*e;
+	const struct s_longtext	*lt;
 	const struct s_logend	*le;
 	struct fconn		*f;
 	int			 first, owner;
@@ -741,6 +749,7 @@ reply(uint32_t type, uint32_t peerid, const void *data, size_t len)
 		check((e->code == ERR_PERMISSION_DENIED) ==
 		    (first && f->want_denied));
 		check(has_nul(e->text, sizeof(e->text)));
+		last.textlen = strlen(e->text);
 	} else
 		check(!f->want_denied);
 	switch (type) {
@@ -780,6 +789,19 @@ reply(uint32_t type, uint32_t peerid, const void *data, size_t len)
 		f->req = R_NONE;
 		break;
 	case S_ERROR:
+		f->req = R_NONE;
+		break;
+	case S_OK_TEXT:
+	case S_ERROR_TEXT:
+		/* Only a reload says this much: too much for S_OK, S_ERROR. */
+		check(f->rqtype == REQ_RELOAD_CONFIG && len >= sizeof(*lt));
+		lt = data;
+		check(lt->len == len - sizeof(*lt) &&
+		    lt->len >= PROTO_MSG_MAX && lt->len <= PROTO_LONGMSG_MAX &&
+		    !has_nul((const char *)data + sizeof(*lt), lt->len));
+		check(type == S_OK_TEXT ? lt->code == 0 :
+		    lt->code < ERR__COUNT);
+		last.textlen = lt->len;
 		f->req = R_NONE;
 		break;
 	case S_LOG_END:
@@ -934,7 +956,7 @@ runner_called(struct conn_ref ref, uint32_t type, const char *name)
 	events++;
 	serve(f);
 	check(!f->want_denied && !f->replied && f->rqtype == type);
-	if (type == REQ_LIST_PROCESSES)
+	if (type == REQ_LIST_PROCESSES || type == REQ_RELOAD_CONFIG)
 		check(name == NULL);	/* takes none */
 	else if (f->rqflags & F_REQ_HAS_NAME)
 		check(name != NULL && strcmp(name, f->rqname) == 0);
@@ -1048,6 +1070,50 @@ runner_req_tail(struct conn_ref ref, const char *name, uint32_t lines,
 	memset(&e, 0, sizeof(e));
 	e.follow = follow != 0;
 	reply_send(ref, S_LOG_END, &e, sizeof(e));
+}
+
+/*
+ * Like reload.c: an allowed reload_config, with its dry_run.  A dry run
+ * answers with more text than there may be (cut to PROTO_LONGMSG_MAX),
+ * a real one with an error of PROTO_MSG_MAX - 1 bytes (S_ERROR) or one
+ * more (S_ERROR_TEXT), or one cut short by a NUL.
+ */
+void
+reload_run(struct conn_ref ref, int dry_run)
+{
+	static char	 text[PROTO_LONGMSG_MAX + 64];
+	struct fconn	*f;
+	size_t		 n, want;
+	uint32_t	 type;
+
+	runner_called(ref, REQ_RELOAD_CONFIG, NULL);
+	f = model_get(ref.id);
+	check(dry_run == ((f->rqflags & F_REQ_DRY_RUN) != 0));
+	memset(text, 'x', sizeof(text));
+	if (dry_run) {
+		reply_ok_text(ref, text, sizeof(text));
+		check(last.type == S_OK_TEXT &&
+		    last.textlen == PROTO_LONGMSG_MAX);
+		return;
+	}
+	switch (ref.serial % 3) {
+	case 0:		/* the most S_ERROR holds */
+		n = want = PROTO_MSG_MAX - 1;
+		type = S_ERROR;
+		break;
+	case 1:		/* one more */
+		n = want = PROTO_MSG_MAX;
+		type = S_ERROR_TEXT;
+		break;
+	default:	/* long, but a NUL ends it early */
+		n = PROTO_MSG_MAX + 1;
+		text[PROTO_MSG_MAX - 2] = '\0';
+		want = PROTO_MSG_MAX - 2;
+		type = S_ERROR;
+		break;
+	}
+	reply_error_text(ref, ERR_NOT_SUPPORTED, text, n);
+	check(last.type == type && last.textlen == want);
 }
 
 void

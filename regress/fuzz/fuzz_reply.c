@@ -9,10 +9,12 @@
  *   for word; the scan and cJSON never disagree ("unexpected token").
  * - Accepted text is well-formed UTF-8 as a whole.
  * - An accepted reply the daemon could have sent (every string fits its
- *   field in proto.h; no credential reply, which nothing sends yet) is
- *   written again by the daemon's own writers (apm2d/render.c, from the
- *   supervisor's messages), and that parses back to the values apm2ctl
- *   prints from (states, times, log content with its NULs).
+ *   field in proto.h, an ok or error message up to PROTO_LONGMSG_MAX
+ *   bytes with S_OK_TEXT or S_ERROR_TEXT; no credential reply, which
+ *   nothing sends yet) is written again by the daemon's own writers
+ *   (apm2d/render.c, from the supervisor's messages), and that parses
+ *   back to the values apm2ctl prints from (states, times, log content
+ *   with its NULs, messages).
  * - A rejection comes with a message and leaves nothing allocated.
  */
 
@@ -87,6 +89,7 @@ same_values(const struct apm2_resp *a, const struct apm2_resp *b)
 		check(streq(a->proc.inst[i].exit_reason,
 		    b->proc.inst[i].exit_reason));
 	check(a->uptime_secs == b->uptime_secs && a->pid == b->pid);
+	check(streq(a->message, b->message) && a->code == b->code);
 }
 
 /* Both NULL, or the same string. */
@@ -171,12 +174,21 @@ rerender(struct jw *w, const struct apm2_resp *r)
 	case RESP_OK:
 		memset(&t, 0, sizeof(t));
 		t.has_text = r->message != NULL;
-		if (t.has_text && !fits(t.text, sizeof(t.text), r->message))
-			return (0);
-		render_ok(w, &t);
+		if (t.has_text && !fits(t.text, sizeof(t.text), r->message)) {
+			if (strlen(r->message) > PROTO_LONGMSG_MAX)
+				return (0);
+			render_ok_text(w, r->message, strlen(r->message));
+		} else
+			render_ok(w, &t);
 		return (1);
 	case RESP_ERROR:
-		render_error(w, r->code, r->message);
+		if (strlen(r->message) < PROTO_MSG_MAX)
+			render_error(w, r->code, r->message);
+		else if (strlen(r->message) <= PROTO_LONGMSG_MAX)
+			render_error_text(w, r->code, r->message,
+			    strlen(r->message));
+		else
+			return (0);
 		return (1);
 	case RESP_PROCESS_LIST:
 		render_list_begin(w);

@@ -12,7 +12,8 @@
  *   no key twice in one object (compared by cJSON's C strings where no
  *   \u0000 can cut them short).
  * - Accepted text with " x" appended, and an accepted request with a
- *   second "type" key, are refused with the matching message.
+ *   second "type" key, are refused with the matching message; so is an
+ *   accepted reload_config with one more key (ours refuse unknown keys).
  * - An accepted request renders, parses back to the same values, and
  *   renders to the same bytes again.
  * - A rejection comes with a message and leaves nothing allocated; the
@@ -38,6 +39,7 @@ static int	depth_of(const char *, size_t);
 static void	no_dup_keys(const cJSON *);
 static void	json_oracles(const char *, size_t);
 static void	must_refuse(const char *, size_t, const char *);
+static char	*insert_key(const char *, size_t, const char *, size_t *);
 static void	fuzz_req(const char *, size_t);
 
 static void
@@ -66,6 +68,7 @@ req_same(const struct apm2_req *a, const struct apm2_req *b)
 	check(streq(a->provider, b->provider));
 	check(streq(a->auth_method, b->auth_method));
 	check(streq(a->process_name, b->process_name));
+	check(a->dry_run == b->dry_run);
 }
 
 /* Deepest bracket nesting outside strings. */
@@ -114,6 +117,23 @@ must_refuse(const char *buf, size_t len, const char *why)
 	check(apm2_req_parse(buf, len, &r, err, sizeof(err)) == -1);
 	check(strstr(err, why) != NULL);
 	apm2_req_free(&r);
+}
+
+/* buf with key first in its object; *lenp: the new length. */
+static char *
+insert_key(const char *buf, size_t len, const char *key, size_t *lenp)
+{
+	char	*t;
+	size_t	 at, n = strlen(key);
+
+	if ((t = malloc(len + n + 1)) == NULL)
+		return (NULL);
+	at = strcspn(buf, "{") + 1;
+	memcpy(t, buf, at);
+	memcpy(t + at, key, n);
+	memcpy(t + at + n, buf + at, len - at + 1);
+	*lenp = len + n;
+	return (t);
 }
 
 static void
@@ -175,13 +195,17 @@ fuzz_req(const char *buf, size_t len)
 	check(jok);
 	check(a.type < REQ__COUNT);
 	/* A second "type" first in the object is a duplicate key. */
-	if ((t1 = malloc(len + 10)) != NULL) {
-		l1 = strcspn(buf, "{") + 1;
-		memcpy(t1, buf, l1);
-		memcpy(t1 + l1, "\"type\":0,", 9);
-		memcpy(t1 + l1 + 9, buf + l1, len - l1 + 1);
-		must_refuse(t1, len + 9,
-		    "invalid JSON: duplicate key \"type\"");
+	if ((t1 = insert_key(buf, len, "\"type\":0,", &l1)) != NULL) {
+		must_refuse(t1, l1, "invalid JSON: duplicate key \"type\"");
+		free(t1);
+	}
+	/* Ours take no key they do not know (or it is there twice). */
+	if (a.type == REQ_RELOAD_CONFIG &&
+	    (t1 = insert_key(buf, len, "\"q\":0,", &l1)) != NULL) {
+		check(apm2_req_parse(t1, l1, &b, err, sizeof(err)) == -1);
+		check(strcmp(err, "unknown field \"q\"") == 0 ||
+		    strcmp(err, "invalid JSON: duplicate key \"q\"") == 0);
+		apm2_req_free(&b);
 		free(t1);
 	}
 	t1 = apm2_req_render(&a, &l1);
