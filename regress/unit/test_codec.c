@@ -36,6 +36,7 @@ static void	 req_ok(const char *);
 static void	 req_bad(const char *);
 static void	 req_bad_n(const char *, size_t);
 static void	 req_golden(const char *);
+static void	 req_err(const char *, const char *);
 static void	 resp_bad(const char *);
 static void	 resp_err(const char *, const char *);
 static const char *details(const char *, const char *);
@@ -169,6 +170,22 @@ req_golden(const char *line)
 	assert_string_equal(out, line);
 	assert_int_equal(len, strlen(line));
 	free(out);
+	apm2_req_free(&r);
+}
+
+/* s is rejected with exactly the message want. */
+static void
+req_err(const char *s, const char *want)
+{
+	struct apm2_req	 r;
+	char		 err[256];
+
+	err[0] = '\0';
+	if (req_parse_n(s, strlen(s), &r, err, sizeof(err)) == 0) {
+		apm2_req_free(&r);
+		fail_msg("accepted %s", s);
+	}
+	assert_string_equal(err, want);
 	apm2_req_free(&r);
 }
 
@@ -394,6 +411,73 @@ test_req_type_names(void **state)
 	assert_string_equal(apm2_req_type_name(REQ_SHUTDOWN), "shutdown");
 	assert_int_equal(apm2_req_type_from_name("Ping"), -1);
 	assert_string_equal(apm2_resp_type_name(RESP_LOG_LINES), "log_lines");
+}
+
+/*
+ * reload_config, ours: dry_run a boolean, false when missing; no key but
+ * those two, unlike upstream's requests.
+ */
+static void
+test_reload_config(void **state)
+{
+	struct apm2_req	 r;
+	char		*out;
+
+	assert_string_equal(apm2_req_type_name(REQ_RELOAD_CONFIG),
+	    "reload_config");
+	assert_int_equal(req_parse("{\"type\":\"reload_config\"}", &r), 0);
+	assert_int_equal(r.type, REQ_RELOAD_CONFIG);
+	assert_int_equal(r.dry_run, 0);
+	out = apm2_req_render(&r, NULL);
+	assert_string_equal(out, "{\"type\":\"reload_config\","
+	    "\"dry_run\":false}");
+	free(out);
+	apm2_req_free(&r);
+	assert_int_equal(req_parse("{\"dry_run\":true,"
+	    "\"type\":\"reload_config\"}", &r), 0);
+	assert_int_equal(r.type, REQ_RELOAD_CONFIG);
+	assert_int_equal(r.dry_run, 1);
+	apm2_req_free(&r);
+	assert_int_equal(req_parse(" {\"type\":\"reload_config\",\"dry_run\""
+	    " : false } ", &r), 0);
+	assert_int_equal(r.dry_run, 0);
+	apm2_req_free(&r);
+	req_golden("{\"type\":\"reload_config\",\"dry_run\":true}");
+	req_golden("{\"type\":\"reload_config\",\"dry_run\":false}");
+
+	req_err("{\"type\":\"reload_config\",\"dry_run\":\"yes\"}",
+	    "field \"dry_run\": expected a boolean, got string");
+	req_err("{\"type\":\"reload_config\",\"dry_run\":null}",
+	    "field \"dry_run\": expected a boolean, got null");
+	req_err("{\"type\":\"reload_config\",\"dry_run\":1}",
+	    "field \"dry_run\": expected a boolean, got number");
+	req_err("{\"type\":\"reload_config\",\"dry_run\":[true]}",
+	    "field \"dry_run\": expected a boolean, got array");
+	req_err("{\"type\":\"reload_config\",\"x\":1}",
+	    "unknown field \"x\"");
+	/* A near miss must not make a dry run a real one. */
+	req_err("{\"type\":\"reload_config\",\"dryrun\":true}",
+	    "unknown field \"dryrun\"");
+	req_err("{\"type\":\"reload_config\",\"Dry_run\":true}",
+	    "unknown field \"Dry_run\"");
+	req_err("{\"x\":null,\"type\":\"reload_config\",\"dry_run\":true}",
+	    "unknown field \"x\"");
+	/* Another request's field is unknown here. */
+	req_err("{\"type\":\"reload_config\",\"name\":\"web\"}",
+	    "unknown field \"name\"");
+	/* A key that cannot be quoted is not. */
+	req_err("{\"type\":\"reload_config\",\"\\u0001\":1}",
+	    "unknown field");
+	req_err("{\"type\":\"reload_config\",\"a\\\"b\":1}",
+	    "unknown field");
+	req_err("{\"type\":\"reload_config\",\"dry_run\":true,"
+	    "\"dry_run\":true}", "invalid JSON: duplicate key \"dry_run\" at "
+	    "byte 39");
+	req_bad("{\"type\":\"reload_config\",\"dry_run\":true} x");
+	req_bad("{\"type\":\"Reload_config\"}");
+	/* Upstream's requests still ignore what they do not know. */
+	req_ok("{\"type\":\"ping\",\"dry_run\":\"yes\"}");
+	req_ok("{\"type\":\"shutdown\",\"x\":1}");
 }
 
 /* The accepted inputs listed in section 1.4, and their meaning. */
@@ -2092,6 +2176,7 @@ main(void)
 		cmocka_unit_test(test_req_golden),
 		cmocka_unit_test(test_req_type_names),
 		cmocka_unit_test(test_req_accepted),
+		cmocka_unit_test(test_reload_config),
 		cmocka_unit_test(test_req_rejected),
 		cmocka_unit_test(test_req_fields),
 		cmocka_unit_test(test_req_lines_bounds),

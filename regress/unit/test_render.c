@@ -333,6 +333,130 @@ test_errors(void **state)
 	apm2_resp_free(&r);
 }
 
+/*
+ * A message too long for S_OK and S_ERROR (S_OK_TEXT, S_ERROR_TEXT): the
+ * same ok and error, every byte of it, escaped as any message is; and a
+ * short one through either writer reads the same.
+ */
+static void
+test_long_text(void **state)
+{
+	static const char	 piece[] = "~ api \"x\" (changed: env)\t\\\x01"
+				    "caf\xc3\xa9\n";
+	static const char	 jpiece[] = "~ api \\\"x\\\" (changed: env)\\t"
+				    "\\\\\\u0001caf\xc3\xa9\\n";
+	struct apm2_resp	 r;
+	struct s_text		 t;
+	struct jw		 w;
+	char			*text, *want, *out;
+	size_t			 n, i, len, k = sizeof(piece) - 1;
+	size_t			 jk = sizeof(jpiece) - 1;
+
+	/* Short: both writers give the same bytes. */
+	jw_init(&w);
+	memset(&t, 0, sizeof(t));
+	t.has_text = 1;
+	strlcpy(t.text, "dry run: 0 added", sizeof(t.text));
+	render_ok(&w, &t);
+	render_ok_text(&w, t.text, strlen(t.text));
+	out = take(&w, &len);
+	assert_string_equal(out, "{\"type\":\"ok\",\"message\":\"dry run: 0 "
+	    "added\"}{\"type\":\"ok\",\"message\":\"dry run: 0 added\"}");
+	free(out);
+
+	/* Long: the text up to the last byte, nothing cut. */
+	n = PROTO_LONGMSG_MAX / k;
+	text = malloc(n * k + 1);
+	want = malloc(n * jk + 128);
+	assert_non_null(text);
+	assert_non_null(want);
+	len = (size_t)snprintf(want, 128, "{\"type\":\"ok\",\"message\":\"");
+	for (i = 0; i < n; i++) {
+		memcpy(text + i * k, piece, k);
+		memcpy(want + len, jpiece, jk);
+		len += jk;
+	}
+	text[n * k] = '\0';
+	memcpy(want + len, "\"}", 3);
+	assert_true(n * k > PROTO_MSG_MAX && n * k <= PROTO_LONGMSG_MAX);
+	render_ok_text(&w, text, n * k);
+	golden(&w, want, &r);
+	assert_int_equal(r.type, RESP_OK);
+	assert_string_equal(r.message, text);
+	apm2_resp_free(&r);
+
+	len = (size_t)snprintf(want, 128, "{\"type\":\"error\",\"code\":"
+	    "\"invalid_request\",\"message\":\"");
+	for (i = 0; i < n; i++) {
+		memcpy(want + len, jpiece, jk);
+		len += jk;
+	}
+	memcpy(want + len, "\"}", 3);
+	render_error_text(&w, ERR_INVALID_REQUEST, text, n * k);
+	golden(&w, want, &r);
+	assert_int_equal(r.type, RESP_ERROR);
+	assert_int_equal(r.code, ERR_INVALID_REQUEST);
+	assert_string_equal(r.message, text);
+	apm2_resp_free(&r);
+
+	/* Only len bytes are the message. */
+	render_error_text(&w, ERR_PERMISSION_DENIED, "abcdef", 3);
+	golden(&w, "{\"type\":\"error\",\"code\":\"permission_denied\","
+	    "\"message\":\"abc\"}", &r);
+	apm2_resp_free(&r);
+	free(text);
+	free(want);
+	jw_free(&w);
+}
+
+/* What the frontend accepts as S_OK_TEXT and S_ERROR_TEXT. */
+static void
+test_longtext_check(void **state)
+{
+	struct s_longtext	*h;
+	char			*m;
+	size_t			 max = sizeof(*h) + PROTO_LONGMSG_MAX;
+
+	m = calloc(1, max + 2);
+	assert_non_null(m);
+	h = (struct s_longtext *)(void *)m;
+	memset(m + sizeof(*h), 'x', PROTO_LONGMSG_MAX + 1);
+
+	h->len = 600;
+	assert_true(proto_longtext_ok(S_OK_TEXT, m, sizeof(*h) + 600));
+	h->code = ERR_INVALID_REQUEST;
+	assert_false(proto_longtext_ok(S_OK_TEXT, m, sizeof(*h) + 600));
+	assert_true(proto_longtext_ok(S_ERROR_TEXT, m, sizeof(*h) + 600));
+	h->code = ERR_PERMISSION_DENIED;
+	assert_true(proto_longtext_ok(S_ERROR_TEXT, m, sizeof(*h) + 600));
+	h->code = ERR__COUNT;
+	assert_false(proto_longtext_ok(S_ERROR_TEXT, m, sizeof(*h) + 600));
+	h->code = 0;
+	/* The length must be the payload's. */
+	assert_false(proto_longtext_ok(S_OK_TEXT, m, sizeof(*h) + 599));
+	assert_false(proto_longtext_ok(S_OK_TEXT, m, sizeof(*h) + 601));
+	h->len = 0;
+	assert_true(proto_longtext_ok(S_OK_TEXT, m, sizeof(*h)));
+	assert_false(proto_longtext_ok(S_OK_TEXT, m, sizeof(*h) - 1));
+	/* Up to PROTO_LONGMSG_MAX, not a byte more. */
+	h->len = PROTO_LONGMSG_MAX;
+	assert_true(proto_longtext_ok(S_OK_TEXT, m, max));
+	h->len = PROTO_LONGMSG_MAX + 1;
+	assert_false(proto_longtext_ok(S_OK_TEXT, m, max + 1));
+	/* No NUL in the text, even the last byte. */
+	h->len = PROTO_LONGMSG_MAX;
+	m[max - 1] = '\0';
+	assert_false(proto_longtext_ok(S_OK_TEXT, m, max));
+	m[max - 1] = 'x';
+	m[sizeof(*h)] = '\0';
+	assert_false(proto_longtext_ok(S_ERROR_TEXT, m, max));
+	m[sizeof(*h)] = 'x';
+	/* Other types are not long texts. */
+	assert_false(proto_longtext_ok(S_OK, m, max));
+	assert_false(proto_longtext_ok(S_ERROR, m, max));
+	free(m);
+}
+
 /* cpu_percent: null unless flagged, null when not finite, else exact. */
 static void
 test_floats(void **state)
@@ -685,6 +809,8 @@ main(void)
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_long_text),
+		cmocka_unit_test(test_longtext_check),
 		cmocka_unit_test(test_floats),
 		cmocka_unit_test(test_content),
 		cmocka_unit_test(test_fields),
