@@ -70,6 +70,8 @@ static struct fmt_limit *status_limits(const struct apm2_procinfo *);
 static void	 free_limits(struct fmt_limit *, size_t);
 static int	 cmd_action(enum apm2_req_type, const char *);
 static int	 cmd_logs(const char *, uint32_t, int);
+static int	 cmd_reload_config(int);
+static void	 put_lines(FILE *, const char *);
 
 static void
 usage(int status)
@@ -85,6 +87,8 @@ usage(int status)
 	    "  status NAME              one process in detail\n"
 	    "  start|stop|restart|reload NAME|all\n"
 	    "  logs [NAME] [-n N] [-f]  last N lines (default 20), -f follows\n"
+	    "  reread                   what a reload of the config would do\n"
+	    "  update                   reload the config: apply the changes\n"
 	    "options:\n"
 	    "  -j        print each reply as one JSON line\n"
 	    "  --raw     print control characters as they are on a terminal\n"
@@ -753,6 +757,55 @@ cmd_logs(const char *name, uint32_t lines, int follow)
 	return (rc);
 }
 
+/* Each line of msg on fp, escaped there like any text of the daemon's. */
+static void
+put_lines(FILE *fp, const char *msg)
+{
+	size_t	 n;
+
+	while (msg != NULL && *msg != '\0') {
+		n = strcspn(msg, "\n");
+		tty_write(fp, msg, n);
+		putc('\n', fp);
+		msg += n + (msg[n] == '\n');
+	}
+}
+
+/*
+ * reread (a dry run) and update: the daemon's message, a summary line
+ * and one line per process it touches, on stdout; an error's first line
+ * as any error, and the rest (the file's errors) after it, on stderr.
+ */
+static int
+cmd_reload_config(int dry_run)
+{
+	struct apm2_req		 req = { .type = REQ_RELOAD_CONFIG };
+	struct apm2_resp	 resp, first;
+	const char		*verb = dry_run ? "reread" : "update";
+	size_t			 n;
+	int			 rc = 0;
+
+	req.dry_run = dry_run;
+	if (ctl_call(&req, &resp) == -1)
+		return (1);
+	if (resp.type == RESP_OK) {
+		if (!ctl.json)
+			put_lines(stdout, resp.message);
+	} else if (resp.type != RESP_ERROR || ctl.json)
+		rc = fail_reply(verb, NULL, &resp);
+	else {
+		first = resp;
+		n = strcspn(resp.message, "\n");
+		if ((first.message = strndup(resp.message, n)) == NULL)
+			err(1, NULL);
+		rc = fail_reply(verb, NULL, &first);
+		free(first.message);
+		put_lines(stderr, resp.message + n + (resp.message[n] == '\n'));
+	}
+	apm2_resp_free(&resp);
+	return (rc);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -851,6 +904,10 @@ main(int argc, char *argv[])
 		rc = cmd_action(REQ_RELOAD_PROCESS, args[1]);
 	else if (strcmp(args[0], "logs") == 0 && nargs <= 2)
 		rc = cmd_logs(nargs == 2 ? args[1] : NULL, lines, follow);
+	else if (strcmp(args[0], "reread") == 0 && nargs == 1)
+		rc = cmd_reload_config(1);
+	else if (strcmp(args[0], "update") == 0 && nargs == 1)
+		rc = cmd_reload_config(0);
 	else
 		usage(2);
 	ctl_close();
