@@ -285,3 +285,13 @@ fd_recv(int s, void *buf, size_t len, int flags, int *fdp)
 	}
 	return (n);
 }
+
+uint32_t
+fnv1a(const char *s)
+{
+	uint32_t	h = 2166136261U;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619U;
+	return (h);
+}

@@ -34,6 +34,9 @@ int		 group_id(const char *, gid_t *);
  */
 int		 grouplist_get(const char *, gid_t, int, gid_t **, int *);
 
+/* The FNV-1a hash of a string (32 bits). */
+uint32_t	 fnv1a(const char *);
+
 /* CLOCK_MONOTONIC in nanoseconds or milliseconds. */
 uint64_t	 mono_ns(void);
 int64_t		 mono_ms(void);

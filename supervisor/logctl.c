@@ -987,13 +987,9 @@ file_get(const char *path, const struct proc_config *pc,
 static uint32_t *
 file_slot(const char *path)
 {
-	const unsigned char	*p;
-	uint32_t		 h = 2166136261U;
-	size_t			 i, mask = lg.nbyname - 1;
+	size_t	i, mask = lg.nbyname - 1;
 
-	for (p = (const unsigned char *)path; *p != '\0'; p++)
-		h = (h ^ *p) * 16777619U;
-	for (i = h & mask;; i = (i + 1) & mask)
+	for (i = fnv1a(path) & mask;; i = (i + 1) & mask)
 		if (lg.byname[i] == 0 || strcmp(logstore_path(
 		    lg.files[lg.byname[i] - 1].ls), path) == 0)
 			return (&lg.byname[i]);

@@ -300,7 +300,6 @@ static const struct shutdown_config *sweep_policy(const char *);
 static void	state_list(struct state_rec *);
 static void	state_apply(const struct state_rec *);
 static void	proc_intent(struct proc *, enum state_intent);
-static uint32_t	fnv1a(const char *);
 
 #define CG_POLL_MS	5	/* an exited instance's cgroup, again */
 #define CG_POLLS	1000	/* then it is killed again, and left */
@@ -498,16 +497,6 @@ runner_init(struct config *conf)
 	if (!cgroups && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
 #endif
-}
-
-static uint32_t
-fnv1a(const char *s)
-{
-	uint32_t	h = 2166136261U;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (uint8_t)*s) * 16777619U;
-	return (h);
 }
 
 /* The shutdown settings of a process, by its name or an instance's. */
