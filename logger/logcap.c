@@ -174,6 +174,7 @@ static int	 grow(char **, size_t *, size_t);
 static int64_t	 ts_ns(const struct timespec *);
 static void	 vals_free(struct logcap *);
 static struct capfile *capfile_find(uint32_t);
+static void	 lc_from(const struct l_file *, struct log_config *, char *);
 static struct capfile *capfile_new(const struct l_file *, int,
 		    const struct logfile_fdinfo *);
 static int	 capfile_ask(void *, int, char *, size_t);
@@ -521,6 +522,18 @@ capfile_ask(void *arg, int reopen, char *err, size_t errlen)
 	return (LOGFILE_PENDING);
 }
 
+/* A file's settings as the supervisor sent them; fmt: PROTO_TSFMT_MAX. */
+static void
+lc_from(const struct l_file *lfm, struct log_config *lc, char *fmt)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->timestamp = (lfm->flags & L_FILE_TIMESTAMP) != 0;
+	(void)strlcpy(fmt, lfm->ts_format, PROTO_TSFMT_MAX);
+	lc->timestamp_format = fmt[0] != '\0' ? fmt : NULL;
+	lc->rotation.mode = lfm->mode;
+	lc->rotation.max_size = lfm->max_size;
+}
+
 /* A file the supervisor names: with its descriptor, or closed (fd -1). */
 static struct capfile *
 capfile_new(const struct l_file *lfm, int fd, const struct logfile_fdinfo *fi)
@@ -529,12 +542,7 @@ capfile_new(const struct l_file *lfm, int fd, const struct logfile_fdinfo *fi)
 	struct capfile		*f;
 	char			 fmt[PROTO_TSFMT_MAX], err[512];
 
-	memset(&lc, 0, sizeof(lc));
-	lc.timestamp = (lfm->flags & L_FILE_TIMESTAMP) != 0;
-	(void)strlcpy(fmt, lfm->ts_format, sizeof(fmt));
-	lc.timestamp_format = fmt[0] != '\0' ? fmt : NULL;
-	lc.rotation.mode = lfm->mode;
-	lc.rotation.max_size = lfm->max_size;
+	lc_from(lfm, &lc, fmt);
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
 		log_warnx("log file %u: out of memory", lfm->fd.file);
 		if (fd != -1)
@@ -578,12 +586,24 @@ logcap_file_open(const struct l_file *lfm, int fd)
 	slots_trim();
 }
 
-/* A file known by its settings alone (a new logger): asked for later. */
+/*
+ * A file known by its settings alone (a new logger): asked for later.
+ * For a file already known, its new settings (a reload).
+ */
 void
 logcap_file_new(const struct l_file *lfm)
 {
-	if (capfile_find(lfm->fd.file) == NULL)
+	struct log_config	 lc;
+	struct capfile		*f;
+	char			 fmt[PROTO_TSFMT_MAX], err[512];
+
+	if ((f = capfile_find(lfm->fd.file)) == NULL) {
 		(void)capfile_new(lfm, -1, NULL);
+		return;
+	}
+	lc_from(lfm, &lc, fmt);
+	if (logfile_set(f->lf, &lc, err, sizeof(err)) == -1)
+		log_warnx("log file %u: %s", lfm->fd.file, err);
 }
 
 /* A new descriptor for a file: rotated, or reopened. */

@@ -492,6 +492,33 @@ logfile_new(int fd, const struct logfile_fdinfo *fi,
 	return (lf);
 }
 
+int
+logfile_set(struct logfile *lf, const struct log_config *lc, char *err,
+    size_t errlen)
+{
+	struct tsfmt	 ts;
+	const char	*fmt;
+
+	memset(&ts, 0, sizeof(ts));
+	if (lc->timestamp) {
+		fmt = lc->timestamp_format != NULL ? lc->timestamp_format :
+		    CONFIG_DEFAULT_TIMESTAMP_FORMAT;
+		if (logfile_format_check(fmt, err, errlen) == -1 ||
+		    ts_compile(&ts, fmt, err, errlen) == -1)
+			return (-1);
+	}
+	lf_flush(lf);		/* what is buffered keeps its prefixes */
+	ts_free(&lf->ts);
+	lf->ts = ts;
+	lf->timestamp = lc->timestamp;
+	lf->pre_valid = 0;
+	if (lf->mode != lc->rotation.mode)
+		lf->have_period = 0;	/* the next write starts one */
+	lf->mode = lc->rotation.mode;
+	lf->max_size = lc->rotation.max_size > 0 ? lc->rotation.max_size : 1;
+	return (0);
+}
+
 void
 logfile_close(struct logfile *lf)
 {

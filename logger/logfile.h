@@ -137,6 +137,13 @@ int		 logfile_fdinfo(int fd, struct logfile_fdinfo *);
 struct logfile	*logfile_new(int fd, const struct logfile_fdinfo *,
 		    const struct log_config *lc, logfile_rotate_cb, void *arg,
 		    char *err, size_t errlen);
+/*
+ * New settings (a reload): timestamps and their format, the rotation's
+ * mode and size, as logfile_new() takes them, for what is written from
+ * now on.  0, or -1 with a message in err (nothing changed).
+ */
+int		 logfile_set(struct logfile *, const struct log_config *lc,
+		    char *err, size_t errlen);
 /* Flush, close; what waited for a rotation goes to the old file. */
 void		 logfile_close(struct logfile *);
 /* Write to fd from now on (the same path reopened).  Flushes first. */

@@ -132,6 +132,7 @@ static void	 lg_heartbeat(int, short, void *);
 static struct lfile *file_get(const char *, const struct proc_config *,
 		    const struct logowner *, const char *);
 static uint32_t	*file_slot(const char *);
+static void	 file_settings(struct lfile *, const struct proc_config *);
 static int	 file_index(void);
 static int	 secrets_set(struct linst *, char *const *, size_t);
 static void	 secrets_free(struct linst *);
@@ -710,13 +711,14 @@ logctl_spawn(uint32_t inst, const struct config *conf,
 	struct linst	*li;
 	struct lfile	*f;
 	struct l_inst	 was;
-	int		 s, changed;
+	int		 s, changed, fresh = 0;
 
 	if (inst >= lg.ninsts)
 		return;
 	li = lg.insts[inst];
 	was = li->m;
 	if (!li->known) {
+		fresh = 1;
 		li->known = 1;
 		li->m.inst = inst;
 		li->m.proc = proc;
@@ -737,6 +739,10 @@ logctl_spawn(uint32_t inst, const struct config *conf,
 				    display)) != NULL)
 					li->m.file[s] = f->id;
 	}
+	if (fresh)
+		for (s = 0; s < 2; s++)
+			if (li->m.file[s] != 0)
+				file_settings(lg_fileid(li->m.file[s]), pc);
 	changed = secrets_set(li, env, nenv);
 	/* A restart of the same instance: the logger knows it all. */
 	if (!changed && li->sent && memcmp(&was, &li->m, sizeof(was)) == 0)
@@ -826,6 +832,56 @@ secrets_set(struct linst *li, char *const *env, size_t nenv)
 		    strcmp(old.sec[i].value, li->sec[i].value) != 0;
 	secrets_free(&old);
 	return (changed);
+}
+
+void
+logctl_settings(uint32_t inst, const struct proc_config *pc)
+{
+	struct linst	*li;
+	int		 s;
+
+	if (inst >= lg.ninsts || !(li = lg.insts[inst])->known)
+		return;
+	for (s = 0; s < 2; s++)
+		if (li->m.file[s] != 0)
+			file_settings(lg_fileid(li->m.file[s]), pc);
+}
+
+/*
+ * f written as pc says (timestamps, rotation), if it is not already:
+ * the store and the logger are told.  Several processes naming one file
+ * share it: the last one set wins.
+ */
+static void
+file_settings(struct lfile *f, const struct proc_config *pc)
+{
+	static struct l_file	 lf;	/* 4 KiB: not on the stack */
+	const struct log_config	*lc = &pc->log;
+	const char		*fmt = lc->timestamp_format;
+	char			*nfmt = NULL;
+	uint32_t		 flags = lc->timestamp ? L_FILE_TIMESTAMP : 0;
+
+	if (f == NULL)
+		return;
+	if (f->flags == flags && f->mode == lc->rotation.mode &&
+	    f->max_size == lc->rotation.max_size &&
+	    ((fmt == NULL && f->tsfmt == NULL) || (fmt != NULL &&
+	    f->tsfmt != NULL && strcmp(fmt, f->tsfmt) == 0)) &&
+	    logstore_same(f->ls, lc))
+		return;
+	if (fmt != NULL && (nfmt = strdup(fmt)) == NULL) {
+		log_warnx("log file %s: out of memory", logstore_path(f->ls));
+		return;
+	}
+	free(f->tsfmt);
+	f->tsfmt = nfmt;
+	f->flags = flags;
+	f->mode = lc->rotation.mode;
+	f->max_size = lc->rotation.max_size;
+	logstore_set(f->ls, lc);
+	lg_filemsg(f, &lf);
+	if (lg.up)
+		lg_send(L_FILE_NEW, 0, -1, &lf, sizeof(lf));
 }
 
 void

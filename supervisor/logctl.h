@@ -73,6 +73,8 @@ void	 logctl_spawn(uint32_t inst, const struct config *,
 	    const struct proc_config *, uint32_t proc, uint32_t idx,
 	    const char *display, const struct logowner *, char *const *env,
 	    size_t nenv);
+/* inst's log files take pc's settings (a reload: rotation in place). */
+void	 logctl_settings(uint32_t inst, const struct proc_config *pc);
 /*
  * inst is renamed or gone (a reload): its secrets are dropped, and its
  * next logctl_spawn() tells the logger its names and files anew.

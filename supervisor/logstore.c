@@ -99,12 +99,8 @@ logstore_open(const char *path, const struct log_config *lc,
 		return (NULL);
 	}
 	ls->max_files = LOGFS_DEFAULT_MAX_FILES;
-	if (lc != NULL) {
-		ls->max_files = lc->rotation.max_files;
-		ls->compress = lc->rotation.compress;
-	}
-	if (ls->max_files == 0)
-		ls->max_files = 1;
+	if (lc != NULL)
+		logstore_set(ls, lc);
 	if ((*fdp = logfs_open(&ls->owner, path, ls->compress, ls->max_files,
 	    0, &next, err, errlen)) == -1) {
 		logowner_clear(&ls->owner);
@@ -183,6 +179,22 @@ logstore_close(struct logstore *ls)
 	free(ls->path);
 	free(ls->errmsg);
 	free(ls);
+}
+
+void
+logstore_set(struct logstore *ls, const struct log_config *lc)
+{
+	ls->max_files = lc->rotation.max_files > 0 ?
+	    lc->rotation.max_files : 1;
+	ls->compress = lc->rotation.compress;
+}
+
+int
+logstore_same(const struct logstore *ls, const struct log_config *lc)
+{
+	return (ls->max_files == (lc->rotation.max_files > 0 ?
+	    lc->rotation.max_files : 1) && ls->compress ==
+	    lc->rotation.compress);
 }
 
 const char *

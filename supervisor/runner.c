@@ -2328,6 +2328,9 @@ proc_switch(struct proc *p, const struct proc_config *pc, struct gen *gen)
 	gen->refs++;
 	gen_drop(p->gen);
 	p->gen = gen;
+	/* Rotation (and timestamps) apply to its files at once. */
+	for (i = 0; i < p->n; i++)
+		logctl_settings(p->inst[i]->logid, pc);
 	return (0);
 }
 

@@ -264,6 +264,62 @@ def unchanged_processes_keep_pids_logs_counts_and_followers():
         c.close()
 
 
+# Rotation thresholds are policy: a reload that lowers max_size makes
+# the running instance's file rotate, with the same pid.
+@test
+def a_new_rotation_size_applies_in_place():
+    script = ("while :; do echo 0123456789012345678901234567890123456789; "
+              "sleep 0.02; done")
+
+    def conf(size):
+        return process("rot", "/bin/sh", ["-c", script],
+                       log={"timestamp": False, "redact": False,
+                            "rotation": {"max_size": size, "max_files": 2}})
+    with Daemon(conf(100000000)) as d:
+        wait_until(lambda: all_running(d, "rot"), 15, what="rot")
+        pid = pids(d, "rot")
+        base = os.path.join(d.log_dir, "rot.out.log")
+        wait_until(lambda: os.path.exists(base) and
+                   os.path.getsize(base) > 2000, 15, what="some output")
+        assert not os.path.exists(base + ".1")
+        edit(d, conf(1000))
+        reload(d, "a smaller max_size")
+        assert "* rot (policy: log.rotation)" in d.stderr(), \
+            d.stderr()[-2000:]
+        wait_until(lambda: os.path.exists(base + ".1"), 15,
+                   what="a rotation")
+        wait_until(lambda: os.path.exists(base + ".2"), 15,
+                   what="a second rotation")
+        assert os.path.getsize(base + ".1") <= 1000
+        assert not os.path.exists(base + ".3")
+        assert pids(d, "rot") == pid
+
+
+# Timestamps on: the process is changed (log), replaced, and its lines
+# in the same file get a prefix from then on.
+@test
+def timestamps_turned_on_apply_to_the_same_file():
+    script = "while :; do echo tick; sleep 0.05; done"
+
+    def conf(ts):
+        return process("ts", "/bin/sh", ["-c", script],
+                       log={"timestamp": ts, "redact": False})
+    with Daemon(conf(False)) as d:
+        wait_until(lambda: all_running(d, "ts"), 15, what="ts")
+        base = os.path.join(d.log_dir, "ts.out.log")
+        wait_until(lambda: os.path.exists(base) and
+                   rd(base).startswith(b"tick\n"), 10, what="plain lines")
+        edit(d, conf(True))
+        reload(d, "timestamps on")
+        assert "~ ts (changed: log)" in d.stderr(), d.stderr()[-2000:]
+        wait_until(lambda: all(l.startswith(b"[") for l in
+                               rd(base).splitlines()[-2:]),
+                   15, what="timestamped lines")
+        last = rd(base).splitlines()[-2:]
+        assert all(l.startswith(b"[") and l.endswith(b"tick")
+                   for l in last), last
+
+
 # A file with an error changes nothing, and the log says where.
 @test
 def a_config_with_errors_changes_nothing():
