@@ -8,6 +8,7 @@ Every wait is bounded; the only processes signalled directly are the
 daemon's own agents (by the pid it reports) and the daemon itself."""
 import atexit
 import functools
+import grp
 import json
 import os
 import pwd
@@ -1002,6 +1003,29 @@ def inherit_env_passes_the_daemon_environment():
         assert env["APM2_TEST_PASS"] == "overridden", env
         assert env["EXTRA"] == "1" and env["APM2_INSTANCE"] == "0", env
         assert env.get("PATH") == os.environ.get("PATH"), env
+    finally:
+        d.cleanup()
+
+
+# [processes] group: the process runs with that group as its gid (real
+# and effective), its user's supplementary groups kept.
+@test
+def group_sets_the_process_gid():
+    if not IS_ROOT:
+        raise Skip("needs root")
+    pw = ensure_user(USER)
+    gid = grp.getgrnam("nogroup").gr_gid
+    d = Daemon(hygiene_conf("{tmp}/out", "grp", user=USER, group="nogroup"))
+    os.makedirs(os.path.join(d.tmp, "out"))
+    os.chmod(os.path.join(d.tmp, "out"), 0o777)
+    try:
+        d.start()
+        ok(req(d, "start_process", "grp"), "Process 'grp' started")
+        path = os.path.join(d.tmp, "out", "grp-report")
+        wait_until(lambda: os.path.exists(path), 5)
+        rep = json.load(open(path))
+        assert rep["uid"] == rep["euid"] == pw.pw_uid, rep
+        assert rep["gid"] == rep["egid"] == gid != pw.pw_gid, rep
     finally:
         d.cleanup()
 
