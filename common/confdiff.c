@@ -276,18 +276,29 @@ daemon_diff(const struct daemon_config *a, const struct daemon_config *b,
 	if (a->socket_mode != b->socket_mode)
 		diff[n++] = "socket_mode";
 	if (a->max_conns_per_user != b->max_conns_per_user)
-		diff[n++] = "max_conns_per_user";
+		diff[n++] = "max_connections_per_user";
 	if (a->log_memory != b->log_memory)
 		diff[n++] = "log_memory";
 	if (a->max_open_log_files != b->max_open_log_files)
 		diff[n++] = "max_open_log_files";
 	if (n == 0)
 		return (0);
-	if ((d->daemon = calloc(n, sizeof(*d->daemon))) == NULL)
+	if ((d->daemon = calloc(n, sizeof(*d->daemon))) == NULL ||
+	    (d->daemon_live = calloc(n, sizeof(*d->daemon_live))) == NULL)
 		return (-1);
 	memcpy(d->daemon, diff, n * sizeof(*diff));
+	for (i = 0; i < n; i++)
+		d->daemon_live[i] = confdiff_daemon_live(diff[i]);
 	d->ndaemon = n;
 	return (0);
+}
+
+int
+confdiff_daemon_live(const char *key)
+{
+	return (strcmp(key, "admin_group") == 0 ||
+	    strcmp(key, "max_connections_per_user") == 0 ||
+	    strcmp(key, "shutdown_timeout") == 0);
 }
 
 int
@@ -332,6 +343,7 @@ confdiff_free(struct confdiff *d)
 {
 	free(d->v);
 	free(d->daemon);
+	free(d->daemon_live);
 	memset(d, 0, sizeof(*d));
 }
 

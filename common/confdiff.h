@@ -73,8 +73,16 @@ struct confdiff {
 	struct confdiff_ent	*v;
 	size_t			 n;
 	const char		**daemon;	/* [daemon] keys that differ */
+	int			*daemon_live;	/* each: applied by a reload */
 	size_t			 ndaemon;
 };
+
+/*
+ * The [daemon] keys a reload applies: admin_group (to connections made
+ * from then on), max_connections_per_user and shutdown_timeout.  The
+ * others keep their running values until apm2d restarts.
+ */
+int		 confdiff_daemon_live(const char *key);
 
 /* 0, or -1 (out of memory).  Free with confdiff_free(). */
 int		 confdiff(const struct config *running,

@@ -84,22 +84,24 @@ msg_end(struct msg *m)
 static void
 summary(const struct confdiff *d, int dry_run, struct msg *m)
 {
-	size_t	c[CD_POLICY + 1], i;
+	size_t	c[CD_POLICY + 1], i, kept = 0;
 	char	line[256];
 
+	for (i = 0; i < d->ndaemon; i++)
+		kept += !d->daemon_live[i];
 	confdiff_count(d, c);
 	msg_line(m, "%s: %zu added, %zu removed, %zu changed, %zu scaled, "
 	    "%zu policy only, %zu unchanged%s", dry_run ? "dry run" :
 	    "reloaded", c[CD_ADDED], c[CD_REMOVED], c[CD_CHANGED],
 	    c[CD_SCALED], c[CD_POLICY], c[CD_UNCHANGED],
-	    d->ndaemon > 0 ? "; daemon keys kept until apm2d restarts" : "");
+	    kept > 0 ? "; daemon keys kept until apm2d restarts" : "");
 	for (i = 0; i < d->n; i++)
 		if (d->v[i].kind != CD_UNCHANGED &&
 		    confdiff_line(&d->v[i], line, sizeof(line)) > 0)
 			msg_line(m, "%s", line);
 	for (i = 0; i < d->ndaemon; i++)
-		msg_line(m, "! daemon.%s (kept until apm2d restarts)",
-		    d->daemon[i]);
+		msg_line(m, d->daemon_live[i] ? "* daemon.%s (applied)" :
+		    "! daemon.%s (kept until apm2d restarts)", d->daemon[i]);
 }
 
 static void

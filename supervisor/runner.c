@@ -260,6 +260,7 @@ static void	gen_drop(struct gen *);
 static void	gc_run(int, short, void *);
 static void	gc_soon(int);
 static void	inert_report(const struct config *);
+static void	daemon_live(struct daemon_config *, struct daemon_config *);
 static int	inst_done(struct instance *);
 static const struct shutdown_config *inst_sc(const struct instance *);
 static int	proc_switch(struct proc *, const struct proc_config *,
@@ -2524,6 +2525,24 @@ apply_entry(const struct confdiff_ent *e, size_t *at)
 }
 
 /*
+ * The [daemon] keys a reload applies (confdiff_daemon_live()), from the
+ * new table nd into the running one d; the running values go to nd,
+ * which is freed with it.
+ */
+static void
+daemon_live(struct daemon_config *d, struct daemon_config *nd)
+{
+	char	*g;
+
+	g = d->admin_group;
+	d->admin_group = nd->admin_group;
+	nd->admin_group = g;
+	d->admin_gid = nd->admin_gid;
+	d->max_conns_per_user = nd->max_conns_per_user;
+	d->shutdown_timeout = nd->shutdown_timeout;
+}
+
+/*
  * Apply the difference d between the running configuration and nc,
  * which becomes the running one, with the running [daemon] table.
  */
@@ -2542,6 +2561,7 @@ runner_reload(struct config *nc, const struct confdiff *d)
 	dc = nc->daemon;
 	nc->daemon = old->conf->daemon;
 	old->conf->daemon = dc;
+	daemon_live(&nc->daemon, &old->conf->daemon);
 	g->conf = nc;
 	curgen = g;
 	rconf = sup->conf = nc;

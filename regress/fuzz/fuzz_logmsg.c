@@ -506,6 +506,18 @@ logstore_uid(const struct logstore *ls)
 	return (ls->uid);
 }
 
+/* A file's new settings (several processes naming it): nothing kept. */
+void
+logstore_set(struct logstore *ls, const struct log_config *lc)
+{
+}
+
+int
+logstore_same(const struct logstore *ls, const struct log_config *lc)
+{
+	return (1);
+}
+
 /* dispatch.c: a connection that asked for its logs. */
 void
 conn_logs_expect(struct conn_ref ref)

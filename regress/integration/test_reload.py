@@ -356,6 +356,34 @@ def daemon_keys_wait_for_a_restart():
         assert not os.path.exists(other)
 
 
+# shutdown_timeout is a [daemon] key a reload applies: lowered from 60 s
+# to 1 s, the next shutdown kills a process that ignores SIGTERM after
+# 1 s, not 60.
+@test
+def a_new_shutdown_timeout_applies_at_once():
+    stub = process("stub", "/bin/sh", ["-c", "trap '' TERM; touch "
+                                       "{tmp}/ready; while :; do sleep 1; "
+                                       "done"],
+                   shutdown={"timeout": "60s"})
+    d = Daemon(stub, daemon={"shutdown_timeout": "60s"})
+    try:
+        d.start()
+        wait_until(lambda: os.path.exists(d.tmp + "/ready"), 15,
+                   what="stub")
+        with open(d.config_path) as f:
+            text = f.read()
+        with open(d.config_path, "w") as f:
+            f.write(text.replace('shutdown_timeout = "60s"',
+                                 'shutdown_timeout = "1s"'))
+        reload(d, "a shorter shutdown_timeout")
+        assert "* daemon.shutdown_timeout (applied)" in d.stderr(), \
+            d.stderr()[-2000:]
+        os.kill(d.pid, signal.SIGTERM)
+        assert d.wait_exit(20) is not None, "still shutting down after 20 s"
+    finally:
+        d.cleanup()
+
+
 # What an operator stopped by hand stays stopped through a reload that
 # does not change it, whatever autostart says; the intent is kept.
 @test
