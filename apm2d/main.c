@@ -42,7 +42,7 @@ struct cmdline {
 	const char		*sockpath;
 	const char		*pidpath;
 	const char		*statepath;
-	char			 cwd[PATH_MAX];	/* where we started */
+	char			 cwd[PATH_MAX];	/* where it started */
 	int			 debug;
 	int			 noaction;
 	int			 verbose;

@@ -66,14 +66,14 @@ struct confdiff_ent {
 	const struct proc_config *old;	/* NULL: added */
 	const struct proc_config *new;	/* NULL: removed */
 	unsigned int		  keys;		/* CDK_*: changed */
-	unsigned int		  policy;	/* CDP_*: any kind but added */
+	unsigned int		  policy;	/* CDP_*: not for added */
 };
 
 struct confdiff {
 	struct confdiff_ent	*v;
 	size_t			 n;
-	const char		**daemon;	/* [daemon] keys that differ */
-	int			*daemon_live;	/* each: applied by a reload */
+	const char		**daemon;	/* [daemon] keys differing */
+	int			*daemon_live;	/* each: a reload applies it */
 	size_t			 ndaemon;
 };
 
@@ -99,6 +99,7 @@ void		 confdiff_count(const struct confdiff *, size_t *counts);
  */
 int		 confdiff_line(const struct confdiff_ent *, char *, size_t);
 /* The names of keys bits, ", " between them: "env, args". */
-int		 confdiff_keys(unsigned int keys, int policy, char *, size_t);
+int		 confdiff_keys(unsigned int keys, int policy, char *,
+		    size_t);
 
 #endif /* APM2_CONFDIFF_H */

@@ -296,7 +296,7 @@ struct daemon_config {
 	char			*socket;
 	char			*log_dir;
 	char			*state_file;
-	int			 state_file_set;	/* written in the file */
+	int			 state_file_set; /* in the file */
 	/* ours */
 	char			*user;		/* frontend's user, "_apm2d" */
 	int			 user_found;	/* uid/gid valid */
@@ -368,7 +368,8 @@ int		 path_dirs_secure(const char *path, uid_t self, char *err,
  * health checks, the credentials): one "FILE:LINE:COL: warning: ..." in
  * *w for each table.  The count; free *w with config_errors_free().
  */
-size_t		 config_inert(const struct config *, struct config_errors *w);
+size_t		 config_inert(const struct config *,
+		    struct config_errors *w);
 
 /*
  * The [daemon] paths as the daemon uses them: relative ones in the file

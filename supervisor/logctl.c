@@ -322,7 +322,8 @@ lg_introduce(void)
 	for (k = 0; k < lg.ninsts; k++)
 		if (lg.insts[k]->drain != 0)
 			lg_send(L_DRAIN, 0, -1, &(struct l_drain){ .inst = k,
-			    .serial = lg.insts[k]->drain }, sizeof(struct l_drain));
+			    .serial = lg.insts[k]->drain },
+			    sizeof(struct l_drain));
 }
 
 static void

@@ -49,7 +49,8 @@ int		 logstore_moved(const struct logstore *);
 /* New rotation settings (a reload): max_files and compress. */
 void		 logstore_set(struct logstore *, const struct log_config *);
 /* 1 if those of lc are the store's already. */
-int		 logstore_same(const struct logstore *, const struct log_config *);
+int		 logstore_same(const struct logstore *,
+		    const struct log_config *);
 /* Forget it; a running compression is killed (SIGTERM). */
 void		 logstore_close(struct logstore *);
 /* The caller reaped pid: 1 if it was a compression of ours. */

@@ -137,7 +137,7 @@ struct instance {
 	uint64_t		 cg_cpu_base;	/* CPU time, past runs */
 	uint64_t		 cg_oom_base;	/* OOM kills, past runs */
 	uint32_t		 restart_count;
-	int			 restored;	/* its exit from the state file */
+	int			 restored;	/* its exit: the state file's */
 	const struct proc_config *rpc;	/* what it last ran with */
 	struct gen		*rgen;		/* rpc's configuration */
 	int			 replace;	/* a reload replaces it */
@@ -192,7 +192,7 @@ struct proc {
 	struct instance		**inst;
 	uint32_t		 n;		/* configured */
 	uint32_t		 nall;		/* and those a reload retires */
-	uint32_t		 lid;		/* the logger's name, not reused */
+	uint32_t		 lid;		/* the logger's name for it */
 	struct gen		*gen;		/* pc's configuration */
 	int			 removed;	/* no longer configured */
 	char			**argv;		/* command, args, NULL */
@@ -549,7 +549,7 @@ state_list(struct state_rec *rec)
 			in = procs[i]->inst[k];
 			si = &rec->insts[rec->ninsts];
 			if (in->pid != 0) {
-				/* Read once a run: a write costs what is new. */
+				/* Once a run: a write costs what is new. */
 				if (in->kstart_ns == 0 &&
 				    procstat_get(in->pid, &ps) == 0)
 					in->kstart_ns = ps.start_ns;
@@ -1029,7 +1029,8 @@ runner_autostart(void)
 
 	for (i = 0; i < nprocs; i++)
 		if (procs[i]->intent == INTENT_STARTED ||
-		    (procs[i]->intent == INTENT_NONE && procs[i]->pc->autostart))
+		    (procs[i]->intent == INTENT_NONE &&
+		    procs[i]->pc->autostart))
 			op_submit(procs[i], RUNNER_START,
 			    (struct conn_ref){ 0, 0 });
 }

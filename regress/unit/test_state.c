@@ -260,7 +260,8 @@ test_set_aside(void **state)
 		    "\"pid\":9,\"start_ns\":1}]}",
 		"{\"version\":1,\"instances\":[{\"process\":\"a\",\"index\":0,"
 		    "\"pid\":9}]}",
-		"{\"version\":1,\"instances\":[{\"process\":\"a\",\"index\":0}]}",
+		"{\"version\":1,\"instances\":[{\"process\":\"a\","
+		    "\"index\":0}]}",
 		"{\"version\":1,\"instances\":[{\"process\":\"a\\u0000b\","
 		    "\"index\":0,\"pid\":9,\"start_ns\":1}]}",
 		"{\"version\":1,\"instances\":[7]}",
