@@ -2161,7 +2161,8 @@ step_restart(struct proc *p, struct op *op)
 static int
 step_reload(struct proc *p, struct op *op)
 {
-	struct instance	*in = p->inst[op->cur];	/* cur <= n */
+	/* cur <= n: one past the last is no instance. */
+	struct instance	*in = op->cur < p->n ? p->inst[op->cur] : NULL;
 
 	switch (op->phase) {
 	case PH_BEGIN:
