@@ -179,10 +179,11 @@ if [ "$(id -u)" -eq 0 ] && [ "${REGRESS_NO_USER:-0}" = 0 ]; then
 	# A copy the user can read, wherever this tree lives (with the
 	# times: chkchild is rebuilt when it looks older than its source).
 	copy=$(mktemp -d "${TMPDIR:-/tmp}/apm2-regress.XXXXXX")
-	mkdir -p "$copy/apm2d" "$copy/apm2ctl" "$copy/regress"
-	cp -p apm2d/apm2d "$copy/apm2d/"
+	mkdir -p "$copy/apm2d" "$copy/apm2ctl" "$copy/regress/unit"
+	cp -p apm2d/apm2d apm2d/ecosystem.toml.5 "$copy/apm2d/"
 	cp -p apm2ctl/apm2ctl "$copy/apm2ctl/"
 	cp -Rp regress/integration "$copy/regress/"
+	cp -p regress/unit/*.c "$copy/regress/unit/"	# test_keys reads them
 	chmod -R a+rX "$copy"
 	for t in "$copy"/regress/integration/test_*.py; do
 		n=$(basename "$t" .py)
