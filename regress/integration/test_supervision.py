@@ -1007,56 +1007,51 @@ def inherit_env_passes_the_daemon_environment():
         d.cleanup()
 
 
+def user_report(name, **keys):
+    """chkchild run as USER with keys: USER's passwd entry, its report,
+    and the uid that owns the report file."""
+    if not IS_ROOT:
+        raise Skip("needs root")
+    pw = ensure_user(USER)
+    d = Daemon(hygiene_conf("{tmp}/out", name, user=USER, **keys))
+    os.makedirs(os.path.join(d.tmp, "out"))
+    os.chmod(os.path.join(d.tmp, "out"), 0o777)
+    try:
+        d.start()
+        ok(req(d, "start_process", name), "Process '%s' started" % name)
+        path = os.path.join(d.tmp, "out", "%s-report" % name)
+        wait_until(lambda: os.path.exists(path), 5)
+        with open(path) as f:
+            rep = json.load(f)
+        return pw, rep, os.stat(path).st_uid
+    finally:
+        d.cleanup()
+
+
 # [processes] group: the process runs with that group as its gid (real
 # and effective), its user's supplementary groups kept.
 @test
 def group_sets_the_process_gid():
-    if not IS_ROOT:
-        raise Skip("needs root")
-    pw = ensure_user(USER)
     gid = grp.getgrnam("nogroup").gr_gid
-    d = Daemon(hygiene_conf("{tmp}/out", "grp", user=USER, group="nogroup"))
-    os.makedirs(os.path.join(d.tmp, "out"))
-    os.chmod(os.path.join(d.tmp, "out"), 0o777)
-    try:
-        d.start()
-        ok(req(d, "start_process", "grp"), "Process 'grp' started")
-        path = os.path.join(d.tmp, "out", "grp-report")
-        wait_until(lambda: os.path.exists(path), 5)
-        rep = json.load(open(path))
-        assert rep["uid"] == rep["euid"] == pw.pw_uid, rep
-        assert rep["gid"] == rep["egid"] == gid != pw.pw_gid, rep
-    finally:
-        d.cleanup()
+    pw, rep, _ = user_report("grp", group="nogroup")
+    assert rep["uid"] == rep["euid"] == pw.pw_uid, rep
+    assert rep["gid"] == rep["egid"] == gid != pw.pw_gid, rep
 
 
 @test
 def run_as_user_with_its_groups_only():
-    if not IS_ROOT:
-        raise Skip("needs root")
-    pw = ensure_user(USER)
-    d = Daemon(hygiene_conf("{tmp}/out", "usr", user=USER, umask="077"))
-    os.makedirs(os.path.join(d.tmp, "out"))
-    os.chmod(os.path.join(d.tmp, "out"), 0o777)
-    try:
-        d.start()
-        ok(req(d, "start_process", "usr"), "Process 'usr' started")
-        path = os.path.join(d.tmp, "out", "usr-report")
-        wait_until(lambda: os.path.exists(path), 5)
-        rep = json.load(open(path))
-        assert rep["uid"] == rep["euid"] == pw.pw_uid, rep
-        assert rep["gid"] == rep["egid"] == pw.pw_gid, rep
-        want = sorted(os.getgrouplist(USER, pw.pw_gid))
-        assert sorted(rep["groups"]) == want, (rep["groups"], want)
-        assert 0 not in rep["groups"]
-        env = rep["env"]
-        assert env["USER"] == env["LOGNAME"] == USER, env
-        assert env["HOME"] == pw.pw_dir and env["SHELL"] == pw.pw_shell
-        assert env["PATH"] == "/usr/local/bin:/usr/bin:/bin", env
-        assert rep["umask"] == 0o077 and rep["fds"] == [0, 1, 2], rep
-        assert os.stat(path).st_uid == pw.pw_uid
-    finally:
-        d.cleanup()
+    pw, rep, owner = user_report("usr", umask="077")
+    assert rep["uid"] == rep["euid"] == pw.pw_uid, rep
+    assert rep["gid"] == rep["egid"] == pw.pw_gid, rep
+    want = sorted(os.getgrouplist(USER, pw.pw_gid))
+    assert sorted(rep["groups"]) == want, (rep["groups"], want)
+    assert 0 not in rep["groups"]
+    env = rep["env"]
+    assert env["USER"] == env["LOGNAME"] == USER, env
+    assert env["HOME"] == pw.pw_dir and env["SHELL"] == pw.pw_shell
+    assert env["PATH"] == "/usr/local/bin:/usr/bin:/bin", env
+    assert rep["umask"] == 0o077 and rep["fds"] == [0, 1, 2], rep
+    assert owner == pw.pw_uid
 
 
 @test
