@@ -107,6 +107,8 @@ enum proto_type {
 	L_HEARTBEAT,		/* struct heartbeat: answer L_HEARTBEAT_ACK */
 	L_FILE_NEW,		/* struct l_file, no descriptor: a file to ask
 				   for (L_REOPEN) when there is output */
+	L_FILE_CLOSE,		/* struct l_id (file): nothing writes it any
+				   more (a reload): close its descriptor */
 
 	/* logger -> supervisor: never a descriptor */
 	L_READY = 192,		/* no payload */
@@ -354,7 +356,7 @@ struct l_hello {
 
 /*
  * L_SECRETS_CLEAR (an instance), L_ROTATE_FAIL, L_ROTATE, L_REOPEN,
- * L_FILE_CLOSED (a file): an id.
+ * L_FILE_CLOSE, L_FILE_CLOSED (a file): an id.
  */
 struct l_id {
 	uint32_t	id;

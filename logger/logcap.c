@@ -606,6 +606,15 @@ logcap_file_new(const struct l_file *lfm)
 		log_warnx("log file %u: %s", lfm->fd.file, err);
 }
 
+void
+logcap_file_close(uint32_t id)
+{
+	struct capfile	*f;
+
+	if ((f = capfile_find(id)) != NULL && f->state == CF_OPEN)
+		cf_evict(f);	/* reopened if written again */
+}
+
 /* A new descriptor for a file: rotated, or reopened. */
 void
 logcap_file_fd(const struct l_filefd *m, int fd)

@@ -104,6 +104,8 @@ void	logcap_secrets_clear(uint32_t inst);
 void	logcap_secret(const struct l_secret *, const char *, size_t);
 void	logcap_file_open(const struct l_file *, int fd);
 void	logcap_file_new(const struct l_file *);
+/* Nothing writes file id any more: its descriptor is closed. */
+void	logcap_file_close(uint32_t id);
 void	logcap_file_fd(const struct l_filefd *, int fd);
 void	logcap_rotate_failed(uint32_t file);
 void	logcap_pipe(const struct l_pipe *, int fd);

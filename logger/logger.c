@@ -58,6 +58,7 @@ static const struct proto_rule logger_rules[] = {
 	{ L_HEARTBEAT,	sizeof(struct heartbeat), sizeof(struct heartbeat),
 									0, 0 },
 	{ L_FILE_NEW,	sizeof(struct l_file),	sizeof(struct l_file),	0, 0 },
+	{ L_FILE_CLOSE,	sizeof(struct l_id),	sizeof(struct l_id),	0, 0 },
 };
 
 void
@@ -209,6 +210,9 @@ sup_msg(struct chan_msg *msg, void *arg)
 		break;
 	case L_FILE_NEW:
 		logcap_file_new(d);
+		break;
+	case L_FILE_CLOSE:
+		logcap_file_close(((const struct l_id *)d)->id);
 		break;
 	case L_ROTATE_FAIL:
 		logcap_rotate_failed(((const struct l_id *)d)->id);

@@ -51,6 +51,7 @@ struct lfile {
 	uint32_t		 mode;		/* enum rotation_mode */
 	uint64_t		 max_size;
 	char			*tsfmt;		/* NULL: the default */
+	uint32_t		 users;		/* instances' streams naming it */
 };
 
 /* A sensitive value of an instance's environment. */
@@ -734,11 +735,14 @@ logctl_spawn(uint32_t inst, const struct config *conf,
 		    path[1], sizeof(path[1])) == -1)
 			log_warnx("%s: log file names too long", display);
 		else
-			for (s = 0; s < 2; s++)
-				if (li->m.file[s] == 0 && path[s][0] != '\0' &&
+			for (s = 0; s < 2; s++) {
+				if (li->m.file[s] != 0 || path[s][0] == '\0' ||
 				    (f = file_get(path[s], pc, owner,
-				    display)) != NULL)
-					li->m.file[s] = f->id;
+				    display)) == NULL)
+					continue;
+				li->m.file[s] = f->id;
+				f->users++;
+			}
 	}
 	if (fresh)
 		for (s = 0; s < 2; s++)
@@ -889,6 +893,8 @@ void
 logctl_forget(uint32_t inst)
 {
 	struct linst	*li;
+	struct lfile	*f;
+	int		 s;
 
 	if (inst >= lg.ninsts)
 		return;
@@ -901,6 +907,12 @@ logctl_forget(uint32_t inst)
 	li->nsec = 0;
 	li->known = 0;
 	li->sent = 0;
+	/* A file nothing names any more is closed (reopened if named). */
+	for (s = 0; s < 2; s++)
+		if ((f = lg_fileid(li->m.file[s])) != NULL &&
+		    --f->users == 0 && f->held && lg.up)
+			lg_send(L_FILE_CLOSE, 0, -1,
+			    &(struct l_id){ .id = f->id }, sizeof(struct l_id));
 	memset(&li->m, 0, sizeof(li->m));
 }
 
