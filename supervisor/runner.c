@@ -557,6 +557,9 @@ state_list(struct state_rec *rec)
 					si->pid = in->pid;
 					si->start_ns = in->kstart_ns;
 				}
+				if (in->cg_made)
+					(void)strlcpy(si->cgroup, in->display,
+					    sizeof(si->cgroup));
 			}
 			si->restarts = in->restart_count;
 			if (st_exited(in->state.kind) &&

@@ -170,9 +170,10 @@ state_write(void)
  * {"version":2,"boot_id":"..","written_ns":N,
  *  "processes":[{"process":"web","intent":"stopped"},..],
  *  "instances":[{"process":"web","index":0,"restarts":2,
- *   "last":{"state":"Crashed","exit_code":1},"pid":P,"start_ns":T},..]}
+ *   "last":{"state":"Crashed","exit_code":1},"pid":P,"start_ns":T,
+ *   "cgroup":"web-0"},..]}
  * "last" only for an exited instance, "pid" and "start_ns" only for a
- * running one.
+ * running one, "cgroup" only for one in a cgroup of its own.
  */
 static void
 write_rec(struct jw *w, const struct state_rec *rec)
@@ -223,6 +224,10 @@ write_rec(struct jw *w, const struct state_rec *rec)
 			jw_u64(w, (uint64_t)si->pid);
 			jw_rawz(w, ",\"start_ns\":");
 			jw_u64(w, si->start_ns);
+			if (si->cgroup[0] != '\0') {
+				jw_rawz(w, ",\"cgroup\":");
+				jw_strz(w, si->cgroup);
+			}
 		}
 		jw_rawz(w, "}");
 	}
@@ -427,6 +432,10 @@ parse_inst(const struct json *j, const cJSON *o, struct state_inst *si)
 				return (-1);
 			si->start_ns = v;
 			seen |= 8;
+		} else if (json_keyeq(j, m, "cgroup")) {
+			if (parse_name(j, m, si->cgroup,
+			    sizeof(si->cgroup)) == -1)
+				return (-1);
 		} else if (json_keyeq(j, m, "restarts")) {
 			if (json_uint(j, m, UINT32_MAX, &v) == -1)
 				return (-1);

@@ -4,7 +4,8 @@
  * daemon.  The intent an operator expressed by hand (a process stopped,
  * or started though it does not autostart), each instance's restart
  * count and last exit, and the instances that run, each with its main
- * pid and that process's start time, so that the next start of a daemon
+ * pid, that process's start time and its cgroup (a name below the
+ * daemon's: cgroup.h), so that the next start of a daemon
  * that was killed finds what it left even without cgroups (cgroup.h
  * does it better where it can).
  *
@@ -44,6 +45,7 @@ struct state_inst {
 	uint32_t	 index;
 	pid_t		 pid;		/* 0: not running (or another boot) */
 	uint64_t	 start_ns;	/* procstat_now()'s clock */
+	char		 cgroup[PROTO_DISPLAY_MAX];	/* "": none */
 	uint32_t	 restarts;
 	int		 has_last;	/* last is its last exit */
 	struct p_state	 last;		/* Stopped, Crashed or Terminated */

@@ -93,6 +93,12 @@ def operate(d):
                 api and api[0].get("restarts") == 2 and
                 api[0].get("pid") == before["api"]["pid"])
     wait_until(recorded, 10, what="the state file to record it all")
+    # A running instance's cgroup is on record where there are cgroups.
+    api = [i for i in on_file(d)["instances"] if i["process"] == "api"]
+    if "no cgroups" not in d.stderr():
+        assert api[0]["cgroup"] == "api", api
+    else:
+        assert "cgroup" not in api[0], api
     return before
 
 

@@ -136,6 +136,7 @@ test_round_trip(void **state)
 	fake[0].pid = 4242;
 	fake[0].start_ns = 18446744073709551615ULL;
 	fake[0].restarts = 7;
+	(void)strlcpy(fake[0].cgroup, "web-3", sizeof(fake[0].cgroup));
 	(void)strlcpy(fake[1].name, "db", sizeof(fake[1].name));
 	fake[1].pid = 2;
 	fake[1].start_ns = 1;
@@ -170,6 +171,8 @@ test_round_trip(void **state)
 	assert_int_equal(rec.insts[0].pid, 4242);
 	assert_true(rec.insts[0].start_ns == 18446744073709551615ULL);
 	assert_int_equal(rec.insts[0].restarts, 7);
+	assert_string_equal(rec.insts[0].cgroup, "web-3");
+	assert_string_equal(rec.insts[1].cgroup, "");
 	assert_false(rec.insts[0].has_last);
 	assert_string_equal(rec.insts[1].name, "db");
 	assert_int_equal(rec.insts[1].pid, 2);
@@ -282,6 +285,10 @@ test_set_aside(void **state)
 		"{\"version\":2,\"processes\":[{\"process\":\"a\",\"intent\":"
 		    "\"paused\"}],\"instances\":[]}",
 		"{\"version\":2,\"processes\":{},\"instances\":[]}",
+		"{\"version\":2,\"processes\":[],\"instances\":[{\"process\":"
+		    "\"a\",\"index\":0,\"cgroup\":\"\"}]}",
+		"{\"version\":2,\"processes\":[],\"instances\":[{\"process\":"
+		    "\"a\",\"index\":0,\"cgroup\":7}]}",
 	};
 
 	assert_int_equal(state_init(path, list), 0);
