@@ -53,7 +53,7 @@ static int	need_scan(void);
 static int	tree_table(struct ptable *);
 static int	marked(const struct treekill *, const struct pstat *);
 static void	mark_descendants(const struct ptable *, uint8_t *);
-static void	kill_marked(const struct ptable *, uint8_t *, int);
+static void	kill_marked(const struct ptable *, uint8_t *, int, pid_t);
 static void	tree_run(int, short, void *);
 
 void
@@ -170,7 +170,7 @@ mark_descendants(const struct ptable *t, uint8_t *mark)
 }
 
 static void
-kill_marked(const struct ptable *t, uint8_t *mark, int sig)
+kill_marked(const struct ptable *t, uint8_t *mark, int sig, pid_t group)
 {
 	size_t	i;
 
@@ -178,8 +178,9 @@ kill_marked(const struct ptable *t, uint8_t *mark, int sig)
 		if (!mark[i])
 			continue;
 		mark[i] = 0;
+		/* The group's members had it from kill(-group): once. */
 		if (t->p[i].pid <= 1 || t->p[i].pid == self ||
-		    t->p[i].zombie ||
+		    t->p[i].zombie || (group > 0 && t->p[i].pgid == group) ||
 		    (sup != NULL && t->p[i].pid == sup->fe_pid))
 			continue;
 		kill(t->p[i].pid, sig);
@@ -290,7 +291,8 @@ tree_run(int fd, short ev, void *arg)
 					if (marked(&tks[k], &t.p[i]))
 						mark[i] = 1;
 				mark_descendants(&t, mark);
-				kill_marked(&t, mark, tks[k].sig);
+				kill_marked(&t, mark, tks[k].sig,
+				    tks[k].leader);
 			}
 			free(mark);
 		}
@@ -369,7 +371,7 @@ proctree_kill_all(void)
 			    t.p[i].pid != sup->fe_pid))
 				mark[i] = 1;
 		mark_descendants(&t, mark);
-		kill_marked(&t, mark, SIGKILL);
+		kill_marked(&t, mark, SIGKILL, 0);
 		free(mark);
 	}
 	ptable_free(&t);
