@@ -367,15 +367,15 @@ def daemon_keys_wait_for_a_restart():
 # 1 s, not 60.
 @test
 def a_new_shutdown_timeout_applies_at_once():
-    stub = process("stub", "/bin/sh", ["-c", "trap '' TERM; touch "
+    deaf = process("deaf", "/bin/sh", ["-c", "trap '' TERM; touch "
                                        "{tmp}/ready; while :; do sleep 1; "
                                        "done"],
                    shutdown={"timeout": "60s"})
-    d = Daemon(stub, daemon={"shutdown_timeout": "60s"})
+    d = Daemon(deaf, daemon={"shutdown_timeout": "60s"})
     try:
         d.start()
         wait_until(lambda: os.path.exists(d.tmp + "/ready"), 15,
-                   what="stub")
+                   what="deaf")
         with open(d.config_path) as f:
             text = f.read()
         with open(d.config_path, "w") as f:

@@ -702,31 +702,32 @@ TWICE = ("n=0; trap 'n=$((n+1)); echo INT $n >> {tmp}/ints; "
          "while :; do sleep 0.05; done")
 
 
-@test
-def kill_delay_sends_the_signal_again_before_sigkill():
+def stop_twice_wanting_cli(**keys):
+    """Start TWICE with SIGINT and a 300 ms timeout (and keys), stop it:
+    the interrupts it saw, and its state after."""
     conf = proc("cli", "sh", ["-c", TWICE],
                 shutdown=dict(shutdown(timeout="300ms", sig="SIGINT"),
-                              kill_delay="10s"))
+                              **keys))
     with Daemon(conf) as d:
         ok(req(d, "start_process", "cli"), "Process 'cli' started")
         wait_until(lambda: os.path.exists(d.tmp + "/ready"), 5)
         ok(req(d, "stop_process", "cli"),
            "Stopped 1 instance(s) of 'cli'")
-        assert rd(d.tmp + "/ints") == b"INT 1\nINT 2\n"
-        assert inst(d, "cli")["state"] == {"Stopped": {"exit_code": 0}}
+        return rd(d.tmp + "/ints"), inst(d, "cli")["state"]
+
+
+@test
+def kill_delay_sends_the_signal_again_before_sigkill():
+    ints, state = stop_twice_wanting_cli(kill_delay="10s")
+    assert ints == b"INT 1\nINT 2\n", ints
+    assert state == {"Stopped": {"exit_code": 0}}, state
 
 
 @test
 def without_kill_delay_sigkill_follows_the_timeout():
-    conf = proc("cli", "sh", ["-c", TWICE],
-                shutdown=shutdown(timeout="300ms", sig="SIGINT"))
-    with Daemon(conf) as d:
-        ok(req(d, "start_process", "cli"), "Process 'cli' started")
-        wait_until(lambda: os.path.exists(d.tmp + "/ready"), 5)
-        ok(req(d, "stop_process", "cli"),
-           "Stopped 1 instance(s) of 'cli'")
-        assert rd(d.tmp + "/ints") == b"INT 1\n"
-        assert inst(d, "cli")["state"] == "Terminated"
+    ints, state = stop_twice_wanting_cli()
+    assert ints == b"INT 1\n", ints
+    assert state == "Terminated", state
 
 
 @test
