@@ -48,6 +48,7 @@
 struct frontend_opts {
 	int		 debug;		/* log to stderr */
 	int		 verbose;
+	int		 quiet;		/* --log-level warn */
 	int		 logger;	/* the logger (-L), not the frontend */
 	const char	*user;		/* drop to this user when root */
 	const char	*chroot;	/* chroot here when root */

@@ -60,6 +60,7 @@ static void	msg_log_entry(struct chan_msg *, struct conn *);
 static void	msg_log_end(struct chan_msg *, struct conn *);
 static void	msg_close(struct chan_msg *, struct conn *);
 static void	msg_exit(struct chan_msg *, struct conn *);
+static void	msg_logfd(struct chan_msg *, struct conn *);
 static struct jw *part_get(struct conn *, uint32_t);
 static void	fe_exit(int, short, void *);
 
@@ -113,6 +114,7 @@ static const struct sup_msg sup_msgs[PROTO_TYPE_MAX] = {
 	[S_LOG_END] =	  { FIXED(struct s_logend), 0, 1, msg_log_end },
 	[S_CLOSE] =	  { 0, 0, 0, 1, msg_close },
 	[S_EXIT] =	  { 0, 0, 0, 0, msg_exit },
+	[S_LOGFD] =	  { 0, 0, 1, 0, msg_logfd },
 };
 
 void
@@ -130,6 +132,7 @@ frontend_main(const struct frontend_opts *opts)
 
 	log_init(opts->debug, LOG_DAEMON);
 	log_setverbose(opts->verbose);
+	log_setquiet(opts->quiet);
 	log_procinit("frontend");
 	setproctitle("%s", "frontend");
 
@@ -141,6 +144,9 @@ frontend_main(const struct frontend_opts *opts)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);	/* the supervisor decides */
+	/* Sent to every apm2d out of habit (pkill -USR1): not for us. */
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);
 
 	/* The epoll descriptor and libevent's pipe exist before seccomp. */
@@ -355,6 +361,14 @@ msg_longtext(struct chan_msg *msg, struct conn *c)
 		conn_reply_end(c);
 		error_done(c);
 	}
+}
+
+/* [daemon] log_file was reopened (SIGUSR1): log lines go there now. */
+static void
+msg_logfd(struct chan_msg *msg, struct conn *c)
+{
+	log_setfd(msg->fd);
+	msg->fd = -1;
 }
 
 /*

@@ -42,10 +42,12 @@ struct cmdline {
 	const char		*sockpath;
 	const char		*pidpath;
 	const char		*statepath;
+	const char		*logpath;	/* --log-file */
 	char			 cwd[PATH_MAX];	/* where it started */
 	int			 debug;
 	int			 noaction;
 	int			 verbose;
+	int			 quiet;		/* --log-level warn */
 	int			 frontend;
 	int			 logger;
 };
@@ -62,6 +64,8 @@ static const struct option longopts[] = {
 	{ "no-daemon",	no_argument,		NULL, 'd' },
 	{ "pid-file",	required_argument,	NULL, 'P' },
 	{ "state-file",	required_argument,	NULL, 'S' },
+	{ "log-file",	required_argument,	NULL, 'l' },
+	{ "log-level",	required_argument,	NULL, 'O' },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL,		0,			NULL, 0 }
@@ -75,12 +79,15 @@ usage(int status)
 	fprintf(f,
 	    "usage: apm2d [-dnv] [-f file] [-s socket] [--pid-file path] "
 	    "[--state-file path]\n"
+	    "             [--log-file path] [--log-level level]\n"
 	    "  -d, --no-daemon      stay in the foreground, log to stderr\n"
 	    "  -f, --config FILE    configuration (default %s)\n"
 	    "  -n                   check the configuration and exit\n"
 	    "  -s, --socket PATH    control socket (overrides the config)\n"
 	    "      --pid-file PATH  pid file (overrides the config)\n"
 	    "      --state-file PATH state file (overrides the config)\n"
+	    "      --log-file PATH  the daemon's own log lines go to PATH\n"
+	    "      --log-level LVL  warn, info (default), debug or trace\n"
 	    "  -v                   more verbose (repeat for more)\n"
 	    "      --version        print the version and exit\n",
 	    DEFAULT_CONFIG);
@@ -147,6 +154,18 @@ parse_args(int argc, char *argv[], struct cmdline *cl)
 		case 'L':
 			cl->logger = 1;
 			break;
+		case 'l':
+			cl->logpath = optarg;
+			break;
+		case 'O':
+			if (log_level_parse(optarg, &cl->verbose,
+			    &cl->quiet) == -1) {
+				fprintf(stderr, "apm2d: --log-level %s: not "
+				    "one of warn, info, debug, trace\n",
+				    optarg);
+				usage(2);
+			}
+			break;
 		case 'n':
 			cl->noaction = 1;
 			break;
@@ -186,6 +205,7 @@ load_config(const struct cmdline *cl)
 {
 	struct config_errors	 errs;
 	struct config		*conf;
+	char			 why[1024], warn[1024];
 	size_t			 i;
 
 	conf = config_load(cl->conffile, &errs);
@@ -196,7 +216,20 @@ load_config(const struct cmdline *cl)
 		exit(1);
 	}
 	config_errors_free(&errs);
+	/* Relative paths in the file are taken from where we started. */
+	if (config_daemon_paths(conf, cl->cwd, cl->sockpath, cl->pidpath,
+	    cl->statepath, cl->logpath, geteuid() == 0) == -1)
+		err(1, "config_daemon_paths");
 	if (cl->noaction) {
+		/* Every check the daemon makes before it starts. */
+		if (daemon_preflight(&conf->daemon, why, sizeof(why), warn,
+		    sizeof(warn)) == -1) {
+			fprintf(stderr, "%s: %s\n", cl->conffile, why);
+			exit(1);
+		}
+		if (warn[0] != '\0')
+			fprintf(stderr, "%s: warning: %s\n", cl->conffile,
+			    warn);
 		/* Warnings: the file is right, the host lacks something. */
 		(void)limits_check(conf);
 		(void)config_inert(conf, &errs);
@@ -207,11 +240,6 @@ load_config(const struct cmdline *cl)
 		config_free(conf);
 		exit(0);
 	}
-
-	/* Relative paths in the file are taken from where we started. */
-	if (config_daemon_paths(conf, cl->cwd, cl->sockpath, cl->pidpath,
-	    cl->statepath, geteuid() == 0) == -1)
-		err(1, "config_daemon_paths");
 	return (conf);
 }
 
@@ -235,6 +263,7 @@ main(int argc, char *argv[])
 	if (cl.frontend || cl.logger) {
 		cl.fopts.debug = cl.debug;
 		cl.fopts.verbose = cl.verbose;
+		cl.fopts.quiet = cl.quiet;
 		cl.fopts.logger = cl.logger;
 		if (cl.logger)
 			logger_main(&cl.fopts);
@@ -244,16 +273,19 @@ main(int argc, char *argv[])
 	/* Log to stderr until the supervisor decides otherwise. */
 	log_init(1, LOG_DAEMON);
 	log_setverbose(cl.verbose);
+	log_setquiet(cl.quiet);
 	conf = load_config(&cl);
 
 	memset(&sopts, 0, sizeof(sopts));
 	sopts.debug = cl.debug;
 	sopts.verbose = cl.verbose;
+	sopts.quiet = cl.quiet;
 	sopts.config_path = abspath(cl.conffile);
 	sopts.self = self_path(argv0);
 	sopts.cwd = cl.cwd;
 	sopts.sockpath = cl.sockpath;
 	sopts.pidpath = cl.pidpath;
 	sopts.statepath = cl.statepath;
+	sopts.logpath = cl.logpath != NULL ? abspath(cl.logpath) : NULL;
 	supervisor_main(conf, &sopts);
 }

@@ -260,7 +260,9 @@ daemon_diff(const struct daemon_config *a, const struct daemon_config *b,
 		DAEMON_STR(state_file), DAEMON_STR(user),
 		DAEMON_STR(log_user), DAEMON_STR(chroot),
 		DAEMON_STR(socket_group), DAEMON_STR(admin_group),
-		DAEMON_DUR(shutdown_timeout), DAEMON_DUR(idle_timeout)
+		DAEMON_DUR(shutdown_timeout), DAEMON_DUR(idle_timeout),
+		DAEMON_STR(log_file), DAEMON_STR(metrics_file),
+		DAEMON_DUR(metrics_interval)
 	};
 	const char	*diff[32];
 	size_t		 i, n = 0;

@@ -220,7 +220,8 @@ static const char *const daemon_keys[] = {
 	"chroot",
 	"socket_mode", "socket_group", "admin_group", "shutdown_timeout",
 	"idle_timeout", "max_connections_per_user", "log_memory",
-	"max_open_log_files", NULL
+	"max_open_log_files", "log_file", "metrics_file", "metrics_interval",
+	NULL
 };
 static const char *const cred_keys[] = {
 	"id", "provider", "auth_method", "refresh_before_expiry", NULL
@@ -1132,6 +1133,14 @@ parse_daemon(struct ctx *c, struct config *cfg, const struct toml_value *tv)
 	    CONFIG_OPEN_LOG_FILES_MIN, CONFIG_OPEN_LOG_FILES_MAX, &n, NULL) ==
 	    1)
 		d->max_open_log_files = (uint32_t)n;
+	(void)getstr(c, t, "daemon", "log_file", S_PATH, &d->log_file, NULL);
+	(void)getstr(c, t, "daemon", "metrics_file", S_PATH, &d->metrics_file,
+	    NULL);
+	if (getdur(c, t, "daemon", "metrics_interval", &d->metrics_interval,
+	    &v) == 1 && (d->metrics_interval.sec < 1 ||
+	    d->metrics_interval.sec > CONFIG_METRICS_INTERVAL_MAX))
+		errorf(c, &v->pos, "daemon.metrics_interval: between 1 s and "
+		    "%d s", CONFIG_METRICS_INTERVAL_MAX);
 }
 
 static void
@@ -2037,6 +2046,7 @@ set_defaults(struct config *cfg)
 	d->max_conns_per_user = CONFIG_DEFAULT_CONNS_PER_USER;
 	d->log_memory = CONFIG_DEFAULT_LOG_MEMORY;
 	d->max_open_log_files = CONFIG_DEFAULT_OPEN_LOG_FILES;
+	d->metrics_interval.sec = CONFIG_DEFAULT_METRICS_INTERVAL;
 }
 
 static void
@@ -2433,6 +2443,8 @@ config_free(struct config *cfg)
 	free(cfg->daemon.socket);
 	free(cfg->daemon.log_dir);
 	free(cfg->daemon.state_file);
+	free(cfg->daemon.log_file);
+	free(cfg->daemon.metrics_file);
 	free(cfg->daemon.user);
 	free(cfg->daemon.log_user);
 	free(cfg->daemon.chroot);
@@ -2525,7 +2537,7 @@ abs_path(char **field, const char *cwd, const char *path)
 
 int
 config_daemon_paths(struct config *conf, const char *cwd, const char *sock,
-    const char *pid, const char *state, int root)
+    const char *pid, const char *state, const char *log, int root)
 {
 	struct daemon_config	*d = &conf->daemon;
 	const char		*slash;
@@ -2538,6 +2550,12 @@ config_daemon_paths(struct config *conf, const char *cwd, const char *sock,
 	    abs_path(&d->log_dir, cwd, d->log_dir) == -1 ||
 	    abs_path(&d->state_file, cwd, state != NULL ? state :
 	    d->state_file) == -1)
+		return (-1);
+	if ((log != NULL || d->log_file != NULL) &&
+	    abs_path(&d->log_file, cwd, log != NULL ? log : d->log_file) == -1)
+		return (-1);
+	if (d->metrics_file != NULL &&
+	    abs_path(&d->metrics_file, cwd, d->metrics_file) == -1)
 		return (-1);
 	if (state != NULL || d->state_file_set || root)
 		return (0);

@@ -90,6 +90,8 @@
 #define CONFIG_DEFAULT_IDLE_TIMEOUT	60	/* s; "0s" disables it */
 #define CONFIG_DEFAULT_CONNS_PER_USER	64
 #define CONFIG_IDLE_TIMEOUT_MAX		86400	/* s */
+#define CONFIG_DEFAULT_METRICS_INTERVAL	15	/* s */
+#define CONFIG_METRICS_INTERVAL_MAX	86400	/* s */
 #define CONFIG_MAX_CONNS		512	/* = FRONTEND_MAX_CONNS */
 #define CONFIG_DEFAULT_TIMESTAMP_FORMAT	"%Y-%m-%d %H:%M:%S%.3f"
 
@@ -317,6 +319,9 @@ struct daemon_config {
 	uint32_t		 max_conns_per_user;	/* 64 */
 	uint64_t		 log_memory;	/* logger's rings, bytes */
 	uint32_t		 max_open_log_files;	/* 1024 */
+	char			*log_file;	/* NULL: syslog or stderr */
+	char			*metrics_file;	/* NULL: none */
+	struct duration		 metrics_interval;	/* 15 s */
 };
 
 struct config {
@@ -382,7 +387,7 @@ size_t		 config_inert(const struct config *,
  */
 int		 config_daemon_paths(struct config *, const char *cwd,
 		    const char *sock, const char *pid, const char *state,
-		    int root);
+		    const char *log, int root);
 
 const struct proc_config *config_find_proc(const struct config *,
 		    const char *name);

@@ -21,7 +21,9 @@ struct logline {
 };
 
 static int	log_tostderr = 1;	/* until log_init() says otherwise */
+static int	log_fd = STDERR_FILENO;	/* where "stderr" lines go */
 static int	log_verbose;
+static int	log_quiet;		/* --log-level warn: no LOG_INFO */
 static char	log_procname[32];
 
 static void	line_add(struct logline *, const char *, size_t);
@@ -29,6 +31,7 @@ static int	line_addesc(struct logline *, const char *, size_t);
 static void	log_emit(int, const char *, const char *, const char *,
 		    va_list) __attribute__((__format__ (printf, 4, 0)));
 static void	log_stderr(const char *, size_t);
+static void	line_stamp(struct logline *);
 
 void
 log_init(int debug, int facility)
@@ -62,6 +65,73 @@ int
 log_getverbose(void)
 {
 	return (log_verbose);
+}
+
+/*
+ * The level names of --log-level: warn (errors and warnings only; apm2d
+ * logs both at LOG_ERR, so "error" is the same), info, debug (-v) and
+ * trace (-vv).  Returns -1 for any other name.
+ */
+int
+log_level_parse(const char *name, int *verbose, int *quiet)
+{
+	static const struct {
+		const char	*name;
+		int		 verbose, quiet;
+	} levels[] = {
+		{ "error", 0, 1 }, { "warn", 0, 1 }, { "info", 0, 0 },
+		{ "debug", 1, 0 }, { "trace", 2, 0 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(name, levels[i].name) == 0) {
+			*verbose = levels[i].verbose;
+			*quiet = levels[i].quiet;
+			return (0);
+		}
+	return (-1);
+}
+
+void
+log_setquiet(int q)
+{
+	log_quiet = q;
+}
+
+/*
+ * Write "stderr" lines to fd from now on ([daemon] log_file, reopened on
+ * SIGUSR1).  The previous descriptor is closed unless it is stderr.
+ */
+void
+log_setfd(int fd)
+{
+	int	saved = errno;
+
+	if (log_fd != STDERR_FILENO && log_fd != fd)
+		close(log_fd);
+	log_fd = fd;
+	errno = saved;
+}
+
+/* "2026-12-08T02:30:00.123Z ": UTC, which needs no zone file in a chroot. */
+static void
+line_stamp(struct logline *l)
+{
+	struct timespec	ts;
+	struct tm	tm;
+	char		buf[40];
+	size_t		n;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
+	    gmtime_r(&ts.tv_sec, &tm) == NULL)
+		return;
+	n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0)
+		return;
+	snprintf(buf + n, sizeof(buf) - n, ".%03ldZ ",
+	    (long)(ts.tv_nsec / 1000000));
+	line_add(l, buf, strlen(buf));
 }
 
 /* Append raw bytes, as many as fit before the final newline. */
@@ -122,7 +192,7 @@ log_stderr(const char *s, size_t n)
 	ssize_t	w;
 
 	while (n > 0) {
-		w = write(STDERR_FILENO, s, n);
+		w = write(log_fd, s, n);
 		if (w == -1) {
 			if (errno == EINTR)
 				continue;
@@ -158,6 +228,7 @@ log_emit(int pri, const char *what, const char *errstr, const char *fmt,
 
 	l.len = 0;
 	if (log_tostderr) {
+		line_stamp(&l);
 		if ((prog = getprogname()) == NULL)
 			prog = "apm2d";
 		n = snprintf(pfx, sizeof(pfx), "%s[%ld]: ", prog,
@@ -202,6 +273,8 @@ vlog(int pri, const char *fmt, va_list ap)
 {
 	if (pri == LOG_DEBUG && log_verbose <= 0)
 		return;
+	if (pri >= LOG_INFO && log_quiet)
+		return;
 	log_emit(pri, NULL, NULL, fmt, ap);
 }
 
@@ -242,6 +315,8 @@ log_info(const char *fmt, ...)
 {
 	va_list	ap;
 
+	if (log_quiet)
+		return;
 	va_start(ap, fmt);
 	log_emit(LOG_INFO, NULL, NULL, fmt, ap);
 	va_end(ap);

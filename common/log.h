@@ -2,10 +2,10 @@
 /*
  * log.h -- logging for every apm2d process, in the OpenBSD daemon style.
  *
- * Foreground (log_init(1, ...)): one line per message on stderr, written
- * with a single write(2) so processes sharing stderr never interleave
- * inside a line:
- *	apm2d[1234]: supervisor: message
+ * Foreground (log_init(1, ...)): one line per message on stderr (or the
+ * descriptor log_setfd() names: [daemon] log_file), written with a single
+ * write(2) so processes sharing it never interleave inside a line:
+ *	2026-12-08T02:30:00.123Z apm2d[1234]: supervisor: message
  * Background: syslog(3) with the process name as ident and LOG_PID; the
  * line is "supervisor: message".  Call log_init() before chroot or
  * sandboxing: LOG_NDELAY connects to the log socket right away.
@@ -30,6 +30,9 @@
 void	log_init(int, int);
 void	log_procinit(const char *);
 void	log_setverbose(int);
+void	log_setquiet(int);
+void	log_setfd(int);
+int	log_level_parse(const char *, int *, int *);
 /* Test seam: only regress/ calls log_getverbose(). */
 int	log_getverbose(void);
 

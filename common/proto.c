@@ -23,6 +23,7 @@ static const char *const proto_names[PROTO_TYPE_MAX] = {
 	[S_DETAIL_LIMIT] = "S_DETAIL_LIMIT",
 	[S_OK_TEXT] = "S_OK_TEXT",
 	[S_ERROR_TEXT] = "S_ERROR_TEXT",
+	[S_LOGFD] = "S_LOGFD",
 	[S_LOG_ENTRY] = "S_LOG_ENTRY",
 	[S_LOG_END] = "S_LOG_END",
 	[S_CLOSE] = "S_CLOSE",
@@ -60,6 +61,8 @@ static const char *const proto_names[PROTO_TYPE_MAX] = {
 	[L_FILE_NEW] = "L_FILE_NEW",
 	[L_REOPEN] = "L_REOPEN",
 	[L_FILE_CLOSED] = "L_FILE_CLOSED",
+	[L_FILE_CLOSE] = "L_FILE_CLOSE",
+	[L_LOGFD] = "L_LOGFD",
 };
 
 /*

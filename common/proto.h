@@ -79,6 +79,7 @@ enum proto_type {
 	S_DETAIL_LIMIT,		/* struct s_limit, after the instances */
 	S_OK_TEXT,		/* struct s_longtext + text: a long S_OK */
 	S_ERROR_TEXT,		/* struct s_longtext + text: a long S_ERROR */
+	S_LOGFD,		/* no payload + [daemon] log_file, reopened */
 
 	/* frontend -> supervisor: never a descriptor */
 	F_READY = 64,		/* no payload: frontend set up, serving */
@@ -109,6 +110,7 @@ enum proto_type {
 				   for (L_REOPEN) when there is output */
 	L_FILE_CLOSE,		/* struct l_id (file): nothing writes it any
 				   more (a reload): close its descriptor */
+	L_LOGFD,		/* no payload + [daemon] log_file, reopened */
 
 	/* logger -> supervisor: never a descriptor */
 	L_READY = 192,		/* no payload */

@@ -59,6 +59,7 @@ static const struct proto_rule logger_rules[] = {
 									0, 0 },
 	{ L_FILE_NEW,	sizeof(struct l_file),	sizeof(struct l_file),	0, 0 },
 	{ L_FILE_CLOSE,	sizeof(struct l_id),	sizeof(struct l_id),	0, 0 },
+	{ L_LOGFD,	0,				0,		1, 0 },
 };
 
 void
@@ -68,6 +69,7 @@ logger_main(const struct frontend_opts *opts)
 
 	log_init(opts->debug, LOG_DAEMON);
 	log_setverbose(opts->verbose);
+	log_setquiet(opts->quiet);
 	log_procinit("logger");
 	setproctitle("%s", "logger");
 
@@ -79,6 +81,9 @@ logger_main(const struct frontend_opts *opts)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);	/* the supervisor decides */
+	/* Sent to every apm2d out of habit (pkill -USR1): not for us. */
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);
 	/* A file over its size limit fails the write (EFBIG), not us. */
 	signal(SIGXFSZ, SIG_IGN);
@@ -235,6 +240,11 @@ sup_msg(struct chan_msg *msg, void *arg)
 	case L_CONN_CLOSED:
 		ref.serial = ((const struct l_conn *)d)->serial;
 		logcap_conn_closed(ref);
+		break;
+	case L_LOGFD:
+		/* [daemon] log_file, reopened on SIGUSR1 */
+		log_setfd(msg->fd);
+		msg->fd = -1;
 		break;
 	case L_HEARTBEAT:
 		logger_send(L_HEARTBEAT_ACK, 0, d, sizeof(struct heartbeat));

@@ -28,6 +28,9 @@
 #include "log.h"
 #include "supervisor.h"
 
+static int	dirs_check(const char *, const char *, char *, size_t);
+static int	logfile_judge(int, const char *, char *, size_t);
+
 /*
  * Create the missing parents of path.  Directories we create get mode
  * `mode`; when root_owned, also owner root:root (the socket directory,
@@ -121,6 +124,175 @@ pid_lock(const char *path, char *err, size_t errlen)
 		return (-1);
 	}
 	return (fd);
+}
+
+/*
+ * The directories path would be made in, judged as the daemon will judge
+ * them once made: from the deepest one that exists up to "/".  Those it
+ * creates are its own, 0755 or 0700, and pass.
+ */
+static int
+dirs_check(const char *what, const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 buf[PATH_MAX], probe[PATH_MAX + 8], why[PATH_MAX + 128];
+	char		*p;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		snprintf(err, errlen, "%s %s: %s", what, path,
+		    strerror(ENAMETOOLONG));
+		return (-1);
+	}
+	for (;;) {
+		if ((p = strrchr(buf, '/')) == NULL)
+			break;
+		*p = '\0';
+		if (buf[0] == '\0' || (stat(buf, &st) == 0 &&
+		    S_ISDIR(st.st_mode)))
+			break;
+	}
+	snprintf(probe, sizeof(probe), "%s/x", buf);
+	if (path_dirs_secure(probe, geteuid(), why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s %s: %s", what, path, why);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * What the daemon checks before it starts, without changing anything:
+ * "apm2d -n" runs it too, so that a configuration it calls OK is one the
+ * daemon takes.  Fatal problems go to err (-1); a problem the daemon
+ * only warns about (the state file is then not used) goes to warn.
+ */
+int
+daemon_preflight(const struct daemon_config *dc, char *err, size_t errlen,
+    char *warn, size_t warnlen)
+{
+	struct stat	st;
+	int		fd;
+
+	warn[0] = '\0';
+	if (geteuid() == 0) {
+		if (!dc->user_found) {
+			snprintf(err, errlen, "user %s does not exist: create "
+			    "it (make install does) or set [daemon] user",
+			    dc->user);
+			return (-1);
+		}
+		if (!dc->log_user_found) {
+			snprintf(err, errlen, "user %s does not exist: create "
+			    "it (make install does) or set [daemon] log_user",
+			    dc->log_user);
+			return (-1);
+		}
+		if (stat(dc->chroot, &st) == -1 || !S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "chroot directory %s: %s",
+			    dc->chroot, errno ? strerror(errno) :
+			    "not a directory");
+			return (-1);
+		}
+	}
+	if (dirs_check("pid file", dc->pid_file, err, errlen) == -1 ||
+	    dirs_check("socket", dc->socket, err, errlen) == -1)
+		return (-1);
+	if (lstat(dc->socket, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket",
+		    dc->socket);
+		return (-1);
+	}
+	if (dc->log_file != NULL) {
+		if (dirs_check("log file", dc->log_file, err, errlen) == -1)
+			return (-1);
+		fd = open(dc->log_file, O_WRONLY | O_APPEND | O_NOFOLLOW |
+		    O_NONBLOCK | O_CLOEXEC);
+		if (fd == -1 && errno != ENOENT) {
+			snprintf(err, errlen, "log file %s: %s", dc->log_file,
+			    strerror(errno));
+			return (-1);
+		}
+		if (fd != -1 && logfile_judge(fd, dc->log_file, err,
+		    errlen) == -1) {
+			close(fd);
+			return (-1);
+		}
+		if (fd != -1)
+			close(fd);
+	}
+	if (dc->metrics_file != NULL && dirs_check("metrics file",
+	    dc->metrics_file, err, errlen) == -1)
+		return (-1);
+	if (dirs_check("state file", dc->state_file, warn, warnlen) == -1)
+		strlcat(warn, ": not used", warnlen);
+	return (0);
+}
+
+/*
+ * Open [daemon] log_file for appending: the daemon's own lines go there
+ * instead of to syslog.  The same rule as the pid file: a directory only
+ * we (or root) can change, then a regular file of ours with one link,
+ * opened without following a link and judged by the descriptor.  A new
+ * file is 0640; an existing one keeps its mode (logrotate's "create" sets
+ * it) unless group or others could write it, which is refused.
+ */
+int
+logfile_open(const char *path, char *err, size_t errlen)
+{
+	char		why[PATH_MAX + 128];
+	int		fd;
+
+	if (mkdir_parents(path, 0755, 0) == -1) {
+		snprintf(err, errlen, "cannot create the directory of %s: %s",
+		    path, strerror(errno));
+		return (-1);
+	}
+	if (path_dirs_secure(path, geteuid(), why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "log file %s: %s", path, why);
+		return (-1);
+	}
+	/* O_NONBLOCK: a FIFO without a reader fails instead of hanging. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		snprintf(err, errlen, "log file %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	if (logfile_judge(fd, path, err, errlen) == -1) {
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/* An open log file is ours alone: regular, one link, not shared. */
+static int
+logfile_judge(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) == -1)
+		snprintf(err, errlen, "log file %s: %s", path,
+		    strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		snprintf(err, errlen, "log file %s: not a regular file", path);
+	else if (st.st_uid != geteuid())
+		snprintf(err, errlen, "log file %s: owned by uid %lu, not by "
+		    "uid %lu", path, (unsigned long)st.st_uid,
+		    (unsigned long)geteuid());
+	else if (st.st_nlink != 1)
+		snprintf(err, errlen, "log file %s: has %lu links", path,
+		    (unsigned long)st.st_nlink);
+	else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		snprintf(err, errlen, "log file %s: writable by group or "
+		    "others (mode %04o)", path,
+		    (unsigned int)(st.st_mode & 07777));
+	else if (fcntl(fd, F_SETFL, O_APPEND) == -1)
+		snprintf(err, errlen, "log file %s: fcntl: %s", path,
+		    strerror(errno));
+	else
+		return (0);
+	return (-1);
 }
 
 /* The final pid and a newline, written after daemonizing (CTR-D014). */

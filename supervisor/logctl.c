@@ -347,6 +347,13 @@ lg_send(uint32_t type, uint32_t peerid, int fd, const void *data,
 	(void)chan_ev_compose(&lg.ce, type, peerid, fd, data, len);
 }
 
+/* The daemon's own log file, reopened: the logger's lines go there. */
+void
+logctl_send_logfd(int fd)
+{
+	lg_send(L_LOGFD, 0, fd, NULL, 0);
+}
+
 static void
 lg_lost(enum chan_ev_why why, int err, void *arg)
 {

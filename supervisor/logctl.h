@@ -103,6 +103,7 @@ void	 logctl_conn_closed(struct conn_ref);
 void	 logctl_fe_room(void);
 /* SIGUSR1: every file reopened at its path. */
 void	 logctl_reopen_all(void);
+void	 logctl_send_logfd(int);
 /* Shutdown: the logger drains, flushes and exits; 1 while it runs. */
 void	 logctl_exit(void);
 int	 logctl_running(void);

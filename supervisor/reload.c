@@ -151,7 +151,7 @@ reload_run(struct conn_ref ref, int dry_run)
 	nc = config_load(sup->opts.config_path, &errs);
 	if (nc != NULL && config_daemon_paths(nc, sup->opts.cwd,
 	    sup->opts.sockpath, sup->opts.pidpath, sup->opts.statepath,
-	    geteuid() == 0) == -1) {
+	    sup->opts.logpath, geteuid() == 0) == -1) {
 		config_free(nc);
 		nc = NULL;
 		config_errors_free(&errs);

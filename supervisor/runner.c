@@ -35,9 +35,11 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +59,9 @@
 #define METRICS_MIN_NS		MONO_NSEC	/* cpu/memory: at most 1/s */
 #define GROUPS_MAX		65536	/* a run-as user's groups */
 #define SHUTDOWN_MSG		"Daemon shutting down"
+#define INST_LOG_BURST		10	/* lines about an instance ... */
+#define INST_LOG_WINDOW_MS	10000	/* ... in this long */
+#define DEADLINE_NAMED		20	/* instances named when it ends */
 #ifdef __OpenBSD__
 #define PATH_USER	"/usr/bin:/bin:/usr/sbin:/sbin:/usr/X11R6/bin:" \
 			"/usr/local/bin:/usr/local/sbin"
@@ -114,6 +119,11 @@ struct instance {
 	uint32_t		 idx;
 	char			 display[CONFIG_DISPLAY_MAX];
 	char			 env_inst[32];	/* APM2_INSTANCE=<idx> */
+	int			 stop_cut;	/* its stop timer ends at the
+						   daemon's deadline */
+	int64_t			 log_window;	/* inst_log(): monotonic ms */
+	uint32_t		 log_n;		/* lines in this window */
+	uint32_t		 log_dropped;	/* and lines not written */
 	struct p_state		 state;
 	pid_t			 pid;		/* 0: none (until reaped) */
 	struct pidnode		 node;
@@ -241,6 +251,7 @@ static uint32_t		 byidcap;
 static struct pidbucket	*pids;		/* hash of our children */
 static size_t		 npidb;		/* a power of two */
 static uint64_t		 deadline_ns;
+static struct duration	 deadline_dur;	/* [daemon] shutdown_timeout, at the start */
 static struct event	 deadline_ev;
 static int		 devnull = -1;
 static struct rlimit	 orig_nofile;
@@ -315,6 +326,10 @@ static void	inst_stop(struct instance *);
 static void	stop_arm(struct instance *);
 static void	stop_arm_delay(struct instance *, const struct duration *);
 static void	stop_signal(struct instance *);
+static void	inst_log(struct instance *, int, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+static void	inst_log_flush(struct instance *);
+static void	deadline_say(struct instance *);
 static void	stop_timeout(int, short, void *);
 static void	pre_next(struct instance *);
 static int	pre_spawn(struct instance *, const char *);
@@ -1222,8 +1237,8 @@ inst_spawn(struct instance *in)
 		}
 	}
 	if (pid == -1) {
-		log_warnx("%s: failed to spawn process: %s (os error %d)",
-		    in->display, strerror(err), err);
+		inst_log(in, LOG_ERR, "%s: failed to spawn process: %s (os "
+		    "error %d)", in->display, strerror(err), err);
 		in->spawn_err = err;
 		set_state(in, ST_CRASHED, 0, 0);
 		/* Like any crash (EAGAIN, ENOMEM pass). */
@@ -1422,8 +1437,9 @@ inst_exited(struct instance *in)
 	has_code = WIFEXITED(status);
 	code = has_code ? WEXITSTATUS(status) : 0;
 	if (in->spawn_err != 0) {
-		log_warnx("%s: failed to spawn process: %s (os error %d)",
-		    in->display, strerror(in->spawn_err), in->spawn_err);
+		inst_log(in, LOG_ERR, "%s: failed to spawn process: %s (os "
+		    "error %d)", in->display, strerror(in->spawn_err),
+		    in->spawn_err);
 		set_state(in, ST_CRASHED, 0, 0);
 		exec_note = 1;
 	} else if (in->stop_phase != STOP_NONE) {
@@ -1446,12 +1462,12 @@ inst_exited(struct instance *in)
 		    (long)in->reap_leader);
 	else if (WIFSIGNALED(status)) {
 		sname = signame_name(WTERMSIG(status));
-		log_info("%s: pid %ld killed by signal %d%s%s", in->display,
-		    (long)in->reap_leader, WTERMSIG(status),
+		inst_log(in, LOG_INFO, "%s: pid %ld killed by signal %d%s%s",
+		    in->display, (long)in->reap_leader, WTERMSIG(status),
 		    sname != NULL ? " " : "", sname != NULL ? sname : "");
 	} else
-		log_info("%s: pid %ld exited with code %d", in->display,
-		    (long)in->reap_leader, code);
+		inst_log(in, LOG_INFO, "%s: pid %ld exited with code %d",
+		    in->display, (long)in->reap_leader, code);
 
 	if (in->stop_phase != STOP_NONE) {
 		in->stop_phase = STOP_NONE;
@@ -1464,6 +1480,43 @@ inst_exited(struct instance *in)
 		op_note(in, PH_STARTING, in->spawn_err == 0, in->spawn_err);
 	if (stopped)
 		op_note(in, PH_STOPPING, 1, 0);
+}
+
+/*
+ * A line about one instance, unless it already had INST_LOG_BURST lines
+ * in this INST_LOG_WINDOW_MS: a crash loop must not flood the daemon's
+ * log.  What was left out is counted, and said with the next line written
+ * after the window, or before the line that ends the loop.
+ */
+static void
+inst_log(struct instance *in, int pri, const char *fmt, ...)
+{
+	va_list	ap;
+	int64_t	now = mono_ms();
+
+	if (now - in->log_window >= INST_LOG_WINDOW_MS) {
+		inst_log_flush(in);
+		in->log_window = now;
+		in->log_n = 0;
+	}
+	if (in->log_n >= INST_LOG_BURST) {
+		in->log_dropped++;
+		return;
+	}
+	in->log_n++;
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap);
+	va_end(ap);
+}
+
+static void
+inst_log_flush(struct instance *in)
+{
+	if (in->log_dropped == 0)
+		return;
+	log_info("%s: %u more messages like these in %d s were not logged",
+	    in->display, in->log_dropped, INST_LOG_WINDOW_MS / 1000);
+	in->log_dropped = 0;
 }
 
 static void
@@ -1481,18 +1534,20 @@ inst_policy(struct instance *in, int has_code, int code, uint64_t uptime)
 		d.sec = delay / MONO_NSEC;
 		d.nsec = (uint32_t)(delay % MONO_NSEC);
 		duration_format(&d, buf, sizeof(buf));
-		log_info("%s: restarting in %s (attempt %u)", in->display,
-		    buf, in->rs.attempt);
+		inst_log(in, LOG_INFO, "%s: restarting in %s (attempt %u)",
+		    in->display, buf, in->rs.attempt);
 		ns_to_tv(delay, &tv);
 		arm_delay(&in->restart_ev, &tv);
 		break;
 	case RESTART_NO_CIRCUIT:
+		inst_log_flush(in);
 		duration_format(&rc->restart_window, buf, sizeof(buf));
 		log_warnx("%s: circuit open after %u restarts within %s: not "
 		    "restarting until it is started again", in->display,
 		    rc->max_restarts, buf);
 		break;
 	case RESTART_NO_LIMIT:
+		inst_log_flush(in);
 		log_warnx("%s: restart limit (%u) reached: not restarting",
 		    in->display, rc->max_restarts);
 		break;
@@ -1555,12 +1610,14 @@ stop_arm_delay(struct instance *in, const struct duration *d)
 	uint64_t	t, now;
 
 	t = duration_to_ns(d);
+	in->stop_cut = 0;
 	if (sup->shutting_down) {
 		now = mono_ns();
-		if (deadline_ns <= now)
-			t = 0;
-		else if (deadline_ns - now < t)
-			t = deadline_ns - now;
+		if (deadline_ns <= now || deadline_ns - now < t) {
+			/* The daemon's deadline comes first: it applies. */
+			t = deadline_ns <= now ? 0 : deadline_ns - now;
+			in->stop_cut = 1;
+		}
 	}
 	ns_to_tv(t, &tv);
 	arm_delay(&in->stop_ev, &tv);
@@ -1595,6 +1652,13 @@ stop_timeout(int fd, short ev, void *arg)
 	char		 buf[DURATION_FMT_MAX];
 
 	duration_format(&sc->timeout, buf, sizeof(buf));
+	if (in->stop_cut && in->stop_phase != STOP_KILLED) {
+		deadline_say(in);
+		pre_kill(in);
+		in->stop_phase = STOP_KILLED;
+		tree_signal(in, SIGKILL);
+		return;
+	}
 	switch (in->stop_phase) {
 	case STOP_PRE:
 		log_warnx("%s: pre-shutdown commands still running after %s",
@@ -1617,8 +1681,9 @@ stop_timeout(int fd, short ev, void *arg)
 		/* FALLTHROUGH */
 	case STOP_AGAIN:
 		if (sc->force_kill || sup->shutting_down) {
-			log_warnx("%s: still running %s after %s: killing it",
-			    in->display, buf, signame_name(sc->signo) ?
+			log_warnx("%s: still running %s (its stop timeout) "
+			    "after %s: killing it", in->display, buf,
+			    signame_name(sc->signo) ?
 			    signame_name(sc->signo) : "the signal");
 			in->stop_phase = STOP_KILLED;
 			tree_signal(in, SIGKILL);
@@ -1771,6 +1836,7 @@ runner_shutdown(const struct duration *d)
 	uint32_t	 k;
 
 	deadline_ns = mono_ns() + duration_to_ns(d);
+	deadline_dur = *d;
 	for (i = 0; i < nprocs; i++) {
 		p = procs[i];
 		/* The operation under way finishes; the queued ones fail. */
@@ -1791,11 +1857,48 @@ runner_shutdown(const struct duration *d)
 	arm_delay(&deadline_ev, &tv);
 }
 
+/* The stop-timeout line when the daemon's deadline is what applied. */
+static void
+deadline_say(struct instance *in)
+{
+	char	dbuf[DURATION_FMT_MAX], ibuf[DURATION_FMT_MAX];
+
+	duration_format(&deadline_dur, dbuf, sizeof(dbuf));
+	duration_format(&inst_sc(in)->timeout, ibuf, sizeof(ibuf));
+	log_warnx("%s: still running when the daemon's shutdown_timeout of "
+	    "%s ran out (it cuts the process's own stop timeout of %s): "
+	    "killing it", in->display, dbuf, ibuf);
+}
+
+/*
+ * [daemon] shutdown_timeout ran out: say which instances it cut short,
+ * and which timeout applied (theirs was longer, or they were still in
+ * their kill_delay), then kill everything.
+ */
 static void
 deadline_cb(int fd, short ev, void *arg)
 {
-	if (!runner_all_stopped())
-		log_warnx("shutdown deadline reached: killing what is left");
+	struct instance	*in;
+	size_t		 i, named = 0, more = 0;
+	uint32_t	 k;
+
+	for (i = 0; i < nprocs; i++) {
+		for (k = 0; k < procs[i]->nall; k++) {
+			in = procs[i]->inst[k];
+			/* A stop timer cut short has said it already. */
+			if ((in->pid == 0 && in->pre_pid == 0) ||
+			    (in->stop_cut && in->stop_phase == STOP_KILLED))
+				continue;
+			if (named == DEADLINE_NAMED) {
+				more++;
+				continue;
+			}
+			named++;
+			deadline_say(in);
+		}
+	}
+	if (more > 0)
+		log_warnx("and %zu more instances: killing them", more);
 	runner_kill_all();
 }
 

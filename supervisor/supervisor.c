@@ -12,6 +12,7 @@
 #endif
 
 #include <errno.h>
+#include <limits.h>
 #include <event.h>
 #include <fcntl.h>
 #include <err.h>
@@ -35,6 +36,7 @@
 struct supervisor	*sup;
 
 static void	sup_signal(int, short, void *);
+static void	sup_logfile_reopen(void);
 static void	sup_sigchld(void);
 static void	fe_spawn(void);
 #ifdef APM2D_TEST_HOOKS
@@ -103,22 +105,15 @@ static void
 sup_setup(void)
 {
 	struct daemon_config	*dc = &sup->conf->daemon;
-	struct stat		 st;
-	char			 err[1024];
+	char			 err[1024], warn[1024];
 
-	if (geteuid() == 0) {
-		if (!dc->user_found)
-			errx(1, "user %s does not exist: create it (make "
-			    "install does) or set [daemon] user", dc->user);
-		if (!dc->log_user_found)
-			errx(1, "user %s does not exist: create it (make "
-			    "install does) or set [daemon] log_user",
-			    dc->log_user);
-		if (stat(dc->chroot, &st) == -1 || !S_ISDIR(st.st_mode))
-			errx(1, "chroot directory %s: %s", dc->chroot,
-			    errno ? strerror(errno) : "not a directory");
-	}
+	/* What "apm2d -n" checks; the state file warns in state_init(). */
+	if (daemon_preflight(dc, err, sizeof(err), warn, sizeof(warn)) == -1)
+		errx(1, "%s", err);
 	if ((sup->pidfd = pid_lock(dc->pid_file, err, sizeof(err))) == -1)
+		startup_fail("%s", err);
+	if (dc->log_file != NULL &&
+	    (sup->logfd = logfile_open(dc->log_file, err, sizeof(err))) == -1)
 		startup_fail("%s", err);
 	/* From here on the pid file is ours: we hold its lock. */
 	if ((sup->listenfd = control_listen(dc, err, sizeof(err))) == -1)
@@ -129,6 +124,13 @@ sup_setup(void)
 	if (!sup->opts.debug &&
 	    (sup->readyfd = daemonize(err, sizeof(err))) == -1)
 		startup_fail("%s", err);
+	/* Our stderr, and so the frontend's and the logger's. */
+	if (sup->logfd != -1 && sup->logfd != STDERR_FILENO) {
+		if (dup2(sup->logfd, STDERR_FILENO) == -1)
+			startup_fail("dup2: %s", strerror(errno));
+		close(sup->logfd);
+		sup->logfd = STDERR_FILENO;
+	}
 }
 
 static void
@@ -139,11 +141,13 @@ sup_events(void)
 	signal_set(&sup->ev_sigint, SIGINT, sup_signal, NULL);
 	signal_set(&sup->ev_sighup, SIGHUP, sup_signal, NULL);
 	signal_set(&sup->ev_sigusr1, SIGUSR1, sup_signal, NULL);
+	signal_set(&sup->ev_sigusr2, SIGUSR2, sup_signal, NULL);
 	signal_set(&sup->ev_sigchld, SIGCHLD, sup_signal, NULL);
 	signal_add(&sup->ev_sigterm, NULL);
 	signal_add(&sup->ev_sigint, NULL);
 	signal_add(&sup->ev_sighup, NULL);
 	signal_add(&sup->ev_sigusr1, NULL);
+	signal_add(&sup->ev_sigusr2, NULL);
 	signal_add(&sup->ev_sigchld, NULL);
 	evtimer_set(&sup->fe_respawn_ev, fe_respawn, NULL);
 	evtimer_set(&sup->fe_exit_ev, sup_finish_ev, NULL);
@@ -164,12 +168,13 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 	sup = &s;
 	s.conf = conf;
 	s.opts = *opts;
-	s.listenfd = s.pidfd = s.readyfd = s.fe_oldchan = -1;
+	s.listenfd = s.pidfd = s.readyfd = s.fe_oldchan = s.logfd = -1;
 	TAILQ_INIT(&s.deferred);
 	sup_setup();
 
-	log_init(opts->debug, LOG_DAEMON);
+	log_init(opts->debug || s.logfd != -1, LOG_DAEMON);
 	log_setverbose(opts->verbose);
+	log_setquiet(opts->quiet);
 	log_procinit("supervisor");
 	setproctitle("%s", "supervisor");
 
@@ -223,11 +228,49 @@ sup_signal(int sig, short ev, void *arg)
 		break;
 	case SIGUSR1:
 		logctl_reopen_all();
+		sup_logfile_reopen();
+		break;
+	case SIGUSR2:
+		/* Nothing to do: sent out of habit, it must not kill us. */
+		log_info("SIGUSR2 ignored (SIGUSR1 reopens the log files, "
+		    "SIGHUP reloads the configuration)");
 		break;
 	case SIGCHLD:
 		sup_sigchld();
 		break;
 	}
+}
+
+/*
+ * SIGUSR1 and [daemon] log_file: open it again at its path (logrotate
+ * moved it away), make it our stderr, and hand it to the frontend and
+ * the logger, which log to it too.  If it cannot be opened, the old one
+ * stays.
+ */
+static void
+sup_logfile_reopen(void)
+{
+	char	err[PATH_MAX + 256];
+	int	fd, cfd;
+
+	if (sup->logfd == -1)
+		return;
+	if ((fd = logfile_open(sup->conf->daemon.log_file, err,
+	    sizeof(err))) == -1) {
+		log_warnx("SIGUSR1: %s: still writing the old one", err);
+		return;
+	}
+	if (dup2(fd, STDERR_FILENO) == -1) {
+		log_warn("SIGUSR1: dup2");
+		close(fd);
+		return;
+	}
+	close(fd);
+	if ((cfd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0)) != -1)
+		frontend_send_fd(S_LOGFD, 0, cfd, NULL, 0);
+	if ((cfd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0)) != -1)
+		logctl_send_logfd(cfd);
+	log_info("SIGUSR1: log file %s reopened", sup->conf->daemon.log_file);
 }
 
 /* Reap everything: ours, the frontend, and adopted orphans. */
@@ -473,13 +516,18 @@ void
 sup_child_exec(int chanfd, const char *flag, const char *user,
     const char *hook)
 {
-	char	*argv[12];
+	char	*argv[16];
 	int	 argc = 0, fd, cfd;
 
 	argv[argc++] = (char *)"apm2d";
 	argv[argc++] = (char *)flag;
-	if (sup->opts.debug)
+	/* -d: log to stderr, which is the terminal or [daemon] log_file. */
+	if (sup->opts.debug || sup->logfd != -1)
 		argv[argc++] = (char *)"-d";
+	if (sup->opts.quiet) {
+		argv[argc++] = (char *)"--log-level";
+		argv[argc++] = (char *)"warn";
+	}
 	if (sup->opts.verbose > 0)
 		argv[argc++] = (char *)"-v";
 	if (sup->opts.verbose > 1)

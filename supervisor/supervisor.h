@@ -39,6 +39,7 @@
 struct sup_opts {
 	int		 debug;		/* -d: foreground, stderr */
 	int		 verbose;
+	int		 quiet;		/* --log-level warn */
 	const char	*config_path;	/* absolute */
 	const char	*self;		/* absolute path of the apm2d binary */
 	/* For a reload to take paths as the start did. */
@@ -46,6 +47,7 @@ struct sup_opts {
 	const char	*sockpath;	/* -s, --pid-file, --state-file */
 	const char	*pidpath;
 	const char	*statepath;
+	const char	*logpath;	/* --log-file, absolute */
 };
 
 /*
@@ -95,6 +97,7 @@ struct supervisor {
 	int			 listenfd;
 	int			 pidfd;
 	int			 readyfd;	/* launcher's pipe, or -1 */
+	int			 logfd;		/* [daemon] log_file: 2, or -1 */
 	pid_t			 pid;		/* ours, after daemonizing */
 
 	/* the frontend */
@@ -135,7 +138,7 @@ struct supervisor {
 	time_t			 refuse_log_at;
 
 	struct event		 ev_sigterm, ev_sigint, ev_sighup,
-				 ev_sigusr1, ev_sigchld;
+				 ev_sigusr1, ev_sigusr2, ev_sigchld;
 	struct event		 shutdown_ev;
 };
 
@@ -165,6 +168,9 @@ int		 pid_lock(const char *, char *, size_t);
 int		 pid_write(int);
 int		 control_listen(const struct daemon_config *, char *, size_t);
 int		 daemonize(char *, size_t);
+int		 logfile_open(const char *, char *, size_t);
+int		 daemon_preflight(const struct daemon_config *, char *, size_t,
+		    char *, size_t);
 void		 daemon_ready(int, const char *);
 int		 mkdir_parents(const char *, mode_t, int);
 
