@@ -1584,6 +1584,7 @@ inst_stop(struct instance *in)
 	const struct shutdown_config *sc = inst_sc(in);
 
 	evtimer_del(&in->restart_ev);
+	inst_log_flush(in);	/* a loop it ends: its count, now */
 	if (!inst_alive(in) || in->stop_phase != STOP_NONE)
 		return;
 	set_state(in, ST_STOPPING, 0, 0);
