@@ -71,6 +71,7 @@ static void	 free_limits(struct fmt_limit *, size_t);
 static int	 cmd_action(enum apm2_req_type, const char *);
 static int	 cmd_logs(const char *, uint32_t, int);
 static int	 cmd_reload_config(int);
+static int	 cmd_metrics(void);
 static void	 put_lines(FILE *, const char *);
 
 static void
@@ -89,6 +90,7 @@ usage(int status)
 	    "  logs [NAME] [-n N] [-f]  last N lines (default 20), -f follows\n"
 	    "  reread                   what a reload of the config would do\n"
 	    "  update                   reload the config: apply the changes\n"
+	    "  metrics                  the Prometheus text exposition\n"
 	    "options:\n"
 	    "  -j        print each reply as one JSON line\n"
 	    "  --raw     print control characters as they are on a terminal\n"
@@ -806,6 +808,28 @@ cmd_reload_config(int dry_run)
 	return (rc);
 }
 
+/*
+ * metrics: the Prometheus text exposition as the daemon wrote it, for a
+ * scraper or for node_exporter's textfile collector to read.
+ */
+static int
+cmd_metrics(void)
+{
+	struct apm2_req		 req = { .type = REQ_GET_METRICS };
+	struct apm2_resp	 resp;
+	int			 rc = 0;
+
+	if (ctl_call(&req, &resp) == -1)
+		return (1);
+	if (resp.type == RESP_METRICS) {
+		if (!ctl.json)
+			fputs(resp.text, stdout);
+	} else
+		rc = fail_reply("get metrics", NULL, &resp);
+	apm2_resp_free(&resp);
+	return (rc);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -908,6 +932,8 @@ main(int argc, char *argv[])
 		rc = cmd_reload_config(1);
 	else if (strcmp(args[0], "update") == 0 && nargs == 1)
 		rc = cmd_reload_config(0);
+	else if (strcmp(args[0], "metrics") == 0 && nargs == 1)
+		rc = cmd_metrics();
 	else
 		usage(2);
 	ctl_close();

@@ -164,6 +164,9 @@ void	render_error_text(struct jw *, enum apm2_errcode, const char *,
 void	render_list_begin(struct jw *);
 void	render_list_entry(struct jw *, const struct s_summary *, int);
 void	render_list_end(struct jw *);
+void	render_metrics_begin(struct jw *);
+void	render_metrics_part(struct jw *, const char *, size_t);
+void	render_metrics_end(struct jw *);
 void	render_detail_begin(struct jw *, const struct s_detail *);
 void	render_detail_arg(struct jw *, const struct s_str *, int);
 void	render_detail_args_end(struct jw *, const struct s_detail *);

@@ -35,6 +35,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "proto.h"
+#include "utf8.h"
 
 struct frontend	*fe;
 
@@ -61,6 +62,8 @@ static void	msg_log_end(struct chan_msg *, struct conn *);
 static void	msg_close(struct chan_msg *, struct conn *);
 static void	msg_exit(struct chan_msg *, struct conn *);
 static void	msg_logfd(struct chan_msg *, struct conn *);
+static void	msg_metrics_part(struct chan_msg *, struct conn *);
+static void	msg_metrics_end(struct chan_msg *, struct conn *);
 static struct jw *part_get(struct conn *, uint32_t);
 static void	fe_exit(int, short, void *);
 
@@ -115,6 +118,10 @@ static const struct sup_msg sup_msgs[PROTO_TYPE_MAX] = {
 	[S_CLOSE] =	  { 0, 0, 0, 1, msg_close },
 	[S_EXIT] =	  { 0, 0, 0, 0, msg_exit },
 	[S_LOGFD] =	  { 0, 0, 1, 0, msg_logfd },
+	[S_METRICS_PART] = { sizeof(struct s_longtext),
+			    sizeof(struct s_longtext) + PROTO_LONGMSG_MAX,
+			    0, 1, msg_metrics_part },
+	[S_METRICS_END] = { 0, 0, 0, 1, msg_metrics_end },
 };
 
 void
@@ -394,6 +401,8 @@ part_get(struct conn *c, uint32_t kind)
 		render_list_begin(w);
 	else if (kind == S_LOG_ENTRY)
 		render_log_begin(w);
+	else if (kind == S_METRICS_PART)
+		render_metrics_begin(w);
 	return (w);
 }
 
@@ -428,6 +437,30 @@ static void
 msg_list_end(struct chan_msg *msg, struct conn *c)
 {
 	render_list_end(part_get(c, S_LIST_ENTRY));
+	part_clear(c);
+	conn_reply_end(c);
+	conn_done(c);
+}
+
+/* A part of the metrics text: whole lines, valid UTF-8, escaped. */
+static void
+msg_metrics_part(struct chan_msg *msg, struct conn *c)
+{
+	struct s_longtext	 h;
+	const char		*text = (const char *)msg->data + sizeof(h);
+	size_t			 bad;
+
+	memcpy(&h, msg->data, sizeof(h));
+	if (h.code != 0 || h.len != msg->datalen - sizeof(h) ||
+	    utf8_valid(text, h.len, &bad) != 0)
+		fatalx("invalid S_METRICS_PART");
+	render_metrics_part(part_get(c, S_METRICS_PART), text, h.len);
+}
+
+static void
+msg_metrics_end(struct chan_msg *msg, struct conn *c)
+{
+	render_metrics_end(part_get(c, S_METRICS_PART));
 	part_clear(c);
 	conn_reply_end(c);
 	conn_done(c);

@@ -197,6 +197,25 @@ render_detail_begin(struct jw *w, const struct s_detail *d)
 	JW_LIT(w, ",\"args\":[");
 }
 
+/* get_metrics: {"type":"metrics","text":"..."}, the text in parts. */
+void
+render_metrics_begin(struct jw *w)
+{
+	JW_LIT(w, "{\"type\":\"metrics\",\"text\":\"");
+}
+
+void
+render_metrics_part(struct jw *w, const char *text, size_t len)
+{
+	jw_str_body(w, text, len);
+}
+
+void
+render_metrics_end(struct jw *w)
+{
+	JW_LIT(w, "\"}");
+}
+
 void
 render_detail_arg(struct jw *w, const struct s_str *a, int first)
 {

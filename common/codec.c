@@ -148,7 +148,8 @@ static const struct reqdesc reqs[REQ__COUNT] = {
 	[REQ_REMOVE_CREDENTIAL] = { f_profile, NF(f_profile) },
 	[REQ_REFRESH_CREDENTIAL] = { f_profile, NF(f_profile) },
 	[REQ_SWITCH_CREDENTIAL] = { f_switch, NF(f_switch) },
-	[REQ_RELOAD_CONFIG] = { f_reload, NF(f_reload), 1 }
+	[REQ_RELOAD_CONFIG] = { f_reload, NF(f_reload), 1 },
+	[REQ_GET_METRICS] = { NULL, 0, 1 }
 };
 
 static const char *const resp_names[RESP__COUNT] = {
@@ -160,7 +161,8 @@ static const char *const resp_names[RESP__COUNT] = {
 	[RESP_ERROR] = "error",
 	[RESP_LOG_LINES] = "log_lines",
 	[RESP_CREDENTIAL_LIST] = "credential_list",
-	[RESP_CREDENTIAL_DETAILS] = "credential_details"
+	[RESP_CREDENTIAL_DETAILS] = "credential_details",
+	[RESP_METRICS] = "metrics"
 };
 
 static const char *const err_names[ERR__COUNT] = {
@@ -1095,6 +1097,10 @@ resp_fields(struct pctx *pc, struct fslot *fs, struct apm2_resp *r)
 		if (parse_credmeta(pc, fs[12].v, &r->profile) == -1)
 			return (-1);
 		break;
+	case RESP_METRICS:
+		if (getstr(pc, &fs[13], 0, 0, &r->text, NULL) == -1)
+			return (-1);
+		break;
 	case RESP__COUNT:
 		break;
 	}
@@ -1118,7 +1124,8 @@ apm2_resp_parse(const char *buf, size_t len, struct apm2_resp *r, char *err,
 		{ "code", NULL, 0 },			/* 9 */
 		{ "lines", NULL, 0 },			/* 10 */
 		{ "profiles", NULL, 0 },		/* 11 */
-		{ "profile", NULL, 0 }			/* 12 */
+		{ "profile", NULL, 0 },			/* 12 */
+		{ "text", NULL, 0 }			/* 13 */
 	};
 	struct pctx	 pc;
 	const cJSON	*root;
@@ -1213,6 +1220,7 @@ apm2_resp_free(struct apm2_resp *r)
 	size_t	 i;
 
 	free(r->version);
+	free(r->text);
 	if (r->procs != NULL)
 		for (i = 0; i < r->nprocs; i++)
 			free(r->procs[i].name);

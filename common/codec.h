@@ -169,6 +169,7 @@ enum apm2_resp_type {
 	RESP_LOG_LINES,
 	RESP_CREDENTIAL_LIST,
 	RESP_CREDENTIAL_DETAILS,
+	RESP_METRICS,		/* ours: get_metrics */
 	RESP__COUNT
 };
 
@@ -189,6 +190,7 @@ struct apm2_resp {
 	struct apm2_credmeta	*profiles;	/* credential_list */
 	size_t			 nprofiles;
 	struct apm2_credmeta	 profile;	/* credential_details */
+	char			*text;		/* metrics */
 };
 
 /*

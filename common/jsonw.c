@@ -208,6 +208,18 @@ jw_strz(struct jw *w, const char *s)
 void
 jw_str(struct jw *w, const char *s, size_t n)
 {
+	/* Usually nothing needs escaping: one reservation covers it all. */
+	if (jw_reserve(w, n + 2) == -1)
+		return;
+	w->buf[w->len++] = '"';
+	jw_str_body(w, s, n);
+	jw_char(w, '"');
+}
+
+/* The inside of a string, escaped as jw_str() does: a long text in parts. */
+void
+jw_str_body(struct jw *w, const char *s, size_t n)
+{
 	const unsigned char	*p = (const unsigned char *)s;
 	const unsigned char	*end = p + n, *run;
 	unsigned char		 c;
@@ -215,10 +227,6 @@ jw_str(struct jw *w, const char *s, size_t n)
 	size_t			 l;
 	char			 esc[6];
 
-	/* Usually nothing needs escaping: one reservation covers it all. */
-	if (jw_reserve(w, n + 2) == -1)
-		return;
-	w->buf[w->len++] = '"';
 	run = p;
 	while (p < end) {
 		c = *p;
@@ -276,7 +284,6 @@ jw_str(struct jw *w, const char *s, size_t n)
 		run = p;
 	}
 	jw_raw(w, (const char *)run, (size_t)(p - run));
-	jw_char(w, '"');
 }
 
 /*

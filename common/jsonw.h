@@ -44,6 +44,7 @@ void	 jw_f32(struct jw *, float);		/* non-finite: null */
  * String::from_utf8_lossy does.
  */
 void	 jw_str(struct jw *, const char *, size_t);
+void	 jw_str_body(struct jw *, const char *, size_t);	/* no quotes */
 void	 jw_strz(struct jw *, const char *);	/* NULL: null */
 
 /*

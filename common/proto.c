@@ -24,6 +24,8 @@ static const char *const proto_names[PROTO_TYPE_MAX] = {
 	[S_OK_TEXT] = "S_OK_TEXT",
 	[S_ERROR_TEXT] = "S_ERROR_TEXT",
 	[S_LOGFD] = "S_LOGFD",
+	[S_METRICS_PART] = "S_METRICS_PART",
+	[S_METRICS_END] = "S_METRICS_END",
 	[S_LOG_ENTRY] = "S_LOG_ENTRY",
 	[S_LOG_END] = "S_LOG_END",
 	[S_CLOSE] = "S_CLOSE",
@@ -63,6 +65,7 @@ static const char *const proto_names[PROTO_TYPE_MAX] = {
 	[L_FILE_CLOSED] = "L_FILE_CLOSED",
 	[L_FILE_CLOSE] = "L_FILE_CLOSE",
 	[L_LOGFD] = "L_LOGFD",
+	[L_STATS] = "L_STATS",
 };
 
 /*
@@ -87,6 +90,7 @@ static const char *const req_names[REQ__COUNT] = {
 	[REQ_SWITCH_CREDENTIAL] = "switch_credential",
 	[REQ_SHUTDOWN] = "shutdown",
 	[REQ_RELOAD_CONFIG] = "reload_config",
+	[REQ_GET_METRICS] = "get_metrics",
 };
 
 const struct proto_rule *

@@ -80,6 +80,8 @@ enum proto_type {
 	S_OK_TEXT,		/* struct s_longtext + text: a long S_OK */
 	S_ERROR_TEXT,		/* struct s_longtext + text: a long S_ERROR */
 	S_LOGFD,		/* no payload + [daemon] log_file, reopened */
+	S_METRICS_PART,		/* struct s_longtext + text: get_metrics */
+	S_METRICS_END,		/* no payload: get_metrics complete */
 
 	/* frontend -> supervisor: never a descriptor */
 	F_READY = 64,		/* no payload: frontend set up, serving */
@@ -123,6 +125,7 @@ enum proto_type {
 	L_HEARTBEAT_ACK,	/* struct heartbeat, echoed */
 	L_REOPEN,		/* struct l_id (file): open it at its path */
 	L_FILE_CLOSED,		/* struct l_id (file): its descriptor closed */
+	L_STATS,		/* struct l_stats, after each L_HEARTBEAT_ACK */
 
 	PROTO_TYPE_MAX
 };
@@ -150,6 +153,7 @@ enum apm2_req_type {		/* f_request.type: upstream's, then ours */
 	REQ_SWITCH_CREDENTIAL,
 	REQ_SHUTDOWN,
 	REQ_RELOAD_CONFIG,	/* ours: read the configuration again */
+	REQ_GET_METRICS,	/* ours: the Prometheus text exposition */
 	REQ__COUNT
 };
 
@@ -354,6 +358,12 @@ struct l_hello {
 	uint32_t	log_memory_kib;	/* [daemon] log_memory */
 	uint32_t	max_open_files;	/* [daemon] max_open_log_files */
 	uint32_t	pad;
+};
+
+/* L_STATS: the logger's counters, for the metrics. */
+struct l_stats {
+	uint64_t	log_bytes_written;	/* to every log file */
+	uint64_t	log_bytes_lost;		/* that could not be */
 };
 
 /*

@@ -89,6 +89,9 @@ struct logfile {
 };
 
 
+/* Every file's bytes, for the metrics (logfile_totals()). */
+static uint64_t	total_written, total_lost;
+
 static int	 seg_add(struct tsfmt *, enum seg_kind, const char *, size_t,
 		    int, int);
 static const struct tsconv *ts_conv(const char *);
@@ -435,6 +438,8 @@ logfile_setfd(struct logfile *lf, int fd, const struct logfile_fdinfo *fi)
 	if (lf->tornlen > 0 && (lf->fd == -1 ||
 	    write(lf->fd, lf->torn, lf->tornlen) != (ssize_t)lf->tornlen))
 		lf_drop(lf, lf->torn, lf->tornlen, lf->err);
+	else if (lf->tornlen > 0)
+		total_written += lf->tornlen;
 	lf->tornlen = 0;
 	lf->torn_open = lf->skipping = lf->midline = 0;
 	if (lf->fd != -1)
@@ -731,6 +736,13 @@ now_if_null(const struct timespec **now, struct timespec *buf)
 	}
 }
 
+void
+logfile_totals(uint64_t *written, uint64_t *lost)
+{
+	*written = total_written;
+	*lost = total_lost;
+}
+
 /* Count n bytes (lines newlines among them) that will never be written. */
 static void
 lf_drop(struct logfile *lf, const char *p, size_t n, int err)
@@ -743,6 +755,7 @@ lf_drop(struct logfile *lf, const char *p, size_t n, int err)
 		lines++;
 	lf->lost += n;
 	lf->lost_lines += lines;
+	total_lost += n;
 	lf->size = lf->size > n ? lf->size - n : 0;
 	if (lf->base > lf->size)
 		lf->base = lf->size;
@@ -836,6 +849,7 @@ lf_emit(struct logfile *lf, const char *p, size_t n)
 		}
 		memmove(lf->torn, lf->torn + w, lf->tornlen - (size_t)w);
 		lf->tornlen -= (size_t)w;
+		total_written += (uint64_t)w;
 		if (lf->tornlen == 0 && lf->in_episode) {
 			lf->in_episode = 0;
 			lf->ev |= LOGFILE_EV_RECOVER;
@@ -864,6 +878,7 @@ lf_emit(struct logfile *lf, const char *p, size_t n)
 			lf->ev |= LOGFILE_EV_RECOVER;
 		}
 		lf->midline = p[w - 1] != '\n';
+		total_written += (uint64_t)w;
 		p += w;
 		n -= (size_t)w;
 	}

@@ -183,6 +183,8 @@ int		 logfile_flush(struct logfile *);
 int		 logfile_rotate(struct logfile *);
 
 uint64_t	 logfile_lost_bytes(const struct logfile *);
+/* Bytes written to and lost for every log file since the logger began. */
+void		 logfile_totals(uint64_t *, uint64_t *);
 uint64_t	 logfile_episode_lost(const struct logfile *);
 /* Whole lines among them. */
 uint64_t	 logfile_episode_lines(const struct logfile *);

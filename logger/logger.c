@@ -19,6 +19,7 @@
 #include "chan_event.h"
 #include "log.h"
 #include "logcap.h"
+#include "logfile.h"
 #include "logger.h"
 #include "output.h"
 #include "proto.h"
@@ -177,6 +178,7 @@ sup_msg(struct chan_msg *msg, void *arg)
 {
 	const struct proto_rule	*r;
 	struct logref		 ref;
+	struct l_stats		 stats;
 	const void		*d = msg->data;
 	uint32_t		 type = msg->hdr.type;
 
@@ -248,6 +250,8 @@ sup_msg(struct chan_msg *msg, void *arg)
 		break;
 	case L_HEARTBEAT:
 		logger_send(L_HEARTBEAT_ACK, 0, d, sizeof(struct heartbeat));
+		logfile_totals(&stats.log_bytes_written, &stats.log_bytes_lost);
+		logger_send(L_STATS, 0, &stats, sizeof(stats));
 		break;
 	case L_EXIT:
 		logger_exit(0);

@@ -72,6 +72,7 @@
 
 #include "frame.h"
 #include "log.h"
+#include "metrics.h"
 #include "reload.h"
 #include "runner.h"
 #include "supervisor.h"
@@ -104,9 +105,10 @@ static const unsigned char req_policy[REQ__COUNT] = {
 	[REQ_SWITCH_CREDENTIAL] =	POL_ADMIN,
 	[REQ_SHUTDOWN] =		POL_ADMIN,
 	[REQ_RELOAD_CONFIG] =		POL_ADMIN,
+	[REQ_GET_METRICS] =		POL_ANYONE,
 };
 /* A new request type must get a line above (a missing one is admin-only). */
-_Static_assert(REQ__COUNT == 17, "req_policy covers every request type");
+_Static_assert(REQ__COUNT == 18, "req_policy covers every request type");
 /* A reload's whole message goes in one reply. */
 _Static_assert(RELOAD_MSG_MAX <= PROTO_LONGMSG_MAX, "reload message fits");
 
@@ -130,6 +132,7 @@ static void	reply_text(struct conn_ref, uint32_t, enum apm2_errcode,
 		    const char *, size_t);
 static void	dispatch_request(struct sup_conn *, const struct f_request *);
 static void	list_go_on(struct sup_conn *);
+static void	metrics_go_on(struct sup_conn *);
 static void	violation(const char *, ...)
 		    __attribute__((__format__(printf, 1, 2)));
 
@@ -559,6 +562,7 @@ static void
 conn_free(struct sup_conn *c)
 {
 	free(c->auth.groups);
+	free(c->mtext);
 	free(c);
 }
 
@@ -751,6 +755,8 @@ dispatch_deferred(void)
 		c->deferred = 0;
 		if (c->listing)
 			list_go_on(c);
+		else if (c->mtext != NULL)
+			metrics_go_on(c);
 		else
 			dispatch_request(c, &c->dreq);
 	}
@@ -772,6 +778,45 @@ list_go_on(struct sup_conn *c)
 		c->deferred = 1;
 		TAILQ_INSERT_TAIL(&sup->deferred, c, dentry);
 	}
+}
+
+/*
+ * The next parts of a get_metrics reply, each ending at a line's end,
+ * while the channel has room; the rest waits its turn as a list does.
+ */
+static void
+metrics_go_on(struct sup_conn *c)
+{
+	struct conn_ref		 ref = { c->id, c->serial };
+	struct s_longtext	*h;
+	const char		*nl;
+	size_t			 n;
+	static char		 buf[sizeof(*h) + PROTO_LONGMSG_MAX];
+
+	h = (struct s_longtext *)(void *)buf;
+	do {
+		n = c->mlen - c->moff;
+		if (n > PROTO_LONGMSG_MAX) {
+			n = PROTO_LONGMSG_MAX;
+			/* Whole lines: a part never splits a character. */
+			nl = memrchr(c->mtext + c->moff, '\n', n);
+			if (nl != NULL)
+				n = (size_t)(nl - (c->mtext + c->moff)) + 1;
+		}
+		h->code = 0;
+		h->len = (uint32_t)n;
+		memcpy(buf + sizeof(*h), c->mtext + c->moff, n);
+		reply_send(ref, S_METRICS_PART, buf, sizeof(*h) + n);
+		c->moff += n;
+	} while (c->moff < c->mlen && reply_room());
+	if (c->moff < c->mlen) {
+		c->deferred = 1;
+		TAILQ_INSERT_TAIL(&sup->deferred, c, dentry);
+		return;
+	}
+	free(c->mtext);
+	c->mtext = NULL;
+	reply_send(ref, S_METRICS_END, NULL, 0);
 }
 
 /* May more replies be queued for the frontend now? */
@@ -888,6 +933,7 @@ dispatch_request(struct sup_conn *c, const struct f_request *req)
 		    name != NULL ? " " : "", name != NULL ? name : "",
 		    (long)c->auth.uid, (long)c->auth.pid);
 
+	metrics_count_request(req->type);
 	switch (req->type) {
 	case REQ_PING:
 		/* The frontend answers ping; accept it anyway. */
@@ -929,6 +975,18 @@ dispatch_request(struct sup_conn *c, const struct f_request *req)
 	case REQ_RELOAD_CONFIG:
 		reload_run(ref, (req->flags & F_REQ_DRY_RUN) != 0);
 		break;
+	case REQ_GET_METRICS:
+		/* Figures only of the processes the client may manage. */
+		free(c->mtext);
+		c->mtext = metrics_render(conn_is_admin(&c->auth),
+		    c->auth.uid, &c->mlen);
+		c->moff = 0;
+		if (c->mtext == NULL) {
+			reply_error(ref, ERR_INTERNAL_ERROR, "out of memory");
+			break;
+		}
+		metrics_go_on(c);
+		break;
 	default:
 		/* Credential requests: no credential store in apm2d yet. */
 		reply_error(ref, ERR_NOT_SUPPORTED, "Not implemented yet");
@@ -957,6 +1015,7 @@ reply_send(struct conn_ref ref, uint32_t type, const void *data, size_t len)
 	case S_ERROR_TEXT:
 	case S_LIST_END:
 	case S_DETAIL_END:
+	case S_METRICS_END:
 		c->busy = 0;
 		c->following = 0;
 		c->logs = 0;

@@ -108,6 +108,9 @@ static struct {
 	size_t			 nlive;
 	int			 store_full;	/* said once */
 	uint32_t		 log_memory_kib; /* the rings' budget */
+	uint64_t		 spawns;	/* loggers started */
+	struct l_stats		 stats;		/* this logger's, last said */
+	struct l_stats		 stats_base;	/* the loggers' before it */
 } lg = { .store = { -1, -1 } };
 
 static void	 lg_spawn(void);
@@ -163,6 +166,7 @@ static const struct proto_rule lg_rules[] = {
 									0, 0 },
 	{ L_REOPEN,	sizeof(struct l_id),	sizeof(struct l_id),	0, 0 },
 	{ L_FILE_CLOSED, sizeof(struct l_id),	sizeof(struct l_id),	0, 0 },
+	{ L_STATS,	sizeof(struct l_stats),	sizeof(struct l_stats),	0, 0 },
 };
 
 void
@@ -263,6 +267,7 @@ lg_spawn(void)
 	lg.up = 1;
 	lg.ready = 0;
 	lg.paused = 0;
+	lg.spawns++;
 	chan_ev_init(&lg.ce, sp[0], PROTO_CHAN_MAX, 0, &lg_ops, NULL);
 	/* A backstop no message flow reaches: pipes and files are few. */
 	chan_set_wqlimit(&lg.ce.chan, 256U * 1024 * 1024, 1U << 20);
@@ -347,6 +352,16 @@ lg_send(uint32_t type, uint32_t peerid, int fd, const void *data,
 	(void)chan_ev_compose(&lg.ce, type, peerid, fd, data, len);
 }
 
+/* The loggers' counters, as of their last heartbeat, and respawns. */
+void
+logctl_metrics(uint64_t *written, uint64_t *lost, uint64_t *respawns)
+{
+	*written = lg.stats_base.log_bytes_written +
+	    lg.stats.log_bytes_written;
+	*lost = lg.stats_base.log_bytes_lost + lg.stats.log_bytes_lost;
+	*respawns = lg.spawns > 0 ? lg.spawns - 1 : 0;
+}
+
 /* The daemon's own log file, reopened: the logger's lines go there. */
 void
 logctl_send_logfd(int fd)
@@ -424,6 +439,10 @@ logctl_reaped(pid_t pid, int status)
 			    WEXITSTATUS(status));
 	}
 	lg.pid = 0;
+	/* The next logger counts from zero. */
+	lg.stats_base.log_bytes_written += lg.stats.log_bytes_written;
+	lg.stats_base.log_bytes_lost += lg.stats.log_bytes_lost;
+	memset(&lg.stats, 0, sizeof(lg.stats));
 	if (sup->shutting_down)
 		return (1);
 	wait = lg.started + LOGCTL_RESPAWN_MS - mono_ms();
@@ -556,6 +575,7 @@ lg_msg(struct chan_msg *msg, void *arg)
 	const struct proto_rule	*r;
 	const struct l_drain	*d = (const void *)msg->data;
 	const struct l_pipe	*p = (const void *)msg->data;
+	struct l_stats		 st;
 	struct linst		*li;
 	struct lfile		*f;
 
@@ -576,6 +596,13 @@ lg_msg(struct chan_msg *msg, void *arg)
 	case L_HEARTBEAT_ACK:
 		lg.hb_acked = ((const struct heartbeat *)(const void *)
 		    msg->data)->seq;
+		break;
+	case L_STATS:
+		/* Counters only grow; a logger saying less is not believed. */
+		memcpy(&st, msg->data, sizeof(st));
+		if (st.log_bytes_written >= lg.stats.log_bytes_written &&
+		    st.log_bytes_lost >= lg.stats.log_bytes_lost)
+			lg.stats = st;
 		break;
 	case L_ROTATE:
 		lg_rotate(((const struct l_id *)msg->data)->id);

@@ -104,6 +104,7 @@ void	 logctl_fe_room(void);
 /* SIGUSR1: every file reopened at its path. */
 void	 logctl_reopen_all(void);
 void	 logctl_send_logfd(int);
+void	 logctl_metrics(uint64_t *, uint64_t *, uint64_t *);
 /* Shutdown: the logger drains, flushes and exits; 1 while it runs. */
 void	 logctl_exit(void);
 int	 logctl_running(void);

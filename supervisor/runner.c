@@ -1950,6 +1950,51 @@ runner_running_count(void)
 	return (n);
 }
 
+/*
+ * Every instance a viewer may see figures for (an administrator: all;
+ * anybody else: the processes that run as them), in configuration order,
+ * in an array that the caller frees.  Returns how many; 0 and NULL when
+ * there are none or memory ran out.
+ */
+size_t
+runner_metrics(struct metric_inst **out, int admin, uid_t uid)
+{
+	struct metric_inst	*v;
+	struct s_instance	 si;
+	struct instance		*in;
+	struct proc		*p;
+	uint64_t		 now = mono_ns();
+	size_t			 i, n = 0, cap = 0;
+	uint32_t		 k;
+
+	*out = NULL;
+	for (i = 0; i < nprocs; i++)
+		cap += procs[i]->n;
+	if (cap == 0 || (v = calloc(cap, sizeof(*v))) == NULL)
+		return (0);
+	for (i = 0; i < nprocs; i++) {
+		p = procs[i];
+		if (!admin && (p->pc->user == NULL || p->pc->uid != uid))
+			continue;
+		for (k = 0; k < p->n; k++) {
+			in = p->inst[k];
+			fill_instance(in, &si, now);
+			v[n].process = p->pc->name;
+			v[n].index = in->idx;
+			v[n].ninstances = p->n;
+			v[n].state = si.state;
+			v[n].flags = si.flags;
+			v[n].restarts = si.restart_count;
+			v[n].uptime_secs = si.uptime_secs;
+			v[n].cpu_ns = in->cpu_last;
+			v[n].memory_bytes = si.memory_bytes;
+			n++;
+		}
+	}
+	*out = v;
+	return (n);
+}
+
 int
 runner_proc_owner(const char *name, uid_t *uid)
 {

@@ -43,6 +43,20 @@ void		runner_shutdown(const struct duration *);
 void		runner_kill_all(void);		/* SIGKILL every group */
 void		runner_flush_logs(void);	/* before exit */
 uint32_t	runner_running_count(void);
+
+/* One instance, as the metrics show it (runner_metrics()). */
+struct metric_inst {
+	const char	*process;	/* valid until the loop runs again */
+	uint32_t	 index;
+	uint32_t	 ninstances;	/* of its process */
+	struct p_state	 state;
+	uint32_t	 flags;		/* P_HAS_* of struct s_instance */
+	uint32_t	 restarts;
+	uint64_t	 uptime_secs;
+	uint64_t	 cpu_ns;	/* this run's, P_HAS_CPU */
+	uint64_t	 memory_bytes;	/* P_HAS_MEM */
+};
+size_t		runner_metrics(struct metric_inst **, int, uid_t);
 /* The process's run-as uid, or -1 when it runs as the daemon's user. */
 int		runner_proc_owner(const char *, uid_t *);
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "metrics.h"
 #include "state.h"
 #include "log.h"
 #include "runner.h"
@@ -196,6 +197,7 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 	log_info("started, pid %ld, %zu process%s configured",
 	    (long)getpid(), conf->nprocs, conf->nprocs == 1 ? "" : "es");
 	runner_autostart();
+	metrics_start();
 #ifdef APM2D_TEST_HOOKS
 	if (getenv("APM2D_TEST_FD_FILL") != NULL)
 		fd_fill_all();
@@ -479,6 +481,7 @@ fe_spawn(void)
 	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
 	sup->fe_pid = pid;
+	sup->fe_spawns++;
 	sup->fe_up = 1;
 	sup->fe_ready = 0;
 	sup->fe_exiting = 0;

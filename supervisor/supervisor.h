@@ -79,6 +79,9 @@ struct sup_conn {
 	int			 deferred;	/* dreq waits for the channel */
 	int			 listing;	/* a list goes on when it may */
 	size_t			 list_next;	/* from this process */
+	char			*mtext;		/* get_metrics being sent */
+	size_t			 mlen;
+	size_t			 moff;		/* sent up to here */
 	struct f_request	 dreq;
 };
 
@@ -135,6 +138,7 @@ struct supervisor {
 	int			 nreserve;	/* of those, open */
 	int			 reserve_used;	/* since it was last full */
 	uint64_t		 refused;	/* connections refused */
+	uint64_t		 fe_spawns;	/* frontends started */
 	time_t			 refuse_log_at;
 
 	struct event		 ev_sigterm, ev_sigint, ev_sighup,

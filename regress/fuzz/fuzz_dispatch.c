@@ -195,6 +195,7 @@ struct fconn {
 	uint32_t	 rqflags;
 	uint32_t	 rqlines;
 	char		 rqname[PROTO_NAME_MAX];
+	size_t		 moff;		/* get_metrics text seen */
 };
 
 /* What a message that is refused may not change. */
@@ -241,6 +242,7 @@ static void	spawn(void);
 static size_t	tail_acks(uint32_t *, size_t);
 static void	reap(void);
 
+static char			 mtext[2 * PROTO_LONGMSG_MAX + 640];	/* get_metrics */
 static struct supervisor	 S;
 static struct config		*conf;
 static gid_t			 admin_gid;
@@ -552,6 +554,7 @@ oracle_allowed(const struct fconn *f, const struct f_request *r)
 	case REQ_PING:
 	case REQ_STATUS:
 	case REQ_LIST_PROCESSES:
+	case REQ_GET_METRICS:
 		return (1);
 	case REQ_GET_PROCESS:
 	case REQ_START_PROCESS:
@@ -804,6 +807,23 @@ reply(uint32_t type, uint32_t peerid, const void *data, size_t len)
 		last.textlen = lt->len;
 		f->req = R_NONE;
 		break;
+	case S_METRICS_PART:
+		/* Whole lines, in order, no more than one message holds. */
+		check(f->rqtype == REQ_GET_METRICS && len > sizeof(*lt));
+		lt = data;
+		check(lt->code == 0 && lt->len == len - sizeof(*lt) &&
+		    lt->len <= PROTO_LONGMSG_MAX &&
+		    ((const char *)data)[len - 1] == '\n' &&
+		    f->moff + lt->len <= sizeof(mtext) &&
+		    memcmp((const char *)data + sizeof(*lt), mtext + f->moff,
+		    lt->len) == 0);
+		f->moff += lt->len;
+		break;		/* more follows */
+	case S_METRICS_END:
+		check(f->rqtype == REQ_GET_METRICS && len == 0 &&
+		    f->moff == sizeof(mtext));
+		f->req = R_NONE;
+		break;
 	case S_LOG_END:
 		check(f->rqtype == REQ_TAIL_LOGS && len == sizeof(*le));
 		le = data;
@@ -964,6 +984,31 @@ runner_called(struct conn_ref ref, uint32_t type, const char *name)
 		check(name == NULL);
 	else
 		check(name != NULL && *name == '\0');
+}
+
+void
+metrics_count_request(uint32_t type)
+{
+	check(type < REQ__COUNT);
+}
+
+/*
+ * Lines of 64 bytes, more than two messages' worth: the reply goes out in
+ * parts of whole lines, some of them after the channel drained.
+ */
+char *
+metrics_render(int admin, uid_t uid, size_t *lenp)
+{
+	char	*t;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(mtext); i++)
+		mtext[i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+	if ((t = malloc(sizeof(mtext))) == NULL)
+		abort();
+	memcpy(t, mtext, sizeof(mtext));
+	*lenp = sizeof(mtext);
+	return (t);
 }
 
 int
@@ -1211,6 +1256,7 @@ one(struct chan_msg *m)
 		memcpy(f->rqname, req.name, sizeof(f->rqname));
 		f->want_denied = !oracle_allowed(f, &req);
 		f->replied = 0;
+		f->moff = 0;
 		if (nfifo > 0 || wq >= FRONTEND_WQ_HIGH) {
 			f->req = R_DEFERRED;
 			fifo[nfifo++] = id & (CONN_SLOTS - 1);
@@ -1254,7 +1300,8 @@ one(struct chan_msg *m)
 		if (f->req == R_DEFERRED)
 			check(c->deferred && c->busy &&
 			    (events == cur.events ||
-			    (f->rqtype == REQ_LIST_PROCESSES && f->replied &&
+			    ((f->rqtype == REQ_LIST_PROCESSES ||
+			    f->rqtype == REQ_GET_METRICS) && f->replied &&
 			    wq >= FRONTEND_WQ_HIGH)));
 		else
 			check(f->replied &&
