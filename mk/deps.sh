@@ -20,9 +20,10 @@ if [ "$os" = OpenBSD ]; then
 fi
 
 # Debian: the -dev packages, pkg-config, python3 (test runner, toml-test),
-# clang (fuzz harnesses), procps (ps in tests), gzip (log rotation).
+# clang (fuzz harnesses), procps (ps in tests), gzip (log rotation),
+# python3-prometheus-client (test_metrics parses the exposition format).
 pkgs="libevent-dev libcjson-dev libbsd-dev libcmocka-dev libseccomp-dev \
-pkg-config make gcc python3 procps gzip passwd"
+pkg-config make gcc python3 procps gzip passwd python3-prometheus-client"
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
