@@ -74,6 +74,15 @@ EVIDENCE = {
     ("daemon", "log_memory"): (T, "test_logring.c", "test_cap"),
     ("daemon", "max_open_log_files"): (T, "test_logfiles.py",
                                        "every_line_once_under_the_cap"),
+    ("daemon", "log_file"): (T, "test_daemonlog.py",
+                             "log_file_takes_all_three_processes_and_"
+                             "sigusr1_reopens_it"),
+    ("daemon", "metrics_file"): (T, "test_metrics.py",
+                                 "metrics_file_is_replaced_whole_every_"
+                                 "interval"),
+    ("daemon", "metrics_interval"): (T, "test_metrics.py",
+                                     "metrics_file_is_replaced_whole_"
+                                     "every_interval"),
     # [[credentials]]
     ("credentials", "id"): (W, CRED + PROC, "credentials[0] (k)"),
     ("credentials", "provider"): (W, CRED + PROC, "credentials[0] (k)"),
