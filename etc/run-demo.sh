@@ -88,7 +88,12 @@ you can change, such as /tmp or your home directory"
 above "$real"
 
 # The demo config names /tmp/apm2-demo; point it at this user's directory.
-sed "s|/tmp/apm2-demo|$dir|g" etc/demo.toml >"$dir/demo.toml"
+# Its programs run as "nobody"; only root may do that, so anybody else
+# runs them as themselves.
+user=nobody
+[ "$me" -eq 0 ] || user=$(id -un)
+sed -e "s|/tmp/apm2-demo|$dir|g" -e "s|^user = \"nobody\"|user = \"$user\"|" \
+    etc/demo.toml >"$dir/demo.toml"
 chmod 0644 "$dir/demo.toml"
 if [ "$me" -eq 0 ]; then
 	sh mk/frontend-user.sh _apm2d /var/empty

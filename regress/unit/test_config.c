@@ -169,26 +169,35 @@ sample(const char *name)
 /*
  * As root, config_load() wants a root-owned file in root-owned
  * directories; a checkout belonging to a user is not that, so load a
- * copy made in tmpdir.  Otherwise the sample itself.
+ * copy made in tmpdir.  The samples run their agents as "nobody", which
+ * only root may do: anybody else's copy names themselves instead.
  */
+#define NOBODY	"user = \"nobody\""
 static const char *
 sample_copy(const char *name)
 {
 	static char	 path[PATH_MAX + 32];
 	char		 buf[65536];
+	const char	*p, *q, *who = "nobody";
+	struct passwd	*pw;
 	ssize_t		 n;
 	int		 in, out;
 
-	if (geteuid() != 0)
-		return (sample(name));
 	tmppath(path, sizeof(path), name);
 	assert_true((in = open(sample(name), O_RDONLY)) != -1);
 	assert_true((out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) !=
 	    -1);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		assert_int_equal(write(out, buf, (size_t)n), n);
-	assert_int_equal(n, 0);
+	n = read(in, buf, sizeof(buf) - 1);
+	assert_true(n > 0 && n < (ssize_t)sizeof(buf) - 1);
+	buf[n] = '\0';
 	close(in);
+	/* Not root: the agents run as us, as etc/run-demo.sh makes them. */
+	if ((pw = getpwuid(geteuid())) != NULL)
+		who = pw->pw_name;
+	for (p = buf; (q = strstr(p, NOBODY)) != NULL;
+	    p = q + sizeof(NOBODY) - 1)
+		dprintf(out, "%.*suser = \"%s\"", (int)(q - p), p, who);
+	dprintf(out, "%s", p);
 	close(out);
 	return (path);
 }
@@ -2578,6 +2587,7 @@ test_sample_ecosystem(void **state)
 	struct config_errors	 e;
 	struct config		*cfg;
 	const struct proc_config *p;
+	size_t			 i;
 
 	cfg = config_load(sample_copy("ecosystem.toml"), &e);
 	dump(&e);
@@ -2587,6 +2597,11 @@ test_sample_ecosystem(void **state)
 	assert_string_equal(cfg->daemon.socket, "/var/run/apm2/apm2.sock");
 	assert_int_equal(cfg->ncreds, 3);
 	assert_string_equal(cfg->creds[0].id, "claude-work");
+	/* Every agent has a user and none starts before it is edited. */
+	for (i = 0; i < cfg->nprocs; i++) {
+		assert_non_null(cfg->procs[i].user);
+		assert_int_equal(cfg->procs[i].autostart, 0);
+	}
 	assert_int_equal(cfg->creds[0].auth_method, AUTH_SESSION_TOKEN);
 	assert_int_equal(cfg->creds[1].auth_method, AUTH_API_KEY);
 	assert_int_equal(cfg->creds[2].provider, PROVIDER_GEMINI);
@@ -2626,15 +2641,16 @@ test_sample_demo(void **state)
 	assert_non_null(cfg);
 	assert_int_equal(e.n, 0);
 	config_errors_free(&e);
-	/* absolute paths under /tmp/apm2-demo, no user switching */
+	/* absolute paths under /tmp/apm2-demo */
 	assert_true(strncmp(cfg->daemon.socket, "/tmp/apm2-demo/", 15) == 0);
 	assert_true(strncmp(cfg->daemon.pid_file, "/tmp/apm2-demo/", 15) == 0);
 	assert_true(strncmp(cfg->daemon.log_dir, "/tmp/apm2-demo/", 15) == 0);
 	assert_true(strncmp(cfg->daemon.state_file, "/tmp/apm2-demo/",
 	    15) == 0);
 	assert_true(cfg->nprocs >= 3);
+	/* Every agent has a user: none runs as root. */
 	for (i = 0; i < cfg->nprocs; i++) {
-		assert_null(cfg->procs[i].user);
+		assert_non_null(cfg->procs[i].user);
 		assert_null(cfg->procs[i].group);
 	}
 	p = config_find_proc(cfg, "worker");
@@ -2657,16 +2673,21 @@ samples_nonroot(void)
 {
 	struct config_errors	 e;
 	struct config		*cfg;
+	struct passwd		*pw = getpwnam("nobody");
+	const char		*(*src)(const char *) = sample;
 	int			 bad = 0;
 
-	cfg = config_load(sample("demo.toml"), &e);
+	/* Not nobody: as a user would, from a copy that names them. */
+	if (pw == NULL || geteuid() != pw->pw_uid)
+		src = sample_copy;
+	cfg = config_load(src("demo.toml"), &e);
 	if (cfg == NULL) {
 		fprintf(stderr, "demo as nobody: %s\n", e.n ? e.msgs[0] : "-");
 		bad = 1;
 	}
 	config_free(cfg);
 	config_errors_free(&e);
-	cfg = config_load(sample("ecosystem.toml"), &e);
+	cfg = config_load(src("ecosystem.toml"), &e);
 	if (cfg == NULL) {
 		fprintf(stderr, "sample as nobody: %s\n",
 		    e.n ? e.msgs[0] : "-");

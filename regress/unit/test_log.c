@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -50,6 +52,10 @@ static void	fake_vsyslog(int, const char *, va_list)
 static void	cap_begin(void);
 static char	*cap_end(void);
 static char	*read_all(int);
+static int	 is_stamp(const char *);
+static void	 unstamp(char *);
+
+#define STAMP_LEN	25	/* "2026-12-08T02:30:00.123Z " */
 static char	*expect_line(pid_t, const char *);
 static char	*run_child(void (*)(void), int *, pid_t *);
 static void	 check_child(void (*)(void), const char *);
@@ -123,7 +129,36 @@ read_all(int fd)
 		len += (size_t)n;
 	}
 	capbuf[len] = '\0';
+	unstamp(capbuf);
 	return (capbuf);
+}
+
+/* "2026-12-08T02:30:00.123Z ": the time a stderr line starts with. */
+static int
+is_stamp(const char *p)
+{
+	static const char	fmt[] = "dddd-dd-ddTdd:dd:dd.dddZ ";
+	size_t			i;
+
+	for (i = 0; i < sizeof(fmt) - 1; i++)
+		if (fmt[i] == 'd' ? !isdigit((unsigned char)p[i]) :
+		    p[i] != fmt[i])
+			return (0);
+	return (1);
+}
+
+/* Drop each line's time (test_stamp checks it), to compare the rest. */
+static void
+unstamp(char *buf)
+{
+	char	*p, *nl;
+
+	for (p = buf; *p != '\0'; p = nl + 1) {
+		if (strlen(p) >= STAMP_LEN && is_stamp(p))
+			memmove(p, p + STAMP_LEN, strlen(p + STAMP_LEN) + 1);
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+	}
 }
 
 static void
@@ -172,6 +207,37 @@ setup(void **state)
 	log_setverbose(0);
 	memset(&fake, 0, sizeof(fake));
 	return (0);
+}
+
+/* Each stderr line starts with the time, in UTC, to the millisecond. */
+static void
+test_stamp(void **state)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 want[32];
+	ssize_t		 n;
+	int		 p[2], fd;
+	char		 line[256];
+
+	assert_int_equal(pipe(p), 0);
+	fd = dup(STDERR_FILENO);
+	assert_true(dup2(p[1], STDERR_FILENO) != -1);
+	close(p[1]);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	log_info("stamped");
+	assert_true(dup2(fd, STDERR_FILENO) != -1);
+	close(fd);
+	n = read(p[0], line, sizeof(line) - 1);
+	close(p[0]);
+	assert_true(n > STAMP_LEN);
+	line[n] = '\0';
+	assert_true(is_stamp(line));
+	/* The day it is (a line logged at midnight could differ). */
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(want, sizeof(want), "%Y-%m-%dT", &tm);
+	assert_memory_equal(line, want, strlen(want));
+	assert_non_null(strstr(line + STAMP_LEN, "supervisor: stamped\n"));
 }
 
 static void
@@ -331,7 +397,8 @@ test_long_line_cut(void **state)
 	log_info("%s", big);
 	out = cap_end();
 	len = strlen(out);
-	assert_int_equal(len, LOG_MAXLINE);
+	/* The time in front of it counts too. */
+	assert_int_equal(len + STAMP_LEN, LOG_MAXLINE);
 	assert_memory_equal(out + len - 4, "...\n", 4);
 	assert_non_null(strstr(out, "supervisor: xxxx"));
 
@@ -560,6 +627,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_stamp, setup),
 		cmocka_unit_test_setup(test_info_format, setup),
 		cmocka_unit_test_setup(test_warn_appends_strerror, setup),
 		cmocka_unit_test_setup(test_verbosity, setup),
