@@ -471,7 +471,11 @@ static int
 conn_auth_read(int fd, struct conn_auth *a)
 {
 #ifdef SO_PEERCRED
+#ifdef __OpenBSD__
+	struct sockpeercred	uc;	/* uid, gid and pid, as in Linux's */
+#else
 	struct ucred	uc;
+#endif
 	socklen_t	len = sizeof(uc);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
