@@ -355,7 +355,12 @@ child_limits(const struct limits_config *l)
 		[LIMIT_NPROC] = RLIMIT_NPROC,
 		[LIMIT_CORE] = RLIMIT_CORE,
 		[LIMIT_CPU] = RLIMIT_CPU,
+#ifdef RLIMIT_AS
 		[LIMIT_AS] = RLIMIT_AS,
+#else
+		/* OpenBSD: its RLIMIT_DATA counts all anonymous memory. */
+		[LIMIT_AS] = RLIMIT_DATA,
+#endif
 		[LIMIT_DATA] = RLIMIT_DATA
 	};
 	struct rlimit	rl;
