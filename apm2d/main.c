@@ -116,15 +116,14 @@ abspath(const char *p)
 static char *
 self_path(const char *argv0)
 {
+#ifdef __linux__
 	char	buf[PATH_MAX];
 	ssize_t	n;
 
-#ifdef __linux__
 	if ((n = readlink("/proc/self/exe", buf, sizeof(buf) - 1)) > 0) {
 		buf[n] = '\0';
 		return (abspath(buf));
 	}
-#else
 #endif
 	if (strchr(argv0, '/') != NULL)
 		return (abspath(argv0));
@@ -251,7 +250,10 @@ main(int argc, char *argv[])
 	struct config	*conf;
 	const char	*argv0 = argv[0];	/* before setproctitle_init */
 
+#ifndef __OpenBSD__
+	/* libbsd's setproctitle needs this; OpenBSD's libc has no such call. */
 	setproctitle_init(argc, argv, environ);
+#endif
 	memset(&cl, 0, sizeof(cl));
 	cl.conffile = DEFAULT_CONFIG;
 	cl.fopts.user = CONFIG_DEFAULT_USER;
