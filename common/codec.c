@@ -137,17 +137,17 @@ static const struct rfield f_reload[] = {
 #define REQ_MAXF	3
 
 static const struct reqdesc reqs[REQ__COUNT] = {
-	[REQ_GET_PROCESS] = { f_name, NF(f_name) },
-	[REQ_START_PROCESS] = { f_name, NF(f_name) },
-	[REQ_STOP_PROCESS] = { f_name, NF(f_name) },
-	[REQ_RESTART_PROCESS] = { f_name, NF(f_name) },
-	[REQ_RELOAD_PROCESS] = { f_name, NF(f_name) },
-	[REQ_TAIL_LOGS] = { f_tail, NF(f_tail) },
-	[REQ_GET_CREDENTIAL] = { f_profile, NF(f_profile) },
-	[REQ_ADD_CREDENTIAL] = { f_addcred, NF(f_addcred) },
-	[REQ_REMOVE_CREDENTIAL] = { f_profile, NF(f_profile) },
-	[REQ_REFRESH_CREDENTIAL] = { f_profile, NF(f_profile) },
-	[REQ_SWITCH_CREDENTIAL] = { f_switch, NF(f_switch) },
+	[REQ_GET_PROCESS] = { f_name, NF(f_name), 0 },
+	[REQ_START_PROCESS] = { f_name, NF(f_name), 0 },
+	[REQ_STOP_PROCESS] = { f_name, NF(f_name), 0 },
+	[REQ_RESTART_PROCESS] = { f_name, NF(f_name), 0 },
+	[REQ_RELOAD_PROCESS] = { f_name, NF(f_name), 0 },
+	[REQ_TAIL_LOGS] = { f_tail, NF(f_tail), 0 },
+	[REQ_GET_CREDENTIAL] = { f_profile, NF(f_profile), 0 },
+	[REQ_ADD_CREDENTIAL] = { f_addcred, NF(f_addcred), 0 },
+	[REQ_REMOVE_CREDENTIAL] = { f_profile, NF(f_profile), 0 },
+	[REQ_REFRESH_CREDENTIAL] = { f_profile, NF(f_profile), 0 },
+	[REQ_SWITCH_CREDENTIAL] = { f_switch, NF(f_switch), 0 },
 	[REQ_RELOAD_CONFIG] = { f_reload, NF(f_reload), 1 },
 	[REQ_GET_METRICS] = { NULL, 0, 1 }
 };

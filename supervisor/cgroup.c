@@ -26,9 +26,11 @@
 
 enum cg_ctl { CG_MEMORY, CG_PIDS, CG_CPU, CG_IO, CG__COUNT };
 
+#ifdef __linux__
 static const char *const ctl_names[CG__COUNT] = {
 	"memory", "pids", "cpu", "io"
 };
+#endif
 
 /* The cgroup limits, from LIMIT_RLIMITS on: controller and file. */
 static const struct {
@@ -43,8 +45,10 @@ static const struct {
 };
 
 static char	cgroot[PATH_MAX];	/* the daemon's subtree; "" if none */
+#ifdef __linux__
 static char	owndir[PATH_MAX];	/* the cgroup it is under */
 static int	ownroot;		/* that is the root cgroup */
+#endif
 static char	whyall[CG_WHY_MAX];	/* why no cgroups, if so */
 static char	whylim[LIMIT__COUNT][CG_WHY_MAX]; /* why not that limit */
 
