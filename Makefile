@@ -200,4 +200,12 @@ clean:
 	    $(UNIT_PROGS) $(UNIT_OBJ)
 	rm -rf regress/fuzz/bin regress/out
 
-.PHONY: all unit deps check run fuzz bench bench-scale install clean
+.PHONY: all unit deps check run fuzz bench bench-scale install clean \
+	portcheck
+
+# portcheck: every source compiled (-fsyntax-only) as OpenBSD would see
+# it, on Linux, against the declarations in regress/openbsd/include: an
+# OpenBSD branch that no longer compiles fails CI (.ci/run), though no
+# OpenBSD host is at hand.
+portcheck:
+	@CC="$(CC)" sh regress/openbsd/portcheck.sh
