@@ -23,7 +23,8 @@ fi
 # clang (fuzz harnesses), procps (ps in tests), gzip (log rotation),
 # python3-prometheus-client (test_metrics parses the exposition format).
 pkgs="libevent-dev libcjson-dev libbsd-dev libcmocka-dev libseccomp-dev \
-pkg-config make gcc python3 procps gzip passwd python3-prometheus-client"
+pkg-config make bmake gcc clang python3 procps gzip passwd \
+python3-prometheus-client"
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
