@@ -7,7 +7,8 @@
 # glibc lacks (pledge, unveil, getpeereid, sysctl and kinfo_proc, ...),
 # hide what only Linux has (RLIMIT_AS, SO_PEERGROUPS, struct ucred, ...),
 # and refuse the Linux-only headers.  No OpenBSD host is needed, so the
-# OpenBSD branches cannot rot unseen.  Exit 1 if any file fails.
+# OpenBSD branches cannot rot unseen.  Then the port's copy of the rc.d
+# script must be the script.  Exit 1 if anything fails.
 #
 # OpenBSD's compiler is clang: each file is compiled by clang when it is
 # installed, and by $CC (make's CC) too when that is another compiler.
@@ -59,6 +60,13 @@ clang|"clang "*) ;;
 esac
 if [ -n "$failed" ]; then
 	echo "portcheck: these do not compile for OpenBSD:$failed" >&2
+	exit 1
+fi
+# The port carries the rc.d script as pkg/apm2d.rc: the same file.
+if ! sh -n etc/rc.d/apm2d ||
+    ! cmp -s etc/rc.d/apm2d pkg/openbsd/pkg/apm2d.rc; then
+	echo "portcheck: pkg/openbsd/pkg/apm2d.rc must be a copy of" \
+	    "etc/rc.d/apm2d (and parse)" >&2
 	exit 1
 fi
 echo "portcheck: $n compilations for OpenBSD ($used), all clean"
