@@ -14,6 +14,7 @@ const char	*getprogname(void);
 void		*recallocarray(void *, size_t, size_t, size_t);
 void		 setproctitle(const char *, ...)
 		    __attribute__((__format__(__printf__, 1, 2)));
+int		 mkostemp(char *, int);
 long long	 strtonum(const char *, long long, long long, const char **);
 
 #endif
