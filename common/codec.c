@@ -198,15 +198,6 @@ static const char *const st_names[ST__COUNT] = {
 	[ST_CRASHED] = "Crashed",
 	[ST_TERMINATED] = "Terminated"
 };
-static const char *const st_human[ST__COUNT] = {
-	[ST_STARTING] = "starting",
-	[ST_RUNNING] = "running",
-	[ST_UNHEALTHY] = "unhealthy",
-	[ST_STOPPING] = "stopping",
-	[ST_STOPPED] = "stopped",
-	[ST_CRASHED] = "crashed",
-	[ST_TERMINATED] = "terminated"
-};
 
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -554,7 +545,7 @@ apm2_state_human(const struct apm2_state *st, char *buf, size_t len)
 
 	if (len == 0)
 		return (buf);
-	h = (unsigned int)st->kind < ST__COUNT ? st_human[st->kind] :
+	h = (unsigned int)st->kind < ST__COUNT ? proto_state_name(st->kind) :
 	    "unknown";
 	if ((st->kind == ST_STOPPED || st->kind == ST_CRASHED) &&
 	    st->has_code)

@@ -119,6 +119,25 @@ proto_type_name(uint32_t type)
 	return ("unknown");
 }
 
+/* A ProcessState as people read it (apm2ctl, the metrics). */
+const char *
+proto_state_name(uint32_t kind)
+{
+	static const char *const names[ST__COUNT] = {
+		[ST_STARTING] = "starting",
+		[ST_RUNNING] = "running",
+		[ST_UNHEALTHY] = "unhealthy",
+		[ST_STOPPING] = "stopping",
+		[ST_STOPPED] = "stopped",
+		[ST_CRASHED] = "crashed",
+		[ST_TERMINATED] = "terminated"
+	};
+
+	if (kind < ST__COUNT)
+		return (names[kind]);
+	return ("unknown");
+}
+
 const char *
 proto_req_name(uint32_t type)
 {

@@ -509,5 +509,6 @@ int			 proto_error_ok(const void *, size_t);
 int			 proto_longtext_ok(uint32_t, const void *, size_t);
 const char		*proto_type_name(uint32_t);
 const char		*proto_req_name(uint32_t);	/* "ping", ... */
+const char		*proto_state_name(uint32_t);	/* "running", ... */
 
 #endif /* APM2_PROTO_H */

@@ -81,6 +81,27 @@ mkdir_parents(const char *path, mode_t mode, int root_owned)
 }
 
 /*
+ * The directory of a file of the daemon's own (pid file, log file,
+ * metrics file): made if missing, then judged by path_dirs_secure().
+ */
+int
+dir_prepare(const char *what, const char *path, char *err, size_t errlen)
+{
+	char	why[PATH_MAX + 128];
+
+	if (mkdir_parents(path, 0755, 0) == -1) {
+		snprintf(err, errlen, "cannot create the directory of %s: %s",
+		    path, strerror(errno));
+		return (-1);
+	}
+	if (path_dirs_secure(path, geteuid(), why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s %s: %s", what, path, why);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
  * Open and lock the pid file.  The lock lives as long as the descriptor,
  * which survives the forks, so a second daemon cannot take it over.  Its
  * directory must be ours or root's alone (path_dirs_secure()): we create,
@@ -90,19 +111,12 @@ mkdir_parents(const char *path, mode_t mode, int root_owned)
 int
 pid_lock(const char *path, char *err, size_t errlen)
 {
-	char	buf[32], why[PATH_MAX + 128];
+	char	buf[32];
 	ssize_t	n;
 	int	fd;
 
-	if (mkdir_parents(path, 0755, 0) == -1) {
-		snprintf(err, errlen, "cannot create the directory of %s: %s",
-		    path, strerror(errno));
+	if (dir_prepare("pid file", path, err, errlen) == -1)
 		return (-1);
-	}
-	if (path_dirs_secure(path, geteuid(), why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "pid file %s: %s", path, why);
-		return (-1);
-	}
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd == -1) {
 		snprintf(err, errlen, "pid file %s: %s", path,
@@ -238,18 +252,10 @@ daemon_preflight(const struct daemon_config *dc, char *err, size_t errlen,
 int
 logfile_open(const char *path, char *err, size_t errlen)
 {
-	char		why[PATH_MAX + 128];
 	int		fd;
 
-	if (mkdir_parents(path, 0755, 0) == -1) {
-		snprintf(err, errlen, "cannot create the directory of %s: %s",
-		    path, strerror(errno));
+	if (dir_prepare("log file", path, err, errlen) == -1)
 		return (-1);
-	}
-	if (path_dirs_secure(path, geteuid(), why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "log file %s: %s", path, why);
-		return (-1);
-	}
 	/* O_NONBLOCK: a FIFO without a reader fails instead of hanging. */
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
 	    O_NONBLOCK | O_CLOEXEC, 0640);

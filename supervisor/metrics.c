@@ -54,16 +54,6 @@ static struct event	file_ev;
 static int		file_failing;	/* said once until it works */
 static uint64_t		requests[REQ__COUNT];
 
-/* The ProcessState names, as apm2ctl shows them. */
-static const char *const state_names[ST__COUNT] = {
-	[ST_STARTING] = "starting",
-	[ST_RUNNING] = "running",
-	[ST_UNHEALTHY] = "unhealthy",
-	[ST_STOPPING] = "stopping",
-	[ST_STOPPED] = "stopped",
-	[ST_CRASHED] = "crashed",
-	[ST_TERMINATED] = "terminated",
-};
 
 static void
 mb_grow(struct mbuf *b, size_t n)
@@ -173,7 +163,7 @@ proc_families(struct mbuf *b, const struct metric_inst *v, size_t n)
 	for (i = 0; i < n; i++) {
 		inst_labels(b, "apm2_process_state", &v[i]);
 		mb_printf(b, ",state=\"%s\"} 1\n",
-		    state_names[v[i].state.kind]);
+		    proto_state_name(v[i].state.kind));
 	}
 	family(b, "apm2_process_up", "gauge",
 	    "1 when the instance counts as running (starting, running or "
@@ -344,11 +334,14 @@ file_write(int fd, short ev, void *arg)
 	if (dc->metrics_file == NULL)
 		return;
 	tmp[0] = '\0';
-	if (mkdir_parents(dc->metrics_file, 0755, 0) == -1)
-		goto failerr;
-	if (path_dirs_secure(dc->metrics_file, geteuid(), why,
-	    sizeof(why)) == -1)
-		goto fail;
+	if (dir_prepare("metrics file", dc->metrics_file, why,
+	    sizeof(why)) == -1) {
+		/* why names the file already */
+		if (!file_failing)
+			log_warnx("%s", why);
+		file_failing = 1;
+		goto next;
+	}
 	if ((text = metrics_render(1, 0, &len)) == NULL) {
 		snprintf(why, sizeof(why), "out of memory");
 		goto fail;

@@ -173,6 +173,7 @@ int		 pid_write(int);
 int		 control_listen(const struct daemon_config *, char *, size_t);
 int		 daemonize(char *, size_t);
 int		 logfile_open(const char *, char *, size_t);
+int		 dir_prepare(const char *, const char *, char *, size_t);
 int		 daemon_preflight(const struct daemon_config *, char *, size_t,
 		    char *, size_t);
 void		 daemon_ready(int, const char *);
