@@ -655,6 +655,43 @@ test_fields(void **state)
 }
 
 /* A frame written piece by piece, the writer reused as the daemon does. */
+/*
+ * get_metrics: the text in parts gives the one JSON string the whole text
+ * would, and apm2ctl's parser gets the text back byte for byte.
+ */
+static void
+test_metrics(void **state)
+{
+	static const char	 text[] = "# HELP a_total \"x\" \\ y\n"
+	    "# TYPE a_total counter\na_total{process=\"w\\\"q\"} 3\n";
+	struct apm2_resp	 r;
+	struct jw		 w;
+	char			*whole, *parts;
+	size_t			 wl, pl, cut;
+
+	jw_init(&w);
+	render_metrics_begin(&w);
+	render_metrics_part(&w, text, sizeof(text) - 1);
+	render_metrics_end(&w);
+	whole = take(&w, &wl);
+	for (cut = 0; cut < sizeof(text); cut++) {
+		jw_init(&w);
+		render_metrics_begin(&w);
+		render_metrics_part(&w, text, cut);
+		render_metrics_part(&w, text + cut, sizeof(text) - 1 - cut);
+		render_metrics_end(&w);
+		parts = take(&w, &pl);
+		assert_int_equal(pl, wl);
+		assert_memory_equal(parts, whole, wl);
+		free(parts);
+	}
+	parse(whole, wl, &r);
+	assert_int_equal(r.type, RESP_METRICS);
+	assert_string_equal(r.text, text);
+	apm2_resp_free(&r);
+	free(whole);
+}
+
 static void
 test_streaming(void **state)
 {
@@ -815,6 +852,7 @@ main(void)
 		cmocka_unit_test(test_content),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_detail_limits),
+		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_random),
 	};
