@@ -26,10 +26,12 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sdnotify.h"
 #include "supervisor.h"
 
 static int	dirs_check(const char *, const char *, char *, size_t);
 static int	logfile_judge(int, const char *, char *, size_t);
+static int	launcher_ready(const char *);
 
 /*
  * Create the missing parents of path.  Directories we create get mode
@@ -473,6 +475,14 @@ daemonize(char *err, size_t errlen)
 				off += n;
 				if (off == sizeof(buf) - 1)
 					break;
+				/*
+				 * "OK <pid>" is the whole verdict: the daemon
+				 * may keep the pipe open (notify.c).
+				 */
+				buf[off] = '\0';
+				if (strncmp(buf, "OK ", 3) == 0 &&
+				    strchr(buf, '\n') != NULL)
+					break;
 			}
 			if (time(NULL) >= deadline) {
 				fprintf(stderr, "apm2d: the daemon did not "
@@ -482,7 +492,7 @@ daemonize(char *err, size_t errlen)
 			}
 		}
 		buf[off] = '\0';
-		if (strcmp(buf, "OK\n") == 0)
+		if (strncmp(buf, "OK ", 3) == 0 && launcher_ready(buf + 3) == 0)
 			_exit(0);
 		if (off == 0)
 			fprintf(stderr, "apm2d: the daemon exited during "
@@ -519,6 +529,27 @@ daemonize(char *err, size_t errlen)
 	return (p[1]);
 }
 
+/*
+ * The daemon, pid "<pid>\n", is ready.  A service manager that started
+ * us knows only the launcher and, with NotifyAccess=main, listens to it
+ * alone: the launcher tells it which process the daemon is.
+ */
+static int
+launcher_ready(const char *s)
+{
+	char		 num[32];
+	const char	*errstr;
+	long long	 pid;
+
+	strlcpy(num, s, sizeof(num));
+	num[strcspn(num, "\n")] = '\0';
+	pid = strtonum(num, 1, INT_MAX, &errstr);
+	if (errstr != NULL)
+		return (-1);
+	(void)sdnotify_send("MAINPID=%lld\nREADY=1", pid);
+	return (0);
+}
+
 /* Tell the launcher how start-up went; NULL means ready. */
 void
 daemon_ready(int fd, const char *why)
@@ -529,7 +560,7 @@ daemon_ready(int fd, const char *why)
 	if (fd == -1)
 		return;
 	if (why == NULL)
-		len = snprintf(buf, sizeof(buf), "OK\n");
+		len = snprintf(buf, sizeof(buf), "OK %ld\n", (long)getpid());
 	else
 		len = snprintf(buf, sizeof(buf), "%s\n", why);
 	if (len > (int)sizeof(buf) - 1)

@@ -73,6 +73,7 @@
 #include "frame.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "reload.h"
 #include "runner.h"
 #include "supervisor.h"
@@ -296,6 +297,7 @@ dispatch_frontend(struct chan_msg *msg)
 		log_debug("frontend ready");
 		conn_orphans_adopt();
 		control_update();
+		notify_ready();		/* a ping would be answered now */
 		break;
 	case F_CONN_CLOSED:
 		conn_closed(c);

@@ -16,8 +16,10 @@
 #include "config.h"
 #include "confdiff.h"
 #include "log.h"
+#include "notify.h"
 #include "runner.h"
 #include "reload.h"
+#include "sdnotify.h"
 
 struct msg {
 	char	*buf;
@@ -33,6 +35,7 @@ static void	msg_end(struct msg *);
 static void	summary(const struct confdiff *, int, struct msg *);
 static void	errors(const struct config_errors *, struct msg *);
 static void	log_lines(struct conn_ref, const char *, int);
+static void	reload_do(struct conn_ref, int, char *, size_t);
 
 static int
 msg_init(struct msg *m)
@@ -131,18 +134,36 @@ log_lines(struct conn_ref ref, const char *buf, int warn)
 	}
 }
 
+/*
+ * A reload that is not a dry run is bracketed for the service manager
+ * (notify.h): RELOADING=1 before, READY=1 after with what it did.
+ */
 void
 reload_run(struct conn_ref ref, int dry_run)
+{
+	char	what[SDNOTIFY_VALUE_MAX];
+
+	if (sup->shutting_down) {
+		reply_error(ref, ERR_INTERNAL_ERROR, "Daemon shutting down");
+		return;
+	}
+	if (!dry_run)
+		notify_reloading();
+	reload_do(ref, dry_run, what, sizeof(what));
+	if (!dry_run)
+		notify_reloaded(what);
+}
+
+/* The reload itself; its outcome in one line in what. */
+static void
+reload_do(struct conn_ref ref, int dry_run, char *what, size_t wlen)
 {
 	struct config_errors	 errs;
 	struct confdiff		 d;
 	struct config		*nc;
 	struct msg		 m;
 
-	if (sup->shutting_down) {
-		reply_error(ref, ERR_INTERNAL_ERROR, "Daemon shutting down");
-		return;
-	}
+	snprintf(what, wlen, "reload failed: out of memory");
 	if (msg_init(&m) == -1) {
 		log_warnx("reload: out of memory");
 		reply_error(ref, ERR_INTERNAL_ERROR, "out of memory");
@@ -159,6 +180,10 @@ reload_run(struct conn_ref ref, int dry_run)
 		msg_line(&m, "out of memory");
 	}
 	if (nc == NULL) {
+		if (errs.n > 0)
+			snprintf(what, wlen, "reload failed, nothing changed: "
+			    "%s%s", errs.msgs[0], errs.n > 1 ? " (and more)" :
+			    "");
 		errors(&errs, &m);
 		config_errors_free(&errs);
 		msg_end(&m);
@@ -177,6 +202,8 @@ reload_run(struct conn_ref ref, int dry_run)
 	}
 	summary(&d, dry_run, &m);
 	msg_end(&m);
+	/* Its first line: "reloaded: 1 added, 0 removed, ..." */
+	(void)sdnotify_value(what, wlen, m.buf);
 	log_lines(ref, m.buf, 0);
 	if (dry_run)
 		config_free(nc);

@@ -52,6 +52,7 @@
 #include "state.h"
 #include "sweep.h"
 #include "logctl.h"
+#include "notify.h"
 #include "restart.h"
 #include "confdiff.h"
 #include "runner.h"
@@ -407,6 +408,7 @@ set_state(struct instance *in, enum apm2_state_kind k, int has_code,
 	in->state.kind = k;
 	in->state.has_code = has_code;
 	in->state.exit_code = has_code ? code : 0;
+	notify_status();	/* the service manager's STATUS= */
 }
 
 static struct proc *
@@ -1992,6 +1994,19 @@ runner_metrics(struct metric_inst **out, int admin, uid_t uid)
 		}
 	}
 	*out = v;
+	return (n);
+}
+
+/* The instances configured now (those a reload retires left out). */
+uint32_t
+runner_instance_count(void)
+{
+	size_t		i;
+	uint32_t	n = 0;
+
+	for (i = 0; i < nprocs; i++)
+		if (!procs[i]->removed)
+			n += procs[i]->n;
 	return (n);
 }
 

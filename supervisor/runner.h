@@ -42,7 +42,8 @@ int		runner_all_stopped(void);	/* nothing left alive */
 void		runner_shutdown(const struct duration *);
 void		runner_kill_all(void);		/* SIGKILL every group */
 void		runner_flush_logs(void);	/* before exit */
-uint32_t	runner_running_count(void);
+uint32_t	runner_running_count(void);	/* Starting, Running, Unhealthy */
+uint32_t	runner_instance_count(void);	/* configured */
 
 /* One instance, as the metrics show it (runner_metrics()). */
 struct metric_inst {

@@ -31,6 +31,8 @@
 #include "log.h"
 #include "runner.h"
 #include "logctl.h"
+#include "notify.h"
+#include "sdnotify.h"
 #include "supervisor.h"
 #include "reload.h"
 
@@ -171,6 +173,8 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 	s.opts = *opts;
 	s.listenfd = s.pidfd = s.readyfd = s.fe_oldchan = s.logfd = -1;
 	TAILQ_INIT(&s.deferred);
+	/* Before any fork: the launcher needs it, nothing we start may. */
+	(void)sdnotify_open();
 	sup_setup();
 
 	log_init(opts->debug || s.logfd != -1, LOG_DAEMON);
@@ -186,6 +190,7 @@ supervisor_main(struct config *conf, const struct sup_opts *opts)
 	clock_gettime(CLOCK_MONOTONIC, &s.start_mono);
 	signal(SIGPIPE, SIG_IGN);
 	sup_events();
+	notify_init(s.readyfd);
 	fd_reserve_fill();
 
 	runner_init(conf);
@@ -314,6 +319,7 @@ sup_shutdown(const char *why)
 		return;
 	sup->shutting_down = 1;		/* never cleared (INV-D001) */
 	log_info("shutting down (%s)", why);
+	notify_stopping(why);
 	/* Bound everything by the daemon-wide deadline (CTR-D018). */
 	tv.tv_sec = duration_to_ms(&sup->conf->daemon.shutdown_timeout) /
 	    1000 + FRONTEND_EXIT_WAIT;
