@@ -350,6 +350,7 @@ static int	spawn_take(void);
 static void	spawn_turn(int, short, void *);
 static void	op_stop_all(struct proc *, struct op *);
 static int	op_shutdown(struct op *);
+static int	op_not_stopped(struct proc *, struct op *);
 static int	op_spawn_failed(struct op *);
 static int	op_started(struct proc *, struct op *);
 static int	step_start(struct proc *, struct op *);
@@ -2253,6 +2254,20 @@ op_shutdown(struct op *op)
 	return (1);
 }
 
+/*
+ * Instances left running after their stop signal and timeout, force_kill
+ * being off: no success.  internal_error, upstream having no better
+ * code, and the message says why.
+ */
+static int
+op_not_stopped(struct proc *p, struct op *op)
+{
+	reply_error(op->ref, ERR_INTERNAL_ERROR, "Process '%s' did not stop: "
+	    "%u instance(s) still running after the stop signal and timeout "
+	    "(force_kill is off)", p->pc->name, op->fail);
+	return (1);
+}
+
 static int
 op_spawn_failed(struct op *op)
 {
@@ -2292,6 +2307,8 @@ step_stop(struct proc *p, struct op *op)
 	uint32_t	k;
 
 	if (op->phase == PH_STOPPING) {
+		if (op->fail > 0)
+			return (op_not_stopped(p, op));
 		reply_ok(op->ref, "Stopped %u instance(s) of '%s'", op->ok,
 		    p->pc->name);
 		return (1);
@@ -2318,6 +2335,8 @@ step_restart(struct proc *p, struct op *op)
 	case PH_STOPPING:
 		if (sup->shutting_down)
 			return (op_shutdown(op));
+		if (op->fail > 0)
+			return (op_not_stopped(p, op));
 		return (op_start_all(p, op, 1));
 	default:
 		return (op_started(p, op));
