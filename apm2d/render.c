@@ -28,6 +28,7 @@ static void	jw_opt_u64(struct jw *, int, uint64_t);
 static void	jw_opt_f32(struct jw *, int, float);
 static void	jw_usage(struct jw *, uint32_t, float, uint64_t, uint64_t,
 		    uint32_t);
+static void	jw_policy(struct jw *, uint32_t, uint32_t);
 static void	jw_sep(struct jw *, int);
 
 /* ProcessState, externally tagged: "Running", {"Stopped":{"exit_code":0}} */
@@ -84,6 +85,23 @@ jw_usage(struct jw *w, uint32_t flags, float cpu, uint64_t mem,
 	jw_opt_u64(w, (flags & P_HAS_UPTIME) != 0, uptime);
 	JW_LIT(w, ",\"restart_count\":");
 	jw_u64(w, restarts);
+}
+
+/*
+ * Ours, only when they apply (upstream's clients skip them): what the
+ * restart policy does next, which ProcessState cannot say.  A restart
+ * due in so many seconds, or given up after so many restarts.
+ */
+static void
+jw_policy(struct jw *w, uint32_t flags, uint32_t policy)
+{
+	if (flags & P_RESTART_DUE) {
+		JW_LIT(w, ",\"restart_in_secs\":");
+		jw_u64(w, policy);
+	} else if (flags & P_GAVE_UP) {
+		JW_LIT(w, ",\"gave_up\":true,\"gave_up_after\":");
+		jw_u64(w, policy);
+	}
 }
 
 /* Array elements after the first are preceded by a comma. */
@@ -174,6 +192,7 @@ render_list_entry(struct jw *w, const struct s_summary *s, int first)
 	jw_state(w, &s->status);
 	jw_usage(w, s->flags, s->cpu_percent, s->memory_bytes,
 	    s->uptime_secs, s->restart_count);
+	jw_policy(w, s->flags, s->policy);
 	jw_char(w, '}');
 }
 
@@ -249,6 +268,7 @@ render_detail_inst(struct jw *w, const struct s_instance *in, int first)
 	/* Ours, only when it applies: upstream's clients skip it. */
 	if (in->flags & P_OOM_KILLED)
 		JW_LIT(w, ",\"exit_reason\":\"oom_killed\"");
+	jw_policy(w, in->flags, in->policy);
 	jw_char(w, '}');
 }
 

@@ -81,6 +81,8 @@ static int	getoptf32(struct pctx *, const struct fslot *, int *,
 		    float *);
 static int	gettime(struct pctx *, const struct fslot *, int, int *,
 		    struct apm2_time *);
+static int	getpolicy(struct pctx *, const struct fslot *,
+		    struct apm2_policy *);
 static int	getstate(struct pctx *, const struct fslot *,
 		    struct apm2_state *);
 static int	missing(struct pctx *, const struct fslot *);
@@ -441,6 +443,23 @@ gettime(struct pctx *pc, const struct fslot *s, int opt, int *has,
 	return (0);
 }
 
+/* restart_in_secs, gave_up and gave_up_after (fs[0..2]), all optional. */
+static int
+getpolicy(struct pctx *pc, const struct fslot *fs, struct apm2_policy *p)
+{
+	int	has;
+
+	memset(p, 0, sizeof(*p));
+	if (getoptu64(pc, &fs[0], &p->has_restart_in,
+	    &p->restart_in_secs) == -1 ||
+	    getoptu32(pc, &fs[2], &has, &p->gave_up_after) == -1)
+		return (-1);
+	if (fs[1].seen && !cJSON_IsNull(fs[1].v) &&
+	    getbool(pc, &fs[1], &p->gave_up) == -1)
+		return (-1);
+	return (0);
+}
+
 static int
 getstate(struct pctx *pc, const struct fslot *s, struct apm2_state *st)
 {
@@ -753,7 +772,10 @@ parse_summary(struct pctx *pc, const cJSON *o, struct apm2_summary *s)
 		{ "cpu_percent", NULL, 0 },
 		{ "memory_bytes", NULL, 0 },
 		{ "uptime_secs", NULL, 0 },
-		{ "restart_count", NULL, 0 }
+		{ "restart_count", NULL, 0 },
+		{ "restart_in_secs", NULL, 0 },
+		{ "gave_up", NULL, 0 },
+		{ "gave_up_after", NULL, 0 }
 	};
 
 	if (!cJSON_IsObject(o)) {
@@ -762,6 +784,8 @@ parse_summary(struct pctx *pc, const cJSON *o, struct apm2_summary *s)
 		return (-1);
 	}
 	collect(pc, o, fs, NF(fs));
+	if (getpolicy(pc, &fs[8], &s->policy) == -1)
+		return (-1);
 	if (getstr(pc, &fs[0], 0, 0, &s->name, NULL) == -1 ||
 	    getu32(pc, &fs[1], &s->instances) == -1 ||
 	    getu32(pc, &fs[2], &s->running) == -1 ||
@@ -785,7 +809,10 @@ parse_instance(struct pctx *pc, const cJSON *o, struct apm2_instance *in)
 		{ "memory_bytes", NULL, 0 },
 		{ "uptime_secs", NULL, 0 },
 		{ "restart_count", NULL, 0 },
-		{ "exit_reason", NULL, 0 }
+		{ "exit_reason", NULL, 0 },
+		{ "restart_in_secs", NULL, 0 },
+		{ "gave_up", NULL, 0 },
+		{ "gave_up_after", NULL, 0 }
 	};
 
 	if (!cJSON_IsObject(o)) {
@@ -793,6 +820,8 @@ parse_instance(struct pctx *pc, const cJSON *o, struct apm2_instance *in)
 		return (-1);
 	}
 	collect(pc, o, fs, NF(fs));
+	if (getpolicy(pc, &fs[8], &in->policy) == -1)
+		return (-1);
 	if (getu32(pc, &fs[0], &in->index) == -1 ||
 	    getoptu32(pc, &fs[1], &in->has_pid, &in->pid) == -1 ||
 	    getstate(pc, &fs[2], &in->state) == -1 ||

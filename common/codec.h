@@ -76,6 +76,18 @@ struct apm2_state {
 const char *apm2_state_human(const struct apm2_state *, char *, size_t);
 const char *apm2_state_name(enum apm2_state_kind);	/* "Running", ... */
 
+/*
+ * apm2d's additions to a summary or an instance (missing: 0): a restart
+ * due in restart_in_secs, or the policy gave up after gave_up_after
+ * restarts.
+ */
+struct apm2_policy {
+	int			 has_restart_in;
+	uint64_t		 restart_in_secs;
+	int			 gave_up;
+	uint32_t		 gave_up_after;
+};
+
 struct apm2_summary {
 	char			*name;
 	uint32_t		 instances;
@@ -88,6 +100,7 @@ struct apm2_summary {
 	int			 has_uptime;
 	uint64_t		 uptime_secs;
 	uint32_t		 restart_count;
+	struct apm2_policy	 policy;
 };
 
 struct apm2_instance {
@@ -103,6 +116,7 @@ struct apm2_instance {
 	uint64_t		 uptime_secs;
 	uint32_t		 restart_count;
 	char			*exit_reason;	/* NULL: none */
+	struct apm2_policy	 policy;
 };
 
 /*

@@ -247,6 +247,10 @@ struct p_state {
 #define P_HAS_PID	0x8
 #define P_OOM_KILLED	0x10	/* s_instance: its last exit, by the OOM
 				   killer of its cgroup */
+#define P_RESTART_DUE	0x20	/* a restart is scheduled: policy holds the
+				   seconds until it */
+#define P_GAVE_UP	0x40	/* the restart policy gave up: policy holds
+				   the restarts in its window by then */
 
 /*
  * list_processes goes out PROTO_LIST_BATCH processes a message, and only
@@ -265,7 +269,7 @@ struct s_summary {
 	uint64_t	memory_bytes;
 	uint64_t	uptime_secs;
 	uint32_t	restart_count;
-	uint32_t	pad;
+	uint32_t	policy;		/* P_RESTART_DUE, P_GAVE_UP */
 };
 _Static_assert(PROTO_LIST_BATCH * sizeof(struct s_summary) <= PROTO_CHAN_MAX,
     "a list batch fits in one channel message");
@@ -297,7 +301,7 @@ struct s_instance {
 	uint64_t	memory_bytes;
 	uint64_t	uptime_secs;
 	uint32_t	restart_count;
-	uint32_t	pad;
+	uint32_t	policy;		/* P_RESTART_DUE, P_GAVE_UP */
 };
 
 /* S_DETAIL_LIMIT: one [processes.limits] key and whether it holds. */

@@ -154,6 +154,9 @@ struct instance {
 	int			 replace;	/* a reload replaces it */
 	struct restart_state	 rs;
 	struct event		 restart_ev;
+	uint64_t		 restart_at;	/* monotonic, restart_ev's */
+	int			 gave_up;	/* restarting was refused */
+	uint32_t		 gave_up_after;	/* its window's restarts then */
 	enum stop_phase		 stop_phase;
 	struct event		 stop_ev;
 	size_t			 pre_next;
@@ -1209,6 +1212,7 @@ inst_spawn(struct instance *in)
 	}
 	in->spawn_err = 0;
 	in->oom_killed = 0;
+	in->gave_up = 0;
 	in->stop_phase = STOP_NONE;
 	if (in->rpc != in->p->pc) {
 		in->rpc = in->p->pc;
@@ -1530,9 +1534,20 @@ inst_policy(struct instance *in, int has_code, int code, uint64_t uptime)
 	uint64_t	delay;
 	char		buf[DURATION_FMT_MAX];
 	struct duration	d;
+	enum restart_decision r;
 
-	switch (restart_on_exit(rc, &in->rs, has_code, code, uptime,
-	    mono_ns(), &delay)) {
+	r = restart_on_exit(rc, &in->rs, has_code, code, uptime, mono_ns(),
+	    &delay);
+	/*
+	 * Given up: an exit the policy would restart, refused by its limits
+	 * (max_restarts 0 is no policy to give up); shown as such until the
+	 * instance runs again.
+	 */
+	in->gave_up = r != RESTART_YES && r != RESTART_NO_SUCCESS &&
+	    rc->max_restarts > 0 &&
+	    !(has_code && code == 0 && !rc->restart_on_success);
+	in->gave_up_after = (uint32_t)in->rs.nhist;
+	switch (r) {
 	case RESTART_YES:
 		d.sec = delay / MONO_NSEC;
 		d.nsec = (uint32_t)(delay % MONO_NSEC);
@@ -1541,6 +1556,7 @@ inst_policy(struct instance *in, int has_code, int code, uint64_t uptime)
 		    in->display, buf, in->rs.attempt);
 		ns_to_tv(delay, &tv);
 		arm_delay(&in->restart_ev, &tv);
+		in->restart_at = mono_ns() + delay;
 		break;
 	case RESTART_NO_CIRCUIT:
 		inst_log_flush(in);
@@ -2851,12 +2867,24 @@ fill_state(struct p_state *ps, const struct p_state *st)
 static void
 fill_instance(struct instance *in, struct s_instance *si, uint64_t now)
 {
+	uint64_t	left;
+
 	memset(si, 0, sizeof(*si));
 	fill_state(&si->state, &in->state);
 	si->index = in->idx;
 	si->restart_count = in->restart_count;
 	if (in->oom_killed && st_exited(in->state.kind))
 		si->flags |= P_OOM_KILLED;
+	/* What the restart policy does next: wait, or nothing (gave up). */
+	if (evtimer_pending(&in->restart_ev, NULL)) {
+		left = in->restart_at > now ? in->restart_at - now : 0;
+		left = (left + MONO_NSEC - 1) / MONO_NSEC;	/* "in 1s" */
+		si->flags |= P_RESTART_DUE;
+		si->policy = left < UINT32_MAX ? (uint32_t)left : UINT32_MAX;
+	} else if (in->gave_up && st_exited(in->state.kind)) {
+		si->flags |= P_GAVE_UP;
+		si->policy = in->gave_up_after;
+	}
 	if (in->draining && st_running(in->state.kind)) {
 		/* Reaped, its exit not shown yet (inst_reaped): as it was. */
 		si->pid = (uint32_t)in->reap_leader;
@@ -2880,17 +2908,28 @@ fill_instance(struct instance *in, struct s_instance *si, uint64_t now)
 	}
 }
 
+/*
+ * A process none of whose instances runs is "restarting" when one of them
+ * is to be restarted (the soonest), else "gave up" when the policy gave
+ * one up.
+ */
 static void
 fill_summary(struct proc *p, struct s_summary *s, uint64_t now)
 {
 	struct s_instance	si;
-	uint32_t		k;
+	uint32_t		k, due = 0, gave = 0, flags = 0;
 
 	memset(s, 0, sizeof(*s));
 	strlcpy(s->name, p->pc->name, sizeof(s->name));
 	s->instances = p->n;
 	for (k = 0; k < p->n; k++) {
 		fill_instance(p->inst[k], &si, now);
+		if ((si.flags & P_RESTART_DUE) && (!(flags & P_RESTART_DUE) ||
+		    si.policy < due))
+			due = si.policy;
+		if ((si.flags & P_GAVE_UP) && !(flags & P_GAVE_UP))
+			gave = si.policy;
+		flags |= si.flags & (P_RESTART_DUE | P_GAVE_UP);
 		if (st_running(si.state.kind))
 			s->running++;
 		if (si.flags & P_HAS_CPU)
@@ -2906,8 +2945,16 @@ fill_summary(struct proc *p, struct s_summary *s, uint64_t now)
 	/* Running if any instance runs, else instance 0's state. */
 	if (s->running > 0) {
 		s->status.kind = ST_RUNNING;
-	} else
-		fill_state(&s->status, &p->inst[0]->state);
+		return;
+	}
+	fill_state(&s->status, &p->inst[0]->state);
+	if (flags & P_RESTART_DUE) {
+		s->flags |= P_RESTART_DUE;
+		s->policy = due;
+	} else if (flags & P_GAVE_UP) {
+		s->flags |= P_GAVE_UP;
+		s->policy = gave;
+	}
 }
 
 /*

@@ -618,6 +618,85 @@ test_detail_limits(void **state)
 	free(out);
 }
 
+/*
+ * Issue 19: what the restart policy does next, after restart_count (and
+ * exit_reason), only when the flags say so; the policy field alone adds
+ * nothing.  apm2ctl reads them back.
+ */
+static void
+test_policy(void **state)
+{
+	struct s_summary	 s;
+	struct s_instance	 in;
+	struct apm2_resp	 r;
+	struct jw		 w;
+	char			*out, err[256];
+
+	jw_init(&w);
+	summary(&s, "web", ST_CRASHED);
+	s.status.has_code = 1;
+	s.status.exit_code = 1;
+	s.restart_count = 2;
+	s.policy = 4;			/* no flag: not written */
+	render_list_begin(&w);
+	render_list_entry(&w, &s, 1);
+	s.flags = P_RESTART_DUE;
+	render_list_entry(&w, &s, 0);
+	s.flags = P_GAVE_UP;
+	s.policy = 5;
+	render_list_entry(&w, &s, 0);
+	render_list_end(&w);
+	out = take(&w, NULL);
+	assert_string_equal(out, "{\"type\":\"process_list\",\"processes\":["
+	    "{\"name\":\"web\",\"instances\":0,\"running\":0,\"status\":"
+	    "{\"Crashed\":{\"exit_code\":1}},\"cpu_percent\":null,"
+	    "\"memory_bytes\":null,\"uptime_secs\":null,\"restart_count\":2},"
+	    "{\"name\":\"web\",\"instances\":0,\"running\":0,\"status\":"
+	    "{\"Crashed\":{\"exit_code\":1}},\"cpu_percent\":null,"
+	    "\"memory_bytes\":null,\"uptime_secs\":null,\"restart_count\":2,"
+	    "\"restart_in_secs\":4},"
+	    "{\"name\":\"web\",\"instances\":0,\"running\":0,\"status\":"
+	    "{\"Crashed\":{\"exit_code\":1}},\"cpu_percent\":null,"
+	    "\"memory_bytes\":null,\"uptime_secs\":null,\"restart_count\":2,"
+	    "\"gave_up\":true,\"gave_up_after\":5}]}");
+	assert_int_equal(apm2_resp_parse(out, strlen(out), &r, err,
+	    sizeof(err)), 0);
+	assert_int_equal(r.nprocs, 3);
+	assert_false(r.procs[0].policy.has_restart_in);
+	assert_false(r.procs[0].policy.gave_up);
+	assert_true(r.procs[1].policy.has_restart_in);
+	assert_int_equal(r.procs[1].policy.restart_in_secs, 4);
+	assert_false(r.procs[1].policy.gave_up);
+	assert_false(r.procs[2].policy.has_restart_in);
+	assert_true(r.procs[2].policy.gave_up);
+	assert_int_equal(r.procs[2].policy.gave_up_after, 5);
+	apm2_resp_free(&r);
+	free(out);
+
+	/* An instance: after exit_reason; both flags: the restart wins. */
+	memset(&in, 0, sizeof(in));
+	in.state.kind = ST_STOPPED;
+	in.state.has_code = 1;
+	in.flags = P_OOM_KILLED | P_RESTART_DUE | P_GAVE_UP;
+	in.policy = 4294967295U;
+	render_detail_inst(&w, &in, 1);
+	out = take(&w, NULL);
+	assert_string_equal(out, "{\"index\":0,\"pid\":null,\"state\":"
+	    "{\"Stopped\":{\"exit_code\":0}},\"cpu_percent\":null,"
+	    "\"memory_bytes\":null,\"uptime_secs\":null,\"restart_count\":0,"
+	    "\"exit_reason\":\"oom_killed\",\"restart_in_secs\":4294967295}");
+	free(out);
+	in.flags = P_GAVE_UP;
+	in.policy = 0;
+	render_detail_inst(&w, &in, 1);
+	out = take(&w, NULL);
+	assert_string_equal(out, "{\"index\":0,\"pid\":null,\"state\":"
+	    "{\"Stopped\":{\"exit_code\":0}},\"cpu_percent\":null,"
+	    "\"memory_bytes\":null,\"uptime_secs\":null,\"restart_count\":0,"
+	    "\"gave_up\":true,\"gave_up_after\":0}");
+	free(out);
+}
+
 static void
 test_fields(void **state)
 {
@@ -853,6 +932,7 @@ main(void)
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_detail_limits),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_random),
 	};
