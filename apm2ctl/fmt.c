@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * fmt.c -- apm2ctl's table and detail renderers, the byte and uptime
- * formatters they use, the UTF-8 width helpers, and the escaping of text
- * for a terminal.
+ * formatters they use, the UTF-8 width helpers, the escaping of text for
+ * a terminal, and the closest name to a mistyped one.
  *
  * The layouts are upstream's format! strings (apm2-cli commands/process.rs)
  * translated to stdio.  Rust pads "{:<20}" by characters, so the padding
  * here counts UTF-8 characters instead of letting printf count bytes.
+ * Upstream's widths are the least ones: a wider value widens its column
+ * for every line, so that the columns stay aligned.
  */
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fmt.h"
@@ -29,10 +32,61 @@ static const char *const byte_limits[] = {
 #define LIMIT_NAME_WIDTH	11	/* "memory_high" */
 #define LIMIT_VALUE_WIDTH	9
 
+/* What the wire's null shows as: no figure, rather than a false zero. */
+#define NO_VALUE		"-"
+
+/* A usage figure as shown: "12.5%", "1.5K", "1h 2m", or NO_VALUE. */
+#define CELL_MAX		64
+
+/*
+ * The list's columns: upstream's headers and widths (the least ones),
+ * and whether the text is on the left.
+ */
+#define LIST_COLS		7
+#define LIST_DASHES		78	/* upstream's, for the least widths */
+static const char *const list_head[LIST_COLS] = {
+	"NAME", "RUNNING", "TOTAL", "STATUS", "CPU", "MEM", "UPTIME"
+};
+static const size_t	list_min[LIST_COLS] = { 20, 8, 8, 12, 8, 10, 10 };
+static const int	list_left[LIST_COLS] = { 1, 0, 0, 1, 0, 0, 0 };
+
+/* One row of the list as its cells' text. */
+struct list_cells {
+	char		 name[FMT_NAME_WIDTH + 1];
+	char		 running[16];
+	char		 total[16];
+	char		 cpu[CELL_MAX];
+	char		 mem[CELL_MAX];
+	char		 up[CELL_MAX];
+	const char	*cell[LIST_COLS];
+};
+
+/* The columns of an instance line of `status`, in the same way. */
+#define INST_COLS		6
+static const size_t	inst_min[INST_COLS] = { 3, 6, 12, 6, 8, 8 };
+static const int	inst_left[INST_COLS] = { 1, 0, 1, 0, 0, 0 };
+
+struct inst_cells {
+	char		 index[16];
+	char		 pid[16];
+	char		 cpu[CELL_MAX];
+	char		 mem[CELL_MAX];
+	char		 up[CELL_MAX];
+	const char	*cell[INST_COLS];
+};
+
 static int	 esc_unit(const char *, size_t, size_t *);
 static void	 put_padded(FILE *, const char *, size_t, int);
+static size_t	 width(const char *);
+static void	 cell_cpu(int, float, char *, size_t);
+static void	 cell_mem(int, uint64_t, char *, size_t);
+static void	 cell_up(int, uint64_t, char *, size_t);
+static void	 list_cells(const struct fmt_row *, struct list_cells *);
+static void	 inst_cells(const struct fmt_instance *, struct inst_cells *);
 static void	 put_limits(FILE *, const struct fmt_limit *, size_t);
 static void	 put_exit_reason(FILE *, const char *);
+static size_t	 osa_distance(const char *, size_t, const char *, size_t,
+		    size_t);
 
 /* Length of the longest prefix of s[0..len) of whole characters <= max. */
 size_t
@@ -267,6 +321,22 @@ fmt_state(const char *variant, int has_code, int32_t code, char *buf,
 	return (0);
 }
 
+void
+fmt_status(const char *state, int restart_due, uint64_t secs, int gave_up,
+    uint32_t after, char *buf, size_t len)
+{
+	char	d[FMT_DURATION_MAX];
+
+	if (restart_due) {
+		fmt_duration(secs, d, sizeof(d));
+		(void)snprintf(buf, len, "restarting in %s", d);
+	} else if (gave_up)
+		(void)snprintf(buf, len, "failed (gave up after %u restart%s)",
+		    after, after == 1 ? "" : "s");
+	else
+		(void)strlcpy(buf, state != NULL ? state : "", len);
+}
+
 /* s padded with spaces to width characters, on the right or the left. */
 static void
 put_padded(FILE *fp, const char *s, size_t width, int left)
@@ -284,39 +354,100 @@ put_padded(FILE *fp, const char *s, size_t width, int left)
 			(void)putc(' ', fp);
 }
 
+static size_t
+width(const char *s)
+{
+	return (fmt_utf8_count(s, strlen(s)));
+}
+
+/* "12.5%" (Rust's {:.1} and a percent sign), or NO_VALUE for null. */
+static void
+cell_cpu(int has, float cpu, char *buf, size_t len)
+{
+	char	f[CELL_MAX - 1];	/* and the percent sign */
+
+	if (!has) {
+		(void)strlcpy(buf, NO_VALUE, len);
+		return;
+	}
+	fmt_float1(cpu, f, sizeof(f));
+	(void)snprintf(buf, len, "%s%%", f);
+}
+
+static void
+cell_mem(int has, uint64_t mem, char *buf, size_t len)
+{
+	if (has)
+		fmt_bytes(mem, buf, len);
+	else
+		(void)strlcpy(buf, NO_VALUE, len);
+}
+
+static void
+cell_up(int has, uint64_t up, char *buf, size_t len)
+{
+	if (has)
+		fmt_duration(up, buf, len);
+	else
+		(void)strlcpy(buf, NO_VALUE, len);
+}
+
+static void
+list_cells(const struct fmt_row *r, struct list_cells *c)
+{
+	fmt_truncate(r->name != NULL ? r->name : "", FMT_NAME_WIDTH,
+	    c->name, sizeof(c->name));
+	(void)snprintf(c->running, sizeof(c->running), "%u", r->running);
+	(void)snprintf(c->total, sizeof(c->total), "%u", r->instances);
+	cell_cpu(r->has_cpu, r->cpu, c->cpu, sizeof(c->cpu));
+	cell_mem(r->has_mem, r->mem, c->mem, sizeof(c->mem));
+	cell_up(r->has_uptime, r->uptime, c->up, sizeof(c->up));
+	c->cell[0] = c->name;
+	c->cell[1] = c->running;
+	c->cell[2] = c->total;
+	c->cell[3] = r->status != NULL ? r->status : "";
+	c->cell[4] = c->cpu;
+	c->cell[5] = c->mem;
+	c->cell[6] = c->up;
+}
+
 void
 fmt_list_table(FILE *fp, const struct fmt_row *rows, size_t n)
 {
-	char	 name[FMT_NAME_WIDTH + 1], cpu[64];
-	char	 mem[FMT_BYTES_MAX], up[FMT_DURATION_MAX];
-	size_t	 i;
-	int	 dash;
+	struct list_cells	 c;
+	size_t			 w[LIST_COLS], i, k, cw, dashes = LIST_DASHES;
 
 	if (n == 0) {
 		(void)fputs("No processes configured\n", fp);
 		return;
 	}
-	(void)fprintf(fp, "%-20s %8s %8s %-12s %8s %10s %10s\n",
-	    "NAME", "RUNNING", "TOTAL", "STATUS", "CPU", "MEM", "UPTIME");
-	for (dash = 0; dash < 78; dash++)
+	/* Each column as wide as its widest cell, upstream's at least. */
+	memcpy(w, list_min, sizeof(w));
+	for (i = 0; i < n; i++) {
+		list_cells(&rows[i], &c);
+		for (k = 0; k < LIST_COLS; k++)
+			if ((cw = width(c.cell[k])) > w[k])
+				w[k] = cw;
+	}
+	for (k = 0; k < LIST_COLS; k++) {
+		if (k > 0)
+			(void)putc(' ', fp);
+		put_padded(fp, list_head[k], w[k], list_left[k]);
+		dashes += w[k] - list_min[k];
+	}
+	(void)putc('\n', fp);
+	for (i = 0; i < dashes; i++)
 		(void)putc('-', fp);
 	(void)putc('\n', fp);
 
 	for (i = 0; i < n; i++) {
-		const struct fmt_row	*r = &rows[i];
-
-		fmt_truncate(r->name != NULL ? r->name : "", FMT_NAME_WIDTH,
-		    name, sizeof(name));
-		fmt_float1(r->has_cpu ? r->cpu : 0.0f, cpu, sizeof(cpu));
-		fmt_bytes(r->has_mem ? r->mem : 0, mem, sizeof(mem));
-		fmt_duration(r->has_uptime ? r->uptime : 0, up, sizeof(up));
-
-		put_padded(fp, name, 20, 1);
-		(void)fprintf(fp, " %8u %8u ", r->running, r->instances);
-		put_padded(fp, r->status != NULL ? r->status : "", 12, 1);
-		(void)putc(' ', fp);
-		put_padded(fp, cpu, 7, 0);
-		(void)fprintf(fp, "%% %10s %10s\n", mem, up);
+		list_cells(&rows[i], &c);
+		for (k = 0; k < LIST_COLS; k++) {
+			if (k > 0)
+				(void)putc(' ', fp);
+			put_padded(fp, c.cell[k], w[k], list_left[k]);
+		}
+		(void)putc('\n', fp);
 	}
 }
 
@@ -366,11 +497,33 @@ put_exit_reason(FILE *fp, const char *reason)
 		(void)fprintf(fp, "  (exit: %s)", reason);
 }
 
+static void
+inst_cells(const struct fmt_instance *in, struct inst_cells *c)
+{
+	(void)snprintf(c->index, sizeof(c->index), "[%u]", in->index);
+	if (in->has_pid)
+		(void)snprintf(c->pid, sizeof(c->pid), "%u", in->pid);
+	else
+		(void)strlcpy(c->pid, "-", sizeof(c->pid));
+	cell_cpu(in->has_cpu, in->cpu, c->cpu, sizeof(c->cpu));
+	cell_mem(in->has_mem, in->mem, c->mem, sizeof(c->mem));
+	cell_up(in->has_uptime, in->uptime, c->up, sizeof(c->up));
+	c->cell[0] = c->index;
+	c->cell[1] = c->pid;
+	c->cell[2] = in->state != NULL ? in->state : "";
+	c->cell[3] = c->cpu;
+	c->cell[4] = c->mem;
+	c->cell[5] = c->up;
+}
+
 void
 fmt_status_detail(FILE *fp, const struct fmt_detail *d)
 {
-	char	 pid[16], cpu[64], mem[FMT_BYTES_MAX], up[FMT_DURATION_MAX];
-	size_t	 i;
+	static const char *const label[INST_COLS] = {
+		"  ", " PID: ", "  State: ", "  CPU: ", "  Mem: ", "  Uptime: "
+	};
+	struct inst_cells	 c;
+	size_t			 w[INST_COLS], i, k, cw;
 
 	(void)fprintf(fp, "Name:        %s\n", d->name);
 	(void)fprintf(fp, "ID:          %s\n", d->id);
@@ -388,24 +541,102 @@ fmt_status_detail(FILE *fp, const struct fmt_detail *d)
 		put_limits(fp, d->limits, d->nlimits);
 	(void)fputs("\nInstance Details:\n", fp);
 
+	memcpy(w, inst_min, sizeof(w));
 	for (i = 0; i < d->ninst; i++) {
-		const struct fmt_instance	*in = &d->inst[i];
-
-		if (in->has_pid)
-			(void)snprintf(pid, sizeof(pid), "%u", in->pid);
-		else
-			(void)strlcpy(pid, "-", sizeof(pid));
-		fmt_float1(in->has_cpu ? in->cpu : 0.0f, cpu, sizeof(cpu));
-		fmt_bytes(in->has_mem ? in->mem : 0, mem, sizeof(mem));
-		fmt_duration(in->has_uptime ? in->uptime : 0, up, sizeof(up));
-
-		(void)fprintf(fp, "  [%u] PID: %6s  State: ", in->index, pid);
-		put_padded(fp, in->state != NULL ? in->state : "", 12, 1);
-		(void)fputs("  CPU: ", fp);
-		put_padded(fp, cpu, 5, 0);
-		(void)fprintf(fp, "%%  Mem: %8s  Uptime: %8s  Restarts: %u",
-		    mem, up, in->restarts);
-		put_exit_reason(fp, in->exit_reason);
+		inst_cells(&d->inst[i], &c);
+		for (k = 0; k < INST_COLS; k++)
+			if ((cw = width(c.cell[k])) > w[k])
+				w[k] = cw;
+	}
+	for (i = 0; i < d->ninst; i++) {
+		inst_cells(&d->inst[i], &c);
+		for (k = 0; k < INST_COLS; k++) {
+			(void)fputs(label[k], fp);
+			put_padded(fp, c.cell[k], w[k], inst_left[k]);
+		}
+		(void)fprintf(fp, "  Restarts: %u", d->inst[i].restarts);
+		put_exit_reason(fp, d->inst[i].exit_reason);
 		(void)putc('\n', fp);
 	}
+}
+
+/*
+ * Edit distance, a swap of two neighbours counting one (optimal string
+ * alignment), or more than max once every alignment costs more.
+ */
+static size_t
+osa_distance(const char *a, size_t la, const char *b, size_t lb, size_t max)
+{
+	size_t	*row[3], *t, i, j, cost, v, best, res;
+
+	if ((la > lb ? la - lb : lb - la) > max)
+		return (max + 1);
+	for (i = 0; i < 3; i++)
+		if ((row[i] = calloc(lb + 1, sizeof(size_t))) == NULL) {
+			while (i > 0)
+				free(row[--i]);
+			return (max + 1);
+		}
+	/* row[2]: i - 2, row[1]: i - 1, row[0]: i. */
+	for (j = 0; j <= lb; j++)
+		row[1][j] = j;
+	res = lb;
+	for (i = 1; i <= la; i++) {
+		row[0][0] = best = i;
+		for (j = 1; j <= lb; j++) {
+			cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			v = row[1][j - 1] + cost;
+			if (row[1][j] + 1 < v)
+				v = row[1][j] + 1;
+			if (row[0][j - 1] + 1 < v)
+				v = row[0][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && row[2][j - 2] + 1 < v)
+				v = row[2][j - 2] + 1;
+			row[0][j] = v;
+			if (v < best)
+				best = v;
+		}
+		res = row[0][lb];
+		if (best > max) {
+			res = max + 1;	/* no way back under max */
+			break;
+		}
+		/* Rotate: i becomes i - 1, i - 1 becomes i - 2. */
+		t = row[2];
+		row[2] = row[1];
+		row[1] = row[0];
+		row[0] = t;
+	}
+	for (i = 0; i < 3; i++)
+		free(row[i]);
+	return (res);
+}
+
+int
+fmt_closest(const char *s, const char *const *names, size_t n)
+{
+	size_t	 i, len, max, d, bestd;
+	int	 best = -1;
+
+	len = strlen(s);
+	if (len == 0 || len > FMT_CLOSEST_MAXLEN)
+		return (-1);
+	/* A typo: a third of the length, 1 to 3 edits. */
+	max = len / 3;
+	if (max < 1)
+		max = 1;
+	if (max > 3)
+		max = 3;
+	bestd = max + 1;
+	for (i = 0; i < n && i <= INT32_MAX; i++) {
+		if (names[i] == NULL)
+			continue;
+		d = osa_distance(s, len, names[i], strlen(names[i]), max);
+		if (d > 0 && d < bestd) {
+			bestd = d;
+			best = (int)i;
+		}
+	}
+	return (best);
 }

@@ -2,11 +2,14 @@
 /*
  * fmt.h -- text helpers for apm2ctl's output (upstream §8.3, §8.4).
  *
- * Everything here reproduces the upstream CLI byte for byte, except that
- * name truncation never cuts a multi-byte character (upstream panics),
- * and the resource limits and exit reasons of `status`, which upstream
- * does not have: a reply without them prints as upstream's does.
- * Column padding counts characters, not bytes, as Rust's format! does.
+ * The table of `list` and the detail of `status` have upstream's layout,
+ * with three differences: a value wider than upstream's column widens
+ * the column for every line (upstream's stay the least widths), a null
+ * figure shows as "-" where upstream shows a zero, and name truncation
+ * never cuts a multi-byte character (upstream panics).  The resource
+ * limits and exit reasons of `status` are ours; a reply without them
+ * prints as upstream's does.  Column padding counts characters, not
+ * bytes, as Rust's format! does.
  */
 #ifndef APM2_FMT_H
 #define APM2_FMT_H
@@ -63,12 +66,32 @@ void		 fmt_float1(float, char *, size_t);
 /* Test seam: only regress/ calls fmt_state(). */
 int		 fmt_state(const char *, int, int32_t, char *, size_t);
 
+/*
+ * The status apm2ctl shows for a process or an instance: while a restart
+ * is due (restart_due), "restarting in 4s" (secs to it); once the restart
+ * policy gave up (gave_up), "failed (gave up after 3 restarts)" (after);
+ * else state, its state's own text.
+ */
+#define FMT_STATUS_MAX		64
+void		 fmt_status(const char *, int, uint64_t, int, uint32_t,
+		    char *, size_t);
+
+/*
+ * The index of the name in names[0..n) (NULL entries skipped) closest to
+ * s, if s looks like a typo of it: at most a third of its length in
+ * edits, from 1 to 3, a swap of neighbours counting one; the first of
+ * the closest.  -1 for none, or for an s empty or longer than
+ * FMT_CLOSEST_MAXLEN.
+ */
+#define FMT_CLOSEST_MAXLEN	256
+int		 fmt_closest(const char *, const char *const *, size_t);
+
 /* One row of `apm2ctl list`; has_* = 0 is the wire's null. */
 struct fmt_row {
 	const char	*name;
 	uint32_t	 running;
 	uint32_t	 instances;
-	const char	*status;	/* human string, e.g. "stopped (exit code: 0)" */
+	const char	*status;	/* fmt_status(): "stopped (exit code: 0)" */
 	int		 has_cpu;
 	float		 cpu;		/* percent */
 	int		 has_mem;
@@ -83,7 +106,7 @@ struct fmt_instance {
 	uint32_t	 index;
 	int		 has_pid;
 	uint32_t	 pid;
-	const char	*state;		/* human string, e.g. "running" */
+	const char	*state;		/* fmt_status(), e.g. "running" */
 	int		 has_cpu;
 	float		 cpu;
 	int		 has_mem;

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_fmt.c -- apm2ctl's formatting helpers and renderers (common/fmt.c).
+ * test_fmt.c -- apm2ctl's formatting helpers and renderers (apm2ctl/fmt.c).
  *
- * The expected tables and detail blocks are what upstream's format!
- * strings print for the same data (generated with rustc from the
- * upstream code), byte for byte.
+ * Where every figure is there and fits upstream's columns, the expected
+ * tables and detail blocks are what upstream's format! strings print for
+ * the same data (generated with rustc from the upstream code), byte for
+ * byte; wider values widen their columns, and null figures show as "-"
+ * (issue 19).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -462,14 +464,15 @@ t_list_table(void **state)
 		{ "exactly-twenty-bytes", 0, 0, "", 1, -0.0f, 1, UINT64_MAX,
 		    1, UINT64_MAX, 0 },
 	};
+	/* Every column as wide as its widest cell; nulls are "-". */
 	static const char want[] =
-	    "NAME                  RUNNING    TOTAL STATUS            CPU        MEM     UPTIME\n"
-	    "------------------------------------------------------------------------------\n"
-	    "web                         2        2 running          0.0%         0B      1h 2m\n"
-	    "batch                       0        1 stopped (exit code: 0)     1.5%       1.0M         0s\n"
-	    "a-very-long-proce... 12345678 123456789 crashed        123.4%       5.0G      1d 1h\n"
-	    "\xc3\xa9lan-vital                  1        1 unhealthy        0.1%      1023B        59s\n"
-	    "exactly-twenty-bytes        0        0                 -0.0% 17179869184.0G 213503982334601d 7h\n";
+	    "NAME                  RUNNING     TOTAL STATUS                      CPU            MEM              UPTIME\n"
+	    "------------------------------------------------------------------------------------------------------\n"
+	    "web                         2         2 running                       -              -               1h 2m\n"
+	    "batch                       0         1 stopped (exit code: 0)     1.5%           1.0M                   -\n"
+	    "a-very-long-proce... 12345678 123456789 crashed                  123.4%           5.0G               1d 1h\n"
+	    "\xc3\xa9lan-vital                  1         1 unhealthy                  0.1%          1023B                 59s\n"
+	    "exactly-twenty-bytes        0         0                           -0.0% 17179869184.0G 213503982334601d 7h\n";
 	char	*out;
 
 	out = render_list(rows, sizeof(rows) / sizeof(rows[0]));
@@ -491,8 +494,8 @@ t_list_utf8(void **state)
 	    "------------------------------------------------------------------------------\n"
 	    JA "\xe6\x97\xa5\xe6\x9c\xac..."
 	    "                    1        2 running          7.2%       2.0K      1m 1s\n"
-	    "                            0        1                  0.0%         0B         0s\n"
-	    "x                           0        1 st\xc3\xb6pped          0.0%         0B         0s\n";
+	    "                            0        1                     -          -          -\n"
+	    "x                           0        1 st\xc3\xb6pped             -          -          -\n";
 	char	*out;
 
 	out = render_list(rows, sizeof(rows) / sizeof(rows[0]));
@@ -524,9 +527,9 @@ t_detail(void **state)
 	    "Credentials: claude-work\n"
 	    "\n"
 	    "Instance Details:\n"
-	    "  [0] PID:   1234  State: running       CPU:   0.5%  Mem:    50.0M  Uptime:    1h 2m  Restarts: 0\n"
-	    "  [1] PID:      -  State: stopped (exit code: 1)  CPU:   0.0%  Mem:       0B  Uptime:       0s  Restarts: 3\n"
-	    "  [10] PID: 4294967295  State: stopping      CPU: 100.0%  Mem:     1.5K  Uptime:    1d 0h  Restarts: 4294967295\n";
+	    "  [0]  PID:       1234  State: running                 CPU:   0.5%  Mem:    50.0M  Uptime:    1h 2m  Restarts: 0\n"
+	    "  [1]  PID:          -  State: stopped (exit code: 1)  CPU:      -  Mem:        -  Uptime:        -  Restarts: 3\n"
+	    "  [10] PID: 4294967295  State: stopping                CPU: 100.0%  Mem:     1.5K  Uptime:    1d 0h  Restarts: 4294967295\n";
 	char	*out;
 
 	out = render_detail(&d);
@@ -573,7 +576,7 @@ t_detail_utf8_state(void **state)
 	    "Instances:   1\n"
 	    "\n"
 	    "Instance Details:\n"
-	    "  [2] PID:      7  State: \xc3\xa9tat          CPU:   NaN%  Mem:       0B  Uptime:       0s  Restarts: 1\n";
+	    "  [2] PID:      7  State: \xc3\xa9tat          CPU:   NaN%  Mem:        -  Uptime:        -  Restarts: 1\n";
 	char	*out;
 
 	out = render_detail(&d);
@@ -646,9 +649,9 @@ t_detail_limits(void **state)
 	    "  io_weight    100        in force\n"
 	    "\n"
 	    "Instance Details:\n"
-	    "  [0] PID:      -  State: crashed       CPU:   0.0%  Mem:       0B  Uptime:       0s  Restarts: 2  (killed: out of memory)\n"
+	    "  [0] PID:      -  State: crashed       CPU:      -  Mem:        -  Uptime:        -  Restarts: 2  (killed: out of memory)\n"
 	    "  [1] PID:   4321  State: running       CPU:   1.5%  Mem:     1.0M  Uptime:      59s  Restarts: 0\n"
-	    "  [2] PID:      -  State: stopped       CPU:   0.0%  Mem:       0B  Uptime:       0s  Restarts: 0  (exit: signal\\x1b)\n";
+	    "  [2] PID:      -  State: stopped       CPU:      -  Mem:        -  Uptime:        -  Restarts: 0  (exit: signal\\x1b)\n";
 	char	*out;
 
 	out = render_detail(&d);
@@ -694,6 +697,132 @@ t_detail_limits_wide(void **state)
 	free(out);
 }
 
+/* Every figure there and fitting: upstream's table, byte for byte. */
+static void
+t_list_upstream(void **state)
+{
+	static const struct fmt_row rows[] = {
+		{ "web", 2, 2, "running", 1, 0.5f, 1, 52428800, 1, 3725, 0 },
+		{ "batch", 1, 1, "starting", 1, 12.25f, 1, 512, 1, 0, 3 },
+	};
+	static const char want[] =
+	    "NAME                  RUNNING    TOTAL STATUS            CPU        MEM     UPTIME\n"
+	    "------------------------------------------------------------------------------\n"
+	    "web                         2        2 running          0.5%      50.0M      1h 2m\n"
+	    "batch                       1        1 starting        12.2%       512B         0s\n";
+	char	*out;
+
+	out = render_list(rows, sizeof(rows) / sizeof(rows[0]));
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/*
+ * Issue 19: what the restart policy does next, as a status; the longest
+ * texts stay in their column, every line as wide as the header.
+ */
+static void
+t_status(void **state)
+{
+	static const struct fmt_row proto = { "p", 0, 1, NULL, 0, 0, 0, 0,
+	    0, 0, 0 };
+	struct fmt_row	 rows[5];
+	char		 st[5][FMT_STATUS_MAX], buf[FMT_STATUS_MAX], *out, *l;
+	size_t		 i, n = 0, len, w = 0;
+
+	fmt_status("crashed (exit code: 1)", 1, 4, 0, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "restarting in 4s");
+	fmt_status("stopped (exit code: 0)", 1, 0, 1, 3, buf, sizeof(buf));
+	assert_string_equal(buf, "restarting in 0s");	/* due wins */
+	fmt_status("crashed", 1, 90, 0, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "restarting in 1m 30s");
+	fmt_status("crashed (exit code: 1)", 0, 0, 1, 3, buf, sizeof(buf));
+	assert_string_equal(buf, "failed (gave up after 3 restarts)");
+	fmt_status("crashed", 0, 0, 1, 1, buf, sizeof(buf));
+	assert_string_equal(buf, "failed (gave up after 1 restart)");
+	fmt_status("crashed", 0, 0, 1, 4294967295U, buf, sizeof(buf));
+	assert_string_equal(buf,
+	    "failed (gave up after 4294967295 restarts)");
+	fmt_status("running", 0, 0, 0, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "running");
+	fmt_status(NULL, 0, 0, 0, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	fmt_status("crashed", 1, 4, 0, 0, buf, 9);
+	assert_string_equal(buf, "restarti");
+
+	fmt_status("crashed", 0, 0, 1, 12, st[0], sizeof(st[0]));
+	fmt_status("crashed", 1, 4, 0, 0, st[1], sizeof(st[1]));
+	fmt_status("running", 0, 0, 0, 0, st[2], sizeof(st[2]));
+	fmt_status("st\xc3\xb6pped", 0, 0, 0, 0, st[3], sizeof(st[3]));
+	fmt_status("crashed", 1, 86400, 0, 0, st[4], sizeof(st[4]));
+	for (i = 0; i < 5; i++) {
+		rows[i] = proto;
+		rows[i].status = st[i];
+	}
+	rows[2].has_cpu = rows[2].has_mem = rows[2].has_uptime = 1;
+	rows[2].cpu = 100.0f;
+	rows[2].mem = 1536;
+	rows[2].uptime = 59;
+	out = render_list(rows, 5);
+	assert_string_equal(out,
+	    "NAME                  RUNNING    TOTAL STATUS                                  CPU        MEM     UPTIME\n"
+	    "----------------------------------------------------------------------------------------------------\n"
+	    "p                           0        1 failed (gave up after 12 restarts)        -          -          -\n"
+	    "p                           0        1 restarting in 4s                          -          -          -\n"
+	    "p                           0        1 running                              100.0%       1.5K        59s\n"
+	    "p                           0        1 st\xc3\xb6" "pped                                   -          -          -\n"
+	    "p                           0        1 restarting in 1d 0h                       -          -          -\n");
+	/* Every line but the dashes as wide as the header, in characters. */
+	for (l = out; *l != '\0'; l += len + 1, n++) {
+		len = strcspn(l, "\n");
+		if (n == 0)
+			w = fmt_utf8_count(l, len);
+		else if (n != 1)
+			assert_int_equal(fmt_utf8_count(l, len), w);
+	}
+	assert_int_equal(n, 7);
+	free(out);
+}
+
+/* A typo's closest name, or none when nothing is close. */
+static void
+t_closest(void **state)
+{
+	static const char *const names[] = {
+		"web", "ticker", "batch", NULL, "tracker", "worker-01",
+		"worker-02", "a"
+	};
+	static const size_t n = sizeof(names) / sizeof(names[0]);
+	char	 longname[FMT_CLOSEST_MAXLEN + 2];
+
+	assert_int_equal(fmt_closest("tikcer", names, n), 1);	/* a swap */
+	assert_int_equal(fmt_closest("ticke", names, n), 1);
+	assert_int_equal(fmt_closest("tickers", names, n), 1);
+	assert_int_equal(fmt_closest("Ticker", names, n), 1);
+	assert_int_equal(fmt_closest("tracer", names, n), 4);
+	assert_int_equal(fmt_closest("wbe", names, n), 0);
+	assert_int_equal(fmt_closest("we", names, n), 0);
+	assert_int_equal(fmt_closest("bacth", names, n), 2);
+	/* Ties: the first. */
+	assert_int_equal(fmt_closest("worker-0", names, n), 5);
+	assert_int_equal(fmt_closest("worker-03", names, n), 5);
+	/* Too far for its length; equal is no typo. */
+	assert_int_equal(fmt_closest("nope", names, n), -1);
+	assert_int_equal(fmt_closest("tkcre", names, n), -1);
+	assert_int_equal(fmt_closest("db", names, n), -1);
+	assert_int_equal(fmt_closest("web", names, n), -1);
+	assert_int_equal(fmt_closest("", names, n), -1);	/* not "a" */
+	assert_int_equal(fmt_closest("b", names, n), 7);
+	assert_int_equal(fmt_closest("x", names, 3), -1);
+	assert_int_equal(fmt_closest("wbe", names, 0), -1);
+	/* At most three edits, however long. */
+	assert_int_equal(fmt_closest("worker-01xxx", names, n), 5);
+	assert_int_equal(fmt_closest("worker-01xxxx", names, n), -1);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(fmt_closest(longname, names, n), -1);
+}
+
 int
 main(void)
 {
@@ -717,6 +846,9 @@ main(void)
 		cmocka_unit_test(t_limit_value),
 		cmocka_unit_test(t_detail_limits),
 		cmocka_unit_test(t_detail_limits_wide),
+		cmocka_unit_test(t_list_upstream),
+		cmocka_unit_test(t_status),
+		cmocka_unit_test(t_closest),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
