@@ -3,7 +3,11 @@
 """apm2ctl against a real daemon: the upstream table and detail formats,
 the action messages, "all", errors and -j; agents' output and the
 configuration's strings escaped on a terminal, kept as they are on a
-pipe, with --raw and with -j.
+pipe, with --raw and with -j.  Issue 19: one meaning for -f, errors
+that say what is wrong, the closest name to a mistyped one, the logs of
+one instance, exit statuses that tell the truth (stop all, partial
+starts, a kill that waits), and states that say what the restart policy
+does next.
 
 Every wait is bounded; the only processes signalled are the daemon and
 the apm2ctl clients the tests start."""
@@ -11,14 +15,19 @@ import json
 import os
 import re
 import select
+import shutil
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tty
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (APM2CTL, Daemon, ctl, process, run, test,  # noqa: E402
+from harness import (APM2CTL, IS_ROOT, Daemon, Skip, ctl,  # noqa: E402
+                     ensure_user, frame, pid_alive, process, run, test,
                      wait_until)
 
 CONFIG = (process("web", "sleep", ["1000"], cwd="/tmp", instances=2,
@@ -44,8 +53,9 @@ def list_table_format():
         lines = out.splitlines()
         assert lines[0] == HEADER, repr(lines[0])
         assert lines[1] == "-" * 78
-        want = "%-20s %8d %8d %-12s %7.1f%% %10s %10s" % (
-            "web", 0, 2, "stopped", 0.0, "0B", "0s")
+        # Issue 19: no figure is "-", not a zero.
+        want = "%-20s %8d %8d %-12s %8s %10s %10s" % (
+            "web", 0, 2, "stopped", "-", "-", "-")
         assert lines[2] == want, (lines[2], want)
         assert lines[3].startswith("batch "), lines[3]
         assert len(lines) == 4
@@ -126,13 +136,25 @@ def all_acts_on_every_process_and_reports_each():
                        "Started 'batch': Process 'batch' started\n"), out
         wait_until(lambda: running(d, "web") and running(d, "batch"), 10,
                    what="all running")
-        # One already running: reported, and the exit status says so.
+        # Issue 19: one already stopped is as asked: all end stopped.
         rc, out, err = ctl(d, "stop", "batch")
         assert rc == 0
         rc, out, err = ctl(d, "stop", "all")
-        assert rc == 1, (rc, out, err)
-        assert "Stopped 'web': Stopped 2 instance(s) of 'web'" in out, out
-        assert "Failed to stop 'batch'" in err, err
+        assert rc == 0, (rc, out, err)
+        assert out == ("Stopped 'web': Stopped 2 instance(s) of 'web'\n"
+                       "Stopped 'batch': it was not running\n"), out
+        assert err == "", err
+        for name in ("web", "batch"):
+            r = d.request({"type": "get_process", "name": name})
+            assert all(i["pid"] is None
+                       for i in r["process"]["instance_details"]), r
+        # Alone, a stop of what is not running still fails.
+        rc, out, err = ctl(d, "stop", "batch")
+        assert rc == 1 and "(ProcessNotRunning)" in err, (rc, err)
+        # A start of all that are running: each one fails.
+        ctl(d, "start", "all")
+        rc, out, err = ctl(d, "start", "all")
+        assert rc == 1 and err.count("(ProcessAlreadyRunning)") == 2, err
 
 
 @test
@@ -335,7 +357,7 @@ def logs_follow_escapes_on_a_terminal():
                 state["triggered"] = True
             return b"DONE 2\n" in out
 
-        rc, out, err = pty_run(["-s", d.socket, "logs", "evil", "-f",
+        rc, out, err = pty_run(["-s", d.socket, "logs", "evil", "-F",
                                 "-n", "100"], until=seen)
         assert state["triggered"] and b"DONE 2\n" in out, (out, err)
         assert bodies(out) == (ESCAPED + [b"DONE 1"] + ESCAPED +
@@ -385,6 +407,463 @@ def errors_echoing_input_escaped_on_a_terminal():
                        b"'x\\x1b]0;t\\x07' not found (ProcessNotFound)\n"), out
         rc, out, err = pipe_run(["-s", d.socket, "start", "x\x1b]0;t\x07"])
         assert rc == 1 and b"'x\x1b]0;t\x07' not found" in err, err
+
+
+
+# ------------------------------------------------------------ issue 19
+
+def plain_run(args, env=None, timeout=30):
+    """apm2ctl with exactly these arguments (no -s added): rc, out, err."""
+    e = dict(os.environ)
+    e.pop("APM2_SOCKET", None)
+    e.update(env or {})
+    p = subprocess.run([APM2CTL] + list(args), stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=timeout, env=e)
+    return (p.returncode, p.stdout.decode(errors="replace"),
+            p.stderr.decode(errors="replace"))
+
+
+@test
+def f_means_config_everywhere():
+    with Daemon(CONFIG) as d:
+        # After the logs command too (it meant follow there).
+        for args in (["-f", d.config_path, "list"],
+                     ["list", "-f", d.config_path],
+                     ["logs", "web", "-f", d.config_path, "-n", "1"],
+                     ["logs", "-f", d.config_path, "web"],
+                     ["--config", d.config_path, "ping"],
+                     ["-c", d.config_path, "ping"]):
+            rc, out, err = plain_run(args)
+            assert rc == 0 and err == "", (args, rc, out, err)
+        # An explicit configuration that is missing or does not parse
+        # is an error that names it, whatever else gives the socket.
+        missing = os.path.join(d.tmp, "nope.toml")
+        rc, out, err = plain_run(["-s", d.socket, "-f", missing, "list"])
+        assert rc == 1 and out == "", (rc, out)
+        assert err == ("Error: configuration %s: No such file or "
+                       "directory\n" % missing), err
+        # The old "logs -f": the message says what -f is now.
+        rc, out, err = plain_run(["-s", d.socket, "logs", "-f", "web"])
+        assert rc == 1, (rc, err)
+        assert ("Error: configuration web: No such file or directory "
+                "(-f names the configuration; to follow logs, use -F or "
+                "--follow)\n") == err, err
+        rc, out, err = plain_run(["-s", d.socket, "logs", "web", "-f"])
+        assert rc == 2 and err.startswith(
+            "Error: option -f needs a configuration file (to follow logs, "
+            "use -F or --follow)\n"), (rc, err)
+        bad = os.path.join(d.tmp, "bad.toml")
+        with open(bad, "w") as f:
+            f.write("[daemon]\nsocket = \"%s\"\nsocket = 1\n" % d.socket)
+        rc, out, err = plain_run(["-f", bad, "list"])
+        assert rc == 1 and out == "", (rc, out)
+        assert re.match(r"^Error: configuration %s:3:1: .+\n$"
+                        % re.escape(bad), err), err
+        rc, out, err = plain_run(["-f", d.tmp, "list"])
+        assert rc == 1 and err == ("Error: configuration %s: not a regular "
+                                   "file\n" % d.tmp), err
+        # The default configuration may be absent without a word.
+        if not os.path.exists("/etc/apm2/ecosystem.toml"):
+            rc, out, err = plain_run(["list"],
+                                     env={"APM2_SOCKET": d.socket})
+            assert rc == 0 and err == "", (rc, err)
+            rc, out, err = plain_run(["ping"])
+            assert rc == 1 and err.startswith(
+                "Error: failed to connect to daemon socket "
+                "/var/run/apm2/apm2.sock") and err.count("\n") == 1, err
+
+
+@test
+def socket_that_is_not_one_says_so():
+    d = tempfile.mkdtemp(prefix="apm2-ctl-")
+    try:
+        path = os.path.join(d, "file")
+        open(path, "w").close()
+        for p in (path, d):
+            rc, out, err = plain_run(["-s", p, "list"])
+            assert rc == 1 and err == "Error: %s is not a socket\n" % p, \
+                (rc, err)
+        rc, out, err = plain_run(["-s", os.path.join(d, "none"), "ping"])
+        assert rc == 1 and "No such file or directory" in err, err
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def unknown_command_and_missing_name_say_which():
+    for args, want in (
+            (["lsit"], "Error: unknown command 'lsit'; did you mean "
+                       "'list'?\n"),
+            (["frobnicate"], "Error: unknown command 'frobnicate'\n"),
+            (["status"], "Error: 'status' needs a process NAME\n"),
+            (["stop"], "Error: 'stop' needs a process NAME or all\n"),
+            (["restart"], "Error: 'restart' needs a process NAME or all\n"),
+            (["list", "web"], "Error: 'list' takes no argument, got "
+                              "'web'\n"),
+            (["status", "a", "b"], "Error: 'status' takes a process NAME, "
+                                   "got 'b' too\n"),
+            (["--folow", "logs"], "Error: unknown option '--folow'; did "
+                                  "you mean '--follow'?\n"),
+            (["-F", "list"], "Error: -F is for logs\n"),
+            (["logs", "--instance", "1"], "Error: an instance needs a "
+                                          "process NAME: logs NAME:INDEX\n"),
+            (["logs", "web:one"], "Error: the instance of NAME:INDEX "
+                                  "'one': invalid\n"),
+            (["logs", "web:1", "--instance", "2"],
+             "Error: 'web:1' and --instance 2 name two instances\n")):
+        rc, out, err = plain_run(["-s", "/nonexistent"] + args)
+        assert rc == 2 and out == "", (args, rc, out)
+        lines = err.splitlines(True)
+        assert lines[0] == want and lines[1].startswith("usage: "), \
+            (args, err)
+    # The full usage, which names every option.
+    rc, out, err = plain_run(["-h"])
+    assert rc == 0 and err == "", (rc, err)
+    for opt in ("-j", "--raw", "-s", "-f", "-c", "--config", "-t", "-n",
+                "--lines", "--instance", "-F", "--follow", "-V"):
+        assert re.search(r"(^|[ ,])%s\b" % re.escape(opt), out, re.M), opt
+
+
+TYPO_CFG = (process("ticker", "sleep", ["1000"], autostart=False)
+            + process("web", "sleep", ["1000"], autostart=False))
+
+
+@test
+def mistyped_name_suggests_the_closest():
+    with Daemon(TYPO_CFG) as d:
+        for verb, cmd in (("get process", "status"), ("start", "start"),
+                          ("stop", "stop"), ("get logs", "logs")):
+            rc, out, err = ctl(d, cmd, "tikcer")
+            assert rc == 1 and out == "", (cmd, rc, out)
+            assert err == ("Error: Failed to %s 'tikcer': Process 'tikcer' "
+                           "not found (ProcessNotFound); did you mean "
+                           "'ticker'?\n" % verb), err
+        rc, out, err = ctl(d, "status", "wbe")
+        assert err.endswith("; did you mean 'web'?\n"), err
+        # Nothing close: no suggestion.
+        rc, out, err = ctl(d, "status", "database")
+        assert rc == 1 and err == ("Error: Failed to get process "
+                                   "'database': Process 'database' not "
+                                   "found (ProcessNotFound)\n"), err
+        # -j: the reply alone.
+        rc, out, err = ctl(d, "-j", "status", "tikcer")
+        assert rc == 1 and err == "", err
+        assert [json.loads(l)["code"] for l in out.splitlines()] == [
+            "process_not_found"], out
+
+
+TWO = process("pair", "/bin/sh", ["-c", "i=0; while :; do "
+                                  "echo \"i$APM2_INSTANCE n$i\"; "
+                                  "i=$((i+1)); sleep 0.05; done"],
+              instances=2, autostart=False)
+
+
+def lines_of(out):
+    return [re.match(r"^\[[-0-9 :]{19}\] \[pair:(\d)\] \[stdout\] "
+                     r"i(\d) n(\d+)$", l).groups() for l in out.splitlines()]
+
+
+@test
+def logs_of_one_instance():
+    with Daemon(TWO) as d:
+        rc, out, err = ctl(d, "start", "pair")
+        assert rc == 0, err
+
+        def enough():
+            r = d.request({"type": "tail_logs", "name": "pair",
+                           "lines": 100, "follow": False})
+            return all(sum(1 for e in r["lines"] if e["instance"] == k) >= 8
+                       for k in (0, 1))
+        wait_until(enough, 20, what="output of both instances")
+        for args, k in ((["pair:1"], "1"), (["pair", "--instance", "0"], "0"),
+                        (["--instance", "1", "pair:1"], "1")):
+            rc, out, err = ctl(d, "logs", "-n", "5", *args)
+            assert rc == 0, (args, err)
+            got = lines_of(out)
+            assert len(got) == 5 and all(g[0] == k and g[1] == k
+                                         for g in got), (args, out)
+            n = [int(g[2]) for g in got]
+            assert n == sorted(n), out
+        # The last ones: nothing newer of that instance before them.
+        r = d.request({"type": "tail_logs", "name": "pair", "lines": 10000,
+                       "follow": False})
+        rc, out, err = ctl(d, "logs", "pair:0", "-n", "1")
+        last = int(lines_of(out)[0][2])
+        assert last >= max(int(e["content"].split("n")[1])
+                           for e in r["lines"] if e["instance"] == 0)
+        # -j: a log_lines reply of that instance alone.
+        rc, out, err = ctl(d, "-j", "logs", "pair:1", "-n", "3")
+        assert rc == 0 and out.count("\n") == 1, (rc, out, err)
+        j = json.loads(out)
+        assert j["type"] == "log_lines" and len(j["lines"]) == 3, j
+        assert all(e["instance"] == 1 and e["process_name"] == "pair" and
+                   e["stream"] == "stdout" and
+                   e["content"].startswith("i1 ") for e in j["lines"]), j
+        assert set(j["lines"][0]) == {"timestamp", "process_name",
+                                      "instance", "stream", "content"}
+        # No such instance, no such process.
+        rc, out, err = ctl(d, "logs", "pair:2")
+        assert rc == 1 and err == ("Error: 'pair' has 2 instance(s): there "
+                                   "is no instance 2\n"), err
+        rc, out, err = ctl(d, "logs", "piar:0")
+        assert rc == 1 and err.endswith("did you mean 'pair'?\n"), err
+        rc, out, err = ctl(d, "-j", "logs", "nope:0")
+        assert rc == 1 and err == "" and \
+            json.loads(out)["code"] == "process_not_found", (out, err)
+        # Following one instance.
+        rc, out, err = pty_run(["-s", d.socket, "logs", "pair:1", "-n", "2",
+                                "--follow"],
+                               until=lambda o: o.count(b"\n") >= 8)
+        got = lines_of(out.decode().replace("\r", ""))
+        assert len(got) >= 8 and all(g[0] == "1" for g in got), out
+
+
+class FakeDaemon:
+    """A socket that answers each request type with a fixed reply, to
+    hold apm2ctl to what it makes of a reply the real daemon gives only
+    in conditions a test cannot always make (as an ordinary user)."""
+
+    def __init__(self, replies):
+        self.replies = replies
+        self.dir = tempfile.mkdtemp(prefix="apm2-fake-")
+        self.path = os.path.join(self.dir, "fake.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(self.path)
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.done = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.done:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            c.settimeout(10)
+            try:
+                while True:
+                    hdr = c.recv(4, socket.MSG_WAITALL)
+                    if len(hdr) < 4:
+                        break
+                    n = struct.unpack(">I", hdr)[0]
+                    req = json.loads(c.recv(n, socket.MSG_WAITALL))
+                    c.sendall(frame(self.replies[req["type"]]))
+            except (OSError, KeyError, ValueError):
+                pass
+            finally:
+                c.close()
+
+    def close(self):
+        self.done = True
+        self.thread.join(5)
+        self.sock.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@test
+def partial_start_fails():
+    part = {"type": "ok", "message": "Started 7 of 50 instances (some "
+                                     "failed)"}
+    f = FakeDaemon({"start_process": part, "restart_process": part,
+                    "list_processes": {"type": "process_list", "processes": [
+                        {"name": "swarm", "instances": 50, "running": 7,
+                         "status": "Running", "cpu_percent": None,
+                         "memory_bytes": None, "uptime_secs": 1,
+                         "restart_count": 0}]}})
+    try:
+        for cmd, verb in (("start", "start"), ("restart", "restart")):
+            for name in ("swarm", "all"):
+                rc, out, err = plain_run(["-s", f.path, cmd, name])
+                assert rc == 1 and out == "", (cmd, rc, out)
+                assert err == ("Error: Failed to %s 'swarm': Started 7 of "
+                               "50 instances (some failed)\n" % verb), err
+        # -j: the reply as it came, and the exit status.
+        rc, out, err = plain_run(["-s", f.path, "-j", "start", "swarm"])
+        assert rc == 1 and err == "" and json.loads(out) == part, (out, err)
+    finally:
+        f.close()
+    full = {"type": "ok", "message": "Started 50 of 50 instances (some "
+                                     "failed)"}
+    f = FakeDaemon({"start_process": full})
+    try:
+        rc, out, err = plain_run(["-s", f.path, "start", "swarm"])
+        assert rc == 0, (rc, err)
+    finally:
+        f.close()
+
+
+SOFT = process("soft", "/bin/sh", ["-c", 'trap "" TERM; touch {tmp}/ready; '
+                                   'while :; do sleep 0.1; done'],
+               autostart=False,
+               shutdown={"timeout": "200ms", "force_kill": False})
+
+
+@test
+def stop_that_leaves_it_running_fails():
+    with Daemon(SOFT, daemon={"shutdown_timeout": "500ms"}) as d:
+        rc, out, err = ctl(d, "start", "soft")
+        assert rc == 0, err
+        wait_until(lambda: os.path.exists(d.tmp + "/ready"), 10)
+        rc, out, err = ctl(d, "stop", "soft")
+        assert rc == 1 and out == "", (rc, out)
+        assert err == ("Error: Failed to stop 'soft': Process 'soft' did "
+                       "not stop: 1 instance(s) still running after the "
+                       "stop signal and timeout (force_kill is off) "
+                       "(InternalError)\n"), err
+        rc, out, err = ctl(d, "stop", "all")
+        assert rc == 1 and "did not stop" in err, (rc, err)
+
+
+# Stopping it takes the daemon its shutdown timeout: 3 s.
+SLOW = process("slow", "/bin/sh", ["-c", 'trap "" TERM; touch {tmp}/ready; '
+                                   'while :; do sleep 0.1; done'],
+               shutdown={"timeout": "3s"})
+
+
+@test
+def kill_waits_until_the_daemon_is_gone():
+    d = Daemon(SLOW)
+    try:
+        d.start()
+        wait_until(lambda: os.path.exists(d.tmp + "/ready"), 10)
+        old = d.proc
+        rc, out, err = ctl(d, "kill", timeout=60)
+        assert rc == 0, (rc, out, err)
+        assert out == "Daemon shutting down: Daemon shutting down\n", out
+        # Gone when apm2ctl returns: socket and pid file free ...
+        assert not os.path.exists(d.socket)
+        assert not os.path.exists(d.pid_file)
+        assert old.wait(timeout=10) == 0
+        # ... so that "apm2ctl kill && apm2d" works.
+        d.start()
+        assert d.request({"type": "ping"})["type"] == "pong"
+        wait_until(lambda: os.path.exists(d.tmp + "/ready"), 10)
+        # A daemon slower than -t: said, and the exit status says so.
+        os.unlink(d.tmp + "/ready")
+        rc, out, err = ctl(d, "-t", "1", "kill", timeout=60)
+        assert rc == 1, (rc, out, err)
+        assert re.match(r"^Error: the daemon \(pid %d\) did not exit "
+                        r"within 1 s\n$" % d.pid, err), err
+        assert d.wait_exit(20) == 0
+        # No daemon: as before.
+        rc, out, err = ctl(d, "kill")
+        assert rc == 1 and err.endswith("Daemon may not be running\n"), err
+    finally:
+        d.cleanup()
+
+
+def policy_fields(p):
+    return {k: p[k] for k in ("restart_in_secs", "gave_up", "gave_up_after")
+            if k in p}
+
+
+def restart(max_restarts, delay, on_success=False):
+    return {"max_restarts": max_restarts, "restart_window": "60s",
+            "min_uptime": "30s", "restart_on_success": on_success,
+            "backoff": {"type": "fixed", "delay": delay}}
+
+
+STATES = (process("flaky", "/bin/sh", ["-c", "exit 3"], autostart=False,
+                  restart=restart(5, "30s"))
+          + process("doomed", "/bin/sh", ["-c", "exit 3"], autostart=False,
+                    restart=restart(2, "10ms"))
+          + process("clean", "/bin/sh", ["-c", "exit 0"], autostart=False,
+                    restart=restart(5, "30s", on_success=True))
+          + process("once", "/bin/sh", ["-c", "exit 3"], autostart=False,
+                    restart={"max_restarts": 0})
+          + process("up", "sleep", ["1000"], autostart=False))
+
+
+@test
+def states_tell_the_truth():
+    with Daemon(STATES) as d:
+        for name in ("flaky", "doomed", "clean", "once", "up"):
+            rc, out, err = ctl(d, "start", name)
+            assert rc == 0, (name, err)
+
+        def inst(name):
+            r = d.request({"type": "get_process", "name": name})
+            return r["process"]["instance_details"][0]
+
+        def summary(name):
+            r = d.request({"type": "list_processes"})
+            return [p for p in r["processes"] if p["name"] == name][0]
+        wait_until(lambda: "restart_in_secs" in inst("flaky"), 10)
+        wait_until(lambda: inst("doomed").get("gave_up"), 20)
+        wait_until(lambda: "restart_in_secs" in inst("clean"), 10)
+        wait_until(lambda: inst("once")["pid"] is None and
+                   inst("up")["state"] == "Running", 10)
+        # Waiting to restart: the seconds until it.
+        i = inst("flaky")
+        assert i["state"] == {"Crashed": {"exit_code": 3}}, i
+        assert 0 < i["restart_in_secs"] <= 30 and "gave_up" not in i, i
+        s = summary("flaky")
+        assert 0 < s["restart_in_secs"] <= 30 and "gave_up" not in s, s
+        # Given up: after how many restarts, and never "restarting".
+        i = inst("doomed")
+        assert i["state"] == {"Crashed": {"exit_code": 3}}, i
+        assert policy_fields(i) == {"gave_up": True, "gave_up_after": 2}, i
+        assert i["restart_count"] == 2, i
+        assert policy_fields(summary("doomed")) == {"gave_up": True,
+                                                    "gave_up_after": 2}
+        # Exit 0 restarted under restart_on_success: Stopped, not Crashed.
+        i = inst("clean")
+        assert i["state"] == {"Stopped": {"exit_code": 0}}, i
+        assert 0 < i["restart_in_secs"] <= 30, i
+        # No policy (max_restarts 0), and running: upstream's fields only.
+        upstream = ["index", "pid", "state", "cpu_percent", "memory_bytes",
+                    "uptime_secs", "restart_count"]
+        assert list(inst("once")) == upstream, inst("once")
+        assert list(inst("up")) == upstream, inst("up")
+        assert list(summary("once")) == [
+            "name", "instances", "running", "status", "cpu_percent",
+            "memory_bytes", "uptime_secs", "restart_count"]
+
+        rc, out, err = ctl(d, "list")
+        assert rc == 0, err
+        lines = out.splitlines()
+        rows = {l.split()[0]: l for l in lines[2:]}
+        assert re.search(r" restarting in [1-3]?\d+s +- +- +-$",
+                         rows["flaky"]), rows["flaky"]
+        assert " failed (gave up after 2 restarts) " in rows["doomed"], rows
+        assert re.search(r" restarting in [1-3]?\d+s ", rows["clean"]), rows
+        assert " crashed (exit code: 3) " in rows["once"], rows
+        assert re.search(r" running +\S+% +\S+ +\d+[smhd]( \d+[smhd])?$",
+                         rows["up"]), rows
+        # Aligned whatever the status: every line as wide as the header.
+        assert len(set(len(l) for l in lines[:1] + lines[2:])) == 1, out
+        assert lines[0].index("CPU") + 3 == \
+            rows["doomed"].index("-") + 1, out
+
+        rc, out, err = ctl(d, "status", "doomed")
+        assert rc == 0, err
+        assert "State: failed (gave up after 2 restarts)  CPU:" in out, out
+        # Started again: no longer given up.
+        rc, out, err = ctl(d, "start", "doomed")
+        assert rc == 0, err
+        assert inst("doomed").get("gave_up_after", 0) in (0, 2)
+
+
+@test
+def hidden_figures_show_a_dash():
+    if not IS_ROOT:
+        raise Skip("needs root to ask as another user")
+    user = "apm2t1"
+    ensure_user(user)
+    with Daemon(process("keeper", "sleep", ["1000"])) as d:
+        wait_until(lambda: d.request({"type": "list_processes"})[
+            "processes"][0]["uptime_secs"] is not None, 10)
+        rc, out, err = ctl(d, "list", user=user)
+        assert rc == 0, err
+        row = out.splitlines()[2]
+        assert re.match(r"^keeper +1 +1 running +- +- +-$", row), row
+        r = d.request({"type": "list_processes"})
+        rc, out, err = ctl(d, "list")
+        row = out.splitlines()[2]
+        assert re.match(r"^keeper +1 +1 running +\d+\.\d% +\S+ "
+                        r"+\d+[smhd]( \d+[smhd])?$", row), (row, r)
 
 
 run()

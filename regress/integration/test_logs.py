@@ -627,7 +627,7 @@ def follow_receives_new_lines_in_order():
         # The CLI follows until interrupted.
         out = ""
         try:
-            ctl(d, "logs", "fl", "-n", "1", "-f", timeout=1.5)
+            ctl(d, "logs", "fl", "-n", "1", "-F", timeout=1.5)
         except subprocess.TimeoutExpired as e:
             out = (e.stdout or b"").decode()
         assert len(re.findall(r"\[fl:0\] \[stdout\] tick \d+ \[REDACTED\]",
@@ -640,7 +640,7 @@ def the_cli_follows_until_its_reader_or_the_daemon_goes():
     cfg = proc("tk", "i=0; while [ $i -lt 100000 ]; do echo tk $i; "
                "i=$((i+1)); sleep 0.02; done", autostart=True)
     with Daemon(cfg) as d:
-        argv = [APM2CTL, "-s", d.socket, "logs", "tk", "-n", "1", "-f"]
+        argv = [APM2CTL, "-s", d.socket, "logs", "tk", "-n", "1", "-F"]
         # The reader goes away: the CLI notices and exits.
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE,
