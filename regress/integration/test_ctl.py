@@ -866,4 +866,52 @@ def hidden_figures_show_a_dash():
                         r"+\d+[smhd]( \d+[smhd])?$", row), (row, r)
 
 
+@test
+def man_page_documents_every_option_and_exit_status():
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    # apm2ctl(1), once renamed from apm2ctl(8).
+    pages = [os.path.join(top, "apm2ctl", n)
+             for n in ("apm2ctl.1", "apm2ctl.8")]
+    pages = [p for p in pages if os.path.exists(p)]
+    if not pages:
+        raise Skip("no apm2ctl manual page in this copy of the tree")
+    with open(pages[0]) as f:
+        man = f.read()
+    items = [l for l in man.splitlines() if l.startswith(".It ")]
+    documented = set()
+    for l in items:
+        documented.update("-" + m for m in re.findall(r"\bFl (-?[\w-]+)", l))
+    rc, out, err = plain_run(["-h"])
+    assert rc == 0, err
+    usage_opts = set()
+    commands = set()
+    section = None
+    for l in out.splitlines():
+        if l.endswith(":") and not l.startswith(" "):
+            section = l
+            continue
+        if section == "options:":
+            usage_opts.update(re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", l))
+        elif section == "commands:" and l.startswith("  ") and \
+                not l.startswith("   "):
+            words = re.sub(r"\[.*\]", "", l.strip().split("  ")[0])
+            commands.update(re.findall(r"\b[a-z]+\b", words))
+    commands -= {"all"}
+    assert commands == {"ping", "info", "kill", "list", "ls", "status",
+                        "start", "stop", "restart", "reload", "logs",
+                        "reread", "update"}, commands
+    # Every option of the usage in the manual, and the other way round.
+    assert usage_opts - documented == set(), (usage_opts - documented)
+    assert documented - usage_opts == set(), (documented - usage_opts)
+    for c in commands:
+        assert any(re.match(r"\.It Cm %s\b" % c, l) or
+                   re.search(r"\bCm %s\b" % c, l) for l in items), c
+    # The exit statuses, each of them.
+    m = re.search(r"^\.Sh EXIT STATUS\n(.*?)^\.Sh ", man, re.S | re.M)
+    assert m is not None
+    for n in ("0", "1", "2"):
+        assert re.search(r"^\.It %s$" % n, m.group(1), re.M), n
+        assert re.search(r"\b%s\b" % n, out.split("exit status:")[1]), n
+
+
 run()
