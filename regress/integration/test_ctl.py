@@ -899,7 +899,7 @@ def man_page_documents_every_option_and_exit_status():
     commands -= {"all"}
     assert commands == {"ping", "info", "kill", "list", "ls", "status",
                         "start", "stop", "restart", "reload", "logs",
-                        "reread", "update"}, commands
+                        "reread", "update", "metrics"}, commands
     # Every option of the usage in the manual, and the other way round.
     assert usage_opts - documented == set(), (usage_opts - documented)
     assert documented - usage_opts == set(), (documented - usage_opts)
