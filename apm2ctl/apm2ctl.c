@@ -714,7 +714,9 @@ cmd_kill(void)
 		fprintf(stderr, "Daemon may not be running\n");
 		return (1);
 	}
-	if (resp.type == RESP_STATUS)
+	/* A pid we cannot see (another pid namespace) says nothing. */
+	if (resp.type == RESP_STATUS && resp.pid > 0 &&
+	    (kill((pid_t)resp.pid, 0) == 0 || errno != ESRCH))
 		pid = (pid_t)resp.pid;
 	apm2_resp_free(&resp);
 	if (lstat(ctl.socket, &st) == -1)
@@ -747,9 +749,13 @@ cmd_kill(void)
 	deadline = mono_ms() + wait * 1000;
 	while (!daemon_gone(pid, &st)) {
 		if (wait > 0 && mono_ms() >= deadline) {
-			fprintf(stderr, "Error: the daemon (pid %ld) did not "
-			    "exit within %lld s\n", (long)pid,
-			    (long long)wait);
+			if (pid > 0)
+				fprintf(stderr, "Error: the daemon (pid %ld) "
+				    "did not exit within %lld s\n", (long)pid,
+				    (long long)wait);
+			else
+				fprintf(stderr, "Error: the daemon did not "
+				    "exit within %lld s\n", (long long)wait);
 			return (1);
 		}
 		(void)poll(NULL, 0, 10);
