@@ -8,6 +8,9 @@ PREFIX ?=	/usr/local
 BINDIR ?=	$(PREFIX)/sbin
 CTLBINDIR ?=	$(PREFIX)/bin
 MANDIR ?=	$(PREFIX)/man
+# The configuration lives in $(SYSCONFDIR)/apm2 whatever PREFIX is, as
+# upstream's does; the daemon and apm2ctl have it compiled in.
+SYSCONFDIR ?=	/etc
 DESTDIR ?=
 CC ?=		cc
 PYTHON ?=	python3
@@ -40,6 +43,8 @@ SAN_LDFLAGS_1 =		-fsanitize=address,undefined
 CFLAGS +=	$(STD) $(WARNINGS) $(SAN_CFLAGS_$(SANITIZE)) \
 		$(EXTRA_CFLAGS_$(WERROR)) $(OSCFLAGS) $(PKG_CFLAGS) -I. -Icommon
 LDFLAGS +=	$(SAN_LDFLAGS_$(SANITIZE))
+# A change of SYSCONFDIR needs a make clean: make sees no file change.
+CFLAGS +=	-DAPM2_SYSCONFDIR=\"$(SYSCONFDIR)\"
 
 COMMON_SRCS !=	ls common/*.c 2>/dev/null || true
 SUPER_SRCS !=	ls supervisor/*.c 2>/dev/null || true
@@ -190,8 +195,18 @@ bench:
 bench-scale:
 	@sh bench/run.sh scale $(QUICK)
 
-install: all
-	sh mk/install.sh "$(DESTDIR)" "$(BINDIR)" "$(CTLBINDIR)" "$(MANDIR)"
+# install: what users run (apm2d, apm2ctl), their manual pages and the
+# sample configuration, never one already there; never the test builds.
+# uninstall removes the same files, and the configuration only when it is
+# still the sample.
+INSTALL_DIRS =	"$(DESTDIR)" "$(BINDIR)" "$(CTLBINDIR)" "$(MANDIR)" \
+		"$(SYSCONFDIR)"
+
+install: $(PROGS)
+	sh mk/install.sh $(INSTALL_DIRS)
+
+uninstall:
+	sh mk/uninstall.sh $(INSTALL_DIRS)
 
 clean:
 	rm -f $(COMMON_OBJS) $(SUPER_OBJS) $(LOGGER_OBJS) $(FRONT_OBJS) \
@@ -200,8 +215,8 @@ clean:
 	    $(UNIT_PROGS) $(UNIT_OBJ)
 	rm -rf regress/fuzz/bin regress/out
 
-.PHONY: all unit deps check run fuzz bench bench-scale install clean \
-	portcheck
+.PHONY: all unit deps check run fuzz bench bench-scale install uninstall \
+	clean portcheck
 
 # portcheck: every source compiled (-fsyntax-only) as OpenBSD would see
 # it, on Linux, against the declarations in regress/openbsd/include: an

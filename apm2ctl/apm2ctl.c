@@ -40,7 +40,10 @@
 #include "sysutil.h"
 #include "toml.h"
 
-#define DEFAULT_CONFIG	"/etc/apm2/ecosystem.toml"
+#ifndef APM2_SYSCONFDIR
+#define APM2_SYSCONFDIR	"/etc"	/* the Makefile's SYSCONFDIR */
+#endif
+#define DEFAULT_CONFIG	APM2_SYSCONFDIR "/apm2/ecosystem.toml"
 #define DEFAULT_SOCKET	"/var/run/apm2/apm2.sock"
 #define DEFAULT_TIMEOUT	5
 #define KILL_WAIT	120	/* kill: seconds to wait for the exit, least */

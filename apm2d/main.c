@@ -31,7 +31,10 @@
 #include "supervisor/proclimits.h"
 #include "supervisor/supervisor.h"
 
-#define DEFAULT_CONFIG	"/etc/apm2/ecosystem.toml"
+#ifndef APM2_SYSCONFDIR
+#define APM2_SYSCONFDIR	"/etc"	/* the Makefile's SYSCONFDIR */
+#endif
+#define DEFAULT_CONFIG	APM2_SYSCONFDIR "/apm2/ecosystem.toml"
 
 extern char	**environ;
 
