@@ -25,6 +25,9 @@ fi
 pkgs="libevent-dev libcjson-dev libbsd-dev libcmocka-dev libseccomp-dev \
 pkg-config make bmake gcc clang python3 procps gzip passwd \
 python3-prometheus-client"
+# The Debian package: its build (dpkg-buildpackage, debhelper, fakeroot),
+# lintian, and adduser for its postinst (regress/pkg/run.sh installs it).
+pkgs="$pkgs dpkg-dev debhelper fakeroot lintian adduser"
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
