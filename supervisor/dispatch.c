@@ -513,12 +513,20 @@ conn_new(int fd)
 	char			 why[PROTO_MSG_MAX];
 	uint32_t		 slot;
 	time_t			 now;
+	int			 sndbuf = CONN_SNDBUF;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("calloc");
 		close(fd);
 		return;
 	}
+	/*
+	 * A small send buffer: the frontend's drain rule counts what it
+	 * could write, and a default buffer of some 200 KiB, written again
+	 * only once mostly empty, would make a reader of 20 KiB/s look
+	 * stalled.  With this, what the client takes shows within 32 KiB.
+	 */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (conn_auth_read(fd, &c->auth) == -1) {
 		conn_free(c);
 		close(fd);

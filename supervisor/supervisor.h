@@ -34,6 +34,7 @@
 #define ACCEPT_RETRY_MS		250	/* out of descriptors: pause accepting */
 #define SUP_FD_RESERVE		16	/* held for the control plane */
 #define REFUSE_LOG_SECS		10	/* refused connections: one log line */
+#define CONN_SNDBUF		16384	/* a client socket's (Linux doubles it) */
 
 /* Command-line settings that override or complement the config. */
 struct sup_opts {
