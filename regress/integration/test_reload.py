@@ -52,11 +52,13 @@ def names(d):
     return [p["name"] for p in r["processes"]]
 
 
-def reload(d, what):
-    """SIGHUP, then wait until the log says the reload was read."""
+def reload(d, what, expect=None):
+    """SIGHUP, then wait until the log says the reload was read (and, a
+    line a log line, has said expect)."""
     before = d.stderr().count("reload (SIGHUP): ")
     os.kill(d.pid, signal.SIGHUP)
-    wait_until(lambda: d.stderr().count("reload (SIGHUP): ") > before, 10,
+    wait_until(lambda: d.stderr().count("reload (SIGHUP): ") > before and
+               (expect is None or expect in d.stderr()), 10,
                what="the reload of " + what)
 
 
@@ -289,7 +291,7 @@ def a_new_rotation_size_applies_in_place():
                    os.path.getsize(base) > 2000, 15, what="some output")
         assert not os.path.exists(base + ".1")
         edit(d, conf(1000))
-        reload(d, "a smaller max_size")
+        reload(d, "a smaller max_size", "* rot (policy: log.rotation)")
         assert "* rot (policy: log.rotation)" in d.stderr(), \
             d.stderr()[-2000:]
         wait_until(lambda: os.path.exists(base + ".1"), 15,
@@ -316,7 +318,7 @@ def timestamps_turned_on_apply_to_the_same_file():
         wait_until(lambda: os.path.exists(base) and
                    rd(base).startswith(b"tick\n"), 10, what="plain lines")
         edit(d, conf(True))
-        reload(d, "timestamps on")
+        reload(d, "timestamps on", "~ ts (changed: log)")
         assert "~ ts (changed: log)" in d.stderr(), d.stderr()[-2000:]
         wait_until(lambda: all(l.startswith(b"[") for l in
                                rd(base).splitlines()[-2:]),
@@ -336,7 +338,7 @@ def a_config_with_errors_changes_nothing():
         before = {n: pids(d, n) for n in "ab"}
         edit(d, sleeper("a", 2000) + "[[processes]]\nname = \"c\"\n"
              "command = 7\n")
-        reload(d, "a broken file")
+        reload(d, "a broken file", "command")
         err = d.stderr()
         assert "has errors; nothing changed" in err, err[-2000:]
         assert "ecosystem.toml:" in err and "command" in err, err[-2000:]
@@ -355,7 +357,8 @@ def daemon_keys_wait_for_a_restart():
         other = os.path.join(d.tmp, "other.sock")
         with open(d.config_path, "w") as f:
             f.write(text.replace(d.socket, other))
-        reload(d, "a new socket")
+        reload(d, "a new socket",
+               "! daemon.socket (kept until apm2d restarts)")
         assert "! daemon.socket (kept until apm2d restarts)" in \
             d.stderr(), d.stderr()[-2000:]
         assert d.request({"type": "ping"})["type"] == "pong"
@@ -381,7 +384,8 @@ def a_new_shutdown_timeout_applies_at_once():
         with open(d.config_path, "w") as f:
             f.write(text.replace('shutdown_timeout = "60s"',
                                  'shutdown_timeout = "1s"'))
-        reload(d, "a shorter shutdown_timeout")
+        reload(d, "a shorter shutdown_timeout",
+               "* daemon.shutdown_timeout (applied)")
         assert "* daemon.shutdown_timeout (applied)" in d.stderr(), \
             d.stderr()[-2000:]
         os.kill(d.pid, signal.SIGTERM)

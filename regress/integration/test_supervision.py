@@ -329,6 +329,9 @@ def fixed_backoff_and_circuit_until_explicit_start():
         path = os.path.join(d.tmp, "stamps")
         ok(req(d, "start_process", "c"), "Process 'c' started")
         wait_until(lambda: len(read_lines(path)) == 4, 10)
+        # The 4th run wrote its stamp before it exited: wait for its exit.
+        wait_until(lambda: "Crashed" in inst(d, "c")["state"], 10,
+                   what="the 4th run to be seen exited")
         time.sleep(0.4)
         assert len(read_lines(path)) == 4       # the circuit is open
         i = inst(d, "c")
@@ -339,6 +342,8 @@ def fixed_backoff_and_circuit_until_explicit_start():
         # An explicit start resets the policy: three more restarts.
         ok(req(d, "start_process", "c"), "Process 'c' started")
         wait_until(lambda: len(read_lines(path)) == 8, 10)
+        wait_until(lambda: "Crashed" in inst(d, "c")["state"], 10,
+                   what="the 8th run to be seen exited")
         time.sleep(0.4)
         assert len(read_lines(path)) == 8
         assert inst(d, "c")["restart_count"] == 6
