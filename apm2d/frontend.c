@@ -35,6 +35,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "proto.h"
+#include "sysutil.h"
 #include "utf8.h"
 
 struct frontend	*fe;
@@ -173,14 +174,7 @@ frontend_main(const struct frontend_opts *opts)
 uint64_t
 uptime_secs(void)
 {
-	struct timespec	now;
-	int64_t		d;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	d = (int64_t)now.tv_sec - (int64_t)fe->start.tv_sec;
-	if (now.tv_nsec < fe->start.tv_nsec)
-		d--;
-	return (d < 0 ? 0 : (uint64_t)d);
+	return (mono_secs_since(&fe->start));
 }
 
 /* ---- the channel to the supervisor ---- */

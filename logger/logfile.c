@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "logfile.h"
+#include "sysutil.h"
 
 
 enum seg_kind {
@@ -105,7 +106,6 @@ static void	 lf_pend(struct logfile *, const char *, size_t);
 static void	 lf_adopt(struct logfile *, int, const struct logfile_fdinfo *);
 static void	 lf_reopen(struct logfile *);
 static void	 lf_seterr(struct logfile *);
-static int64_t	 mono_ms(void);
 
 /* What a rotation callback says when it fails (the logger is one thread). */
 static char	 errbuf[PATH_MAX + 128];
@@ -672,15 +672,6 @@ lf_reopen(struct logfile *lf)
 	if (logfile_fdinfo(fd, &fi) == -1)
 		fi.regular = 1;
 	lf_adopt(lf, fd, &fi);
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /* Keep bytes while the new file is on its way (the caller paused). */

@@ -144,7 +144,10 @@ struct logfile	*logfile_new(int fd, const struct logfile_fdinfo *,
  */
 int		 logfile_set(struct logfile *, const struct log_config *lc,
 		    char *err, size_t errlen);
-/* Flush, close; what waited for a rotation goes to the old file. */
+/*
+ * Flush, close; what waited for a rotation goes to the old file.
+ * Test seam: only regress/ calls logfile_close().
+ */
 void		 logfile_close(struct logfile *);
 /* Write to fd from now on (the same path reopened).  Flushes first. */
 void		 logfile_setfd(struct logfile *, int fd,

@@ -481,12 +481,6 @@ logctl_child(pid_t pid)
 	return ((pid == lg.pid && pid > 0) || logstore_child(pid));
 }
 
-int
-logctl_running(void)
-{
-	return (lg.pid > 0);
-}
-
 /*
  * Shutdown, every agent gone: the logger reads what the pipes still
  * hold, writes it out and exits.  Waited for here, at most

@@ -105,9 +105,8 @@ void	 logctl_fe_room(void);
 void	 logctl_reopen_all(void);
 void	 logctl_send_logfd(int);
 void	 logctl_metrics(uint64_t *, uint64_t *, uint64_t *);
-/* Shutdown: the logger drains, flushes and exits; 1 while it runs. */
+/* Shutdown: the logger drains, flushes and exits. */
 void	 logctl_exit(void);
-int	 logctl_running(void);
 
 /* runner.c */
 void	 runner_drained(uint32_t inst, uint64_t serial);

@@ -96,7 +96,6 @@ test_trees_below_roots(void **state)
 	pid_t		root, other, below[3], roots[2];
 	int		p[2], st, i;
 
-	(void)state;
 	assert_int_equal(pipe(p), 0);
 	root = tree_child(p[1]);
 	for (i = 0; i < 3; i++)
