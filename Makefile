@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # apm2d -- one Makefile for GNU make and OpenBSD make.
 #
 # Only portable constructs: != shell assignment, suffix rules, -include of a

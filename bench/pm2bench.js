@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // pm2bench.js -- the benchmark's pm2 client: pm2's own programmatic API
 // over the daemon's Unix sockets in PM2_HOME (which the caller sets to a
 // private temporary directory).  One scenario per run:

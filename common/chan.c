@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "sysutil.h"
 
 #define CHAN_CMSGFDS	4	/* room to see (and close) a few extra fds */
 #define CHAN_IOVMAX	32	/* messages per sendmsg() */
@@ -411,7 +412,6 @@ chan_flush(struct chan *c)
 	}			 cbuf;
 	struct iovec		 iov[CHAN_IOVMAX];
 	struct msghdr		 msg;
-	struct cmsghdr		*cm;
 	struct chan_wmsg	*w, *x;
 	size_t			 left;
 	ssize_t			 n;
@@ -431,16 +431,8 @@ chan_flush(struct chan *c)
 		memset(&msg, 0, sizeof(msg));
 		msg.msg_iov = iov;
 		msg.msg_iovlen = niov;
-		if (w->fd != -1) {
-			memset(&cbuf, 0, sizeof(cbuf));
-			msg.msg_control = cbuf.buf;
-			msg.msg_controllen = sizeof(cbuf.buf);
-			cm = CMSG_FIRSTHDR(&msg);
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			memcpy(CMSG_DATA(cm), &w->fd, sizeof(int));
-		}
+		if (w->fd != -1)
+			cmsg_put_fd(&msg, cbuf.buf, sizeof(cbuf.buf), w->fd);
 		n = sendmsg(c->fd, &msg, CHAN_SENDFLAGS);
 		if (n == -1) {
 			if (errno == EINTR)

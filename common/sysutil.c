@@ -214,6 +214,22 @@ ms_to_tv(int64_t ms, struct timeval *tv)
 	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
 }
 
+/* fd as the one SCM_RIGHTS control message of msg, built in buf. */
+void
+cmsg_put_fd(struct msghdr *msg, void *buf, size_t len, int fd)
+{
+	struct cmsghdr	*c;
+
+	memset(buf, 0, len);
+	msg->msg_control = buf;
+	msg->msg_controllen = len;
+	c = CMSG_FIRSTHDR(msg);
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+}
+
 ssize_t
 fd_send(int s, const void *buf, size_t len, int fd)
 {
@@ -223,7 +239,6 @@ fd_send(int s, const void *buf, size_t len, int fd)
 	}		 cm;
 	struct msghdr	 msg;
 	struct iovec	 iov;
-	struct cmsghdr	*c;
 	ssize_t		 n;
 
 	memset(&msg, 0, sizeof(msg));
@@ -231,16 +246,8 @@ fd_send(int s, const void *buf, size_t len, int fd)
 	iov.iov_len = len;
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	if (fd != -1) {
-		memset(&cm, 0, sizeof(cm));
-		msg.msg_control = cm.buf;
-		msg.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
+	if (fd != -1)
+		cmsg_put_fd(&msg, cm.buf, sizeof(cm.buf), fd);
 	while ((n = sendmsg(s, &msg, 0)) == -1 && errno == EINTR)
 		;
 	return (n);

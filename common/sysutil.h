@@ -51,6 +51,8 @@ void		 ms_to_tv(int64_t, struct timeval *);
  * none) as SCM_RIGHTS; the bytes sent, or -1 with errno.
  */
 ssize_t		 fd_send(int s, const void *buf, size_t len, int fd);
+struct msghdr;
+void		 cmsg_put_fd(struct msghdr *, void *, size_t, int);
 /*
  * Receive up to len bytes (flags for recvmsg(2)); a descriptor that came
  * with them is put in *fdp (close-on-exec), else -1.  Truncated control

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Linux (Debian 12): glibc needs _GNU_SOURCE for the POSIX/BSD interfaces,
 # libbsd's overlay supplies strlcpy, strtonum, reallocarray, <sys/tree.h>.
 OSCFLAGS =	-D_GNU_SOURCE

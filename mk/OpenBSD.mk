@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # OpenBSD: libevent is in base; cJSON and cmocka come from ports.
 OSCFLAGS =	-I/usr/local/include
 PKG_CFLAGS !=	pkg-config --cflags libcjson 2>/dev/null || true
