@@ -220,12 +220,13 @@ def crash_loop_is_rate_limited_with_a_count():
 def daemon_deadline_is_named_when_it_cuts_a_stop_short():
     # Ignores SIGTERM; its own timeout (60s) is longer than the daemon's.
     conf = process("deaf", "/bin/sh",
-                   ["-c", "trap '' TERM; sleep 1000 & wait; sleep 1000"],
+                   ["-c", "trap '' TERM; touch {tmp}/deaf; "
+                    "sleep 1000 & wait; sleep 1000"],
                    shutdown={"timeout": "60s"})
     with Daemon(conf, daemon={"shutdown_timeout": "1s"}) as d:
-        wait_until(lambda: d.request({"type": "get_process", "name":
-                                      "deaf"})["process"]
-                   ["instance_details"][0]["state"] == "Running", 10)
+        # Deaf once the shell has run its trap, not merely once spawned.
+        wait_until(lambda: os.path.exists(os.path.join(d.tmp, "deaf")), 10,
+                   what="the trap")
         os.kill(d.pid, signal.SIGTERM)
         assert d.wait_exit(30) is not None
         err = d.stderr()

@@ -294,14 +294,14 @@ def reply_flood_is_back_pressure():
     """Many connections asking for large replies at once used to overflow
     the supervisor's queue to the frontend, which was then killed as if
     it had misbehaved.  Now the requests wait and every reply arrives."""
-    # 150 clients x 2 lists of 400 programs: some 18 MB of replies, four
-    # times the 4 MiB queue that used to overflow, and little enough
-    # that a test client sharing a busy machine with the rest of the
-    # suite still reads each connection faster than the drain rule asks.
+    # 80 clients x 2 lists of 400 programs: some 10 MB of replies, twice
+    # the 4 MiB queue that used to overflow, and little enough that a
+    # test client sharing a busy machine with the rest of the suite still
+    # reads each connection faster than the drain rule asks.
     with Daemon(many_procs(FLOOD_PROCS),
                 daemon={"max_connections_per_user": 512}) as d:
         fe = d.frontend_pid()
-        socks = [connect(d.socket) for _ in range(150)]
+        socks = [connect(d.socket) for _ in range(80)]
         try:
             for s in socks:
                 s.sendall(frame({"type": "list_processes"}) * 2)
