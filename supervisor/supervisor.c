@@ -553,11 +553,12 @@ sup_child_exec(int chanfd, const char *flag, const char *user,
 		_exit(127);
 	for (fd = FRONTEND_CHAN_FD + 1; fd < 1024; fd++)
 		close(fd);
-	signal(SIGPIPE, SIG_DFL);
 	/*
-	 * Ignored across execve(2) from the first instruction on: a
-	 * "pkill -USR1 apm2d" that comes while it starts must not kill it.
+	 * Ignored across execve(2) from the first instruction on (both
+	 * ignore them anyway): a "pkill -USR1 apm2d" that comes while one
+	 * starts must not kill it.
 	 */
+	signal(SIGPIPE, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
 	/* Test build only (SUP_HOOK): a stand-in that misbehaves. */

@@ -181,6 +181,10 @@ def log_level_warn_drops_info_lines_and_bad_level_is_refused():
 @test
 def habitual_signals_kill_no_apm2d_process():
     with Daemon(process("a", "sleep", ["1000"])) as d:
+        # The logger answers: it is past its start.
+        r = d.request({"type": "tail_logs", "name": "a", "lines": 1,
+                       "follow": False})
+        assert r["type"] == "log_lines", r
         fe = d.frontend_pid()
         lg = d.logger_pid()
         assert fe and lg

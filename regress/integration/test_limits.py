@@ -426,4 +426,9 @@ def stopped_frontend_is_replaced():
                 os.kill(fe, signal.SIGCONT)
 
 
+# One test at a time: each of these loads the daemon on purpose (floods,
+# 512 hostile connections, frontends killed in a row), and two side by
+# side on two CPUs starve each other's clients into the very limits
+# they check.
+os.environ["TEST_JOBS"] = "1"
 run()
